@@ -1,0 +1,45 @@
+# Every target bootstraps its own virtualenv: nothing needs to be installed by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test lint typecheck pytest demo emulator bench fuzz schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy reconciler
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+demo: $(STAMP)
+	$(BIN)/python -m emulator.demo
+
+emulator: $(STAMP)
+	$(BIN)/python -m emulator
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/test_fuzz.py -q
+
+schema: $(STAMP)
+	$(BIN)/lambda-reconciler schema > schemas/manifest.schema.json
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,20 @@
+"""One root error. Each error says where, what, and what to do; the CLI prints it on one line."""
+
+from __future__ import annotations
+
+
+class ReconcilerError(Exception):
+    """Any failure the CLI reports as a one-line message with exit code 1."""
+
+
+class AwsError(ReconcilerError):
+    """An AWS call failed; the message is already explained for a human."""
+
+    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class GuardError(ReconcilerError):
+    """A safety guard refused to go on (account not allowed, stale plan, deletion brake)."""

@@ -1,0 +1,92 @@
+"""Observed AWS state, as frozen data with no boto3 types.
+
+`aws.py` builds these from API responses; the planner reads them. Version numbers are ints;
+`$LATEST` is never a `LiveVersion` (it is `LiveFunction.latest`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+LATEST = "$LATEST"
+
+
+@dataclass(frozen=True)
+class Canary:
+    """The one additional version of a weighted alias and its share of traffic (0 < weight < 1)."""
+
+    version: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What PublishVersion captures of `$LATEST`, or what a published version holds.
+
+    `config` maps each compared configuration field (runtime, handler, memory, timeout,
+    environment, layers, role, …) to a canonical JSON string, so two snapshots compare with `==`.
+    """
+
+    code_sha256: str
+    code_size: int
+    last_modified: datetime
+    description: str
+    role: str
+    dead_letter_arn: str | None
+    config: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class LiveVersion:
+    number: int
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True)
+class LiveLatest:
+    snapshot: Snapshot
+    revision_id: str
+
+
+@dataclass(frozen=True)
+class LiveAlias:
+    name: str
+    version: str  # "$LATEST" or digits
+    canary: Canary | None
+    description: str
+    revision_id: str
+
+
+@dataclass(frozen=True)
+class LiveFunction:
+    """Everything read for one function: one ListVersionsByFunction and one ListAliases."""
+
+    name: str
+    arn: str
+    region: str
+    account: str
+    latest: LiveLatest
+    versions: tuple[LiveVersion, ...]  # ascending by number
+    aliases: tuple[LiveAlias, ...]  # sorted by name
+    # Versions bound to an event source mapping or a provisioned-concurrency config. Read only
+    # when retention is about to prune something in this function; None means "not read".
+    in_use: frozenset[int] | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def version(self, number: int) -> LiveVersion | None:
+        for v in self.versions:
+            if v.number == number:
+                return v
+        return None
+
+    def alias(self, name: str) -> LiveAlias | None:
+        for a in self.aliases:
+            if a.name == name:
+                return a
+        return None
+
+    @property
+    def newest(self) -> LiveVersion | None:
+        return self.versions[-1] if self.versions else None
