@@ -9,15 +9,20 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.aws import Aws
+    from reconciler.manifest import ManifestSet
+    from reconciler.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,6 +128,246 @@ def validate(manifests: tuple[str, ...]) -> None:
         sys.exit(1)
     n = len(loaded.functions)
     click.echo(f"{len(manifests)} manifest(s) valid: {n} function(s).", err=True)
+
+
+def _load(manifests: Sequence[str]) -> ManifestSet:
+    from reconciler.manifest import ManifestError, load_manifests
+
+    try:
+        return load_manifests(manifests)
+    except ManifestError as e:
+        for d in e.diagnostics:
+            click.echo(str(d), err=True)
+        raise ReconcilerError(
+            f"{len(e.diagnostics)} manifest error(s); nothing was read or written"
+        ) from None
+
+
+def _aws(opts: Options) -> Aws:
+    from reconciler.aws import Aws, stderr_logger
+
+    return Aws(
+        region=opts.region,
+        profile=opts.profile,
+        endpoint_url=opts.endpoint_url,
+        log=stderr_logger if opts.verbose else None,
+        pool_size=max(10, opts.parallelism * 2),
+    )
+
+
+def _build(opts: Options, manifests: Sequence[str], max_deletions: int) -> Plan:
+    from reconciler.engine import build_plan
+
+    loaded = _load(manifests)
+    return build_plan(loaded, _aws(opts), parallelism=opts.parallelism, max_deletions=max_deletions)
+
+
+def _emit(plan: Plan, fmt: str, opts: Options, *, drift: bool, out: str | None) -> None:
+    from reconciler.render import render
+    from reconciler.render.json import plan_to_json
+
+    color = opts.color and fmt == "text" and sys.stdout.isatty()
+    click.echo(render(plan, fmt, verbose=opts.verbose, color=color, drift=drift), nl=False)
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(plan_to_json(plan))
+
+
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format on standard output.",
+)
+OUT = click.option(
+    "--out", type=click.Path(dir_okay=False), help="Also write the JSON plan to this file."
+)
+MAX_DELETIONS = click.option(
+    "--max-deletions",
+    type=click.IntRange(0),
+    default=100,
+    show_default=True,
+    help="Refuse to apply when one function would lose more versions than this.",
+)
+MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
+
+
+@main.command()
+@MANIFESTS
+@FORMAT
+@OUT
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error)."
+)
+@MAX_DELETIONS
+@click.pass_obj
+@handle_errors
+def plan(
+    opts: Options,
+    manifests: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    max_deletions: int,
+) -> None:
+    """Show what apply would change; writes nothing."""
+    result = _build(opts, manifests, max_deletions)
+    _emit(result, fmt, opts, drift=False, out=out)
+    if result.has_errors:
+        sys.exit(1)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(2)
+
+
+@main.command()
+@MANIFESTS
+@FORMAT
+@OUT
+@MAX_DELETIONS
+@click.pass_obj
+@handle_errors
+def drift(
+    opts: Options, manifests: tuple[str, ...], fmt: str, out: str | None, max_deletions: int
+) -> None:
+    """Report where live state differs from git; exit 2 when it does."""
+    result = _build(opts, manifests, max_deletions)
+    _emit(result, fmt, opts, drift=True, out=out)
+    if result.has_errors:
+        sys.exit(1)
+    if result.drifted:
+        sys.exit(2)
+
+
+def _is_saved_plan(args: Sequence[str]) -> bool:
+    return not (len(args) != 1 or not args[0].endswith(".json"))
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@MAX_DELETIONS
+@click.pass_obj
+@handle_errors
+def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_deletions: int) -> None:
+    """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
+    from reconciler.apply import apply_plan
+    from reconciler.engine import refuse_if_stale
+    from reconciler.render import render
+    from reconciler.render.json import load_plan_file
+
+    aws = _aws(opts)
+    if _is_saved_plan(targets):
+        result = load_plan_file(targets[0])
+        refuse_if_stale(result, aws, parallelism=opts.parallelism)
+    else:
+        from reconciler.engine import build_plan
+
+        result = build_plan(
+            _load(targets), aws, parallelism=opts.parallelism, max_deletions=max_deletions
+        )
+        color = opts.color and sys.stdout.isatty()
+        click.echo(render(result, "text", verbose=opts.verbose, color=color), nl=False)
+    if result.has_errors:
+        raise ReconcilerError("the plan has errors; nothing was written")
+    braked = [fp for fp in result.functions if fp.brake]
+    if braked:
+        raise ReconcilerError(f"{braked[0].function}: {braked[0].brake}; nothing was written")
+    if not result.has_changes:
+        click.echo("Nothing to apply.", err=True)
+        return
+    if not _is_saved_plan(targets) and not auto_approve:
+        if not sys.stdin.isatty():
+            raise ReconcilerError(
+                "refusing to apply without confirmation: no terminal (pass --auto-approve)"
+            )
+        answer = click.prompt(
+            "Apply these changes? Only 'yes' is accepted",
+            default="",
+            show_default=False,
+            err=True,
+        )
+        if answer.strip() != "yes":
+            raise ReconcilerError("apply cancelled; nothing was written")
+    outcome = apply_plan(
+        result,
+        aws,
+        parallelism=opts.parallelism,
+        progress=lambda line: click.echo(line, err=True),
+    )
+    for r in outcome.results:
+        if r.status.value == "failed":
+            click.echo(f"error: {r.function}: {r.message}", err=True)
+    for line in outcome.rollbacks:
+        click.echo(f"error: {line}", err=True)
+    click.echo(outcome.summary(), err=True)
+    if not outcome.ok:
+        sys.exit(1)
+
+
+@main.command("import")
+@click.argument("functions", nargs=-1)
+@click.option("--prefix", help="Import every function whose name starts with this.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the manifest to this file.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.pass_obj
+@handle_errors
+def import_(
+    opts: Options, functions: tuple[str, ...], prefix: str | None, out: str | None, force: bool
+) -> None:
+    """Print a manifest that reproduces the live aliases of FUNCTION... exactly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reconciler.importer import render_manifest
+
+    if not functions and prefix is None:
+        raise click.UsageError("name at least one FUNCTION, or --prefix")
+    if out and os.path.exists(out) and not force:
+        raise ReconcilerError(f"{out} exists; pass --force to overwrite it")
+    aws = _aws(opts)
+    names = list(functions)
+    if prefix is not None:
+        names += [n for n in aws.list_function_names(opts.region, prefix) if n not in names]
+        if not names:
+            raise ReconcilerError(f"no function name starts with {prefix!r}")
+    with ThreadPoolExecutor(max_workers=opts.parallelism) as pool:
+        live = list(pool.map(lambda n: aws.read_function(n, opts.region), names))
+    text = render_manifest(live, opts.region)
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+        click.echo(f"wrote {out}: {len(live)} function(s)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("iam-policy")
+@MANIFESTS
+@click.option(
+    "--mode",
+    type=click.Choice(["plan", "apply"]),
+    default="apply",
+    show_default=True,
+    help="The command the policy is for.",
+)
+@click.option("--account-id", help="Account for function names given without an ARN.")
+@click.pass_obj
+@handle_errors
+def iam_policy(
+    opts: Options, manifests: tuple[str, ...], mode: str, account_id: str | None
+) -> None:
+    """Print the least-privilege IAM policy for running plan or apply on MANIFEST..."""
+    from reconciler.iam import policy_for, policy_text
+
+    loaded = _load(manifests)
+    policy = policy_for(
+        loaded.functions,
+        "apply" if mode == "apply" else "plan",
+        region=opts.region,
+        account=account_id,
+    )
+    click.echo(policy_text(policy), nl=False)
 
 
 @main.command()

@@ -57,6 +57,10 @@ class Operation:
     revision_id: str | None = None
     code_sha256: str | None = None
     code_size: int = 0
+    # Progressive rollout (create/update_alias only): the rollout tag value to write on the
+    # function before the alias call, and, for a rollback, the alarm that caused it.
+    rollout_state: str | None = None
+    rollback_alarm: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class FunctionPlan:
     region: str
     account: str
     source: str  # "path/to/manifest.yaml:LINE:COL" of the function key
+    arn: str = ""
     fingerprint: str = ""
     operations: tuple[Operation, ...] = ()
     unmanaged_aliases: tuple[UnmanagedAlias, ...] = ()

@@ -1,0 +1,479 @@
+"""The only module that imports boto3: typed reads and writes, error translation, retries.
+
+Reads return `reconciler.live` dataclasses; writes take plain values. Every botocore error is
+translated into an `AwsError` whose message a person can act on. Clients use botocore's adaptive
+retry mode (client-side rate limiting plus retries on throttling), one client per region, shared
+by all threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from reconciler.errors import AwsError
+from reconciler.live import (
+    LATEST,
+    Canary,
+    LiveAlias,
+    LiveFunction,
+    LiveLatest,
+    LiveVersion,
+    Snapshot,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda.client import LambdaClient
+
+# Configuration fields that PublishVersion snapshots and that decide whether `$LATEST` differs
+# from the newest version (contract §3). The description is deliberately absent.
+SNAPSHOT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("runtime", "Runtime"),
+    ("handler", "Handler"),
+    ("memory", "MemorySize"),
+    ("timeout", "Timeout"),
+    ("environment", "Environment"),
+    ("layers", "Layers"),
+    ("role", "Role"),
+    ("architectures", "Architectures"),
+    ("ephemeral_storage", "EphemeralStorage"),
+    ("vpc", "VpcConfig"),
+    ("tracing", "TracingConfig"),
+    ("dead_letter", "DeadLetterConfig"),
+    ("file_systems", "FileSystemConfigs"),
+    ("image_config", "ImageConfigResponse"),
+    ("logging", "LoggingConfig"),
+)
+
+# Bound on waiting for an in-progress `$LATEST` update (the SDK waiter's own default is 5 min).
+WAIT_DELAY_S = 1
+WAIT_MAX_ATTEMPTS = 60
+
+CallLogger = Callable[[str], None]
+
+
+def _prune_empty(value: Any) -> Any:
+    """Drop empty containers and strings so that absent and empty settings compare equal."""
+    if isinstance(value, Mapping):
+        out = {k: _prune_empty(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_prune_empty(v) for v in value]
+    return value
+
+
+def _canonical(key: str, value: Any) -> str:
+    value = _prune_empty(value)
+    if key == "layers" and isinstance(value, list):
+        value = [layer.get("Arn") for layer in value if isinstance(layer, Mapping)]
+    if key == "vpc" and isinstance(value, Mapping):
+        value = {k: sorted(v) if isinstance(v, list) else v for k, v in value.items()}
+        value.pop("VpcId", None)
+    if key == "logging" and isinstance(value, Mapping) and value.get("LogFormat") == "Text":
+        value = {k: v for k, v in value.items() if k not in ("LogFormat",)}
+    text = json.dumps(value, sort_keys=True, default=str)
+    if key == "environment":
+        # Environment values are secrets as far as this tool is concerned: keep only a digest,
+        # so no plan, log or saved plan file can ever contain them.
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return text
+
+
+def snapshot_from(config: Mapping[str, Any]) -> Snapshot:
+    raw_modified = str(config.get("LastModified") or "1970-01-01T00:00:00.000+0000")
+    dlq = config.get("DeadLetterConfig") or {}
+    return Snapshot(
+        code_sha256=str(config.get("CodeSha256", "")),
+        code_size=int(config.get("CodeSize") or 0),
+        last_modified=parse_time(raw_modified),
+        description=str(config.get("Description") or ""),
+        role=str(config.get("Role") or ""),
+        dead_letter_arn=dlq.get("TargetArn") or None,
+        config={key: _canonical(key, config.get(field)) for key, field in SNAPSHOT_FIELDS},
+    )
+
+
+def parse_time(raw: str) -> datetime:
+    """Lambda's LastModified, e.g. 2024-05-01T12:00:00.000+0000, as an aware datetime."""
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def alias_from(item: Mapping[str, Any]) -> LiveAlias:
+    weights = (item.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    canary = None
+    if weights:
+        version, weight = sorted(weights.items())[0]
+        canary = Canary(version=str(version), weight=float(weight))
+    return LiveAlias(
+        name=str(item["Name"]),
+        version=str(item["FunctionVersion"]),
+        canary=canary,
+        description=str(item.get("Description") or ""),
+        revision_id=str(item.get("RevisionId") or ""),
+    )
+
+
+def explain(error: Exception, doing: str) -> AwsError:
+    """One line a person can act on, for any botocore failure."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        err = error.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        message = str(err.get("Message", "")).strip()
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        hint = ""
+        if code == "PreconditionFailedException" or status == 412:
+            hint = " — changed since it was read; re-run plan"
+        elif code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException"):
+            hint = " — check the IAM policy (lambda-reconciler iam-policy prints the one needed)"
+        elif code in ("TooManyRequestsException", "ThrottlingException", "Throttling"):
+            hint = " — throttled even after retries; lower --parallelism"
+        elif code == "ResourceConflictException":
+            hint = " — another change is in progress; re-run plan"
+        return AwsError(f"{doing}: {code} ({status}): {message}{hint}", code=code, status=status)
+    if isinstance(error, botocore.exceptions.NoCredentialsError):
+        return AwsError(f"{doing}: no AWS credentials found (set a profile, or AWS_* variables)")
+    if isinstance(error, botocore.exceptions.NoRegionError):
+        return AwsError(f"{doing}: no region: set `region:` in the manifest or pass --region")
+    if isinstance(error, botocore.exceptions.EndpointConnectionError):
+        return AwsError(f"{doing}: cannot reach the endpoint: {error}")
+    if isinstance(error, botocore.exceptions.ParamValidationError):
+        return AwsError(f"{doing}: invalid request: {error}")
+    if isinstance(error, botocore.exceptions.BotoCoreError):
+        return AwsError(f"{doing}: {error}")
+    return AwsError(f"{doing}: {type(error).__name__}: {error}")
+
+
+class Aws:
+    """Lambda, STS and CloudWatch access for one credential set (one profile)."""
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        max_attempts: int = 10,
+        log: CallLogger | None = None,
+        pool_size: int = 16,
+    ) -> None:
+        try:
+            self._session = boto3.Session(profile_name=profile, region_name=region)
+        except botocore.exceptions.BotoCoreError as e:
+            raise explain(e, "starting an AWS session") from e
+        self._endpoint_url = endpoint_url
+        self._config = Config(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            max_pool_connections=pool_size,
+            user_agent_extra="lambda-reconciler",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._log = log
+        self._account: str | None = None
+        self.calls = 0
+
+    @property
+    def default_region(self) -> str | None:
+        return self._session.region_name
+
+    def _client(self, service: str, region: str | None) -> Any:
+        region = region or self._session.region_name
+        if not region:
+            raise AwsError("no region: set `region:` in the manifest, --region, or AWS_REGION")
+        key = (service, region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region,
+                    endpoint_url=self._endpoint_url,
+                    config=self._config,
+                )
+                client.meta.events.register("before-call", self._before_call)
+                client.meta.events.register("after-call", self._after_call)
+                self._clients[key] = client
+            return client
+
+    def lambda_client(self, region: str | None) -> LambdaClient:
+        client: LambdaClient = self._client("lambda", region)
+        return client
+
+    # -- call accounting and -v logging ---------------------------------------------------------
+
+    def _before_call(self, model: Any, params: Any, context: Any, **_: Any) -> None:
+        context["lr_start"] = time.monotonic()
+
+    def _after_call(
+        self, http_response: Any, parsed: Any, model: Any, context: Any, **_: Any
+    ) -> None:
+        with self._lock:
+            self.calls += 1
+        if self._log is None:
+            return
+        elapsed = (time.monotonic() - context.get("lr_start", time.monotonic())) * 1000
+        status = getattr(http_response, "status_code", "?")
+        service = model.service_model.service_name
+        self._log(f"aws {service}.{model.name} → {status} ({elapsed:.0f} ms)")
+
+    # -- STS ------------------------------------------------------------------------------------
+
+    def account_id(self) -> str:
+        """The caller's account: one GetCallerIdentity per credential set, cached."""
+        if self._account is None:
+            try:
+                sts = self._client("sts", self._session.region_name or "us-east-1")
+                self._account = str(sts.get_caller_identity()["Account"])
+            except Exception as e:
+                raise explain(e, "checking the AWS account (sts:GetCallerIdentity)") from e
+        return self._account
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def read_function(self, name: str, region: str | None, *, wait: bool = False) -> LiveFunction:
+        """One paginated ListVersionsByFunction and one paginated ListAliases.
+
+        With `wait`, first wait (bounded) for an in-progress `$LATEST` update to finish, so the
+        `$LATEST` that gets compared and published is the finished one.
+        """
+        client = self.lambda_client(region)
+        doing = f"reading {name}"
+        try:
+            if wait:
+                client.get_waiter("function_updated_v2").wait(
+                    FunctionName=name,
+                    WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS},
+                )
+            configs: list[Mapping[str, Any]] = []
+            for page in client.get_paginator("list_versions_by_function").paginate(
+                FunctionName=name
+            ):
+                configs.extend(page.get("Versions", []))
+            aliases: list[LiveAlias] = []
+            for alias_page in client.get_paginator("list_aliases").paginate(FunctionName=name):
+                aliases.extend(alias_from(a) for a in alias_page.get("Aliases", []))
+        except botocore.exceptions.WaiterError as e:
+            raise AwsError(f"{doing}: $LATEST is still being updated after waiting: {e}") from e
+        except Exception as e:
+            raise explain(e, doing) from e
+        return live_function_from(name, configs, aliases)
+
+    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
+        """Versions bound to an event source mapping or a provisioned-concurrency config.
+
+        Event source mappings are listed by each qualified ARN's owner: ListEventSourceMappings
+        filtered by the unqualified function name is not documented to return version-bound
+        mappings, so the listing is unfiltered for the function's region and matched on the
+        `FunctionArn` of each mapping. Provisioned-concurrency configs are listed per function.
+        """
+        client = self.lambda_client(region)
+        used: set[int] = set()
+        prefix = arn + ":"
+        try:
+            for page in client.get_paginator("list_event_source_mappings").paginate():
+                for m in page.get("EventSourceMappings", []):
+                    fa = str(m.get("FunctionArn", ""))
+                    qualifier = fa[len(prefix) :] if fa.startswith(prefix) else ""
+                    if qualifier.isdigit():
+                        used.add(int(qualifier))
+            for pc_page in client.get_paginator("list_provisioned_concurrency_configs").paginate(
+                FunctionName=name
+            ):
+                for c in pc_page.get("ProvisionedConcurrencyConfigs", []):
+                    qualifier = str(c.get("FunctionArn", "")).rsplit(":", 1)[-1]
+                    if qualifier.isdigit():
+                        used.add(int(qualifier))
+        except Exception as e:
+            raise explain(e, f"listing what uses the versions of {name}") from e
+        return frozenset(used)
+
+    def list_function_names(self, region: str | None, prefix: str) -> list[str]:
+        """Names of the functions in a region starting with `prefix` (paginated ListFunctions)."""
+        client = self.lambda_client(region)
+        names: list[str] = []
+        try:
+            for page in client.get_paginator("list_functions").paginate():
+                names.extend(
+                    str(f["FunctionName"])
+                    for f in page.get("Functions", [])
+                    if str(f.get("FunctionName", "")).startswith(prefix)
+                )
+        except Exception as e:
+            raise explain(e, f"listing functions starting with {prefix!r}") from e
+        return sorted(names)
+
+    def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]:
+        client = self.lambda_client(region)
+        try:
+            out: list[LiveAlias] = []
+            for page in client.get_paginator("list_aliases").paginate(FunctionName=name):
+                out.extend(alias_from(a) for a in page.get("Aliases", []))
+        except Exception as e:
+            raise explain(e, f"listing the aliases of {name}") from e
+        return tuple(sorted(out, key=lambda a: a.name))
+
+    def function_tags(self, name: str, region: str | None, arn: str) -> dict[str, str]:
+        """ListTags (not paginated); read only for functions with a rollout."""
+        client = self.lambda_client(region)
+        try:
+            return dict(client.list_tags(Resource=arn).get("Tags", {}))
+        except Exception as e:
+            raise explain(e, f"reading the tags of {name}") from e
+
+    def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]:
+        """Alarm name → StateValue, batched: one DescribeAlarms call per 100 names."""
+        wanted = sorted(set(names))
+        states: dict[str, str] = {}
+        client = self._client("cloudwatch", region)
+        try:
+            for i in range(0, len(wanted), 100):
+                batch = wanted[i : i + 100]
+                for page in client.get_paginator("describe_alarms").paginate(
+                    AlarmNames=batch, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+                ):
+                    for kind in ("MetricAlarms", "CompositeAlarms"):
+                        for a in page.get(kind, []):
+                            states[str(a["AlarmName"])] = str(a["StateValue"])
+        except Exception as e:
+            raise explain(e, "reading CloudWatch alarm states") from e
+        return states
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def tag_function(self, name: str, region: str | None, arn: str, key: str, value: str) -> None:
+        client = self.lambda_client(region)
+        try:
+            client.tag_resource(Resource=arn, Tags={key: value})
+        except Exception as e:
+            raise explain(e, f"writing rollout state on {name}") from e
+
+    def publish_version(
+        self, name: str, region: str | None, code_sha256: str, revision_id: str
+    ) -> str:
+        client = self.lambda_client(region)
+        try:
+            out = client.publish_version(
+                FunctionName=name, CodeSha256=code_sha256, RevisionId=revision_id
+            )
+        except Exception as e:
+            raise explain(e, f"publishing {name}") from e
+        return str(out["Version"])
+
+    def create_alias(
+        self,
+        name: str,
+        region: str | None,
+        alias: str,
+        version: str,
+        weights: Mapping[str, float],
+        description: str | None,
+    ) -> None:
+        client = self.lambda_client(region)
+        kwargs: dict[str, Any] = {"FunctionName": name, "Name": alias, "FunctionVersion": version}
+        if weights:
+            kwargs["RoutingConfig"] = {"AdditionalVersionWeights": dict(weights)}
+        if description is not None:
+            kwargs["Description"] = description
+        try:
+            client.create_alias(**kwargs)
+        except Exception as e:
+            raise explain(e, f"creating alias {name}:{alias}") from e
+
+    def update_alias(
+        self,
+        name: str,
+        region: str | None,
+        alias: str,
+        version: str,
+        weights: Mapping[str, float],
+        description: str | None,
+        revision_id: str,
+    ) -> None:
+        client = self.lambda_client(region)
+        # Always send the full routing config: UpdateAlias keeps the old one when it is omitted.
+        kwargs: dict[str, Any] = {
+            "FunctionName": name,
+            "Name": alias,
+            "FunctionVersion": version,
+            "RoutingConfig": {"AdditionalVersionWeights": dict(weights)},
+            "RevisionId": revision_id,
+        }
+        if description is not None:
+            kwargs["Description"] = description
+        try:
+            client.update_alias(**kwargs)
+        except Exception as e:
+            raise explain(e, f"updating alias {name}:{alias}") from e
+
+    def delete_alias(self, name: str, region: str | None, alias: str) -> None:
+        client = self.lambda_client(region)
+        try:
+            client.delete_alias(FunctionName=name, Name=alias)
+        except Exception as e:
+            raise explain(e, f"deleting alias {name}:{alias}") from e
+
+    def delete_version(self, name: str, region: str | None, version: str) -> None:
+        if not version.isdigit():
+            # A missing or non-numeric qualifier would delete the whole function or be refused.
+            raise AwsError(f"refusing to delete {name} qualifier {version!r}: not a version number")
+        client = self.lambda_client(region)
+        try:
+            client.delete_function(FunctionName=name, Qualifier=version)
+        except Exception as e:
+            raise explain(e, f"deleting version {name}:{version}") from e
+
+
+def live_function_from(
+    name: str, configs: Iterable[Mapping[str, Any]], aliases: Iterable[LiveAlias]
+) -> LiveFunction:
+    latest: LiveLatest | None = None
+    versions: list[LiveVersion] = []
+    arn = ""
+    for c in configs:
+        version = str(c.get("Version", ""))
+        if version == LATEST:
+            latest = LiveLatest(snapshot=snapshot_from(c), revision_id=str(c.get("RevisionId", "")))
+            arn = str(c.get("FunctionArn", ""))
+        elif version.isdigit():
+            versions.append(LiveVersion(number=int(version), snapshot=snapshot_from(c)))
+            if not arn:
+                arn = str(c.get("FunctionArn", "")).rsplit(":", 1)[0]
+    if latest is None:
+        raise AwsError(f"reading {name}: ListVersionsByFunction returned no $LATEST")
+    if arn.endswith(":" + LATEST):
+        arn = arn[: -len(LATEST) - 1]
+    parts = arn.split(":")
+    region = parts[3] if len(parts) > 4 else ""
+    account = parts[4] if len(parts) > 4 else ""
+    return LiveFunction(
+        name=name,
+        arn=arn,
+        region=region,
+        account=account,
+        latest=latest,
+        versions=tuple(sorted(versions, key=lambda v: v.number)),
+        aliases=tuple(sorted(aliases, key=lambda a: a.name)),
+    )
+
+
+def stderr_logger(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

@@ -1,0 +1,141 @@
+"""Orchestration of one run: guard → read live state → plan (pure) → (apply).
+
+Reads are concurrent and bounded by `parallelism`. The only extra reads beyond one
+ListVersionsByFunction and one ListAliases per function are: one STS call when a manifest sets
+`allowed_account_ids`, one GetFunction (the SDK waiter) per function with `publish: true`, and,
+only for functions where retention is about to delete something, the event-source-mapping and
+provisioned-concurrency listings that can veto a deletion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from reconciler.aws import Aws
+from reconciler.errors import AwsError, GuardError
+from reconciler.manifest import FunctionTarget, ManifestSet
+from reconciler.plan import Action, Plan
+from reconciler.planner import Observed, fingerprint, plan, plan_function
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def check_accounts(aws: Aws, targets: Sequence[FunctionTarget]) -> None:
+    """`allowed_account_ids` (contract §6): one STS call per run, before any Lambda call."""
+    guarded = [t for t in targets if t.allowed_account_ids is not None]
+    if not guarded:
+        return
+    account = aws.account_id()
+    for t in guarded:
+        allowed = t.allowed_account_ids or frozenset()
+        if account not in allowed:
+            raise GuardError(
+                f"{t.manifest}: account {account} is not in allowed_account_ids "
+                f"({', '.join(sorted(allowed))}); nothing was read or written"
+            )
+
+
+def _has_rollout(target: FunctionTarget) -> bool:
+    return any(a.rollout is not None for a in target.spec.aliases.values())
+
+
+def _read(aws: Aws, target: FunctionTarget) -> Observed:
+    try:
+        live = aws.read_function(target.key, target.region, wait=target.spec.publish)
+        if _has_rollout(target):
+            live = replace(live, tags=aws.function_tags(target.key, target.region, live.arn))
+    except AwsError as e:
+        if e.code == "ResourceNotFoundException":
+            where = target.region or aws.default_region or "the default region"
+            return Observed(target, None, f"function {target.name} not found in {where}")
+        return Observed(target, None, str(e))
+    return Observed(target, live)
+
+
+def read_all(aws: Aws, targets: Sequence[FunctionTarget], parallelism: int) -> list[Observed]:
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        return list(pool.map(lambda t: _read(aws, t), targets))
+
+
+def read_alarms(aws: Aws, observed: list[Observed]) -> list[Observed]:
+    """One batched DescribeAlarms per region, for the alarms that rollouts name."""
+    by_region: dict[str, set[str]] = {}
+    for o in observed:
+        if o.live is None:
+            continue
+        for a in o.target.spec.aliases.values():
+            if a.rollout is not None and a.rollout.alarms:
+                by_region.setdefault(o.live.region, set()).update(a.rollout.alarms)
+    if not by_region:
+        return observed
+    states = {region: aws.alarm_states(region, names) for region, names in by_region.items()}
+    return [
+        replace(o, alarms=states.get(o.live.region, {})) if o.live is not None else o
+        for o in observed
+    ]
+
+
+def _with_usage(aws: Aws, obs: Observed) -> Observed:
+    live = obs.live
+    assert live is not None
+    in_use = aws.versions_in_use(obs.target.key, obs.target.region, live.arn)
+    return replace(obs, live=replace(live, in_use=in_use))
+
+
+def build_plan(
+    manifests: ManifestSet,
+    aws: Aws,
+    *,
+    parallelism: int = 8,
+    max_deletions: int = 100,
+    clock: Clock = utcnow,
+) -> Plan:
+    check_accounts(aws, manifests.functions)
+    observed = read_alarms(aws, read_all(aws, manifests.functions, parallelism))
+    now = clock()
+    first = plan(observed, now=now, max_deletions=max_deletions, manifests=manifests.paths)
+    pruning = [i for i, fp in enumerate(first.functions) if fp.count(Action.DELETE_VERSION) > 0]
+    if not pruning:
+        return first
+    # Event source mappings and provisioned concurrency can veto a deletion: read them only
+    # for the functions that are about to lose versions, then plan those functions again.
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        enriched = list(pool.map(lambda i: _with_usage(aws, observed[i]), pruning))
+    functions = list(first.functions)
+    for i, obs in zip(pruning, enriched, strict=False):
+        functions[i] = plan_function(obs, now=now, max_deletions=max_deletions)
+    return replace(first, functions=tuple(functions))
+
+
+def refuse_if_stale(saved: Plan, aws: Aws, *, parallelism: int) -> None:
+    """A saved plan applies only to the live state it was computed from (contract §5)."""
+    todo = [fp for fp in saved.functions if fp.operations]
+    if not todo:
+        return
+    account = aws.account_id()
+    for fp in todo:
+        if fp.account and fp.account != account:
+            raise GuardError(
+                f"{fp.function}: the plan was made for account {fp.account}, "
+                f"these credentials are for {account}; nothing was written"
+            )
+
+    def current(fp_key: tuple[str, str]) -> str:
+        return fingerprint(aws.read_function(fp_key[0], fp_key[1] or None))
+
+    keys = [(fp.key, fp.region) for fp in todo]
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        now = list(pool.map(current, keys))
+    stale = [fp.function for fp, f in zip(todo, now, strict=False) if f != fp.fingerprint]
+    if stale:
+        raise GuardError(
+            f"the saved plan is stale: {', '.join(stale)} changed since it was planned; "
+            "run plan again (nothing was written)"
+        )

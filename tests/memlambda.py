@@ -1,0 +1,238 @@
+"""An in-memory model of the Lambda calls the executor makes, for unit and property tests.
+
+It enforces the real-AWS rules that matter to safety (see the Lambda reference): guards on
+RevisionId and CodeSha256, at most one additional version, no routing on $LATEST, no alias to a
+missing version, no deletion of a version an alias routes to, version numbers never reused. After
+every write it checks the invariant "no alias points to a missing version" and records a violation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+from reconciler.errors import AwsError
+from reconciler.live import (
+    LATEST,
+    Canary,
+    LiveAlias,
+    LiveFunction,
+    LiveLatest,
+    LiveVersion,
+    Snapshot,
+)
+
+_rev = itertools.count(1)
+
+
+def new_rev() -> str:
+    return f"rev-{next(_rev)}"
+
+
+def snap(
+    code: str,
+    *,
+    role: str = "role",
+    days_old: int = 0,
+    config: str = "c",
+    size: int = 100,
+    description: str = "",
+) -> Snapshot:
+    modified = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    from datetime import timedelta
+
+    return Snapshot(
+        code_sha256=code,
+        code_size=size,
+        last_modified=modified - timedelta(days=days_old),
+        description=description,
+        role=role,
+        dead_letter_arn=None,
+        config={"memory": config},
+    )
+
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class MemFunction:
+    name: str
+    latest: Snapshot
+    latest_rev: str
+    versions: dict[int, Snapshot] = field(default_factory=dict)
+    aliases: dict[str, LiveAlias] = field(default_factory=dict)
+    next_version: int = 1
+    published_since_update: bool = False
+    in_use: set[int] = field(default_factory=set)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class MemLambda:
+    """Duck-types `reconciler.aws.Aws` for the executor and engine."""
+
+    def __init__(self) -> None:
+        self.functions: dict[str, MemFunction] = {}
+        self.writes: list[tuple[str, ...]] = []
+        self.violations: list[str] = []
+        self.default_region = "us-east-1"
+        self.calls = 0
+
+    # -- seeding --------------------------------------------------------------------------------
+    def add(self, name: str, latest: Snapshot) -> MemFunction:
+        fn = MemFunction(name=name, latest=latest, latest_rev=new_rev())
+        self.functions[name] = fn
+        return fn
+
+    def add_version(self, name: str, s: Snapshot) -> int:
+        fn = self.functions[name]
+        n = fn.next_version
+        fn.versions[n] = s
+        fn.next_version += 1
+        return n
+
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: str,
+        canary: Canary | None = None,
+        description: str = "",
+    ) -> None:
+        self.functions[name].aliases[alias] = LiveAlias(
+            alias, version, canary, description, new_rev()
+        )
+
+    # -- reads ----------------------------------------------------------------------------------
+    def account_id(self) -> str:
+        return "123456789012"
+
+    def read_function(self, name: str, region: str | None, *, wait: bool = False) -> LiveFunction:
+        self.calls += 2
+        fn = self._fn(name)
+        return LiveFunction(
+            name=name,
+            arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+            region="us-east-1",
+            account="123456789012",
+            latest=LiveLatest(fn.latest, fn.latest_rev),
+            versions=tuple(LiveVersion(n, s) for n, s in sorted(fn.versions.items())),
+            aliases=tuple(sorted(fn.aliases.values(), key=lambda a: a.name)),
+        )
+
+    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
+        return frozenset(self._fn(name).in_use)
+
+    def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]:
+        return tuple(sorted(self._fn(name).aliases.values(), key=lambda a: a.name))
+
+    # -- writes ---------------------------------------------------------------------------------
+    def _fn(self, name: str) -> MemFunction:
+        if name not in self.functions:
+            raise AwsError(
+                f"Function not found: {name}", code="ResourceNotFoundException", status=404
+            )
+        return self.functions[name]
+
+    def _check_target(self, fn: MemFunction, version: str, weights: dict[str, float]) -> None:
+        if len(weights) > 1:
+            raise AwsError(
+                "more than one additional version", "InvalidParameterValueException", 400
+            )
+        if weights and version == LATEST:
+            raise AwsError("$LATEST with routing", "InvalidParameterValueException", 400)
+        for v in [version, *weights]:
+            if v != LATEST and int(v) not in fn.versions:
+                raise AwsError(f"Function not found: {v}", "ResourceNotFoundException", 404)
+        if version in weights:
+            raise AwsError("already included", "InvalidParameterValueException", 400)
+
+    def _after_write(self, *record: str) -> None:
+        self.writes.append(record)
+        for fn in self.functions.values():
+            for a in fn.aliases.values():
+                for v in (a.version, a.canary.version if a.canary else None):
+                    if v is not None and v != LATEST and int(v) not in fn.versions:
+                        self.violations.append(f"{fn.name}:{a.name} → missing {v} after {record}")
+
+    def publish_version(
+        self, name: str, region: str | None, code_sha256: str, revision_id: str
+    ) -> str:
+        fn = self._fn(name)
+        if revision_id != fn.latest_rev:
+            raise AwsError("stale revision", "PreconditionFailedException", 412)
+        if code_sha256 != fn.latest.code_sha256:
+            raise AwsError("sha mismatch", "InvalidParameterValueException", 400)
+        if fn.published_since_update and fn.versions:
+            return str(max(fn.versions))
+        n = self.add_version(name, fn.latest)
+        fn.published_since_update = True
+        fn.latest_rev = new_rev()
+        self._after_write("publish_version", name, str(n))
+        return str(n)
+
+    def create_alias(
+        self,
+        name: str,
+        region: str | None,
+        alias: str,
+        version: str,
+        weights: dict[str, float],
+        description: str | None,
+    ) -> None:
+        fn = self._fn(name)
+        if alias in fn.aliases:
+            raise AwsError("exists", "ResourceConflictException", 409)
+        self._check_target(fn, version, dict(weights))
+        canary = Canary(*next(iter(weights.items()))) if weights else None
+        fn.aliases[alias] = LiveAlias(alias, version, canary, description or "", new_rev())
+        self._after_write("create_alias", name, alias)
+
+    def update_alias(
+        self,
+        name: str,
+        region: str | None,
+        alias: str,
+        version: str,
+        weights: dict[str, float],
+        description: str | None,
+        revision_id: str,
+    ) -> None:
+        fn = self._fn(name)
+        current = fn.aliases.get(alias)
+        if current is None:
+            raise AwsError("no alias", "ResourceNotFoundException", 404)
+        if revision_id != current.revision_id:
+            raise AwsError("stale revision", "PreconditionFailedException", 412)
+        self._check_target(fn, version, dict(weights))
+        canary = Canary(*next(iter(weights.items()))) if weights else None
+        fn.aliases[alias] = replace(
+            current,
+            version=version,
+            canary=canary,
+            description=current.description if description is None else description,
+            revision_id=new_rev(),
+        )
+        self._after_write("update_alias", name, alias)
+
+    def tag_function(self, name: str, region: str | None, arn: str, key: str, value: str) -> None:
+        self._fn(name).tags[key] = value
+        self._after_write("tag_function", name, key)
+
+    def delete_alias(self, name: str, region: str | None, alias: str) -> None:
+        self._fn(name).aliases.pop(alias, None)
+        self._after_write("delete_alias", name, alias)
+
+    def delete_version(self, name: str, region: str | None, version: str) -> None:
+        fn = self._fn(name)
+        n = int(version)
+        users = [
+            a.name
+            for a in fn.aliases.values()
+            if a.version == version or (a.canary and a.canary.version == version)
+        ]
+        if users:
+            raise AwsError(f"aliases reference it: {users}", "ResourceConflictException", 409)
+        fn.versions.pop(n, None)
+        self._after_write("delete_version", name, version)
