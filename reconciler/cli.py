@@ -37,6 +37,42 @@ class Options:
     verbose: bool = False
 
 
+def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is None or value is False:
+            return
+        root = ctx.find_root()
+        if not isinstance(root.obj, Options):
+            root.obj = Options()
+        if field == "no_color":
+            root.obj.color = False
+        else:
+            setattr(root.obj, field, value)
+
+    return callback
+
+
+def global_options(func: F) -> F:
+    """The global options work after the command name too: `plan m.yaml -v --region x`."""
+    specs: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+        (("--region",), "region", {"help": "Default AWS region."}),
+        (("--profile",), "profile", {"help": "AWS named profile."}),
+        (("--endpoint-url",), "endpoint_url", {"help": "Lambda endpoint URL."}),
+        (
+            ("--parallelism",),
+            "parallelism",
+            {"type": click.IntRange(1, 64), "help": "Functions read and applied at once."},
+        ),
+        (("--no-color",), "no_color", {"is_flag": True, "help": "No colour."}),
+        (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "One line per AWS call."}),
+    ]
+    for decl, field, kw in reversed(specs):
+        func = click.option(*decl, expose_value=False, callback=_set(field), is_eager=True, **kw)(
+            func
+        )
+    return func
+
+
 def fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
 
@@ -108,6 +144,7 @@ def main(
 
 
 @main.command()
+@global_options
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @handle_errors
 def validate(manifests: tuple[str, ...]) -> None:
@@ -195,6 +232,7 @@ MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path
 
 
 @main.command()
+@global_options
 @MANIFESTS
 @FORMAT
 @OUT
@@ -222,6 +260,7 @@ def plan(
 
 
 @main.command()
+@global_options
 @MANIFESTS
 @FORMAT
 @OUT
@@ -245,6 +284,7 @@ def _is_saved_plan(args: Sequence[str]) -> bool:
 
 
 @main.command()
+@global_options
 @click.argument("targets", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @MAX_DELETIONS
@@ -307,6 +347,7 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
 
 
 @main.command("import")
+@global_options
 @click.argument("functions", nargs=-1)
 @click.option("--prefix", help="Import every function whose name starts with this.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the manifest to this file.")
@@ -343,6 +384,7 @@ def import_(
 
 
 @main.command("iam-policy")
+@global_options
 @MANIFESTS
 @click.option(
     "--mode",
@@ -371,6 +413,7 @@ def iam_policy(
 
 
 @main.command()
+@global_options
 @handle_errors
 def schema() -> None:
     """Print the manifest JSON Schema."""

@@ -1,0 +1,121 @@
+"""Start the emulator as its own process and drive its control API from tests and tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+
+DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+class EmulatorClient:
+    """A running emulator: its URL, control calls, and boto3 clients pointed at it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.url}/_emulator/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.loads(resp.read() or b"null")
+
+    def reset(self) -> None:
+        self._call("POST", "reset", {})
+
+    def faults(self, **kw: Any) -> None:
+        self._call("POST", "faults", kw)
+
+    def calls(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "calls")
+        return result
+
+    def clear_calls(self) -> None:
+        self._call("DELETE", "calls")
+
+    def age(
+        self, function: str, version: int | str, last_modified: str, region: str = "us-east-1"
+    ) -> None:
+        self._call(
+            "POST",
+            "age",
+            {
+                "function": function,
+                "version": str(version),
+                "last_modified": last_modified,
+                "region": region,
+            },
+        )
+
+    def provision(
+        self, function: str, qualifier: int | str, count: int = 1, region: str = "us-east-1"
+    ) -> None:
+        self._call(
+            "POST",
+            "provisioned",
+            {"function": function, "qualifier": str(qualifier), "count": count, "region": region},
+        )
+
+    def seed(self, functions: list[dict[str, Any]], region: str = "us-east-1") -> None:
+        self._call("POST", "seed", {"region": region, "functions": functions})
+
+    def state(self, function: str, region: str = "us-east-1") -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"state?function={function}&region={region}")
+        return result
+
+    def env(self) -> dict[str, str]:
+        """Environment for a subprocess CLI: this endpoint, dummy credentials, no AWS config."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        return {**base, **DUMMY_ENV, "AWS_ENDPOINT_URL": self.url}
+
+    def boto3_client(self, service: str, region: str = "us-east-1") -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            region_name=region,
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@contextmanager
+def start_emulator(port: int = 0) -> Iterator[EmulatorClient]:
+    """Run `python -m emulator` on 127.0.0.1 and stop it on exit."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("AWS_ENDPOINT_URL="):
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        yield EmulatorClient(line.split("=", 1)[1])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

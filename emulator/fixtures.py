@@ -1,0 +1,88 @@
+"""Helpers that create realistic Lambda state through the real API (tests, demo) or, for bulk
+seeding, directly in the emulator's backend."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import zipfile
+from typing import Any
+
+import boto3
+
+ACCOUNT = "123456789012"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/lambda-reconciler-demo"
+_TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
+
+
+def zip_code(marker: str) -> bytes:
+    """A tiny deployment package whose hash changes with `marker`."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("index.py", date_time=(2024, 1, 1, 0, 0, 0))
+        z.writestr(info, f"def handler(event, context):\n    return {marker!r}\n")
+    return buf.getvalue()
+
+
+def ensure_role(client: Any) -> None:
+    iam = boto3.client(
+        "iam",
+        endpoint_url=client.meta.endpoint_url,
+        region_name=client.meta.region_name,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName="lambda-reconciler-demo", AssumeRolePolicyDocument=_TRUST)
+
+
+def ensure_role_in_backend() -> None:
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[ACCOUNT]["aws"]
+    try:
+        backend.get_role("lambda-reconciler-demo")
+    except Exception:
+        backend.create_role(
+            role_name="lambda-reconciler-demo",
+            assume_role_policy_document=_TRUST,
+            path="/",
+            permissions_boundary=None,
+            description="",
+            tags=[],
+            max_session_duration="3600",
+            linked_service=None,
+        )
+
+
+def wait_updated(client: Any, name: str) -> None:
+    client.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+
+
+def create_function(client: Any, name: str, code: str = "v1", **extra: Any) -> dict[str, Any]:
+    ensure_role(client)
+    out: dict[str, Any] = client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE_ARN,
+        Handler="index.handler",
+        Code={"ZipFile": zip_code(code)},
+        **extra,
+    )
+    wait_updated(client, name)
+    return out
+
+
+def update_code(client: Any, name: str, code: str) -> dict[str, Any]:
+    out: dict[str, Any] = client.update_function_code(FunctionName=name, ZipFile=zip_code(code))
+    wait_updated(client, name)
+    return out
+
+
+def publish(client: Any, name: str) -> str:
+    return str(client.publish_version(FunctionName=name)["Version"])

@@ -1,0 +1,499 @@
+"""The real-AWS Lambda rules that moto 5.2 lacks, served in front of moto's own backend.
+
+Each handler implements one Lambda operation the way the project's Lambda reference describes
+real AWS, reading and changing moto's in-process `LambdaStorage` directly. Operations not
+handled here go to moto unchanged; their responses get `$LATEST`'s RevisionId added.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from moto.awslambda.models import LambdaAlias, LambdaFunction, LambdaStorage, lambda_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+
+ALIAS_NAME = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
+PAGE = 50  # ListVersionsByFunction returns at most 50 items per call, whatever MaxItems says
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, "ResourceNotFoundException", message)
+
+
+def invalid(message: str) -> ApiError:
+    return ApiError(400, "InvalidParameterValueException", message)
+
+
+def validation(message: str) -> ApiError:
+    return ApiError(400, "ValidationException", message)
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None  # JSON-serialisable, or None for an empty body
+
+
+@dataclass
+class FunctionState:
+    """What the layer keeps per function beside moto's objects."""
+
+    latest_revision: str = field(default_factory=lambda: str(uuid.uuid4()))
+    changed_since_publish: bool = True
+    next_version: int = 1
+
+
+@dataclass
+class LayerState:
+    functions: dict[tuple[str, str, str], FunctionState] = field(default_factory=dict)
+    provisioned: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+
+
+def _name_from(raw: str) -> tuple[str, str | None]:
+    """FunctionName path parameter: name, partial ARN or ARN, maybe with a qualifier."""
+    raw = unquote(raw)
+    rest = raw.split(":function:", 1)[-1] if raw.startswith("arn:") else raw
+    if ":" in rest:
+        name, qualifier = rest.split(":", 1)
+        return name, qualifier
+    return rest, None
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+
+class Layer:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.state = LayerState()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.state = LayerState()
+
+    # -- access to moto --------------------------------------------------------------------
+
+    def storage(self, region: str, account: str = DEFAULT_ACCOUNT_ID) -> LambdaStorage:
+        return lambda_backends[account][region]._lambdas
+
+    def fstate(self, region: str, name: str, account: str = DEFAULT_ACCOUNT_ID) -> FunctionState:
+        key = (account, region, name)
+        st = self.state.functions.get(key)
+        if st is None:
+            st = FunctionState()
+            versions = self.storage(region, account)._functions.get(name, {}).get("versions", [])
+            st.next_version = max((int(v.version) for v in versions), default=0) + 1
+            st.changed_since_publish = not versions
+            self.state.functions[key] = st
+        return st
+
+    def latest(self, region: str, name: str) -> LambdaFunction:
+        s = self.storage(region)
+        if name not in s._functions:
+            raise not_found(
+                f"Function not found: arn:aws:lambda:{region}:{s.account_id}:function:{name}"
+            )
+        fn: LambdaFunction = s._functions[name]["latest"]
+        return fn
+
+    def versions(self, region: str, name: str) -> list[LambdaFunction]:
+        self.latest(region, name)
+        out: list[LambdaFunction] = self.storage(region)._functions[name]["versions"]
+        return out
+
+    def aliases(self, region: str, name: str) -> dict[str, LambdaAlias]:
+        latest = self.latest(region, name)
+        arn = latest.function_arn.split(":$LATEST")[0]
+        out: dict[str, LambdaAlias] = self.storage(region)._aliases[arn]
+        return out
+
+    def config(self, fn: LambdaFunction, region: str, name: str) -> dict[str, Any]:
+        c: dict[str, Any] = fn.get_configuration()
+        if str(fn.version) == "$LATEST":
+            c["RevisionId"] = self.fstate(region, name).latest_revision
+            if not c["FunctionArn"].endswith(":$LATEST"):
+                c["FunctionArn"] += ":$LATEST"
+        else:
+            c.setdefault("RevisionId", getattr(fn, "_emulator_revision", str(uuid.uuid4())))
+        for noisy in ("State", "StateReason", "StateReasonCode", "LastUpdateStatus"):
+            c.pop(noisy, None)  # ListVersionsByFunction does not return them
+        return c
+
+    def alias_json(self, a: LambdaAlias) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "AliasArn": a.arn,
+            "Name": a.name,
+            "FunctionVersion": a.function_version,
+            "Description": a.description or "",
+            "RevisionId": a.revision_id,
+        }
+        weights = (
+            (a.routing_config or {}).get("AdditionalVersionWeights") if a.routing_config else None
+        )
+        if weights:
+            out["RoutingConfig"] = {"AdditionalVersionWeights": weights}
+        return out
+
+    # -- rules used by several operations ----------------------------------------------------
+
+    def mark_changed(self, region: str, name: str) -> None:
+        st = self.fstate(region, name)
+        st.latest_revision = str(uuid.uuid4())
+        st.changed_since_publish = True
+
+    def _version_exists(self, region: str, name: str, version: str) -> bool:
+        if version == "$LATEST":
+            return True
+        return any(str(v.version) == version for v in self.versions(region, name))
+
+    def _check_routing(
+        self, region: str, name: str, version: str, routing: Any
+    ) -> dict[str, float] | None:
+        if routing is None:
+            return None
+        weights = (routing or {}).get("AdditionalVersionWeights") or {}
+        if len(weights) > 1:
+            raise invalid("Number of items in AdditionalVersionWeights cannot be greater than 1")
+        for v, w in weights.items():
+            if not isinstance(w, (int, float)) or w > 1:
+                raise validation(
+                    "1 validation error detected: Value at 'routingConfig.additionalVersionWeights'"
+                    " failed to satisfy constraint: Map value must satisfy constraint: "
+                    "[Member must have value less than or equal to 1.0]"
+                )
+            if version == "$LATEST":
+                raise invalid(
+                    "$LATEST is not supported for an alias pointing to more than 1 version"
+                )
+            if str(v) == version:
+                raise invalid(f"Version {v} is already included in routing configuration.")
+            if not str(v).isdigit() or not self._version_exists(region, name, str(v)):
+                arn = self.latest(region, name).function_arn.split(":$LATEST")[0]
+                raise not_found(f"Function not found: {arn}:{v}")
+        return {str(k): float(w) for k, w in weights.items()}
+
+    def _check_primary(self, region: str, name: str, version: str) -> None:
+        if not (version == "$LATEST" or version.isdigit()):
+            raise validation(
+                f"1 validation error detected: Value '{version}' at 'functionVersion' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                "(\\$LATEST|[0-9]+)"
+            )
+        if not self._version_exists(region, name, version):
+            arn = self.latest(region, name).function_arn.split(":$LATEST")[0]
+            raise not_found(f"Function not found: {arn}:{version}")
+
+    # -- operations --------------------------------------------------------------------------
+
+    def list_versions(self, region: str, name: str, query: dict[str, str]) -> Response:
+        latest = self.latest(region, name)
+        items = [self.config(latest, region, name)] + [
+            self.config(v, region, name)
+            for v in sorted(self.versions(region, name), key=lambda f: int(f.version))
+        ]
+        return self._page(items, "Versions", query, cap=PAGE)
+
+    def _page(self, items: list[Any], key: str, query: dict[str, str], cap: int) -> Response:
+        start = int(query.get("Marker") or 0)
+        size = min(int(query.get("MaxItems") or cap), cap)
+        page = items[start : start + size]
+        body: dict[str, Any] = {key: page}
+        if start + size < len(items):
+            body["NextMarker"] = str(start + size)
+        return Response(200, body)
+
+    def list_aliases(self, region: str, name: str, query: dict[str, str]) -> Response:
+        aliases = sorted(self.aliases(region, name).values(), key=lambda a: a.name)
+        if query.get("FunctionVersion"):
+            aliases = [a for a in aliases if a.function_version == query["FunctionVersion"]]
+        return self._page([self.alias_json(a) for a in aliases], "Aliases", query, cap=50)
+
+    def create_alias(self, region: str, name: str, body: dict[str, Any]) -> Response:
+        alias = str(body.get("Name", ""))
+        version = str(body.get("FunctionVersion", ""))
+        if not ALIAS_NAME.match(alias):
+            raise validation(
+                f"1 validation error detected: Value '{alias}' at 'name' failed to satisfy "
+                "constraint: Member must satisfy regular expression pattern: "
+                "(?!^[0-9]+$)([a-zA-Z0-9-_]+)"
+            )
+        aliases = self.aliases(region, name)
+        latest = self.latest(region, name)
+        arn = latest.function_arn.split(":$LATEST")[0]
+        if alias in aliases:
+            raise ApiError(409, "ResourceConflictException", f"Alias already exists: {arn}:{alias}")
+        self._check_primary(region, name, version)
+        weights = self._check_routing(region, name, version, body.get("RoutingConfig"))
+        a = LambdaAlias(
+            account_id=latest.account_id,
+            region=region,
+            name=alias,
+            function_name=name,
+            function_version=version,
+            description=str(body.get("Description", "")),
+            routing_config={"AdditionalVersionWeights": weights} if weights else None,  # type: ignore[arg-type]
+        )
+        aliases[alias] = a
+        return Response(201, self.alias_json(a))
+
+    def update_alias(self, region: str, name: str, alias: str, body: dict[str, Any]) -> Response:
+        aliases = self.aliases(region, name)
+        a = aliases.get(alias)
+        if a is None:
+            arn = self.latest(region, name).function_arn.split(":$LATEST")[0]
+            raise not_found(f"Alias not found: {arn}:{alias}")
+        if body.get("RevisionId") and body["RevisionId"] != a.revision_id:
+            raise ApiError(
+                412,
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetAlias API to retrieve the latest Revision Id",
+            )
+        version = str(body.get("FunctionVersion") or a.function_version)
+        self._check_primary(region, name, version)
+        if "RoutingConfig" in body:
+            weights = self._check_routing(region, name, version, body.get("RoutingConfig"))
+            a.routing_config = {"AdditionalVersionWeights": weights} if weights else None  # type: ignore[assignment]
+        else:
+            # Omitting RoutingConfig keeps the existing routing, as AWS does.
+            current = (
+                (a.routing_config or {}).get("AdditionalVersionWeights")
+                if a.routing_config
+                else None
+            )
+            self._check_routing(region, name, version, {"AdditionalVersionWeights": current or {}})
+        a.function_version = version
+        if "Description" in body:
+            a.description = str(body["Description"])
+        a.revision_id = str(uuid.uuid4())
+        return Response(200, self.alias_json(a))
+
+    def delete_alias(self, region: str, name: str, alias: str) -> Response:
+        self.aliases(region, name).pop(alias, None)
+        for key in [k for k in self.state.provisioned if k[1:] == (region, name, alias)]:
+            del self.state.provisioned[key]
+        return Response(204)
+
+    def publish(self, region: str, name: str, body: dict[str, Any]) -> Response:
+        latest = self.latest(region, name)
+        st = self.fstate(region, name)
+        if body.get("RevisionId") and body["RevisionId"] != st.latest_revision:
+            raise ApiError(
+                412,
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+            )
+        sha = body.get("CodeSha256")
+        if sha and sha != latest.code_sha_256:
+            raise invalid(
+                f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST "
+                f"({latest.code_sha_256}). Please try again with the CodeSHA256 in $LATEST."
+            )
+        versions = self.versions(region, name)
+        if versions and not st.changed_since_publish:
+            newest = max(versions, key=lambda f: int(f.version))
+            return Response(201, self.config(newest, region, name))
+        fn = self.new_version(region, name, str(body.get("Description") or ""))
+        return Response(201, self.config(fn, region, name))
+
+    def new_version(self, region: str, name: str, description: str = "") -> LambdaFunction:
+        latest = self.latest(region, name)
+        st = self.fstate(region, name)
+        fn = copy.copy(latest)
+        number = st.next_version
+        fn.set_version(number)  # type: ignore[no-untyped-call]
+        fn.last_modified = latest.last_modified
+        fn.code_or_config_updated = False
+        fn._emulator_revision = str(uuid.uuid4())  # type: ignore[attr-defined]
+        if description:
+            fn.description = description
+        self.versions(region, name).append(fn)
+        self.storage(region)._arns[fn.function_arn] = fn
+        st.next_version = number + 1
+        st.changed_since_publish = False
+        st.latest_revision = str(uuid.uuid4())
+        latest.code_or_config_updated = False
+        return fn
+
+    def delete_version(self, region: str, name: str, qualifier: str) -> Response:
+        arn = self.latest(region, name).function_arn.split(":$LATEST")[0]
+        if qualifier == "$LATEST":
+            raise invalid("$LATEST version cannot be deleted without deleting the function.")
+        if not qualifier.isdigit():
+            raise invalid(
+                "Deletion of aliases is not supported. Use the DeleteAlias API to delete an alias."
+            )
+        users = sorted(
+            a.name
+            for a in self.aliases(region, name).values()
+            if a.function_version == qualifier
+            or qualifier in ((a.routing_config or {}).get("AdditionalVersionWeights") or {})
+        )
+        if users:
+            raise ApiError(
+                409,
+                "ResourceConflictException",
+                "Unable to delete version because the following aliases reference it: "
+                f"[{', '.join(users)}]",
+            )
+        versions = self.versions(region, name)
+        for v in list(versions):
+            if str(v.version) == qualifier:
+                versions.remove(v)
+                self.storage(region)._arns.pop(f"{arn}:{qualifier}", None)
+        return Response(204)
+
+    # -- provisioned concurrency ------------------------------------------------------------
+
+    def put_provisioned(self, region: str, name: str, qualifier: str, count: int) -> Response:
+        if not qualifier or qualifier == "$LATEST":
+            raise invalid(
+                "Provisioned Concurrency Configs cannot be applied to unpublished "
+                "function versions."
+            )
+        if not qualifier.isdigit():
+            alias = self.aliases(region, name).get(qualifier)
+            if alias is None:
+                raise not_found(f"Alias not found: {qualifier}")
+            if (
+                (alias.routing_config or {}).get("AdditionalVersionWeights")
+                if alias.routing_config
+                else None
+            ):
+                raise invalid("Alias with weights can not be used with Provisioned Concurrency")
+        elif not self._version_exists(region, name, qualifier):
+            raise not_found(f"Function not found: {name}:{qualifier}")
+        self.state.provisioned[(DEFAULT_ACCOUNT_ID, region, name, qualifier)] = count
+        return Response(202, self._pc_json(region, name, qualifier, count))
+
+    def _pc_json(self, region: str, name: str, qualifier: str, count: int) -> dict[str, Any]:
+        arn = self.latest(region, name).function_arn.split(":$LATEST")[0]
+        return {
+            "FunctionArn": f"{arn}:{qualifier}",
+            "RequestedProvisionedConcurrentExecutions": count,
+            "AvailableProvisionedConcurrentExecutions": count,
+            "AllocatedProvisionedConcurrentExecutions": count,
+            "Status": "READY",
+            "LastModified": now_iso(),
+        }
+
+    def get_provisioned(self, region: str, name: str, qualifier: str) -> Response:
+        self.latest(region, name)
+        count = self.state.provisioned.get((DEFAULT_ACCOUNT_ID, region, name, qualifier))
+        if count is None:
+            raise ApiError(
+                404,
+                "ProvisionedConcurrencyConfigNotFoundException",
+                "No Provisioned Concurrency Config found for this function",
+            )
+        body = self._pc_json(region, name, qualifier, count)
+        body.pop("FunctionArn")
+        return Response(200, body)
+
+    def list_provisioned(self, region: str, name: str, query: dict[str, str]) -> Response:
+        self.latest(region, name)
+        items = [
+            self._pc_json(region, name, q, c)
+            for (acct, reg, fn, q), c in sorted(self.state.provisioned.items())
+            if (reg, fn) == (region, name)
+        ]
+        return self._page(items, "ProvisionedConcurrencyConfigs", query, cap=50)
+
+    def delete_provisioned(self, region: str, name: str, qualifier: str) -> Response:
+        self.latest(region, name)
+        self.state.provisioned.pop((DEFAULT_ACCOUNT_ID, region, name, qualifier), None)
+        return Response(204)
+
+
+def parse_query(query_string: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
+
+
+Handler = Callable[..., Response]
+
+
+def dispatch(
+    layer: Layer,
+    operation: str,
+    region: str,
+    params: dict[str, str],
+    query: dict[str, str],
+    body: dict[str, Any],
+) -> Response | None:
+    """Handle `operation` in the layer, or return None to let moto answer it."""
+    raw_name = params.get("FunctionName", "")
+    name, qualifier = _name_from(raw_name) if raw_name else ("", None)
+    match operation:
+        case "ListVersionsByFunction":
+            return layer.list_versions(region, name, query)
+        case "ListAliases":
+            return layer.list_aliases(region, name, query)
+        case "CreateAlias":
+            return layer.create_alias(region, name, body)
+        case "UpdateAlias":
+            return layer.update_alias(region, name, unquote(params["Name"]), body)
+        case "DeleteAlias":
+            return layer.delete_alias(region, name, unquote(params["Name"]))
+        case "PublishVersion":
+            return layer.publish(region, name, body)
+        case "DeleteFunction":
+            q = query.get("Qualifier") or qualifier
+            if q:
+                return layer.delete_version(region, name, q)
+            return None
+        case "PutProvisionedConcurrencyConfig":
+            return layer.put_provisioned(
+                region,
+                name,
+                query.get("Qualifier", ""),
+                int(body.get("ProvisionedConcurrentExecutions", 1)),
+            )
+        case "GetProvisionedConcurrencyConfig":
+            return layer.get_provisioned(region, name, query.get("Qualifier", ""))
+        case "ListProvisionedConcurrencyConfigs":
+            return layer.list_provisioned(region, name, query)
+        case "DeleteProvisionedConcurrencyConfig":
+            return layer.delete_provisioned(region, name, query.get("Qualifier", ""))
+        case "TagResource" | "UntagResource":
+            resource = unquote(params.get("Resource", ""))
+            if ":" in resource.split(":function:", 1)[-1]:
+                raise invalid(
+                    "Tags on function aliases and versions are not supported. "
+                    "Please specify a function ARN."
+                )
+            return None
+    return None
+
+
+def json_body(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def rng(seed: int | None) -> random.Random:
+    return random.Random(seed)

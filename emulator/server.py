@@ -1,0 +1,471 @@
+"""The emulator's HTTP server: moto's WSGI app behind a middleware that adds the real-AWS Lambda
+rules (`layer.py`), fault injection, a call log and a control API under `/_emulator/`."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import botocore.session
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from emulator.layer import ApiError, Layer, Response, dispatch, json_body, parse_query, rng
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+LAMBDA_WRITES = {
+    "PublishVersion",
+    "CreateAlias",
+    "UpdateAlias",
+    "DeleteAlias",
+    "DeleteFunction",
+    "PutProvisionedConcurrencyConfig",
+    "DeleteProvisionedConcurrencyConfig",
+    "TagResource",
+    "UntagResource",
+}
+LATEST_RESPONSES = {
+    "CreateFunction",
+    "UpdateFunctionCode",
+    "UpdateFunctionConfiguration",
+    "GetFunction",
+    "GetFunctionConfiguration",
+}
+_CRED = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/aws4_request")
+
+
+@dataclass
+class _Route:
+    operation: str
+    method: str
+    pattern: re.Pattern[str]
+    query: dict[str, str]
+    literal: int  # literal characters: more specific routes first
+
+
+def _lambda_routes() -> list[_Route]:
+    model = botocore.session.get_session().get_service_model("lambda")
+    routes: list[_Route] = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http["requestUri"]
+        path, _, q = uri.partition("?")
+        regex = re.sub(r"\{(\w+)\+?\}", r"(?P<\1>[^/]+)", path.rstrip("/"))
+        query = dict(p.split("=", 1) for p in q.split("&") if "=" in p)
+        literal = len(re.sub(r"\{[^}]+\}", "", path))
+        routes.append(_Route(name, http["method"], re.compile(f"^{regex}/?$"), query, literal))
+    routes.sort(key=lambda r: (-len(r.query), -r.literal))
+    return routes
+
+
+@dataclass
+class Faults:
+    latency_ms: float = 0.0
+    rate_limit_per_s: float = 0.0
+    throttle_probability: float = 0.0
+    seed: int | None = None
+    fail_write: dict[str, Any] | None = None
+    kill: dict[str, Any] | None = None
+    writes_seen: int = 0
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # region → tokens, t
+    random: Any = None
+
+
+class Emulator:
+    """The WSGI application."""
+
+    def __init__(self) -> None:
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.layer = Layer()
+        self.routes = _lambda_routes()
+        self.faults = Faults()
+        self.calls: list[dict[str, Any]] = []
+        self.log_lock = threading.Lock()
+        self.fault_lock = threading.Lock()
+        self.seq = 0
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, query: dict[str, str]) -> tuple[str, dict[str, str]]:
+        for r in self.routes:
+            if r.method != method:
+                continue
+            m = r.pattern.match(path)
+            if m and all(query.get(k) == v for k, v in r.query.items()):
+                return r.operation, m.groupdict()
+        return "Unknown", {}
+
+    @staticmethod
+    def _json(start: StartResponse, resp: Response) -> list[bytes]:
+        data = b"" if resp.body is None else json.dumps(resp.body).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ]
+        start(f"{resp.status} {_REASONS.get(resp.status, 'OK')}", headers)
+        return [data]
+
+    @staticmethod
+    def _error(
+        start: StartResponse, err: ApiError, extra: dict[str, str] | None = None
+    ) -> list[bytes]:
+        body: dict[str, Any] = {"Type": "User", "Message": err.message, "message": err.message}
+        if err.code == "TooManyRequestsException":
+            body["Reason"] = "CallerRateLimitExceeded"
+        data = json.dumps(body).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("x-amzn-errortype", err.code),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+            *(extra or {}).items(),
+        ]
+        start(f"{err.status} {_REASONS.get(err.status, 'Error')}", headers)
+        return [data]
+
+    def _log(self, entry: dict[str, Any]) -> None:
+        with self.log_lock:
+            self.seq += 1
+            entry["seq"] = self.seq
+            entry["t"] = time.time()
+            self.calls.append(entry)
+
+    # -- faults ----------------------------------------------------------------------------
+
+    def _throttled(self, region: str) -> bool:
+        f = self.faults
+        with self.fault_lock:
+            if (
+                f.throttle_probability
+                and f.random is not None
+                and f.random.random() < f.throttle_probability
+            ):
+                return True
+            if f.rate_limit_per_s:
+                now = time.monotonic()
+                tokens, last = f.buckets.get(region, (f.rate_limit_per_s, now))
+                tokens = min(f.rate_limit_per_s, tokens + (now - last) * f.rate_limit_per_s)
+                if tokens < 1:
+                    f.buckets[region] = (tokens, now)
+                    return True
+                f.buckets[region] = (tokens - 1, now)
+        return False
+
+    def _write_faults(self, operation: str) -> tuple[ApiError | None, int | None]:
+        """(injected failure, pid to kill after the write) for the Nth write."""
+        f = self.faults
+        with self.fault_lock:
+            f.writes_seen += 1
+            n = f.writes_seen
+            fail = f.fail_write
+            kill = f.kill
+        if kill and int(kill.get("write", 0)) == n:
+            if kill.get("when", "before") == "before":
+                os.kill(int(kill["pid"]), signal.SIGKILL)
+                time.sleep(0.2)
+                return ApiError(500, "ServiceException", "client killed before the write"), None
+            return None, int(kill["pid"])
+        if fail and int(fail.get("n", 0)) == n:
+            return (
+                ApiError(
+                    int(fail.get("status", 500)),
+                    str(fail.get("code", "ServiceException")),
+                    str(fail.get("message", f"injected failure on write {n}")),
+                ),
+                None,
+            )
+        return None, None
+
+    # -- WSGI ------------------------------------------------------------------------------
+
+    def __call__(self, environ: Environ, start: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator/"):
+            return self._control(environ, start)
+        method = environ["REQUEST_METHOD"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        m = _CRED.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region, service = (m.group(1), m.group(2)) if m else ("us-east-1", "unknown")
+        query = parse_query(environ.get("QUERY_STRING", ""))
+        entry: dict[str, Any] = {
+            "service": service,
+            "region": region,
+            "method": method,
+            "path": path,
+            "function": None,
+            "qualifier": None,
+            "write": False,
+            "throttled": False,
+        }
+        if service != "lambda":
+            entry["operation"] = self._other_operation(environ, raw)
+            return self._pass(environ, start, entry)
+        operation, params = self._route(method, path, query)
+        entry["operation"] = operation
+        if "FunctionName" in params:
+            from emulator.layer import _name_from
+
+            entry["function"], q = _name_from(params["FunctionName"])
+            entry["qualifier"] = query.get("Qualifier") or q
+        entry["write"] = operation in LAMBDA_WRITES
+        if self.faults.latency_ms:
+            time.sleep(self.faults.latency_ms / 1000)
+        if self._throttled(region):
+            entry.update(status=429, throttled=True)
+            self._log(entry)
+            return self._error(
+                start,
+                ApiError(429, "TooManyRequestsException", "Rate exceeded"),
+                {"Retry-After": "1"},
+            )
+        kill_after = None
+        if entry["write"]:
+            injected, kill_after = self._write_faults(operation)
+            if injected is not None:
+                entry["status"] = injected.status
+                entry["injected"] = True
+                self._log(entry)
+                return self._error(start, injected)
+        body = json_body(raw)
+        try:
+            with self.layer.lock:
+                resp = dispatch(self.layer, operation, region, params, query, body)
+                if resp is None:
+                    result = self._moto(environ, operation, region, entry)
+        except ApiError as e:
+            entry["status"] = e.status
+            self._log(entry)
+            return self._error(start, e)
+        if resp is None:
+            status, headers, data = result
+            entry["status"] = status
+            self._log(entry)
+            self._after(kill_after)
+            start(f"{status} {_REASONS.get(status, 'OK')}", headers)
+            return [data]
+        entry["status"] = resp.status
+        self._log(entry)
+        self._after(kill_after)
+        return self._json(start, resp)
+
+    def _after(self, pid: int | None) -> None:
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+
+    def _moto(
+        self, environ: Environ, operation: str, region: str, entry: dict[str, Any]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        captured: dict[str, Any] = {}
+
+        def start(status: str, headers: list[tuple[str, str]], exc: Any = None) -> None:
+            captured["status"] = int(status.split()[0])
+            captured["headers"] = list(headers)
+
+        data = b"".join(self.moto(environ, start))
+        status = int(captured["status"])
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        name = entry.get("function")
+        if status < 300 and name and operation in LATEST_RESPONSES:
+            if operation in ("CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration"):
+                self.layer.mark_changed(region, name)
+            data = self._add_revision(data, region, name, operation)
+        if status < 300 and operation == "DeleteFunction" and name:
+            self.layer.state.functions.pop(("123456789012", region, name), None)
+        if operation == "CreateAlias" and status == 409:
+            status = 409
+        headers.append(("Content-Length", str(len(data))))
+        return status, headers, data
+
+    def _add_revision(self, data: bytes, region: str, name: str, operation: str) -> bytes:
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return data
+        config = doc.get("Configuration") if operation == "GetFunction" else doc
+        if isinstance(config, dict) and str(config.get("Version", "$LATEST")) == "$LATEST":
+            config["RevisionId"] = self.layer.fstate(region, name).latest_revision
+        return json.dumps(doc).encode()
+
+    def _other_operation(self, environ: Environ, raw: bytes) -> str:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        params = parse_query(environ.get("QUERY_STRING", ""))
+        if "Action" not in params and raw:
+            params.update(parse_query(raw.decode("utf-8", "replace")))
+        return params.get("Action", "Unknown")
+
+    def _pass(
+        self, environ: Environ, start: StartResponse, entry: dict[str, Any]
+    ) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:
+            captured["status"] = status
+            return start(status, headers, exc) if exc else start(status, headers)
+
+        out = list(self.moto(environ, capture))
+        entry["status"] = int(str(captured.get("status", "200")).split()[0])
+        self._log(entry)
+        return out
+
+    # -- control API -----------------------------------------------------------------------
+
+    def _control(self, environ: Environ, start: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = environ["PATH_INFO"].removeprefix("/_emulator/").strip("/")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json_body(environ["wsgi.input"].read(length) if length else b"")
+        query = parse_query(environ.get("QUERY_STRING", ""))
+        try:
+            result = self._control_call(method, path, body, query)
+        except ApiError as e:
+            return self._error(start, e)
+        except (KeyError, ValueError, TypeError) as e:
+            return self._error(start, ApiError(400, "BadRequest", f"{type(e).__name__}: {e}"))
+        return self._json(start, Response(200, result))
+
+    def _control_call(
+        self, method: str, path: str, body: dict[str, Any], query: dict[str, str]
+    ) -> Any:
+        layer = self.layer
+        match (method, path):
+            case ("POST", "reset"):
+                with layer.lock:
+                    moto_api_backend.reset()
+                    layer.reset()
+                self.faults = Faults()
+                with self.log_lock:
+                    self.calls = []
+                return {"reset": True}
+            case ("POST", "faults"):
+                f = Faults(
+                    latency_ms=float(body.get("latency_ms", 0)),
+                    rate_limit_per_s=float(body.get("rate_limit_per_s", 0)),
+                    throttle_probability=float(body.get("throttle_probability", 0)),
+                    seed=body.get("seed"),
+                    fail_write=body.get("fail_write"),
+                    kill=body.get("kill"),
+                )
+                f.random = rng(f.seed)
+                self.faults = f
+                return {"faults": body}
+            case ("GET", "calls"):
+                with self.log_lock:
+                    return list(self.calls)
+            case ("DELETE", "calls"):
+                with self.log_lock:
+                    self.calls = []
+                return {"cleared": True}
+            case ("POST", "age"):
+                with layer.lock:
+                    region = body.get("region", "us-east-1")
+                    stamp = datetime.fromisoformat(
+                        str(body["last_modified"]).replace("Z", "+00:00")
+                    )
+                    text = stamp.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+                    for v in layer.versions(region, body["function"]):
+                        if str(v.version) == str(body["version"]):
+                            v.last_modified = text
+                            return {"aged": True}
+                raise ApiError(404, "ResourceNotFoundException", "no such version")
+            case ("POST", "provisioned"):
+                with layer.lock:
+                    r = layer.put_provisioned(
+                        body.get("region", "us-east-1"),
+                        body["function"],
+                        str(body["qualifier"]),
+                        int(body.get("count", 1)),
+                    )
+                return r.body
+            case ("POST", "seed"):
+                with layer.lock:
+                    return seed(layer, body)
+            case ("GET", "state"):
+                with layer.lock:
+                    region = query.get("region", "us-east-1")
+                    name = query["function"]
+                    return {
+                        "versions": [str(v.version) for v in layer.versions(region, name)],
+                        "aliases": {
+                            a.name: layer.alias_json(a)
+                            for a in layer.aliases(region, name).values()
+                        },
+                        "latest_revision": layer.fstate(region, name).latest_revision,
+                    }
+        raise ApiError(404, "NotFound", f"no control call {method} /_emulator/{path}")
+
+
+def seed(layer: Layer, body: dict[str, Any]) -> dict[str, Any]:
+    """Create functions with published versions and aliases directly in the backend."""
+    from moto.awslambda.models import LambdaAlias, lambda_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from emulator.fixtures import ROLE_ARN, ensure_role_in_backend, zip_code
+
+    region = body.get("region", "us-east-1")
+    ensure_role_in_backend()
+    backend = lambda_backends[DEFAULT_ACCOUNT_ID][region]
+    created = 0
+    for spec in body.get("functions", []):
+        name = spec["name"]
+        backend.create_function(
+            {
+                "FunctionName": name,
+                "Runtime": "python3.12",
+                "Role": ROLE_ARN,
+                "Handler": "index.handler",
+                "Code": {"ZipFile": zip_code(f"{name}-1")},
+            }
+        )
+        layer.mark_changed(region, name)
+        latest = layer.latest(region, name)
+        for i in range(1, int(spec.get("versions", 1)) + 1):
+            if i > 1:
+                latest.code_sha_256 = f"{name}-{i}-sha"
+                layer.mark_changed(region, name)
+            layer.new_version(region, name)
+        aliases = layer.aliases(region, name)
+        for alias, version in (spec.get("aliases") or {}).items():
+            aliases[alias] = LambdaAlias(
+                account_id=DEFAULT_ACCOUNT_ID,
+                region=region,
+                name=alias,
+                function_name=name,
+                function_version=str(version),
+                description="",
+                routing_config=None,  # type: ignore[arg-type]
+            )
+        created += 1
+    return {"created": created}
+
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    412: "Precondition Failed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}

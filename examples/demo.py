@@ -1,0 +1,135 @@
+"""`make demo`: the main job end to end against the local Lambda endpoint, no AWS account.
+
+Starts the emulator, creates the example functions with a few published versions, then walks
+validate → plan → apply → plan (empty) → a change behind git's back → drift (exit 2) → apply
+to heal, and the rest of the product: retention, a canary, a rollout step, import, iam-policy.
+Every step prints a one-line heading and the real CLI's output; the emulator stops at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from emulator.client import start_emulator
+from emulator.fixtures import create_function, publish, update_code
+
+from reconciler.manifest import load_manifests
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = "manifests/multi-function.yaml"
+BOLD = "" if os.environ.get("NO_COLOR") else "\033[1m"
+RESET = "" if os.environ.get("NO_COLOR") else "\033[0m"
+
+
+def heading(text: str) -> None:
+    print(f"\n{BOLD}━━ {text}{RESET}", flush=True)
+
+
+def cli(
+    env: dict[str, str], *args: str, expect: Sequence[int] = (0,)
+) -> subprocess.CompletedProcess[str]:
+    shown = "lambda-reconciler " + " ".join(args)
+    print(f"$ {shown}", flush=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    sys.stdout.write(r.stdout)
+    sys.stdout.write(r.stderr)
+    print(f"(exit {r.returncode})", flush=True)
+    if r.returncode not in expect:
+        raise SystemExit(f"demo: `{shown}` exited {r.returncode}, expected {list(expect)}")
+    return r
+
+
+def seed(emu: Any, manifest: str) -> None:
+    """Create every function the manifest names, with enough published versions."""
+    for t in load_manifests([str(ROOT / manifest)]).functions:
+        client = emu.boto3_client("lambda", t.region or "us-east-1")
+        wanted = [s.version for s in t.spec.aliases.values() if isinstance(s.version, int)] + [
+            s.canary.version
+            for s in t.spec.aliases.values()
+            if s.canary and isinstance(s.canary.version, int)
+        ]
+        count = max([3, *wanted]) + 1
+        create_function(client, t.name, code="release-1")
+        publish(client, t.name)
+        for i in range(2, count + 1):
+            update_code(client, t.name, f"release-{i}")
+            publish(client, t.name)
+        print(f"  created {t.name} ({t.region or 'us-east-1'}) with versions 1-{count}")
+
+
+def main() -> int:
+    with start_emulator() as emu, tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, **emu.env(), "NO_COLOR": "1"}
+        heading(f"Local Lambda endpoint at {emu.url}; creating the example functions")
+        seed(emu, MANIFEST)
+
+        heading("validate: schema and semantic checks, no AWS calls")
+        cli(env, "validate", MANIFEST)
+
+        heading("plan: what apply would change")
+        cli(env, "plan", MANIFEST, "--detailed-exitcode", expect=(2,))
+
+        heading("apply: make live state match git")
+        cli(env, "apply", MANIFEST, "--auto-approve")
+
+        heading("plan again: nothing left to do")
+        cli(env, "plan", MANIFEST, "--detailed-exitcode")
+
+        first = load_manifests([str(ROOT / MANIFEST)]).functions[0]
+        client = emu.boto3_client("lambda", first.region or "us-east-1")
+        alias = next(iter(first.spec.aliases))
+        heading(f"someone moves {first.name}:{alias} by hand, behind git's back")
+        client.update_alias(FunctionName=first.name, Name=alias, FunctionVersion="1")
+        client.create_alias(FunctionName=first.name, Name="hotfix", FunctionVersion="1")
+        print(
+            f"  aws lambda update-alias --function-name {first.name} --name {alias} "
+            "--function-version 1"
+        )
+        print(
+            f"  aws lambda create-alias --function-name {first.name} --name hotfix "
+            "--function-version 1"
+        )
+
+        heading("drift: live state differs from git (exit 2)")
+        cli(env, "drift", MANIFEST, expect=(2,))
+
+        heading("apply: heal the drift (the unmanaged alias is listed, not deleted)")
+        cli(env, "apply", MANIFEST, "--auto-approve")
+        cli(env, "plan", MANIFEST, "--detailed-exitcode")
+
+        heading("a new release: $LATEST changes, publish and move the aliases that follow latest")
+        update_code(client, first.name, "release-next")
+        cli(env, "plan", MANIFEST, "--detailed-exitcode", expect=(0, 2))
+        saved = str(Path(tmp) / "plan.json")
+        heading("save the plan for review, then apply exactly that plan")
+        cli(env, "plan", MANIFEST, "--out", saved, expect=(0,))
+        cli(env, "apply", saved)
+
+        heading("markdown for the pull-request comment")
+        cli(env, "plan", MANIFEST, "--format", "markdown")
+
+        heading("import: a manifest that reproduces the live aliases exactly")
+        cli(env, "import", first.name, "--region", first.region or "us-east-1")
+
+        heading("iam-policy: the least privilege that apply needs")
+        cli(env, "iam-policy", MANIFEST)
+
+        heading("demo complete: the emulator stops now")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
