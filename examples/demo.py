@@ -18,7 +18,6 @@ from typing import Any
 
 from emulator.client import start_emulator
 from emulator.fixtures import create_function, publish, update_code
-
 from reconciler.manifest import load_manifests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +66,9 @@ def seed(emu: Any, manifest: str) -> None:
         for i in range(2, count + 1):
             update_code(client, t.name, f"release-{i}")
             publish(client, t.name)
+        for v in range(1, count):
+            # Age all but the newest version, so that retention by age has work to show.
+            emu.age(t.name, v, "2026-01-01T00:00:00Z", region=t.region or "us-east-1")
         print(f"  created {t.name} ({t.region or 'us-east-1'}) with versions 1-{count}")
 
 

@@ -39,6 +39,8 @@ def function_arn(t: FunctionTarget, region: str | None, account: str | None) -> 
         partition = "aws-cn"
     elif reg.startswith("us-gov-"):
         partition = "aws-us-gov"
+    if account is None and t.allowed_account_ids is not None and len(t.allowed_account_ids) == 1:
+        account = next(iter(t.allowed_account_ids))
     return f"arn:{partition}:lambda:{reg}:{t.account or account or '*'}:function:{t.name}"
 
 

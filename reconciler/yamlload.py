@@ -1,9 +1,18 @@
-"""A safe, bounded YAML reader that remembers where every value came from.
+"""A safe, bounded YAML reader that remembers where every key and value came from.
 
-Only PyYAML's SafeLoader composer is used (no tags, no Python objects). The node tree becomes
-plain Python data plus a map from each value's path (a tuple of keys) to its line and column, so
-that every later error can say FILE:LINE:COL. Duplicate keys, multiple documents, excessive
-nesting and alias expansion beyond a node budget (the "billion laughs" attack) are refused.
+Stages: bytes → text (size and UTF-8 checks) → PyYAML's safe composer builds a node tree (one
+document only, nesting depth capped while composing) → our own walk turns nodes into plain Python
+data and records the line and column of every key and value by path (a tuple of keys and list
+indexes), so every later error can say FILE:LINE:COL.
+
+Hostile input is bounded: files over `MAX_BYTES` are refused before parsing; nesting deeper than
+`MAX_DEPTH` is refused while composing (so the recursive composer never nears Python's recursion
+limit); the walk counts every value it produces, including each expansion of an alias, and stops
+at `MAX_VALUES`, so an anchor bomb ("billion laughs") fails after a bounded amount of work.
+
+Mapping keys are always text (`on:`, `123:` and `null:` name things; YAML 1.1 would otherwise
+read them as a boolean, a number and null). Duplicate keys are errors. `<<` merge keys work as in
+YAML 1.1: keys written in the mapping win over merged ones.
 """
 
 from __future__ import annotations
@@ -15,10 +24,15 @@ from typing import Any
 import yaml
 
 MAX_BYTES = 1024 * 1024
-MAX_NODES = 100_000
-MAX_DEPTH = 64
+MAX_VALUES = 100_000
+MAX_DEPTH = 100
 
 Path = tuple[Hashable, ...]
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,8 @@ class Position:
 
 
 class YamlError(Exception):
+    """The file cannot be read as one YAML document; `position` says where."""
+
     def __init__(self, message: str, position: Position) -> None:
         super().__init__(message)
         self.message = message
@@ -36,12 +52,15 @@ class YamlError(Exception):
 
 @dataclass
 class Document:
+    """Plain data of one YAML document plus where each part of it was written."""
+
     data: Any
     values: dict[Path, Position] = field(default_factory=dict)  # where each value starts
     keys: dict[Path, Position] = field(default_factory=dict)  # where each mapping key starts
+    scalars: dict[Path, str] = field(default_factory=dict)  # a scalar's text as written
 
     def position(self, path: Path, *, key: bool = False) -> Position:
-        """The position of `path`, or of its nearest ancestor that has one."""
+        """Where `path` (its key when `key` is true) starts, else its nearest recorded ancestor."""
         p = tuple(path)
         while True:
             if key and p in self.keys:
@@ -55,99 +74,206 @@ class Document:
             p = p[:-1]
 
 
-def _pos(node: yaml.Node) -> Position:
-    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+def _pos(mark: Any) -> Position:
+    return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
+
+
+def _node_pos(node: yaml.Node) -> Position:
+    return _pos(node.start_mark)
+
+
+def _too_deep() -> str:
+    return f"nesting deeper than {MAX_DEPTH} levels; a manifest needs fewer than 10"
+
+
+def _too_many() -> str:
+    return (
+        f"the document expands to more than {MAX_VALUES} values "
+        "(an alias *name counts the values of its anchor again each time it is used)"
+    )
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses to nest deeper than MAX_DEPTH."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise YamlError(_too_deep(), _pos(self.peek_event().start_mark))
+            if self._nodes > MAX_VALUES:  # stop early: the walk below would refuse it anyway
+                raise YamlError(_too_many(), _pos(self.peek_event().start_mark))
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 class _Builder:
+    """Turns a composed node tree into plain data, recording positions, within budgets."""
+
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.count = 0
-        self.loader = yaml.SafeLoader("")
+        self.active: set[int] = set()  # ids of the collection nodes being built (alias cycles)
+        self.constructor = yaml.SafeLoader("")
+
+    def _tick(self, node: yaml.Node) -> None:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise YamlError(_too_many(), _node_pos(node))
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise YamlError(
-                f"document expands to more than {MAX_NODES} values "
-                "(anchors and aliases are limited)",
-                _pos(node),
-            )
+        self._tick(node)
         if depth > MAX_DEPTH:
-            raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", _pos(node))
-        self.doc.values.setdefault(path, _pos(node))
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise YamlError("mapping keys must be plain scalars", _pos(key_node))
-                key = self.scalar(key_node)
-                if isinstance(key, (dict, list)):
-                    raise YamlError("mapping keys must be plain scalars", _pos(key_node))
-                if key in out:
-                    raise YamlError(f"duplicate key {key!r}", _pos(key_node))
-                self.doc.keys.setdefault((*path, key), _pos(key_node))
-                out[key] = self.build(value_node, (*path, key), depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
-        return self.scalar(node)
-
-    def scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            return str(node.value)  # dates stay strings: nothing here is a timestamp
+            raise YamlError(_too_deep(), _node_pos(node))
+        self.doc.values.setdefault(path, _node_pos(node))
+        if isinstance(node, yaml.ScalarNode):
+            self.doc.scalars.setdefault(path, str(node.value))
+            return self._scalar(node)
+        if id(node) in self.active:
+            raise YamlError("an alias refers to a collection that contains it", _node_pos(node))
+        self.active.add(id(node))
         try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as e:
-            raise YamlError(f"invalid value: {e}", _pos(node)) from None
+            if isinstance(node, yaml.MappingNode):
+                if node.tag != _MAP:
+                    raise YamlError(f"unsupported tag {node.tag!r} on a mapping", _node_pos(node))
+                out: dict[str, Any] = {}
+                for key, key_node, value_node in self._pairs(node, depth):
+                    self.doc.keys.setdefault((*path, key), _node_pos(key_node))
+                    out[key] = self.build(value_node, (*path, key), depth + 1)
+                return out
+            if isinstance(node, yaml.SequenceNode):
+                if node.tag != _SEQ:
+                    raise YamlError(f"unsupported tag {node.tag!r} on a list", _node_pos(node))
+                return [
+                    self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)
+                ]
+            raise YamlError("unsupported YAML node", _node_pos(node))  # pragma: no cover
+        finally:
+            self.active.discard(id(node))
+
+    def _pairs(self, node: yaml.MappingNode, depth: int) -> list[tuple[str, yaml.Node, yaml.Node]]:
+        """The mapping's (key, key node, value node) with `<<` merges resolved."""
+        if depth > MAX_DEPTH:
+            raise YamlError(_too_deep(), _node_pos(node))
+        written: list[tuple[str, yaml.Node, yaml.Node]] = []
+        merged: list[tuple[str, yaml.Node, yaml.Node]] = []
+        names: set[str] = set()
+        for key_node, value_node in node.value:
+            self._tick(key_node)
+            if key_node.tag == _MERGE:
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        raise YamlError(
+                            "`<<` merges a mapping or a list of mappings", _node_pos(source)
+                        )
+                    if id(source) in self.active:
+                        raise YamlError(
+                            "an alias refers to a collection that contains it", _node_pos(source)
+                        )
+                    self.active.add(id(source))
+                    try:
+                        merged += self._pairs(source, depth + 1)
+                    finally:
+                        self.active.discard(id(source))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlError(
+                    "a mapping key must be a plain name, not a list or mapping",
+                    _node_pos(key_node),
+                )
+            name = str(key_node.value)
+            if name in names:
+                raise YamlError(f"duplicate key {name!r}", _node_pos(key_node))
+            names.add(name)
+            written.append((name, key_node, value_node))
+        for item in merged:  # earlier sources win over later ones, written keys over all
+            if item[0] not in names:
+                names.add(item[0])
+                written.append(item)
+        return written
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _TIMESTAMP:
+            return str(node.value)  # no field is a date: keep what was written
+        if node.tag not in yaml.SafeLoader.yaml_constructors:
+            raise YamlError(f"unsupported tag {node.tag!r}", _node_pos(node))
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except Exception as e:  # explicit tags (`!!int abc`) fail with assorted exception types
+            reason = e.problem if isinstance(e, yaml.MarkedYAMLError) else str(e)
+            raise YamlError(
+                f"cannot read {node.value!r} as {node.tag!r}: {reason}", _node_pos(node)
+            ) from None
 
 
-def _composer_error(e: yaml.MarkedYAMLError) -> YamlError:
-    mark = e.problem_mark or e.context_mark
-    position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
-    problem = e.problem or e.context or "malformed YAML"
-    return YamlError(f"malformed YAML: {problem}", position)
+def _marked(e: yaml.MarkedYAMLError) -> YamlError:
+    problem = e.problem or e.context or "unexpected content"
+    context = f" ({e.context})" if e.problem and e.context else ""
+    return YamlError(f"malformed YAML: {problem}{context}", _pos(e.problem_mark or e.context_mark))
+
+
+def _position_of_index(text: str, index: int) -> Position:
+    before = text[:index]
+    return Position(before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
 
 
 def load_yaml(raw: bytes) -> Document:
-    """Parse one YAML document from bytes; raise YamlError with a position on any problem."""
+    """Parse exactly one YAML document; raise YamlError with a position on any problem."""
     if len(raw) > MAX_BYTES:
-        raise YamlError(f"file is larger than {MAX_BYTES // 1024} KiB", Position(1, 1))
+        raise YamlError(
+            f"file is larger than {MAX_BYTES // 1024} KiB; split it into several manifests",
+            Position(1, 1),
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         before = raw[: e.start]
         line = before.count(b"\n") + 1
         col = e.start - (before.rfind(b"\n") + 1) + 1
-        raise YamlError("file is not valid UTF-8", Position(line, col)) from None
+        raise YamlError(
+            f"file is not valid UTF-8 (byte 0x{raw[e.start]:02x}); save it as UTF-8",
+            Position(line, col),
+        ) from None
     text = text.removeprefix("\ufeff")
-    if not text.strip() or all(
-        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
-    ):
-        raise YamlError("file is empty: expected a manifest with `version: 1`", Position(1, 1))
-    loader = yaml.SafeLoader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # the reader checks for forbidden characters here
         node = loader.get_single_node()
     except yaml.composer.ComposerError as e:
-        if "expected a single document" in str(e.context or ""):
-            mark = e.problem_mark
-            pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
-            raise YamlError("more than one YAML document; expected exactly one", pos) from None
-        raise _composer_error(e) from None
+        if e.context == "expected a single document in the stream":
+            raise YamlError(
+                "more than one YAML document (---); a manifest is exactly one document",
+                _pos(e.problem_mark),
+            ) from None
+        raise _marked(e) from None
     except yaml.MarkedYAMLError as e:
-        raise _composer_error(e) from None
-    except yaml.YAMLError as e:
+        raise _marked(e) from None
+    except yaml.reader.ReaderError as e:
+        code = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or " ")
+        raise YamlError(
+            f"malformed YAML: control character U+{code:04X} is not allowed",
+            _position_of_index(text, e.position),
+        ) from None
+    except yaml.YAMLError as e:  # pragma: no cover - every PyYAML error above carries a mark
         raise YamlError(f"malformed YAML: {e}", Position(1, 1)) from None
-    except RecursionError:
-        raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", Position(1, 1)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
-        raise YamlError("file is empty: expected a manifest with `version: 1`", Position(1, 1))
+        raise YamlError(
+            "file is empty: expected a manifest with `version: 1` and `functions:`",
+            Position(1, 1),
+        )
     doc = Document(data=None)
-    try:
-        doc.data = _Builder(doc).build(node, (), 0)
-    except RecursionError:
-        raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", _pos(node)) from None
+    doc.data = _Builder(doc).build(node, (), 0)
     return doc

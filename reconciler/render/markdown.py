@@ -11,7 +11,14 @@ import hashlib
 from collections.abc import Sequence
 
 from reconciler.plan import Action, FunctionPlan, Plan
-from reconciler.render.text import detail, human_bytes, render_text, summary_line, target
+from reconciler.render.text import (
+    detail,
+    human_bytes,
+    plural,
+    render_text,
+    summary_line,
+    target,
+)
 
 GITHUB_LIMIT = 65536
 DEFAULT_LIMIT = 60000
@@ -77,8 +84,8 @@ def render_markdown(plan: Plan, *, drift: bool = False, limit: int = DEFAULT_LIM
     icon = "❌" if errors else ("📋" if plan.has_changes or (drift and plan.drifted) else "✅")
     counts = (
         f"{s['publish_version']} to publish · {s['create_alias']} to create · "
-        f"{s['update_alias']} to update · {s['delete_alias']} alias to delete · "
-        f"{s['delete_version']} version to delete"
+        f"{s['update_alias']} to update · {plural(s['delete_alias'], 'alias', 'aliases')} "
+        f"to delete · {plural(s['delete_version'], 'version', 'versions')} to delete"
     )
     head.append(f"### {icon} lambda-reconciler {kind}: {title}")
     head.append("")

@@ -15,6 +15,10 @@ SYMBOL = {
 _COLORS = {"+": "32", "~": "33", "-": "31", "!": "35", "✗": "31;1", "»": "36", "=": "2"}
 
 
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def human_bytes(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -53,8 +57,8 @@ def summary_line(plan: Plan, *, drift: bool = False) -> str:
     s = plan.summary
     counts = (
         f"{s['publish_version']} to publish, {s['create_alias']} to create, "
-        f"{s['update_alias']} to update, {s['delete_alias']} alias to delete, "
-        f"{s['delete_version']} version to delete."
+        f"{s['update_alias']} to update, {plural(s['delete_alias'], 'alias', 'aliases')} "
+        f"to delete, {plural(s['delete_version'], 'version', 'versions')} to delete."
     )
     errors = sum(len(fp.errors) for fp in plan.functions) + len(plan.errors)
     tail = f" {errors} error(s)." if errors else ""
