@@ -3,6 +3,7 @@ rules (`layer.py`), fault injection, a call log and a control API under `/_emula
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -431,7 +432,7 @@ def seed(layer: Layer, body: dict[str, Any]) -> dict[str, Any]:
                 "Runtime": "python3.12",
                 "Role": ROLE_ARN,
                 "Handler": "index.handler",
-                "Code": {"ZipFile": zip_code(f"{name}-1")},
+                "Code": {"ZipFile": base64.b64encode(zip_code(f"{name}-1")).decode()},
             }
         )
         layer.mark_changed(region, name)
