@@ -11,6 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -192,11 +193,36 @@ def _aws(opts: Options) -> Aws:
     )
 
 
+def clock() -> Callable[[], datetime]:
+    """The time rollouts and retention compare against.
+
+    `LAMBDA_RECONCILER_NOW` (ISO 8601) pins it, so rollout intervals and version ages can be
+    tested and demonstrated without waiting for real time to pass.
+    """
+    from reconciler.engine import utcnow
+
+    pinned = os.environ.get("LAMBDA_RECONCILER_NOW")
+    if not pinned:
+        return utcnow
+    try:
+        when = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    except ValueError:
+        raise ReconcilerError(f"LAMBDA_RECONCILER_NOW={pinned!r} is not an ISO 8601 time") from None
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return lambda: when
+
+
 def _build(opts: Options, manifests: Sequence[str], max_deletions: int) -> Plan:
     from reconciler.engine import build_plan
 
     loaded = _load(manifests)
-    return build_plan(loaded, _aws(opts), parallelism=opts.parallelism, max_deletions=max_deletions)
+    return build_plan(
+        loaded,
+        _aws(opts),
+        parallelism=opts.parallelism,
+        max_deletions=max_deletions,
+        clock=clock(),
+    )
 
 
 def _emit(plan: Plan, fmt: str, opts: Options, *, drift: bool, out: str | None) -> None:
@@ -305,7 +331,11 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
         from reconciler.engine import build_plan
 
         result = build_plan(
-            _load(targets), aws, parallelism=opts.parallelism, max_deletions=max_deletions
+            _load(targets),
+            aws,
+            parallelism=opts.parallelism,
+            max_deletions=max_deletions,
+            clock=clock(),
         )
         color = opts.color and sys.stdout.isatty()
         click.echo(render(result, "text", verbose=opts.verbose, color=color), nl=False)
