@@ -83,6 +83,10 @@ class EmulatorClient:
         result: dict[str, Any] = self._call("GET", f"state?function={function}&region={region}")
         return result
 
+    def enforce_iam(self, enabled: bool = True) -> None:
+        """Check every call against the caller's IAM policies (moto's access control)."""
+        self._call("POST", "auth", {"enabled": enabled})
+
     def env(self) -> dict[str, str]:
         """Environment for a subprocess CLI: this endpoint, dummy credentials, no AWS config."""
         base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -221,6 +221,17 @@ class Layer:
             body["NextMarker"] = str(start + size)
         return Response(200, body)
 
+    def list_functions(self, region: str, query: dict[str, str]) -> Response:
+        """ListFunctions pages of at most 50 (moto returns every function in one page)."""
+        storage = self.storage(region)
+        items = [
+            self.config(storage._functions[n]["latest"], region, n)
+            for n in sorted(storage._functions)
+        ]
+        for item in items:
+            item["FunctionArn"] = item["FunctionArn"].removesuffix(":$LATEST")
+        return self._page(items, "Functions", query, cap=50)
+
     def list_aliases(self, region: str, name: str, query: dict[str, str]) -> Response:
         aliases = sorted(self.aliases(region, name).values(), key=lambda a: a.name)
         if query.get("FunctionVersion"):
@@ -448,6 +459,8 @@ def dispatch(
             return layer.list_versions(region, name, query)
         case "ListAliases":
             return layer.list_aliases(region, name, query)
+        case "ListFunctions":
+            return layer.list_functions(region, query)
         case "CreateAlias":
             return layer.create_alias(region, name, body)
         case "UpdateAlias":

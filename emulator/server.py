@@ -96,6 +96,7 @@ class Emulator:
         self.log_lock = threading.Lock()
         self.fault_lock = threading.Lock()
         self.seq = 0
+        self.enforce_iam = False
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -225,6 +226,11 @@ class Emulator:
             entry["function"], q = _name_from(params["FunctionName"])
             entry["qualifier"] = query.get("Qualifier") or q
         entry["write"] = operation in LAMBDA_WRITES
+        denied = self._authorize(environ, raw, operation, region, entry)
+        if denied is not None:
+            entry["status"] = denied.status
+            self._log(entry)
+            return self._error(start, denied)
         if self.faults.latency_ms:
             time.sleep(self.faults.latency_ms / 1000)
         if self._throttled(region):
@@ -264,6 +270,62 @@ class Emulator:
         self._log(entry)
         self._after(kill_after)
         return self._json(start, resp)
+
+    def _authorize(
+        self, environ: Environ, raw: bytes, operation: str, region: str, entry: dict[str, Any]
+    ) -> ApiError | None:
+        """IAM enforcement for every Lambda call, also those this layer answers itself.
+
+        Off unless enabled with `POST /_emulator/auth {"enabled": true}`; then each Lambda call
+        is checked against the IAM policies of the caller's access key (moto's policy engine)
+        with the action `lambda:<Operation>` on the function's ARN, qualified with the alias or
+        version the call names. Signatures are not verified; other services stay open.
+        """
+        from moto.core.exceptions import HTTPException
+        from moto.iam.access_control import IAMRequest
+
+        if not self.enforce_iam:
+            return None
+        name = entry.get("function")
+        resource = "*"
+        if name:
+            resource = f"arn:aws:lambda:{region}:123456789012:function:{name}"
+            alias = entry.get("qualifier") or parse_query(environ.get("QUERY_STRING", "")).get(
+                "Qualifier"
+            )
+            route_alias = re.search(r"/aliases/([^/?]+)", environ.get("PATH_INFO", ""))
+            if route_alias:
+                alias = route_alias.group(1)
+            if alias:
+                resource += f":{alias}"
+        headers = {
+            k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        headers["Authorization"] = environ.get("HTTP_AUTHORIZATION", "")
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        path = environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        try:
+            request = IAMRequest(
+                account_id="123456789012",
+                method=environ["REQUEST_METHOD"],
+                path=path,
+                data={},
+                body=raw,
+                headers=headers,
+                action=operation,
+            )
+            request.check_action_permitted(resource)
+        except HTTPException as e:
+            return ApiError(
+                403,
+                "AccessDeniedException",
+                f"User is not authorized to perform: lambda:{operation} on resource: {resource}"
+                f" ({type(e).__name__})",
+            )
+        return None
 
     def _after(self, pid: int | None) -> None:
         if pid is not None:
@@ -351,6 +413,7 @@ class Emulator:
                 with layer.lock:
                     moto_api_backend.reset()
                     layer.reset()
+                self.enforce_iam = False
                 self.faults = Faults()
                 with self.log_lock:
                     self.calls = []
@@ -367,6 +430,10 @@ class Emulator:
                 f.random = rng(f.seed)
                 self.faults = f
                 return {"faults": body}
+            case ("POST", "auth"):
+                # Enforce IAM on every Lambda call from now on (or stop enforcing it).
+                self.enforce_iam = bool(body.get("enabled"))
+                return {"auth": self.enforce_iam}
             case ("GET", "calls"):
                 with self.log_lock:
                     return list(self.calls)

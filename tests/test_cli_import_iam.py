@@ -1,0 +1,168 @@
+"""Onboarding: `import` round trips, and `iam-policy` proven against enforced IAM."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+
+from emulator.fixtures import update_code
+from tests.cli_helpers import run_cli, write_manifest
+
+
+def test_import_round_trip_plain_canary_latest_and_description(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """import reproduces aliases exactly, so plan on its output is empty."""
+    emulator.seed([{"name": "orders", "versions": 4}])
+    client = emulator.boto3_client("lambda")
+    client.create_alias(
+        FunctionName="orders",
+        Name="prod",
+        FunctionVersion="2",
+        Description="Production",
+        RoutingConfig={"AdditionalVersionWeights": {"3": 0.125}},
+    )
+    client.create_alias(FunctionName="orders", Name="dev", FunctionVersion="$LATEST")
+    client.create_alias(FunctionName="orders", Name="old", FunctionVersion="1")
+    r = run_cli(emulator, "import", "orders", "--region", "us-east-1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("# yaml-language-server: $schema=")
+    assert "4 published version(s)" in r.stdout
+    assert "retention" not in r.stdout.replace("#   retention", "")  # only suggested
+    m = tmp_path / "imported.yaml"
+    m.write_text(r.stdout)
+    r = run_cli(emulator, "plan", str(m), "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_import_by_prefix_pages_through_functions(emulator: Any, tmp_path: Path) -> None:
+    """--prefix lists functions with paginated ListFunctions and imports only matching ones."""
+    emulator.seed(
+        [{"name": f"shop-{i:02d}", "versions": 2, "aliases": {"live": 1}} for i in range(60)]
+        + [{"name": "other", "versions": 1}]
+    )
+    out = tmp_path / "shop.yaml"
+    r = run_cli(emulator, "import", "--prefix", "shop-", "--out", str(out), "--parallelism", "16")
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert text.count("shop-") == 60
+    assert "other" not in text
+    ops = [c["operation"] for c in emulator.calls() if c["operation"] == "ListFunctions"]
+    assert len(ops) >= 2  # more than one page
+    r = run_cli(emulator, "plan", str(out), "--detailed-exitcode", "--parallelism", "16")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli(emulator, "import", "--prefix", "shop-", "--out", str(out))
+    assert r.returncode == 1
+    assert "exists; pass --force" in r.stderr
+
+
+POLICY_MANIFEST = """
+version: 1
+region: us-east-1
+functions:
+  orders:
+    publish: true
+    prune_aliases: true
+    aliases:
+      prod: {version: latest}
+      staging: {version: 2}
+    retention: {keep_last: 2}
+"""
+
+
+def _seed_for_policy(emulator: Any) -> None:
+    emulator.seed([{"name": "orders", "versions": 4, "aliases": {"prod": 1, "beta": 1}}])
+    update_code(emulator.boto3_client("lambda"), "orders", "next")
+
+
+def _user(emulator: Any, policy: dict[str, Any]) -> dict[str, str]:
+    iam = emulator.boto3_client("iam")
+    iam.create_user(UserName="deployer")
+    iam.put_user_policy(
+        UserName="deployer", PolicyName="reconciler", PolicyDocument=json.dumps(policy)
+    )
+    key = iam.create_access_key(UserName="deployer")["AccessKey"]
+    return {
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": "",
+    }
+
+
+def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) -> None:
+    m = write_manifest(tmp_path, POLICY_MANIFEST)
+    plan_policy = json.loads(run_cli(emulator, "iam-policy", m, "--mode", "plan").stdout)
+    apply_policy = json.loads(run_cli(emulator, "iam-policy", m).stdout)
+    known = set(botocore.session.get_session().get_service_model("lambda").operation_names)
+    for policy in (plan_policy, apply_policy):
+        assert policy["Version"] == "2012-10-17"
+        for st in policy["Statement"]:
+            assert st["Effect"] == "Allow"
+            assert st["Resource"]
+            for action in st["Action"]:
+                service, name = action.split(":")
+                assert service == "lambda", action
+                assert name in known, action
+    plan_actions = {a for st in plan_policy["Statement"] for a in st["Action"]}
+    apply_actions = {a for st in apply_policy["Statement"] for a in st["Action"]}
+    assert plan_actions == {
+        "lambda:GetFunction",
+        "lambda:ListAliases",
+        "lambda:ListVersionsByFunction",
+        "lambda:ListProvisionedConcurrencyConfigs",
+        "lambda:ListEventSourceMappings",
+    }
+    assert apply_actions - plan_actions == {
+        "lambda:CreateAlias",
+        "lambda:UpdateAlias",
+        "lambda:DeleteAlias",
+        "lambda:PublishVersion",
+        "lambda:DeleteFunction",
+    }
+    resources = {r for st in apply_policy["Statement"] for r in st["Resource"]} - {"*"}
+    assert resources == {
+        "arn:aws:lambda:us-east-1:*:function:orders",
+        "arn:aws:lambda:us-east-1:*:function:orders:*",
+    }
+
+
+def test_generated_policy_is_enough_and_every_action_is_needed(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """A user holding exactly the generated policy can plan and apply; with any one action
+    removed, apply fails with AccessDenied explained in one line."""
+    m = write_manifest(tmp_path, POLICY_MANIFEST)
+    policy = json.loads(run_cli(emulator, "iam-policy", m, "--account-id", "123456789012").stdout)
+    actions = sorted({a for st in policy["Statement"] for a in st["Action"]})
+    assert len(actions) == 10
+
+    def attempt(p: dict[str, Any]) -> Any:
+        emulator.reset()
+        _seed_for_policy(emulator)
+        creds = _user(emulator, p)
+        emulator.enforce_iam(True)
+        try:
+            return run_cli(emulator, "apply", m, "--auto-approve", env=creds)
+        finally:
+            emulator.enforce_iam(False)
+
+    ok = attempt(policy)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    for action in actions:
+        reduced = {
+            "Version": policy["Version"],
+            "Statement": [
+                {**st, "Action": [a for a in st["Action"] if a != action]}
+                for st in policy["Statement"]
+                if [a for a in st["Action"] if a != action]
+            ],
+        }
+        r = attempt(reduced)
+        assert r.returncode == 1, f"{action} was not needed:\n{r.stdout}{r.stderr}"
+        denied = [ln for ln in (r.stdout + r.stderr).splitlines() if "AccessDenied" in ln]
+        assert denied, f"{action}: {r.stdout}{r.stderr}"
+        assert action.split(":")[1] in denied[0]
+        assert "Traceback" not in r.stderr
