@@ -146,11 +146,21 @@ def main(
 
 @main.command()
 @global_options
-@click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
+# A plain path: the loader reports a missing file or a directory as a diagnostic (exit 1).
+@click.argument("manifests", nargs=-1, required=True, type=click.Path())
 @handle_errors
 def validate(manifests: tuple[str, ...]) -> None:
-    """Check manifests (schema and semantic rules); no AWS calls."""
+    """Check manifests (schema and semantic rules); no AWS calls.
+
+    Every problem is printed as FILE:LINE:COL: message on standard error; under GitHub Actions
+    each is also a `::error` workflow command on standard output, shown on the pull request.
+    """
     from reconciler.manifest import ManifestError, load_manifests
+
+    def escape(text: str, *, prop: bool = False) -> str:
+        # Workflow commands decode %25, %0D, %0A; property values also %3A and %2C.
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
     try:
         loaded = load_manifests(manifests)
@@ -158,11 +168,14 @@ def validate(manifests: tuple[str, ...]) -> None:
         github = os.environ.get("GITHUB_ACTIONS") == "true"
         for d in e.diagnostics:
             if github:
+                loc = d.location
                 click.echo(
-                    f"::error file={d.location.file},line={d.location.line},"
-                    f"col={d.location.col}::{d.message}",
+                    f"::error file={escape(loc.file, prop=True)},line={loc.line},"
+                    f"col={loc.col},title=invalid manifest::{escape(d.message)}"
                 )
             click.echo(str(d), err=True)
+        files = len({d.location.file for d in e.diagnostics})
+        fail(f"{len(e.diagnostics)} problem(s) in {files} manifest(s)")
         sys.exit(1)
     n = len(loaded.functions)
     click.echo(f"{len(manifests)} manifest(s) valid: {n} function(s).", err=True)
@@ -233,7 +246,7 @@ def _emit(plan: Plan, fmt: str, opts: Options, *, drift: bool, out: str | None) 
     click.echo(render(plan, fmt, verbose=opts.verbose, color=color, drift=drift), nl=False)
     if out:
         with open(out, "w", encoding="utf-8") as f:
-            f.write(plan_to_json(plan))
+            f.write(plan_to_json(plan, kind="drift" if drift else "plan"))
 
 
 FORMAT = click.option(
