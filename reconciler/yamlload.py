@@ -101,17 +101,21 @@ class _Loader(yaml.SafeLoader):
         self._depth = 0
         self._nodes = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self._depth += 1
         self._nodes += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise YamlError(_too_deep(), _pos(self.peek_event().start_mark))
+                raise YamlError(_too_deep(), self._here())
             if self._nodes > MAX_VALUES:  # stop early: the walk below would refuse it anyway
-                raise YamlError(_too_many(), _pos(self.peek_event().start_mark))
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                raise YamlError(_too_many(), self._here())
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def _here(self) -> Position:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        return _pos(event.start_mark)
 
 
 class _Builder:
