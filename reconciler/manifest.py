@@ -56,7 +56,7 @@ FUNCTION_NAME = r"[a-zA-Z0-9_-]{1,64}"
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f")
 REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
 FUNCTION_ARN = (
-    rf"arn:(?:{'|'.join(re.escape(p) for p in PARTITIONS)}):lambda:{REGION}:[0-9]{{12}}"
+    rf"arn:(?:{'|'.join(PARTITIONS)}):lambda:{REGION}:[0-9]{{12}}"
     rf":function:{FUNCTION_NAME}"
 )
 ALIAS_NAME = r"[a-zA-Z0-9_-]{1,128}"
@@ -395,7 +395,7 @@ class RolloutSpec(_Model):
     ```
     """
 
-    steps: Annotated[tuple[Weight, ...], AsTuple, Field(min_length=1)] = Field(
+    steps: Annotated[tuple[Weight, ...], Field(min_length=1), AsTuple] = Field(
         description="Canary weights in increasing order; after the last step: 100%."
     )
     interval: Interval = Field(description='Minimum time at each step: "30s", "10m", "2h".')
@@ -646,7 +646,7 @@ class Manifest(_Model):
         Literal[1], PlainValidator(_format_version), WithJsonSchema({"const": 1})
     ] = Field(description="The manifest format version: 1.")
     region: Region | None = Field(default=None, description="Default region for all functions.")
-    allowed_account_ids: Annotated[tuple[AccountId, ...], AsTuple, Field(min_length=1)] | None = (
+    allowed_account_ids: Annotated[tuple[AccountId, ...], Field(min_length=1), AsTuple] | None = (
         Field(default=None, description="Refuse to run against any other account.")
     )
     defaults: Defaults | None = Field(
