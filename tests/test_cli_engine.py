@@ -322,3 +322,49 @@ def test_apply_without_terminal_refuses(emulator: Any, tmp_path: Path) -> None:
     assert r.returncode == 1
     assert "no terminal" in r.stderr
     assert writes(emulator) == []
+
+
+def test_apply_asks_on_a_terminal_and_only_yes_applies(emulator: Any, tmp_path: Path) -> None:
+    """On a terminal apply shows the plan and asks; anything but 'yes' writes nothing."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    client = seed(emulator)
+    m = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        region: us-east-1
+        functions:
+          orders:
+            aliases:
+              prod: {version: 1}
+        """,
+    )
+
+    def answer(text: str) -> tuple[int, str]:
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "apply", m],
+            env=emulator.env(),
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(follower)
+        os.write(leader, text.encode())
+        out, err = proc.communicate(timeout=60)
+        os.close(leader)
+        return proc.returncode, out + err
+
+    code, output = answer("no\n")
+    assert code == 1
+    assert "Apply these changes?" in output
+    assert "apply cancelled; nothing was written" in output
+    assert client.list_aliases(FunctionName="orders")["Aliases"] == []
+    code, output = answer("yes\n")
+    assert code == 0, output
+    assert alias(client, "orders", "prod") == ("1", {})
