@@ -21,6 +21,7 @@ from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
+    from reconciler.apply import ApplyResult
     from reconciler.aws import Aws
     from reconciler.manifest import ManifestSet
     from reconciler.plan import Plan
@@ -331,7 +332,6 @@ def _is_saved_plan(args: Sequence[str]) -> bool:
 @handle_errors
 def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_deletions: int) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
-    from reconciler.apply import apply_plan
     from reconciler.engine import refuse_if_stale
     from reconciler.render import render
     from reconciler.render.json import load_plan_file
@@ -373,12 +373,7 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
         )
         if answer.strip() != "yes":
             raise ReconcilerError("apply cancelled; nothing was written")
-    outcome = apply_plan(
-        result,
-        aws,
-        parallelism=opts.parallelism,
-        progress=lambda line: click.echo(line, err=True),
-    )
+    outcome = _run_with_progress(result, aws, opts)
     for r in outcome.results:
         if r.status.value == "failed":
             click.echo(f"error: {r.function}: {r.message}", err=True)
@@ -387,6 +382,34 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
     click.echo(outcome.summary(), err=True)
     if not outcome.ok:
         sys.exit(1)
+
+
+def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
+    """A progress bar on a terminal; one plain line per operation in CI and in logs."""
+    from reconciler.apply import apply_plan
+
+    total = sum(len(fp.operations) for fp in plan.functions)
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return apply_plan(
+            plan,
+            aws,
+            parallelism=opts.parallelism,
+            progress=lambda line: click.echo(line, err=True),
+        )
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True, no_color=not opts.color, highlight=False)
+    with Progress(
+        TextColumn("applying"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        task = bar.add_task("apply", total=total)
+
+        def progress(line: str) -> None:
+            bar.console.print(line, markup=False)
+            bar.advance(task)
+
+        return apply_plan(plan, aws, parallelism=opts.parallelism, progress=progress)
 
 
 @main.command("import")
