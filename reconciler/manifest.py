@@ -814,6 +814,22 @@ def _friendly(err: Mapping[str, Any], written: str | None) -> str:
     return msg[:1].lower() + msg[1:]
 
 
+def _redundant(err: Mapping[str, Any], errs: Sequence[Mapping[str, Any]]) -> bool:
+    """Errors that only echo another: a list "too short" because an item failed (pydantic
+    counts only valid items), and a missing key that an unknown key misspells (`wieght`)."""
+    loc = tuple(err["loc"])
+    if err["type"] == "too_short":
+        return any(len(o["loc"]) > len(loc) and tuple(o["loc"][: len(loc)]) == loc for o in errs)
+    if err["type"] == "missing":
+        typos = [
+            str(o["loc"][-1])
+            for o in errs
+            if o["type"] == "extra_forbidden" and tuple(o["loc"][:-1]) == loc[:-1]
+        ]
+        return bool(difflib.get_close_matches(str(loc[-1]), typos, n=1, cutoff=0.75))
+    return False
+
+
 def _diagnostics(e: ValidationError, doc: Document, path: str) -> list[Diagnostic]:
     out: list[Diagnostic] = []
 
@@ -825,9 +841,12 @@ def _diagnostics(e: ValidationError, doc: Document, path: str) -> list[Diagnosti
         if diagnostic not in out:
             out.append(diagnostic)
 
-    for err in e.errors(include_url=False):
+    errs = e.errors(include_url=False)
+    for err in errs:
         loc: tuple[Hashable, ...] = tuple(err["loc"])
         kind = err["type"]
+        if _redundant(err, errs):
+            continue
         if kind == "manifest_rule":
             for sub, message, at_key in err["ctx"]["issues"]:
                 emit((*loc, *sub), message, at_key)
