@@ -11,7 +11,8 @@ Validation runs in layers, like a linter, and reports every problem it finds, no
 Each problem becomes a `Diagnostic` printed as `FILE:LINE:COL: path.to.key: what was expected`.
 A rule that spans several fields raises `PydanticCustomError("manifest_rule", ...)` whose context
 lists `(sub-path, message, at_key)` issues, so the error points at the exact field at fault, not
-at the enclosing mapping.
+at the enclosing mapping. Such rules run once the fields they read are valid themselves (pydantic
+runs a model's validator only then), so a second run after fixing field errors may report more.
 
 ```yaml
 version: 1
@@ -183,8 +184,11 @@ def _as_tuple(value: Any) -> Any:
 AsTuple = BeforeValidator(_as_tuple)
 
 
-def _rule(issues: Sequence[tuple[tuple[str | int, ...], str, bool]]) -> NoReturn:
-    """Fail a cross-field rule; each issue is (path below this model, message, at the key)."""
+Issue = tuple[tuple[str | int, ...], str, bool]  # (path below the model, message, at the key)
+
+
+def _rule(issues: Sequence[Issue]) -> NoReturn:
+    """Fail a rule between fields, pointing each issue at the field at fault."""
     raise PydanticCustomError(
         "manifest_rule",
         "{message}",
@@ -437,7 +441,7 @@ class AliasSpec(_Model):
 
     @model_validator(mode="after")
     def _rules(self) -> AliasSpec:
-        issues: list[tuple[tuple[str | int, ...], str, bool]] = []
+        issues: list[Issue] = []
         if self.canary is not None and self.rollout is not None:
             issues.append(
                 (("rollout",), "`canary` and `rollout` exclude each other: use one", True)
@@ -534,9 +538,9 @@ class FunctionSpec(_Model):
 
 def _alias_ref_issues(
     aliases: Mapping[str, AliasSpec],
-) -> list[tuple[tuple[str | int, ...], str, bool]]:
+) -> list[Issue]:
     """`{alias: NAME}` rules: NAME declared, no cycles, and what the chains resolve to."""
-    issues: list[tuple[tuple[str | int, ...], str, bool]] = []
+    issues: list[Issue] = []
     declared = ", ".join(aliases) or "none"
     order = {name: i for i, name in enumerate(aliases)}
     terminal: dict[str, Any] = {}  # alias → the non-alias selector its chain ends at
@@ -658,7 +662,7 @@ class Manifest(_Model):
 
     @model_validator(mode="after")
     def _arns(self) -> Manifest:
-        issues: list[tuple[tuple[str | int, ...], str, bool]] = []
+        issues: list[Issue] = []
         for key, spec in self.functions.items():
             _, arn_region, account = _split_key(key)
             if arn_region and spec.region is not None and spec.region != arn_region:

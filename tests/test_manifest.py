@@ -512,9 +512,22 @@ def test_rollout_rules(rollout: str, where: str, expected: str) -> None:
 
 
 def test_rollout_cannot_target_latest_unpublished() -> None:
-    """A rollout shifts weights, which $LATEST cannot take."""
+    """A rollout shifts weights, which $LATEST cannot take, directly or through an alias."""
     message = one_error(with_alias("{version: $LATEST, rollout: {steps: [0.5], interval: 60}}"))
+    assert message.startswith("m.yaml:5:32: functions.api.aliases.prod.rollout: ")
     assert "a rollout cannot move to $LATEST" in message
+    body = """
+    version: 1
+    functions:
+      api:
+        aliases:
+          dev: {version: $LATEST}
+          prod: {version: {alias: dev}, rollout: {steps: [0.5], interval: 60}}
+    """
+    assert one_error(body) == (
+        "m.yaml:6:37: functions.api.aliases.prod.rollout: a rollout cannot move to $LATEST: "
+        "it needs a published version"
+    )
 
 
 # -- retention -----------------------------------------------------------------------------
@@ -805,11 +818,19 @@ def test_duplicate_key_beside_a_merge_is_still_an_error() -> None:
     assert one_error(body) == "m.yaml:3:40: duplicate key 'publish'"
 
 
-def test_python_tags_are_refused() -> None:
-    """Only safe YAML: a Python object tag is an error, never constructed."""
-    body = "version: 1\nfunctions: !!python/object/apply:os.system ['true']\n"
-    message = one_error(body)
-    assert message.startswith("m.yaml:2:12: unsupported tag")
+@pytest.mark.parametrize(
+    ("value", "tag"),
+    [
+        ("!!python/object/apply:os.system ['true']", "tag:yaml.org,2002:python/object/apply"),
+        ("!!python/name:os.system", "tag:yaml.org,2002:python/name:os.system"),
+        ("!custom {}", "!custom"),
+        ("!!set {a}", "tag:yaml.org,2002:set"),
+    ],
+)
+def test_unsupported_tags_are_refused(value: str, tag: str) -> None:
+    """Only plain safe YAML: Python, custom and set tags are errors, never constructed."""
+    message = one_error(f"version: 1\nfunctions: {value}\n")
+    assert message.startswith(f"m.yaml:2:12: unsupported tag '{tag}")
 
 
 def test_billion_laughs_is_refused_quickly() -> None:
@@ -824,6 +845,14 @@ def test_billion_laughs_is_refused_quickly() -> None:
     elapsed = time.perf_counter() - start
     assert "expands to more than 100000 values" in message
     assert elapsed < 2.0
+
+
+def test_value_budget_stops_parsing_early() -> None:
+    """A huge flat document is refused once it passes the budget, before the parser reads
+    the rest of the file (here: a syntax error it never reaches)."""
+    items = ", ".join(["1"] * 120_000)
+    message = one_error(f"version: 1\nfunctions: [{items}]\n  broken: [\n")
+    assert "expands to more than 100000 values" in message
 
 
 def test_recursive_alias_is_refused() -> None:
@@ -935,6 +964,14 @@ def test_models_enforce_the_rules_without_the_loader() -> None:
     """Code that builds specs directly gets the same rules (as pydantic errors)."""
     with pytest.raises(ValidationError, match=r"canary\.version must differ"):
         AliasSpec.model_validate({"version": 2, "canary": {"version": 2, "weight": 0.1}})
+    with pytest.raises(ValidationError, match=r"no canary when version is \$LATEST"):
+        AliasSpec.model_validate({"version": "$LATEST", "canary": {"version": 2, "weight": 0.1}})
+    with pytest.raises(ValidationError, match=r"\$LATEST cannot be a canary"):
+        AliasSpec.model_validate({"version": 2, "canary": {"version": "$LATEST", "weight": 0.1}})
+    with pytest.raises(ValidationError, match=r"a rollout cannot move to \$LATEST"):
+        AliasSpec.model_validate(
+            {"version": "$LATEST", "rollout": {"steps": [0.5], "interval": 60}}
+        )
     with pytest.raises(ValidationError, match="alias cycle"):
         FunctionSpec.model_validate(
             {"aliases": {"a": {"version": {"alias": "b"}}, "b": {"version": {"alias": "a"}}}}
