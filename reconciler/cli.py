@@ -486,3 +486,8 @@ def schema() -> None:
     from reconciler.manifest import json_schema_text
 
     click.echo(json_schema_text(), nl=False)
+
+
+from reconciler.cli_github import github as _github  # noqa: E402
+
+main.add_command(_github)
