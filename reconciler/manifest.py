@@ -700,6 +700,8 @@ def _split_key(key: str) -> tuple[str, str | None, str | None]:
 
 @dataclass(frozen=True)
 class Location:
+    """A place in a manifest, printed the way editors and CI annotations link to it."""
+
     file: str
     line: int  # 1-based
     col: int  # 1-based
@@ -710,6 +712,8 @@ class Location:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One problem: `FILE:LINE:COL: path.to.key: what was expected, got what`."""
+
     location: Location
     message: str
 
