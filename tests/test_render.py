@@ -66,7 +66,7 @@ def test_markdown_renders_to_tables_details_and_markers() -> None:
     assert "❌ lambda-reconciler plan: Plan failed" in md
     assert "Manifests: `manifests/prod.yaml`" in md
     assert "🛑 **Brake:**" in md
-    assert "⚠️ Unmanaged aliases (not in the manifest): `beta`" in md
+    assert "⚠️ Unmanaged aliases (not in the manifest): `beta` → 3" in md
 
 
 def test_markdown_cell_escaping() -> None:

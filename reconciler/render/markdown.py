@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 
 from reconciler.plan import Action, FunctionPlan, Plan
+from reconciler.planner import format_state
 from reconciler.render.text import (
     detail,
     human_bytes,
@@ -53,7 +54,7 @@ def _function_section(fp: FunctionPlan) -> list[str]:
         lines.append("")
     notes: list[str] = []
     if fp.unmanaged_aliases:
-        names = ", ".join(f"`{u.name}`" for u in fp.unmanaged_aliases)
+        names = ", ".join(f"`{u.name}` → {format_state(u.state)}" for u in fp.unmanaged_aliases)
         notes.append(f"⚠️ Unmanaged aliases (not in the manifest): {names}")
     for r in fp.rollouts:
         notes.append(f"⏩ Rollout `{r.alias}`: {cell(r.message)}")
