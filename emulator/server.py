@@ -79,6 +79,8 @@ class Faults:
     seed: int | None = None
     fail_write: dict[str, Any] | None = None
     kill: dict[str, Any] | None = None
+    hold: dict[str, Any] | None = None
+    held_writes: int = 0
     writes_seen: int = 0
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # region → tokens, t
     random: Any = None
@@ -166,6 +168,17 @@ class Emulator:
                 f.buckets[region] = (tokens - 1, now)
         return False
 
+    def _hold(self, environ: Environ) -> None:
+        """Delay the Nth write of clients whose User-Agent contains `agent` (race tests)."""
+        hold = self.faults.hold
+        if not hold or str(hold.get("agent", "")) not in environ.get("HTTP_USER_AGENT", ""):
+            return
+        with self.fault_lock:
+            self.faults.held_writes += 1
+            n = self.faults.held_writes
+        if n == int(hold.get("write", 1)):
+            time.sleep(float(hold.get("seconds", 1)))
+
     def _write_faults(self, operation: str) -> tuple[ApiError | None, int | None]:
         """(injected failure, pid to kill after the write) for the Nth write."""
         f = self.faults
@@ -243,6 +256,7 @@ class Emulator:
             )
         kill_after = None
         if entry["write"]:
+            self._hold(environ)
             injected, kill_after = self._write_faults(operation)
             if injected is not None:
                 entry["status"] = injected.status
@@ -426,6 +440,7 @@ class Emulator:
                     seed=body.get("seed"),
                     fail_write=body.get("fail_write"),
                     kill=body.get("kill"),
+                    hold=body.get("hold"),
                 )
                 f.random = rng(f.seed)
                 self.faults = f

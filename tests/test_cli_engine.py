@@ -255,7 +255,8 @@ def test_concurrent_alias_change_is_not_overwritten(emulator: Any, tmp_path: Pat
               prod: {version: 3}
         """,
     )
-    emulator.faults(latency_ms=400)
+    # Our UpdateAlias is held 2 s; someone else's change lands meanwhile.
+    emulator.faults(hold={"agent": "lambda-reconciler", "write": 1, "seconds": 2})
     done = threading.Event()
 
     def interfere() -> None:
@@ -275,7 +276,7 @@ def test_concurrent_alias_change_is_not_overwritten(emulator: Any, tmp_path: Pat
     assert r.returncode == 1
     assert "changed since it was read" in r.stderr
     assert "Traceback" not in r.stderr
-    emulator.faults(latency_ms=0)
+    emulator.faults()
     assert alias(client, "orders", "prod") == ("2", {})
 
 

@@ -150,7 +150,7 @@ def test_alias_appearing_during_apply_is_respected(emulator: Any, tmp_path: Path
     rest of the run goes on, and the run still succeeds."""
     client = seed_many(emulator, versions=3)
     m = manifest(tmp_path, "  orders:\n    retention: {keep_last: 1}\n")
-    emulator.faults(latency_ms=300)
+    emulator.faults(latency_ms=500)
     done = threading.Event()
 
     def interfere() -> None:
