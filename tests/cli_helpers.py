@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +52,27 @@ def writes(emu: Any) -> list[tuple[str, str | None]]:
         for c in emu.calls()
         if c.get("write") and not c.get("throttled") and int(c.get("status", 0)) < 300
     ]
+
+
+def run_cli_interfered(
+    emu: Any, after: str, change: Callable[[], Any], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI; as soon as the emulator has answered its first `after` call, make
+    `change` (someone else's change) — then check the change really happened."""
+    done = threading.Event()
+
+    def interfere() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(c["operation"] == after for c in emu.calls()):
+                change()
+                done.set()
+                return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=interfere)
+    thread.start()
+    result = run_cli(emu, *args)
+    thread.join()
+    assert done.is_set(), f"no {after} call was seen"
+    return result

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from emulator.fixtures import create_function, publish, update_code
-from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
+from tests.cli_helpers import lambda_calls, run_cli, run_cli_interfered, write_manifest, writes
 
 
 def seed(emulator: Any, name: str = "orders", versions: int = 3, region: str = "us-east-1") -> Any:
@@ -257,22 +255,14 @@ def test_concurrent_alias_change_is_not_overwritten(emulator: Any, tmp_path: Pat
     )
     # Our UpdateAlias is held 2 s; someone else's change lands meanwhile.
     emulator.faults(hold={"agent": "lambda-reconciler", "write": 1, "seconds": 2})
-    done = threading.Event()
-
-    def interfere() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if any(c["operation"] == "ListAliases" for c in emulator.calls()):
-                client.update_alias(FunctionName="orders", Name="prod", FunctionVersion="2")
-                done.set()
-                return
-            time.sleep(0.02)
-
-    t = threading.Thread(target=interfere)
-    t.start()
-    r = run_cli(emulator, "apply", m, "--auto-approve")
-    t.join()
-    assert done.is_set()
+    r = run_cli_interfered(
+        emulator,
+        "ListAliases",
+        lambda: client.update_alias(FunctionName="orders", Name="prod", FunctionVersion="2"),
+        "apply",
+        m,
+        "--auto-approve",
+    )
     assert r.returncode == 1
     assert "changed since it was read" in r.stderr
     assert "Traceback" not in r.stderr

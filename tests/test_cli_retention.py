@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from tests.cli_helpers import run_cli, write_manifest, writes
+from tests.cli_helpers import run_cli, run_cli_interfered, write_manifest, writes
 
 OLD = "2025-01-01T00:00:00Z"
 
@@ -151,23 +149,15 @@ def test_alias_appearing_during_apply_is_respected(emulator: Any, tmp_path: Path
     client = seed_many(emulator, versions=3)
     m = manifest(tmp_path, "  orders:\n    retention: {keep_last: 1}\n")
     emulator.faults(latency_ms=500)
-    done = threading.Event()
-
-    def interfere() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if any(c["operation"] == "ListAliases" for c in emulator.calls()):
-                client.create_alias(FunctionName="orders", Name="pin", FunctionVersion="2")
-                done.set()
-                return
-            time.sleep(0.02)
-
-    t = threading.Thread(target=interfere)
-    t.start()
-    r = run_cli(emulator, "apply", m, "--auto-approve")
-    t.join()
+    r = run_cli_interfered(
+        emulator,
+        "ListAliases",
+        lambda: client.create_alias(FunctionName="orders", Name="pin", FunctionVersion="2"),
+        "apply",
+        m,
+        "--auto-approve",
+    )
     emulator.faults()
-    assert done.is_set()
     assert r.returncode == 0, r.stderr
     assert "delete_version 2 … skipped" in r.stderr
     assert live_versions(emulator) == [2, 3]
