@@ -129,7 +129,16 @@ def main() -> int:
         heading("iam-policy: the least privilege that apply needs")
         cli(env, "iam-policy", MANIFEST)
 
-        heading("demo complete: the emulator stops now")
+        heading("demo complete — it showed:")
+        for line in (
+            "validate, plan (exit 2), apply, and an empty plan right after it",
+            "retention pruning old versions, with the storage it frees",
+            "a change made by hand, found by drift (exit 2) and healed by apply",
+            "a release: $LATEST published and the aliases that follow `latest` moved",
+            "a saved plan applied exactly, the PR markdown, import and iam-policy",
+        ):
+            print(f"  - {line}")
+        print("The local endpoint stops now; nothing is left behind.")
     return 0
 
 

@@ -359,3 +359,29 @@ def test_apply_asks_on_a_terminal_and_only_yes_applies(emulator: Any, tmp_path: 
     code, output = answer("yes\n")
     assert code == 0, output
     assert alias(client, "orders", "prod") == ("1", {})
+
+
+def test_verbose_logs_one_line_per_aws_call(emulator: Any, tmp_path: Path) -> None:
+    """-v: one line per AWS call on standard error; standard output keeps only the plan."""
+    seed(emulator)
+    m = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        region: us-east-1
+        functions:
+          orders:
+            aliases:
+              prod: {version: 1}
+        """,
+    )
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", m, "-v", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    logged = [ln for ln in r.stderr.splitlines() if ln.startswith("aws lambda.")]
+    assert sorted(ln.split(" → ")[0] for ln in logged) == [
+        "aws lambda.ListAliases",
+        "aws lambda.ListVersionsByFunction",
+    ]
+    assert len(logged) == len(lambda_calls(emulator))
+    assert json.loads(r.stdout)["summary"]["create_alias"] == 1
