@@ -40,6 +40,8 @@ from reconciler.plan import (
 from reconciler.rollout import RolloutState, decide, tag_key
 
 WEIGHT_DECIMALS = 5
+# The manifest bounds no duration: longer than timedelta can hold means "forever".
+_MAX_SECONDS = timedelta.max.days * 86400
 
 
 class PlanError(Exception):
@@ -420,7 +422,7 @@ def _rollout(
         alias=name,
         target=want.version,
         steps=tuple(spec.steps),
-        interval=timedelta(seconds=spec.interval),
+        interval=timedelta(seconds=min(spec.interval, _MAX_SECONDS)),
         alarms=tuple(spec.alarms),
         description=want.description,
         live=current,
@@ -493,7 +495,9 @@ def _retention(
             why_keep.append("aliased by " + ", ".join(refs[version.number]))
         if version.number in protect:
             why_keep.append("protected")
-        if retention.keep_days is not None and age <= timedelta(days=retention.keep_days):
+        if retention.keep_days is not None and (
+            retention.keep_days > timedelta.max.days or age <= timedelta(days=retention.keep_days)
+        ):
             why_keep.append(f"young ({days} days old, keep_days={retention.keep_days})")
         if version.number in in_use:
             why_keep.append("used by an event source mapping or provisioned concurrency")

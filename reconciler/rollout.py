@@ -161,7 +161,10 @@ def decide(
                     step, steps[step - 1], f"retaking step {step}/{n} at {_pct(steps[step - 1])}"
                 ),
             )
-        due = state.since + interval
+        try:
+            due = state.since + interval
+        except OverflowError:  # past year 9999 (a huge interval, or a hand-edited tag): never
+            due = datetime.max.replace(tzinfo=timezone.utc)
         if now < due:
             return Decision(
                 None,
