@@ -1,8 +1,18 @@
-"""Markdown for pull-request comments and `$GITHUB_STEP_SUMMARY`.
+"""Markdown for pull-request comments, drift issues and `$GITHUB_STEP_SUMMARY`.
 
-Two hidden markers open the body: `<!-- lambda-reconciler:plan -->` (or `:drift`) and one naming
-the manifest set, so the Action updates its own comment per manifest set instead of adding new
-ones. Bodies longer than GitHub's comment limit are cut, with a note saying so.
+Layout, top to bottom:
+
+1. two hidden markers: `<!-- lambda-reconciler:plan -->` (or `:drift`) and one naming the
+   manifest set, so the Action updates its own comment per manifest set instead of adding one;
+2. a headline with the counts, and the manifests;
+3. what blocks an apply: errors (❌) and tripped deletion brakes (🛑);
+4. one section per function that has something to say, with one table of its operations and
+   unmanaged aliases, then its rollouts and the code storage its deletions free;
+5. the functions in sync, in one line;
+6. the full text plan in a collapsed `<details>`.
+
+A body longer than `limit` drops the `<details>`, then cuts whole lines of the sections, and
+says so: GitHub refuses comments over 65,536 characters.
 """
 
 from __future__ import annotations
@@ -11,112 +21,208 @@ import hashlib
 from collections.abc import Sequence
 
 from reconciler.plan import Action, FunctionPlan, Plan
-from reconciler.planner import format_state
 from reconciler.render.text import (
-    detail,
-    human_bytes,
+    UNMANAGED,
+    counts,
+    drifted_functions,
+    error_count,
+    needs_attention,
     plural,
     render_text,
+    rows,
+    shown_rollouts,
+    storage_line,
     summary_line,
-    target,
 )
 
 GITHUB_LIMIT = 65536
 DEFAULT_LIMIT = 60000
-ICON = {
-    Action.PUBLISH_VERSION: "🆕 publish",
-    Action.CREATE_ALIAS: "➕ create alias",
-    Action.UPDATE_ALIAS: "🔁 update alias",
-    Action.DELETE_ALIAS: "🗑️ delete alias",
-    Action.DELETE_VERSION: "🗑️ delete version",
+LABEL = {
+    Action.PUBLISH_VERSION.value: "🆕 publish version",
+    Action.CREATE_ALIAS.value: "➕ create alias",
+    Action.UPDATE_ALIAS.value: "🔄 update alias",
+    Action.DELETE_ALIAS.value: "🗑️ delete alias",
+    Action.DELETE_VERSION.value: "🗑️ delete version",
+    UNMANAGED: "⚠️ unmanaged alias",
 }
+_IN_SYNC_NAMES = 20  # beyond this many, "N functions in sync" names none of them
 
 
 def marker_for(manifests: Sequence[str], kind: str = "plan") -> str:
+    """The two hidden lines that open a body and identify its kind and manifest set.
+
+    The set is named by a digest of the sorted paths, so the order on the command line does not
+    matter and two manifest sets in one repository keep two comments.
+    """
     digest = hashlib.sha256("\n".join(sorted(manifests)).encode()).hexdigest()[:12]
     return f"<!-- lambda-reconciler:{kind} -->\n<!-- lambda-reconciler:manifests={digest} -->"
 
 
+_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "~": "\\~",
+        "[": "\\[",
+        "]": "\\]",
+        "<": "&lt;",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
 def cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("\n", " ")
+    """Plain text made safe for a Markdown table cell or an inline position.
+
+    Values come from manifests and AWS (descriptions, error messages): a `|` must not split the
+    cell, a backtick or `*` must not start formatting, and `<` must not open HTML.
+    """
+    return text.translate(_ESCAPES)
+
+
+def code(text: str, *, in_table: bool = False) -> str:
+    """An inline code span that survives any content, backticks included.
+
+    In a table cell a `|` would end the cell even inside a code span, so it is escaped there
+    (GitHub's tables read `\\|` as a literal `|`, in code spans too).
+    """
+    text = text.replace("\n", " ")
+    if in_table:
+        text = text.replace("|", "\\|")
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _headline(plan: Plan, kind: str) -> list[str]:
+    """The headline, and for drift a line with what apply would do about it."""
+    nonzero = [words for n, words in counts(plan) if n]
+    errors = error_count(plan)
+    if errors:
+        nonzero.insert(0, plural(errors, "error", "errors"))
+    if kind == "plan":
+        icon = "❌" if errors else ("📋" if plan.has_changes else "✅")
+        return [f"### {icon} lambda-reconciler plan: {', '.join(nonzero) or 'no changes'}", ""]
+    if plan.has_errors:
+        return [f"### ❌ lambda-reconciler drift: {', '.join(nonzero)}", ""]
+    if not plan.drifted:
+        return ["### ✅ lambda-reconciler drift: No drift, live state matches git", ""]
+    n = plural(drifted_functions(plan), "function", "functions")
+    said = ["Live state differs from git."]
+    if nonzero:
+        said.append(f"Bringing it back with `apply`: {', '.join(nonzero)}.")
+    unmanaged = sum(len(fp.unmanaged_aliases) for fp in plan.functions)
+    if unmanaged:
+        said.append(
+            f"{plural(unmanaged, 'unmanaged alias', 'unmanaged aliases')} "
+            "(kept unless `prune_aliases: true`)."
+        )
+    return [f"### ⚠️ lambda-reconciler drift: Drift detected in {n}", "", " ".join(said), ""]
+
+
+def _blockers(plan: Plan) -> list[str]:
+    """Errors and tripped brakes first: each means apply writes nothing for that function."""
+    lines: list[str] = []
+    errors = error_count(plan)
+    if errors:
+        lines += [
+            f"**❌ {plural(errors, 'error', 'errors')}.** Nothing is written for a function with "
+            "an error: fix the manifest and push again.",
+            "",
+        ]
+        lines += [f"- {cell(e)}" for e in plan.errors]
+        for fp in plan.functions:
+            where = f" ({code(fp.source)})" if fp.source else ""
+            lines += [f"- {code(fp.function)}{where}: {cell(e)}" for e in fp.errors]
+        lines.append("")
+    braked = [fp for fp in plan.functions if fp.brake]
+    if braked:
+        names = ", ".join(code(fp.function) for fp in braked)
+        lines += [
+            f"**🛑 Deletion brake: `apply` refuses until `--max-deletions` allows it:** {names}",
+            "",
+        ]
+    return lines
 
 
 def _function_section(fp: FunctionPlan) -> list[str]:
-    lines = [f"#### `{fp.function}` ({fp.region or 'default region'})", ""]
-    for err in fp.errors:
-        lines.append(f"> ❌ **error:** {cell(err)}")
-    if fp.errors:
-        lines.append("")
-    if fp.operations:
-        lines += ["| Action | Target | Change |", "|---|---|---|"]
-        for op in fp.operations:
-            lines.append(f"| {ICON[op.action]} | `{cell(target(op))}` | {cell(detail(op))} |")
-        lines.append("")
-    notes: list[str] = []
-    if fp.unmanaged_aliases:
-        names = ", ".join(f"`{u.name}` → {format_state(u.state)}" for u in fp.unmanaged_aliases)
-        notes.append(f"⚠️ Unmanaged aliases (not in the manifest): {names}")
-    for r in fp.rollouts:
-        notes.append(f"⏩ Rollout `{r.alias}`: {cell(r.message)}")
-    if fp.storage_freed:
-        notes.append(
-            f"💾 Frees {human_bytes(fp.storage_freed)} of "
-            f"{human_bytes(fp.storage_before)} code storage"
-        )
+    lines = [f"#### {code(fp.function)} ({cell(fp.region or 'default region')})", ""]
+    if fp.source:
+        lines += [f"<sub>declared at {cell(fp.source)}</sub>", ""]
     if fp.brake:
-        notes.append(f"🛑 **Brake:** {cell(fp.brake)}")
+        lines += [f"> 🛑 **Brake:** {cell(fp.brake)}", ""]
+    table = rows(fp)
+    if table:
+        lines += ["| Action | Target | Change / reason |", "|---|---|---|"]
+        for r in table:
+            where = code(r.target, in_table=True)
+            lines.append(f"| {LABEL[r.action]} | {where} | {cell(r.detail)} |")
+        lines.append("")
+    notes = [
+        f"⏩ Rollout of {code(r.alias)} to version {code(r.target)}: {cell(r.message)}"
+        for r in shown_rollouts(fp)
+    ]
+    if fp.unmanaged_aliases:
+        notes.append(
+            "⚠️ Unmanaged aliases are left as they are; name them in the manifest, or set "
+            "`prune_aliases: true` to delete them."
+        )
+    storage = storage_line(fp)
+    if storage:
+        notes.append(f"💾 {cell(storage[0].upper() + storage[1:])}")
     lines += [f"- {n}" for n in notes]
     if notes:
         lines.append("")
     return lines
 
 
+def _in_sync(names: list[str]) -> list[str]:
+    if not names:
+        return []
+    listed = ": " + ", ".join(code(n) for n in names) if len(names) <= _IN_SYNC_NAMES else ""
+    return [f"✅ {plural(len(names), 'function', 'functions')} in sync{listed}.", ""]
+
+
 def render_markdown(plan: Plan, *, drift: bool = False, limit: int = DEFAULT_LIMIT) -> str:
+    """A PR comment or drift issue body of at most `limit` characters."""
     kind = "drift" if drift else "plan"
-    head = [marker_for(plan.manifests, kind)]
-    s = plan.summary
-    errors = plan.has_errors
-    if drift:
-        title = "Drift detected" if plan.drifted else "No drift"
-    elif errors:
-        title = "Plan failed"
-    else:
-        title = "Plan" if plan.has_changes else "No changes"
-    icon = "❌" if errors else ("📋" if plan.has_changes or (drift and plan.drifted) else "✅")
-    counts = (
-        f"{s['publish_version']} to publish · {s['create_alias']} to create · "
-        f"{s['update_alias']} to update · {plural(s['delete_alias'], 'alias', 'aliases')} "
-        f"to delete · {plural(s['delete_version'], 'version', 'versions')} to delete"
-    )
-    head.append(f"### {icon} lambda-reconciler {kind}: {title}")
-    head.append("")
-    head.append(f"**{counts}**")
-    head.append("")
+    head = [marker_for(plan.manifests, kind), *_headline(plan, kind)]
     if plan.manifests:
-        head.append("Manifests: " + ", ".join(f"`{m}`" for m in plan.manifests))
-        head.append("")
-    for err in plan.errors:
-        head.append(f"> ❌ **error:** {cell(err)}")
-    body: list[str] = []
-    in_sync = 0
+        head += ["Manifests: " + ", ".join(code(m) for m in plan.manifests), ""]
+
+    body = _blockers(plan)
+    in_sync: list[str] = []
     for fp in plan.functions:
-        if fp.operations or fp.errors or fp.unmanaged_aliases or fp.brake or fp.rollouts:
+        if fp.errors and not (fp.operations or fp.unmanaged_aliases or fp.brake):
+            continue  # listed with the errors above; nothing else to say
+        if needs_attention(fp):
             body += _function_section(fp)
-        else:
-            in_sync += 1
-    if in_sync:
-        body.append(f"✅ {in_sync} function(s) in sync.")
-        body.append("")
-    if not plan.has_changes and not errors and not drift:
-        body.append("No changes. Live state matches the manifests.")
-        body.append("")
-    text = render_text(plan, drift=drift)
+        elif not fp.errors:
+            in_sync.append(fp.function)
+    body += _in_sync(in_sync)
+    if not plan.has_errors and not plan.drifted:
+        body += [
+            "No drift. Live state matches git."
+            if drift
+            else "No changes. Live state matches the manifests.",
+            "",
+        ]
+    text = render_text(plan, verbose=True, drift=drift).rstrip("\n")
+    fence = "```"
+    while fence in text:
+        fence += "`"
     details = [
         "<details><summary>Full plan</summary>",
         "",
-        "```text",
-        text.rstrip("\n").replace("```", "'''"),
-        "```",
+        f"{fence}text",
+        text,
+        fence,
         "",
         "</details>",
         "",
@@ -124,12 +230,59 @@ def render_markdown(plan: Plan, *, drift: bool = False, limit: int = DEFAULT_LIM
     out = "\n".join([*head, *body, *details])
     if len(out) <= limit:
         return out
+    return _cut(head, body, plan, kind, limit)
+
+
+def _cut(head: list[str], body: list[str], plan: Plan, kind: str, limit: int) -> str:
+    """Drop the details, then whole lines of the sections, to fit `limit` with a note."""
     note = (
-        f"\n> ✂️ Output cut at {limit} characters. Run `lambda-reconciler {kind}` locally "
-        "or see the job summary for the full plan.\n"
+        f"> ✂️ Output cut at {limit} characters — run `lambda-reconciler {kind}` locally or see "
+        "the job summary for the full plan."
     )
-    short = "\n".join([*head, *body])
-    if len(short) + len(note) > limit:
-        short = short[: limit - len(note) - len(summary_line(plan)) - 2]
-        short = short[: short.rfind("\n")] + "\n\n" + summary_line(plan)
-    return short + note
+    tail = ["", f"**{cell(summary_line(plan, drift=kind == 'drift'))}**", "", note, ""]
+    kept = list(head)
+    budget = limit - len("\n".join([*kept, *tail])) - 1
+    for line in body:
+        if len(line) + 1 > budget:
+            break
+        kept.append(line)
+        budget -= len(line) + 1
+    out = "\n".join([*kept, *tail])
+    if len(out) > limit:  # a huge list of manifests: keep the markers, the count and the note
+        out = "\n".join([head[0], head[1], "", *tail])
+    return out
+
+
+def render_failure(
+    manifests: Sequence[str],
+    reason: str,
+    *,
+    kind: str = "plan",
+    log: str = "",
+    limit: int = DEFAULT_LIMIT,
+) -> str:
+    """The body that replaces a sticky comment when there is no plan to show.
+
+    An invalid manifest or an AWS error leaves no plan; the comment must then say so, or the
+    plan of an earlier push would stay on the pull request as if it were still true.
+    """
+    head = [marker_for(manifests, kind), f"### ❌ lambda-reconciler {kind}: failed", ""]
+    head += [cell(reason), ""]
+    if manifests:
+        head += ["Manifests: " + ", ".join(code(m) for m in manifests), ""]
+    if not log.strip():
+        return "\n".join(head)
+    lines = log.rstrip("\n").splitlines()
+    fence = "```"
+    while any(fence in line for line in lines):
+        fence += "`"
+    frame = len("\n".join([*head, f"{fence}text", "…", fence, ""])) + 2
+    kept: list[str] = []
+    budget = limit - frame
+    for line in lines:  # the first lines say what went wrong; later ones repeat it
+        if len(line) + 1 > budget:
+            kept.append("…")
+            break
+        kept.append(line)
+        budget -= len(line) + 1
+    return "\n".join([*head, f"{fence}text", *kept, fence, ""])

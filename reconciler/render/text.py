@@ -1,9 +1,33 @@
-"""The Terraform-like text plan (contract §7): one block per function, a one-line summary."""
+"""The Terraform-like text plan (contract §7): one block per function, a one-line summary.
+
+```
+order-processor (us-east-1)
+  + publish_version    $LATEST → new version (code changed: sha256 vJ6f… → 3kQ1…)
+  ~ update_alias prod  canary: none → 6 @ 10%
+  - delete_version 2   outside keep_last=10, 41 days old
+  ! unmanaged alias    beta → 3
+
+Plan: 1 to publish, 0 to create, 1 to update, 0 aliases to delete, 1 version to delete.
+```
+
+The helpers here (`rows`, `summary_line`, `human_bytes`, …) are shared with the Markdown
+renderer so that both say the same thing in the same words.
+"""
 
 from __future__ import annotations
 
-from reconciler.plan import NEW_VERSION, Action, FunctionPlan, Operation, Plan
-from reconciler.planner import format_state
+from dataclasses import dataclass
+
+from reconciler.plan import (
+    NEW_VERSION,
+    Action,
+    AliasState,
+    FunctionPlan,
+    Operation,
+    Plan,
+    RolloutStatus,
+)
+from reconciler.planner import format_state, format_weight
 
 SYMBOL = {
     Action.PUBLISH_VERSION: "+",
@@ -12,20 +36,50 @@ SYMBOL = {
     Action.DELETE_ALIAS: "-",
     Action.DELETE_VERSION: "-",
 }
-_COLORS = {"+": "32", "~": "33", "-": "31", "!": "35", "✗": "31;1", "»": "36", "=": "2"}
+UNMANAGED = "unmanaged alias"
+KNOWN_AFTER_APPLY = "new version (known after apply)"
+
+_RESET = "\033[0m"
+_COLORS = {"+": "32", "~": "33", "-": "31", "!": "35", "✗": "1;31", "»": "36", "=": "2"}
+_BOLD = "1"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a function's block: an operation, or an unmanaged alias left alone."""
+
+    symbol: str  # + ~ - !
+    action: str  # "publish_version", …, or "unmanaged alias"
+    target: str  # "$LATEST", an alias name or a version number
+    detail: str  # what changes, or why
 
 
 def plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def weight(w: float) -> str:
+    """0.1 → "10%", 0.055 → "5.5%" (up to 3 decimals, trailing zeros stripped)."""
+    return format_weight(w)
+
+
 def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    """Decimal units, as the Lambda console shows code size: 12_300_000 → "12.3 MB"."""
+    if n < 1000:
+        return f"{n} B"
+    size = n / 1000
+    for unit in ("KB", "MB"):
+        if round(size, 1) < 1000:
+            return f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} GB"
+
+
+def _new(state: AliasState | None) -> bool:
+    return state is not None and (
+        state.version == NEW_VERSION
+        or (state.canary is not None and state.canary.version == NEW_VERSION)
+    )
 
 
 def target(op: Operation) -> str:
@@ -39,104 +93,150 @@ def target(op: Operation) -> str:
 
 
 def detail(op: Operation) -> str:
-    """What an operation changes, in one line."""
+    """What an operation changes, or why it happens, in one line."""
     match op.action:
         case Action.PUBLISH_VERSION:
-            return f"→ new version ({op.reason})"
-        case Action.CREATE_ALIAS:
-            return "; ".join(op.changes)
-        case Action.UPDATE_ALIAS:
-            return "; ".join(op.changes)
+            return f"→ new version ({op.reason})" if op.reason else "→ new version"
+        case Action.CREATE_ALIAS | Action.UPDATE_ALIAS:
+            text = "; ".join(op.changes) or f"→ {format_state(op.after)}"
+            if _new(op.after) and KNOWN_AFTER_APPLY not in text:
+                text = text.replace("new version", KNOWN_AFTER_APPLY, 1)
+            return text
         case Action.DELETE_ALIAS:
-            return f"{format_state(op.before)} ({op.reason})"
+            why = f"; {op.reason}" if op.reason else ""
+            return f"routes to {format_state(op.before)}{why}"
         case Action.DELETE_VERSION:
             return op.reason
 
 
-def summary_line(plan: Plan, *, drift: bool = False) -> str:
-    s = plan.summary
-    counts = (
-        f"{s['publish_version']} to publish, {s['create_alias']} to create, "
-        f"{s['update_alias']} to update, {plural(s['delete_alias'], 'alias', 'aliases')} "
-        f"to delete, {plural(s['delete_version'], 'version', 'versions')} to delete."
-    )
-    errors = sum(len(fp.errors) for fp in plan.functions) + len(plan.errors)
-    tail = f" {errors} error(s)." if errors else ""
-    return f"{'Drift' if drift else 'Plan'}: {counts}{tail}"
+def rows(fp: FunctionPlan) -> list[Row]:
+    """The operations in order, then the unmanaged aliases that stay as they are."""
+    out = [Row(SYMBOL[op.action], op.action.value, target(op), detail(op)) for op in fp.operations]
+    out += [Row("!", UNMANAGED, u.name, f"→ {format_state(u.state)}") for u in fp.unmanaged_aliases]
+    return out
 
 
-def _paint(line: str, color: bool) -> str:
-    if not color:
-        return line
-    symbol = line.strip()[:1]
-    code = _COLORS.get(symbol)
-    return f"\033[{code}m{line}\033[0m" if code else line
+def shown_rollouts(fp: FunctionPlan) -> tuple[RolloutStatus, ...]:
+    """Every rollout, finished ones included: plan and drift say where each one stands (§8)."""
+    return fp.rollouts
 
 
-def function_lines(fp: FunctionPlan, *, verbose: bool) -> list[str]:
-    where = fp.region or "default region"
-    lines = [f"{fp.function} ({where})"]
-    for err in fp.errors:
-        lines.append(f"  ✗ error: {err}")
-    width = max((len(f"{o.action.value} {target(o)}") for o in fp.operations), default=0)
-    for op in fp.operations:
-        head = f"{op.action.value} {target(op)}".ljust(width)
-        lines.append(f"  {SYMBOL[op.action]} {head}  {detail(op)}")
-    for u in fp.unmanaged_aliases:
-        lines.append(f"  ! unmanaged alias  {u.name} → {format_state(u.state)}")
-    for r in fp.rollouts:
-        lines.append(f"  » rollout {r.alias}: {r.message}")
+def storage_line(fp: FunctionPlan) -> str | None:
     freed = fp.storage_freed
-    if freed:
-        lines.append(
-            f"  = frees {human_bytes(freed)} of {human_bytes(fp.storage_before)} code storage "
-            f"(→ {human_bytes(fp.storage_before - freed)})"
-        )
-    if fp.brake:
-        lines.append(f"  ! brake: {fp.brake}")
-    if verbose:
-        for k in fp.kept:
-            lines.append(f"  = keep {k.version}  {k.reason}")
-    return lines
+    if not freed:
+        return None
+    before = max(fp.storage_before, freed)
+    return (
+        f"frees {human_bytes(freed)} of {human_bytes(before)} code storage "
+        f"(→ {human_bytes(before - freed)})"
+    )
 
 
-def _interesting(fp: FunctionPlan, verbose: bool) -> bool:
+def needs_attention(fp: FunctionPlan, *, verbose: bool = False) -> bool:
+    """Whether a function gets its own block, rather than a place in "N function(s) in sync"."""
     return bool(
         fp.operations
         or fp.errors
         or fp.unmanaged_aliases
         or fp.brake
-        or (fp.rollouts and any(r.step for r in fp.rollouts))
+        or shown_rollouts(fp)
         or (verbose and fp.kept)
     )
+
+
+def error_count(plan: Plan) -> int:
+    return len(plan.errors) + sum(len(fp.errors) for fp in plan.functions)
+
+
+def counts(plan: Plan) -> list[tuple[int, str]]:
+    """The summary counts with their wording, in the contract's order."""
+    s = plan.summary
+    return [
+        (s["publish_version"], f"{s['publish_version']} to publish"),
+        (s["create_alias"], f"{s['create_alias']} to create"),
+        (s["update_alias"], f"{s['update_alias']} to update"),
+        (s["delete_alias"], f"{plural(s['delete_alias'], 'alias', 'aliases')} to delete"),
+        (s["delete_version"], f"{plural(s['delete_version'], 'version', 'versions')} to delete"),
+    ]
+
+
+def summary_line(plan: Plan, *, drift: bool = False) -> str:
+    text = ", ".join(words for _, words in counts(plan))
+    errors = error_count(plan)
+    tail = f" {plural(errors, 'error', 'errors')}." if errors else ""
+    return f"{'Drift' if drift else 'Plan'}: {text}.{tail}"
+
+
+def drifted_functions(plan: Plan) -> int:
+    return sum(1 for fp in plan.functions if fp.operations or fp.unmanaged_aliases)
+
+
+def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
+    """The block of one function, uncoloured, without a trailing blank line."""
+    lines = [f"{fp.function} ({fp.region or 'default region'})"]
+    lines += [f"  ✗ error: {err}" for err in fp.errors]
+    table = rows(fp)
+    # As in the contract: `publish_version   $LATEST → …` and `unmanaged alias   beta → 3`
+    # carry their target in the detail column; the others name it beside the action.
+    inline = ("publish_version", UNMANAGED)
+    heads = [r.action if r.action in inline else f"{r.action} {r.target}" for r in table]
+    width = max(map(len, heads), default=0)
+    for r, head in zip(table, heads, strict=True):
+        text = f"{r.target} {r.detail}" if r.action in inline else r.detail
+        lines.append(f"  {r.symbol} {head.ljust(width)}  {text}")
+    lines += [f"  » rollout {r.alias}: {r.message}" for r in shown_rollouts(fp)]
+    storage = storage_line(fp)
+    if storage:
+        lines.append(f"  = {storage}")
+    if fp.brake:
+        lines.append(f"  ! brake: {fp.brake}")
+    if verbose:
+        lines += [f"  = keep {k.version}  {k.reason}" for k in fp.kept]
+    return lines
+
+
+def _paint(line: str, color: bool, *, bold: bool = False) -> str:
+    if not color or not line:
+        return line
+    if bold:
+        code: str | None = _BOLD
+    elif line.lstrip().startswith("! brake"):
+        code = _COLORS["✗"]
+    else:
+        code = _COLORS.get(line.lstrip()[:1])
+    return f"\033[{code}m{line}{_RESET}" if code else line
 
 
 def render_text(
     plan: Plan, *, verbose: bool = False, color: bool = False, drift: bool = False
 ) -> str:
+    """The plan for a terminal or a log; ANSI colour only when `color` is set."""
     out: list[str] = []
     if drift:
-        n = sum(1 for fp in plan.functions if fp.operations or fp.unmanaged_aliases)
-        out.append(
+        n = drifted_functions(plan)
+        headline = (
             f"Drift: live state differs from git in {n} function(s)."
             if plan.drifted
             else "No drift: live state matches git."
         )
-        out.append("")
+        out += [_paint(headline, color, bold=True), ""]
     for err in plan.errors:
         out.append(_paint(f"✗ error: {err}", color))
+    if plan.errors:
+        out.append("")
     in_sync: list[str] = []
     for fp in plan.functions:
-        if not _interesting(fp, verbose):
+        if not needs_attention(fp, verbose=verbose):
             in_sync.append(fp.function)
             continue
-        out.extend(_paint(line, color) for line in function_lines(fp, verbose=verbose))
+        block = function_lines(fp, verbose=verbose)
+        out.append(_paint(block[0], color, bold=True))
+        out += [_paint(line, color) for line in block[1:]]
         out.append("")
     if in_sync:
         names = f": {', '.join(in_sync)}" if verbose else ""
-        out.append(f"{len(in_sync)} function(s) in sync{names}.")
-        out.append("")
-    if not plan.has_changes and not plan.has_errors and not drift:
+        out += [f"{len(in_sync)} function(s) in sync{names}.", ""]
+    if not drift and not plan.has_changes and not plan.has_errors:
         out.append("No changes. Live state matches the manifests.")
-    out.append(summary_line(plan, drift=drift))
-    return "\n".join(out).replace(NEW_VERSION, "new version") + "\n"
+    out.append(_paint(summary_line(plan, drift=drift), color, bold=True))
+    return "\n".join(out) + "\n"
