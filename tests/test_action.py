@@ -1,21 +1,39 @@
-"""The Action and the example workflows pass GitHub's schemas and the Actions security linter."""
+"""The Action and the example workflows pass GitHub's schemas and the Actions security linter,
+offline; the linter is shown to bite on a bad workflow; the HTML of a realistic PR comment has
+the expected structure."""
 
 from __future__ import annotations
 
-import glob
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import markdown
 import yaml
+
+from reconciler.render.markdown import render_markdown
+from tests.render_fixtures import realistic_plan
+from tests.test_render import Structure
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-WORKFLOWS = sorted(glob.glob(str(ROOT / "examples" / "workflows" / "*.yml")))
+WORKFLOWS = sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "examples" / "workflows").glob("*.yml")
+)
+# Any network access fails fast: the schemas and the audits must all be local.
+OFFLINE = {
+    **os.environ,
+    **dict.fromkeys(
+        ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"), "http://127.0.0.1:9"
+    ),
+    "NO_PROXY": "",
+    "no_proxy": "",
+}
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120, env=OFFLINE)
 
 
 def test_action_matches_the_github_action_schema() -> None:
@@ -23,35 +41,59 @@ def test_action_matches_the_github_action_schema() -> None:
         str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml"
     )
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok -- validation done" in r.stdout
 
 
 def test_example_workflows_match_the_github_workflow_schema() -> None:
-    assert len(WORKFLOWS) >= 3
+    assert {Path(w).name for w in WORKFLOWS} >= {"plan.yml", "apply.yml", "drift.yml"}
     r = run(
         str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *WORKFLOWS
     )
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok -- validation done" in r.stdout
 
 
 def test_zizmor_finds_nothing_even_as_auditor() -> None:
-    """No template injection, every action pinned by SHA, job-level minimal permissions."""
-    r = run(
-        str(BIN / "zizmor"),
-        "--offline",
-        "--persona=auditor",
-        "action.yml",
-        *WORKFLOWS,
-        ".pre-commit-hooks.yaml",
+    """No template injection, every action pinned by SHA, job-level minimal permissions, no
+    persisted credentials; each file is really audited (a directory not laid out as
+    `.github/workflows` would be skipped, so the files are named one by one)."""
+    files = ["action.yml", *WORKFLOWS, ".pre-commit-hooks.yaml"]
+    for persona in (["--min-severity", "medium"], ["--persona", "auditor"]):
+        r = run(str(BIN / "zizmor"), "--offline", "--strict-collection", *persona, *files)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "No findings to report" in r.stdout + r.stderr
+        for f in files:
+            assert f"completed {f}" in r.stderr
+
+
+def test_zizmor_does_flag_an_unsafe_workflow(tmp_path: Path) -> None:
+    """The control: the same audit run finds an injection and an unpinned action."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: pull_request\n"
+        "permissions: {}\n"
+        "jobs:\n"
+        "  plan:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n'
     )
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "No findings to report" in r.stdout + r.stderr
+    r = run(str(BIN / "zizmor"), "--offline", "--min-severity", "medium", "bad.yml", cwd=tmp_path)
+    assert r.returncode != 0
+    assert "template-injection" in r.stdout
+    assert "unpinned-uses" in r.stdout
 
 
-def test_action_scripts_take_inputs_only_through_env() -> None:
-    """Belt and braces: no `${{ inputs.* }}` or event data inside any `run:` script."""
+def test_scripts_take_inputs_only_through_env() -> None:
+    """No `${{ }}` inside any `run:` script, of the Action or of the examples."""
     action = yaml.safe_load((ROOT / "action.yml").read_text())
-    for step in action["runs"]["steps"]:
-        assert "${{" not in step.get("run", ""), step.get("name")
+    scripts = [(s.get("name"), s.get("run", "")) for s in action["runs"]["steps"]]
+    for w in WORKFLOWS:
+        for job in yaml.safe_load((ROOT / w).read_text())["jobs"].values():
+            scripts += [(f"{w}: {s.get('name')}", s.get("run", "")) for s in job["steps"]]
+    for name, script in scripts:
+        assert "${{" not in script, name
     assert set(action["inputs"]) >= {
         "command",
         "manifests",
@@ -62,15 +104,68 @@ def test_action_scripts_take_inputs_only_through_env() -> None:
         "drift-issue",
         "args",
     }
-    assert set(action["outputs"]) == {"exit-code", "has-changes", "plan-json"}
+    assert set(action["outputs"]) >= {"exit-code", "has-changes", "plan-json"}
+
+
+def test_third_party_actions_are_pinned_by_full_sha() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    uses = [s["uses"] for s in action["runs"]["steps"] if "uses" in s]
+    for w in WORKFLOWS:
+        for job in yaml.safe_load((ROOT / w).read_text())["jobs"].values():
+            uses += [s["uses"] for s in job["steps"] if "uses" in s]
+    assert uses
+    for ref in uses:
+        _, _, sha = ref.partition("@")
+        assert len(sha) == 40, ref
+        assert all(c in "0123456789abcdef" for c in sha), ref
+
+
+def test_example_workflows_use_oidc_least_privilege_and_no_persisted_credentials() -> None:
+    for w in WORKFLOWS:
+        flow = yaml.safe_load((ROOT / w).read_text())
+        assert flow["permissions"] == {}, w
+        for job in flow["jobs"].values():
+            assert job["permissions"]["id-token"] == "write", w
+            assert job["permissions"]["contents"] == "read", w
+            steps = {s["uses"].split("@")[0]: s.get("with", {}) for s in job["steps"]}
+            assert steps["actions/checkout"]["persist-credentials"] is False, w
+            assert "role-to-assume" in steps["aws-actions/configure-aws-credentials"], w
+            assert "aws-access-key-id" not in steps["aws-actions/configure-aws-credentials"], w
+    plan = yaml.safe_load((ROOT / "examples/workflows/plan.yml").read_text())
+    assert plan["jobs"]["plan"]["permissions"]["pull-requests"] == "write"
+    drift = yaml.safe_load((ROOT / "examples/workflows/drift.yml").read_text())
+    assert drift["jobs"]["drift"]["permissions"]["issues"] == "write"
+    assert set(drift[True]) == {"schedule", "workflow_dispatch"}  # YAML 1.1 reads `on` as True
 
 
 def test_apply_workflow_never_overlaps() -> None:
     apply = yaml.safe_load((ROOT / "examples" / "workflows" / "apply.yml").read_text())
     assert apply["concurrency"] == {"group": "lambda-reconciler-apply", "cancel-in-progress": False}
+    assert apply[True] == {"push": {"branches": ["main"], "paths": ["manifests/**"]}}
 
 
 def test_pre_commit_hook_runs_validate() -> None:
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hooks[0]["id"] == "lambda-reconciler-validate"
-    assert hooks[0]["entry"] == "lambda-reconciler validate"
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "lambda-reconciler-validate"
+    assert hook["entry"] == "lambda-reconciler validate"
+    assert hook["language"] == "python"
+    assert hook["files"] == r"^manifests/.*\.ya?ml$"
+
+
+def test_pr_comment_html_structure() -> None:
+    """The realistic plan (publish, canary, deletions, unmanaged alias, an error, a brake) as
+    GitHub would show it: markers hidden, a table per function with operations, the text plan
+    folded away."""
+    html = markdown.markdown(
+        render_markdown(realistic_plan()), extensions=["tables", "fenced_code"]
+    )
+    s = Structure(html)
+    assert s.comments[0] == "lambda-reconciler:plan"
+    assert s.comments[1].startswith("lambda-reconciler:manifests=")
+    assert s.tags.count("table") == 3
+    assert s.tags.count("h4") == 3
+    assert s.tags.count("details") == 1
+    assert html.index("<h3>") < html.index("<table>") < html.index("<details>")
+    assert '<pre><code class="language-text">order-processor (us-east-1)' in html
+    assert "❌" in html
+    assert "🛑" in html

@@ -1,0 +1,337 @@
+"""The composite Action's own scripts, run as a runner would, against the emulator and a fake
+GitHub: plan + sticky comment, a failed validate that replaces it, apply, drift + drift issue.
+
+`ActionRunner` interprets `action.yml` the way GitHub does for the parts the Action uses: the
+`${{ }}` expressions of `env:`, `working-directory:` and `if:`, `bash -eo pipefail` for each
+`run:`, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`, and a step's failure skipping the steps that
+have no status function. `uses:` steps and the pip install are the only ones not run: this
+environment already has the package and its Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.render.json import load_plan_file
+from reconciler.render.markdown import marker_for
+from tests.cli_helpers import write_manifest
+from tests.test_github import TOKEN, FakeGitHub, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+TOKENS = re.compile(r"\s*('(?:[^']|'')*'|==|!=|&&|\|\||!|\(|\)|[A-Za-z_][\w.-]*(?:\(\))?)")
+
+MANIFEST = """
+version: 1
+region: us-east-1
+functions:
+  orders:
+    aliases:
+      prod: {version: %s}
+"""
+
+
+@dataclass
+class Run:
+    """What one use of the Action did."""
+
+    status: str  # "success" or "failure", as the job would show
+    outputs: dict[str, str]
+    summary: str
+    log: str
+    steps: list[tuple[str, str]] = field(default_factory=list)  # (name, "ran"/"skipped"/"failed")
+
+
+class ActionRunner:
+    def __init__(self, workspace: Path, env: dict[str, str], api: str) -> None:
+        self.workspace = workspace
+        self.env = {
+            **env,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_REPOSITORY": "acme/lambdas",
+            "GITHUB_API_URL": api,
+            "RUNNER_TEMP": str(workspace / "_temp"),
+        }
+        (workspace / "_temp").mkdir(exist_ok=True)
+
+    def run(self, event: str = "pull_request", pr: int = 7, **inputs: str) -> Run:
+        values = {k: str(v.get("default", "")) for k, v in ACTION["inputs"].items()}
+        values["github-token"] = TOKEN
+        values.update({k.replace("_", "-"): v for k, v in inputs.items()})
+        context: dict[str, Any] = {
+            "inputs": values,
+            "github": {
+                "event_name": event,
+                "action_path": str(ROOT),
+                "token": TOKEN,
+                "event": {"pull_request": {"number": pr}} if event == "pull_request" else {},
+            },
+            "steps": {},
+        }
+        failed = False
+        log: list[str] = []
+        summary = ""
+        done: list[tuple[str, str]] = []
+        for step in ACTION["runs"]["steps"]:
+            name = step["name"]
+            condition = step.get("if", "success()")
+            if not self._if(condition, context, failed):
+                done.append((name, "skipped"))
+                continue
+            if "uses" in step or "pip install" in step.get("run", ""):
+                done.append((name, "provided"))
+                continue
+            out_file = self.workspace / "_temp" / "output"
+            sum_file = self.workspace / "_temp" / "summary"
+            out_file.write_text("")
+            sum_file.write_text("")
+            env = {k: self._sub(str(v), context) for k, v in step.get("env", {}).items()}
+            cwd = self.workspace / self._sub(step.get("working-directory", "."), context)
+            script = self.workspace / "_temp" / "step.sh"
+            script.write_text(step["run"])
+            r = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                cwd=cwd,
+                env={
+                    **self.env,
+                    **env,
+                    "GITHUB_OUTPUT": str(out_file),
+                    "GITHUB_STEP_SUMMARY": str(sum_file),
+                },
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            log.append(r.stdout + r.stderr)
+            summary += sum_file.read_text()
+            outputs = dict(
+                line.split("=", 1) for line in out_file.read_text().splitlines() if "=" in line
+            )
+            if "id" in step:
+                context["steps"][step["id"]] = {"outputs": outputs}
+            if r.returncode != 0:
+                failed = True
+            done.append((name, "failed" if r.returncode else "ran"))
+        action_outputs = {k: self._sub(v["value"], context) for k, v in ACTION["outputs"].items()}
+        return Run("failure" if failed else "success", action_outputs, summary, "".join(log), done)
+
+    # ---- expressions: the subset action.yml uses -----------------------------------------
+
+    def _lookup(self, path: str, context: dict[str, Any]) -> str:
+        value: Any = context
+        for part in path.split("."):
+            value = value.get(part, "") if isinstance(value, dict) else ""
+        return "" if value is None else str(value)
+
+    def _sub(self, text: str, context: dict[str, Any]) -> str:
+        return EXPR.sub(lambda m: self._lookup(m.group(1).strip(), context), text)
+
+    def _if(self, condition: str, context: dict[str, Any], failed: bool) -> bool:
+        text = EXPR.sub(lambda m: m.group(1), condition).strip()
+        python: list[str] = []
+        pos = 0
+        while pos < len(text):
+            m = TOKENS.match(text, pos)
+            assert m, f"unsupported expression: {text!r}"
+            tok = m.group(1)
+            pos = m.end()
+            python.append(
+                {"&&": " and ", "||": " or ", "!": " not ", "(": "(", ")": ")"}.get(tok)
+                or {"==": "==", "!=": "!="}.get(tok)
+                or {"cancelled()": "False", "success()": repr(not failed)}.get(tok)
+                or {"always()": "True", "failure()": repr(failed)}.get(tok)
+                or (repr(tok[1:-1].replace("''", "'")) if tok.startswith("'") else None)
+                or repr(self._lookup(tok, context))
+            )
+        return bool(eval("".join(python), {"__builtins__": {}}))
+
+
+@pytest.fixture
+def runner(emulator: Any, tmp_path: Path) -> Any:
+    fake = FakeGitHub()
+    with serve(fake) as api:
+        yield ActionRunner(tmp_path, emulator.env(), api), fake
+
+
+def seeded(emulator: Any, tmp_path: Path, version: int = 2) -> Path:
+    emulator.seed([{"name": "orders", "versions": 3}])
+    (tmp_path / "manifests").mkdir(exist_ok=True)
+    return Path(write_manifest(tmp_path / "manifests", MANIFEST % version, "prod.yaml"))
+
+
+def test_plan_on_a_pull_request_keeps_one_sticky_comment(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    action, github = runner
+    manifest = seeded(emulator, tmp_path)
+    first = action.run(command="plan", manifests="manifests/*.yaml")
+    assert first.status == "success", first.log
+    assert first.outputs["exit-code"] == "2"
+    assert first.outputs["has-changes"] == "true"
+    plan = load_plan_file(first.outputs["plan-json"])
+    assert plan.summary["create_alias"] == 1
+    assert "### 📋 lambda-reconciler plan: 1 to create" in first.summary
+    assert "  + create_alias prod  → 2" in first.log  # the text plan, in the log
+    [comment] = github.comments[7]
+    assert comment["body"].startswith(marker_for(["manifests/prod.yaml"]))
+
+    manifest.write_text(MANIFEST % 3)
+    second = action.run(command="plan", manifests="manifests/prod.yaml")
+    assert second.status == "success", second.log
+    [comment] = github.comments[7]
+    assert "→ 3" in comment["body"]
+    assert emulator.state("orders")["aliases"] == {}  # plan wrote nothing
+
+
+def test_an_invalid_manifest_annotates_the_file_and_replaces_the_comment(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    action, github = runner
+    manifest = seeded(emulator, tmp_path)
+    assert action.run(manifests="manifests/prod.yaml").status == "success"
+    manifest.write_text(MANIFEST.replace("aliases", "alias") % 2)
+    emulator.clear_calls()
+    r = action.run(manifests="manifests/prod.yaml")
+    assert r.status == "failure"
+    assert r.outputs["exit-code"] == "1"
+    assert r.outputs["plan-json"] == ""
+    assert "::error file=manifests/prod.yaml,line=6,col=5," in r.log
+    [comment] = github.comments[7]
+    assert "### ❌ lambda-reconciler plan: failed" in comment["body"]
+    assert "The manifests are invalid" in comment["body"]
+    assert "manifests/prod.yaml:6:5:" in comment["body"]
+    assert "::error" not in comment["body"]
+    assert "### ❌ lambda-reconciler plan: failed" in r.summary
+    assert emulator.calls() == []
+
+
+def test_apply_applies_the_plan_shown_then_nothing_is_left(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    action, github = runner
+    seeded(emulator, tmp_path)
+    r = action.run(event="push", command="apply", manifests="manifests/*.yaml")
+    assert r.status == "success", r.log
+    assert r.outputs["exit-code"] == "0"
+    assert r.outputs["has-changes"] == "true"
+    assert "#### ✅ Applied." in r.summary
+    assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "2"
+    again = action.run(event="push", command="apply", manifests="manifests/*.yaml")
+    assert again.outputs == {**again.outputs, "exit-code": "0", "has-changes": "false"}
+    assert "Applied" not in again.summary
+    assert github.requests == []  # no comment outside pull requests
+
+
+def test_drift_keeps_one_issue_and_fails_the_job_only_when_asked(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    action, github = runner
+    seeded(emulator, tmp_path)
+    assert action.run(event="push", command="apply", manifests="manifests/*.yaml").status == (
+        "success"
+    )
+    quiet = action.run(
+        event="schedule", command="drift", manifests="manifests/*.yaml", drift_issue="true"
+    )
+    assert quiet.status == "success"
+    assert quiet.outputs["exit-code"] == "0"
+    assert github.issues == {}
+
+    emulator.boto3_client("lambda").update_alias(
+        FunctionName="orders", Name="prod", FunctionVersion="1"
+    )
+    found = action.run(
+        event="schedule", command="drift", manifests="manifests/*.yaml", drift_issue="true"
+    )
+    assert found.status == "success", found.log
+    assert (found.outputs["exit-code"], found.outputs["has-changes"]) == ("2", "true")
+    assert "::warning title=Drift detected::" in found.log
+    assert github.issues[1]["state"] == "open"
+    assert "Drift detected in 1 function" in github.issues[1]["body"]
+    strict = action.run(
+        event="schedule",
+        command="drift",
+        manifests="manifests/*.yaml",
+        drift_issue="true",
+        fail_on_drift="true",
+    )
+    assert strict.status == "failure"
+    assert len(github.issues) == 1
+
+    action.run(event="push", command="apply", manifests="manifests/*.yaml")
+    healed = action.run(
+        event="schedule", command="drift", manifests="manifests/*.yaml", drift_issue="true"
+    )
+    assert healed.status == "success"
+    assert github.issues[1]["state"] == "closed"
+
+
+def test_a_failed_comment_fails_the_job_but_keeps_the_plans_result(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    action, github = runner
+    seeded(emulator, tmp_path)
+    github.fail = ("POST", 403)
+    r = action.run(manifests="manifests/*.yaml")
+    assert r.status == "failure"
+    assert ("Comment on the pull request", "failed") in r.steps
+    assert ("Exit with the command's result", "ran") in r.steps
+    assert r.outputs["exit-code"] == "2"
+    assert "403 Resource not accessible by integration" in r.log
+    assert "lambda-reconciler plan: 1 to create" in r.summary
+
+
+def test_inputs_never_become_shell_code(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """Manifest paths and args are data: no command substitution, no globbing of args."""
+    action, _ = runner
+    seeded(emulator, tmp_path)
+    r = action.run(
+        manifests='manifests/prod.yaml $(touch pwned-1) "; touch pwned-2; "',
+    )
+    assert r.status == "failure"
+    assert "$(touch:1:1: cannot read the file" in r.log  # a file name, not a command
+    r = action.run(manifests="manifests/prod.yaml", args="`touch pwned-3` *")
+    assert "`touch:1:1: cannot read the file" in r.log
+    assert "\n*:1:1: cannot read the file" in r.log  # not globbed either
+    assert not list(tmp_path.glob("**/pwned-*"))
+
+
+def test_every_pattern_must_match_and_duplicates_count_once(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    action, _ = runner
+    seeded(emulator, tmp_path)
+    r = action.run(manifests="manifests/*.yaml\nmanifests/prod.yaml")
+    assert r.outputs["exit-code"] == "2", r.log
+    assert load_plan_file(r.outputs["plan-json"]).manifests == ("manifests/prod.yaml",)
+    r = action.run(manifests="manifests/*.yaml other/*.yml")
+    assert r.status == "failure"
+    assert "::error title=lambda-reconciler::no manifest matches: other/*.yml" in r.log
+    r = action.run(command="destroy", manifests="manifests/*.yaml")
+    assert r.status == "failure"
+    assert "command must be plan, apply or drift, got: destroy" in r.log
+
+
+def test_the_outputs_are_json_and_markdown_files(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    action, _ = runner
+    seeded(emulator, tmp_path)
+    r = action.run(event="push", manifests="manifests/*.yaml")
+    data = json.loads(Path(r.outputs["plan-json"]).read_text())
+    assert data["kind"] == "plan"
+    assert Path(r.outputs["markdown"]).read_text().startswith("<!-- lambda-reconciler:plan -->")
