@@ -589,3 +589,15 @@ def test_a_saved_plan_renders_like_the_original(tmp_path: Path) -> None:
     loaded = load_plan_file(str(path))
     assert render_markdown(loaded) == render_markdown(realistic_plan())
     assert dataclasses.asdict(loaded) == dataclasses.asdict(realistic_plan())
+
+
+def test_the_documented_example_loads_and_says_what_the_docs_say() -> None:
+    """docs/plan-format.md stays true: its example is a loadable plan with those counts."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "plan-format.md").read_text()
+    example = doc.split("```json\n", 1)[1].split("```", 1)[0]
+    data = json.loads(example)
+    plan = plan_from_dict(data)
+    assert plan.summary == data["summary"]
+    assert plan_to_dict(plan)["functions"][0]["storage_freed"] == 12_300_000
+    assert list(plan_to_dict(plan)) == list(data)
+    assert list(plan_to_dict(plan)["functions"][0]) == list(data["functions"][0])
