@@ -30,7 +30,6 @@ from reconciler.render.text import (
     plural,
     render_text,
     rows,
-    shown_rollouts,
     storage_line,
     summary_line,
 )
@@ -166,7 +165,7 @@ def _function_section(fp: FunctionPlan) -> list[str]:
         lines.append("")
     notes = [
         f"⏩ Rollout of {code(r.alias)} to version {code(r.target)}: {cell(r.message)}"
-        for r in shown_rollouts(fp)
+        for r in fp.rollouts
     ]
     if fp.unmanaged_aliases:
         notes.append(

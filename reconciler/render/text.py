@@ -25,7 +25,6 @@ from reconciler.plan import (
     FunctionPlan,
     Operation,
     Plan,
-    RolloutStatus,
 )
 from reconciler.planner import format_state, format_weight
 
@@ -116,11 +115,6 @@ def rows(fp: FunctionPlan) -> list[Row]:
     return out
 
 
-def shown_rollouts(fp: FunctionPlan) -> tuple[RolloutStatus, ...]:
-    """Every rollout, finished ones included: plan and drift say where each one stands (§8)."""
-    return fp.rollouts
-
-
 def storage_line(fp: FunctionPlan) -> str | None:
     freed = fp.storage_freed
     if not freed:
@@ -139,7 +133,7 @@ def needs_attention(fp: FunctionPlan, *, verbose: bool = False) -> bool:
         or fp.errors
         or fp.unmanaged_aliases
         or fp.brake
-        or shown_rollouts(fp)
+        or fp.rollouts  # finished ones too: plan and drift say where each one stands (§8)
         or (verbose and fp.kept)
     )
 
@@ -184,7 +178,7 @@ def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
     for r, head in zip(table, heads, strict=True):
         text = f"{r.target} {r.detail}" if r.action in inline else r.detail
         lines.append(f"  {r.symbol} {head.ljust(width)}  {text}")
-    lines += [f"  » rollout {r.alias}: {r.message}" for r in shown_rollouts(fp)]
+    lines += [f"  » rollout {r.alias}: {r.message}" for r in fp.rollouts]
     storage = storage_line(fp)
     if storage:
         lines.append(f"  = {storage}")
