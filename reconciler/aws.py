@@ -2,8 +2,9 @@
 
 Reads return `reconciler.live` dataclasses; writes take plain values. Every botocore error is
 translated into an `AwsError` whose message a person can act on. Clients use botocore's adaptive
-retry mode (client-side rate limiting plus retries on throttling), one client per region, shared
-by all threads.
+retry mode (retries on throttling, then client-side rate limiting), one client per region, shared
+by all threads; every Lambda request waits for its slot in the region's `Pacer` (`--max-rate`,
+default Lambda's 15 requests per second), so a run stays under the quota instead of tripping it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from reconciler.live import (
     LiveVersion,
     Snapshot,
 )
+from reconciler.pacing import LAMBDA_REQUESTS_PER_SECOND, Pacer
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda.client import LambdaClient
@@ -174,6 +176,7 @@ class Aws:
         max_attempts: int = 10,
         log: CallLogger | None = None,
         pool_size: int = 16,
+        max_rate: float = LAMBDA_REQUESTS_PER_SECOND,
     ) -> None:
         try:
             self._session = boto3.Session(profile_name=profile, region_name=region)
@@ -189,6 +192,8 @@ class Aws:
         self._lock = threading.Lock()
         self._log = log
         self._account: str | None = None
+        self._max_rate = max_rate
+        self.pacers: dict[str, Pacer] = {}
         self.calls = 0
 
     @property
@@ -211,6 +216,10 @@ class Aws:
                 )
                 client.meta.events.register("before-call", self._before_call)
                 client.meta.events.register("after-call", self._after_call)
+                if service == "lambda" and self._max_rate > 0:
+                    # Every attempt, retries included, waits for its slot under the quota.
+                    pacer = self.pacers[region] = Pacer(self._max_rate)
+                    client.meta.events.register("before-send.lambda", pacer.wait)
                 self._clients[key] = client
             return client
 

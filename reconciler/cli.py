@@ -35,6 +35,7 @@ class Options:
     profile: str | None = None
     endpoint_url: str | None = None
     parallelism: int = 8
+    max_rate: float = 15.0
     color: bool = True
     verbose: bool = False
 
@@ -64,6 +65,11 @@ def global_options(func: F) -> F:
             ("--parallelism",),
             "parallelism",
             {"type": click.IntRange(1, 64), "help": "Functions read and applied at once."},
+        ),
+        (
+            ("--max-rate",),
+            "max_rate",
+            {"type": click.FloatRange(0), "help": "Lambda requests per second per region."},
         ),
         (("--no-color",), "no_color", {"is_flag": True, "help": "No colour."}),
         (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "One line per AWS call."}),
@@ -122,6 +128,15 @@ def handle_errors(func: F) -> F:
     show_default=True,
     help="Functions read and applied at once.",
 )
+@click.option(
+    "--max-rate",
+    type=click.FloatRange(0),
+    default=15.0,
+    show_default=True,
+    envvar="LAMBDA_RECONCILER_MAX_RATE",
+    help="Lambda requests per second per region, paced on the client (Lambda's quota is 15); "
+    "0 turns pacing off.",
+)
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR also works).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per AWS call; tracebacks on errors.")
 @click.pass_context
@@ -131,6 +146,7 @@ def main(
     profile: str | None,
     endpoint_url: str | None,
     parallelism: int,
+    max_rate: float,
     no_color: bool,
     verbose: bool,
 ) -> None:
@@ -140,6 +156,7 @@ def main(
         profile=profile,
         endpoint_url=endpoint_url,
         parallelism=parallelism,
+        max_rate=max_rate,
         color=not no_color and "NO_COLOR" not in os.environ,
         verbose=verbose,
     )
@@ -204,6 +221,7 @@ def _aws(opts: Options) -> Aws:
         endpoint_url=opts.endpoint_url,
         log=stderr_logger if opts.verbose else None,
         pool_size=max(10, opts.parallelism * 2),
+        max_rate=opts.max_rate,
     )
 
 
