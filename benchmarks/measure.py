@@ -1,0 +1,148 @@
+"""Run the real CLI as a subprocess against the emulator and measure one run.
+
+Wall time is measured around the whole process (interpreter start-up included); peak memory is
+the process's own maximum resident set size from `wait4`; calls, throttled calls and failed calls
+come from the emulator's call log, which records every request the endpoint received.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.client import EmulatorClient
+
+# The client-side pacing of the CLI: "bucket" is its own pacer (`--max-rate` at the quota);
+# "adaptive" turns it off (`--max-rate 0`), leaving botocore's adaptive retry mode alone, which
+# limits the rate only after a throttle.
+PACINGS = ("bucket", "adaptive")
+
+
+@dataclass(frozen=True)
+class Settings:
+    latency_ms: float = 25.0
+    quota: float = 15.0
+    parallelism: int = 8
+    pacing: str = "bucket"
+
+    def bound_s(self, calls: int) -> float:
+        """No client can do better: every call waits for the quota, and at most `parallelism`
+        calls are in flight, each taking at least the injected latency."""
+        return max(calls / self.quota, calls * self.latency_ms / 1000 / self.parallelism)
+
+
+@dataclass(frozen=True)
+class Run:
+    command: str  # plan | apply
+    size: int
+    settings: Settings
+    exit_code: int
+    expected_exit: int
+    wall_s: float
+    calls: int  # requests the endpoint received, throttled ones included
+    min_calls: int
+    throttled: int
+    failed: int  # answered with an error other than a throttle
+    writes: int  # successful writes
+    peak_rss_mb: float
+    stderr_tail: str
+
+    @property
+    def bound_s(self) -> float:
+        return self.settings.bound_s(self.min_calls)
+
+    @property
+    def ratio(self) -> float:
+        return self.wall_s / self.bound_s if self.bound_s else float("inf")
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == self.expected_exit and self.failed == 0
+
+
+@dataclass(frozen=True)
+class Process:
+    exit_code: int
+    wall_s: float
+    peak_rss_mb: float
+    stdout: str
+    stderr: str
+
+
+def cli_command(settings: Settings, args: list[str]) -> list[str]:
+    """`python -m reconciler ARGS` with the pacing under test: the CLI's own pacer at the
+    quota, or (`adaptive`) the pacer off, leaving botocore's adaptive retry mode alone."""
+    rate = 0.0 if settings.pacing == "adaptive" else settings.quota
+    return [sys.executable, "-m", "reconciler", *args, "--max-rate", f"{rate:g}"]
+
+
+def run_process(command: list[str], env: dict[str, str], timeout_s: float) -> Process:
+    """Run to completion; peak RSS comes from this child's own rusage (`wait4`)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        timer = threading.Timer(timeout_s, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Process(
+            exit_code=proc.returncode,
+            wall_s=wall,
+            peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+        )
+
+
+def measure(
+    emu: EmulatorClient,
+    settings: Settings,
+    command: str,
+    args: list[str],
+    *,
+    size: int,
+    min_calls: int,
+    expected_exit: int = 0,
+) -> Run:
+    """One CLI run under fresh faults (a full token bucket) and an empty call log."""
+    emu.faults(latency_ms=settings.latency_ms, rate_limit_per_s=settings.quota)
+    emu.clear_calls()
+    timeout = 120 + 10 * settings.bound_s(min_calls)
+    proc = run_process(cli_command(settings, [command, *args]), emu.env(), timeout)
+    calls = emu.calls()
+    emu.faults()
+    return Run(
+        command=command,
+        size=size,
+        settings=settings,
+        exit_code=proc.exit_code,
+        expected_exit=expected_exit,
+        wall_s=proc.wall_s,
+        calls=len(calls),
+        min_calls=min_calls,
+        throttled=sum(1 for c in calls if c.get("throttled")),
+        failed=sum(1 for c in calls if _failed(c)),
+        writes=sum(1 for c in calls if c.get("write") and _status(c) < 300),
+        peak_rss_mb=proc.peak_rss_mb,
+        stderr_tail="\n".join(proc.stderr.strip().splitlines()[-5:]),
+    )
+
+
+def _status(call: dict[str, Any]) -> int:
+    return int(call.get("status") or 0)
+
+
+def _failed(call: dict[str, Any]) -> bool:
+    return _status(call) >= 400 and not call.get("throttled")
