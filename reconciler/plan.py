@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 from reconciler.live import Canary
 
@@ -63,9 +64,13 @@ class Operation:
     rollback_alarm: str | None = None
 
 
-@dataclass(frozen=True)
-class Kept:
-    """A version retention keeps although it is outside keep_last, and why (shown with -v)."""
+class Kept(NamedTuple):
+    """A version retention keeps although it is outside keep_last, and why (shown with -v).
+
+    A named tuple rather than a frozen dataclass: a plan over a large fleet holds one per kept
+    version (a million for 10,000 functions of 100 young versions), and a tuple is built in
+    half the time.
+    """
 
     version: int
     reason: str
