@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+import pytest
 
 from emulator.fixtures import update_code
 from tests.cli_helpers import run_cli, write_manifest
@@ -57,6 +58,11 @@ def test_import_by_prefix_pages_through_functions(emulator: Any, tmp_path: Path)
     r = run_cli(emulator, "import", "--prefix", "shop-", "--out", str(out))
     assert r.returncode == 1
     assert "exists; pass --force" in r.stderr
+    assert out.read_text() == text
+    out.write_text("stale\n")
+    r = run_cli(emulator, "import", "--prefix", "shop-", "--out", str(out), "--force")
+    assert r.returncode == 0, r.stderr
+    assert out.read_text() == text
 
 
 POLICY_MANIFEST = """
@@ -129,15 +135,24 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
     }
 
 
+@pytest.mark.parametrize(
+    ("mode", "command", "expected_exit"),
+    [
+        ("plan", ["plan", "--detailed-exitcode"], 2),
+        ("apply", ["apply", "--auto-approve"], 0),
+    ],
+)
 def test_generated_policy_is_enough_and_every_action_is_needed(
-    emulator: Any, tmp_path: Path
+    emulator: Any, tmp_path: Path, mode: str, command: list[str], expected_exit: int
 ) -> None:
-    """A user holding exactly the generated policy can plan and apply; with any one action
-    removed, apply fails with AccessDenied explained in one line."""
+    """A user holding exactly the generated policy of a mode can run that mode; with any one
+    action removed, the run fails with AccessDenied explained in one line."""
     m = write_manifest(tmp_path, POLICY_MANIFEST)
-    policy = json.loads(run_cli(emulator, "iam-policy", m, "--account-id", "123456789012").stdout)
+    policy = json.loads(
+        run_cli(emulator, "iam-policy", m, "--mode", mode, "--account-id", "123456789012").stdout
+    )
     actions = sorted({a for st in policy["Statement"] for a in st["Action"]})
-    assert len(actions) == 10
+    assert len(actions) == {"plan": 5, "apply": 10}[mode]
 
     def attempt(p: dict[str, Any]) -> Any:
         emulator.reset()
@@ -145,12 +160,12 @@ def test_generated_policy_is_enough_and_every_action_is_needed(
         creds = _user(emulator, p)
         emulator.enforce_iam(True)
         try:
-            return run_cli(emulator, "apply", m, "--auto-approve", env=creds)
+            return run_cli(emulator, command[0], m, *command[1:], env=creds)
         finally:
             emulator.enforce_iam(False)
 
     ok = attempt(policy)
-    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.returncode == expected_exit, ok.stdout + ok.stderr
     for action in actions:
         reduced = {
             "Version": policy["Version"],
@@ -166,3 +181,21 @@ def test_generated_policy_is_enough_and_every_action_is_needed(
         assert denied, f"{action}: {r.stdout}{r.stderr}"
         assert action.split(":")[1] in denied[0]
         assert "Traceback" not in r.stderr
+
+
+def test_plan_policy_cannot_write(emulator: Any, tmp_path: Path) -> None:
+    """The plan role is read-only: apply under it is refused at the first write."""
+    m = write_manifest(tmp_path, POLICY_MANIFEST)
+    policy = json.loads(run_cli(emulator, "iam-policy", m, "--mode", "plan").stdout)
+    _seed_for_policy(emulator)
+    creds = _user(emulator, policy)
+    emulator.enforce_iam(True)
+    try:
+        r = run_cli(emulator, "apply", m, "--auto-approve", env=creds)
+    finally:
+        emulator.enforce_iam(False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "AccessDenied" in r.stdout + r.stderr
+    writes = [c for c in emulator.calls() if c.get("write")]
+    assert writes, "apply never tried to write"
+    assert all(int(c["status"]) == 403 for c in writes), writes
