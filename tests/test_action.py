@@ -169,3 +169,16 @@ def test_pr_comment_html_structure() -> None:
     assert '<pre><code class="language-text">order-processor (us-east-1)' in html
     assert "❌" in html
     assert "🛑" in html
+
+
+def test_every_input_and_output_is_documented() -> None:
+    """A user finds each of the Action's inputs and outputs in the README and in the Action's
+    own page, in backticks, so a new input cannot land undocumented."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    names = [*action["inputs"], *action["outputs"]]
+    assert "fail-on-drift" in names
+    assert "markdown" in names
+    for doc in ("README.md", "docs/github-action.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        missing = [n for n in names if f"`{n}`" not in text]
+        assert not missing, f"{doc} does not document {missing}"
