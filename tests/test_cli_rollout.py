@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from tests.cli_helpers import run_cli, write_manifest
+from tests.test_reliability_support import Proxy, gated_cli, run_gated
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 ALARM = "orders-errors"
@@ -161,25 +164,104 @@ def test_crash_between_state_write_and_alias_update_converges(
 
 
 def test_two_runners_racing_do_not_skip_a_step(emulator: Any, tmp_path: Path) -> None:
+    """Two applies both read step 1 (the proxy holds each one's alias write until both have
+    planned): both want step 2, one moves the alias, the other is refused by the alias
+    RevisionId; the rollout stands at step 2, not 3, and its interval restarts there."""
     client, _, m = setup(emulator, tmp_path)
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
-    emulator.faults(latency_ms=150)
-    env = {**emulator.env(), **at(10)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "reconciler", "apply", m, "--auto-approve"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    outs = [p.communicate(timeout=120) for p in procs]
-    emulator.faults()
-    codes = sorted(p.returncode for p in procs)
-    assert codes in ([0, 0], [0, 1]), outs
-    for p, (_, err) in zip(procs, outs, strict=True):
-        if p.returncode == 1:
-            assert "changed since it was read" in err
+    with Proxy(upstream=emulator.url, hold_writes=2) as proxy:
+        env = {**emulator.env(), "AWS_ENDPOINT_URL": proxy.url, **at(10)}
+        procs = [gated_cli(["apply", m, "--auto-approve"], env) for _ in range(2)]
+        results: list[tuple[int, str, str]] = [(-1, "", "")] * 2
+
+        def go(i: int) -> None:
+            results[i] = run_gated(procs[i])
+
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        proxy.wait_idle()
+        updates = [e for e in proxy.lambda_writes() if "/aliases/" in e.path]
+    assert sorted(rc for rc, _, _ in results) == [0, 1], results
+    loser = next(err for rc, _, err in results if rc == 1)
+    assert "changed since it was read" in loser
+    assert sorted(e.status for e in updates) == [200, 412]
     assert prod(client) == ("2", {"3": 0.5})
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(15))
+    assert r.returncode == 0, r.stderr
+    assert prod(client) == ("2", {"3": 0.5})  # step 2 since minute 10: not yet due
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(20))
+    assert r.returncode == 0, r.stderr
+    assert prod(client) == ("3", {})
+
+
+def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """Two functions whose rollouts name three alarms (one shared) cost one DescribeAlarms; a
+    rollout whose alarm is already in ALARM does not start, and the JSON plan and `drift` say
+    where each rollout stands."""
+    _, cw, _ = setup(emulator, tmp_path)
+    emulator.seed([{"name": "payments", "versions": 4, "aliases": {"prod": 2}}])
+    for name in ("payments-errors", "shared-latency"):
+        cw.put_metric_alarm(
+            AlarmName=name,
+            MetricName="Errors",
+            Namespace="AWS/Lambda",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+    cw.set_alarm_state(AlarmName="payments-errors", StateValue="ALARM", StateReason="errors")
+    m = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        region: us-east-1
+        functions:
+          orders:
+            aliases:
+              prod:
+                version: 3
+                rollout: {{steps: [10%, 50%], interval: 10m, alarms: [{ALARM}, shared-latency]}}
+          payments:
+            aliases:
+              prod:
+                version: 3
+                rollout: {{steps: [10%], interval: 10m, alarms: [payments-errors, shared-latency]}}
+        """,
+        name="two.yaml",
+    )
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", m, "--format", "json", env=at(0))
+    assert r.returncode == 0, r.stderr
+    describe = [c for c in emulator.calls() if c.get("operation") == "DescribeAlarms"]
+    assert len(describe) == 1, describe
+    plan = json.loads(r.stdout)
+    rollouts = {f["function"]: f["rollouts"] for f in plan["functions"]}
+    assert rollouts["orders"] == [
+        {
+            "alias": "prod",
+            "target": "3",
+            "step": 1,
+            "steps": 2,
+            "weight": 0.1,
+            "message": "starting: step 1/2 at 10%",
+        }
+    ]
+    assert rollouts["payments"][0]["step"] == 0
+    assert (
+        rollouts["payments"][0]["message"]
+        == "waiting: alarm payments-errors in ALARM; not starting"
+    )
+    ops = {f["function"]: [o["action"] for o in f["operations"]] for f in plan["functions"]}
+    assert ops == {"orders": ["update_alias"], "payments": []}
+
+    r = run_cli(emulator, "drift", m, env=at(0))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "waiting: alarm payments-errors in ALARM; not starting" in r.stdout
+    assert "starting: step 1/2 at 10%" in r.stdout
