@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
@@ -233,10 +234,13 @@ class Emulator:
             return self._pass(environ, start, entry)
         operation, params = self._route(method, path, query)
         entry["operation"] = operation
-        if "FunctionName" in params:
+        # Tag calls name the function by its ARN in `Resource`; IAM checks them on that ARN.
+        resource = unquote(params.get("Resource", ""))
+        named = params.get("FunctionName") or (resource if ":function:" in resource else None)
+        if named:
             from emulator.layer import _name_from
 
-            entry["function"], q = _name_from(params["FunctionName"])
+            entry["function"], q = _name_from(named)
             entry["qualifier"] = query.get("Qualifier") or q
         entry["write"] = operation in LAMBDA_WRITES
         denied = self._authorize(environ, raw, operation, region, entry)

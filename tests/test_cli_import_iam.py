@@ -199,3 +199,66 @@ def test_plan_policy_cannot_write(emulator: Any, tmp_path: Path) -> None:
     writes = [c for c in emulator.calls() if c.get("write")]
     assert writes, "apply never tried to write"
     assert all(int(c["status"]) == 403 for c in writes), writes
+
+
+ROLLOUT_MANIFEST = """
+version: 1
+region: us-east-1
+functions:
+  orders:
+    aliases:
+      prod:
+        version: 3
+        rollout: {steps: [10%], interval: 10m, alarms: [orders-errors]}
+"""
+
+
+def test_rollout_policy_adds_tag_actions_and_each_is_needed(emulator: Any, tmp_path: Path) -> None:
+    """A rollout needs ListTags (plan) and TagResource (apply) on the function, and
+    DescribeAlarms on "*": under the generated policy the rollout starts; without either tag
+    action it fails with AccessDenied naming it. (The endpoint enforces IAM on Lambda calls
+    only, so DescribeAlarms is checked for presence, not proven needed.)"""
+    m = write_manifest(tmp_path, ROLLOUT_MANIFEST)
+    policy = json.loads(run_cli(emulator, "iam-policy", m, "--account-id", "123456789012").stdout)
+    unscoped = [st for st in policy["Statement"] if st["Resource"] == "*"]
+    assert [st["Action"] for st in unscoped] == [["cloudwatch:DescribeAlarms"]]
+    scoped = {a for st in policy["Statement"] if st["Resource"] != "*" for a in st["Action"]}
+    assert {"lambda:ListTags", "lambda:TagResource"} <= scoped
+
+    def attempt(p: dict[str, Any]) -> Any:
+        emulator.reset()
+        emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 2}}])
+        emulator.boto3_client("cloudwatch").put_metric_alarm(
+            AlarmName="orders-errors",
+            MetricName="Errors",
+            Namespace="AWS/Lambda",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+        creds = _user(emulator, p)
+        emulator.enforce_iam(True)
+        try:
+            return run_cli(emulator, "apply", m, "--auto-approve", env=creds)
+        finally:
+            emulator.enforce_iam(False)
+
+    ok = attempt(policy)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    alias = emulator.state("orders")["aliases"]["prod"]
+    assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"3": 0.1}
+    for action in ("lambda:ListTags", "lambda:TagResource"):
+        reduced = {
+            "Version": policy["Version"],
+            "Statement": [
+                {**st, "Action": [a for a in st["Action"] if a != action]}
+                for st in policy["Statement"]
+            ],
+        }
+        r = attempt(reduced)
+        assert r.returncode == 1, f"{action} was not needed:\n{r.stdout}{r.stderr}"
+        denied = [ln for ln in (r.stdout + r.stderr).splitlines() if "AccessDenied" in ln]
+        assert denied, f"{action}: {r.stdout}{r.stderr}"
+        assert action.split(":")[1] in denied[0]
