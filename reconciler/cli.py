@@ -19,6 +19,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.wording import plural
 
 if TYPE_CHECKING:
     from reconciler.apply import ApplyResult
@@ -193,10 +194,17 @@ def validate(manifests: tuple[str, ...]) -> None:
                 )
             click.echo(str(d), err=True)
         files = len({d.location.file for d in e.diagnostics})
-        fail(f"{len(e.diagnostics)} problem(s) in {files} manifest(s)")
+        fail(
+            f"{plural(len(e.diagnostics), 'problem', 'problems')} in "
+            f"{plural(files, 'manifest', 'manifests')}"
+        )
         sys.exit(1)
     n = len(loaded.functions)
-    click.echo(f"{len(manifests)} manifest(s) valid: {n} function(s).", err=True)
+    click.echo(
+        f"{plural(len(manifests), 'manifest', 'manifests')} valid: "
+        f"{plural(n, 'function', 'functions')}.",
+        err=True,
+    )
 
 
 def _load(manifests: Sequence[str]) -> ManifestSet:
@@ -208,7 +216,8 @@ def _load(manifests: Sequence[str]) -> ManifestSet:
         for d in e.diagnostics:
             click.echo(str(d), err=True)
         raise ReconcilerError(
-            f"{len(e.diagnostics)} manifest error(s); nothing was read or written"
+            f"{plural(len(e.diagnostics), 'manifest error', 'manifest errors')}; "
+            "nothing was read or written"
         ) from None
 
 
@@ -462,7 +471,7 @@ def import_(
     if out:
         with open(out, "w", encoding="utf-8") as f:
             f.write(text)
-        click.echo(f"wrote {out}: {len(live)} function(s)", err=True)
+        click.echo(f"wrote {out}: {plural(len(live), 'function', 'functions')}", err=True)
     else:
         click.echo(text, nl=False)
 

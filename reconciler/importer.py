@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from reconciler.live import LiveFunction
+from reconciler.wording import plural
 
 SCHEMA_LINE = (
     "# yaml-language-server: $schema="
@@ -59,7 +60,7 @@ def render_manifest(functions: Sequence[LiveFunction], region: str | None) -> st
             if line == f"  {f.name}:" or (stripped == f"{f.name}:" and line.startswith("  ")):
                 count = len(f.versions)
                 out.append(
-                    f"    # {count} published version(s), newest "
+                    f"    # {plural(count, 'published version', 'published versions')}, newest "
                     f"{f.versions[-1].number if f.versions else 'none'}. To prune old ones, add:"
                 )
                 out.append("    #   retention: {keep_last: 10, keep_days: 30}")

@@ -44,7 +44,7 @@ def test_hand_change_is_reported_field_by_field(emulator: Any, tmp_path: Path) -
     )
     r = run_cli(emulator, "drift", m)
     assert r.returncode == 2, r.stderr
-    assert "Drift: live state differs from git in 1 function(s)." in r.stdout
+    assert "Drift: live state differs from git in 1 function." in r.stdout
     assert "version: 1 → 2" in r.stdout
     assert "canary: 3 @ 50% → 3 @ 10%" in r.stdout
     assert "description: 'hotfix' → 'Production'" in r.stdout

@@ -31,7 +31,7 @@ def test_import_round_trip_plain_canary_latest_and_description(
     r = run_cli(emulator, "import", "orders", "--region", "us-east-1")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("# yaml-language-server: $schema=")
-    assert "4 published version(s)" in r.stdout
+    assert "4 published versions" in r.stdout
     assert "retention" not in r.stdout.replace("#   retention", "")  # only suggested
     m = tmp_path / "imported.yaml"
     m.write_text(r.stdout)

@@ -138,7 +138,7 @@ def test_text_shows_errors_brake_rollouts_storage_and_kept() -> None:
         "payment-processor (eu-west-1)\n  ✗ error: alias live: version 9 does not exist",
         "  ! brake: 3 versions would be deleted, more than --max-deletions=2; apply refuses",
         "  » rollout live: advancing to step 2/2 at 50%",
-        "1 function(s) in sync: quiet.",
+        "1 function in sync: quiet.",
     ):
         assert line in text
     assert text.endswith(
@@ -150,7 +150,7 @@ def test_text_shows_errors_brake_rollouts_storage_and_kept() -> None:
 def test_text_without_verbose_hides_kept_and_names_of_functions_in_sync() -> None:
     text = render_text(realistic_plan())
     assert "keep 1" not in text
-    assert "\n1 function(s) in sync.\n" in text
+    assert "\n1 function in sync.\n" in text
     assert "quiet" not in text
 
 
@@ -165,7 +165,7 @@ def test_colour_is_ansi_only_when_asked_and_adds_nothing_else() -> None:
 
 def test_drift_framing() -> None:
     drifted = render_text(contract_plan(), drift=True)
-    assert drifted.startswith("Drift: live state differs from git in 1 function(s).\n\n")
+    assert drifted.startswith("Drift: live state differs from git in 1 function.\n\n")
     assert drifted.endswith(
         "Drift: 1 to publish, 0 to create, 1 to update, 0 aliases to delete, 1 version to delete.\n"
     )
@@ -178,7 +178,7 @@ def test_drift_framing() -> None:
 def test_nothing_to_do_says_so() -> None:
     text = render_text(Plan(functions=(fn("a"), fn("b"))))
     assert text == (
-        "2 function(s) in sync.\n\n"
+        "2 functions in sync.\n\n"
         "No changes. Live state matches the manifests.\n"
         "Plan: 0 to publish, 0 to create, 0 to update, 0 aliases to delete, "
         "0 versions to delete.\n"
@@ -352,7 +352,7 @@ def test_markers_name_the_manifest_set_whatever_the_order() -> None:
 
 
 def test_failure_body_keeps_the_markers_and_quotes_the_log() -> None:
-    log = "m.yaml:4:5: unknown key 'alias'\nerror: 1 problem(s) in 1 manifest(s)\n"
+    log = "m.yaml:4:5: unknown key 'alias'\nerror: 1 problem in 1 manifest\n"
     md = render_failure(["m.yaml"], "The manifests are invalid.", log=log)
     assert md.startswith(marker_for(["m.yaml"]) + "\n### ❌ lambda-reconciler plan: failed\n")
     assert "```text\nm.yaml:4:5: unknown key 'alias'\n" in md

@@ -36,7 +36,7 @@ def test_examples_are_valid(example: Path) -> None:
     """Every example manifest validates: exit 0, nothing on standard output."""
     r = validate(str(example.relative_to(ROOT)))
     assert (r.returncode, r.stdout) == (0, ""), r.stderr
-    assert "manifest(s) valid" in r.stderr
+    assert "1 manifest valid: " in r.stderr
 
 
 BAD = """\
@@ -63,7 +63,7 @@ def test_invalid_manifest_exits_1_with_located_errors(tmp_path: Path) -> None:
         'and 1 such as 0.1 or "10%", got "150%"',
         f'{bad}:6:7: functions.api.aliases.42: invalid alias name "42": expected 1-128 '
         "characters a-z A-Z 0-9 - _, not all digits",
-        "error: 2 problem(s) in 1 manifest(s)",
+        "error: 2 problems in 1 manifest",
     ]
 
 
@@ -106,7 +106,7 @@ def test_problems_of_every_file_are_reported(tmp_path: Path) -> None:
         f"{missing}:1:1: cannot read the file: No such file or directory",
         f"{c}:3:3: functions.web: function web is already declared at {a}:3:3; "
         "a function may appear only once per run",
-        "error: 3 problem(s) in 3 manifest(s)",
+        "error: 3 problems in 3 manifests",
     ]
 
 

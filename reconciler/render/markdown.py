@@ -27,12 +27,12 @@ from reconciler.render.text import (
     drifted_functions,
     error_count,
     needs_attention,
-    plural,
     render_text,
     rows,
     storage_line,
     summary_line,
 )
+from reconciler.wording import plural
 
 GITHUB_LIMIT = 65536
 DEFAULT_LIMIT = 60000

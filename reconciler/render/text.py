@@ -27,6 +27,7 @@ from reconciler.plan import (
     Plan,
 )
 from reconciler.planner import format_state, format_weight
+from reconciler.wording import plural
 
 SYMBOL = {
     Action.PUBLISH_VERSION: "+",
@@ -51,10 +52,6 @@ class Row:
     action: str  # "publish_version", …, or "unmanaged alias"
     target: str  # "$LATEST", an alias name or a version number
     detail: str  # what changes, or why
-
-
-def plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def weight(w: float) -> str:
@@ -127,7 +124,7 @@ def storage_line(fp: FunctionPlan) -> str | None:
 
 
 def needs_attention(fp: FunctionPlan, *, verbose: bool = False) -> bool:
-    """Whether a function gets its own block, rather than a place in "N function(s) in sync"."""
+    """Whether a function gets its own block, rather than a place in "N functions in sync"."""
     return bool(
         fp.operations
         or fp.errors
@@ -209,7 +206,7 @@ def render_text(
     if drift:
         n = drifted_functions(plan)
         headline = (
-            f"Drift: live state differs from git in {n} function(s)."
+            f"Drift: live state differs from git in {plural(n, 'function', 'functions')}."
             if plan.drifted
             else "No drift: live state matches git."
         )
@@ -229,7 +226,7 @@ def render_text(
         out.append("")
     if in_sync:
         names = f": {', '.join(in_sync)}" if verbose else ""
-        out += [f"{len(in_sync)} function(s) in sync{names}.", ""]
+        out += [f"{plural(len(in_sync), 'function', 'functions')} in sync{names}.", ""]
     if not drift and not plan.has_changes and not plan.has_errors:
         out.append("No changes. Live state matches the manifests.")
     out.append(_paint(summary_line(plan, drift=drift), color, bold=True))
