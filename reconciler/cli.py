@@ -347,10 +347,10 @@ def drift(
 
 
 def _is_saved_plan(args: Sequence[str]) -> bool:
-    return not (len(args) != 1 or not args[0].endswith(".json"))
+    return len(args) == 1 and args[0].endswith(".json")
 
 
-@main.command()
+@main.command(short_help="Make live state match the manifests, or apply a saved plan.")
 @global_options
 @click.argument("targets", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
