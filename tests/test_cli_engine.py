@@ -201,8 +201,8 @@ def test_two_regions_and_function_arns(emulator: Any, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert alias(east, "orders", "prod") == ("2", {})
     assert alias(west, "payments", "prod") == ("1", {})
-    r = run_cli(emulator, "plan", m, "-v")
-    assert r.returncode == 0, r.stderr
+    r = run_cli(emulator, "plan", m, "-v", "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout + r.stderr
     assert "payments" in r.stdout
 
 
