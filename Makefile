@@ -27,7 +27,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 demo: $(STAMP)
-	$(BIN)/python examples/demo.py
+	PYTHONPATH=. $(BIN)/python examples/demo.py
 
 emulator: $(STAMP)
 	$(BIN)/python -m emulator
