@@ -107,6 +107,8 @@ def test_list_aliases_honours_the_version_filter(emulator: Any, moto_lambda: Any
 
 
 def test_latest_revision_id_changes_with_code(emulator: Any, moto_lambda: Any) -> None:
+    """$LATEST's RevisionId is listed, and changes with its code and with its configuration
+    (and only then: reading it twice gives the same id)."""
     client = emu_fn(emulator, versions=1)
     before = client.get_function(FunctionName="fn")["Configuration"]["RevisionId"]
     listed = client.list_versions_by_function(FunctionName="fn")["Versions"][0]["RevisionId"]
@@ -114,6 +116,10 @@ def test_latest_revision_id_changes_with_code(emulator: Any, moto_lambda: Any) -
     update_code(client, "fn", "v9")
     after = client.get_function(FunctionName="fn")["Configuration"]["RevisionId"]
     assert after != before
+    client.update_function_configuration(FunctionName="fn", MemorySize=256)
+    configured = client.get_function(FunctionName="fn")["Configuration"]["RevisionId"]
+    assert configured not in (before, after)
+    assert client.get_function(FunctionName="fn")["Configuration"]["RevisionId"] == configured
     moto_fn(moto_lambda, versions=1)
     assert "RevisionId" not in moto_lambda.get_function(FunctionName="fn")["Configuration"]
 
@@ -193,6 +199,13 @@ def test_alias_routing_rules(emulator: Any, moto_lambda: Any) -> None:
     for kwargs, status, code in cases:
         got = error(lambda kw=kwargs: client_nr.create_alias(FunctionName="fn", Name="x", **kw))
         assert got[:2] == (status, code), kwargs
+    # UpdateAlias applies the same rules, and a refused update changes nothing.
+    client.create_alias(FunctionName="fn", Name="u", FunctionVersion="1")
+    for kwargs, status, code in cases:
+        got = error(lambda kw=kwargs: client_nr.update_alias(FunctionName="fn", Name="u", **kw))
+        assert got[:2] == (status, code), kwargs
+    unchanged = client.get_alias(FunctionName="fn", Name="u")
+    assert (unchanged["FunctionVersion"], unchanged.get("RoutingConfig")) == ("1", None)
     assert error(lambda: client.create_alias(FunctionName="fn", Name="123", FunctionVersion="1"))[
         :2
     ] == (400, "ValidationException")
@@ -318,6 +331,9 @@ def test_tags_refused_on_versions_and_aliases(emulator: Any, moto_lambda: Any) -
     status, code, msg = error(lambda: client.tag_resource(Resource=f"{arn}:1", Tags={"a": "b"}))
     assert (status, code) == (400, "InvalidParameterValueException")
     assert msg.startswith("Tags on function aliases and versions are not supported")
+    client.create_alias(FunctionName="fn", Name="live", FunctionVersion="1")
+    status, code, msg = error(lambda: client.tag_resource(Resource=f"{arn}:live", Tags={"a": "b"}))
+    assert (status, code) == (400, "InvalidParameterValueException")
     client.tag_resource(Resource=arn, Tags={"a": "b"})
     assert client.list_tags(Resource=arn)["Tags"] == {"a": "b"}
     moto_fn(moto_lambda)
