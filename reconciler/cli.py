@@ -321,6 +321,7 @@ def plan(
     result = _build(opts, manifests, max_deletions)
     _emit(result, fmt, opts, drift=False, out=out)
     if result.has_errors:
+        _report_errors(result)
         sys.exit(1)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
@@ -341,9 +342,20 @@ def drift(
     result = _build(opts, manifests, max_deletions)
     _emit(result, fmt, opts, drift=True, out=out)
     if result.has_errors:
+        _report_errors(result)
         sys.exit(1)
     if result.drifted:
         sys.exit(2)
+
+
+def _report_errors(result: Plan) -> None:
+    """Each planning error once more on standard error, at the manifest place of its function
+    (FILE:LINE:COL, as `validate` prints), whatever format standard output carries."""
+    for err in result.errors:
+        click.echo(f"error: {err}", err=True)
+    for fp in result.functions:
+        for err in fp.errors:
+            click.echo(f"{fp.source}: {fp.function}: {err}", err=True)
 
 
 def _is_saved_plan(args: Sequence[str]) -> bool:
@@ -380,6 +392,7 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
         color = opts.color and sys.stdout.isatty()
         click.echo(render(result, "text", verbose=opts.verbose, color=color), nl=False)
     if result.has_errors:
+        _report_errors(result)
         raise ReconcilerError("the plan has errors; nothing was written")
     braked = [fp for fp in result.functions if fp.brake]
     if braked:

@@ -293,6 +293,15 @@ def test_missing_function_or_version_exits_1_without_writing(emulator: Any, tmp_
     assert "function ghost not found" in r.stdout + r.stderr
     assert "Traceback" not in r.stderr
     assert writes(emulator) == []
+    # Each error is also one line on standard error at its function's place in the manifest,
+    # also when standard output is JSON.
+    r = run_cli(emulator, "plan", m, "--format", "json")
+    assert r.returncode == 1
+    json.loads(r.stdout)
+    located = [ln for ln in r.stderr.splitlines() if ln.startswith(f"{m}:")]
+    assert located[0].startswith(f"{m}:4:3: orders: alias prod: version 7 does not exist"), located
+    assert located[1].startswith(f"{m}:7:3: ghost: "), located
+    assert "not found" in located[1]
 
 
 def test_apply_without_terminal_refuses(emulator: Any, tmp_path: Path) -> None:
