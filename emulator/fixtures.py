@@ -86,3 +86,18 @@ def update_code(client: Any, name: str, code: str) -> dict[str, Any]:
 
 def publish(client: Any, name: str) -> str:
     return str(client.publish_version(FunctionName=name)["Version"])
+
+
+def create_alarm(cloudwatch: Any, name: str) -> None:
+    """A CloudWatch metric alarm on Lambda errors, in state INSUFFICIENT_DATA until a test sets
+    it (`set_alarm_state`): what a rollout's `alarms` name."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from emulator.fixtures import update_code
+from emulator.fixtures import create_alarm, update_code
 from tests.cli_helpers import run_cli, write_manifest
 
 
@@ -228,16 +228,7 @@ def test_rollout_policy_adds_tag_actions_and_each_is_needed(emulator: Any, tmp_p
     def attempt(p: dict[str, Any]) -> Any:
         emulator.reset()
         emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 2}}])
-        emulator.boto3_client("cloudwatch").put_metric_alarm(
-            AlarmName="orders-errors",
-            MetricName="Errors",
-            Namespace="AWS/Lambda",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
+        create_alarm(emulator.boto3_client("cloudwatch"), "orders-errors")
         creds = _user(emulator, p)
         emulator.enforce_iam(True)
         try:

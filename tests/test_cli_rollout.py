@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from emulator.fixtures import create_alarm
 from tests.cli_helpers import run_cli, write_manifest
 from tests.test_reliability_support import Proxy, gated_cli, run_gated
 
@@ -24,16 +25,7 @@ def at(minutes: float) -> dict[str, str]:
 def setup(emulator: Any, tmp_path: Path, target: int = 3) -> tuple[Any, Any, str]:
     emulator.seed([{"name": "orders", "versions": 4, "aliases": {"prod": 2}}])
     cw = emulator.boto3_client("cloudwatch")
-    cw.put_metric_alarm(
-        AlarmName=ALARM,
-        MetricName="Errors",
-        Namespace="AWS/Lambda",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    create_alarm(cw, ALARM)
     m = write_manifest(
         tmp_path,
         f"""
@@ -206,16 +198,7 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
     _, cw, _ = setup(emulator, tmp_path)
     emulator.seed([{"name": "payments", "versions": 4, "aliases": {"prod": 2}}])
     for name in ("payments-errors", "shared-latency"):
-        cw.put_metric_alarm(
-            AlarmName=name,
-            MetricName="Errors",
-            Namespace="AWS/Lambda",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
+        create_alarm(cw, name)
     cw.set_alarm_state(AlarmName="payments-errors", StateValue="ALARM", StateReason="errors")
     m = write_manifest(
         tmp_path,
