@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,36 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
     }
 
 
+def _run_as(emulator: Any, policy: dict[str, Any], arrange: Callable[[], None], *args: str) -> Any:
+    """A fresh emulator arranged by `arrange`, then the CLI as a user holding exactly `policy`,
+    with IAM enforced on every Lambda call."""
+    emulator.reset()
+    arrange()
+    creds = _user(emulator, policy)
+    emulator.enforce_iam(True)
+    try:
+        return run_cli(emulator, *args, env=creds)
+    finally:
+        emulator.enforce_iam(False)
+
+
+def _without(policy: dict[str, Any], action: str) -> dict[str, Any]:
+    """The policy with one action removed (and any statement left empty)."""
+    statements = [
+        {**st, "Action": [a for a in st["Action"] if a != action]} for st in policy["Statement"]
+    ]
+    return {"Version": policy["Version"], "Statement": [st for st in statements if st["Action"]]}
+
+
+def _assert_denied(r: Any, action: str) -> None:
+    """Exit 1 with one AccessDenied line naming the action, no traceback."""
+    assert r.returncode == 1, f"{action} was not needed:\n{r.stdout}{r.stderr}"
+    denied = [ln for ln in (r.stdout + r.stderr).splitlines() if "AccessDenied" in ln]
+    assert denied, f"{action}: {r.stdout}{r.stderr}"
+    assert action.split(":")[1] in denied[0]
+    assert "Traceback" not in r.stderr
+
+
 @pytest.mark.parametrize(
     ("mode", "command", "expected_exit"),
     [
@@ -154,46 +185,23 @@ def test_generated_policy_is_enough_and_every_action_is_needed(
     actions = sorted({a for st in policy["Statement"] for a in st["Action"]})
     assert len(actions) == {"plan": 5, "apply": 10}[mode]
 
-    def attempt(p: dict[str, Any]) -> Any:
-        emulator.reset()
+    def arrange() -> None:
         _seed_for_policy(emulator)
-        creds = _user(emulator, p)
-        emulator.enforce_iam(True)
-        try:
-            return run_cli(emulator, command[0], m, *command[1:], env=creds)
-        finally:
-            emulator.enforce_iam(False)
 
-    ok = attempt(policy)
+    ok = _run_as(emulator, policy, arrange, command[0], m, *command[1:])
     assert ok.returncode == expected_exit, ok.stdout + ok.stderr
     for action in actions:
-        reduced = {
-            "Version": policy["Version"],
-            "Statement": [
-                {**st, "Action": [a for a in st["Action"] if a != action]}
-                for st in policy["Statement"]
-                if [a for a in st["Action"] if a != action]
-            ],
-        }
-        r = attempt(reduced)
-        assert r.returncode == 1, f"{action} was not needed:\n{r.stdout}{r.stderr}"
-        denied = [ln for ln in (r.stdout + r.stderr).splitlines() if "AccessDenied" in ln]
-        assert denied, f"{action}: {r.stdout}{r.stderr}"
-        assert action.split(":")[1] in denied[0]
-        assert "Traceback" not in r.stderr
+        _assert_denied(
+            _run_as(emulator, _without(policy, action), arrange, command[0], m, *command[1:]),
+            action,
+        )
 
 
 def test_plan_policy_cannot_write(emulator: Any, tmp_path: Path) -> None:
     """The plan role is read-only: apply under it is refused at the first write."""
     m = write_manifest(tmp_path, POLICY_MANIFEST)
     policy = json.loads(run_cli(emulator, "iam-policy", m, "--mode", "plan").stdout)
-    _seed_for_policy(emulator)
-    creds = _user(emulator, policy)
-    emulator.enforce_iam(True)
-    try:
-        r = run_cli(emulator, "apply", m, "--auto-approve", env=creds)
-    finally:
-        emulator.enforce_iam(False)
+    r = _run_as(emulator, policy, lambda: _seed_for_policy(emulator), "apply", m, "--auto-approve")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "AccessDenied" in r.stdout + r.stderr
     writes = [c for c in emulator.calls() if c.get("write")]
@@ -225,31 +233,16 @@ def test_rollout_policy_adds_tag_actions_and_each_is_needed(emulator: Any, tmp_p
     scoped = {a for st in policy["Statement"] if st["Resource"] != "*" for a in st["Action"]}
     assert {"lambda:ListTags", "lambda:TagResource"} <= scoped
 
-    def attempt(p: dict[str, Any]) -> Any:
-        emulator.reset()
+    def arrange() -> None:
         emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 2}}])
         create_alarm(emulator.boto3_client("cloudwatch"), "orders-errors")
-        creds = _user(emulator, p)
-        emulator.enforce_iam(True)
-        try:
-            return run_cli(emulator, "apply", m, "--auto-approve", env=creds)
-        finally:
-            emulator.enforce_iam(False)
 
-    ok = attempt(policy)
+    ok = _run_as(emulator, policy, arrange, "apply", m, "--auto-approve")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     alias = emulator.state("orders")["aliases"]["prod"]
     assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"3": 0.1}
     for action in ("lambda:ListTags", "lambda:TagResource"):
-        reduced = {
-            "Version": policy["Version"],
-            "Statement": [
-                {**st, "Action": [a for a in st["Action"] if a != action]}
-                for st in policy["Statement"]
-            ],
-        }
-        r = attempt(reduced)
-        assert r.returncode == 1, f"{action} was not needed:\n{r.stdout}{r.stderr}"
-        denied = [ln for ln in (r.stdout + r.stderr).splitlines() if "AccessDenied" in ln]
-        assert denied, f"{action}: {r.stdout}{r.stderr}"
-        assert action.split(":")[1] in denied[0]
+        _assert_denied(
+            _run_as(emulator, _without(policy, action), arrange, "apply", m, "--auto-approve"),
+            action,
+        )
