@@ -68,11 +68,8 @@ def fingerprint(live: LiveFunction) -> str:
     h = hashlib.sha256()
     h.update(live.latest.revision_id.encode())
     h.update("".join(f"|a:{a.name}={a.revision_id}" for a in live.aliases).encode())
-    h.update("".join(["|v:" + str(n) for n in map(_number, live.versions)]).encode())
+    h.update("".join(f"|v:{v.number}" for v in live.versions).encode())
     return h.hexdigest()[:16]
-
-
-_number = attrgetter("number")
 
 
 def format_weight(weight: float) -> str:
@@ -501,30 +498,17 @@ def _retention(
     outside = f"outside keep_last={keep_last}, " if keep_last is not None else ""
     keep_days = retention.keep_days
     young_text: dict[int, str] = {}  # days old → reason, shared by the versions of that age
-    in_use_text = "used by an event source mapping or provisioned concurrency"
     for version in newest_first[start:]:
         number = version.number
-        snapshot = version.snapshot
-        modified = snapshot.last_modified
+        modified = version.snapshot.last_modified
         young = young_since is not None and modified >= young_since
-        text = ""
-        if young:
-            days = (now - modified).days
-            if days < 0:
-                days = 0
-            text = young_text.get(days) or young_text.setdefault(
-                days, f"young ({days} days old, keep_days={keep_days})"
-            )
-            if number not in aliased and number not in protect and number not in in_use:
-                kept.append(Kept(number, text))  # the common case: young, nothing else
-                continue
-        elif number not in aliased and number not in protect and number not in in_use:
+        if not young and number not in aliased and number not in protect and number not in in_use:
             deletions.append(
                 Operation(
                     action=Action.DELETE_VERSION,
                     version=str(number),
                     reason=f"{outside}{max(0, (now - modified).days)} days old",
-                    code_size=snapshot.code_size,
+                    code_size=version.snapshot.code_size,
                 )
             )
             continue
@@ -534,9 +518,16 @@ def _retention(
         if number in protect:
             why_keep.append("protected")
         if young:
+            days = max(0, (now - modified).days)
+            text = young_text.get(days)
+            if text is None:
+                text = young_text[days] = f"young ({days} days old, keep_days={keep_days})"
+            if not why_keep and number not in in_use:  # the common case: young, nothing else
+                kept.append(Kept(number, text))
+                continue
             why_keep.append(text)
         if number in in_use:
-            why_keep.append(in_use_text)
+            why_keep.append("used by an event source mapping or provisioned concurrency")
         kept.append(Kept(number, "; ".join(why_keep)))
     deletions.reverse()  # oldest first
     return deletions, tuple(kept)
