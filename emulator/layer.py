@@ -65,6 +65,10 @@ class FunctionState:
 class LayerState:
     functions: dict[tuple[str, str, str], FunctionState] = field(default_factory=dict)
     provisioned: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    # What AWS keeps on an alias (moto keeps one policy and one function URL per function,
+    # whatever the qualifier): (region, function, alias) → policy statements / URL config.
+    alias_policies: dict[tuple[str, str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    alias_urls: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 def _name_from(raw: str) -> tuple[str, str | None]:
@@ -302,6 +306,9 @@ class Layer:
         self.aliases(region, name).pop(alias, None)
         for key in [k for k in self.state.provisioned if k[1:] == (region, name, alias)]:
             del self.state.provisioned[key]
+        # Deleting an alias deletes its policy and (the strict reading) its function URL.
+        self.state.alias_policies.pop((region, name, alias), None)
+        self.state.alias_urls.pop((region, name, alias), None)
         return Response(204)
 
     def publish(self, region: str, name: str, body: dict[str, Any]) -> Response:
@@ -435,6 +442,73 @@ class Layer:
         self.state.provisioned.pop((DEFAULT_ACCOUNT_ID, region, name, qualifier), None)
         return Response(204)
 
+    # -- what hangs on an alias: its resource policy and its function URL -------------------
+
+    def _alias_key(self, region: str, name: str, alias: str) -> tuple[str, str, str]:
+        if alias not in self.aliases(region, name):
+            raise not_found(f"Alias not found: {self.latest(region, name).function_arn}:{alias}")
+        return (region, name, alias)
+
+    def add_permission(self, region: str, name: str, alias: str, body: dict[str, Any]) -> Response:
+        key = self._alias_key(region, name, alias)
+        arn = self.latest(region, name).function_arn.split(":$LATEST")[0]
+        principal = str(body.get("Principal", ""))
+        statement: dict[str, Any] = {
+            "Sid": str(body.get("StatementId", "")),
+            "Effect": "Allow",
+            "Principal": {"Service": principal} if "." in principal else {"AWS": principal},
+            "Action": str(body.get("Action", "")),
+            "Resource": f"{arn}:{alias}",
+        }
+        statements = self.state.alias_policies.setdefault(key, [])
+        if any(s["Sid"] == statement["Sid"] for s in statements):
+            raise ApiError(
+                409, "ResourceConflictException", "The statement id provided already exists."
+            )
+        statements.append(statement)
+        return Response(201, {"Statement": json.dumps(statement)})
+
+    def get_policy(self, region: str, name: str, alias: str) -> Response:
+        statements = self.state.alias_policies.get(self._alias_key(region, name, alias))
+        if not statements:
+            raise not_found("The resource you requested does not exist.")
+        policy = {"Version": "2012-10-17", "Id": "default", "Statement": statements}
+        return Response(200, {"Policy": json.dumps(policy), "RevisionId": str(uuid.uuid4())})
+
+    def remove_permission(self, region: str, name: str, alias: str, sid: str) -> Response:
+        statements = self.state.alias_policies.get(self._alias_key(region, name, alias), [])
+        if not any(s["Sid"] == sid for s in statements):
+            raise not_found("The resource you requested does not exist.")
+        statements[:] = [s for s in statements if s["Sid"] != sid]
+        return Response(204)
+
+    def create_url(self, region: str, name: str, alias: str, body: dict[str, Any]) -> Response:
+        key = self._alias_key(region, name, alias)
+        if key in self.state.alias_urls:
+            raise ApiError(409, "ResourceConflictException", "Function URL config already exists.")
+        arn = self.latest(region, name).function_arn.split(":$LATEST")[0]
+        config = {
+            "FunctionUrl": f"https://{uuid.uuid4().hex}.lambda-url.{region}.on.aws/",
+            "FunctionArn": f"{arn}:{alias}",
+            "AuthType": str(body.get("AuthType", "AWS_IAM")),
+            "CreationTime": now_iso(),
+            "LastModifiedTime": now_iso(),
+            "InvokeMode": str(body.get("InvokeMode", "BUFFERED")),
+        }
+        self.state.alias_urls[key] = config
+        return Response(201, config)
+
+    def get_url(self, region: str, name: str, alias: str) -> Response:
+        config = self.state.alias_urls.get(self._alias_key(region, name, alias))
+        if config is None:
+            raise not_found("The resource you requested does not exist.")
+        return Response(200, config)
+
+    def delete_url(self, region: str, name: str, alias: str) -> Response:
+        if self.state.alias_urls.pop(self._alias_key(region, name, alias), None) is None:
+            raise not_found("The resource you requested does not exist.")
+        return Response(204)
+
 
 def parse_query(query_string: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
@@ -487,6 +561,22 @@ def dispatch(
             return layer.list_provisioned(region, name, query)
         case "DeleteProvisionedConcurrencyConfig":
             return layer.delete_provisioned(region, name, query.get("Qualifier", ""))
+        case "AddPermission" | "GetPolicy" | "RemovePermission" if _on_alias(query, qualifier):
+            alias = query.get("Qualifier") or qualifier or ""
+            if operation == "AddPermission":
+                return layer.add_permission(region, name, alias, body)
+            if operation == "GetPolicy":
+                return layer.get_policy(region, name, alias)
+            return layer.remove_permission(region, name, alias, unquote(params["StatementId"]))
+        case "CreateFunctionUrlConfig" | "GetFunctionUrlConfig" | "DeleteFunctionUrlConfig" if (
+            _on_alias(query, qualifier)
+        ):
+            alias = query.get("Qualifier") or qualifier or ""
+            if operation == "CreateFunctionUrlConfig":
+                return layer.create_url(region, name, alias, body)
+            if operation == "GetFunctionUrlConfig":
+                return layer.get_url(region, name, alias)
+            return layer.delete_url(region, name, alias)
         case "TagResource" | "UntagResource":
             resource = unquote(params.get("Resource", ""))
             if ":" in resource.split(":function:", 1)[-1]:
@@ -496,6 +586,12 @@ def dispatch(
                 )
             return None
     return None
+
+
+def _on_alias(query: dict[str, str], qualifier: str | None) -> bool:
+    """A qualifier naming an alias (not a version, not $LATEST): the layer keeps those."""
+    q = query.get("Qualifier") or qualifier or ""
+    return bool(q) and not q.isdigit() and q != "$LATEST"
 
 
 def json_body(raw: bytes) -> dict[str, Any]:

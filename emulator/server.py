@@ -37,6 +37,10 @@ LAMBDA_WRITES = {
     "DeleteProvisionedConcurrencyConfig",
     "TagResource",
     "UntagResource",
+    "AddPermission",
+    "RemovePermission",
+    "CreateFunctionUrlConfig",
+    "DeleteFunctionUrlConfig",
 }
 LATEST_RESPONSES = {
     "CreateFunction",

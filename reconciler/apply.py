@@ -1,4 +1,7 @@
-"""The executor: walks a Plan through `aws.py`, the only writer.
+"""The executor: walks a Plan through the Lambda API (`LambdaApi`, implemented by `aws.py`).
+
+Safety policy first (`check_applicable`): a plan with errors or a tripped deletion brake is
+refused whole, before any call, whoever calls `apply_plan`.
 
 Per function, operations run in the plan's order (publish, create/update aliases, delete aliases,
 delete versions) and a failure stops the rest of that function only, so no version is pruned after
@@ -17,11 +20,26 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 
-from reconciler.aws import Aws
+from typing_extensions import assert_never
+
 from reconciler.errors import AwsError, ReconcilerError
-from reconciler.live import Canary
-from reconciler.plan import NEW_VERSION, Action, AliasState, FunctionPlan, Operation, Plan
-from reconciler.rollout import tag_key
+from reconciler.lambda_api import LambdaApi
+from reconciler.plan import (
+    AliasState,
+    CreateAlias,
+    DeleteAlias,
+    DeleteVersion,
+    FunctionPlan,
+    NewVersion,
+    Operation,
+    Plan,
+    PublishVersion,
+    RolloutStep,
+    UpdateAlias,
+    VersionRef,
+)
+from reconciler.rollout import encode, tag_key
+from reconciler.wording import brake, plural, target
 
 Progress = Callable[[str], None]
 
@@ -39,6 +57,7 @@ class OpResult:
     operation: Operation
     status: Status
     message: str = ""
+    new_version: str | None = None  # what a publish created
 
 
 @dataclass(frozen=True)
@@ -55,13 +74,17 @@ class ApplyResult:
     @property
     def rollbacks(self) -> list[str]:
         """Rollouts rolled back by this apply: the run exits 1 and names the alarm."""
-        return [
-            f"{r.function}:{r.operation.alias} rolled back to "
-            f"{r.operation.after.version if r.operation.after else '?'}: alarm "
-            f"{r.operation.rollback_alarm} in ALARM"
-            for r in self.results
-            if r.status is Status.DONE and r.operation.rollback_alarm
-        ]
+        out = []
+        for r in self.results:
+            op = r.operation
+            if r.status is Status.DONE and isinstance(op, UpdateAlias) and op.rollout is not None:
+                alarm = op.rollout.rollback_alarm
+                if alarm:
+                    out.append(
+                        f"{r.function}:{op.alias} rolled back to {op.after.version}: "
+                        f"alarm {alarm} in ALARM"
+                    )
+        return out
 
     def summary(self) -> str:
         return (
@@ -72,29 +95,42 @@ class ApplyResult:
 
 
 def describe(op: Operation) -> str:
-    match op.action:
-        case Action.PUBLISH_VERSION:
-            return "+ publish_version $LATEST"
-        case Action.CREATE_ALIAS:
-            return f"+ create_alias {op.alias}"
-        case Action.UPDATE_ALIAS:
-            return f"~ update_alias {op.alias}"
-        case Action.DELETE_ALIAS:
-            return f"- delete_alias {op.alias}"
-        case Action.DELETE_VERSION:
-            return f"- delete_version {op.version}"
+    """The progress line's name of an operation: `+ create_alias prod`."""
+    match op:
+        case PublishVersion() | CreateAlias():
+            symbol = "+"
+        case UpdateAlias():
+            symbol = "~"
+        case DeleteAlias() | DeleteVersion():
+            symbol = "-"
+        case _:
+            assert_never(op)
+    return f"{symbol} {op.action.value} {target(op)}"
+
+
+def check_applicable(plan: Plan) -> None:
+    """The plan-level safety policy: refuse, before any call, a plan with errors or a brake."""
+    if plan.has_errors:
+        errors = len(plan.errors) + sum(len(fp.errors) for fp in plan.functions)
+        raise ReconcilerError(
+            f"the plan has {plural(errors, 'error', 'errors')}; apply refuses the whole plan "
+            "and nothing was written"
+        )
+    if plan.brake is not None:
+        raise ReconcilerError(f"{brake(plan.brake)}; nothing was written")
 
 
 class _FunctionRun:
-    def __init__(self, aws: Aws, fp: FunctionPlan, progress: Progress) -> None:
+    def __init__(self, aws: LambdaApi, fp: FunctionPlan, progress: Progress) -> None:
         self.aws = aws
         self.fp = fp
         self.progress = progress
+        self.region = fp.region or None
         self.new_version: str | None = None
         self.routed: set[str] | None = None  # versions aliases route to, read before deleting
 
-    def _resolve(self, version: str) -> str:
-        if version != NEW_VERSION:
+    def _resolve(self, version: VersionRef) -> str:
+        if not isinstance(version, NewVersion):
             return version
         if self.new_version is None:
             raise ReconcilerError("the plan refers to a new version but published none")
@@ -104,23 +140,21 @@ class _FunctionRun:
         version = self._resolve(state.version)
         weights: dict[str, float] = {}
         if state.canary is not None:
-            canary = Canary(self._resolve(state.canary.version), state.canary.weight)
-            if canary.version == version:
+            canary = self._resolve(state.canary.version)
+            if canary == version:
                 raise ReconcilerError(
                     f"alias would route to version {version} twice (AWS published no new "
                     "version); re-run plan"
                 )
-            weights[canary.version] = canary.weight
+            weights[canary] = state.canary.weight
         return version, weights
 
-    def _write_rollout_state(self, op: Operation) -> None:
+    def _write_rollout_state(self, alias: str, step: RolloutStep | None) -> None:
         """The rollout tag goes first: a crash after it makes the next run retake the step."""
-        if op.rollout_state is None or op.alias is None:
+        if step is None or step.state is None:
             return
-        value = op.rollout_state.replace(NEW_VERSION, self.new_version or "")
-        self.aws.tag_function(
-            self.fp.key, self.fp.region or None, self.fp.arn, tag_key(op.alias), value
-        )
+        value = encode(step.state, self.new_version)
+        self.aws.tag_function(self.fp.key, self.region, self.fp.arn, tag_key(alias), value)
 
     def run(self) -> list[OpResult]:
         results: list[OpResult] = []
@@ -137,67 +171,77 @@ class _FunctionRun:
                 )
                 return results
             self.progress(f"{label} … {status.value}{': ' + message if message else ''}")
-            results.append(OpResult(self.fp.function, op, status, message))
+            new = self.new_version if isinstance(op, PublishVersion) else None
+            results.append(OpResult(self.fp.function, op, status, message, new))
         return results
 
     def _do(self, op: Operation) -> tuple[Status, str]:
-        fp, aws = self.fp, self.aws
-        region = fp.region or None
-        name = fp.key
-        match op.action:
-            case Action.PUBLISH_VERSION:
-                self.new_version = aws.publish_version(
-                    name, region, op.code_sha256 or "", op.revision_id or ""
-                )
-                return Status.DONE, f"version {self.new_version}"
-            case Action.CREATE_ALIAS:
-                assert op.after is not None
-                assert op.alias is not None
-                version, weights = self._routing(op.after)
-                self._write_rollout_state(op)
-                aws.create_alias(name, region, op.alias, version, weights, op.after.description)
+        match op:
+            case PublishVersion():
+                return self._publish(op)
+            case CreateAlias():
+                return self._create(op)
+            case UpdateAlias():
+                return self._update(op)
+            case DeleteAlias():
+                self.aws.delete_alias(self.fp.key, self.region, op.alias)
                 return Status.DONE, ""
-            case Action.UPDATE_ALIAS:
-                assert op.after is not None
-                assert op.alias is not None
-                version, weights = self._routing(op.after)
-                self._write_rollout_state(op)
-                aws.update_alias(
-                    name,
-                    region,
-                    op.alias,
-                    version,
-                    weights,
-                    op.after.description,
-                    op.revision_id or "",
-                )
-                if op.rollback_alarm:
-                    return Status.DONE, f"rolled back: alarm {op.rollback_alarm} in ALARM"
-                return Status.DONE, ""
-            case Action.DELETE_ALIAS:
-                assert op.alias is not None
-                aws.delete_alias(name, region, op.alias)
-                return Status.DONE, ""
-            case Action.DELETE_VERSION:
-                assert op.version is not None
-                if self.routed is None:
-                    self.routed = set()
-                    for a in aws.list_aliases(name, region):
-                        self.routed.add(a.version)
-                        if a.canary:
-                            self.routed.add(a.canary.version)
-                if op.version in self.routed:
-                    return Status.SKIPPED, "an alias routes to it now"
-                try:
-                    aws.delete_version(name, region, op.version)
-                except AwsError as e:
-                    if e.code == "ResourceConflictException":
-                        return Status.SKIPPED, f"AWS refused: {e}"
-                    raise
-                return Status.DONE, ""
+            case DeleteVersion():
+                return self._delete_version(op)
+            case _:
+                assert_never(op)
+
+    def _publish(self, op: PublishVersion) -> tuple[Status, str]:
+        self.new_version = self.aws.publish_version(
+            self.fp.key, self.region, op.code_sha256, op.revision_id
+        )
+        return Status.DONE, f"version {self.new_version}"
+
+    def _create(self, op: CreateAlias) -> tuple[Status, str]:
+        version, weights = self._routing(op.after)
+        self._write_rollout_state(op.alias, op.rollout)
+        self.aws.create_alias(
+            self.fp.key, self.region, op.alias, version, weights, op.after.description
+        )
+        return Status.DONE, ""
+
+    def _update(self, op: UpdateAlias) -> tuple[Status, str]:
+        version, weights = self._routing(op.after)
+        self._write_rollout_state(op.alias, op.rollout)
+        self.aws.update_alias(
+            self.fp.key,
+            self.region,
+            op.alias,
+            version,
+            weights,
+            op.after.description,
+            op.revision_id,
+        )
+        alarm = op.rollout.rollback_alarm if op.rollout else None
+        return Status.DONE, f"rolled back: alarm {alarm} in ALARM" if alarm else ""
+
+    def _delete_version(self, op: DeleteVersion) -> tuple[Status, str]:
+        name, region = self.fp.key, self.region
+        if self.routed is None:
+            self.routed = set()
+            for a in self.aws.list_aliases(name, region):
+                self.routed.add(a.version)
+                if a.canary:
+                    self.routed.add(a.canary.version)
+        if str(op.version) in self.routed:
+            return Status.SKIPPED, "an alias routes to it now"
+        try:
+            self.aws.delete_version(name, region, str(op.version))
+        except AwsError as e:
+            if e.code == "ResourceConflictException":
+                return Status.SKIPPED, f"AWS refused: {e}"
+            raise
+        return Status.DONE, ""
 
 
-def apply_plan(plan: Plan, aws: Aws, *, parallelism: int, progress: Progress) -> ApplyResult:
+def apply_plan(plan: Plan, aws: LambdaApi, *, parallelism: int, progress: Progress) -> ApplyResult:
+    """Apply `plan` after the safety policy allows it (ReconcilerError otherwise)."""
+    check_applicable(plan)
     todo = [fp for fp in plan.functions if fp.operations]
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         per_function = list(pool.map(lambda fp: _FunctionRun(aws, fp, progress).run(), todo))

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.exceptions
 from botocore.config import Config
+from typing_extensions import assert_never
 
 from reconciler.errors import AwsError
 from reconciler.live import (
     LATEST,
+    AliasTie,
     Canary,
     LiveAlias,
     LiveFunction,
@@ -162,6 +164,23 @@ def explain(error: Exception, doing: str) -> AwsError:
     if isinstance(error, botocore.exceptions.BotoCoreError):
         return AwsError(f"{doing}: {error}")
     return AwsError(f"{doing}: {type(error).__name__}: {error}")
+
+
+def _has_tie(client: LambdaClient, tie: AliasTie, name: str, arn: str, alias: str) -> bool:
+    """Whether `tie` hangs on the alias; the Get calls answer 404 when it does not."""
+    match tie:
+        case AliasTie.PROVISIONED_CONCURRENCY:
+            client.get_provisioned_concurrency_config(FunctionName=name, Qualifier=alias)
+        case AliasTie.PERMISSION:
+            client.get_policy(FunctionName=name, Qualifier=alias)
+        case AliasTie.EVENT_SOURCE_MAPPING:
+            page = client.list_event_source_mappings(FunctionName=f"{arn}:{alias}", MaxItems=1)
+            return bool(page.get("EventSourceMappings"))
+        case AliasTie.FUNCTION_URL:
+            client.get_function_url_config(FunctionName=name, Qualifier=alias)
+        case _:
+            assert_never(tie)
+    return True
 
 
 class Aws:
@@ -314,6 +333,26 @@ class Aws:
         except Exception as e:
             raise explain(e, f"listing what uses the versions of {name}") from e
         return frozenset(used)
+
+    def alias_ties(
+        self, name: str, region: str | None, arn: str, aliases: Iterable[str]
+    ) -> dict[str, tuple[AliasTie, ...]]:
+        """What hangs on each alias: provisioned concurrency, a policy statement, an event
+        source mapping, a function URL. One read of each per alias; a 404 means "none"."""
+        client = self.lambda_client(region)
+        out: dict[str, tuple[AliasTie, ...]] = {}
+        for alias in aliases:
+            ties: list[AliasTie] = []
+            for tie in AliasTie:
+                try:
+                    if _has_tie(client, tie, name, arn, alias):
+                        ties.append(tie)
+                except Exception as e:
+                    err = explain(e, f"reading what hangs on alias {name}:{alias}")
+                    if err.status != 404:
+                        raise err from e
+            out[alias] = tuple(ties)
+        return out
 
     def list_function_names(self, region: str | None, prefix: str) -> list[str]:
         """Names of the functions in a region starting with `prefix` (paginated ListFunctions)."""

@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
-from reconciler.wording import plural
+from reconciler.wording import brake, plural
 
 if TYPE_CHECKING:
     from reconciler.apply import ApplyResult
@@ -267,8 +267,8 @@ def _build(opts: Options, manifests: Sequence[str], max_deletions: int) -> Plan:
 
 
 def _emit(plan: Plan, fmt: str, opts: Options, *, drift: bool, out: str | None) -> None:
+    from reconciler.planfile import plan_to_json
     from reconciler.render import render
-    from reconciler.render.json import plan_to_json
 
     color = opts.color and fmt == "text" and sys.stdout.isatty()
     click.echo(render(plan, fmt, verbose=opts.verbose, color=color, drift=drift), nl=False)
@@ -293,7 +293,7 @@ MAX_DELETIONS = click.option(
     type=click.IntRange(0),
     default=100,
     show_default=True,
-    help="Refuse to apply when one function would lose more versions than this.",
+    help="Refuse to apply when the run would delete more than this many versions and aliases.",
 )
 MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 
@@ -320,9 +320,8 @@ def plan(
     """Show what apply would change; writes nothing."""
     result = _build(opts, manifests, max_deletions)
     _emit(result, fmt, opts, drift=False, out=out)
-    if result.has_errors:
-        _report_errors(result)
-        sys.exit(1)
+    if result.refused:  # what apply would refuse is an error now, not "changes present"
+        _refuse(result)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
 
@@ -341,11 +340,18 @@ def drift(
     """Report where live state differs from git; exit 2 when it does."""
     result = _build(opts, manifests, max_deletions)
     _emit(result, fmt, opts, drift=True, out=out)
-    if result.has_errors:
-        _report_errors(result)
-        sys.exit(1)
+    if result.refused:
+        _refuse(result)
     if result.drifted:
         sys.exit(2)
+
+
+def _refuse(result: Plan) -> NoReturn:
+    """`plan` and `drift` of a plan that apply would refuse: the reasons, and exit 1."""
+    _report_errors(result)
+    if result.brake is not None:
+        click.echo(f"error: {brake(result.brake)}", err=True)
+    sys.exit(1)
 
 
 def _report_errors(result: Plan) -> None:
@@ -371,9 +377,10 @@ def _is_saved_plan(args: Sequence[str]) -> bool:
 @handle_errors
 def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_deletions: int) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
+    from reconciler.apply import check_applicable
     from reconciler.engine import refuse_if_stale
+    from reconciler.planfile import load_plan_file
     from reconciler.render import render
-    from reconciler.render.json import load_plan_file
 
     aws = _aws(opts)
     if _is_saved_plan(targets):
@@ -391,12 +398,8 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
         )
         color = opts.color and sys.stdout.isatty()
         click.echo(render(result, "text", verbose=opts.verbose, color=color), nl=False)
-    if result.has_errors:
-        _report_errors(result)
-        raise ReconcilerError("the plan has errors; nothing was written")
-    braked = [fp for fp in result.functions if fp.brake]
-    if braked:
-        raise ReconcilerError(f"{braked[0].function}: {braked[0].brake}; nothing was written")
+    _report_errors(result)
+    check_applicable(result)
     if not result.has_changes:
         click.echo("Nothing to apply.", err=True)
         return

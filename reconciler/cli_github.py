@@ -178,7 +178,7 @@ def drift_issue(
 @_one_line_errors
 def render(plan_file: str, fmt: str, limit: int, color: bool) -> None:
     """Re-render a saved JSON plan: the job summary, which may be longer than a comment."""
-    from reconciler.render.json import load_plan_document
+    from reconciler.planfile import load_plan_document
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
 

@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from reconciler.aws import Aws
 from reconciler.errors import AwsError, GuardError
+from reconciler.lambda_api import LambdaReader
 from reconciler.manifest import FunctionTarget, ManifestSet
-from reconciler.plan import Action, Plan
+from reconciler.plan import Action, DeleteAlias, FunctionPlan, Plan
 from reconciler.planner import Observed, fingerprint, plan, plan_function
 
 Clock = Callable[[], datetime]
@@ -27,7 +27,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def check_accounts(aws: Aws, targets: Sequence[FunctionTarget]) -> None:
+def check_accounts(aws: LambdaReader, targets: Sequence[FunctionTarget]) -> None:
     """`allowed_account_ids` (contract §6): one STS call per run, before any Lambda call."""
     guarded = [t for t in targets if t.allowed_account_ids is not None]
     if not guarded:
@@ -46,7 +46,7 @@ def _has_rollout(target: FunctionTarget) -> bool:
     return any(a.rollout is not None for a in target.spec.aliases.values())
 
 
-def _read(aws: Aws, target: FunctionTarget) -> Observed:
+def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
     try:
         live = aws.read_function(target.key, target.region, wait=target.spec.publish)
         if _has_rollout(target):
@@ -59,12 +59,14 @@ def _read(aws: Aws, target: FunctionTarget) -> Observed:
     return Observed(target, live)
 
 
-def read_all(aws: Aws, targets: Sequence[FunctionTarget], parallelism: int) -> list[Observed]:
+def read_all(
+    aws: LambdaReader, targets: Sequence[FunctionTarget], parallelism: int
+) -> list[Observed]:
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         return list(pool.map(lambda t: _read(aws, t), targets))
 
 
-def read_alarms(aws: Aws, observed: list[Observed]) -> list[Observed]:
+def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
     """One batched DescribeAlarms per region, for the alarms that rollouts name."""
     by_region: dict[str, set[str]] = {}
     for o in observed:
@@ -82,39 +84,48 @@ def read_alarms(aws: Aws, observed: list[Observed]) -> list[Observed]:
     ]
 
 
-def _with_usage(aws: Aws, obs: Observed) -> Observed:
+def _enrich(aws: LambdaReader, obs: Observed, fp: FunctionPlan) -> Observed:
+    """Read what can veto this function's deletions: event source mappings and provisioned
+    concurrency for versions, and what hangs on each alias about to be deleted."""
     live = obs.live
     assert live is not None
-    in_use = aws.versions_in_use(obs.target.key, obs.target.region, live.arn)
-    return replace(obs, live=replace(live, in_use=in_use))
+    if fp.count(Action.DELETE_VERSION):
+        in_use = aws.versions_in_use(obs.target.key, obs.target.region, live.arn)
+        live = replace(live, in_use=in_use)
+    doomed = [op.alias for op in fp.operations if isinstance(op, DeleteAlias)]
+    if doomed and obs.target.spec.prune_aliases is True:  # `force` deletes whatever hangs on it
+        ties = aws.alias_ties(obs.target.key, obs.target.region, live.arn, doomed)
+        live = replace(live, alias_ties=ties)
+    return replace(obs, live=live)
 
 
 def build_plan(
     manifests: ManifestSet,
-    aws: Aws,
+    aws: LambdaReader,
     *,
     parallelism: int = 8,
     max_deletions: int = 100,
     clock: Clock = utcnow,
 ) -> Plan:
     check_accounts(aws, manifests.functions)
-    observed = read_alarms(aws, read_all(aws, manifests.functions, parallelism))
+    observed = read_all(aws, manifests.functions, parallelism)
+    observed = read_alarms(aws, observed)
     now = clock()
     first = plan(observed, now=now, max_deletions=max_deletions, manifests=manifests.paths)
-    pruning = [i for i, fp in enumerate(first.functions) if fp.count(Action.DELETE_VERSION) > 0]
-    if not pruning:
+    deleting = [i for i, fp in enumerate(first.functions) if fp.deletions]
+    if not deleting:
         return first
-    # Event source mappings and provisioned concurrency can veto a deletion: read them only
-    # for the functions that are about to lose versions, then plan those functions again.
+    # Only functions about to lose versions or aliases pay for the reads that can veto it;
+    # then those functions are planned again with what was read.
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        enriched = list(pool.map(lambda i: _with_usage(aws, observed[i]), pruning))
+        enriched = list(pool.map(lambda i: _enrich(aws, observed[i], first.functions[i]), deleting))
     functions = list(first.functions)
-    for i, obs in zip(pruning, enriched, strict=False):
-        functions[i] = plan_function(obs, now=now, max_deletions=max_deletions)
+    for i, obs in zip(deleting, enriched, strict=True):
+        functions[i] = plan_function(obs, now=now)
     return replace(first, functions=tuple(functions))
 
 
-def refuse_if_stale(saved: Plan, aws: Aws, *, parallelism: int) -> None:
+def refuse_if_stale(saved: Plan, aws: LambdaReader, *, parallelism: int) -> None:
     """A saved plan applies only to the live state it was computed from (contract §5)."""
     todo = [fp for fp in saved.functions if fp.operations]
     if not todo:

@@ -12,6 +12,8 @@ account guard adds nothing.
 | `retention`           | lambda:ListProvisionedConcurrencyConfigs;                     |
 |                       | lambda:ListEventSourceMappings (on "*": no resource-level form)|
 | `rollout`             | lambda:ListTags; cloudwatch:DescribeAlarms (on "*")           |
+| `prune_aliases: true` | lambda:GetProvisionedConcurrencyConfig, lambda:GetPolicy,     |
+|                       | lambda:GetFunctionUrlConfig; lambda:ListEventSourceMappings   |
 | apply                 | lambda:CreateAlias, lambda:UpdateAlias                        |
 | apply + publish       | lambda:PublishVersion                                         |
 | apply + prune_aliases | lambda:DeleteAlias                                            |
@@ -54,6 +56,12 @@ def actions_for(t: FunctionTarget, mode: Mode) -> set[str]:
         actions.add("lambda:ListProvisionedConcurrencyConfigs")
     if rollout:
         actions.add("lambda:ListTags")
+    if spec.prune_aliases is True:  # what hangs on an alias about to be pruned can veto it
+        actions |= {
+            "lambda:GetProvisionedConcurrencyConfig",
+            "lambda:GetPolicy",
+            "lambda:GetFunctionUrlConfig",
+        }
     if mode == "apply":
         actions |= {"lambda:CreateAlias", "lambda:UpdateAlias"}
         if spec.publish:
@@ -82,7 +90,7 @@ def policy_for(
         acts = tuple(sorted(actions_for(t, mode)))
         resources = groups.setdefault(acts, [])
         resources.extend(r for r in (arn, f"{arn}:*") if r not in resources)
-        if t.spec.retention is not None:
+        if t.spec.retention is not None or t.spec.prune_aliases is True:
             wildcard.add("lambda:ListEventSourceMappings")
         if any(a.rollout is not None for a in t.spec.aliases.values()):
             wildcard.add("cloudwatch:DescribeAlarms")

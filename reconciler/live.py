@@ -9,8 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
 LATEST = "$LATEST"
+
+
+class AliasTie(str, Enum):
+    """Something that lives on an alias and is lost or broken when the alias is deleted."""
+
+    PROVISIONED_CONCURRENCY = "provisioned_concurrency"
+    PERMISSION = "permission"  # a resource-policy statement scoped to the alias
+    EVENT_SOURCE_MAPPING = "event_source_mapping"
+    FUNCTION_URL = "function_url"
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,9 @@ class LiveFunction:
     # when retention is about to prune something in this function; None means "not read".
     in_use: frozenset[int] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # What hangs on each alias about to be deleted (prune_aliases). Read only for those
+    # aliases; None means "not read".
+    alias_ties: Mapping[str, tuple[AliasTie, ...]] | None = None
 
     def version(self, number: int) -> LiveVersion | None:
         for v in self.versions:

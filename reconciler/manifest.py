@@ -523,7 +523,7 @@ class FunctionSpec(_Model):
     retention: RetentionSpec | None = Field(
         default=None, description="Delete old versions; without it none is ever deleted."
     )
-    prune_aliases: bool = Field(
+    prune_aliases: bool | Literal["force"] = Field(
         default=False, description="Delete live aliases that this manifest does not name."
     )
     region: Region | None = Field(default=None, description="This function's region.")
@@ -621,7 +621,9 @@ class Defaults(_Model):
     retention: RetentionSpec | None = Field(
         default=None, description="Default `retention`; a function's own replaces it whole."
     )
-    prune_aliases: bool | None = Field(default=None, description="Default for `prune_aliases`.")
+    prune_aliases: bool | Literal["force"] | None = Field(
+        default=None, description="Default for `prune_aliases`."
+    )
     region: Region | None = Field(default=None, description="Default region.")
 
 

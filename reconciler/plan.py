@@ -1,22 +1,42 @@
-"""The plan: inert, frozen data that every renderer and the executor consume.
+"""The plan: inert, frozen, typed data that every renderer and the executor consume.
+
+A plan holds no English. Each write is one of the operation classes below, with exactly the
+fields it needs; why a version goes or stays, why `$LATEST` is published and where a rollout
+stands are values (enums and numbers). `reconciler.wording` turns them into words for every
+output format. Adding an operation means: its dataclass here (and in `Operation`), one planner
+function that emits it, one executor arm (`apply.py`), one wording function; mypy then names
+every `match` that must handle it (each ends in `assert_never`).
 
 Invariants (the planner guarantees them, the executor relies on them):
 - `FunctionPlan.operations` is in the contract's §4 order: publish, create/update aliases,
   delete aliases, delete versions.
-- An alias state whose version (or canary version) is `NEW_VERSION` refers to the version this
-  plan's `publish_version` creates; the executor substitutes the number AWS returns.
+- A version or canary that is `NEW_VERSION` is the version this plan's `PublishVersion`
+  creates; the executor substitutes the number AWS returns.
 - A function with `errors` has no operations: nothing is written for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
-from typing import NamedTuple
+from typing import ClassVar, Final, NamedTuple, TypeAlias
 
-from reconciler.live import Canary
+from reconciler.live import AliasTie, LiveAlias
 
-NEW_VERSION = "(new)"
+
+@dataclass(frozen=True)
+class NewVersion:
+    """The version this plan publishes: its number is known only after `PublishVersion`."""
+
+    def __str__(self) -> str:
+        return "(new)"
+
+
+NEW_VERSION: Final = NewVersion()
+# A version an alias routes to in a plan: digits, "$LATEST", or the version being published.
+VersionRef: TypeAlias = str | NewVersion
 
 
 class Action(str, Enum):
@@ -28,58 +48,91 @@ class Action(str, Enum):
 
 
 @dataclass(frozen=True)
+class Route:
+    """The additional version of a weighted alias and its share of traffic (0 < weight < 1)."""
+
+    version: VersionRef
+    weight: float
+
+
+@dataclass(frozen=True)
 class AliasState:
     """Where an alias routes. `description` None means "not managed" (desired) or unknown."""
 
-    version: str
-    canary: Canary | None = None
+    version: VersionRef
+    canary: Route | None = None
     description: str | None = None
 
+    @staticmethod
+    def of(alias: LiveAlias) -> AliasState:
+        canary = None if alias.canary is None else Route(alias.canary.version, alias.canary.weight)
+        return AliasState(alias.version, canary, alias.description)
 
-@dataclass(frozen=True)
-class Operation:
-    """One write.
-
-    - publish_version: `reason` names the differing fields; guarded by `code_sha256` and
-      `revision_id` of the `$LATEST` that was planned.
-    - create_alias: `after` only.
-    - update_alias: `before` and `after`; guarded by the alias `revision_id` that was planned.
-    - delete_alias: `before` only.
-    - delete_version: `version` is the number; `reason` says why it goes; `code_size` is freed.
-    """
-
-    action: Action
-    alias: str | None = None
-    version: str | None = None
-    before: AliasState | None = None
-    after: AliasState | None = None
-    changes: tuple[str, ...] = ()
-    reason: str = ""
-    revision_id: str | None = None
-    code_sha256: str | None = None
-    code_size: int = 0
-    # Progressive rollout (create/update_alias only): the rollout tag value to write on the
-    # function before the alias call, and, for a rollback, the alarm that caused it.
-    rollout_state: str | None = None
-    rollback_alarm: str | None = None
+    def versions(self) -> tuple[VersionRef, ...]:
+        """The versions this state routes to: primary, then canary."""
+        return (self.version,) if self.canary is None else (self.version, self.canary.version)
 
 
-class Kept(NamedTuple):
-    """A version retention keeps although it is outside keep_last, and why (shown with -v).
+class AliasField(str, Enum):
+    """A field of an alias that an update changes (field-level diff, computed with deepdiff)."""
 
-    A named tuple rather than a frozen dataclass: a plan over a large fleet holds one per kept
-    version (a million for 10,000 functions of 100 young versions), and a tuple is built in
-    half the time.
-    """
+    VERSION = "version"
+    CANARY = "canary"
+    DESCRIPTION = "description"
 
-    version: int
-    reason: str
+
+# ---- why $LATEST is published ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class UnmanagedAlias:
-    name: str
-    state: AliasState
+class NothingPublished:
+    """No version exists yet."""
+
+
+@dataclass(frozen=True)
+class CodeChanged:
+    before: str  # CodeSha256 of the newest version
+    after: str  # CodeSha256 of $LATEST
+
+
+@dataclass(frozen=True)
+class ConfigChanged:
+    fields: tuple[str, ...]  # names of the differing configuration fields, never their values
+
+
+PublishReason: TypeAlias = NothingPublished | CodeChanged | ConfigChanged
+
+
+# ---- progressive rollouts -----------------------------------------------------------------
+
+
+class RolloutPhase(str, Enum):
+    """Where a rollout stands at plan time (contract §8); the wording module says each."""
+
+    CREATED = "created"  # the alias does not exist: created at the target directly
+    COMPLETE = "complete"  # the target takes all traffic
+    FINISHING_ROLLBACK = "finishing_rollback"  # a rollback that did not finish
+    FAILED = "failed"  # rolled back earlier; waits for another version in the manifest
+    ROLLING_BACK = "rolling_back"  # an alarm fires now
+    RETAKING = "retaking"  # the tag says a step the alias does not show: take it again
+    WAITING = "waiting"  # at a step, the interval has not passed
+    ADVANCING = "advancing"  # to the next step
+    PROMOTING = "promoting"  # past the last step: all traffic to the target
+    SWITCHING = "switching"  # nothing to shift from ($LATEST, or already there): switch
+    HELD = "held"  # an alarm fires before the start: not starting
+    STARTING = "starting"  # first step
+
+
+@dataclass(frozen=True)
+class RolloutState:
+    """The rollout state kept in AWS as a function tag (format in `rollout.py`)."""
+
+    target: VersionRef
+    previous: str
+    step: int
+    since: datetime
+    status: str = "running"  # running | failed | done
+    alarm: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,11 +140,140 @@ class RolloutStatus:
     """Where a progressive rollout of one alias stands (contract §8)."""
 
     alias: str
-    target: str
+    target: VersionRef
     step: int  # 1-based; 0 = not started
     steps: int
     weight: float
-    message: str
+    phase: RolloutPhase
+    since: datetime | None = None  # when the current step started
+    due: datetime | None = None  # when the next step may be taken
+    alarm: str | None = None  # the alarm that holds or rolled back the rollout
+    previous: str | None = None  # the version traffic moves from
+
+
+@dataclass(frozen=True)
+class RolloutStep:
+    """What an alias write does for a rollout: the tag to write first, and its status."""
+
+    status: RolloutStatus
+    state: RolloutState | None = None  # written on the function before the alias call
+    rollback_alarm: str | None = None  # a rollback: the alarm in ALARM that caused it
+
+
+# ---- operations --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishVersion:
+    """PublishVersion of `$LATEST`, guarded by the CodeSha256 and RevisionId that were planned."""
+
+    action: ClassVar[Action] = Action.PUBLISH_VERSION
+    reasons: tuple[PublishReason, ...]
+    revision_id: str
+    code_sha256: str
+    code_size: int
+
+
+@dataclass(frozen=True)
+class CreateAlias:
+    action: ClassVar[Action] = Action.CREATE_ALIAS
+    alias: str
+    after: AliasState
+    rollout: RolloutStep | None = None
+
+
+@dataclass(frozen=True)
+class UpdateAlias:
+    """UpdateAlias, guarded by the alias RevisionId read at plan time (always sent)."""
+
+    action: ClassVar[Action] = Action.UPDATE_ALIAS
+    alias: str
+    before: AliasState
+    after: AliasState
+    revision_id: str
+    fields: tuple[AliasField, ...]
+    rollout: RolloutStep | None = None
+
+
+class AliasDeletion(str, Enum):
+    NOT_IN_MANIFEST = "not_in_manifest"  # prune_aliases: true
+
+
+@dataclass(frozen=True)
+class DeleteAlias:
+    action: ClassVar[Action] = Action.DELETE_ALIAS
+    alias: str
+    before: AliasState
+    reason: AliasDeletion = AliasDeletion.NOT_IN_MANIFEST
+
+
+@dataclass(frozen=True)
+class DeleteVersion:
+    """DeleteFunction with a version qualifier: retention found it outside every keep rule."""
+
+    action: ClassVar[Action] = Action.DELETE_VERSION
+    version: int
+    code_size: int
+    age_days: int
+    keep_last: int | None  # the keep_last it falls outside of, if any
+
+
+Operation: TypeAlias = PublishVersion | CreateAlias | UpdateAlias | DeleteAlias | DeleteVersion
+AliasWrite: TypeAlias = CreateAlias | UpdateAlias
+
+
+# ---- why retention keeps a version -------------------------------------------------------
+
+
+class Protected(NamedTuple):
+    """Listed in `protect`."""
+
+
+class InUse(NamedTuple):
+    """Bound to an event source mapping or provisioned concurrency."""
+
+
+class Aliased(NamedTuple):
+    aliases: tuple[str, ...]
+
+
+class Young(NamedTuple):
+    days: int
+    keep_days: int
+
+
+KeepReason: TypeAlias = Aliased | Protected | Young | InUse
+
+
+class Kept(NamedTuple):
+    """A version retention keeps although it is outside keep_last, and why (shown with -v).
+
+    A named tuple rather than a frozen dataclass: a plan over a large fleet holds one per kept
+    version (a million for 10,000 functions of 100 young versions), and a tuple is built in
+    half the time; the common reasons are shared tuples.
+    """
+
+    version: int
+    reasons: tuple[KeepReason, ...]
+
+
+@dataclass(frozen=True)
+class UnmanagedAlias:
+    """A live alias the manifest does not name, left as it is. `ties` are set when
+    `prune_aliases: true` would delete it but something hangs on it (the deletion is refused)."""
+
+    name: str
+    state: AliasState
+    ties: tuple[AliasTie, ...] = ()
+
+
+@dataclass(frozen=True)
+class Brake:
+    """The run's deletions (versions and aliases) exceed `--max-deletions`: apply refuses the
+    whole plan."""
+
+    deletions: int
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -108,15 +290,27 @@ class FunctionPlan:
     errors: tuple[str, ...] = ()
     kept: tuple[Kept, ...] = ()
     storage_before: int = 0  # bytes of code storage held by published versions
-    brake: str | None = None  # set when deletions exceed --max-deletions: apply refuses
     rollouts: tuple[RolloutStatus, ...] = ()
 
     @property
     def storage_freed(self) -> int:
-        return sum(op.code_size for op in self.operations if op.action is Action.DELETE_VERSION)
+        return sum(op.code_size for op in self.operations if isinstance(op, DeleteVersion))
 
     def count(self, action: Action) -> int:
         return sum(1 for op in self.operations if op.action is action)
+
+    @property
+    def deletions(self) -> int:
+        return sum(1 for op in self.operations if isinstance(op, DeleteVersion | DeleteAlias))
+
+
+def summary_counts(functions: tuple[FunctionPlan, ...]) -> Mapping[str, int]:
+    counts = {a.value: 0 for a in Action}
+    for fp in functions:
+        for op in fp.operations:
+            counts[op.action.value] += 1
+    counts["total"] = sum(counts.values())
+    return counts
 
 
 @dataclass(frozen=True)
@@ -127,13 +321,8 @@ class Plan:
     errors: tuple[str, ...] = field(default=())
 
     @property
-    def summary(self) -> dict[str, int]:
-        counts = {a.value: 0 for a in Action}
-        for fp in self.functions:
-            for op in fp.operations:
-                counts[op.action.value] += 1
-        counts["total"] = sum(counts.values())
-        return counts
+    def summary(self) -> Mapping[str, int]:
+        return summary_counts(self.functions)
 
     @property
     def has_changes(self) -> bool:
@@ -142,6 +331,17 @@ class Plan:
     @property
     def has_errors(self) -> bool:
         return bool(self.errors) or any(fp.errors for fp in self.functions)
+
+    @property
+    def brake(self) -> Brake | None:
+        """Set when the whole run would delete more than `max_deletions` things."""
+        total = sum(fp.deletions for fp in self.functions)
+        return Brake(total, self.max_deletions) if total > self.max_deletions else None
+
+    @property
+    def refused(self) -> bool:
+        """`apply` refuses this plan whole: it has errors or trips the brake."""
+        return self.has_errors or self.brake is not None
 
     @property
     def drifted(self) -> bool:

@@ -1,17 +1,23 @@
-"""The pure planner: (desired functions, live state) → Plan. No I/O, no clock, no AWS.
+"""The pure planner: (desired functions, live state) → Plan. No I/O, no clock, no AWS, no words.
 
-Stages per function:
+Stages per function (`plan_function`):
 1. publish  — does `$LATEST` differ from the newest version (code hash, snapshot fields)?
 2. resolve  — every selector to a version number, `$LATEST`, or NEW_VERSION (this plan's publish)
-3. aliases  — create / update what differs; unmanaged aliases listed, deleted with prune_aliases
+3. aliases  — create / update what differs, rollouts one step; unmanaged aliases listed, deleted
+              with prune_aliases
 4. prune    — retention over the state the plan leads to (contract §3 "Prune")
+
+The planner trusts what manifest validation guarantees (alias references name declared aliases
+without cycles; no canary or rollout involves `$LATEST`); it checks only what depends on live
+state. Reasons are data (`reconciler.plan`); `reconciler.wording` says them.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,30 +25,50 @@ from operator import attrgetter
 
 from deepdiff import DeepDiff
 
-from reconciler.live import LATEST, Canary, LiveFunction, Snapshot
+from reconciler.live import LATEST, LiveAlias, LiveFunction, LiveVersion, Snapshot
 from reconciler.manifest import (
     AliasRef,
     AliasSpec,
     DescriptionRef,
     FunctionTarget,
+    RetentionSpec,
     RolloutSpec,
     Selector,
     Sha256Ref,
 )
 from reconciler.plan import (
     NEW_VERSION,
-    Action,
+    Aliased,
+    AliasField,
     AliasState,
+    AliasWrite,
+    CodeChanged,
+    ConfigChanged,
+    CreateAlias,
+    DeleteAlias,
+    DeleteVersion,
     FunctionPlan,
+    InUse,
+    KeepReason,
     Kept,
+    NewVersion,
+    NothingPublished,
     Operation,
     Plan,
+    Protected,
+    PublishReason,
+    PublishVersion,
     RolloutStatus,
+    RolloutStep,
+    Route,
     UnmanagedAlias,
+    UpdateAlias,
+    VersionRef,
+    Young,
 )
-from reconciler.rollout import RolloutState, decide, tag_key
+from reconciler.rollout import WEIGHT_DECIMALS, Rollout, decide, decode, tag_key
+from reconciler.wording import version as version_label
 
-WEIGHT_DECIMALS = 5
 # The manifest bounds no duration: longer than timedelta can hold means "forever".
 _MAX_SECONDS = timedelta.max.days * 86400
 
@@ -72,30 +98,6 @@ def fingerprint(live: LiveFunction) -> str:
     return h.hexdigest()[:16]
 
 
-def format_weight(weight: float) -> str:
-    pct = round(weight * 100, 3)
-    return f"{pct:g}%"
-
-
-def format_state(state: AliasState | None) -> str:
-    if state is None:
-        return "none"
-    text = _version_label(state.version)
-    if state.canary:
-        text += f" + {_version_label(state.canary.version)} @ {format_weight(state.canary.weight)}"
-    return text
-
-
-def _version_label(version: str) -> str:
-    return "new version" if version == NEW_VERSION else version
-
-
-def _canary_label(canary: Canary | None) -> str:
-    if canary is None:
-        return "none"
-    return f"{_version_label(canary.version)} @ {format_weight(canary.weight)}"
-
-
 def same_weight(a: float, b: float) -> bool:
     return round(a, WEIGHT_DECIMALS) == round(b, WEIGHT_DECIMALS)
 
@@ -105,63 +107,47 @@ def same_state(live: AliasState, desired: AliasState) -> bool:
         return False
     if desired.description is not None and live.description != desired.description:
         return False
-    if (live.canary is None) != (desired.canary is None):
-        return False
-    if live.canary and desired.canary:
-        return live.canary.version == desired.canary.version and same_weight(
-            live.canary.weight, desired.canary.weight
-        )
-    return True
-
-
-def _diffable(state: AliasState, managed_description: bool) -> dict[str, object]:
-    d: dict[str, object] = {
-        "version": state.version,
-        "canary": None
-        if state.canary is None
-        else {
-            "version": state.canary.version,
-            "weight": round(state.canary.weight, WEIGHT_DECIMALS),
-        },
-    }
-    if managed_description:
-        d["description"] = state.description or ""
-    return d
-
-
-def describe_changes(before: AliasState, after: AliasState) -> tuple[str, ...]:
-    """Field-level differences (computed with deepdiff), as short human lines."""
-    managed = after.description is not None
-    diff = DeepDiff(
-        _diffable(before, managed), _diffable(after, managed), significant_digits=WEIGHT_DECIMALS
+    if live.canary is None or desired.canary is None:
+        return live.canary is desired.canary
+    return live.canary.version == desired.canary.version and same_weight(
+        live.canary.weight, desired.canary.weight
     )
-    changed: set[str] = set()
-    for kind in (
-        "values_changed",
-        "type_changes",
-        "dictionary_item_added",
-        "dictionary_item_removed",
-    ):
-        for path in diff.get(kind, {}):
-            changed.add(str(path).split("]")[0].removeprefix("root['").strip("'"))
-    lines: list[str] = []
-    if "version" in changed:
-        lines.append(f"version: {_version_label(before.version)} → {_version_label(after.version)}")
-    if "canary" in changed:
-        lines.append(f"canary: {_canary_label(before.canary)} → {_canary_label(after.canary)}")
-    if "description" in changed:
-        lines.append(f"description: {before.description or ''!r} → {after.description or ''!r}")
-    return tuple(lines)
 
 
-def snapshot_differences(latest: Snapshot, newest: Snapshot) -> list[str]:
-    diffs: list[str] = []
+# ---- 1. publish --------------------------------------------------------------------------
+
+
+def publish_reasons(latest: Snapshot, newest: Snapshot) -> tuple[PublishReason, ...]:
+    reasons: list[PublishReason] = []
     if latest.code_sha256 != newest.code_sha256:
-        diffs.append(f"code changed: sha256 {newest.code_sha256[:4]}… → {latest.code_sha256[:4]}…")
-    changed = [k for k in latest.config if latest.config.get(k) != newest.config.get(k)]
+        reasons.append(CodeChanged(newest.code_sha256, latest.code_sha256))
+    changed = tuple(k for k in latest.config if latest.config.get(k) != newest.config.get(k))
     if changed:
-        diffs.append("configuration changed: " + ", ".join(changed))
-    return diffs
+        reasons.append(ConfigChanged(changed))
+    return tuple(reasons)
+
+
+def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | None:
+    if not target.spec.publish:
+        return None
+    newest = live.newest
+    latest = live.latest
+    reasons: tuple[PublishReason, ...] = (
+        (NothingPublished(),)
+        if newest is None
+        else publish_reasons(latest.snapshot, newest.snapshot)
+    )
+    if not reasons:
+        return None
+    return PublishVersion(
+        reasons=reasons,
+        revision_id=latest.revision_id,
+        code_sha256=latest.snapshot.code_sha256,
+        code_size=latest.snapshot.code_size,
+    )
+
+
+# ---- 2. resolve --------------------------------------------------------------------------
 
 
 class _Resolver:
@@ -173,10 +159,9 @@ class _Resolver:
         self.publishing = publishing
         self.numbers = {v.number for v in live.versions}
 
-    def resolve(self, alias: str, selector: Selector, seen: tuple[str, ...] = ()) -> str:
-        live = self.live
-        if isinstance(selector, bool):  # bool is an int; the manifest model rejects it anyway
-            raise PlanError(f"alias {alias}: invalid version {selector!r}")
+    def resolve(self, alias: str, selector: Selector) -> VersionRef:
+        if isinstance(selector, AliasRef):  # validation guarantees a declared alias, no cycle
+            return self.resolve(alias, self.target.spec.aliases[selector.alias].version)
         if isinstance(selector, int):
             if selector not in self.numbers:
                 raise PlanError(
@@ -187,40 +172,39 @@ class _Resolver:
         if selector == LATEST:
             return LATEST
         if selector == "latest":
-            if self.publishing:
-                return NEW_VERSION
-            if live.newest is None:
-                raise PlanError(
-                    f"alias {alias}: version `latest` matches nothing: no version is published"
-                )
-            return str(live.newest.number)
-        if isinstance(selector, AliasRef):
-            if selector.alias in seen:
-                raise PlanError(f"alias {alias}: alias cycle {' → '.join((*seen, selector.alias))}")
-            spec = self.target.spec.aliases.get(selector.alias)
-            if spec is None:
-                raise PlanError(
-                    f"alias {alias}: follows alias {selector.alias}, not in the manifest"
-                )
-            return self.resolve(alias, spec.version, (*seen, selector.alias))
+            return self._latest(alias)
         if isinstance(selector, Sha256Ref):
-            if self.publishing and live.latest.snapshot.code_sha256 == selector.sha256:
-                return NEW_VERSION
-            for v in reversed(live.versions):
-                if v.snapshot.code_sha256 == selector.sha256:
-                    return str(v.number)
-            raise PlanError(f"alias {alias}: no version has sha256 {selector.sha256}")
+            return self._match(
+                alias, lambda s: s.code_sha256 == selector.sha256, f"sha256 {selector.sha256}"
+            )
         if isinstance(selector, DescriptionRef):
-            if self.publishing and live.latest.snapshot.description == selector.description:
-                return NEW_VERSION
-            for v in reversed(live.versions):
-                if v.snapshot.description == selector.description:
-                    return str(v.number)
-            raise PlanError(f"alias {alias}: no version has description {selector.description!r}")
+            return self._match(
+                alias,
+                lambda s: s.description == selector.description,
+                f"description {selector.description!r}",
+            )
         raise PlanError(f"alias {alias}: unsupported selector {selector!r}")
 
-    def snapshot(self, version: str) -> Snapshot | None:
-        if version in (NEW_VERSION, LATEST):
+    def _latest(self, alias: str) -> VersionRef:
+        if self.publishing:
+            return NEW_VERSION
+        if self.live.newest is None:
+            raise PlanError(
+                f"alias {alias}: version `latest` matches nothing: no version is published"
+            )
+        return str(self.live.newest.number)
+
+    def _match(self, alias: str, test: Callable[[Snapshot], bool], what: str) -> VersionRef:
+        """The newest version whose snapshot passes `test`, the one being published first."""
+        if self.publishing and test(self.live.latest.snapshot):
+            return NEW_VERSION
+        for v in reversed(self.live.versions):
+            if test(v.snapshot):
+                return str(v.number)
+        raise PlanError(f"alias {alias}: no version has {what}")
+
+    def snapshot(self, version: VersionRef) -> Snapshot | None:
+        if isinstance(version, NewVersion) or version == LATEST:
             return self.live.latest.snapshot
         v = self.live.version(int(version))
         return v.snapshot if v else None
@@ -243,31 +227,278 @@ def _ranges(numbers: Sequence[int]) -> str:
 
 def desired_state(resolver: _Resolver, name: str, spec: AliasSpec) -> AliasState:
     version = resolver.resolve(name, spec.version)
-    canary = None
-    if spec.canary is not None:
-        if version == LATEST:
-            raise PlanError(f"alias {name}: a canary cannot route from $LATEST")
-        cversion = resolver.resolve(name, spec.canary.version)
-        if cversion == LATEST:
-            raise PlanError(f"alias {name}: canary version cannot be $LATEST")
-        if cversion == version:
-            raise PlanError(
-                f"alias {name}: canary resolves to version {_version_label(version)}, "
-                "the same as the primary"
-            )
-        a, b = resolver.snapshot(version), resolver.snapshot(cversion)
-        if a and b and (a.role != b.role or a.dead_letter_arn != b.dead_letter_arn):
-            what = "execution role" if a.role != b.role else "dead-letter configuration"
-            raise PlanError(
-                f"alias {name}: versions {_version_label(version)} and "
-                f"{_version_label(cversion)} have a different {what}; "
-                "AWS only routes between versions that share both"
-            )
-        canary = Canary(version=cversion, weight=spec.canary.weight)
-    return AliasState(version=version, canary=canary, description=spec.description)
+    if spec.canary is None:
+        return AliasState(version=version, canary=None, description=spec.description)
+    cversion = resolver.resolve(name, spec.canary.version)
+    if cversion == version:
+        raise PlanError(
+            f"alias {name}: canary resolves to version {version_label(version)}, "
+            "the same as the primary"
+        )
+    a, b = resolver.snapshot(version), resolver.snapshot(cversion)
+    if a and b and (a.role != b.role or a.dead_letter_arn != b.dead_letter_arn):
+        what = "execution role" if a.role != b.role else "dead-letter configuration"
+        raise PlanError(
+            f"alias {name}: versions {version_label(version)} and "
+            f"{version_label(cversion)} have a different {what}; "
+            "AWS only routes between versions that share both"
+        )
+    return AliasState(version, Route(cversion, spec.canary.weight), spec.description)
 
 
-def plan_function(obs: Observed, *, now: datetime, max_deletions: int) -> FunctionPlan:
+def _resolve_all(resolver: _Resolver) -> tuple[dict[str, AliasState], list[str]]:
+    desired: dict[str, AliasState] = {}
+    errors: list[str] = []
+    for name, aspec in resolver.target.spec.aliases.items():
+        try:
+            desired[name] = desired_state(resolver, name, aspec)
+        except PlanError as e:
+            errors.append(str(e))
+    return desired, errors
+
+
+# ---- 3. aliases --------------------------------------------------------------------------
+
+
+def _diffable(state: AliasState, managed_description: bool) -> dict[str, object]:
+    d: dict[str, object] = {
+        "version": str(state.version),
+        "canary": None
+        if state.canary is None
+        else {
+            "version": str(state.canary.version),
+            "weight": round(state.canary.weight, WEIGHT_DECIMALS),
+        },
+    }
+    if managed_description:
+        d["description"] = state.description or ""
+    return d
+
+
+_PATH = re.compile(r"root\['((?:[^'\\]|\\.)*)'\]\['(\w+)'\]")
+
+
+def changed_fields(
+    pairs: Mapping[str, tuple[AliasState, AliasState]],
+) -> dict[str, tuple[AliasField, ...]]:
+    """Field-level differences of every alias update of one function, with one deepdiff."""
+    if not pairs:
+        return {}
+    before = {a: _diffable(b, w.description is not None) for a, (b, w) in pairs.items()}
+    after = {a: _diffable(w, w.description is not None) for a, (_, w) in pairs.items()}
+    diff = DeepDiff(before, after, significant_digits=WEIGHT_DECIMALS)
+    found: dict[str, set[str]] = {a: set() for a in pairs}
+    for kind in ("values_changed", "type_changes", "dictionary_item_added"):
+        for path in diff.get(kind, {}):
+            m = _PATH.match(str(path))
+            if m and m.group(1) in found:
+                found[m.group(1)].add(m.group(2))
+    return {a: tuple(f for f in AliasField if f.value in names) for a, names in found.items()}
+
+
+@dataclass
+class _Aliases:
+    """What stage 3 produces for one function."""
+
+    writes: list[AliasWrite] = field(default_factory=list)
+    rollouts: list[RolloutStatus] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    # the aliases as this plan leaves them (mid-rollout included): what retention must keep
+    after: dict[str, AliasState] = field(default_factory=dict)
+
+
+def _plain_alias(name: str, current: LiveAlias | None, want: AliasState) -> AliasWrite | None:
+    if current is None:
+        return CreateAlias(alias=name, after=want)
+    have = AliasState.of(current)
+    if same_state(have, want):
+        return None
+    return UpdateAlias(name, have, want, current.revision_id, fields=())
+
+
+def _rollout(
+    obs: Observed, name: str, spec: RolloutSpec, want: AliasState, now: datetime
+) -> tuple[AliasWrite | None, RolloutStatus, AliasState]:
+    """One alias under progressive rollout: at most one step per plan (contract §8)."""
+    live = obs.live
+    assert live is not None
+    missing = [a for a in spec.alarms if a not in obs.alarms]
+    if missing:
+        raise PlanError(f"alias {name}: rollout alarm {missing[0]} does not exist in {live.region}")
+    current = live.alias(name)
+    decision = decide(
+        Rollout(
+            alias=name,
+            target=want.version,
+            steps=tuple(spec.steps),
+            interval=timedelta(seconds=min(spec.interval, _MAX_SECONDS)),
+            alarms=tuple(spec.alarms),
+            description=want.description,
+            live=current,
+            state=decode(live.tags.get(tag_key(name))),
+            alarm_states=obs.alarms,
+            now=now,
+        )
+    )
+    have = AliasState.of(current) if current else None
+    if decision.after is None:
+        return None, decision.status, have or want
+    step = RolloutStep(decision.status, decision.state, decision.rollback_alarm)
+    if current is None or have is None:
+        return CreateAlias(name, decision.after, step), decision.status, decision.after
+    update = UpdateAlias(name, have, decision.after, current.revision_id, (), step)
+    return update, decision.status, decision.after
+
+
+def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) -> _Aliases:
+    live = obs.live
+    assert live is not None
+    out = _Aliases(after=dict(desired))
+    for name, want in desired.items():
+        rollout = obs.target.spec.aliases[name].rollout
+        if rollout is None:
+            write = _plain_alias(name, live.alias(name), want)
+        else:
+            try:
+                write, status, out.after[name] = _rollout(obs, name, rollout, want, now)
+            except PlanError as e:
+                out.errors.append(str(e))
+                continue
+            out.rollouts.append(status)
+        if write is not None:
+            out.writes.append(write)
+    out.writes = _with_fields(out.writes)
+    out.writes.sort(key=lambda w: (isinstance(w, UpdateAlias), w.alias))
+    return out
+
+
+def _with_fields(writes: list[AliasWrite]) -> list[AliasWrite]:
+    """Fill in the changed fields of every update, from one field-level diff per function."""
+    pairs = {w.alias: (w.before, w.after) for w in writes if isinstance(w, UpdateAlias)}
+    fields = changed_fields(pairs)
+    return [replace(w, fields=fields[w.alias]) if isinstance(w, UpdateAlias) else w for w in writes]
+
+
+def _prune_aliases(
+    target: FunctionTarget, live: LiveFunction
+) -> tuple[list[DeleteAlias], tuple[UnmanagedAlias, ...]]:
+    """The live aliases the manifest does not name: deleted with `prune_aliases`, unless
+    something hangs on them (refused, unless `prune_aliases: force`); else left and listed."""
+    prune = target.spec.prune_aliases
+    deleted: list[DeleteAlias] = []
+    kept: list[UnmanagedAlias] = []
+    ties = live.alias_ties or {}
+    for a in live.aliases:
+        if a.name in target.spec.aliases:
+            continue
+        state = AliasState.of(a)
+        tied = ties.get(a.name, ())
+        if prune == "force" or (prune and not tied):
+            deleted.append(DeleteAlias(a.name, state))
+        else:
+            kept.append(UnmanagedAlias(a.name, state, tied if prune else ()))
+    return deleted, tuple(kept)
+
+
+# ---- 4. prune ----------------------------------------------------------------------------
+
+
+class _Keep:
+    """Retention's rules for one function, over the aliases as the plan leaves them."""
+
+    def __init__(
+        self,
+        retention: RetentionSpec,
+        after_aliases: Mapping[str, AliasState],
+        in_use: frozenset[int],
+        now: datetime,
+    ) -> None:
+        self.retention = retention
+        self.now = now
+        self.in_use = in_use
+        self.protect = frozenset(retention.protect)
+        refs: dict[int, list[str]] = {}
+        for name, state in sorted(after_aliases.items()):
+            for v in state.versions():
+                if isinstance(v, str) and v.isdigit():
+                    refs.setdefault(int(v), []).append(name)
+        self.aliased = {n: Aliased(tuple(names)) for n, names in refs.items()}
+        self.young_since = _young_since(retention.keep_days, now)
+        self._young: dict[int, tuple[KeepReason, ...]] = {}  # days old → shared reasons
+
+    def reasons(self, version: LiveVersion) -> tuple[KeepReason, ...]:
+        """Why `version` stays; empty when retention deletes it."""
+        number = version.number
+        young = self.young_since is not None and version.snapshot.last_modified >= self.young_since
+        if not young and number not in self.aliased and number not in self.protect:
+            return (InUse(),) if number in self.in_use else ()
+        why: list[KeepReason] = []
+        if number in self.aliased:
+            why.append(self.aliased[number])
+        if number in self.protect:
+            why.append(Protected())
+        if young:
+            shared = self._young_reasons(self.age(version))
+            if not why and number not in self.in_use:  # the common case: young, nothing else
+                return shared
+            why.extend(shared)
+        if number in self.in_use:
+            why.append(InUse())
+        return tuple(why)
+
+    def age(self, version: LiveVersion) -> int:
+        return max(0, (self.now - version.snapshot.last_modified).days)
+
+    def _young_reasons(self, days: int) -> tuple[KeepReason, ...]:
+        reasons = self._young.get(days)
+        if reasons is None:
+            reasons = self._young[days] = (Young(days, self.retention.keep_days or 0),)
+        return reasons
+
+
+def _young_since(keep_days: int | None, now: datetime) -> datetime | None:
+    """Young: modified at or after this (age <= keep_days); None without keep_days."""
+    if keep_days is None:
+        return None
+    try:
+        return now - timedelta(days=keep_days)
+    except OverflowError:  # reaching back past the calendar's start: every version is young
+        return datetime.min.replace(tzinfo=now.tzinfo)
+
+
+def _retention(
+    target: FunctionTarget,
+    live: LiveFunction,
+    after_aliases: Mapping[str, AliasState],
+    publishing: bool,
+    now: datetime,
+) -> tuple[list[DeleteVersion], tuple[Kept, ...]]:
+    retention = target.spec.retention
+    if retention is None:
+        return [], ()
+    rules = _Keep(retention, after_aliases, live.in_use or frozenset(), now)
+    keep_last = retention.keep_last
+    # The version this plan publishes is the newest and counts toward keep_last.
+    window = 0 if keep_last is None else max(0, keep_last - 1 if publishing else keep_last)
+    newest_first = sorted(live.versions, key=attrgetter("number"), reverse=True)
+    deletions: list[DeleteVersion] = []
+    kept: list[Kept] = []
+    for version in newest_first[window:]:
+        reasons = rules.reasons(version)
+        if reasons:
+            kept.append(Kept(version.number, reasons))
+            continue
+        deletions.append(
+            DeleteVersion(version.number, version.snapshot.code_size, rules.age(version), keep_last)
+        )
+    deletions.reverse()  # oldest first
+    return deletions, tuple(kept)
+
+
+# ---- one function, and the whole plan ----------------------------------------------------
+
+
+def _base(obs: Observed) -> FunctionPlan:
     target = obs.target
     base = FunctionPlan(
         key=target.key,
@@ -278,8 +509,8 @@ def plan_function(obs: Observed, *, now: datetime, max_deletions: int) -> Functi
     )
     live = obs.live
     if live is None:
-        return _replace(base, errors=(obs.error or "could not be read",))
-    base = _replace(
+        return replace(base, errors=(obs.error or "could not be read",))
+    return replace(
         base,
         arn=live.arn,
         region=live.region or base.region,
@@ -287,254 +518,35 @@ def plan_function(obs: Observed, *, now: datetime, max_deletions: int) -> Functi
         fingerprint=fingerprint(live),
         storage_before=sum(v.snapshot.code_size for v in live.versions),
     )
-    spec = target.spec
-    ops: list[Operation] = []
 
-    # 1. publish
-    publishing = False
-    if spec.publish:
-        newest = live.newest
-        reasons = (
-            ["no version published yet"]
-            if newest is None
-            else snapshot_differences(live.latest.snapshot, newest.snapshot)
-        )
-        if reasons:
-            publishing = True
-            ops.append(
-                Operation(
-                    action=Action.PUBLISH_VERSION,
-                    version=NEW_VERSION,
-                    reason="; ".join(reasons),
-                    changes=tuple(reasons),
-                    revision_id=live.latest.revision_id,
-                    code_sha256=live.latest.snapshot.code_sha256,
-                    code_size=live.latest.snapshot.code_size,
-                )
-            )
 
-    # 2-3. resolve and diff aliases
-    resolver = _Resolver(target, live, publishing)
-    errors: list[str] = []
-    desired: dict[str, AliasState] = {}
-    for name, aspec in spec.aliases.items():
-        try:
-            desired[name] = desired_state(resolver, name, aspec)
-        except PlanError as e:
-            errors.append(str(e))
+def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
+    base = _base(obs)
+    live, target = obs.live, obs.target
+    if live is None:
+        return base
+    publish = _publish(target, live)
+    desired, errors = _resolve_all(_Resolver(target, live, publish is not None))
     if errors:
-        return _replace(base, errors=tuple(errors))
-
-    alias_ops: list[Operation] = []
-    rollouts: list[RolloutStatus] = []
-    for name, want in list(desired.items()):
-        current = live.alias(name)
-        rollout = spec.aliases[name].rollout
-        if rollout is not None:
-            try:
-                op, status, after = _rollout(obs, name, rollout, want, now)
-            except PlanError as e:
-                errors.append(str(e))
-                continue
-            rollouts.append(status)
-            if op is not None:
-                alias_ops.append(op)
-            # Retention must see the aliases as this plan leaves them, mid-rollout included.
-            desired[name] = after
-            continue
-        if current is None:
-            alias_ops.append(
-                Operation(
-                    action=Action.CREATE_ALIAS,
-                    alias=name,
-                    after=want,
-                    changes=(f"→ {format_state(want)}",),
-                )
-            )
-            continue
-        have = AliasState(current.version, current.canary, current.description)
-        if not same_state(have, want):
-            alias_ops.append(
-                Operation(
-                    action=Action.UPDATE_ALIAS,
-                    alias=name,
-                    before=have,
-                    after=want,
-                    changes=describe_changes(have, want),
-                    revision_id=current.revision_id,
-                )
-            )
-    if errors:
-        return _replace(base, errors=tuple(errors))
-    ops.extend(sorted(alias_ops, key=lambda o: (o.action is Action.UPDATE_ALIAS, o.alias or "")))
-
-    unmanaged = tuple(
-        UnmanagedAlias(a.name, AliasState(a.version, a.canary, a.description))
-        for a in live.aliases
-        if a.name not in spec.aliases
-    )
-    if spec.prune_aliases:
-        for u in unmanaged:
-            ops.append(
-                Operation(
-                    action=Action.DELETE_ALIAS,
-                    alias=u.name,
-                    before=u.state,
-                    changes=(f"{u.name} → {format_state(u.state)} (not in the manifest)",),
-                    reason="not in the manifest (prune_aliases: true)",
-                )
-            )
-
-    # 4. prune — over the aliases as they will be after this plan
-    after_aliases: dict[str, AliasState] = dict(desired)
-    if not spec.prune_aliases:
-        after_aliases.update({u.name: u.state for u in unmanaged})
-    deletions, kept = _retention(target, live, after_aliases, publishing, now)
-    ops.extend(deletions)
-    brake = None
-    if len(deletions) > max_deletions:
-        brake = (
-            f"{len(deletions)} versions would be deleted, more than "
-            f"--max-deletions={max_deletions}; apply refuses (check retention, or raise it)"
-        )
-    return _replace(
+        return replace(base, errors=tuple(errors))
+    aliases = _aliases(obs, desired, now)
+    if aliases.errors:
+        return replace(base, errors=tuple(aliases.errors))
+    ops: list[Operation] = [publish] if publish is not None else []
+    ops += aliases.writes
+    deleted, unmanaged = _prune_aliases(target, live)
+    ops += deleted
+    after = aliases.after
+    after.update({u.name: u.state for u in unmanaged})
+    deletions, kept = _retention(target, live, after, publish is not None, now)
+    ops += deletions
+    return replace(
         base,
         operations=tuple(ops),
         unmanaged_aliases=unmanaged,
         kept=kept,
-        brake=brake,
-        rollouts=tuple(rollouts),
+        rollouts=tuple(aliases.rollouts),
     )
-
-
-def _rollout(
-    obs: Observed, name: str, spec: RolloutSpec, want: AliasState, now: datetime
-) -> tuple[Operation | None, RolloutStatus, AliasState]:
-    """One alias under progressive rollout: at most one step per plan (contract §8)."""
-    live = obs.live
-    assert live is not None
-    if want.version == LATEST:
-        raise PlanError(f"alias {name}: a rollout cannot target $LATEST")
-    missing = [a for a in spec.alarms if a not in obs.alarms]
-    if missing:
-        raise PlanError(f"alias {name}: rollout alarm {missing[0]} does not exist in {live.region}")
-    current = live.alias(name)
-    decision = decide(
-        alias=name,
-        target=want.version,
-        steps=tuple(spec.steps),
-        interval=timedelta(seconds=min(spec.interval, _MAX_SECONDS)),
-        alarms=tuple(spec.alarms),
-        description=want.description,
-        live=current,
-        state=RolloutState.decode(live.tags.get(tag_key(name))),
-        alarm_states=obs.alarms,
-        now=now,
-    )
-    have = AliasState(current.version, current.canary, current.description) if current else None
-    after = decision.after or have or want
-    if decision.after is None:
-        return None, decision.status, after
-    state = decision.state.encode() if decision.state else None
-    if have is None:
-        op = Operation(
-            action=Action.CREATE_ALIAS,
-            alias=name,
-            after=decision.after,
-            changes=(f"→ {format_state(decision.after)}",),
-            rollout_state=state,
-        )
-    else:
-        op = Operation(
-            action=Action.UPDATE_ALIAS,
-            alias=name,
-            before=have,
-            after=decision.after,
-            changes=(
-                *describe_changes(have, decision.after),
-                f"rollout: {decision.status.message}",
-            ),
-            reason=decision.status.message,
-            revision_id=current.revision_id if current else None,
-            rollout_state=state,
-            rollback_alarm=decision.rollback_alarm,
-        )
-    return op, decision.status, after
-
-
-def _retention(
-    target: FunctionTarget,
-    live: LiveFunction,
-    after_aliases: Mapping[str, AliasState],
-    publishing: bool,
-    now: datetime,
-) -> tuple[list[Operation], tuple[Kept, ...]]:
-    retention = target.spec.retention
-    if retention is None:
-        return [], ()
-    refs: dict[int, list[str]] = {}
-    for name, state in sorted(after_aliases.items()):
-        for v in (state.version, state.canary.version if state.canary else None):
-            if v is not None and v.isdigit():
-                refs.setdefault(int(v), []).append(name)
-    in_use = live.in_use or frozenset()
-    protect = set(retention.protect)
-    # The version this plan publishes is the newest and counts toward keep_last.
-    newest_first = sorted(live.versions, key=attrgetter("number"), reverse=True)
-    keep_last = retention.keep_last
-    window = (keep_last - 1 if publishing else keep_last) if keep_last is not None else None
-    deletions: list[Operation] = []
-    kept: list[Kept] = []
-    # Young: modified at or after `young_since` (age <= keep_days); a keep_days reaching back
-    # past the calendar's start makes every version young.
-    young_since: datetime | None = None
-    if retention.keep_days is not None:
-        try:
-            young_since = now - timedelta(days=retention.keep_days)
-        except OverflowError:
-            young_since = datetime.min.replace(tzinfo=now.tzinfo)
-    start = max(0, window) if window is not None else 0
-    aliased = {n: "aliased by " + ", ".join(names) for n, names in refs.items()}
-    outside = f"outside keep_last={keep_last}, " if keep_last is not None else ""
-    keep_days = retention.keep_days
-    young_text: dict[int, str] = {}  # days old → reason, shared by the versions of that age
-    for version in newest_first[start:]:
-        number = version.number
-        modified = version.snapshot.last_modified
-        young = young_since is not None and modified >= young_since
-        if not young and number not in aliased and number not in protect and number not in in_use:
-            deletions.append(
-                Operation(
-                    action=Action.DELETE_VERSION,
-                    version=str(number),
-                    reason=f"{outside}{max(0, (now - modified).days)} days old",
-                    code_size=version.snapshot.code_size,
-                )
-            )
-            continue
-        why_keep: list[str] = []
-        if number in aliased:
-            why_keep.append(aliased[number])
-        if number in protect:
-            why_keep.append("protected")
-        if young:
-            days = max(0, (now - modified).days)
-            text = young_text.get(days)
-            if text is None:
-                text = young_text[days] = f"young ({days} days old, keep_days={keep_days})"
-            if not why_keep and number not in in_use:  # the common case: young, nothing else
-                kept.append(Kept(number, text))
-                continue
-            why_keep.append(text)
-        if number in in_use:
-            why_keep.append("used by an event source mapping or provisioned concurrency")
-        kept.append(Kept(number, "; ".join(why_keep)))
-    deletions.reverse()  # oldest first
-    return deletions, tuple(kept)
-
-
-def _replace(fp: FunctionPlan, **changes: object) -> FunctionPlan:
-    return replace(fp, **changes)  # type: ignore[arg-type]
 
 
 @contextmanager
@@ -560,7 +572,7 @@ def plan(
     errors: Sequence[str] = (),
 ) -> Plan:
     with _no_cycle_collection():
-        functions = tuple(plan_function(o, now=now, max_deletions=max_deletions) for o in observed)
+        functions = tuple(plan_function(o, now=now) for o in observed)
     return Plan(
         functions=functions,
         manifests=tuple(manifests),

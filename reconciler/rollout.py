@@ -12,65 +12,70 @@ value is space-separated `key=value` pairs (tag values allow letters, digits, sp
   crash never skips a step or shortens an interval below its minimum.
 - Two runners racing on one step both guard UpdateAlias with the alias RevisionId read at plan
   time: one wins, the other gets 412 and exits 1.
+
+`decide` first classifies where the rollout stands (`_classify`), then one function per phase
+says what to write. Decisions carry data (`RolloutStatus` with a `RolloutPhase`); the words are
+in `reconciler.wording`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from reconciler.live import LATEST, Canary, LiveAlias
-from reconciler.plan import AliasState, RolloutStatus
+from reconciler.live import LATEST, LiveAlias
+from reconciler.plan import (
+    AliasState,
+    RolloutPhase,
+    RolloutState,
+    RolloutStatus,
+    Route,
+    VersionRef,
+)
 
 TAG_PREFIX = "lambda-reconciler:rollout:"
 _TAG_SAFE = re.compile(r"[^\w.:/=+\-@]")
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
+WEIGHT_DECIMALS = 5
 
 
 def tag_key(alias: str) -> str:
     return TAG_PREFIX + alias
 
 
-@dataclass(frozen=True)
-class RolloutState:
-    target: str
-    previous: str
-    step: int
-    since: datetime
-    status: str = "running"  # running | failed | done
-    alarm: str = ""
+def encode(state: RolloutState, new_version: str | None = None) -> str:
+    """The tag value; `new_version` is the number a target of NEW_VERSION became."""
+    target = state.target if isinstance(state.target, str) else (new_version or "")
+    parts = [
+        f"target={target}",
+        f"previous={state.previous}",
+        f"step={state.step}",
+        f"since={state.since.astimezone(timezone.utc).strftime(_TIME)}",
+        f"status={state.status}",
+    ]
+    if state.alarm:
+        parts.append(f"alarm={_TAG_SAFE.sub('_', state.alarm)}")
+    return " ".join(parts)[:256]
 
-    def encode(self) -> str:
-        parts = [
-            f"target={self.target}",
-            f"previous={self.previous}",
-            f"step={self.step}",
-            f"since={self.since.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}",
-            f"status={self.status}",
-        ]
-        if self.alarm:
-            parts.append(f"alarm={_TAG_SAFE.sub('_', self.alarm)}")
-        return " ".join(parts)[:256]
 
-    @staticmethod
-    def decode(value: str | None) -> RolloutState | None:
-        if not value:
-            return None
-        fields = dict(p.split("=", 1) for p in value.split() if "=" in p)
-        try:
-            return RolloutState(
-                target=fields["target"],
-                previous=fields["previous"],
-                step=int(fields["step"]),
-                since=datetime.strptime(fields["since"], "%Y-%m-%dT%H:%M:%SZ").replace(
-                    tzinfo=timezone.utc
-                ),
-                status=fields.get("status", "running"),
-                alarm=fields.get("alarm", ""),
-            )
-        except (KeyError, ValueError):
-            return None  # an unreadable tag is treated as no rollout in progress
+def decode(value: str | None) -> RolloutState | None:
+    """The state a tag holds; None for no tag or an unreadable one (no rollout in progress)."""
+    if not value:
+        return None
+    fields = dict(p.split("=", 1) for p in value.split() if "=" in p)
+    try:
+        return RolloutState(
+            target=fields["target"],
+            previous=fields["previous"],
+            step=int(fields["step"]),
+            since=datetime.strptime(fields["since"], _TIME).replace(tzinfo=timezone.utc),
+            status=fields.get("status", "running"),
+            alarm=fields.get("alarm", ""),
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -81,127 +86,228 @@ class Decision:
     rollback_alarm: str | None = None
 
 
-def _pct(w: float) -> str:
-    return f"{round(w * 100, 3):g}%"
+@dataclass(frozen=True)
+class Rollout:
+    """One alias under rollout, as the manifest and live state say at plan time."""
+
+    alias: str
+    target: VersionRef
+    steps: tuple[float, ...]
+    interval: timedelta
+    alarms: tuple[str, ...]
+    description: str | None
+    live: LiveAlias | None
+    state: RolloutState | None
+    alarm_states: Mapping[str, str]
+    now: datetime
+
+    def status(
+        self,
+        phase: RolloutPhase,
+        step: int,
+        weight: float,
+        *,
+        since: datetime | None = None,
+        due: datetime | None = None,
+        alarm: str | None = None,
+        previous: str | None = None,
+    ) -> RolloutStatus:
+        return RolloutStatus(
+            self.alias,
+            self.target,
+            step,
+            len(self.steps),
+            weight,
+            phase,
+            since,
+            due,
+            alarm,
+            previous,
+        )
+
+    @property
+    def firing(self) -> str | None:
+        return next((a for a in self.alarms if self.alarm_states.get(a) == "ALARM"), None)
+
+    def at(self, primary: str, step: int) -> AliasState:
+        """The alias at `step` (1-based): the target gets that step's weight."""
+        return AliasState(primary, Route(self.target, self.steps[step - 1]), self.description)
+
+    @property
+    def final(self) -> AliasState:
+        return AliasState(self.target, None, self.description)
 
 
-def _hm(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def _live(r: Rollout) -> LiveAlias:
+    assert r.live is not None  # every phase but CREATED has a live alias
+    return r.live
 
 
-def decide(
-    *,
-    alias: str,
-    target: str,
-    steps: tuple[float, ...],
-    interval: timedelta,
-    alarms: tuple[str, ...],
-    description: str | None,
-    live: LiveAlias | None,
-    state: RolloutState | None,
-    alarm_states: Mapping[str, str],
-    now: datetime,
-) -> Decision:
-    n = len(steps)
+def _state(r: Rollout) -> RolloutState:
+    assert r.state is not None  # the phases after the start have a tag
+    return r.state
 
-    def status(step: int, weight: float, message: str) -> RolloutStatus:
-        return RolloutStatus(alias, target, step, n, weight, message)
 
-    final = AliasState(target, None, description)
+def _classify(r: Rollout) -> RolloutPhase:
+    """Where the rollout stands, from the live alias, the tag and the alarms."""
+    live, state = r.live, r.state
     if live is None:
-        return Decision(final, None, status(0, 0.0, f"new alias: created at {target}"))
-    if live.version == target and live.canary is None:
-        return Decision(None, None, status(n, 1.0, f"complete: {target} takes all traffic"))
-    firing = [a for a in alarms if alarm_states.get(a) == "ALARM"]
-    canary_on_target = live.canary is not None and live.canary.version == target
-    same_target = state is not None and state.target == target
+        return RolloutPhase.CREATED
+    if live.version == r.target and live.canary is None:
+        return RolloutPhase.COMPLETE
+    canary_on_target = live.canary is not None and live.canary.version == r.target
+    if state is not None and state.target == r.target:
+        if state.status == "failed":
+            return RolloutPhase.FINISHING_ROLLBACK if canary_on_target else RolloutPhase.FAILED
+        if canary_on_target:
+            return _running_phase(r, state)
+    if live.version in (r.target, LATEST):
+        return RolloutPhase.SWITCHING
+    return RolloutPhase.HELD if r.firing else RolloutPhase.STARTING
 
-    if same_target and state is not None and state.status == "failed":
-        if canary_on_target:  # a rollback that did not finish: finish it
-            back = AliasState(state.previous, None, description)
-            return Decision(
-                back,
-                None,
-                status(state.step, 0.0, f"rolling back to {state.previous}"),
-                rollback_alarm=state.alarm or "an alarm",
-            )
-        return Decision(
-            None,
-            None,
-            status(
-                state.step,
-                0.0,
-                f"failed at step {state.step}: alarm {state.alarm or '?'}; "
-                "name another version to retry",
-            ),
-        )
 
-    if canary_on_target and same_target and state is not None and live.canary is not None:
-        weight = live.canary.weight
-        if firing:
-            back = AliasState(live.version, None, description)
-            failed = replace(state, status="failed", alarm=firing[0], since=now)
-            return Decision(
-                back,
-                failed,
-                status(state.step, 0.0, f"rolling back: alarm {firing[0]} in ALARM"),
-                rollback_alarm=firing[0],
-            )
-        live_step = next(
-            (i + 1 for i, w in enumerate(steps) if round(w, 5) == round(weight, 5)), None
-        )
-        if live_step != state.step:
-            # The tag was written but the alias call never happened: take that step again.
-            step = min(max(state.step, 1), n)
-            redo = AliasState(live.version, Canary(target, steps[step - 1]), description)
-            return Decision(
-                redo,
-                replace(state, step=step, since=now),
-                status(
-                    step, steps[step - 1], f"retaking step {step}/{n} at {_pct(steps[step - 1])}"
-                ),
-            )
-        try:
-            due = state.since + interval
-        except OverflowError:  # past year 9999 (a huge interval, or a hand-edited tag): never
-            due = datetime.max.replace(tzinfo=timezone.utc)
-        if now < due:
-            return Decision(
-                None,
-                None,
-                status(
-                    state.step,
-                    weight,
-                    f"step {state.step}/{n} at {_pct(weight)} since {_hm(state.since)}, "
-                    f"next at {_hm(due)}",
-                ),
-            )
-        if state.step < n:
-            nxt = state.step + 1
-            return Decision(
-                AliasState(live.version, Canary(target, steps[nxt - 1]), description),
-                replace(state, step=nxt, since=now),
-                status(
-                    nxt, steps[nxt - 1], f"advancing to step {nxt}/{n} at {_pct(steps[nxt - 1])}"
-                ),
-            )
-        return Decision(
-            final,
-            replace(state, step=n + 1, since=now, status="done"),
-            status(n, 1.0, f"promoting {target} to all traffic"),
-        )
+def _running_phase(r: Rollout, state: RolloutState) -> RolloutPhase:
+    live = _live(r)
+    assert live.canary is not None
+    if r.firing:
+        return RolloutPhase.ROLLING_BACK
+    if _live_step(r, live.canary.weight) != state.step:
+        return RolloutPhase.RETAKING
+    if r.now < _due(state, r.interval):
+        return RolloutPhase.WAITING
+    return RolloutPhase.ADVANCING if state.step < len(r.steps) else RolloutPhase.PROMOTING
 
-    # Not yet rolling out to this target.
-    if live.version in (target, LATEST):
-        # Nothing to shift from (or $LATEST, which cannot carry a routing config): switch.
-        return Decision(final, None, status(n, 1.0, f"switching to {target} directly"))
-    if firing:
-        return Decision(
-            None, None, status(0, 0.0, f"waiting: alarm {firing[0]} in ALARM; not starting")
-        )
-    start = RolloutState(target=target, previous=live.version, step=1, since=now)
-    return Decision(
-        AliasState(live.version, Canary(target, steps[0]), description),
-        start,
-        status(1, steps[0], f"starting: step 1/{n} at {_pct(steps[0])}"),
+
+def _live_step(r: Rollout, weight: float) -> int | None:
+    w = round(weight, WEIGHT_DECIMALS)
+    return next((i + 1 for i, s in enumerate(r.steps) if round(s, WEIGHT_DECIMALS) == w), None)
+
+
+def _due(state: RolloutState, interval: timedelta) -> datetime:
+    try:
+        return state.since + interval
+    except OverflowError:  # past year 9999 (a huge interval, or a hand-edited tag): never
+        return datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _created(r: Rollout) -> Decision:
+    return Decision(r.final, None, r.status(RolloutPhase.CREATED, 0, 0.0))
+
+
+def _complete(r: Rollout) -> Decision:
+    return Decision(None, None, r.status(RolloutPhase.COMPLETE, len(r.steps), 1.0))
+
+
+def _finishing_rollback(r: Rollout) -> Decision:
+    state = _state(r)
+    back = AliasState(state.previous, None, r.description)
+    status = r.status(
+        RolloutPhase.FINISHING_ROLLBACK, state.step, 0.0, previous=state.previous, alarm=state.alarm
     )
+    return Decision(back, None, status, rollback_alarm=state.alarm or "an alarm")
+
+
+def _failed(r: Rollout) -> Decision:
+    state = _state(r)
+    status = r.status(RolloutPhase.FAILED, state.step, 0.0, alarm=state.alarm or None)
+    return Decision(None, None, status)
+
+
+def _rolling_back(r: Rollout) -> Decision:
+    live, state, alarm = _live(r), _state(r), r.firing
+    assert alarm is not None
+    back = AliasState(live.version, None, r.description)
+    failed = replace(state, status="failed", alarm=alarm, since=r.now)
+    status = r.status(
+        RolloutPhase.ROLLING_BACK, state.step, 0.0, alarm=alarm, previous=live.version
+    )
+    return Decision(back, failed, status, rollback_alarm=alarm)
+
+
+def _retaking(r: Rollout) -> Decision:
+    """The tag was written but the alias call never happened: take that step again."""
+    live, state = _live(r), _state(r)
+    step = min(max(state.step, 1), len(r.steps))
+    retaken = replace(state, step=step, since=r.now)
+    status = r.status(
+        RolloutPhase.RETAKING, step, r.steps[step - 1], since=r.now, due=_due(retaken, r.interval)
+    )
+    return Decision(r.at(live.version, step), retaken, status)
+
+
+def _waiting(r: Rollout) -> Decision:
+    live, state = _live(r), _state(r)
+    assert live.canary is not None
+    status = r.status(
+        RolloutPhase.WAITING,
+        state.step,
+        live.canary.weight,
+        since=state.since,
+        due=_due(state, r.interval),
+    )
+    return Decision(None, None, status)
+
+
+def _advancing(r: Rollout) -> Decision:
+    live, state = _live(r), _state(r)
+    advanced = replace(state, step=state.step + 1, since=r.now)
+    status = r.status(
+        RolloutPhase.ADVANCING,
+        advanced.step,
+        r.steps[advanced.step - 1],
+        since=r.now,
+        due=_due(advanced, r.interval),
+    )
+    return Decision(r.at(live.version, advanced.step), advanced, status)
+
+
+def _promoting(r: Rollout) -> Decision:
+    n = len(r.steps)
+    done = replace(_state(r), step=n + 1, since=r.now, status="done")
+    return Decision(r.final, done, r.status(RolloutPhase.PROMOTING, n, 1.0))
+
+
+def _switching(r: Rollout) -> Decision:
+    """Nothing to shift from (or $LATEST, which cannot carry a routing config): switch."""
+    return Decision(r.final, None, r.status(RolloutPhase.SWITCHING, len(r.steps), 1.0))
+
+
+def _held(r: Rollout) -> Decision:
+    return Decision(None, None, r.status(RolloutPhase.HELD, 0, 0.0, alarm=r.firing))
+
+
+def _starting(r: Rollout) -> Decision:
+    live = _live(r)
+    start = RolloutState(target=r.target, previous=live.version, step=1, since=r.now)
+    status = r.status(
+        RolloutPhase.STARTING,
+        1,
+        r.steps[0],
+        since=r.now,
+        due=_due(start, r.interval),
+        previous=live.version,
+    )
+    return Decision(r.at(live.version, 1), start, status)
+
+
+_PHASES: Mapping[RolloutPhase, Callable[[Rollout], Decision]] = {
+    RolloutPhase.CREATED: _created,
+    RolloutPhase.COMPLETE: _complete,
+    RolloutPhase.FINISHING_ROLLBACK: _finishing_rollback,
+    RolloutPhase.FAILED: _failed,
+    RolloutPhase.ROLLING_BACK: _rolling_back,
+    RolloutPhase.RETAKING: _retaking,
+    RolloutPhase.WAITING: _waiting,
+    RolloutPhase.ADVANCING: _advancing,
+    RolloutPhase.PROMOTING: _promoting,
+    RolloutPhase.SWITCHING: _switching,
+    RolloutPhase.HELD: _held,
+    RolloutPhase.STARTING: _starting,
+}
+if set(_PHASES) != set(RolloutPhase):  # a new phase without its function fails at import
+    raise RuntimeError(f"rollout phases without a decision: {set(RolloutPhase) - set(_PHASES)}")
+
+
+def decide(r: Rollout) -> Decision:
+    """At most one step of one alias's rollout: what to write, and where it stands."""
+    return _PHASES[_classify(r)](r)

@@ -1,8 +1,294 @@
-"""Small helpers for the words the CLI prints (no dependencies: `validate` imports it too)."""
+"""Every word the plan is shown in: the text and Markdown renderers and the JSON plan's
+`changes`, `reason` and `message` fields all come from here, so they say the same thing.
+
+The plan itself holds data (`reconciler.plan`); each function here turns one kind of value into
+English. No dependencies beyond the plan's types: `validate` imports `plural` too.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+
+from typing_extensions import assert_never
+
+from reconciler.live import AliasTie
+from reconciler.plan import (
+    Action,
+    AliasDeletion,
+    Aliased,
+    AliasField,
+    AliasState,
+    Brake,
+    CodeChanged,
+    ConfigChanged,
+    CreateAlias,
+    DeleteAlias,
+    DeleteVersion,
+    InUse,
+    KeepReason,
+    Kept,
+    NewVersion,
+    NothingPublished,
+    Operation,
+    Protected,
+    PublishReason,
+    PublishVersion,
+    RolloutPhase,
+    RolloutStatus,
+    Route,
+    UnmanagedAlias,
+    UpdateAlias,
+    VersionRef,
+    Young,
+)
+
+KNOWN_AFTER_APPLY = "new version (known after apply)"
 
 
 def plural(n: int, one: str, many: str) -> str:
     """`1 function`, `2 functions`, `0 functions`."""
     return f"{n} {one if n == 1 else many}"
+
+
+def weight(w: float) -> str:
+    """0.1 → "10%", 0.055 → "5.5%" (up to 3 decimals, trailing zeros stripped)."""
+    return f"{round(w * 100, 3):g}%"
+
+
+def version(v: VersionRef) -> str:
+    return "new version" if isinstance(v, NewVersion) else v
+
+
+def canary(c: Route | None) -> str:
+    return "none" if c is None else f"{version(c.version)} @ {weight(c.weight)}"
+
+
+def state(s: AliasState | None) -> str:
+    """ "5", "5 + 6 @ 10%", "none"."""
+    if s is None:
+        return "none"
+    text = version(s.version)
+    return text if s.canary is None else f"{text} + {canary(s.canary)}"
+
+
+def utc_time(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def count(action: Action, n: int) -> str:
+    """The summary line's words for `n` operations of one kind."""
+    match action:
+        case Action.PUBLISH_VERSION:
+            return f"{n} to publish"
+        case Action.CREATE_ALIAS:
+            return f"{n} to create"
+        case Action.UPDATE_ALIAS:
+            return f"{n} to update"
+        case Action.DELETE_ALIAS:
+            return f"{plural(n, 'alias', 'aliases')} to delete"
+        case Action.DELETE_VERSION:
+            return f"{plural(n, 'version', 'versions')} to delete"
+        case _:
+            assert_never(action)
+
+
+# ---- publish -----------------------------------------------------------------------------
+
+
+def publish_reason(reason: PublishReason) -> str:
+    match reason:
+        case NothingPublished():
+            return "no version published yet"
+        case CodeChanged(before=before, after=after):
+            return f"code changed: sha256 {before[:4]}… → {after[:4]}…"
+        case ConfigChanged(fields=fields):
+            return "configuration changed: " + ", ".join(fields)
+        case _:
+            assert_never(reason)
+
+
+# ---- rollouts ----------------------------------------------------------------------------
+
+
+def _waiting(s: RolloutStatus) -> str:
+    since = utc_time(s.since) if s.since else "?"
+    due = utc_time(s.due) if s.due else "never"
+    return f"step {s.step}/{s.steps} at {weight(s.weight)} since {since}, next at {due}"
+
+
+_ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
+    RolloutPhase.CREATED: lambda s: f"new alias: created at {version(s.target)}",
+    RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
+    RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
+    RolloutPhase.FAILED: lambda s: (
+        f"failed at step {s.step}: alarm {s.alarm or '?'}; name another version to retry"
+    ),
+    RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: alarm {s.alarm} in ALARM",
+    RolloutPhase.RETAKING: lambda s: f"retaking step {s.step}/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.WAITING: _waiting,
+    RolloutPhase.ADVANCING: lambda s: f"advancing to step {s.step}/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.PROMOTING: lambda s: f"promoting {version(s.target)} to all traffic",
+    RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
+    RolloutPhase.HELD: lambda s: f"waiting: alarm {s.alarm} in ALARM; not starting",
+    RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
+}
+if set(_ROLLOUT) != set(RolloutPhase):  # a new phase without its words fails at import
+    raise RuntimeError(f"rollout phases without words: {set(RolloutPhase) - set(_ROLLOUT)}")
+
+
+def rollout_message(s: RolloutStatus) -> str:
+    return _ROLLOUT[s.phase](s)
+
+
+# ---- alias changes -----------------------------------------------------------------------
+
+
+def _field_change(f: AliasField, before: AliasState, after: AliasState) -> str:
+    match f:
+        case AliasField.VERSION:
+            return f"version: {version(before.version)} → {version(after.version)}"
+        case AliasField.CANARY:
+            return f"canary: {canary(before.canary)} → {canary(after.canary)}"
+        case AliasField.DESCRIPTION:
+            return f"description: {before.description or ''!r} → {after.description or ''!r}"
+        case _:
+            assert_never(f)
+
+
+def alias_deletion(reason: AliasDeletion) -> str:
+    match reason:
+        case AliasDeletion.NOT_IN_MANIFEST:
+            return "not in the manifest (prune_aliases: true)"
+        case _:
+            assert_never(reason)
+
+
+def deletion_reason(op: DeleteVersion) -> str:
+    outside = f"outside keep_last={op.keep_last}, " if op.keep_last is not None else ""
+    return f"{outside}{op.age_days} days old"
+
+
+def changes(op: Operation) -> tuple[str, ...]:
+    """The human-readable differences an operation makes (the JSON plan's `changes`)."""
+    match op:
+        case PublishVersion():
+            return tuple(publish_reason(r) for r in op.reasons)
+        case CreateAlias():
+            return (f"→ {state(op.after)}",)
+        case UpdateAlias():
+            lines = tuple(_field_change(f, op.before, op.after) for f in op.fields)
+            if op.rollout is not None:
+                lines += (f"rollout: {rollout_message(op.rollout.status)}",)
+            return lines
+        case DeleteAlias():
+            return (f"{op.alias} → {state(op.before)} (not in the manifest)",)
+        case DeleteVersion():
+            return ()
+        case _:
+            assert_never(op)
+
+
+def reason(op: Operation) -> str:
+    """Why an operation happens, in one phrase (the JSON plan's `reason`)."""
+    match op:
+        case PublishVersion():
+            return "; ".join(publish_reason(r) for r in op.reasons)
+        case CreateAlias():
+            return ""
+        case UpdateAlias():
+            return "" if op.rollout is None else rollout_message(op.rollout.status)
+        case DeleteAlias():
+            return alias_deletion(op.reason)
+        case DeleteVersion():
+            return deletion_reason(op)
+        case _:
+            assert_never(op)
+
+
+def target(op: Operation) -> str:
+    """What an operation acts on: `$LATEST`, an alias name, or a version number."""
+    match op:
+        case PublishVersion():
+            return "$LATEST"
+        case CreateAlias() | UpdateAlias() | DeleteAlias():
+            return op.alias
+        case DeleteVersion():
+            return str(op.version)
+        case _:
+            assert_never(op)
+
+
+def _publishes_into(s: AliasState) -> bool:
+    return any(isinstance(v, NewVersion) for v in s.versions())
+
+
+def detail(op: Operation) -> str:
+    """What an operation changes, or why it happens, in one line (text and Markdown)."""
+    match op:
+        case PublishVersion():
+            why = reason(op)
+            return f"→ new version ({why})" if why else "→ new version"
+        case CreateAlias() | UpdateAlias():
+            text = "; ".join(changes(op)) or f"→ {state(op.after)}"
+            if _publishes_into(op.after) and KNOWN_AFTER_APPLY not in text:
+                text = text.replace("new version", KNOWN_AFTER_APPLY, 1)
+            return text
+        case DeleteAlias():
+            return f"routes to {state(op.before)}; {alias_deletion(op.reason)}"
+        case DeleteVersion():
+            return deletion_reason(op)
+        case _:
+            assert_never(op)
+
+
+# ---- retention and the brake -------------------------------------------------------------
+
+
+def keep_reason(r: KeepReason) -> str:
+    match r:
+        case Aliased(aliases=aliases):
+            return "aliased by " + ", ".join(aliases)
+        case Protected():
+            return "protected"
+        case Young(days=days, keep_days=keep_days):
+            return f"young ({days} days old, keep_days={keep_days})"
+        case InUse():
+            return "used by an event source mapping or provisioned concurrency"
+        case _:
+            assert_never(r)
+
+
+def kept(k: Kept) -> str:
+    return "; ".join(keep_reason(r) for r in k.reasons)
+
+
+def brake(b: Brake) -> str:
+    return (
+        f"{plural(b.deletions, 'deletion', 'deletions')} in this run (versions and aliases), "
+        f"more than --max-deletions={b.limit}; apply refuses the whole plan "
+        "(check retention and prune_aliases, or raise the limit)"
+    )
+
+
+def alias_tie(tie: AliasTie) -> str:
+    match tie:
+        case AliasTie.PROVISIONED_CONCURRENCY:
+            return "provisioned concurrency"
+        case AliasTie.PERMISSION:
+            return "a resource-policy statement"
+        case AliasTie.EVENT_SOURCE_MAPPING:
+            return "an event source mapping"
+        case AliasTie.FUNCTION_URL:
+            return "a function URL"
+        case _:
+            assert_never(tie)
+
+
+def unmanaged(u: UnmanagedAlias) -> str:
+    """An unmanaged alias's row: where it routes, and why prune_aliases left it."""
+    text = f"→ {state(u.state)}"
+    if u.ties:
+        carried = ", ".join(alias_tie(t) for t in u.ties)
+        text += f"; not deleted: it carries {carried} (prune_aliases: force deletes it)"
+    return text

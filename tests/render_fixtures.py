@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from reconciler.live import Canary
+from datetime import datetime, timezone
+
 from reconciler.plan import (
     NEW_VERSION,
-    Action,
+    AliasField,
     AliasState,
+    CodeChanged,
+    CreateAlias,
+    DeleteVersion,
     FunctionPlan,
     Kept,
-    Operation,
     Plan,
+    Protected,
+    PublishVersion,
+    RolloutPhase,
+    RolloutState,
     RolloutStatus,
+    RolloutStep,
+    Route,
     UnmanagedAlias,
+    UpdateAlias,
 )
+
+SINCE = datetime(2026, 11, 1, 12, 10, tzinfo=timezone.utc)
+ADVANCING = RolloutStatus("live", "8", 2, 2, 0.5, RolloutPhase.ADVANCING, SINCE)
 
 
 def realistic_plan() -> Plan:
@@ -26,37 +39,19 @@ def realistic_plan() -> Plan:
         arn="arn:aws:lambda:us-east-1:123456789012:function:order-processor",
         fingerprint="abc123",
         operations=(
-            Operation(
-                Action.PUBLISH_VERSION,
-                version=NEW_VERSION,
-                reason="code changed: sha256 vJ6f… → 3kQ1…",
-                revision_id="r1",
-                code_sha256="3kQ1",
-                code_size=5_000_000,
+            PublishVersion((CodeChanged("vJ6f", "3kQ1"),), "r1", "3kQ1", 5_000_000),
+            CreateAlias("staging", AliasState(NEW_VERSION)),
+            UpdateAlias(
+                "prod",
+                AliasState("5", None, "Production"),
+                AliasState("5", Route("6", 0.1), "Production"),
+                "r2",
+                (AliasField.CANARY,),
             ),
-            Operation(
-                Action.CREATE_ALIAS,
-                alias="staging",
-                after=AliasState(NEW_VERSION),
-                changes=("→ new version",),
-            ),
-            Operation(
-                Action.UPDATE_ALIAS,
-                alias="prod",
-                before=AliasState("5", None, "Production"),
-                after=AliasState("5", Canary("6", 0.1), "Production"),
-                changes=("canary: none → 6 @ 10%",),
-                revision_id="r2",
-            ),
-            Operation(
-                Action.DELETE_VERSION,
-                version="2",
-                reason="outside keep_last=10, 41 days old",
-                code_size=12_300_000,
-            ),
+            DeleteVersion(2, 12_300_000, 41, 10),
         ),
         unmanaged_aliases=(UnmanagedAlias("beta", AliasState("3")),),
-        kept=(Kept(1, "protected"),),
+        kept=(Kept(1, (Protected(),)),),
         storage_before=80_100_000,
     )
     payments = FunctionPlan(
@@ -73,11 +68,7 @@ def realistic_plan() -> Plan:
         region="us-east-1",
         account="123456789012",
         source="manifests/prod.yaml:30:3",
-        operations=tuple(
-            Operation(Action.DELETE_VERSION, version=str(v), reason="outside keep_last=1")
-            for v in range(1, 4)
-        ),
-        brake="3 versions would be deleted, more than --max-deletions=2; apply refuses",
+        operations=tuple(DeleteVersion(v, 0, 30, 1) for v in range(1, 4)),
     )
     api = FunctionPlan(
         key="api",
@@ -86,19 +77,16 @@ def realistic_plan() -> Plan:
         account="123456789012",
         source="manifests/prod.yaml:40:3",
         operations=(
-            Operation(
-                Action.UPDATE_ALIAS,
-                alias="live",
-                before=AliasState("7"),
-                after=AliasState("7", Canary("8", 0.5)),
-                changes=("canary: 8 @ 10% → 8 @ 50%", "rollout: advancing to step 2/2 at 50%"),
-                revision_id="r3",
-                rollout_state=(
-                    "target=8 previous=7 step=2 since=2026-11-01T12:10:00Z status=running"
-                ),
+            UpdateAlias(
+                "live",
+                AliasState("7", Route("8", 0.1)),
+                AliasState("7", Route("8", 0.5)),
+                "r3",
+                (AliasField.CANARY,),
+                RolloutStep(ADVANCING, RolloutState("8", "7", 2, SINCE)),
             ),
         ),
-        rollouts=(RolloutStatus("live", "8", 2, 2, 0.5, "advancing to step 2/2 at 50%"),),
+        rollouts=(ADVANCING,),
     )
     quiet = FunctionPlan(
         key="quiet", function="quiet", region="us-east-1", account="1", source="m.yaml:1:1"

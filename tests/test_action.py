@@ -166,7 +166,8 @@ def test_pr_comment_html_structure() -> None:
     assert s.tags.count("h4") == 3
     assert s.tags.count("details") == 1
     assert html.index("<h3>") < html.index("<table>") < html.index("<details>")
-    assert '<pre><code class="language-text">order-processor (us-east-1)' in html
+    assert '<pre><code class="language-text">! brake: 4 deletions in this run' in html
+    assert "\norder-processor (us-east-1)\n" in html
     assert "❌" in html
     assert "🛑" in html
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.render.json import load_plan_file
+from reconciler.planfile import load_plan_file
 from reconciler.render.markdown import marker_for
 from tests.cli_helpers import write_manifest
 from tests.test_github import TOKEN, FakeGitHub, serve

@@ -111,7 +111,7 @@ def test_mass_deletion_brake(emulator: Any, tmp_path: Path) -> None:
     seed_many(emulator, versions=12)
     m = manifest(tmp_path, "  orders:\n    retention: {keep_last: 1}\n")
     r = run_cli(emulator, "plan", m, "--max-deletions", "5")
-    assert "brake: 11 versions would be deleted" in r.stdout
+    assert "brake: 11 deletions in this run" in r.stdout
     emulator.clear_calls()
     r = run_cli(emulator, "apply", m, "--auto-approve", "--max-deletions", "5")
     assert r.returncode == 1

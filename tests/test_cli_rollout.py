@@ -233,6 +233,11 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "step": 1,
             "steps": 2,
             "weight": 0.1,
+            "phase": "starting",
+            "since": "2026-11-01T12:00:00+00:00",
+            "next_at": "2026-11-01T12:10:00+00:00",
+            "alarm": None,
+            "previous": "2",
             "message": "starting: step 1/2 at 10%",
         }
     ]

@@ -32,8 +32,9 @@ from hypothesis import strategies as st
 
 from reconciler.cli import main
 from reconciler.manifest import ManifestError, ManifestSet, load_manifest_text
+from reconciler.plan import RolloutState
 from reconciler.planner import Observed, plan
-from reconciler.rollout import RolloutState, tag_key
+from reconciler.rollout import encode, tag_key
 from reconciler.yamlload import MAX_BYTES, load_yaml
 from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
 from tests.memlambda import NOW, MemLambda, snap
@@ -447,8 +448,8 @@ def generated_manifests(draw: st.DrawFn) -> dict[str, Any]:
 
 TAGS = [
     None,
-    RolloutState("4", "2", 1, NOW - timedelta(hours=1)).encode(),
-    RolloutState("4", "2", 2, NOW - timedelta(days=400)).encode(),
+    encode(RolloutState("4", "2", 1, NOW - timedelta(hours=1))),
+    encode(RolloutState("4", "2", 2, NOW - timedelta(days=400))),
     "target=4 previous=2 step=1 since=9999-12-31T23:59:59Z status=running",
     "target=4 previous=2 step=99999999999999999999 since=2025-01-01T00:00:00Z",
     "target=4 previous=2 step=0 since=2025-01-01T00:00:00Z status=failed alarm=x",

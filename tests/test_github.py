@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from reconciler.github import GitHubClient, GitHubError
-from reconciler.render.json import plan_to_json
+from reconciler.planfile import plan_to_json
 from reconciler.render.markdown import marker_for, render_markdown
 from tests.render_fixtures import realistic_plan
 
@@ -392,9 +392,8 @@ def test_render_a_saved_plan_for_the_job_summary(tmp_path: Path) -> None:
     saved.write_text("{}")
     r = gh("http://127.0.0.1:9", "render", str(saved))
     assert r.returncode == 1
-    assert (
-        r.stderr == f"error: {saved}: unsupported plan format_version None (this version reads 1)\n"
-    )
+    unsupported = "unsupported plan format_version None (this version reads 2); run plan again"
+    assert r.stderr == f"error: {saved}: {unsupported}\n"
 
 
 def test_failure_body_carries_the_markers_of_the_manifest_set(tmp_path: Path) -> None:

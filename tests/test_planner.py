@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
+from reconciler.errors import ReconcilerError
 from reconciler.live import Canary
-from reconciler.plan import NEW_VERSION, Action
+from reconciler.plan import NEW_VERSION, Action, Brake, Plan
+from reconciler.wording import changes, kept, reason
+from reconciler.wording import target as op_target
 from tests.memlambda import NOW, MemLambda, snap
 from tests.planner_helpers import apply_to, plan_against, target
 
@@ -21,7 +27,7 @@ def lam(versions: int = 3, *, latest: str = "c3", days: list[int] | None = None)
 
 def actions(p: object) -> list[tuple[str, str | None]]:
     fp = p.functions[0]  # type: ignore[attr-defined]
-    return [(op.action.value, op.alias or op.version) for op in fp.operations]
+    return [(op.action.value, op_target(op)) for op in fp.operations]
 
 
 def test_in_sync_plan_is_empty() -> None:
@@ -42,7 +48,7 @@ def test_create_and_update_alias() -> None:
     assert actions(p) == [("create_alias", "staging"), ("update_alias", "prod")]
     update = p.functions[0].operations[1]
     assert update.revision_id == rev
-    assert update.changes == ("version: 1 → 2",)
+    assert changes(update) == ("version: 1 → 2",)
 
 
 def test_canary_add_change_remove() -> None:
@@ -56,12 +62,12 @@ def test_canary_add_change_remove() -> None:
     change = plan_against(
         mem, [target(aliases={"prod": {"version": 2, "canary": {"version": 3, "weight": 0.5}}})]
     )
-    assert change.functions[0].operations[0].changes == ("canary: 3 @ 10% → 3 @ 50%",)
+    assert changes(change.functions[0].operations[0]) == ("canary: 3 @ 10% → 3 @ 50%",)
     remove = plan_against(mem, [target(aliases={"prod": {"version": 2}})])
     op = remove.functions[0].operations[0]
     assert op.after is not None
     assert op.after.canary is None
-    assert op.changes == ("canary: 3 @ 10% → none",)
+    assert changes(op) == ("canary: 3 @ 10% → none",)
 
 
 def test_promote_and_rollback_are_single_updates() -> None:
@@ -69,7 +75,7 @@ def test_promote_and_rollback_are_single_updates() -> None:
     mem = lam()
     mem.set_alias("fn", "prod", "2", Canary("3", 0.2))
     promote = plan_against(mem, [target(aliases={"prod": {"version": 3}})])
-    assert promote.functions[0].operations[0].changes == (
+    assert changes(promote.functions[0].operations[0]) == (
         "version: 2 → 3",
         "canary: 3 @ 20% → none",
     )
@@ -84,7 +90,7 @@ def test_publish_on_code_change_names_the_hashes() -> None:
     p = plan_against(mem, [target(publish=True, aliases={"prod": {"version": "latest"}})])
     publish, create = p.functions[0].operations
     assert publish.action is Action.PUBLISH_VERSION
-    assert publish.reason.startswith("code changed: sha256 c3")
+    assert reason(publish).startswith("code changed: sha256 c3")
     assert publish.code_sha256 == "c9"
     assert publish.revision_id == mem.functions["fn"].latest_rev
     assert create.after is not None
@@ -96,7 +102,7 @@ def test_publish_on_configuration_only_change() -> None:
     mem = lam()
     mem.functions["fn"].latest = snap("c3", config="other")
     p = plan_against(mem, [target(publish=True)])
-    assert p.functions[0].operations[0].reason == "configuration changed: memory"
+    assert reason(p.functions[0].operations[0]) == "configuration changed: memory"
 
 
 def test_no_publish_when_unchanged_or_not_asked() -> None:
@@ -110,7 +116,7 @@ def test_no_publish_when_unchanged_or_not_asked() -> None:
 def test_publish_without_any_version() -> None:
     mem = lam(versions=0)
     p = plan_against(mem, [target(publish=True)])
-    assert p.functions[0].operations[0].reason == "no version published yet"
+    assert reason(p.functions[0].operations[0]) == "no version published yet"
 
 
 def test_selectors() -> None:
@@ -189,7 +195,7 @@ def test_description_unmanaged_when_absent() -> None:
     mem.set_alias("fn", "prod", "2", description="set by hand")
     assert actions(plan_against(mem, [target(aliases={"prod": {"version": 2}})])) == []
     p = plan_against(mem, [target(aliases={"prod": {"version": 2, "description": "Prod"}})])
-    assert p.functions[0].operations[0].changes == ("description: 'set by hand' → 'Prod'",)
+    assert changes(p.functions[0].operations[0]) == ("description: 'set by hand' → 'Prod'",)
 
 
 def test_retention_keep_last_counts_the_published_version() -> None:
@@ -197,7 +203,7 @@ def test_retention_keep_last_counts_the_published_version() -> None:
     mem = lam(versions=4, latest="c9")
     p = plan_against(mem, [target(publish=True, retention={"keep_last": 2})])
     assert actions(p) == [
-        ("publish_version", NEW_VERSION),
+        ("publish_version", "$LATEST"),
         ("delete_version", "1"),
         ("delete_version", "2"),
         ("delete_version", "3"),
@@ -220,7 +226,7 @@ def test_retention_keeps_aliased_protected_young_and_in_use() -> None:
         ],
     )
     assert actions(p) == []
-    reasons = {k.version: k.reason for k in p.functions[0].kept}
+    reasons = {k.version: kept(k) for k in p.functions[0].kept}
     assert reasons[1] == "aliased by live"
     assert reasons[2] == "aliased by prod"
     assert reasons[3] == "protected"
@@ -238,7 +244,7 @@ def test_version_an_alias_moves_away_from_is_pruned_in_the_same_run() -> None:
         ("delete_version", "2"),
     ]
     op = p.functions[0].operations[1]
-    assert op.reason == "outside keep_last=1, 99 days old"
+    assert reason(op) == "outside keep_last=1, 99 days old"
     assert p.functions[0].storage_freed == 200
 
 
@@ -251,8 +257,28 @@ def test_keep_days_alone() -> None:
 def test_deletion_brake() -> None:
     mem = lam(versions=5)
     p = plan_against(mem, [target(retention={"keep_last": 1})], max_deletions=3)
-    assert p.functions[0].brake is not None
-    assert "4 versions would be deleted" in p.functions[0].brake
+    assert p.brake == Brake(deletions=4, limit=3)
+
+
+def test_the_executor_refuses_a_braked_plan_whoever_calls_it() -> None:
+    """The brake is enforced by apply_plan itself, not only by the CLI: nothing is written."""
+    mem = lam(versions=5)
+    p = plan_against(mem, [target(retention={"keep_last": 1})], max_deletions=3)
+    with pytest.raises(ReconcilerError, match="4 deletions in this run"):
+        apply_to(mem, p)
+    assert mem.writes == []
+    assert sorted(mem.functions["fn"].versions) == [1, 2, 3, 4, 5]
+
+
+def test_the_executor_refuses_a_plan_with_errors_whoever_calls_it() -> None:
+    """One function's error refuses the whole plan, even the functions without errors."""
+    mem = lam(versions=3)
+    mem.set_alias("fn", "prod", "1")
+    p = plan_against(mem, [target(aliases={"prod": {"version": 3}})])
+    broken = Plan(functions=(*p.functions, replace(p.functions[0], errors=("boom",))))
+    with pytest.raises(ReconcilerError, match="the plan has 1 error; apply refuses the whole plan"):
+        apply_to(mem, broken)
+    assert mem.writes == []
 
 
 def test_missing_function_is_a_plan_error() -> None:

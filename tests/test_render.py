@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,22 +15,40 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ReconcilerError
-from reconciler.live import Canary
+from reconciler.live import AliasTie
 from reconciler.plan import (
     NEW_VERSION,
-    Action,
+    AliasDeletion,
+    Aliased,
+    AliasField,
     AliasState,
+    CodeChanged,
+    ConfigChanged,
+    CreateAlias,
+    DeleteAlias,
+    DeleteVersion,
     FunctionPlan,
+    InUse,
     Kept,
+    NothingPublished,
     Operation,
     Plan,
+    Protected,
+    PublishVersion,
+    RolloutPhase,
+    RolloutState,
     RolloutStatus,
+    RolloutStep,
+    Route,
     UnmanagedAlias,
+    UpdateAlias,
+    Young,
 )
+from reconciler.planfile import load_plan_file, plan_from_dict, plan_to_dict, plan_to_json
 from reconciler.render import FORMATS, render
-from reconciler.render.json import load_plan_file, plan_from_dict, plan_to_dict, plan_to_json
 from reconciler.render.markdown import marker_for, render_failure, render_markdown
-from reconciler.render.text import render_text, weight
+from reconciler.render.text import render_text
+from reconciler.wording import weight
 from tests.render_fixtures import realistic_plan
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
@@ -54,21 +73,15 @@ def contract_plan() -> Plan:
         functions=(
             fn(
                 "order-processor",
-                Operation(
-                    Action.PUBLISH_VERSION,
-                    version=NEW_VERSION,
-                    reason="code changed: sha256 vJ6f… → 3kQ1…",
+                PublishVersion((CodeChanged("vJ6f", "3kQ1"),), "r1", "3kQ1", 0),
+                UpdateAlias(
+                    "prod",
+                    AliasState("5"),
+                    AliasState("5", Route("6", 0.1)),
+                    "r2",
+                    (AliasField.CANARY,),
                 ),
-                Operation(
-                    Action.UPDATE_ALIAS,
-                    alias="prod",
-                    before=AliasState("5"),
-                    after=AliasState("5", Canary("6", 0.1)),
-                    changes=("canary: none → 6 @ 10%",),
-                ),
-                Operation(
-                    Action.DELETE_VERSION, version="2", reason="outside keep_last=10, 41 days old"
-                ),
+                DeleteVersion(2, 0, 41, 10),
                 unmanaged_aliases=(UnmanagedAlias("beta", AliasState("3")),),
             ),
         ),
@@ -136,7 +149,8 @@ def test_text_shows_errors_brake_rollouts_storage_and_kept() -> None:
         "  = frees 12.3 MB of 80.1 MB code storage (→ 67.8 MB)",
         "  = keep 1  protected",
         "payment-processor (eu-west-1)\n  ✗ error: alias live: version 9 does not exist",
-        "  ! brake: 3 versions would be deleted, more than --max-deletions=2; apply refuses",
+        "! brake: 4 deletions in this run (versions and aliases), more than --max-deletions=2; "
+        "apply refuses the whole plan",
         "  » rollout live: advancing to step 2/2 at 50%",
         "1 function in sync: quiet.",
     ):
@@ -159,7 +173,7 @@ def test_colour_is_ansi_only_when_asked_and_adds_nothing_else() -> None:
     coloured = render_text(realistic_plan(), color=True)
     assert "\033[" not in plain
     assert "\033[32m  + publish_version" in coloured
-    assert "\033[1;31m  ! brake:" in coloured
+    assert "\033[1;31m! brake:" in coloured
     assert ANSI.sub("", coloured) == plain
 
 
@@ -198,15 +212,8 @@ def test_alias_lines_fall_back_to_the_states_and_delete_alias_says_where_it_rout
         functions=(
             fn(
                 "f",
-                Operation(
-                    Action.CREATE_ALIAS, alias="dev", after=AliasState("5", Canary("6", 0.055))
-                ),
-                Operation(
-                    Action.DELETE_ALIAS,
-                    alias="old",
-                    before=AliasState("3"),
-                    reason="not in the manifest (prune_aliases: true)",
-                ),
+                CreateAlias("dev", AliasState("5", Route("6", 0.055))),
+                DeleteAlias("old", AliasState("3"), AliasDeletion.NOT_IN_MANIFEST),
             ),
         )
     )
@@ -264,7 +271,7 @@ def test_markdown_headline_errors_and_brake_come_first() -> None:
         "- `payment-processor` (`manifests/prod.yaml:20:3`): alias live: version 9 does not exist"
         in md
     )
-    assert "> 🛑 **Brake:** 3 versions would be deleted" in md
+    assert "**🛑 Deletion brake:** 4 deletions in this run (versions and aliases)" in md
     assert "💾 Frees 12.3 MB of 80.1 MB code storage (→ 67.8 MB)" in md
     assert "⏩ Rollout of `live` to version `8`: advancing to step 2/2 at 50%" in md
     assert "✅ 1 function in sync: `quiet`." in md
@@ -295,12 +302,12 @@ def test_table_cells_escape_pipes_backticks_and_html() -> None:
         functions=(
             fn(
                 "f",
-                Operation(
-                    Action.UPDATE_ALIAS,
-                    alias="a",
-                    before=AliasState("1", None, "x"),
-                    after=AliasState("1", None, nasty),
-                    changes=(f"description: 'x' → '{nasty}'",),
+                UpdateAlias(
+                    "a",
+                    AliasState("1", None, "x"),
+                    AliasState("1", None, nasty),
+                    "r",
+                    (AliasField.DESCRIPTION,),
                 ),
             ),
         ),
@@ -318,10 +325,7 @@ def test_markdown_is_cut_below_the_limit_with_a_note() -> None:
         functions=tuple(
             fn(
                 f"fn-{i}",
-                *(
-                    Operation(Action.DELETE_VERSION, version=str(v), reason="old " * 10)
-                    for v in range(50)
-                ),
+                *(DeleteVersion(v, 10**9, 10**30, 10**30) for v in range(1, 51)),
             )
             for i in range(60)
         ),
@@ -373,9 +377,10 @@ def test_json_has_the_documented_fields_in_a_stable_order() -> None:
         "functions",
         "summary",
         "max_deletions",
+        "brake",
         "errors",
     ]
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["summary"] == {
         "publish_version": 1,
         "create_alias": 1,
@@ -407,39 +412,71 @@ def test_json_has_the_documented_fields_in_a_stable_order() -> None:
     assert plan_to_json(realistic_plan()) == plan_to_json(realistic_plan())
 
 
-def test_the_contracts_minimal_json_loads() -> None:
-    """The §7 example, which lists only the documented core fields."""
-    doc = {
-        "format_version": 1,
+def _update_doc(**op: object) -> dict[str, object]:
+    """The smallest plan file with one update_alias; `op` overrides its fields."""
+    update: dict[str, object] = {
+        "action": "update_alias",
+        "alias": "prod",
+        "before": {"version": "5", "canary": None, "description": "Production"},
+        "after": {
+            "version": "5",
+            "canary": {"version": "6", "weight": 0.1},
+            "description": "Production",
+        },
+        "revision_id": "4b1d",
+        "fields": ["canary"],
+    }
+    update.update(op)
+    return {
+        "format_version": 2,
         "functions": [
             {
                 "function": "order-processor",
                 "region": "us-east-1",
                 "account": "123456789012",
                 "fingerprint": "…",
-                "operations": [
-                    {
-                        "action": "update_alias",
-                        "alias": "prod",
-                        "before": {"version": "5", "canary": None, "description": "Production"},
-                        "after": {
-                            "version": "5",
-                            "canary": {"version": "6", "weight": 0.1},
-                            "description": "Production",
-                        },
-                        "changes": ["canary: none → 6 @ 10%"],
-                    }
-                ],
+                "operations": [update],
                 "unmanaged_aliases": ["beta"],
             }
         ],
-        "summary": {"update_alias": 1, "total": 1},
     }
-    plan = plan_from_dict(doc)
+
+
+def test_the_minimal_json_loads() -> None:
+    """Only the data fields are needed: the words (`changes`, `reason`) are derived."""
+    plan = plan_from_dict(_update_doc())
     op = plan.functions[0].operations[0]
-    assert op.after == AliasState("5", Canary("6", 0.1), "Production")
+    assert op == UpdateAlias(
+        "prod",
+        AliasState("5", None, "Production"),
+        AliasState("5", Route("6", 0.1), "Production"),
+        "4b1d",
+        (AliasField.CANARY,),
+    )
     assert plan.functions[0].key == "order-processor"
     assert plan.functions[0].unmanaged_aliases[0].name == "beta"
+
+
+@pytest.mark.parametrize("guard", [None, "", 7])
+def test_a_saved_update_without_its_revision_guard_is_refused(guard: object) -> None:
+    """An UpdateAlias without the RevisionId it was planned against would overwrite anything."""
+    with pytest.raises(ReconcilerError, match=r"functions\[0\]\.operations\[0\]\.revision_id"):
+        plan_from_dict(_update_doc(revision_id=guard))
+    doc = _update_doc()
+    del doc["functions"][0]["operations"][0]["revision_id"]  # type: ignore[index]
+    with pytest.raises(ReconcilerError, match=r"operations\[0\]\.revision_id: missing"):
+        plan_from_dict(doc)
+
+
+def test_a_saved_publish_without_its_guards_is_refused() -> None:
+    publish = {"action": "publish_version", "code_size": 1, "reasons": [], "revision_id": "r"}
+    doc = _update_doc()
+    doc["functions"][0]["operations"] = [publish]  # type: ignore[index]
+    with pytest.raises(ReconcilerError, match=r"operations\[0\]\.code_sha256: missing"):
+        plan_from_dict(doc)
+
+
+V2 = '{"format_version": 2, "functions": [{"function": "f", "fingerprint": "x", '
 
 
 @pytest.mark.parametrize(
@@ -447,33 +484,37 @@ def test_the_contracts_minimal_json_loads() -> None:
     [
         ("{", "not a JSON plan file: Expecting property name"),
         ("[]", "not a plan file: expected a JSON object, got a list"),
-        ('{"format_version": 2, "functions": []}', "unsupported plan format_version 2"),
+        ('{"format_version": 1, "functions": []}', "unsupported plan format_version 1"),
+        ('{"format_version": 3, "functions": []}', "unsupported plan format_version 3"),
         ('{"format_version": true, "functions": []}', "unsupported plan format_version True"),
-        ('{"format_version": 1}', "malformed plan file: functions: missing"),
-        ('{"format_version": 1, "functions": {}}', "functions: expected a list, got an object"),
+        ('{"format_version": 2}', "malformed plan file: functions: missing"),
+        ('{"format_version": 2, "functions": {}}', "functions: expected a list, got an object"),
         (
-            '{"format_version": 1, "functions": [{"function": "f", "operations": '
-            '[{"action": "explode"}]}]}',
+            V2 + '"operations": [{"action": "explode"}]}]}',
             "functions[0].operations[0].action: expected one of publish_version, create_alias,",
         ),
         (
-            '{"format_version": 1, "functions": [{"function": "f", "operations": '
-            '[{"action": "delete_version", "code_size": "big"}]}]}',
+            V2 + '"operations": [{"action": "delete_version", "version": "2", "code_size": '
+            '"big", "age_days": 1, "keep_last": null}]}]}',
             "functions[0].operations[0].code_size: expected an integer, got a string",
         ),
         (
-            '{"format_version": 1, "functions": [{"function": "f", "operations": '
-            '[{"action": "create_alias", "after": {"version": "1", "canary": '
-            '{"version": "2", "weight": 1.5}}}]}]}',
-            "functions[0].operations[0].after.canary.weight: expected 0 < weight < 1, got 1.5",
+            V2 + '"operations": [{"action": "delete_version", "version": "$LATEST", '
+            '"code_size": 1, "age_days": 1, "keep_last": null}]}]}',
+            "functions[0].operations[0].version: string should match pattern",
         ),
         (
-            '{"format_version": 1, "functions": [{"function": 7}]}',
+            V2 + '"operations": [{"action": "create_alias", "alias": "a", "after": '
+            '{"version": "1", "canary": {"version": "2", "weight": 1.5}}}]}]}',
+            "functions[0].operations[0].after.canary.weight: input should be less than 1",
+        ),
+        (
+            '{"format_version": 2, "functions": [{"function": 7, "fingerprint": "x"}]}',
             "functions[0].function: expected a string, got a number",
         ),
         (
-            '{"format_version": 1, "kind": "apply", "functions": []}',
-            "kind: expected plan or drift, got 'apply'",
+            '{"format_version": 2, "kind": "apply", "functions": []}',
+            "kind: input should be 'plan' or 'drift', got 'apply'",
         ),
         ("[" * 100_000, "not a JSON plan file"),
     ],
@@ -496,24 +537,76 @@ def test_a_missing_plan_file_is_one_line(tmp_path: Path) -> None:
 texts = st.text(max_size=12)
 maybe_texts = st.none() | texts
 weights = st.floats(0.0001, 0.9999, allow_nan=False)
+numbers = st.integers(1, 10**6)
 versions = st.sampled_from(["1", "2", "17", "$LATEST", NEW_VERSION])
 states = st.builds(
-    AliasState, versions, st.none() | st.builds(Canary, versions, weights), maybe_texts
+    AliasState, versions, st.none() | st.builds(Route, versions, weights), maybe_texts
 )
-operations = st.builds(
-    Operation,
-    st.sampled_from(list(Action)),
-    alias=maybe_texts,
-    version=st.none() | versions,
-    before=st.none() | states,
-    after=st.none() | states,
-    changes=st.lists(texts, max_size=3).map(tuple),
-    reason=texts,
-    revision_id=maybe_texts,
-    code_sha256=maybe_texts,
-    code_size=st.integers(0, 10**10),
-    rollout_state=maybe_texts,
-    rollback_alarm=maybe_texts,
+moments = st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(timezone.utc))
+times = st.none() | moments
+statuses = st.builds(
+    RolloutStatus,
+    texts,
+    versions,
+    st.integers(0, 10),
+    st.integers(0, 10),
+    st.floats(0, 1, allow_nan=False),
+    st.sampled_from(list(RolloutPhase)),
+    times,
+    times,
+    maybe_texts,
+    maybe_texts,
+)
+tag_texts = st.text(alphabet="abcXYZ019-_.", min_size=1, max_size=8)
+rollout_states = st.builds(
+    RolloutState,
+    st.sampled_from(["4", NEW_VERSION]),
+    st.sampled_from(["2", "3"]),
+    st.integers(1, 9),
+    moments.map(lambda t: t.replace(microsecond=0)),
+    st.sampled_from(["running", "failed", "done"]),
+    st.just("") | tag_texts,
+)
+steps = st.none() | st.builds(
+    RolloutStep, statuses, st.none() | rollout_states, st.none() | tag_texts
+)
+publish_reasons = st.one_of(
+    st.builds(NothingPublished),
+    st.builds(CodeChanged, texts, texts),
+    st.builds(ConfigChanged, st.lists(texts, max_size=3).map(tuple)),
+)
+operations: st.SearchStrategy[Operation] = st.one_of(
+    st.builds(
+        PublishVersion,
+        st.lists(publish_reasons, max_size=2).map(tuple),
+        texts.filter(bool),
+        texts.filter(bool),
+        st.integers(0, 10**10),
+    ),
+    st.builds(CreateAlias, texts, states, steps),
+    st.builds(
+        UpdateAlias,
+        texts,
+        states,
+        states,
+        texts.filter(bool),
+        st.lists(st.sampled_from(list(AliasField)), max_size=3, unique=True).map(tuple),
+        steps,
+    ),
+    st.builds(DeleteAlias, texts, states, st.just(AliasDeletion.NOT_IN_MANIFEST)),
+    st.builds(
+        DeleteVersion,
+        numbers,
+        st.integers(0, 10**10),
+        st.integers(0, 10**5),
+        st.none() | numbers,
+    ),
+)
+keep_reasons = st.one_of(
+    st.builds(Aliased, st.lists(texts, max_size=2).map(tuple)),
+    st.builds(Protected),
+    st.builds(Young, st.integers(0, 999), st.integers(0, 999)),
+    st.builds(InUse),
 )
 function_plans = st.builds(
     FunctionPlan,
@@ -526,24 +619,21 @@ function_plans = st.builds(
     fingerprint=texts,
     operations=st.lists(operations, max_size=4).map(tuple),
     unmanaged_aliases=st.lists(
-        st.builds(UnmanagedAlias, texts, states), max_size=3, unique_by=lambda u: u.name
+        st.builds(
+            UnmanagedAlias,
+            texts,
+            states,
+            st.lists(st.sampled_from(list(AliasTie)), max_size=2, unique=True).map(tuple),
+        ),
+        max_size=3,
+        unique_by=lambda u: u.name,
     ).map(tuple),
     errors=st.lists(texts, max_size=2).map(tuple),
-    kept=st.lists(st.builds(Kept, st.integers(1, 10**6), texts), max_size=3).map(tuple),
-    storage_before=st.integers(0, 10**12),
-    brake=maybe_texts,
-    rollouts=st.lists(
-        st.builds(
-            RolloutStatus,
-            texts,
-            texts,
-            st.integers(0, 10),
-            st.integers(0, 10),
-            st.floats(0, 1, allow_nan=False),
-            texts,
-        ),
-        max_size=2,
+    kept=st.lists(
+        st.builds(Kept, numbers, st.lists(keep_reasons, max_size=3).map(tuple)), max_size=3
     ).map(tuple),
+    storage_before=st.integers(0, 10**12),
+    rollouts=st.lists(statuses, max_size=2).map(tuple),
 )
 plans = st.builds(
     Plan,

@@ -20,9 +20,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from typing_extensions import assert_never
+
+from reconciler import wording
 from reconciler.plan import Action, FunctionPlan, Plan
 from reconciler.render.text import (
     UNMANAGED,
+    Row,
     counts,
     drifted_functions,
     error_count,
@@ -36,15 +40,27 @@ from reconciler.wording import plural
 
 GITHUB_LIMIT = 65536
 DEFAULT_LIMIT = 60000
-LABEL = {
-    Action.PUBLISH_VERSION.value: "🆕 publish version",
-    Action.CREATE_ALIAS.value: "➕ create alias",
-    Action.UPDATE_ALIAS.value: "🔄 update alias",
-    Action.DELETE_ALIAS.value: "🗑️ delete alias",
-    Action.DELETE_VERSION.value: "🗑️ delete version",
-    UNMANAGED: "⚠️ unmanaged alias",
-}
 _IN_SYNC_NAMES = 20  # beyond this many, "N functions in sync" names none of them
+
+
+def label(row: Row) -> str:
+    """The Markdown table's name of a row's action."""
+    if row.action == UNMANAGED:
+        return "⚠️ unmanaged alias"
+    action = Action(row.action)
+    match action:
+        case Action.PUBLISH_VERSION:
+            return "🆕 publish version"
+        case Action.CREATE_ALIAS:
+            return "➕ create alias"
+        case Action.UPDATE_ALIAS:
+            return "🔄 update alias"
+        case Action.DELETE_ALIAS:
+            return "🗑️ delete alias"
+        case Action.DELETE_VERSION:
+            return "🗑️ delete version"
+        case _:
+            assert_never(action)
 
 
 def marker_for(manifests: Sequence[str], kind: str = "plan") -> str:
@@ -106,7 +122,7 @@ def _headline(plan: Plan, kind: str) -> list[str]:
     if errors:
         nonzero.insert(0, plural(errors, "error", "errors"))
     if kind == "plan":
-        icon = "❌" if errors else ("📋" if plan.has_changes else "✅")
+        icon = "❌" if errors else "🛑" if plan.brake else "📋" if plan.has_changes else "✅"
         return [f"### {icon} lambda-reconciler plan: {', '.join(nonzero) or 'no changes'}", ""]
     if plan.has_errors:
         return [f"### ❌ lambda-reconciler drift: {', '.join(nonzero)}", ""]
@@ -126,7 +142,7 @@ def _headline(plan: Plan, kind: str) -> list[str]:
 
 
 def _blockers(plan: Plan) -> list[str]:
-    """Errors and tripped brakes first: each means apply writes nothing for that function."""
+    """Errors and a tripped brake first: either means apply refuses the whole plan."""
     lines: list[str] = []
     errors = error_count(plan)
     if errors:
@@ -140,13 +156,8 @@ def _blockers(plan: Plan) -> list[str]:
             where = f" ({code(fp.source)})" if fp.source else ""
             lines += [f"- {code(fp.function)}{where}: {cell(e)}" for e in fp.errors]
         lines.append("")
-    braked = [fp for fp in plan.functions if fp.brake]
-    if braked:
-        names = ", ".join(code(fp.function) for fp in braked)
-        lines += [
-            f"**🛑 Deletion brake: `apply` refuses until `--max-deletions` allows it:** {names}",
-            "",
-        ]
+    if plan.brake is not None:
+        lines += [f"**🛑 Deletion brake:** {cell(wording.brake(plan.brake))}", ""]
     return lines
 
 
@@ -154,20 +165,19 @@ def _function_section(fp: FunctionPlan) -> list[str]:
     lines = [f"#### {code(fp.function)} ({cell(fp.region or 'default region')})", ""]
     if fp.source:
         lines += [f"<sub>declared at {cell(fp.source)}</sub>", ""]
-    if fp.brake:
-        lines += [f"> 🛑 **Brake:** {cell(fp.brake)}", ""]
     table = rows(fp)
     if table:
         lines += ["| Action | Target | Change / reason |", "|---|---|---|"]
         for r in table:
             where = code(r.target, in_table=True)
-            lines.append(f"| {LABEL[r.action]} | {where} | {cell(r.detail)} |")
+            lines.append(f"| {label(r)} | {where} | {cell(r.detail)} |")
         lines.append("")
     notes = [
-        f"⏩ Rollout of {code(r.alias)} to version {code(r.target)}: {cell(r.message)}"
+        f"⏩ Rollout of {code(r.alias)} to version {code(wording.version(r.target))}: "
+        f"{cell(wording.rollout_message(r))}"
         for r in fp.rollouts
     ]
-    if fp.unmanaged_aliases:
+    if any(not u.ties for u in fp.unmanaged_aliases):  # prune_aliases is off for this function
         notes.append(
             "⚠️ Unmanaged aliases are left as they are; name them in the manifest, or set "
             "`prune_aliases: true` to delete them."
@@ -198,7 +208,7 @@ def render_markdown(plan: Plan, *, drift: bool = False, limit: int = DEFAULT_LIM
     body = _blockers(plan)
     in_sync: list[str] = []
     for fp in plan.functions:
-        if fp.errors and not (fp.operations or fp.unmanaged_aliases or fp.brake):
+        if fp.errors and not (fp.operations or fp.unmanaged_aliases):
             continue  # listed with the errors above; nothing else to say
         if needs_attention(fp):
             body += _function_section(fp)

@@ -18,30 +18,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing_extensions import assert_never
+
+from reconciler import wording
 from reconciler.plan import (
-    NEW_VERSION,
     Action,
-    AliasState,
     FunctionPlan,
     Operation,
     Plan,
 )
-from reconciler.planner import format_state, format_weight
 from reconciler.wording import plural
 
-SYMBOL = {
-    Action.PUBLISH_VERSION: "+",
-    Action.CREATE_ALIAS: "+",
-    Action.UPDATE_ALIAS: "~",
-    Action.DELETE_ALIAS: "-",
-    Action.DELETE_VERSION: "-",
-}
 UNMANAGED = "unmanaged alias"
-KNOWN_AFTER_APPLY = "new version (known after apply)"
 
 _RESET = "\033[0m"
 _COLORS = {"+": "32", "~": "33", "-": "31", "!": "35", "✗": "1;31", "»": "36", "=": "2"}
 _BOLD = "1"
+
+
+def symbol(action: Action) -> str:
+    """+ for what is added, ~ changed, - deleted."""
+    match action:
+        case Action.PUBLISH_VERSION | Action.CREATE_ALIAS:
+            return "+"
+        case Action.UPDATE_ALIAS:
+            return "~"
+        case Action.DELETE_ALIAS | Action.DELETE_VERSION:
+            return "-"
+        case _:
+            assert_never(action)
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,6 @@ class Row:
     action: str  # "publish_version", …, or "unmanaged alias"
     target: str  # "$LATEST", an alias name or a version number
     detail: str  # what changes, or why
-
-
-def weight(w: float) -> str:
-    """0.1 → "10%", 0.055 → "5.5%" (up to 3 decimals, trailing zeros stripped)."""
-    return format_weight(w)
 
 
 def human_bytes(n: int) -> str:
@@ -71,44 +71,14 @@ def human_bytes(n: int) -> str:
     return f"{size:.1f} GB"
 
 
-def _new(state: AliasState | None) -> bool:
-    return state is not None and (
-        state.version == NEW_VERSION
-        or (state.canary is not None and state.canary.version == NEW_VERSION)
-    )
-
-
-def target(op: Operation) -> str:
-    match op.action:
-        case Action.PUBLISH_VERSION:
-            return "$LATEST"
-        case Action.CREATE_ALIAS | Action.UPDATE_ALIAS | Action.DELETE_ALIAS:
-            return op.alias or ""
-        case Action.DELETE_VERSION:
-            return op.version or ""
-
-
-def detail(op: Operation) -> str:
-    """What an operation changes, or why it happens, in one line."""
-    match op.action:
-        case Action.PUBLISH_VERSION:
-            return f"→ new version ({op.reason})" if op.reason else "→ new version"
-        case Action.CREATE_ALIAS | Action.UPDATE_ALIAS:
-            text = "; ".join(op.changes) or f"→ {format_state(op.after)}"
-            if _new(op.after) and KNOWN_AFTER_APPLY not in text:
-                text = text.replace("new version", KNOWN_AFTER_APPLY, 1)
-            return text
-        case Action.DELETE_ALIAS:
-            why = f"; {op.reason}" if op.reason else ""
-            return f"routes to {format_state(op.before)}{why}"
-        case Action.DELETE_VERSION:
-            return op.reason
+def row(op: Operation) -> Row:
+    return Row(symbol(op.action), op.action.value, wording.target(op), wording.detail(op))
 
 
 def rows(fp: FunctionPlan) -> list[Row]:
     """The operations in order, then the unmanaged aliases that stay as they are."""
-    out = [Row(SYMBOL[op.action], op.action.value, target(op), detail(op)) for op in fp.operations]
-    out += [Row("!", UNMANAGED, u.name, f"→ {format_state(u.state)}") for u in fp.unmanaged_aliases]
+    out = [row(op) for op in fp.operations]
+    out += [Row("!", UNMANAGED, u.name, wording.unmanaged(u)) for u in fp.unmanaged_aliases]
     return out
 
 
@@ -129,7 +99,6 @@ def needs_attention(fp: FunctionPlan, *, verbose: bool = False) -> bool:
         fp.operations
         or fp.errors
         or fp.unmanaged_aliases
-        or fp.brake
         or fp.rollouts  # finished ones too: plan and drift say where each one stands (§8)
         or (verbose and fp.kept)
     )
@@ -142,13 +111,7 @@ def error_count(plan: Plan) -> int:
 def counts(plan: Plan) -> list[tuple[int, str]]:
     """The summary counts with their wording, in the contract's order."""
     s = plan.summary
-    return [
-        (s["publish_version"], f"{s['publish_version']} to publish"),
-        (s["create_alias"], f"{s['create_alias']} to create"),
-        (s["update_alias"], f"{s['update_alias']} to update"),
-        (s["delete_alias"], f"{plural(s['delete_alias'], 'alias', 'aliases')} to delete"),
-        (s["delete_version"], f"{plural(s['delete_version'], 'version', 'versions')} to delete"),
-    ]
+    return [(s[a.value], wording.count(a, s[a.value])) for a in Action]
 
 
 def summary_line(plan: Plan, *, drift: bool = False) -> str:
@@ -175,14 +138,12 @@ def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
     for r, head in zip(table, heads, strict=True):
         text = f"{r.target} {r.detail}" if r.action in inline else r.detail
         lines.append(f"  {r.symbol} {head.ljust(width)}  {text}")
-    lines += [f"  » rollout {r.alias}: {r.message}" for r in fp.rollouts]
+    lines += [f"  » rollout {r.alias}: {wording.rollout_message(r)}" for r in fp.rollouts]
     storage = storage_line(fp)
     if storage:
         lines.append(f"  = {storage}")
-    if fp.brake:
-        lines.append(f"  ! brake: {fp.brake}")
     if verbose:
-        lines += [f"  = keep {k.version}  {k.reason}" for k in fp.kept]
+        lines += [f"  = keep {k.version}  {wording.kept(k)}" for k in fp.kept]
     return lines
 
 
@@ -213,7 +174,9 @@ def render_text(
         out += [_paint(headline, color, bold=True), ""]
     for err in plan.errors:
         out.append(_paint(f"✗ error: {err}", color))
-    if plan.errors:
+    if plan.brake is not None:
+        out.append(_paint(f"! brake: {wording.brake(plan.brake)}", color))
+    if plan.errors or plan.brake is not None:
         out.append("")
     in_sync: list[str] = []
     for fp in plan.functions:

@@ -1,0 +1,74 @@
+"""The seam between the engine and AWS: the Lambda (and alarm) calls the engine makes.
+
+`reconciler.aws.Aws` implements it with boto3; the tests' in-memory `MemLambda` implements it
+too, and mypy checks both against this Protocol. Nothing here imports boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+from reconciler.live import AliasTie, LiveAlias, LiveFunction
+
+
+class LambdaReader(Protocol):
+    """What planning reads."""
+
+    @property
+    def default_region(self) -> str | None: ...
+
+    def account_id(self) -> str: ...
+
+    def read_function(
+        self, name: str, region: str | None, *, wait: bool = False
+    ) -> LiveFunction: ...
+
+    def function_tags(self, name: str, region: str | None, arn: str) -> dict[str, str]: ...
+
+    def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...
+
+    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]: ...
+
+    def alias_ties(
+        self, name: str, region: str | None, arn: str, aliases: Iterable[str]
+    ) -> dict[str, tuple[AliasTie, ...]]: ...
+
+
+class LambdaApi(LambdaReader, Protocol):
+    """What applying a plan reads and writes."""
+
+    def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]: ...
+
+    def tag_function(
+        self, name: str, region: str | None, arn: str, key: str, value: str
+    ) -> None: ...
+
+    def publish_version(
+        self, name: str, region: str | None, code_sha256: str, revision_id: str
+    ) -> str: ...
+
+    def create_alias(
+        self,
+        name: str,
+        region: str | None,
+        alias: str,
+        version: str,
+        weights: Mapping[str, float],
+        description: str | None,
+    ) -> None: ...
+
+    def update_alias(
+        self,
+        name: str,
+        region: str | None,
+        alias: str,
+        version: str,
+        weights: Mapping[str, float],
+        description: str | None,
+        revision_id: str,
+    ) -> None: ...
+
+    def delete_alias(self, name: str, region: str | None, alias: str) -> None: ...
+
+    def delete_version(self, name: str, region: str | None, version: str) -> None: ...
