@@ -170,74 +170,83 @@ class FunctionSpec(StrictModel):
         return self
 
 
-def _alias_ref_issues(
-    aliases: Mapping[str, AliasSpec],
-) -> list[Issue]:
+def _alias_ref_issues(aliases: Mapping[str, AliasSpec]) -> list[Issue]:
     """`{alias: NAME}` rules: NAME declared, no cycles, and what the chains resolve to."""
     issues: list[Issue] = []
-    declared = ", ".join(aliases) or "none"
-    order = {name: i for i, name in enumerate(aliases)}
     terminal: dict[str, Any] = {}  # alias → the non-alias selector its chain ends at
+    for name, spec in aliases.items():
+        selector, issue = _follow(name, aliases)
+        if issue is not None:
+            issues.append(issue)
+        elif selector is not None:
+            terminal[name] = selector
+        ref = spec.canary.version if spec.canary is not None else None
+        if isinstance(ref, AliasRef) and ref.alias not in aliases:
+            where = ("aliases", name, "canary", "version")
+            issues.append(_unknown_alias(where, name, ref, aliases))
+    for name, spec in aliases.items():
+        issues += _resolved_issues(name, spec, terminal)
+    return issues
 
-    def unknown(where: tuple[str | int, ...], name: str, target: str) -> None:
+
+def _unknown_alias(
+    where: tuple[str | int, ...], name: str, ref: AliasRef, aliases: Mapping[str, AliasSpec]
+) -> Issue:
+    declared = ", ".join(aliases) or "none"
+    return (
+        (*where, "alias"),
+        f"alias {name} follows {{alias: {ref.alias}}}, which this function does not "
+        f"declare (declared: {declared})",
+        False,
+    )
+
+
+def _follow(name: str, aliases: Mapping[str, AliasSpec]) -> tuple[Any, Issue | None]:
+    """Where the `{alias:}` chain from `name` ends: (the selector there, None), or (None, the
+    issue to report at `name`). A cycle is reported once, at its first alias in manifest order;
+    a broken link further down the chain is reported at its own alias."""
+    order = list(aliases)
+    chain = [name]
+    selector: Any = aliases[name].version
+    while isinstance(selector, AliasRef) and selector.alias in aliases:
+        if selector.alias in chain:
+            cycle = chain[chain.index(selector.alias) :]
+            if min(cycle, key=order.index) != name:
+                return None, None
+            message = f"alias cycle: {' → '.join([*cycle, selector.alias])}"
+            return None, (("aliases", name, "version"), message, False)
+        chain.append(selector.alias)
+        selector = aliases[selector.alias].version
+    if not isinstance(selector, AliasRef):
+        return selector, None
+    if len(chain) == 1:
+        return None, _unknown_alias(("aliases", name, "version"), name, selector, aliases)
+    return None, None
+
+
+def _resolved_issues(name: str, spec: AliasSpec, terminal: Mapping[str, Any]) -> list[Issue]:
+    """$LATEST and same-version rules on what the alias's chains resolve to."""
+    issues: list[Issue] = []
+    primary = terminal.get(name)
+    if spec.rollout is not None and primary == "$LATEST":
+        issues.append((("aliases", name, "rollout"), _NO_LATEST_ROLLOUT, True))
+    if spec.canary is None:
+        return issues
+    ref = spec.canary.version
+    canary = terminal.get(ref.alias) if isinstance(ref, AliasRef) else ref
+    if primary == "$LATEST":
+        issues.append((("aliases", name, "canary"), _NO_LATEST_CANARY, True))
+    elif canary == "$LATEST":
+        issues.append((("aliases", name, "canary", "version"), _LATEST_AS_CANARY, False))
+    elif primary is not None and canary == primary:
         issues.append(
             (
-                (*where, "alias"),
-                f"alias {name} follows {{alias: {target}}}, which this function does not "
-                f"declare (declared: {declared})",
+                ("aliases", name, "canary", "version"),
+                "canary.version resolves to the same version as version "
+                f"({show(dump_selector(primary))})",
                 False,
             )
         )
-
-    for name, spec in aliases.items():
-        chain = [name]
-        selector: Any = spec.version
-        while isinstance(selector, AliasRef) and selector.alias in aliases:
-            if selector.alias in chain:
-                cycle = chain[chain.index(selector.alias) :]
-                if min(cycle, key=order.__getitem__) == name:  # report each cycle once
-                    issues.append(
-                        (
-                            ("aliases", name, "version"),
-                            f"alias cycle: {' → '.join([*cycle, selector.alias])}",
-                            False,
-                        )
-                    )
-                break
-            chain.append(selector.alias)
-            selector = aliases[selector.alias].version
-        else:
-            if isinstance(selector, AliasRef):
-                if len(chain) == 1:  # a broken link further down is reported at its own alias
-                    unknown(("aliases", name, "version"), name, selector.alias)
-            else:
-                terminal[name] = selector
-        if spec.canary is not None:
-            ref = spec.canary.version
-            if isinstance(ref, AliasRef) and ref.alias not in aliases:
-                unknown(("aliases", name, "canary", "version"), name, ref.alias)
-
-    for name, spec in aliases.items():
-        primary = terminal.get(name)
-        if spec.rollout is not None and primary == "$LATEST":
-            issues.append((("aliases", name, "rollout"), _NO_LATEST_ROLLOUT, True))
-        if spec.canary is None:
-            continue
-        ref = spec.canary.version
-        canary = terminal.get(ref.alias) if isinstance(ref, AliasRef) else ref
-        if primary == "$LATEST":
-            issues.append((("aliases", name, "canary"), _NO_LATEST_CANARY, True))
-        elif canary == "$LATEST":
-            issues.append((("aliases", name, "canary", "version"), _LATEST_AS_CANARY, False))
-        elif primary is not None and canary == primary:
-            issues.append(
-                (
-                    ("aliases", name, "canary", "version"),
-                    "canary.version resolves to the same version as version "
-                    f"({show(dump_selector(primary))})",
-                    False,
-                )
-            )
     return issues
 
 
