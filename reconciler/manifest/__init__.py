@@ -64,7 +64,13 @@ from reconciler.manifest.names import (
 )
 from reconciler.manifest.schema import json_schema, json_schema_text
 from reconciler.manifest.selectors import AliasRef, DescriptionRef, Selector, Sha256Ref
-from reconciler.manifest.weights import Interval, Weight
+from reconciler.manifest.weights import (
+    WEIGHT_DECIMALS,
+    Interval,
+    Weight,
+    stored_weight,
+    weight_text,
+)
 
 __all__ = [
     "ALIAS_NAME",
@@ -72,6 +78,7 @@ __all__ = [
     "FUNCTION_NAME",
     "PARTITIONS",
     "REGION",
+    "WEIGHT_DECIMALS",
     "AccountId",
     "AliasName",
     "AliasRef",
@@ -99,4 +106,6 @@ __all__ = [
     "json_schema_text",
     "load_manifest_text",
     "load_manifests",
+    "stored_weight",
+    "weight_text",
 ]

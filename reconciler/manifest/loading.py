@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +85,9 @@ def _targets(manifest: Manifest, doc: Document, path: str) -> list[FunctionTarge
     return out
 
 
+EXTENSION_PREFIX = "x-"  # top-level keys ignored, to hold YAML anchors (as Compose does)
+
+
 def _load_one(raw: bytes, path: str) -> tuple[list[FunctionTarget], list[Diagnostic]]:
     try:
         doc = load_yaml(raw)
@@ -104,8 +110,9 @@ def _load_one(raw: bytes, path: str) -> tuple[list[FunctionTarget], list[Diagnos
                 f"got {kind}",
             )
         ]
+    data = {k: v for k, v in doc.data.items() if not k.startswith(EXTENSION_PREFIX)}
     try:
-        manifest = Manifest.model_validate(doc.data)
+        manifest = Manifest.model_validate(data)
     except ValidationError as e:
         return [], to_diagnostics(e, doc, path)
     return _targets(manifest, doc, path), []
@@ -149,22 +156,68 @@ def load_manifest_text(text: str | bytes, path: str) -> ManifestSet:
     return ManifestSet(paths=(path,), functions=tuple(targets))
 
 
-def load_manifests(paths: Sequence[str]) -> ManifestSet:
-    """Load and check every manifest; raise ManifestError with all diagnostics of all files."""
-    targets: list[FunctionTarget] = []
-    diagnostics: list[Diagnostic] = []
+STDIN = "-"
+STDIN_NAME = "<stdin>"  # how diagnostics name standard input
+_GLOB_CHARS = frozenset("*?[")
+
+
+def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[Diagnostic]]:
+    """The manifest files that `paths` name, in order and each once: a file as given, `-` for
+    standard input, a directory as the *.yaml and *.yml files directly inside it (sorted), and a
+    pattern with `*`, `?` or `[` as the files it matches (sorted; `**` spans directories), as
+    the GitHub Action expands its `manifests` input. A directory or pattern that names no file
+    is a diagnostic, like a missing file."""
+    out: list[str] = []
+    problems: list[Diagnostic] = []
     for path in paths:
+        if path == STDIN or os.path.isfile(path):
+            found = [path]
+        elif os.path.isdir(path):
+            found = sorted(
+                os.path.join(path, name)
+                for name in os.listdir(path)
+                if name.endswith((".yaml", ".yml")) and os.path.isfile(os.path.join(path, name))
+            )
+            if not found:
+                problems.append(
+                    Diagnostic(Location(path, 1, 1), "no *.yaml or *.yml file in this directory")
+                )
+        elif _GLOB_CHARS & set(path):
+            found = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f))
+            if not found:
+                problems.append(Diagnostic(Location(path, 1, 1), "no file matches this pattern"))
+        else:
+            found = [path]  # reading it reports why it cannot be read
+        out += [f for f in found if f not in out]
+    return out, problems
+
+
+def _read(path: str) -> bytes:
+    if path == STDIN:
+        return sys.stdin.buffer.read(MAX_BYTES + 1)
+    with open(path, "rb") as f:
+        return f.read(MAX_BYTES + 1)  # enough to tell that a file is too large
+
+
+def load_manifests(paths: Sequence[str]) -> ManifestSet:
+    """Load and check every manifest (files, directories, patterns and `-`: `expand_paths`);
+    raise ManifestError with all diagnostics of all files."""
+    files, diagnostics = expand_paths(paths)
+    targets: list[FunctionTarget] = []
+    for path in files:
+        name = STDIN_NAME if path == STDIN else path
         try:
-            with open(path, "rb") as f:
-                raw = f.read(MAX_BYTES + 1)  # enough to tell that a file is too large
+            raw = _read(path)
         except OSError as e:
             reason = e.strerror or type(e).__name__
-            diagnostics.append(Diagnostic(Location(path, 1, 1), f"cannot read the file: {reason}"))
+            diagnostics.append(Diagnostic(Location(name, 1, 1), f"cannot read the file: {reason}"))
             continue
-        found, problems = _load_one(raw, path)
+        found, problems = _load_one(raw, name)
         targets += found
         diagnostics += problems
     diagnostics += _duplicates(targets)
     if diagnostics:
         raise ManifestError(diagnostics)
-    return ManifestSet(paths=tuple(paths), functions=tuple(targets))
+    return ManifestSet(
+        paths=tuple(STDIN_NAME if f == STDIN else f for f in files), functions=tuple(targets)
+    )

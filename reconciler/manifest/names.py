@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import PlainValidator, WithJsonSchema
 
 from reconciler.manifest._base import show
+from reconciler.manifest.regions import region_problem
 
 FUNCTION_NAME = r"[a-zA-Z0-9_-]{1,64}"
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f")
@@ -64,6 +65,8 @@ def _function_key(value: Any) -> str:
         raise ValueError(
             f"function ARN {show(key)}: region {m['region']} is not in partition {m['partition']}"
         )
+    if problem := region_problem(m["region"], m["partition"]):
+        raise ValueError(f"function ARN {show(key)}: {problem}")
     return key
 
 
@@ -81,6 +84,8 @@ def _region(value: Any) -> str:
     region = _expect_str(value, "a region")
     if not _REGION_RE.fullmatch(region):
         raise ValueError(f"invalid region {show(region)}: expected a region code like us-east-1")
+    if problem := region_problem(region):
+        raise ValueError(problem)
     return region
 
 

@@ -34,6 +34,7 @@ def json_schema() -> dict[str, Any]:
     """The manifest's JSON Schema (draft 2020-12), generated from the models."""
     schema = Manifest.model_json_schema()
     _close_mappings(schema)
+    schema["patternProperties"] = {"^x-": {"description": "Ignored: holds YAML anchors."}}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "lambda-reconciler manifest v1"
     return schema

@@ -65,6 +65,8 @@ def _selector(value: Any) -> int | str | AliasRef | Sha256Ref | DescriptionRef:
         return value
     if isinstance(value, str):
         if value.isascii() and value.isdigit():
+            if len(value) > 1 and value.startswith("0"):
+                raise ValueError(f"version {show(value)} has a leading zero: write {int(value)}")
             return _selector(int(value))
         if value in ("latest", "$LATEST"):
             return value
@@ -100,7 +102,7 @@ _SELECTOR_SCHEMA: dict[str, Any] = {
     ),
     "anyOf": [
         {"type": "integer", "minimum": 1},
-        {"type": "string", "pattern": "^[0-9]*[1-9][0-9]*$"},
+        {"type": "string", "pattern": "^[1-9][0-9]*$"},
         {"enum": ["latest", "$LATEST"]},
         _ref_schema("alias", 1),
         _ref_schema("sha256", 1),
