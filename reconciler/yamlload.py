@@ -23,7 +23,7 @@ Floats with an exponent are read as YAML 1.2 and JSON read them (`1e-6` is a num
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,7 +243,8 @@ class _Builder:
             ) from None
 
 
-def _dotted(path: Path) -> str:
+def dotted(path: Sequence[Hashable]) -> str:
+    """A path as diagnostics print it: `functions.api.aliases.prod`, `steps[1]`."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -252,7 +253,7 @@ def _dotted(path: Path) -> str:
 
 def _not_yaml12_int(path: Path, text: str) -> str:
     """Why `text` is not a YAML 1.2 integer, and the plain integer to write instead."""
-    where = f"{_dotted(path)}: " if path else ""
+    where = f"{dotted(path)}: " if path else ""
     sign = "-" if text.startswith("-") else ""
     body = text.lstrip("+-").replace("_", "").lower()
     if ":" in body:

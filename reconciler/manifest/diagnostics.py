@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from reconciler.errors import ReconcilerError
 from reconciler.manifest._base import show
 from reconciler.manifest.models import Manifest
-from reconciler.yamlload import Document
+from reconciler.yamlload import Document, dotted
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,6 @@ class ManifestError(ReconcilerError):
         more = len(self.diagnostics) - 1
         first = str(self.diagnostics[0]) if self.diagnostics else "invalid manifest"
         super().__init__(f"{first} (and {more} more)" if more > 0 else first)
-
-
-def _dotted(path: Sequence[Hashable]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _unwrap(tp: Any) -> Any:
@@ -163,7 +156,7 @@ def to_diagnostics(e: ValidationError, doc: Document, path: str) -> list[Diagnos
     def emit(loc: tuple[Hashable, ...], message: str, at_key: bool) -> None:
         # A mapping or list is located by its key; a scalar by its value.
         pos = doc.position(loc, key=at_key or loc not in doc.scalars)
-        text = f"{_dotted(loc)}: {message}" if loc else message
+        text = f"{dotted(loc)}: {message}" if loc else message
         diagnostic = Diagnostic(Location(path, pos.line, pos.col), text)
         if diagnostic not in out:
             out.append(diagnostic)
