@@ -1249,3 +1249,19 @@ def test_dash_reads_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [str(d) for d in info.value.diagnostics] == [
         "<stdin>:2:12: functions: expected a mapping (key: value), got 3"
     ]
+
+
+def test_an_unreadable_directory_is_a_diagnostic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory that cannot be listed is reported at its path, never a traceback."""
+
+    def refuse(path: str) -> list[str]:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("os.listdir", refuse)
+    with pytest.raises(ManifestError) as info:
+        load_manifests([str(tmp_path)])
+    assert [str(d) for d in info.value.diagnostics] == [
+        f"{tmp_path}:1:1: cannot read the directory: Permission denied"
+    ]

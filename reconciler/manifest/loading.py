@@ -173,15 +173,8 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[Diagnostic]]:
         if path == STDIN or os.path.isfile(path):
             found = [path]
         elif os.path.isdir(path):
-            found = sorted(
-                os.path.join(path, name)
-                for name in os.listdir(path)
-                if name.endswith((".yaml", ".yml")) and os.path.isfile(os.path.join(path, name))
-            )
-            if not found:
-                problems.append(
-                    Diagnostic(Location(path, 1, 1), "no *.yaml or *.yml file in this directory")
-                )
+            found, problem = _directory(path)
+            problems += problem
         elif _GLOB_CHARS & set(path):
             found = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f))
             if not found:
@@ -190,6 +183,23 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[Diagnostic]]:
             found = [path]  # reading it reports why it cannot be read
         out += [f for f in found if f not in out]
     return out, problems
+
+
+def _directory(path: str) -> tuple[list[str], list[Diagnostic]]:
+    """The *.yaml and *.yml files directly in a directory, sorted; a diagnostic if none."""
+    try:
+        names = os.listdir(path)
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        return [], [Diagnostic(Location(path, 1, 1), f"cannot read the directory: {reason}")]
+    found = sorted(
+        os.path.join(path, name)
+        for name in names
+        if name.endswith((".yaml", ".yml")) and os.path.isfile(os.path.join(path, name))
+    )
+    if not found:
+        return [], [Diagnostic(Location(path, 1, 1), "no *.yaml or *.yml file in this directory")]
+    return found, []
 
 
 def _read(path: str) -> bytes:
