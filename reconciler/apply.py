@@ -1,4 +1,4 @@
-"""The executor: walks a Plan through the Lambda API (`LambdaApi`, implemented by `aws.py`).
+"""The executor: walks a Plan through the Lambda API (`LambdaWriter`, implemented by `aws.py`).
 
 Safety policy first (`check_applicable`): a plan with errors or a tripped deletion brake is
 refused whole, before any call, whoever calls `apply_plan`.
@@ -23,7 +23,7 @@ from enum import Enum
 from typing_extensions import assert_never
 
 from reconciler.errors import AwsError, ReconcilerError
-from reconciler.lambda_api import LambdaApi
+from reconciler.lambda_api import LambdaWriter
 from reconciler.plan import (
     AliasState,
     CreateAlias,
@@ -121,7 +121,7 @@ def check_applicable(plan: Plan) -> None:
 
 
 class _FunctionRun:
-    def __init__(self, aws: LambdaApi, fp: FunctionPlan, progress: Progress) -> None:
+    def __init__(self, aws: LambdaWriter, fp: FunctionPlan, progress: Progress) -> None:
         self.aws = aws
         self.fp = fp
         self.progress = progress
@@ -239,7 +239,9 @@ class _FunctionRun:
         return Status.DONE, ""
 
 
-def apply_plan(plan: Plan, aws: LambdaApi, *, parallelism: int, progress: Progress) -> ApplyResult:
+def apply_plan(
+    plan: Plan, aws: LambdaWriter, *, parallelism: int, progress: Progress
+) -> ApplyResult:
     """Apply `plan` after the safety policy allows it (ReconcilerError otherwise)."""
     check_applicable(plan)
     todo = [fp for fp in plan.functions if fp.operations]

@@ -165,7 +165,7 @@ def main(
 
 @main.command()
 @global_options
-# A plain path: the loader reports a missing file or a directory as a diagnostic (exit 1).
+# A plain path: the loader expands directories, patterns and `-`, and reports what it cannot read.
 @click.argument("manifests", nargs=-1, required=True, type=click.Path())
 @handle_errors
 def validate(manifests: tuple[str, ...]) -> None:
@@ -201,7 +201,7 @@ def validate(manifests: tuple[str, ...]) -> None:
         sys.exit(1)
     n = len(loaded.functions)
     click.echo(
-        f"{plural(len(manifests), 'manifest', 'manifests')} valid: "
+        f"{plural(len(loaded.paths), 'manifest', 'manifests')} valid: "
         f"{plural(n, 'function', 'functions')}.",
         err=True,
     )
@@ -295,7 +295,8 @@ MAX_DELETIONS = click.option(
     show_default=True,
     help="Refuse to apply when the run would delete more than this many versions and aliases.",
 )
-MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
+# Files, directories, quoted patterns or `-`: the manifest loader expands them.
+MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path())
 
 
 @main.command()
@@ -370,7 +371,7 @@ def _is_saved_plan(args: Sequence[str]) -> bool:
 
 @main.command(short_help="Make live state match the manifests, or apply a saved plan.")
 @global_options
-@click.argument("targets", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("targets", nargs=-1, required=True, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @MAX_DELETIONS
 @click.pass_obj

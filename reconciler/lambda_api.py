@@ -35,7 +35,7 @@ class LambdaReader(Protocol):
     ) -> dict[str, tuple[AliasTie, ...]]: ...
 
 
-class LambdaApi(LambdaReader, Protocol):
+class LambdaWriter(Protocol):
     """What applying a plan reads and writes."""
 
     def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]: ...
@@ -72,3 +72,7 @@ class LambdaApi(LambdaReader, Protocol):
     def delete_alias(self, name: str, region: str | None, alias: str) -> None: ...
 
     def delete_version(self, name: str, region: str | None, version: str) -> None: ...
+
+
+class LambdaApi(LambdaReader, LambdaWriter, Protocol):
+    """Everything a run of plan and apply calls."""

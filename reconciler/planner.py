@@ -35,6 +35,7 @@ from reconciler.manifest import (
     RolloutSpec,
     Selector,
     Sha256Ref,
+    stored_weight,
 )
 from reconciler.plan import (
     NEW_VERSION,
@@ -66,7 +67,7 @@ from reconciler.plan import (
     VersionRef,
     Young,
 )
-from reconciler.rollout import WEIGHT_DECIMALS, Rollout, decide, decode, tag_key
+from reconciler.rollout import Rollout, decide, decode, tag_key
 from reconciler.wording import version as version_label
 
 # The manifest bounds no duration: longer than timedelta can hold means "forever".
@@ -99,7 +100,7 @@ def fingerprint(live: LiveFunction) -> str:
 
 
 def same_weight(a: float, b: float) -> bool:
-    return round(a, WEIGHT_DECIMALS) == round(b, WEIGHT_DECIMALS)
+    return stored_weight(a) == stored_weight(b)
 
 
 def same_state(live: AliasState, desired: AliasState) -> bool:
@@ -267,7 +268,7 @@ def _diffable(state: AliasState, managed_description: bool) -> dict[str, object]
         if state.canary is None
         else {
             "version": str(state.canary.version),
-            "weight": round(state.canary.weight, WEIGHT_DECIMALS),
+            "weight": stored_weight(state.canary.weight),
         },
     }
     if managed_description:
@@ -286,7 +287,7 @@ def changed_fields(
         return {}
     before = {a: _diffable(b, w.description is not None) for a, (b, w) in pairs.items()}
     after = {a: _diffable(w, w.description is not None) for a, (_, w) in pairs.items()}
-    diff = DeepDiff(before, after, significant_digits=WEIGHT_DECIMALS)
+    diff = DeepDiff(before, after)
     found: dict[str, set[str]] = {a: set() for a in pairs}
     for kind in ("values_changed", "type_changes", "dictionary_item_added"):
         for path in diff.get(kind, {}):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from reconciler.live import LATEST, LiveAlias
+from reconciler.manifest import stored_weight
 from reconciler.plan import (
     AliasState,
     RolloutPhase,
@@ -38,7 +39,6 @@ from reconciler.plan import (
 TAG_PREFIX = "lambda-reconciler:rollout:"
 _TAG_SAFE = re.compile(r"[^\w.:/=+\-@]")
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
-WEIGHT_DECIMALS = 5
 
 
 def tag_key(alias: str) -> str:
@@ -179,8 +179,8 @@ def _running_phase(r: Rollout, state: RolloutState) -> RolloutPhase:
 
 
 def _live_step(r: Rollout, weight: float) -> int | None:
-    w = round(weight, WEIGHT_DECIMALS)
-    return next((i + 1 for i, s in enumerate(r.steps) if round(s, WEIGHT_DECIMALS) == w), None)
+    w = stored_weight(weight)
+    return next((i + 1 for i, s in enumerate(r.steps) if stored_weight(s) == w), None)
 
 
 def _due(state: RolloutState, interval: timedelta) -> datetime:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing_extensions import assert_never
 
 from reconciler.live import AliasTie
+from reconciler.manifest import weight_text
 from reconciler.plan import (
     Action,
     AliasDeletion,
@@ -52,8 +53,8 @@ def plural(n: int, one: str, many: str) -> str:
 
 
 def weight(w: float) -> str:
-    """0.1 → "10%", 0.055 → "5.5%" (up to 3 decimals, trailing zeros stripped)."""
-    return f"{round(w * 100, 3):g}%"
+    """0.1 → "10%", 0.055 → "5.5%", 0.9999 → "99.99%": the digits Lambda keeps, no more."""
+    return weight_text(w)
 
 
 def version(v: VersionRef) -> str:

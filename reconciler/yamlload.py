@@ -13,11 +13,17 @@ at `MAX_VALUES`, so an anchor bomb ("billion laughs") fails after a bounded amou
 Mapping keys are always text (`on:`, `123:` and `null:` name things; YAML 1.1 would otherwise
 read them as a boolean, a number and null). Duplicate keys are errors. `<<` merge keys work as in
 YAML 1.1: keys written in the mapping win over merged ones.
+
+Integers are read only in their YAML 1.2 form (`-?(0|[1-9][0-9]*)`). The YAML 1.1 forms PyYAML
+resolves — a leading zero (octal: `010` is 8), `0x1F`, `0b101`, `1_000`, `+2`, `1:30` (base 60) —
+are errors that say what to write instead, so no number is read differently from how it reads.
+Floats with an exponent are read as YAML 1.2 and JSON read them (`1e-6` is a number, not text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import re
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +39,12 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_INT = "tag:yaml.org,2002:int"
+_INT_12 = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_STR = "tag:yaml.org,2002:str"
+# YAML 1.2 floats with an exponent that YAML 1.1 reads as text (`1e-6`, `1.5E3`: no dot or no
+# exponent sign); JSON writes small numbers this way.
+_EXP_FLOAT_12 = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,10 @@ class _Builder:
         self.doc.values.setdefault(path, _node_pos(node))
         if isinstance(node, yaml.ScalarNode):
             self.doc.scalars.setdefault(path, str(node.value))
+            if node.tag == _INT and not _INT_12.fullmatch(node.value) and self._reads_as_int(node):
+                raise YamlError(_not_yaml12_int(path, str(node.value)), _node_pos(node))
+            if node.tag == _STR and node.style is None and _EXP_FLOAT_12.fullmatch(node.value):
+                return float(node.value)
             return self._scalar(node)
         if id(node) in self.active:
             raise YamlError("an alias refers to a collection that contains it", _node_pos(node))
@@ -161,6 +177,13 @@ class _Builder:
             raise YamlError("unsupported YAML node", _node_pos(node))  # pragma: no cover
         finally:
             self.active.discard(id(node))
+
+    def _reads_as_int(self, node: yaml.ScalarNode) -> bool:
+        """Whether YAML 1.1 reads the text as an integer (`!!int x` does not: it fails later)."""
+        resolved = self.constructor.resolve(  # type: ignore[no-untyped-call]
+            yaml.ScalarNode, node.value, (True, False)
+        )
+        return bool(resolved == _INT)
 
     def _pairs(self, node: yaml.MappingNode, depth: int) -> list[tuple[str, yaml.Node, yaml.Node]]:
         """The mapping's (key, key node, value node) with `<<` merges resolved."""
@@ -218,6 +241,42 @@ class _Builder:
             raise YamlError(
                 f"cannot read {node.value!r} as {node.tag!r}: {reason}", _node_pos(node)
             ) from None
+
+
+def dotted(path: Sequence[Hashable]) -> str:
+    """A path as diagnostics print it: `functions.api.aliases.prod`, `steps[1]`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _not_yaml12_int(path: Path, text: str) -> str:
+    """Why `text` is not a YAML 1.2 integer, and the plain integer to write instead."""
+    where = f"{dotted(path)}: " if path else ""
+    sign = "-" if text.startswith("-") else ""
+    body = text.lstrip("+-").replace("_", "").lower()
+    if ":" in body:
+        value = 0
+        for part in body.split(":"):
+            value = value * 60 + int(part)
+        why = f"YAML 1.1 reads it in base 60, as {value}"
+    elif body.startswith(("0x", "0b")):
+        why = "hexadecimal" if body[1] == "x" else "binary"
+        if len(body) == 2:  # `0x_`: no digits at all
+            return f"{where}{text} is not a number; put it in quotes if it is text"
+        value = int(body, 0)
+    elif len(body) > 1 and body.startswith("0"):
+        value = int(body, 10)
+        why = f"with a leading zero YAML 1.1 reads it as octal {sign}{int(body, 8)}"
+    elif "_" in text:
+        value, why = int(body), "underscores"
+    else:
+        value, why = int(body), "a plus sign"
+    return (
+        f"{where}{text} is not a YAML 1.2 integer ({why}): write {sign}{value}, "
+        f'or "{text}" in quotes if it is text'
+    )
 
 
 def _marked(e: yaml.MarkedYAMLError) -> YamlError:

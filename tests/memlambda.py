@@ -9,12 +9,15 @@ every write it checks the invariant "no alias points to a missing version" and r
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from reconciler.errors import AwsError
+from reconciler.lambda_api import LambdaApi
 from reconciler.live import (
     LATEST,
+    AliasTie,
     Canary,
     LiveAlias,
     LiveFunction,
@@ -67,16 +70,18 @@ class MemFunction:
     published_since_update: bool = False
     in_use: set[int] = field(default_factory=set)
     tags: dict[str, str] = field(default_factory=dict)
+    ties: dict[str, tuple[AliasTie, ...]] = field(default_factory=dict)
 
 
 class MemLambda:
-    """Duck-types `reconciler.aws.Aws` for the executor and engine."""
+    """The in-memory `LambdaApi` (reconciler/lambda_api.py) for the executor and engine."""
 
     def __init__(self) -> None:
         self.functions: dict[str, MemFunction] = {}
         self.writes: list[tuple[str, ...]] = []
         self.violations: list[str] = []
         self.default_region = "us-east-1"
+        self.alarms: dict[str, str] = {}  # CloudWatch alarm name → state
         self.calls = 0
 
     # -- seeding --------------------------------------------------------------------------------
@@ -121,8 +126,21 @@ class MemLambda:
             aliases=tuple(sorted(fn.aliases.values(), key=lambda a: a.name)),
         )
 
+    def function_tags(self, name: str, region: str | None, arn: str) -> dict[str, str]:
+        return dict(self._fn(name).tags)
+
+    def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]:
+        return {n: self.alarms[n] for n in names if n in self.alarms}
+
     def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
         return frozenset(self._fn(name).in_use)
+
+    def alias_ties(
+        self, name: str, region: str | None, arn: str, aliases: Iterable[str]
+    ) -> dict[str, tuple[AliasTie, ...]]:
+        """What hangs on each alias: set by tests in `MemFunction.ties`."""
+        fn = self._fn(name)
+        return {a: fn.ties.get(a, ()) for a in aliases}
 
     def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]:
         return tuple(sorted(self._fn(name).aliases.values(), key=lambda a: a.name))
@@ -135,7 +153,7 @@ class MemLambda:
             )
         return self.functions[name]
 
-    def _check_target(self, fn: MemFunction, version: str, weights: dict[str, float]) -> None:
+    def _check_target(self, fn: MemFunction, version: str, weights: Mapping[str, float]) -> None:
         if len(weights) > 1:
             raise AwsError(
                 "more than one additional version", "InvalidParameterValueException", 400
@@ -178,7 +196,7 @@ class MemLambda:
         region: str | None,
         alias: str,
         version: str,
-        weights: dict[str, float],
+        weights: Mapping[str, float],
         description: str | None,
     ) -> None:
         fn = self._fn(name)
@@ -195,7 +213,7 @@ class MemLambda:
         region: str | None,
         alias: str,
         version: str,
-        weights: dict[str, float],
+        weights: Mapping[str, float],
         description: str | None,
         revision_id: str,
     ) -> None:
@@ -236,3 +254,6 @@ class MemLambda:
             raise AwsError(f"aliases reference it: {users}", "ResourceConflictException", 409)
         fn.versions.pop(n, None)
         self._after_write("delete_version", name, version)
+
+
+_fake: LambdaApi = MemLambda()  # mypy proves the fake implements the whole seam

@@ -45,4 +45,4 @@ def plan_against(
 
 
 def apply_to(mem: MemLambda, p: Plan) -> ApplyResult:
-    return apply_plan(p, mem, parallelism=1, progress=lambda _line: None)  # type: ignore[arg-type]
+    return apply_plan(p, mem, parallelism=1, progress=lambda _line: None)

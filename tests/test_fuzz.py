@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from reconciler.cli import main
 from reconciler.manifest import ManifestError, ManifestSet, load_manifest_text
+from reconciler.manifest.regions import known_regions
 from reconciler.plan import RolloutState
 from reconciler.planner import Observed, plan
 from reconciler.rollout import encode, tag_key
@@ -84,6 +85,106 @@ def check(raw: str | bytes, kind: str) -> ManifestSet | None:
         assert d.message.strip(), d
         assert str(d).startswith(f"{NAME}:{d.location.line}:{d.location.col}: ")
     return None
+
+
+# -- the number and region rules ---------------------------------------------------------------
+
+NUMBER_SLOTS = [  # (template with {n}, the dotted path reported)
+    (
+        "version: 1\nfunctions: {{api: {{aliases: {{p: {{version: {n}}}}}}}}}\n",
+        "functions.api.aliases.p.version",
+    ),
+    (
+        "version: 1\nfunctions: {{api: {{retention: {{keep_last: {n}}}}}}}\n",
+        "functions.api.retention.keep_last",
+    ),
+    (
+        "version: 1\nfunctions: {{api: {{aliases: {{p: {{version: 2, rollout: "
+        "{{steps: [0.5], interval: {n}}}}}}}}}}}\n",
+        "functions.api.aliases.p.rollout.interval",
+    ),
+]
+
+
+def yaml11_forms(n: int) -> list[tuple[str, str]]:
+    """`n` as YAML 1.1 writes it but YAML 1.2 does not, with the reason the error names."""
+    digits = str(n)
+    forms = [("+" + digits, "a plus sign"), (hex(n), "hexadecimal"), (bin(n), "binary")]
+    forms.append(
+        ("0" + digits, "leading zero")
+        if "8" not in digits and "9" not in digits
+        else ("+" + digits, "a plus sign")
+    )
+    if len(digits) > 1:
+        forms.append((digits[0] + "_" + digits[1:], "underscores"))
+    return forms
+
+
+def test_yaml_1_1_integers_are_refused_with_the_number_to_write() -> None:
+    """Wherever an integer goes, every YAML 1.1-only spelling of it is one located error that
+    names the reason and the plain number to write."""
+    ran: list[int] = []
+
+    @settings(FUZZ, max_examples=max(50, FUZZ_EXAMPLES // 5))
+    @given(st.integers(1, 10**6), st.sampled_from(NUMBER_SLOTS), st.integers(0, 4))
+    def run(n: int, slot: tuple[str, str], pick: int) -> None:
+        forms = yaml11_forms(n)
+        written, reason = forms[pick % len(forms)]
+        template, where = slot
+        text = template.format(n=written)
+        CASES["yaml11-int"] += 1
+        with pytest.raises(ManifestError) as info:
+            load_manifest_text(text, NAME)
+        (d,) = info.value.diagnostics
+        at = text.index(written)
+        line_start = text.rfind("\n", 0, at) + 1
+        assert (d.location.line, d.location.col) == (
+            text.count("\n", 0, at) + 1,
+            at - line_start + 1,
+        )
+        assert d.message.startswith(f"{where}: {written} is not a YAML 1.2 integer (")
+        assert reason in d.message
+        assert f"write {n}," in d.message
+        ran.append(n)
+
+    run()
+    assert len(ran) >= 50
+
+
+def _typo(region: str, i: int) -> str:
+    """`region` with two neighbouring letters swapped at `i` (one slip of the fingers)."""
+    i %= len(region) - 1
+    return region[:i] + region[i + 1] + region[i] + region[i + 2 :]
+
+
+def test_region_typos_are_refused_or_are_another_real_region() -> None:
+    """A region one swap away from a real one is either itself a real region or refused at its
+    position with a suggestion that is a real region."""
+    regions = sorted(known_regions())
+    ran: list[str] = []
+
+    @settings(FUZZ, max_examples=max(50, FUZZ_EXAMPLES // 5))
+    @given(st.sampled_from(regions), st.integers(0, 40))
+    def run(region: str, i: int) -> None:
+        typo = _typo(region, i)
+        text = f"version: 1\nregion: {typo}\nfunctions: {{api: {{}}}}\n"
+        CASES["region-typo"] += 1
+        result = check(text, "region-typo-check")
+        if typo in known_regions():
+            assert result is not None
+            return
+        assert result is None
+        with pytest.raises(ManifestError) as info:
+            load_manifest_text(text, NAME)
+        (d,) = info.value.diagnostics
+        assert str(d.location) == f"{NAME}:2:9"
+        suggestion = re.search(r"did you mean (\S+)\?$", d.message)
+        if suggestion is not None:
+            assert suggestion[1] in known_regions()
+        ran.append(typo)
+
+    run()
+    assert ran
 
 
 # -- a wrong value at every position of every example -----------------------------------------
@@ -203,6 +304,16 @@ TOKENS = [
     "-.inf",
     "0x1F",
     "0o17",
+    "010",
+    "1_0",
+    "+2",
+    "1:30",
+    "0b11",
+    "1e-6",
+    "0.0000001",
+    "1h30m",
+    "us-esat-1",
+    "x-anchor",
     "2024-01-01",
     "yes",
     "on",
@@ -503,7 +614,7 @@ def test_generated_manifests_validate_plan_and_apply() -> None:
             else:
                 observed.append(Observed(t, None, f"function {t.name} not found"))
         result = plan(observed, now=NOW, max_deletions=100)
-        if not result.has_errors and not any(fp.brake for fp in result.functions):
+        if not result.refused:
             apply_to(mem, result)
         assert mem.violations == []
 

@@ -6,6 +6,7 @@ Every invalid input must come back as `ManifestError` whose diagnostics read
 
 from __future__ import annotations
 
+import io
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,10 @@ from reconciler.manifest import (
     Sha256Ref,
     load_manifest_text,
     load_manifests,
+    stored_weight,
+    weight_text,
 )
+from reconciler.manifest.regions import known_regions
 
 
 def _text(body: str) -> str:
@@ -480,10 +484,21 @@ def test_canary_and_rollout_exclude_each_other() -> None:
 
 @pytest.mark.parametrize(
     ("written", "seconds"),
-    [("30s", 30), ("10m", 600), ("2h", 7200), ("45", 45), ('"1m"', 60)],
+    [
+        ("30s", 30),
+        ("10m", 600),
+        ("2h", 7200),
+        ("45", 45),
+        ('"1m"', 60),
+        ("1h30m", 5400),
+        ("90s", 90),
+        ("2m30s", 150),
+        ("1d", 86400),
+        ("1d12h", 129600),
+    ],
 )
 def test_rollout_interval_forms(written: str, seconds: int) -> None:
-    """Intervals are seconds, or a number with s, m or h."""
+    """Intervals are seconds, or Go-style compound durations in d, h, m and s, largest first."""
     spec = alias(f"{{version: 3, rollout: {{steps: [10%, 50%], interval: {written}}}}}")
     assert spec.rollout is not None
     assert (spec.rollout.steps, spec.rollout.interval) == ((0.1, 0.5), seconds)
@@ -498,7 +513,8 @@ def test_rollout_interval_forms(written: str, seconds: int) -> None:
         ("{steps: [0.5, 1], interval: 60}", "rollout.steps[1]", "expected a weight"),
         ("{steps: [0.5], interval: 0}", "rollout.interval", "must be positive"),
         ("{steps: [0.5], interval: 0m}", "rollout.interval", "must be positive"),
-        ("{steps: [0.5], interval: 10d}", "rollout.interval", "expected a duration"),
+        ("{steps: [0.5], interval: 10w}", "rollout.interval", "expected a duration"),
+        ("{steps: [0.5], interval: 30m1h}", "rollout.interval", "expected a duration"),
         ("{steps: [0.5], interval: 1.5}", "rollout.interval", "expected a duration"),
         ('{steps: [0.5], interval: 60, alarms: [""]}', "rollout.alarms[0]", "non-empty"),
         ("{steps: [0.5]}", "rollout", "`interval` is required"),
@@ -709,13 +725,14 @@ def _file_errors(tmp_path: Path, raw: bytes) -> list[Diagnostic]:
 
 
 def test_missing_file_is_one_diagnostic(tmp_path: Path) -> None:
-    """A path that cannot be read is reported like any other problem, never a traceback."""
+    """A path that cannot be read, or a directory with no manifest, is reported like any other
+    problem, never a traceback."""
     missing = str(tmp_path / "nope.yaml")
     with pytest.raises(ManifestError) as info:
         load_manifests([missing, str(tmp_path)])
     assert [str(d) for d in info.value.diagnostics] == [
+        f"{tmp_path}:1:1: no *.yaml or *.yml file in this directory",
         f"{missing}:1:1: cannot read the file: No such file or directory",
-        f"{tmp_path}:1:1: cannot read the file: Is a directory",
     ]
 
 
@@ -985,3 +1002,266 @@ def test_models_are_frozen() -> None:
     spec = alias("{version: 1}")
     with pytest.raises(ValidationError):
         spec.version = 2  # type: ignore[misc]
+
+
+# -- numbers as written (YAML 1.2 integers) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            "010",
+            "010 is not a YAML 1.2 integer (with a leading zero YAML 1.1 reads it as octal 8): "
+            'write 10, or "010" in quotes if it is text',
+        ),
+        ("0x1", '0x1 is not a YAML 1.2 integer (hexadecimal): write 1, or "0x1" in quotes'),
+        ("1_0", '1_0 is not a YAML 1.2 integer (underscores): write 10, or "1_0" in quotes'),
+        ("+2", '+2 is not a YAML 1.2 integer (a plus sign): write 2, or "+2" in quotes'),
+        ("0b11", '0b11 is not a YAML 1.2 integer (binary): write 3, or "0b11" in quotes'),
+        ("1:30", "1:30 is not a YAML 1.2 integer (YAML 1.1 reads it in base 60, as 90): write 90"),
+    ],
+)
+def test_integers_only_in_yaml_1_2_form(written: str, message: str) -> None:
+    """`010` is not silently octal 8, nor `0x1`, `1_0`, `+2` silently numbers: each is a located
+    error that says what to write."""
+    found = one_error(with_alias(f"{{version: {written}}}"))
+    assert found.startswith(f"m.yaml:5:23: functions.api.aliases.prod.version: {message}")
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ("version: 01\nfunctions: {api: {}}\n", "m.yaml:1:10: version: 01 is not"),
+        (
+            "version: 1\nfunctions:\n  api: {retention: {keep_last: 010}}\n",
+            "m.yaml:3:32: functions.api.retention.keep_last: 010 is not",
+        ),
+        (
+            "version: 1\nfunctions:\n  api: {retention: {keep_last: 2, protect: [1, +3]}}\n",
+            "m.yaml:3:48: functions.api.retention.protect[1]: +3 is not",
+        ),
+        (
+            with_alias("{version: 3, rollout: {steps: [0.5], interval: 1_000}}"),
+            "m.yaml:5:60: functions.api.aliases.prod.rollout.interval: 1_000 is not",
+        ),
+    ],
+)
+def test_integer_forms_are_refused_wherever_an_integer_goes(body: str, where: str) -> None:
+    """The format version, keep_last, protect and intervals refuse the YAML 1.1 forms too."""
+    assert one_error(body).startswith(where)
+
+
+def test_plain_integers_and_quoted_text_still_read() -> None:
+    """`0`, `-5` and `10` are integers; `"010"` in quotes is text where text is expected."""
+    spec = alias('{version: 10, description: "010"}')
+    assert (spec.version, spec.description) == (10, "010")
+
+
+def test_version_text_with_a_leading_zero_is_refused() -> None:
+    """A quoted "010" as a version is not quietly version 10 either."""
+    assert one_error(with_alias('{version: "010"}')) == (
+        'm.yaml:5:23: functions.api.aliases.prod.version: version "010" has a leading zero: '
+        "write 10"
+    )
+
+
+# -- weights as Lambda stores them ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "stored", "text"),
+    [
+        ("99.99%", 0.9999, "99.99%"),
+        ("0.9998999999999999", 0.9999, "99.99%"),
+        ("10%", 0.1, "10%"),
+        ("0.000001", 0.000001, "0.0001%"),
+        ("0.999999", 0.999999, "99.9999%"),
+        ("12.345678%", 0.123457, "12.3457%"),
+        ("0.05000000001", 0.05, "5%"),
+    ],
+)
+def test_weights_are_kept_as_lambda_stores_them(written: str, stored: float, text: str) -> None:
+    """`99.99%` is exactly 0.9999 (not 0.9998999999999999), rounded to six decimal places, and
+    shown with exactly the digits that tell it apart."""
+    spec = alias(f"{{version: 1, canary: {{version: 2, weight: {written}}}}}")
+    assert spec.canary is not None
+    assert (spec.canary.weight, weight_text(spec.canary.weight)) == (stored, text)
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            "0.0000001",
+            "weight 1e-07 rounds to 0% at the precision Lambda keeps (6 decimal places): the "
+            "smallest weight is 0.000001 (0.0001%)",
+        ),
+        (
+            '"0.00001%"',
+            'weight "0.00001%" rounds to 0% at the precision Lambda keeps (6 decimal places): '
+            "the smallest weight is 0.000001 (0.0001%)",
+        ),
+        (
+            "0.9999999",
+            "weight 0.9999999 rounds to 100% at the precision Lambda keeps (6 decimal places): "
+            "the largest weight is 0.999999 (99.9999%)",
+        ),
+    ],
+)
+def test_weights_that_act_as_0_or_100_percent_are_refused(written: str, message: str) -> None:
+    """A weight Lambda would keep as 0 or 1 is a located error, not a canary shown as "@ 0%"."""
+    found = one_error(with_alias(f"{{version: 1, canary: {{version: 2, weight: {written}}}}}"))
+    assert found == f"m.yaml:5:55: functions.api.aliases.prod.canary.weight: {message}"
+
+
+def test_rollout_steps_are_stored_weights() -> None:
+    """Rollout steps go through the same rounding, so they compare equal to live weights."""
+    spec = alias("{version: 3, rollout: {steps: [33.33%, 0.6666666666], interval: 60}}")
+    assert spec.rollout is not None
+    assert spec.rollout.steps == (0.3333, 0.666667)
+
+
+def test_stored_weight_helper() -> None:
+    """`stored_weight` rounds a float (a live weight, say) the way the manifest does."""
+    assert [stored_weight(w) for w in (0.9998999999999999, 0.1 + 0.2, 0.25)] == [
+        0.9999,
+        0.3,
+        0.25,
+    ]
+    assert weight_text(0.1 + 0.2) == "30%"
+
+
+# -- regions -------------------------------------------------------------------------------
+
+
+def test_regions_come_from_botocore_endpoint_data() -> None:
+    """The region list is botocore's, partition by partition."""
+    regions = known_regions()
+    assert (regions["us-east-1"], regions["cn-north-1"], regions["us-gov-west-1"]) == (
+        "aws",
+        "aws-cn",
+        "aws-us-gov",
+    )
+
+
+CN_ARN = "arn:aws-cn:lambda:cn-nrth-1:123456789012:function:api"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "version: 1\nregion: us-esat-1\nfunctions: {api: {}}\n",
+            "m.yaml:2:9: region: unknown region us-esat-1: did you mean us-east-1?",
+        ),
+        (
+            "version: 1\nfunctions: {api: {region: eu-wset-1}}\n",
+            "m.yaml:2:27: functions.api.region: unknown region eu-wset-1: did you mean eu-west-1?",
+        ),
+        (
+            "version: 1\ndefaults: {region: zz-moon-7}\nfunctions: {api: {}}\n",
+            "m.yaml:2:20: defaults.region: unknown region zz-moon-7: not a region that the "
+            "installed botocore knows (upgrade boto3 if the region is new)",
+        ),
+        (
+            f'version: 1\nfunctions: {{"{CN_ARN}": {{}}}}\n',
+            f'm.yaml:2:13: functions.{CN_ARN}: function ARN "{CN_ARN}": unknown region '
+            "cn-nrth-1: did you mean cn-north-1?",
+        ),
+    ],
+)
+def test_unknown_regions_are_refused_with_a_suggestion(body: str, message: str) -> None:
+    """A misspelt region is caught at validation, with the region it most likely meant."""
+    assert one_error(body) == message
+
+
+# -- extensions ----------------------------------------------------------------------------
+
+
+def test_top_level_x_keys_hold_anchors_and_are_ignored() -> None:
+    """`x-…` keys at the top level are skipped, so they can hold anchors for `<<` merges."""
+    loaded = load(
+        """
+        version: 1
+        x-prod: &prod {version: 5, description: production}
+        x-notes: anything at all
+        functions:
+          api:
+            aliases:
+              prod: {<<: *prod, version: 6}
+        """
+    )
+    spec = loaded.functions[0].spec.aliases["prod"]
+    assert (spec.version, spec.description) == (6, "production")
+
+
+def test_x_keys_below_the_top_level_are_still_unknown() -> None:
+    """Only the top level takes extensions; elsewhere an `x-` key is a typo like any other."""
+    assert one_error("version: 1\nfunctions:\n  api: {x-note: hi}\n").startswith(
+        'm.yaml:3:9: functions.api.x-note: unknown key "x-note"'
+    )
+
+
+# -- several files: directories, patterns, standard input ----------------------------------
+
+
+def _manifest(name: str) -> str:
+    return f"version: 1\nfunctions: {{{name}: {{aliases: {{prod: {{version: 1}}}}}}}}\n"
+
+
+def test_a_directory_loads_its_manifests_in_order(tmp_path: Path) -> None:
+    """A directory means the *.yaml and *.yml files directly in it, sorted by name."""
+    (tmp_path / "b.yml").write_text(_manifest("b"))
+    (tmp_path / "a.yaml").write_text(_manifest("a"))
+    (tmp_path / "notes.txt").write_text("not a manifest")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.yaml").write_text(_manifest("c"))
+    loaded = load_manifests([str(tmp_path)])
+    assert [f.name for f in loaded.functions] == ["a", "b"]
+    assert loaded.paths == (str(tmp_path / "a.yaml"), str(tmp_path / "b.yml"))
+
+
+def test_a_pattern_expands_like_the_action(tmp_path: Path) -> None:
+    """A quoted glob expands (`**` spans directories), sorted, each file once."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.yaml").write_text(_manifest("a"))
+    (tmp_path / "sub" / "c.yaml").write_text(_manifest("c"))
+    loaded = load_manifests([f"{tmp_path}/**/*.yaml", str(tmp_path / "a.yaml")])
+    assert [f.name for f in loaded.functions] == ["a", "c"]
+
+
+def test_a_pattern_that_matches_nothing_is_a_diagnostic(tmp_path: Path) -> None:
+    """As in the Action, every pattern must match a file."""
+    pattern = f"{tmp_path}/*.yaml"
+    with pytest.raises(ManifestError) as info:
+        load_manifests([pattern])
+    assert [str(d) for d in info.value.diagnostics] == [
+        f"{pattern}:1:1: no file matches this pattern"
+    ]
+
+
+def test_dash_reads_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-` reads the manifest from standard input; diagnostics name it <stdin>."""
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"version: 1\nfunctions: 3\n")))
+    with pytest.raises(ManifestError) as info:
+        load_manifests(["-"])
+    assert [str(d) for d in info.value.diagnostics] == [
+        "<stdin>:2:12: functions: expected a mapping (key: value), got 3"
+    ]
+
+
+def test_an_unreadable_directory_is_a_diagnostic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory that cannot be listed is reported at its path, never a traceback."""
+
+    def refuse(path: str) -> list[str]:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("os.listdir", refuse)
+    with pytest.raises(ManifestError) as info:
+        load_manifests([str(tmp_path)])
+    assert [str(d) for d in info.value.diagnostics] == [
+        f"{tmp_path}:1:1: cannot read the directory: Permission denied"
+    ]

@@ -52,7 +52,7 @@ def test_create_and_update_alias() -> None:
 
 
 def test_canary_add_change_remove() -> None:
-    """Canary version and weight are compared; weights equal after rounding to 5 places."""
+    """Canary version and weight are compared; weights equal as Lambda stores them (6 places)."""
     mem = lam()
     mem.set_alias("fn", "prod", "2", Canary("3", 0.1000000001))
     same = plan_against(

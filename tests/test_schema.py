@@ -104,6 +104,8 @@ ACCEPTED = [
     {"prod": {"version": {"description": "release-42"}}},
     {"prod": {"version": 3, "rollout": {"steps": ["10%", 0.5], "interval": "10m"}}},
     {"prod": {"version": 3, "rollout": {"steps": [0.1], "interval": 30, "alarms": ["a"]}}},
+    {"prod": {"version": 3, "rollout": {"steps": ["99.99%"], "interval": "1h30m"}}},
+    {"prod": {"version": 3, "rollout": {"steps": [0.000001], "interval": "1d"}}},
 ]
 
 
@@ -117,8 +119,25 @@ def test_schema_and_models_accept_the_written_forms(
     assert load_manifest_text(json.dumps(manifest), "m.yaml").functions
 
 
+def test_top_level_x_keys_pass_both(validator: Draft202012Validator) -> None:
+    """An `x-` key at the top level (an anchor holder) passes the schema and the models."""
+    manifest = {"version": 1, "x-defaults": {"anything": [1]}, "functions": {"api": {}}}
+    assert list(validator.iter_errors(manifest)) == []
+    assert load_manifest_text(json.dumps(manifest), "m.yaml").functions
+
+
+def _alias(spec: dict[str, Any]) -> dict[str, Any]:
+    return {"version": 1, "functions": {"api": {"aliases": {"p": spec}}}}
+
+
 REJECTED = [
     {"version": 1, "functions": {}},
+    {"version": 1, "x-only": {}, "y-other": 1, "functions": {"api": {}}},
+    _alias({"version": "010"}),
+    _alias({"version": 1, "canary": {"version": 2, "weight": 0.0000001}}),
+    _alias({"version": 1, "canary": {"version": 2, "weight": 0.9999999}}),
+    _alias({"version": 3, "rollout": {"steps": [0.5], "interval": "30m1h"}}),
+    _alias({"version": 3, "rollout": {"steps": [0.5], "interval": "0h0m"}}),
     {"version": 2, "functions": {"api": {}}},
     {"functions": {"api": {}}},
     {"version": 1, "functions": {"api": {"alias": {}}}},

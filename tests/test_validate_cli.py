@@ -142,8 +142,8 @@ def test_hostile_or_broken_files_fail_cleanly(tmp_path: Path, raw: bytes) -> Non
     assert summary.startswith("error: ")
 
 
-def test_directory_is_reported_not_a_usage_error(tmp_path: Path) -> None:
-    """A directory argument is a manifest problem (exit 1), not a command-line misuse (2)."""
+def test_empty_directory_is_reported_not_a_usage_error(tmp_path: Path) -> None:
+    """A directory with no manifest is a manifest problem (exit 1), not a command-line misuse."""
     r = validate(str(tmp_path))
     assert r.returncode == 1
-    assert r.stderr.splitlines()[0] == f"{tmp_path}:1:1: cannot read the file: Is a directory"
+    assert r.stderr.splitlines()[0] == f"{tmp_path}:1:1: no *.yaml or *.yml file in this directory"

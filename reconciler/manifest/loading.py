@@ -1,0 +1,233 @@
+"""Loading: files to validated functions, with `defaults` merged and duplicates refused."""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.manifest._base import show
+from reconciler.manifest.diagnostics import Diagnostic, Location, ManifestError, to_diagnostics
+from reconciler.manifest.models import Defaults, FunctionSpec, Manifest, split_key
+from reconciler.yamlload import MAX_BYTES, Document, YamlError, load_yaml
+
+
+@dataclass(frozen=True)
+class FunctionTarget:
+    """One function to reconcile: its spec with `defaults` merged in, and where it was declared.
+
+    `region` is the function's own `region`, else its ARN's, else `defaults.region`, else the
+    manifest's `region`; None leaves it to the AWS SDK (or `--region`).
+    """
+
+    key: str  # as written in the manifest: a name or an ARN
+    name: str
+    region: str | None
+    account: str | None  # from the ARN; None for a bare name
+    spec: FunctionSpec
+    location: Location  # of the function key
+    manifest: str  # the manifest path as given
+    allowed_account_ids: frozenset[str] | None
+    alias_locations: Mapping[str, Location] = field(default_factory=dict)
+
+    def alias_location(self, alias: str) -> Location:
+        """Where the alias key is written (the function key if the alias is not declared)."""
+        return self.alias_locations.get(alias, self.location)
+
+
+@dataclass(frozen=True)
+class ManifestSet:
+    """Every function of one run, in manifest order (files in the order given)."""
+
+    paths: tuple[str, ...]
+    functions: tuple[FunctionTarget, ...]
+
+
+def _targets(manifest: Manifest, doc: Document, path: str) -> list[FunctionTarget]:
+    defaults = manifest.defaults or Defaults()
+    allowed = (
+        frozenset(manifest.allowed_account_ids)
+        if manifest.allowed_account_ids is not None
+        else None
+    )
+    out: list[FunctionTarget] = []
+    for key, spec in manifest.functions.items():
+        name, arn_region, account = split_key(key)
+        region = spec.region or arn_region or defaults.region or manifest.region
+        update: dict[str, Any] = {"region": region}
+        for setting in ("publish", "retention", "prune_aliases"):
+            default = getattr(defaults, setting)
+            if setting not in spec.model_fields_set and default is not None:
+                update[setting] = default
+        kpos = doc.position(("functions", key), key=True)
+        alias_locations = {}
+        for alias in spec.aliases:
+            apos = doc.position(("functions", key, "aliases", alias), key=True)
+            alias_locations[alias] = Location(path, apos.line, apos.col)
+        out.append(
+            FunctionTarget(
+                key=key,
+                name=name,
+                region=region,
+                account=account,
+                spec=spec.model_copy(update=update),
+                location=Location(path, kpos.line, kpos.col),
+                manifest=path,
+                allowed_account_ids=allowed,
+                alias_locations=alias_locations,
+            )
+        )
+    return out
+
+
+EXTENSION_PREFIX = "x-"  # top-level keys ignored, to hold YAML anchors (as Compose does)
+
+
+def _load_one(raw: bytes, path: str) -> tuple[list[FunctionTarget], list[Diagnostic]]:
+    try:
+        doc = load_yaml(raw)
+    except YamlError as e:
+        return [], [Diagnostic(Location(path, e.position.line, e.position.col), e.message)]
+    if doc.data is None:
+        return [], [
+            Diagnostic(
+                Location(path, 1, 1),
+                "file is empty: expected a manifest with `version: 1` and `functions:`",
+            )
+        ]
+    if not isinstance(doc.data, dict):
+        pos = doc.position(())
+        kind = "a list" if isinstance(doc.data, list) else f"the value {show(doc.data)}"
+        return [], [
+            Diagnostic(
+                Location(path, pos.line, pos.col),
+                f"expected a mapping with `version: 1` and `functions:` at the top level, "
+                f"got {kind}",
+            )
+        ]
+    data = {k: v for k, v in doc.data.items() if not k.startswith(EXTENSION_PREFIX)}
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as e:
+        return [], to_diagnostics(e, doc, path)
+    return _targets(manifest, doc, path), []
+
+
+def _same_function(a: FunctionTarget, b: FunctionTarget) -> bool:
+    """Same name, and region and account equal or unknown (then they may well be the same)."""
+    return (
+        a.name == b.name
+        and (a.region is None or b.region is None or a.region == b.region)
+        and (a.account is None or b.account is None or a.account == b.account)
+    )
+
+
+def _duplicates(targets: Sequence[FunctionTarget]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    by_name: dict[str, list[FunctionTarget]] = {}
+    for t in targets:
+        earlier = by_name.setdefault(t.name, [])
+        first = next((e for e in earlier if _same_function(e, t)), None)
+        if first is not None:
+            where = f" in {first.region}" if first.region and t.region else ""
+            out.append(
+                Diagnostic(
+                    t.location,
+                    f"functions.{t.key}: function {t.name}{where} is already declared at "
+                    f"{first.location}; a function may appear only once per run",
+                )
+            )
+        earlier.append(t)
+    return out
+
+
+def load_manifest_text(text: str | bytes, path: str) -> ManifestSet:
+    """Load one manifest from a string; raise ManifestError with all its diagnostics."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    targets, diagnostics = _load_one(raw, path)
+    diagnostics += _duplicates(targets)
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    return ManifestSet(paths=(path,), functions=tuple(targets))
+
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"  # how diagnostics name standard input
+_GLOB_CHARS = frozenset("*?[")
+
+
+def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[Diagnostic]]:
+    """The manifest files that `paths` name, in order and each once: a file as given, `-` for
+    standard input, a directory as the *.yaml and *.yml files directly inside it (sorted), and a
+    pattern with `*`, `?` or `[` as the files it matches (sorted; `**` spans directories), as
+    the GitHub Action expands its `manifests` input. A directory or pattern that names no file
+    is a diagnostic, like a missing file."""
+    out: list[str] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path == STDIN or os.path.isfile(path):
+            found = [path]
+        elif os.path.isdir(path):
+            found, problem = _directory(path)
+            problems += problem
+        elif _GLOB_CHARS & set(path):
+            found = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f))
+            if not found:
+                problems.append(Diagnostic(Location(path, 1, 1), "no file matches this pattern"))
+        else:
+            found = [path]  # reading it reports why it cannot be read
+        out += [f for f in found if f not in out]
+    return out, problems
+
+
+def _directory(path: str) -> tuple[list[str], list[Diagnostic]]:
+    """The *.yaml and *.yml files directly in a directory, sorted; a diagnostic if none."""
+    try:
+        names = os.listdir(path)
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        return [], [Diagnostic(Location(path, 1, 1), f"cannot read the directory: {reason}")]
+    found = sorted(
+        os.path.join(path, name)
+        for name in names
+        if name.endswith((".yaml", ".yml")) and os.path.isfile(os.path.join(path, name))
+    )
+    if not found:
+        return [], [Diagnostic(Location(path, 1, 1), "no *.yaml or *.yml file in this directory")]
+    return found, []
+
+
+def _read(path: str) -> bytes:
+    if path == STDIN:
+        return sys.stdin.buffer.read(MAX_BYTES + 1)
+    with open(path, "rb") as f:
+        return f.read(MAX_BYTES + 1)  # enough to tell that a file is too large
+
+
+def load_manifests(paths: Sequence[str]) -> ManifestSet:
+    """Load and check every manifest (files, directories, patterns and `-`: `expand_paths`);
+    raise ManifestError with all diagnostics of all files."""
+    files, diagnostics = expand_paths(paths)
+    targets: list[FunctionTarget] = []
+    for path in files:
+        name = STDIN_NAME if path == STDIN else path
+        try:
+            raw = _read(path)
+        except OSError as e:
+            reason = e.strerror or type(e).__name__
+            diagnostics.append(Diagnostic(Location(name, 1, 1), f"cannot read the file: {reason}"))
+            continue
+        found, problems = _load_one(raw, name)
+        targets += found
+        diagnostics += problems
+    diagnostics += _duplicates(targets)
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    return ManifestSet(
+        paths=tuple(STDIN_NAME if f == STDIN else f for f in files), functions=tuple(targets)
+    )

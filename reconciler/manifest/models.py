@@ -1,0 +1,342 @@
+"""The manifest's models: each checks its own fields and the rules between them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+
+from reconciler.manifest._base import AsTuple, Issue, StrictModel, rule, show
+from reconciler.manifest.names import AccountId, AliasName, FunctionKey, Region
+from reconciler.manifest.selectors import AliasRef, Selector, dump_selector
+from reconciler.manifest.weights import Interval, Weight
+
+
+class CanarySpec(StrictModel):
+    """A second version and its share of the alias's traffic.
+
+    ```yaml
+    canary: {version: 6, weight: 10%}
+    ```
+    """
+
+    version: Selector = Field(description="The canary version; never $LATEST.")
+    weight: Weight = Field(description='Its share of traffic: 0.1 or "10%".')
+
+
+class RolloutSpec(StrictModel):
+    """Shift traffic to a new primary step by step, one step per apply; roll back on an alarm.
+
+    ```yaml
+    rollout: {steps: [10%, 50%], interval: 10m, alarms: [orders-errors]}
+    ```
+    """
+
+    steps: Annotated[tuple[Weight, ...], Field(min_length=1), AsTuple] = Field(
+        description="Canary weights in increasing order; after the last step: 100%."
+    )
+    interval: Interval = Field(description='Minimum time at each step: "30s", "10m", "2h".')
+    alarms: Annotated[tuple[Annotated[str, Field(min_length=1, max_length=255)], ...], AsTuple] = (
+        Field(default=(), description="CloudWatch alarms that roll the alias back.")
+    )
+
+    @model_validator(mode="after")
+    def _increasing(self) -> RolloutSpec:
+        issues = [
+            (("steps", i + 1), f"rollout steps must increase, got {b:g} after {a:g}", False)
+            for i, (a, b) in enumerate(zip(self.steps, self.steps[1:], strict=False))
+            if b <= a
+        ]
+        if issues:
+            rule(issues)
+        return self
+
+
+class AliasSpec(StrictModel):
+    """Where one alias routes.
+
+    ```yaml
+    prod:
+      version: 5
+      canary: {version: 6, weight: 10%}
+      description: Production
+    ```
+    """
+
+    version: Selector = Field(description="The primary version.")
+    canary: CanarySpec | None = Field(default=None, description="A second version with a weight.")
+    description: Annotated[str, Field(max_length=256)] | None = Field(
+        default=None, description="The alias description; absent leaves the live one alone."
+    )
+    rollout: RolloutSpec | None = Field(
+        default=None, description="Move to `version` in steps; excludes `canary`."
+    )
+
+    @model_validator(mode="after")
+    def _rules(self) -> AliasSpec:
+        issues: list[Issue] = []
+        if self.canary is not None and self.rollout is not None:
+            issues.append(
+                (("rollout",), "`canary` and `rollout` exclude each other: use one", True)
+            )
+        if self.canary is not None:
+            if self.version == "$LATEST":
+                issues.append((("canary",), _NO_LATEST_CANARY, True))
+            elif self.canary.version == "$LATEST":
+                issues.append((("canary", "version"), _LATEST_AS_CANARY, False))
+            elif self.canary.version == self.version:
+                issues.append(
+                    (
+                        ("canary", "version"),
+                        "canary.version must differ from version "
+                        f"(both are {show(dump_selector(self.version))})",
+                        False,
+                    )
+                )
+        if self.rollout is not None and self.version == "$LATEST":
+            issues.append((("rollout",), _NO_LATEST_ROLLOUT, True))
+        if issues:
+            rule(issues)
+        return self
+
+
+_NO_LATEST_CANARY = (
+    "no canary when version is $LATEST: AWS routes weighted traffic between published versions only"
+)
+_LATEST_AS_CANARY = (
+    "$LATEST cannot be a canary: AWS routes weighted traffic between published versions only"
+)
+_NO_LATEST_ROLLOUT = "a rollout cannot move to $LATEST: it needs a published version"
+
+
+class RetentionSpec(StrictModel):
+    """Which published versions to keep; the others are deleted (opt-in).
+
+    ```yaml
+    retention: {keep_last: 10, keep_days: 30, protect: [1]}
+    ```
+    """
+
+    keep_last: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Keep this many newest published versions."
+    )
+    keep_days: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Also keep every version modified in this many days."
+    )
+    protect: Annotated[tuple[Annotated[int, Field(ge=1)], ...], AsTuple] = Field(
+        default=(), description="Versions never deleted."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> RetentionSpec:
+        if self.keep_last is None and self.keep_days is None:
+            rule([((), "retention needs keep_last, keep_days or both", True)])
+        return self
+
+
+class FunctionSpec(StrictModel):
+    """One function: its aliases, publishing and retention.
+
+    ```yaml
+    order-processor:
+      publish: true
+      aliases:
+        prod: {version: 5}
+        staging: {version: latest}
+      retention: {keep_last: 10}
+    ```
+    """
+
+    aliases: dict[AliasName, AliasSpec] = Field(
+        default_factory=dict, description="Aliases this manifest manages, by name."
+    )
+    publish: bool = Field(
+        default=False, description="Publish $LATEST when it differs from the newest version."
+    )
+    retention: RetentionSpec | None = Field(
+        default=None, description="Delete old versions; without it none is ever deleted."
+    )
+    prune_aliases: bool | Literal["force"] = Field(
+        default=False,
+        description="Delete live aliases that this manifest does not name (not one that "
+        "carries provisioned concurrency, a permission, a mapping or a URL; `force`: even those).",
+    )
+    region: Region | None = Field(default=None, description="This function's region.")
+
+    @model_validator(mode="after")
+    def _alias_refs(self) -> FunctionSpec:
+        issues = _alias_ref_issues(self.aliases)
+        if issues:
+            rule(issues)
+        return self
+
+
+def _alias_ref_issues(aliases: Mapping[str, AliasSpec]) -> list[Issue]:
+    """`{alias: NAME}` rules: NAME declared, no cycles, and what the chains resolve to."""
+    issues: list[Issue] = []
+    terminal: dict[str, Any] = {}  # alias → the non-alias selector its chain ends at
+    for name, spec in aliases.items():
+        selector, issue = _follow(name, aliases)
+        if issue is not None:
+            issues.append(issue)
+        elif selector is not None:
+            terminal[name] = selector
+        ref = spec.canary.version if spec.canary is not None else None
+        if isinstance(ref, AliasRef) and ref.alias not in aliases:
+            where = ("aliases", name, "canary", "version")
+            issues.append(_unknown_alias(where, name, ref, aliases))
+    for name, spec in aliases.items():
+        issues += _resolved_issues(name, spec, terminal)
+    return issues
+
+
+def _unknown_alias(
+    where: tuple[str | int, ...], name: str, ref: AliasRef, aliases: Mapping[str, AliasSpec]
+) -> Issue:
+    declared = ", ".join(aliases) or "none"
+    return (
+        (*where, "alias"),
+        f"alias {name} follows {{alias: {ref.alias}}}, which this function does not "
+        f"declare (declared: {declared})",
+        False,
+    )
+
+
+def _follow(name: str, aliases: Mapping[str, AliasSpec]) -> tuple[Any, Issue | None]:
+    """Where the `{alias:}` chain from `name` ends: (the selector there, None), or (None, the
+    issue to report at `name`). A cycle is reported once, at its first alias in manifest order;
+    a broken link further down the chain is reported at its own alias."""
+    order = list(aliases)
+    chain = [name]
+    selector: Any = aliases[name].version
+    while isinstance(selector, AliasRef) and selector.alias in aliases:
+        if selector.alias in chain:
+            cycle = chain[chain.index(selector.alias) :]
+            if min(cycle, key=order.index) != name:
+                return None, None
+            message = f"alias cycle: {' → '.join([*cycle, selector.alias])}"
+            return None, (("aliases", name, "version"), message, False)
+        chain.append(selector.alias)
+        selector = aliases[selector.alias].version
+    if not isinstance(selector, AliasRef):
+        return selector, None
+    if len(chain) == 1:
+        return None, _unknown_alias(("aliases", name, "version"), name, selector, aliases)
+    return None, None
+
+
+def _resolved_issues(name: str, spec: AliasSpec, terminal: Mapping[str, Any]) -> list[Issue]:
+    """$LATEST and same-version rules on what the alias's chains resolve to."""
+    issues: list[Issue] = []
+    primary = terminal.get(name)
+    if spec.rollout is not None and primary == "$LATEST":
+        issues.append((("aliases", name, "rollout"), _NO_LATEST_ROLLOUT, True))
+    if spec.canary is None:
+        return issues
+    ref = spec.canary.version
+    canary = terminal.get(ref.alias) if isinstance(ref, AliasRef) else ref
+    if primary == "$LATEST":
+        issues.append((("aliases", name, "canary"), _NO_LATEST_CANARY, True))
+    elif canary == "$LATEST":
+        issues.append((("aliases", name, "canary", "version"), _LATEST_AS_CANARY, False))
+    elif primary is not None and canary == primary:
+        issues.append(
+            (
+                ("aliases", name, "canary", "version"),
+                "canary.version resolves to the same version as version "
+                f"({show(dump_selector(primary))})",
+                False,
+            )
+        )
+    return issues
+
+
+class Defaults(StrictModel):
+    """Values for every function that does not set the key itself.
+
+    ```yaml
+    defaults:
+      publish: true
+      retention: {keep_last: 5}
+    ```
+    """
+
+    publish: bool | None = Field(default=None, description="Default for `publish`.")
+    retention: RetentionSpec | None = Field(
+        default=None, description="Default `retention`; a function's own replaces it whole."
+    )
+    prune_aliases: bool | Literal["force"] | None = Field(
+        default=None, description="Default for `prune_aliases`."
+    )
+    region: Region | None = Field(default=None, description="Default region.")
+
+
+def _format_version(value: Any) -> Literal[1]:
+    if isinstance(value, int) and not isinstance(value, bool) and value == 1:
+        return 1
+    raise ValueError(f"expected `version: 1` (the manifest format version), got {show(value)}")
+
+
+class Manifest(StrictModel):
+    """A manifest file: the functions to reconcile and how.
+
+    ```yaml
+    # yaml-language-server: $schema=../schemas/manifest.schema.json
+    version: 1
+    region: us-east-1
+    allowed_account_ids: ["123456789012"]
+    defaults: {retention: {keep_last: 5}}
+    functions:
+      order-processor:
+        aliases: {prod: {version: 5}}
+    ```
+    """
+
+    version: Annotated[
+        Literal[1], PlainValidator(_format_version), WithJsonSchema({"const": 1})
+    ] = Field(description="The manifest format version: 1.")
+    region: Region | None = Field(default=None, description="Default region for all functions.")
+    allowed_account_ids: Annotated[tuple[AccountId, ...], Field(min_length=1), AsTuple] | None = (
+        Field(default=None, description="Refuse to run against any other account.")
+    )
+    defaults: Defaults | None = Field(
+        default=None, description="Values for functions that do not set them."
+    )
+    functions: Annotated[dict[FunctionKey, FunctionSpec], Field(min_length=1)] = Field(
+        description="The functions, by name or full ARN."
+    )
+
+    @model_validator(mode="after")
+    def _arns(self) -> Manifest:
+        issues: list[Issue] = []
+        for key, spec in self.functions.items():
+            _, arn_region, account = split_key(key)
+            if arn_region and spec.region is not None and spec.region != arn_region:
+                issues.append(
+                    (
+                        ("functions", key, "region"),
+                        f"region {spec.region} contradicts the function ARN's {arn_region}",
+                        False,
+                    )
+                )
+            allowed = self.allowed_account_ids
+            if account is not None and allowed is not None and account not in allowed:
+                issues.append(
+                    (
+                        ("functions", key),
+                        f"account {account} of this ARN is not in allowed_account_ids",
+                        True,
+                    )
+                )
+        if issues:
+            rule(issues)
+        return self
+
+
+def split_key(key: str) -> tuple[str, str | None, str | None]:
+    """(name, region, account) of a function key; region and account only from an ARN."""
+    if key.startswith("arn:"):
+        parts = key.split(":")
+        return parts[6], parts[3], parts[4]
+    return key, None, None
