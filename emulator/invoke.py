@@ -42,6 +42,7 @@ from emulator.layer import ApiError, Layer, _name_from, invalid, not_found
 RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime.py")
 INIT_TIMEOUT_S = 10.0  # the init phase's own limit in Lambda
 MAX_PAYLOAD = 6 * 1024 * 1024  # synchronous request and response payloads, each way
+SITE_PACKAGES = [p for p in sys.path if p.endswith("site-packages")]  # boto3, as in Lambda
 LOG_TAIL = 4096  # `LogType: Tail` returns the last 4 KB of the log
 
 
@@ -225,8 +226,11 @@ class Invoker:
             "_HANDLER": target.handler,
             "_EMULATOR_REQUEST_ID": request_id,
             "_EMULATOR_INVOKED_ARN": target.arn,
+            "_EMULATOR_SITE_PACKAGES": os.pathsep.join(SITE_PACKAGES),
         }
-        cmd = [sys.executable, RUNTIME, str(write_fd), task_root, target.handler]
+        # -S: no site initialisation (it costs more than the rest of the start); the runtime
+        # appends the site-packages folders itself, after the task root and the layers.
+        cmd = [sys.executable, "-S", RUNTIME, str(write_fd), task_root, target.handler]
         cmd += [str(target.timeout), *layer_roots]
         with tempfile.TemporaryFile() as log_file:
             proc = subprocess.Popen(

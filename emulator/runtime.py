@@ -61,6 +61,7 @@ def main() -> int:
     out = os.fdopen(int(fd), "w")
     request_id = os.environ.get("_EMULATOR_REQUEST_ID", "")
     sys.path[:0] = [task_root] + [os.path.join(root, "python") for root in sys.argv[5:]]
+    sys.path += [p for p in os.environ.get("_EMULATOR_SITE_PACKAGES", "").split(os.pathsep) if p]
     os.chdir(task_root)
     event_text = sys.stdin.read()
     module_name, _, function_name = handler.rpartition(".")
