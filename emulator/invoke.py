@@ -16,7 +16,9 @@ Each invocation puts `Invocations`, `Errors` and `Duration` into moto's CloudWat
 
 from __future__ import annotations
 
+import atexit
 import base64
+import hashlib
 import io
 import json
 import os
@@ -84,6 +86,7 @@ class Invoker:
         self.metrics = True
         self.root = tempfile.mkdtemp(prefix="lambda-emulator-code-")
         self.unpack_lock = threading.Lock()
+        atexit.register(self.close)
 
     def configure(self, seed: int | None = None, metrics: bool = True) -> None:
         self.random = random.Random(seed)
@@ -202,11 +205,8 @@ class Invoker:
     def _run(self, target: Target, event: str, request_id: str) -> tuple[bool, bytes, str]:
         """Run the handler once: (function error?, payload, log text). Emits the metrics."""
         start = time.monotonic()
-        task_root = self._unpack("fn-" + target.code_sha.replace("/", "_"), target.code)
-        layer_roots = [
-            self._unpack("layer-" + arn.replace(":", "_").replace("/", "_"), code)
-            for arn, code in target.layers
-        ]
+        task_root = self._unpack(target.code)
+        layer_roots = [self._unpack(code) for _, code in target.layers]
         read_fd, write_fd = os.pipe()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -266,8 +266,9 @@ class Invoker:
             emit_metrics(target, error, duration_ms)
         return error, body.encode(), log
 
-    def _unpack(self, key: str, code: bytes) -> str:
-        path = os.path.join(self.root, key)
+    def _unpack(self, code: bytes) -> str:
+        """The folder holding the zip's files, unpacked once per distinct content."""
+        path = os.path.join(self.root, hashlib.sha256(code).hexdigest())
         with self.unpack_lock:
             if not os.path.isdir(path):
                 partial = path + ".partial"

@@ -40,6 +40,10 @@ LAMBDA_WRITES = {
     "DeleteProvisionedConcurrencyConfig",
     "TagResource",
     "UntagResource",
+    "PublishLayerVersion",
+    "DeleteLayerVersion",
+    "AddLayerVersionPermission",
+    "RemoveLayerVersionPermission",
 }
 LATEST_RESPONSES = {
     "CreateFunction",

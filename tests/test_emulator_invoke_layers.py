@@ -646,6 +646,30 @@ def test_a_deleted_layer_version_stays_with_the_functions_using_it(
     ] == (404, "ResourceNotFoundException")
 
 
+def test_layer_writes_take_write_faults(emulator: Any) -> None:
+    """Layer writes count as writes: an injected failure on the first one leaves the layer
+    version in place, and the call log marks it a write."""
+    client = emulator.boto3_client("lambda")
+    publish_layer(client, "deps", {"python/m.py": ""})
+    strict = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=emulator.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRY,
+    )
+    emulator.clear_calls()
+    emulator.faults(fail_write={"n": 1, "status": 500, "code": "ServiceException"})
+    assert error(lambda: strict.delete_layer_version(LayerName="deps", VersionNumber=1))[:2] == (
+        500,
+        "ServiceException",
+    )
+    assert client.get_layer_version(LayerName="deps", VersionNumber=1)["Version"] == 1
+    logged = [(c["operation"], c["write"], c["status"]) for c in emulator.calls()]
+    assert logged[0] == ("DeleteLayerVersion", True, 500)
+
+
 def test_function_layers_limits(emulator: Any) -> None:
     """A function names at most 5 layers, one version of each, and only existing ones."""
     client = emulator.boto3_client("lambda")
