@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 
 from emulator.layer import ApiError, Layer, _name_from, invalid, not_found
 
@@ -122,7 +122,8 @@ class Invoker:
                 raise not_found(f"Function not found: {base}:{qualifier}")
             alias = qualifier
             version = str(a.function_version)
-            weights = (a.routing_config or {}).get("AdditionalVersionWeights") or {}
+            routing: Any = a.routing_config or {}
+            weights: dict[str, float] = routing.get("AdditionalVersionWeights") or {}
             for extra, weight in weights.items():
                 if self.random.random() < float(weight):
                     version = str(extra)

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from moto.awslambda.models import LambdaBackend, LayerVersion, lambda_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 
 from emulator.layer import ApiError, Layer, Response, invalid, not_found, validation
 
@@ -150,7 +150,7 @@ class Layers:
         name = _layer_name(raw_name)
         if not body.get("Content"):
             raise invalid("Missing Content")
-        lv = LayerVersion({**body, "LayerName": name}, DEFAULT_ACCOUNT_ID, region)
+        lv = LayerVersion({**body, "LayerName": name}, DEFAULT_ACCOUNT_ID, region)  # type: ignore[abstract]
         self.check_storage(region, int(lv.code_size))
         self.backend(region)._layers.put_layer_version(lv)
         return Response(201, self.full(lv))

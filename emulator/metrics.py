@@ -117,13 +117,13 @@ def get_metric_data(
         if query.get("ReturnData", True):
             returned.append(result)
     for query in math_queries:
-        values, timestamps = parse_expression(query["Expression"], results)
+        math_values, math_timestamps = parse_expression(query["Expression"], results)
         returned.append(
             {
                 "id": query["Id"],
                 "label": query.get("Label") or query["Id"],
-                "values": values,
-                "timestamps": timestamps,
+                "values": math_values,
+                "timestamps": math_timestamps,
                 "status_code": "Complete",
             }
         )
