@@ -83,10 +83,15 @@ class EmulatorClient:
         result: dict[str, Any] = self._call("GET", f"state?function={function}&region={region}")
         return result
 
-    def invoke_settings(self, seed: int | None = None, metrics: bool = True) -> None:
+    def invoke_settings(
+        self, seed: int | None = None, metrics: bool = True, metrics_time: str | None = None
+    ) -> None:
         """Seed Invoke's choice between an alias's two versions; turn off (or on) the
-        `AWS/Lambda` metrics each invocation puts into CloudWatch."""
-        self._call("POST", "invoke", {"seed": seed, "metrics": metrics})
+        `AWS/Lambda` metrics each invocation puts into CloudWatch; stamp them with
+        `metrics_time` (ISO 8601, e.g. a test's pinned clock) instead of the wall clock."""
+        self._call(
+            "POST", "invoke", {"seed": seed, "metrics": metrics, "metrics_time": metrics_time}
+        )
 
     def account_limit(self, total_code_size: int | None, region: str = "us-east-1") -> None:
         """Set a region's code-storage quota (`AccountLimit.TotalCodeSize`); None restores 75 GB."""

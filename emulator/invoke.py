@@ -84,13 +84,21 @@ class Invoker:
         self.layer_code = layer_code  # (region, layer version ARN) → zip, also deleted ones
         self.random = random.Random()
         self.metrics = True
+        self.metrics_time: datetime | None = None
         self.root = tempfile.mkdtemp(prefix="lambda-emulator-code-")
         self.unpack_lock = threading.Lock()
         atexit.register(self.close)
 
-    def configure(self, seed: int | None = None, metrics: bool = True) -> None:
+    def configure(
+        self, seed: int | None = None, metrics: bool = True, metrics_time: str | None = None
+    ) -> None:
+        """Seed the choice of an alias's version; turn metrics off; stamp every invocation's
+        metrics with `metrics_time` (ISO 8601) instead of the wall clock."""
         self.random = random.Random(seed)
         self.metrics = metrics
+        self.metrics_time = (
+            datetime.fromisoformat(metrics_time.replace("Z", "+00:00")) if metrics_time else None
+        )
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -264,7 +272,7 @@ class Invoker:
             + f"Memory Size: {target.memory} MB\n"
         )
         if self.metrics:
-            emit_metrics(target, error, duration_ms)
+            emit_metrics(target, error, duration_ms, self.metrics_time)
         return error, body.encode(), log
 
     def _unpack(self, code: bytes) -> str:
@@ -348,7 +356,9 @@ def _timeout_payload(request_id: str, timeout: float) -> str:
     )
 
 
-def emit_metrics(target: Target, error: bool, duration_ms: float) -> None:
+def emit_metrics(
+    target: Target, error: bool, duration_ms: float, at: datetime | None = None
+) -> None:
     """Put one invocation's `Invocations`, `Errors` and `Duration` data points.
 
     Dimension sets, per the reference: `FunctionName`; with a qualifier also `FunctionName` +
@@ -369,7 +379,7 @@ def emit_metrics(target: Target, error: bool, duration_ms: float) -> None:
                 "ExecutedVersion": target.version,
             }
         )
-    now = datetime.now(timezone.utc)
+    now = at or datetime.now(timezone.utc)
     data = []
     for dims in dimension_sets:
         dimensions = [{"Name": k, "Value": v} for k, v in dims.items()]

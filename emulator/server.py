@@ -505,7 +505,9 @@ class Emulator:
                 return {"faults": body}
             case ("POST", "invoke"):
                 # Invoke's random choice of an alias's version (seeded) and its metrics.
-                self.invoker.configure(body.get("seed"), bool(body.get("metrics", True)))
+                self.invoker.configure(
+                    body.get("seed"), bool(body.get("metrics", True)), body.get("metrics_time")
+                )
                 return {"invoke": body}
             case ("POST", "account"):
                 # Override a region's code-storage quota (AccountLimit.TotalCodeSize).

@@ -367,6 +367,21 @@ def test_invoke_records_metrics_by_executed_version(emulator: Any) -> None:
     assert totals(cloudwatch, "Invocations", {"FunctionName": "fn"}) == 7
 
 
+def test_invocation_metrics_can_carry_a_pinned_time(emulator: Any) -> None:
+    """With `metrics_time` set, an invocation's metrics carry that time (a test's pinned
+    clock), not the wall clock."""
+    client = emulator.boto3_client("lambda")
+    create_python_function(client, "fn", ECHO)
+    pinned = datetime(2026, 3, 1, 12, 0, 30, tzinfo=timezone.utc)
+    emulator.invoke_settings(metrics_time=pinned.isoformat())
+    invoke(client, "fn")
+    cloudwatch = emulator.boto3_client("cloudwatch")
+    span = (pinned - timedelta(minutes=1), pinned + timedelta(minutes=1))
+    dims = {"FunctionName": "fn"}
+    assert query(cloudwatch, "Invocations", dims, *span) == [(pinned.replace(second=0), 1.0)]
+    assert totals(cloudwatch, "Invocations", dims) == 0
+
+
 def test_get_metric_data_matches_the_exact_dimension_set(
     emulator: Any, plain: dict[str, Any]
 ) -> None:
