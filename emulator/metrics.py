@@ -12,7 +12,8 @@ reader of Lambda's per-version metrics depends on, and `install()` replaces it w
   exact start time, and a period must be 1, 5, 10, 20, 30 or a multiple of 60;
 - at most 500 queries per call.
 
-Metric math over these results and Metrics Insights queries are left to moto.
+Metric math over these results (moto evaluates only a bare query id) and Metrics Insights
+queries are left to moto.
 """
 
 from __future__ import annotations
