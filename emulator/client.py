@@ -83,6 +83,20 @@ class EmulatorClient:
         result: dict[str, Any] = self._call("GET", f"state?function={function}&region={region}")
         return result
 
+    def invoke_settings(
+        self, seed: int | None = None, metrics: bool = True, metrics_time: str | None = None
+    ) -> None:
+        """Seed Invoke's choice between an alias's two versions; turn off (or on) the
+        `AWS/Lambda` metrics each invocation puts into CloudWatch; stamp them with
+        `metrics_time` (ISO 8601, e.g. a test's pinned clock) instead of the wall clock."""
+        self._call(
+            "POST", "invoke", {"seed": seed, "metrics": metrics, "metrics_time": metrics_time}
+        )
+
+    def account_limit(self, total_code_size: int | None, region: str = "us-east-1") -> None:
+        """Set a region's code-storage quota (`AccountLimit.TotalCodeSize`); None restores 75 GB."""
+        self._call("POST", "account", {"total_code_size": total_code_size, "region": region})
+
     def enforce_iam(self, enabled: bool = True) -> None:
         """Check every call against the caller's IAM policies (moto's access control)."""
         self._call("POST", "auth", {"enabled": enabled})

@@ -101,3 +101,94 @@ def create_alarm(cloudwatch: Any, name: str) -> None:
         Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
+
+
+def python_zip(files: dict[str, str]) -> bytes:
+    """A deployment package (or layer archive) holding `files` (path → source text)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for path, text in sorted(files.items()):
+            z.writestr(zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0)), text)
+    return buf.getvalue()
+
+
+def create_python_function(
+    client: Any,
+    name: str,
+    source: str,
+    handler: str = "index.handler",
+    timeout: int = 3,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Create a Python function whose `index.py` is `source`, ready to `Invoke` in the
+    emulator (`handler` names `module.function`)."""
+    ensure_role(client)
+    module = handler.rpartition(".")[0].replace(".", "/") + ".py"
+    out: dict[str, Any] = client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE_ARN,
+        Handler=handler,
+        Timeout=timeout,
+        Code={"ZipFile": python_zip({module: source})},
+        **extra,
+    )
+    wait_updated(client, name)
+    return out
+
+
+def update_python_code(client: Any, name: str, source: str, module: str = "index") -> None:
+    """Replace the function's `module.py` with `source`."""
+    client.update_function_code(FunctionName=name, ZipFile=python_zip({f"{module}.py": source}))
+    wait_updated(client, name)
+
+
+def publish_layer(client: Any, name: str, files: dict[str, str], **extra: Any) -> dict[str, Any]:
+    """Publish a layer version holding `files` (Python modules go under `python/`)."""
+    out: dict[str, Any] = client.publish_layer_version(
+        LayerName=name, Content={"ZipFile": python_zip(files)}, **extra
+    )
+    return out
+
+
+def put_lambda_metrics(
+    cloudwatch: Any,
+    function: str,
+    alias: str,
+    version: str,
+    timestamp: Any,
+    invocations: int,
+    errors: int,
+) -> None:
+    """Put what Lambda records for `invocations` calls through `function:alias` that ran
+    `version`, `errors` of them failing: `Invocations` and `Errors` by `FunctionName` +
+    `Resource` + `ExecutedVersion` (the split a metric gate reads), by `FunctionName` +
+    `Resource`, and by `FunctionName`."""
+    sets = [
+        [
+            ("FunctionName", function),
+            ("Resource", f"{function}:{alias}"),
+            ("ExecutedVersion", version),
+        ],
+        [("FunctionName", function), ("Resource", f"{function}:{alias}")],
+        [("FunctionName", function)],
+    ]
+    data = [
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
+            "Timestamp": timestamp,
+            "Unit": "Count",
+            "StatisticValues": {
+                "SampleCount": float(invocations),
+                "Sum": float(value),
+                "Minimum": 0.0 if metric == "Errors" and errors < invocations else 1.0,
+                "Maximum": 1.0 if value else 0.0,
+            },
+        }
+        for dims in sets
+        for metric, value in (("Invocations", invocations), ("Errors", errors))
+        if invocations
+    ]
+    if data:
+        cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=data)

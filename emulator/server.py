@@ -22,7 +22,10 @@ import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from emulator import metrics
+from emulator.invoke import Invoker
 from emulator.layer import ApiError, Layer, Response, dispatch, json_body, parse_query, rng
+from emulator.layers import Layers, dispatch_layers
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -41,6 +44,10 @@ LAMBDA_WRITES = {
     "RemovePermission",
     "CreateFunctionUrlConfig",
     "DeleteFunctionUrlConfig",
+    "PublishLayerVersion",
+    "DeleteLayerVersion",
+    "AddLayerVersionPermission",
+    "RemoveLayerVersionPermission",
 }
 LATEST_RESPONSES = {
     "CreateFunction",
@@ -97,6 +104,9 @@ class Emulator:
     def __init__(self) -> None:
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.layer = Layer()
+        self.layers = Layers(self.layer)
+        self.invoker = Invoker(self.layer, self.layers.layer_code)
+        metrics.install()
         self.routes = _lambda_routes()
         self.faults = Faults()
         self.calls: list[dict[str, Any]] = []
@@ -254,7 +264,8 @@ class Emulator:
             return self._error(start, denied)
         if self.faults.latency_ms:
             time.sleep(self.faults.latency_ms / 1000)
-        if self._throttled(region):
+        # Invoke is data plane: the control-plane request quota does not apply to it.
+        if operation != "Invoke" and self._throttled(region):
             entry.update(status=429, throttled=True)
             self._log(entry)
             return self._error(
@@ -271,10 +282,14 @@ class Emulator:
                 entry["injected"] = True
                 self._log(entry)
                 return self._error(start, injected)
+        if operation == "Invoke":
+            return self._invoke(environ, start, region, params, query, raw, entry)
         body = json_body(raw)
         try:
             with self.layer.lock:
-                resp = dispatch(self.layer, operation, region, params, query, body)
+                resp = dispatch_layers(self.layers, operation, region, params, query, body)
+                if resp is None:
+                    resp = dispatch(self.layer, operation, region, params, query, body)
                 if resp is None:
                     result = self._moto(environ, operation, region, entry)
         except ApiError as e:
@@ -292,6 +307,43 @@ class Emulator:
         self._log(entry)
         self._after(kill_after)
         return self._json(start, resp)
+
+    def _invoke(
+        self,
+        environ: Environ,
+        start: StartResponse,
+        region: str,
+        params: dict[str, str],
+        query: dict[str, str],
+        raw: bytes,
+        entry: dict[str, Any],
+    ) -> list[bytes]:
+        """Invoke: resolve the target under the lock, run the handler without it."""
+        headers = {
+            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        try:
+            with self.layer.lock:
+                target = self.invoker.target(region, params.get("FunctionName", ""), query)
+            outcome = self.invoker.invoke(target, headers, raw)
+        except ApiError as e:
+            entry["status"] = e.status
+            self._log(entry)
+            return self._error(start, e)
+        entry.update(
+            status=outcome.status,
+            executed_version=outcome.executed_version,
+            function_error=outcome.function_error,
+        )
+        self._log(entry)
+        out = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(outcome.payload))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+            *outcome.headers.items(),
+        ]
+        start(f"{outcome.status} {_REASONS.get(outcome.status, 'OK')}", out)
+        return [outcome.payload]
 
     def _authorize(
         self, environ: Environ, raw: bytes, operation: str, region: str, entry: dict[str, Any]
@@ -435,6 +487,8 @@ class Emulator:
                 with layer.lock:
                     moto_api_backend.reset()
                     layer.reset()
+                    self.layers.reset()
+                    self.invoker.configure()
                 self.enforce_iam = False
                 self.faults = Faults()
                 with self.log_lock:
@@ -453,6 +507,20 @@ class Emulator:
                 f.random = rng(f.seed)
                 self.faults = f
                 return {"faults": body}
+            case ("POST", "invoke"):
+                # Invoke's random choice of an alias's version (seeded) and its metrics.
+                self.invoker.configure(
+                    body.get("seed"), bool(body.get("metrics", True)), body.get("metrics_time")
+                )
+                return {"invoke": body}
+            case ("POST", "account"):
+                # Override a region's code-storage quota (AccountLimit.TotalCodeSize).
+                region = body.get("region", "us-east-1")
+                if body.get("total_code_size") is None:
+                    self.layers.state.code_limit.pop(region, None)
+                else:
+                    self.layers.state.code_limit[region] = int(body["total_code_size"])
+                return {"account": body}
             case ("POST", "auth"):
                 # Enforce IAM on every Lambda call from now on (or stop enforcing it).
                 self.enforce_iam = bool(body.get("enabled"))
@@ -557,6 +625,7 @@ _REASONS = {
     404: "Not Found",
     409: "Conflict",
     412: "Precondition Failed",
+    413: "Request Entity Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
 }
