@@ -275,3 +275,82 @@ def test_apply_policy_form_allows_nothing_more(emulator: Any, tmp_path: Path, fo
         emulator.enforce_iam(False)
     expected = {what: BEYOND[what][column] for what in attempts}
     assert expected == actual
+
+
+def _fleet(n: int) -> str:
+    body = "\n".join(
+        f"  shop-fn-{i:03d}:\n    prune_aliases: true\n    retention: {{keep_last: 5}}\n"
+        f"    aliases: {{prod: {{version: 1}}, staging: {{version: 1}}}}"
+        for i in range(n)
+    )
+    head = 'version: 1\nregion: us-east-1\nallowed_account_ids: ["123456789012"]\nfunctions:\n'
+    return f"{head}{body}\n"
+
+
+def test_size_is_measured_and_too_large_a_policy_is_warned_about(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """A policy larger than a managed policy may be gets a warning on standard error naming the
+    limits and the compact forms; --split then prints policies that each fit, and the compact
+    forms stay small."""
+    from reconciler.iam import MANAGED_POLICY_LIMIT, policy_size
+
+    m = write_manifest(tmp_path, _fleet(40))
+    r = run_cli(emulator, "iam-policy", m)
+    assert r.returncode == 0, r.stderr
+    size = policy_size(json.loads(r.stdout))
+    assert size > 10240
+    assert r.stderr == (
+        f"warning: the policy is {size:,} characters (white space not counted): more than IAM "
+        "accepts, 6,144 for a managed policy and 10,240 for all inline policies of a role "
+        "together; use --split, --scope prefix or --scope tag\n"
+    )
+    r = run_cli(emulator, "iam-policy", m, "--split")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    parts = json.loads(r.stdout)
+    assert len(parts) > 1
+    assert all(policy_size(p) <= MANAGED_POLICY_LIMIT for p in parts)
+    whole = json.loads(run_cli(emulator, "iam-policy", m).stdout)
+
+    def grants(policies: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+        return {
+            (st["Effect"], a, r)
+            for p in policies
+            for st in p["Statement"]
+            for a in st["Action"]
+            for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+        }
+
+    assert grants(parts) == grants([whole])
+    for scope in (["--scope", "prefix"], ["--scope", "tag", "--tag", "team=shop"]):
+        r = run_cli(emulator, "iam-policy", m, *scope)
+        assert r.returncode == 0, r.stderr
+        assert policy_size(json.loads(r.stdout)) < 1000
+        assert "grants on every function" in r.stderr
+        assert "characters" not in r.stderr
+
+
+def test_compact_forms_refuse_what_they_cannot_scope(emulator: Any, tmp_path: Path) -> None:
+    """--scope prefix refuses names without a common prefix and a --prefix that misses one;
+    --scope tag needs --tag and refuses the rollout tag keys; a policy with no account says
+    so."""
+    m = write_manifest(
+        tmp_path, "version: 1\nregion: us-east-1\nfunctions:\n  orders: {}\n  billing: {}\n"
+    )
+    r = run_cli(emulator, "iam-policy", m, "--scope", "prefix", "--account-id", "123456789012")
+    assert r.returncode == 1
+    assert "no common prefix" in r.stderr
+    r = run_cli(emulator, "iam-policy", m, "--prefix", "ord", "--account-id", "123456789012")
+    assert r.returncode == 1
+    assert "error: --prefix 'ord' does not cover billing" in r.stderr
+    r = run_cli(emulator, "iam-policy", m, "--scope", "tag")
+    assert r.returncode == 1
+    assert "--scope tag needs --tag KEY=VALUE" in r.stderr
+    r = run_cli(emulator, "iam-policy", m, "--tag", "lambda-reconciler:rollout:x=1")
+    assert r.returncode == 1
+    assert "choose a tag key of your own" in r.stderr
+    r = run_cli(emulator, "iam-policy", m, "--mode", "plan")
+    assert r.returncode == 0
+    assert "no account given" in r.stderr
+    assert "arn:aws:lambda:us-east-1:*:function:orders" in r.stdout
