@@ -24,8 +24,9 @@ def _manifest(tmp_path: Path, key: str, guard: bool = False) -> str:
     )
 
 
-@pytest.mark.parametrize("command", [["plan"], ["apply", "--auto-approve"]])
-@pytest.mark.parametrize("guard", [False, True])
+@pytest.mark.parametrize(
+    ("command", "guard"), [(["plan"], False), (["apply", "--auto-approve"], True)]
+)
 def test_arn_of_another_account_is_refused_before_any_lambda_call(
     emulator: Any, tmp_path: Path, command: list[str], guard: bool
 ) -> None:
