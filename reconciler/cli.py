@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -536,6 +536,7 @@ def iam_policy(
 ) -> None:
     """Print the least-privilege IAM policy for running plan or apply on MANIFEST..."""
     from reconciler.iam import (
+        Scope,
         policy_for,
         policy_text,
         scope_warnings,
@@ -555,23 +556,19 @@ def iam_policy(
         if not sep or not key:
             raise click.UsageError("--tag takes KEY=VALUE")
         tag = (key, value)
+    form = cast(Scope, scope)  # click.Choice checked it
     loaded = _load(manifests)
     policy = policy_for(
         loaded.functions,
         "apply" if mode == "apply" else "plan",
         region=opts.region,
         account=account_id,
-        scope="prefix" if scope == "prefix" else "tag" if scope == "tag" else "exact",
+        scope=form,
         prefix=prefix,
         tag=tag,
     )
     policies = split_policy(policy, max_size) if split else [policy]
-    warnings = scope_warnings(
-        loaded.functions,
-        policy,
-        scope="prefix" if scope == "prefix" else "tag" if scope == "tag" else "exact",
-        tag=tag,
-    )
+    warnings = scope_warnings(loaded.functions, policy, scope=form, tag=tag)
     warnings += size_warnings(policies, split=split, limit=max_size)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)

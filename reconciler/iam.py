@@ -402,6 +402,8 @@ def size_warnings(policies: Sequence[dict[str, Any]], *, split: bool, limit: int
             f"policies of the role share {INLINE_ROLE_LIMIT:,}; use --split, --scope prefix "
             "or --scope tag for managed policies"
         )
+    elif size > limit:
+        out.append(f"the policy is {size:,} characters, more than --max-size {limit:,}")
     return out
 
 
