@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
@@ -255,9 +255,11 @@ class Emulator:
             from emulator.layer import _name_from
 
             entry["function"], q = _name_from(named)
+            entry["named"] = named
             entry["qualifier"] = query.get("Qualifier") or q
         entry["write"] = operation in LAMBDA_WRITES
         denied = self._authorize(environ, raw, operation, region, entry)
+        entry.pop("named", None)
         if denied is not None:
             entry["status"] = denied.status
             self._log(entry)
@@ -351,27 +353,49 @@ class Emulator:
         """IAM enforcement for every Lambda call, also those this layer answers itself.
 
         Off unless enabled with `POST /_emulator/auth {"enabled": true}`; then each Lambda call
-        is checked against the IAM policies of the caller's access key (moto's policy engine)
-        with the action `lambda:<Operation>` on the function's ARN, qualified with the alias or
-        version the call names. Signatures are not verified; other services stay open.
+        is checked against the IAM policies of the caller's access key (inline and attached,
+        of the user and its groups, as moto stores them) with the action `lambda:<Operation>`
+        on the function's ARN, qualified with the alias or version the call names, and the
+        request context IAM gives Lambda: `aws:ResourceTag/*` (the function's tags, which apply
+        to its versions and aliases too), and for TagResource / UntagResource
+        `aws:RequestTag/*` and `aws:TagKeys`. `iam_eval` evaluates the policies as IAM does.
+        Signatures are not verified; other services stay open.
         """
         from moto.core.exceptions import HTTPException
-        from moto.iam.access_control import IAMRequest
+        from moto.iam.access_control import IAMPolicy, IAMRequest
+
+        from emulator.iam_eval import Unsupported, evaluate
 
         if not self.enforce_iam:
             return None
         name = entry.get("function")
         resource = "*"
+        context: dict[str, list[str]] = {}
         if name:
-            resource = f"arn:aws:lambda:{region}:123456789012:function:{name}"
+            named = unquote(entry.get("named") or "")
+            account, fn_region = "123456789012", region
+            if named.startswith("arn:") and len(named.split(":")) >= 7:
+                fn_region, account = named.split(":")[3], named.split(":")[4]
+            resource = f"arn:aws:lambda:{fn_region}:{account}:function:{name}"
             alias = entry.get("qualifier") or parse_query(environ.get("QUERY_STRING", "")).get(
                 "Qualifier"
             )
             route_alias = re.search(r"/aliases/([^/?]+)", environ.get("PATH_INFO", ""))
             if route_alias:
-                alias = route_alias.group(1)
+                alias = unquote(route_alias.group(1))
             if alias:
                 resource += f":{alias}"
+            with self.layer.lock:
+                fn = self.layer.storage(region)._functions.get(name)
+                tags = dict(fn["latest"].tags or {}) if fn else {}
+            context.update({f"aws:ResourceTag/{k}": [v] for k, v in tags.items()})
+        if operation == "TagResource":
+            requested = json_body(raw).get("Tags") or {}
+            context.update({f"aws:RequestTag/{k}": [str(v)] for k, v in requested.items()})
+            context["aws:TagKeys"] = list(requested)
+        elif operation == "UntagResource":
+            keys = parse_qs(environ.get("QUERY_STRING", "")).get("tagKeys", [])
+            context["aws:TagKeys"] = keys
         headers = {
             k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")
         }
@@ -381,6 +405,11 @@ class Emulator:
         path = environ.get("PATH_INFO", "")
         if environ.get("QUERY_STRING"):
             path += "?" + environ["QUERY_STRING"]
+        denied = ApiError(
+            403,
+            "AccessDeniedException",
+            f"User is not authorized to perform: lambda:{operation} on resource: {resource}",
+        )
         try:
             request = IAMRequest(
                 account_id="123456789012",
@@ -391,15 +420,19 @@ class Emulator:
                 headers=headers,
                 action=operation,
             )
-            request.check_action_permitted(resource)
+            documents = [IAMPolicy(p)._policy_json for p in request._access_key.collect_policies()]
         except HTTPException as e:
-            return ApiError(
-                403,
-                "AccessDeniedException",
-                f"User is not authorized to perform: lambda:{operation} on resource: {resource}"
-                f" ({type(e).__name__})",
-            )
-        return None
+            denied.message += f" ({type(e).__name__})"
+            return denied
+        try:
+            decision = evaluate(documents, f"lambda:{operation}", resource, context)
+        except Unsupported as e:
+            return ApiError(500, "ServiceException", f"emulator IAM: unsupported {e}")
+        if decision == "allow":
+            return None
+        if decision == "deny":
+            denied.message += " with an explicit deny in an identity-based policy"
+        return denied
 
     def _after(self, pid: int | None) -> None:
         if pid is not None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import wraps
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import click
 
@@ -504,22 +504,79 @@ def import_(
     help="The command the policy is for.",
 )
 @click.option("--account-id", help="Account for function names given without an ARN.")
+@click.option(
+    "--scope",
+    type=click.Choice(["exact", "prefix", "tag"]),
+    default=None,
+    help="exact ARNs (default); every function whose name starts with a prefix; or every "
+    "function carrying a tag. The last two stay small for any fleet.",
+)
+@click.option("--prefix", help="The name prefix for --scope prefix (default: the longest common).")
+@click.option("--tag", "tag_spec", metavar="KEY=VALUE", help="The tag for --scope tag.")
+@click.option(
+    "--split",
+    is_flag=True,
+    help="Print a JSON array of policies, each within the managed-policy limit.",
+)
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=200),
+    default=6144,
+    show_default=True,
+    help="Characters per policy (white space not counted) for --split and the size warning.",
+)
 @click.pass_obj
 @handle_errors
 def iam_policy(
-    opts: Options, manifests: tuple[str, ...], mode: str, account_id: str | None
+    opts: Options,
+    manifests: tuple[str, ...],
+    mode: str,
+    account_id: str | None,
+    scope: str | None,
+    prefix: str | None,
+    tag_spec: str | None,
+    split: bool,
+    max_size: int,
 ) -> None:
     """Print the least-privilege IAM policy for running plan or apply on MANIFEST..."""
-    from reconciler.iam import policy_for, policy_text
+    from reconciler.iam import (
+        Scope,
+        policy_for,
+        policy_text,
+        scope_warnings,
+        size_warnings,
+        split_policy,
+    )
 
+    if scope is None:
+        scope = "prefix" if prefix is not None else "tag" if tag_spec is not None else "exact"
+    if prefix is not None and scope != "prefix":
+        raise click.UsageError("--prefix goes with --scope prefix")
+    if tag_spec is not None and scope != "tag":
+        raise click.UsageError("--tag goes with --scope tag")
+    tag = None
+    if tag_spec is not None:
+        key, sep, value = tag_spec.partition("=")
+        if not sep or not key:
+            raise click.UsageError("--tag takes KEY=VALUE")
+        tag = (key, value)
+    form = cast(Scope, scope)  # click.Choice checked it
     loaded = _load(manifests)
     policy = policy_for(
         loaded.functions,
         "apply" if mode == "apply" else "plan",
         region=opts.region,
         account=account_id,
+        scope=form,
+        prefix=prefix,
+        tag=tag,
     )
-    click.echo(policy_text(policy), nl=False)
+    policies = split_policy(policy, max_size) if split else [policy]
+    warnings = scope_warnings(loaded.functions, policy, scope=form, tag=tag)
+    warnings += size_warnings(policies, split=split, limit=max_size)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(policy_text(policies if split else policy), nl=False)
 
 
 @main.command()

@@ -2,9 +2,10 @@
 
 Reads are concurrent and bounded by `parallelism`. The only extra reads beyond one
 ListVersionsByFunction and one ListAliases per function are: one STS call when a manifest sets
-`allowed_account_ids`, one GetFunction (the SDK waiter) per function with `publish: true`, and,
-only for functions where retention is about to delete something, the event-source-mapping and
-provisioned-concurrency listings that can veto a deletion.
+`allowed_account_ids` or names a function by ARN, one GetFunction (the SDK waiter) per
+function with `publish: true`, and, only for functions where retention is about to delete
+something, the event-source-mapping and provisioned-concurrency listings that can veto a
+deletion.
 """
 
 from __future__ import annotations
@@ -28,11 +29,20 @@ def utcnow() -> datetime:
 
 
 def check_accounts(aws: LambdaReader, targets: Sequence[FunctionTarget]) -> None:
-    """`allowed_account_ids` (contract §6): one STS call per run, before any Lambda call."""
+    """`allowed_account_ids` (contract §6), and function ARNs naming an account: one STS call
+    per run, before any Lambda call. An ARN's account must be the caller's: the run is
+    planned against the account its credentials are for, never silently another."""
     guarded = [t for t in targets if t.allowed_account_ids is not None]
-    if not guarded:
+    named = [t for t in targets if t.account is not None]
+    if not guarded and not named:
         return
     account = aws.account_id()
+    for t in named:
+        if t.account != account:
+            raise GuardError(
+                f"{t.location}: {t.key} is in account {t.account}, these credentials are for "
+                f"{account}; use credentials for {t.account} (nothing was read or written)"
+            )
     for t in guarded:
         allowed = t.allowed_account_ids or frozenset()
         if account not in allowed:

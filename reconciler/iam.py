@@ -1,78 +1,312 @@
 """`iam-policy`: the least-privilege IAM policy for running plan or apply on given manifests.
 
-Only the actions the run can make, on the exact function ARNs and their qualified forms
-(`name:*`: versions and aliases). What guards, retention and rollouts need is added only when a
-manifest uses them. `sts:GetCallerIdentity` needs no permission (AWS always allows it), so the
-account guard adds nothing.
+Only the actions the run can make, each on the narrowest resource Lambda authorizes it against.
+Lambda checks an action on a version or alias against the qualified ARN (`function:NAME:Q`), and
+everything else against the unqualified one (`function:NAME`); `function:NAME:*` matches every
+qualified ARN of the function but not the function itself. So:
 
-| needed for            | actions                                                      |
-|-----------------------|--------------------------------------------------------------|
-| every plan            | lambda:ListVersionsByFunction, lambda:ListAliases             |
-| `publish: true`       | lambda:GetFunction (waits for an in-progress update)          |
-| `retention`           | lambda:ListProvisionedConcurrencyConfigs;                     |
-|                       | lambda:ListEventSourceMappings (on "*": no resource-level form)|
-| `rollout`             | lambda:ListTags; cloudwatch:DescribeAlarms (on "*")           |
-| `prune_aliases: true` | lambda:GetProvisionedConcurrencyConfig, lambda:GetPolicy,     |
-|                       | lambda:GetFunctionUrlConfig; lambda:ListEventSourceMappings   |
-| apply                 | lambda:CreateAlias, lambda:UpdateAlias                        |
-| apply + publish       | lambda:PublishVersion                                         |
-| apply + prune_aliases | lambda:DeleteAlias                                            |
-| apply + retention     | lambda:DeleteFunction (only ever sent with a version qualifier)|
-| apply + rollout       | lambda:TagResource                                            |
+- `Functions` on `function:NAME`: ListVersionsByFunction and ListAliases (every run), GetFunction
+  (`publish`), ListProvisionedConcurrencyConfigs (`retention`), ListTags (`rollout`); for apply
+  also PublishVersion (`publish`) and CreateAlias (declared aliases).
+- `Aliases` on `function:NAME:ALIAS`, declared aliases only: UpdateAlias (apply).
+- `VersionsAndAliases` on `function:NAME:*`: DeleteFunction (apply + `retention`; only ever sent
+  with a version qualifier) and DeleteAlias (apply + `prune_aliases`); with `prune_aliases:
+  true`, GetProvisionedConcurrencyConfig, GetPolicy and GetFunctionUrlConfig of the aliases
+  about to be deleted (plan and apply), which can veto the deletion.
+- `KeepDeclaredAliases`: Deny DeleteAlias on the declared aliases (`prune_aliases` deletes only
+  the others).
+- `RolloutTags` on `function:NAME`: TagResource, for tag keys `lambda-reconciler:rollout:*` only
+  (apply + `rollout`).
+- `Unscoped` on `*` (no resource-level form exists): ListEventSourceMappings (`retention`,
+  `prune_aliases: true`),
+  cloudwatch:DescribeAlarms (`rollout`).
+
+`sts:GetCallerIdentity` needs no permission (AWS always allows it), so the account guard adds
+nothing. Whole functions are never deletable: DeleteFunction is granted on `NAME:*` only.
+
+Forms, for fleets whose exact policy is larger than IAM accepts (`policy_size` counts the
+characters IAM counts: the JSON without white space):
+
+- `scope="prefix"`: the same statements on `function:PREFIX*` and `function:PREFIX*:*`, with the
+  actions of all functions together. Covers every function whose name starts with the prefix,
+  including ones no manifest names, and ones created later.
+- `scope="tag"`: the same statements on `function:*` and `function:*:*` with an
+  `aws:ResourceTag/KEY` condition (every Lambda function action the reconciler uses supports it;
+  ListEventSourceMappings and DescribeAlarms have no resource and stay in `Unscoped`). Covers
+  every function that carries the tag, now or later.
+- `split_policy`: the exact policy cut into several, each within the managed-policy limit.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.errors import ReconcilerError
 from reconciler.manifest import FunctionTarget
+from reconciler.rollout import TAG_PREFIX
 
 Mode = Literal["plan", "apply"]
+Scope = Literal["exact", "prefix", "tag"]
+
+MANAGED_POLICY_LIMIT = 6144  # characters of a customer managed policy, white space not counted
+INLINE_ROLE_LIMIT = 10240  # characters of all inline policies of one role together
+MANAGED_POLICIES_PER_ROLE = 10  # attached managed policies per role by default (20 on request)
+
+
+@dataclass
+class Needs:
+    """What one function's run needs, by the kind of resource each action is checked on."""
+
+    function: set[str] = field(default_factory=set)  # on function:NAME
+    aliases: set[str] = field(default_factory=set)  # on function:NAME:ALIAS, declared aliases
+    qualified: set[str] = field(default_factory=set)  # on function:NAME:*
+    tag: bool = False  # TagResource, rollout tag keys only, on function:NAME
+    keep_declared: bool = False  # deny DeleteAlias on the declared aliases
+    unscoped: set[str] = field(default_factory=set)  # on "*"
+
+
+def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
+    spec = t.spec
+    rollout = any(a.rollout is not None for a in spec.aliases.values())
+    n = Needs(function={"lambda:ListVersionsByFunction", "lambda:ListAliases"})
+    if spec.publish:
+        n.function.add("lambda:GetFunction")
+    if spec.retention is not None:
+        n.function.add("lambda:ListProvisionedConcurrencyConfigs")
+        n.unscoped.add("lambda:ListEventSourceMappings")
+    if rollout:
+        n.function.add("lambda:ListTags")
+        n.unscoped.add("cloudwatch:DescribeAlarms")
+    if spec.prune_aliases is True:  # what hangs on an alias about to be pruned can veto it
+        n.qualified |= {
+            "lambda:GetProvisionedConcurrencyConfig",
+            "lambda:GetPolicy",
+            "lambda:GetFunctionUrlConfig",
+        }
+        n.unscoped.add("lambda:ListEventSourceMappings")
+    if mode == "apply":
+        if spec.publish:
+            n.function.add("lambda:PublishVersion")
+        if spec.aliases:
+            n.function.add("lambda:CreateAlias")
+            n.aliases.add("lambda:UpdateAlias")
+        if spec.prune_aliases:
+            n.qualified.add("lambda:DeleteAlias")
+            n.keep_declared = bool(spec.aliases)
+        if spec.retention is not None:
+            n.qualified.add("lambda:DeleteFunction")
+        n.tag = rollout
+    return n
+
+
+def actions_for(t: FunctionTarget, mode: Mode) -> set[str]:
+    """Every action one function's run needs."""
+    n = needs_for(t, mode)
+    return (
+        n.function
+        | n.aliases
+        | n.qualified
+        | n.unscoped
+        | ({"lambda:TagResource"} if n.tag else set())
+    )
+
+
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def _base(t: FunctionTarget, region: str | None, account: str | None) -> str:
+    """`arn:PARTITION:lambda:REGION:ACCOUNT:function:` for the function."""
+    reg = t.region or region or "*"
+    if account is None and t.allowed_account_ids is not None and len(t.allowed_account_ids) == 1:
+        account = next(iter(t.allowed_account_ids))
+    return f"arn:{_partition(reg)}:lambda:{reg}:{t.account or account or '*'}:function:"
 
 
 def function_arn(t: FunctionTarget, region: str | None, account: str | None) -> str:
     if t.key.startswith("arn:"):
         return t.key
-    partition = "aws"
-    reg = t.region or region or "*"
-    if reg.startswith("cn-"):
-        partition = "aws-cn"
-    elif reg.startswith("us-gov-"):
-        partition = "aws-us-gov"
-    if account is None and t.allowed_account_ids is not None and len(t.allowed_account_ids) == 1:
-        account = next(iter(t.allowed_account_ids))
-    return f"arn:{partition}:lambda:{reg}:{t.account or account or '*'}:function:{t.name}"
+    return _base(t, region, account) + t.name
 
 
-def actions_for(t: FunctionTarget, mode: Mode) -> set[str]:
-    spec = t.spec
-    rollout = any(a.rollout is not None for a in spec.aliases.values())
-    actions = {"lambda:ListVersionsByFunction", "lambda:ListAliases"}
-    if spec.publish:
-        actions.add("lambda:GetFunction")
-    if spec.retention is not None:
-        actions.add("lambda:ListProvisionedConcurrencyConfigs")
-    if rollout:
-        actions.add("lambda:ListTags")
-    if spec.prune_aliases is True:  # what hangs on an alias about to be pruned can veto it
-        actions |= {
-            "lambda:GetProvisionedConcurrencyConfig",
-            "lambda:GetPolicy",
-            "lambda:GetFunctionUrlConfig",
-        }
-    if mode == "apply":
-        actions |= {"lambda:CreateAlias", "lambda:UpdateAlias"}
-        if spec.publish:
-            actions.add("lambda:PublishVersion")
-        if spec.prune_aliases:
-            actions.add("lambda:DeleteAlias")
-        if spec.retention is not None:
-            actions.add("lambda:DeleteFunction")
-        if rollout:
-            actions.add("lambda:TagResource")
-    return actions
+def _statement(
+    sid: str,
+    actions: Sequence[str] | set[str],
+    resources: Sequence[str],
+    *,
+    effect: str = "Allow",
+    condition: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    st: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": effect,
+        "Action": sorted(actions),
+        "Resource": list(resources) if len(resources) != 1 or resources[0] != "*" else "*",
+    }
+    if condition:
+        st["Condition"] = condition
+    return st
+
+
+def _tag_condition() -> dict[str, Any]:
+    return {"ForAllValues:StringLike": {"aws:TagKeys": [TAG_PREFIX + "*"]}}
+
+
+def _numbered(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sids must be unique within a policy: number the ones that repeat."""
+    counts: dict[str, int] = {}
+    for st in statements:
+        counts[st["Sid"]] = counts.get(st["Sid"], 0) + 1
+    seen: dict[str, int] = {}
+    for st in statements:
+        sid = st["Sid"]
+        if counts[sid] > 1:
+            seen[sid] = seen.get(sid, 0) + 1
+            st["Sid"] = f"{sid}{seen[sid]}"
+    return statements
+
+
+def _exact(
+    targets: Sequence[FunctionTarget], mode: Mode, region: str | None, account: str | None
+) -> list[dict[str, Any]]:
+    by_function: dict[tuple[str, ...], list[str]] = {}
+    by_qualified: dict[tuple[str, ...], list[str]] = {}
+    aliases: list[str] = []
+    keep: list[str] = []
+    tagged: list[str] = []
+    unscoped: set[str] = set()
+    for t in targets:
+        n = needs_for(t, mode)
+        arn = function_arn(t, region, account)
+        by_function.setdefault(tuple(sorted(n.function)), []).append(arn)
+        if n.aliases:
+            aliases.extend(f"{arn}:{a}" for a in t.spec.aliases)
+        if n.qualified:
+            by_qualified.setdefault(tuple(sorted(n.qualified)), []).append(f"{arn}:*")
+        if n.keep_declared:
+            keep.extend(f"{arn}:{a}" for a in t.spec.aliases)
+        if n.tag:
+            tagged.append(arn)
+        unscoped |= n.unscoped
+    statements = [
+        _statement("Functions", acts, _unique(arns)) for acts, arns in sorted(by_function.items())
+    ]
+    if aliases:
+        statements.append(_statement("Aliases", ["lambda:UpdateAlias"], _unique(aliases)))
+    statements += [
+        _statement("VersionsAndAliases", acts, _unique(arns))
+        for acts, arns in sorted(by_qualified.items())
+    ]
+    if keep:
+        statements.append(
+            _statement("KeepDeclaredAliases", ["lambda:DeleteAlias"], _unique(keep), effect="Deny")
+        )
+    if tagged:
+        statements.append(
+            _statement(
+                "RolloutTags",
+                ["lambda:TagResource"],
+                _unique(tagged),
+                condition=_tag_condition(),
+            )
+        )
+    if unscoped:
+        statements.append(_statement("Unscoped", unscoped, ["*"]))
+    return statements
+
+
+def _unique(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def common_prefix(names: Sequence[str]) -> str:
+    """The longest string every name starts with (character by character, not by path)."""
+    if not names:
+        return ""
+    lo, hi = min(names), max(names)
+    i = 0
+    while i < len(lo) and lo[i] == hi[i]:
+        i += 1
+    return lo[:i]
+
+
+def _prefix_pattern(base: str, members: Sequence[FunctionTarget], prefix: str | None) -> str:
+    """`PREFIX*` covering every function of one partition/region/account, or why not."""
+    p = prefix if prefix is not None else common_prefix([t.name for t in members])
+    outside = [t.name for t in members if not t.name.startswith(p)]
+    if outside:
+        raise ReconcilerError(f"--prefix {p!r} does not cover {', '.join(outside)}")
+    if not p:
+        raise ReconcilerError(
+            "the functions' names have no common prefix, so --scope prefix would "
+            f"grant on every function of {base.rstrip(':')}; name one with --prefix, "
+            "or use --scope tag or --split"
+        )
+    return p + "*"
+
+
+def _compact(
+    targets: Sequence[FunctionTarget],
+    mode: Mode,
+    region: str | None,
+    account: str | None,
+    *,
+    prefix: str | None,
+    tag: tuple[str, str] | None,
+) -> list[dict[str, Any]]:
+    """One set of statements per partition/region/account, with the actions of all its
+    functions together, on a name pattern (`prefix`) or on every function with a tag (`tag`)."""
+    groups: dict[str, list[FunctionTarget]] = {}
+    for t in targets:
+        base = _base(t, region, account) if not t.key.startswith("arn:") else t.key[: -len(t.name)]
+        groups.setdefault(base, []).append(t)
+    function: dict[str, set[str]] = {}
+    qualified: dict[str, set[str]] = {}
+    tagged: list[str] = []
+    unscoped: set[str] = set()
+    for base, members in groups.items():
+        pattern = "*" if tag is not None else _prefix_pattern(base, members, prefix)
+        for t in members:
+            n = needs_for(t, mode)
+            function.setdefault(base + pattern, set()).update(n.function)
+            qualified.setdefault(base + pattern + ":*", set()).update(n.qualified | n.aliases)
+            if n.tag and base + pattern not in tagged:
+                tagged.append(base + pattern)
+            unscoped |= n.unscoped
+    condition = None
+    if tag is not None:
+        condition = {"StringEquals": {f"aws:ResourceTag/{tag[0]}": tag[1]}}
+    statements: list[dict[str, Any]] = []
+    for group in (_regroup(function), _regroup(qualified)):
+        for acts, resources in group:
+            sid = "Functions" if resources[0] in function else "VersionsAndAliases"
+            statements.append(_statement(sid, acts, resources, condition=condition))
+    if tagged:
+        tag_condition = _tag_condition()
+        if condition:
+            tag_condition = {**condition, **tag_condition}
+        statements.append(
+            _statement("RolloutTags", ["lambda:TagResource"], tagged, condition=tag_condition)
+        )
+    if unscoped:
+        statements.append(_statement("Unscoped", unscoped, ["*"]))
+    return statements
+
+
+def _regroup(by_resource: dict[str, set[str]]) -> list[tuple[tuple[str, ...], list[str]]]:
+    """resource → actions, turned into actions → resources (one statement per action set)."""
+    out: dict[tuple[str, ...], list[str]] = {}
+    for resource, acts in by_resource.items():
+        if acts:
+            out.setdefault(tuple(sorted(acts)), []).append(resource)
+    return sorted(out.items())
 
 
 def policy_for(
@@ -81,40 +315,145 @@ def policy_for(
     *,
     region: str | None = None,
     account: str | None = None,
+    scope: Scope = "exact",
+    prefix: str | None = None,
+    tag: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Group functions by the exact action set they need: one statement per group."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    wildcard: set[str] = set()
-    for t in targets:
-        arn = function_arn(t, region, account)
-        acts = tuple(sorted(actions_for(t, mode)))
-        resources = groups.setdefault(acts, [])
-        resources.extend(r for r in (arn, f"{arn}:*") if r not in resources)
-        if t.spec.retention is not None or t.spec.prune_aliases is True:
-            wildcard.add("lambda:ListEventSourceMappings")
-        if any(a.rollout is not None for a in t.spec.aliases.values()):
-            wildcard.add("cloudwatch:DescribeAlarms")
-    statements: list[dict[str, Any]] = []
-    for i, (acts, resources) in enumerate(sorted(groups.items())):
-        statements.append(
-            {
-                "Sid": f"LambdaReconciler{mode.capitalize()}{i + 1}",
-                "Effect": "Allow",
-                "Action": list(acts),
-                "Resource": sorted(resources),
-            }
-        )
-    if wildcard:
-        statements.append(
-            {
-                "Sid": "LambdaReconcilerUnscopedReads",
-                "Effect": "Allow",
-                "Action": sorted(wildcard),
-                "Resource": "*",
-            }
-        )
-    return {"Version": "2012-10-17", "Statement": statements}
+    if scope == "tag":
+        if tag is None:
+            raise ReconcilerError("--scope tag needs --tag KEY=VALUE")
+        if tag[0].startswith(TAG_PREFIX) or tag[0].lower().startswith("aws:"):
+            raise ReconcilerError(f"--tag {tag[0]}: choose a tag key of your own")
+        statements = _compact(targets, mode, region, account, prefix=None, tag=tag)
+    elif scope == "prefix":
+        statements = _compact(targets, mode, region, account, prefix=prefix, tag=None)
+    else:
+        statements = _exact(targets, mode, region, account)
+    return {"Version": "2012-10-17", "Statement": _numbered(statements)}
 
 
-def policy_text(policy: dict[str, Any]) -> str:
+def policy_size(policy: dict[str, Any]) -> int:
+    """The size IAM checks against its limits: characters of the JSON, white space not counted."""
+    text = json.dumps(policy, separators=(",", ":"))
+    return sum(1 for c in text if not c.isspace())
+
+
+def split_policy(policy: dict[str, Any], limit: int = MANAGED_POLICY_LIMIT) -> list[dict[str, Any]]:
+    """Cut a policy into policies of at most `limit` characters each: statements are packed in
+    order, and a statement whose resources do not fit is cut into several with the same
+    actions (and the same effect and condition)."""
+    empty = {"Version": policy["Version"], "Statement": []}
+    policies: list[dict[str, Any]] = [json.loads(json.dumps(empty))]
+    for st in policy["Statement"]:
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        pending = list(resources)
+        while pending:
+            current = policies[-1]
+            piece = {**st, "Resource": []}
+            current["Statement"].append(piece)
+            taken = 0
+            for r in pending:
+                piece["Resource"].append(r)
+                if policy_size(current) > limit:
+                    piece["Resource"].pop()
+                    break
+                taken += 1
+            if taken == 0:
+                current["Statement"].pop()
+                if not current["Statement"]:
+                    raise ReconcilerError(
+                        f"one statement of the policy does not fit in {limit} characters"
+                    )
+                policies.append(json.loads(json.dumps(empty)))
+                continue
+            if not isinstance(st["Resource"], list):
+                piece["Resource"] = st["Resource"]
+            pending = pending[taken:]
+            if pending:
+                policies.append(json.loads(json.dumps(empty)))
+    for p in policies:
+        _renumber(p)
+    return policies
+
+
+def _renumber(policy: dict[str, Any]) -> None:
+    """Pieces of one statement share its Sid; make them unique within their policy."""
+    seen: dict[str, int] = {}
+    for st in policy["Statement"]:
+        sid = st["Sid"]
+        seen[sid] = seen.get(sid, 0) + 1
+        if seen[sid] > 1:
+            st["Sid"] = f"{sid}Part{seen[sid]}"
+
+
+def size_warnings(policies: Sequence[dict[str, Any]], *, split: bool, limit: int) -> list[str]:
+    """What IAM would refuse, in words, for standard error."""
+    out: list[str] = []
+    if split:
+        over = [i + 1 for i, p in enumerate(policies) if policy_size(p) > limit]
+        if over:
+            out.append(f"policies {over} are larger than {limit} characters")
+        if len(policies) > MANAGED_POLICIES_PER_ROLE:
+            out.append(
+                f"{len(policies)} managed policies: a role takes {MANAGED_POLICIES_PER_ROLE} "
+                "by default (20 after a quota increase); use --scope prefix or --scope tag"
+            )
+        return out
+    size = policy_size(policies[0])
+    if size > INLINE_ROLE_LIMIT:
+        out.append(
+            f"the policy is {size:,} characters (white space not counted): more than IAM "
+            f"accepts, {MANAGED_POLICY_LIMIT:,} for a managed policy and {INLINE_ROLE_LIMIT:,} "
+            "for all inline policies of a role together; use --split, --scope prefix or "
+            "--scope tag"
+        )
+    elif size > MANAGED_POLICY_LIMIT:
+        out.append(
+            f"the policy is {size:,} characters (white space not counted): too large for a "
+            f"managed policy ({MANAGED_POLICY_LIMIT:,}); it fits only inline, where all inline "
+            f"policies of the role share {INLINE_ROLE_LIMIT:,}; use --split, --scope prefix "
+            "or --scope tag for managed policies"
+        )
+    elif size > limit:
+        out.append(f"the policy is {size:,} characters, more than --max-size {limit:,}")
+    return out
+
+
+def scope_warnings(
+    targets: Sequence[FunctionTarget],
+    policy: dict[str, Any],
+    *,
+    scope: Scope,
+    tag: tuple[str, str] | None,
+) -> list[str]:
+    """What a compact form grants beyond the manifests, and ARNs IAM may not match."""
+    out: list[str] = []
+    resources = [
+        r
+        for st in policy["Statement"]
+        for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+    ]
+    if any(r.split(":")[4:5] == ["*"] for r in resources if r.startswith("arn:")):
+        out.append(
+            "no account given (--account-id, allowed_account_ids or function ARNs): the ARNs "
+            "say '*' for the account, which Lambda's guide says policies cannot use; pass "
+            "--account-id"
+        )
+    n = len(targets)
+    if scope == "prefix":
+        patterns = sorted({r for r in resources if r.endswith("*") and not r.endswith(":*")})
+        out.append(
+            f"--scope prefix grants on every function matching {', '.join(patterns)}, not only "
+            f"the {n} in the manifests, including functions created later"
+        )
+    elif scope == "tag" and tag is not None:
+        out.append(
+            f"--scope tag grants on every function tagged {tag[0]}={tag[1]}, not only the {n} "
+            "in the manifests; the policy cannot add or change that tag, but whoever can tag "
+            "functions decides what it covers"
+        )
+    return out
+
+
+def policy_text(policy: dict[str, Any] | list[dict[str, Any]]) -> str:
     return json.dumps(policy, indent=2) + "\n"

@@ -100,6 +100,9 @@ def _user(emulator: Any, policy: dict[str, Any]) -> dict[str, str]:
 
 
 def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) -> None:
+    """Both policies name only real Lambda actions; each action is allowed on the ARN Lambda
+    checks it against and no wider: deletes only on qualified ARNs (never the whole function),
+    UpdateAlias only on the declared aliases, and a Deny keeps prune_aliases off them."""
     m = write_manifest(tmp_path, POLICY_MANIFEST)
     plan_policy = json.loads(run_cli(emulator, "iam-policy", m, "--mode", "plan").stdout)
     apply_policy = json.loads(run_cli(emulator, "iam-policy", m).stdout)
@@ -107,14 +110,14 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
     for policy in (plan_policy, apply_policy):
         assert policy["Version"] == "2012-10-17"
         for st in policy["Statement"]:
-            assert st["Effect"] == "Allow"
             assert st["Resource"]
             for action in st["Action"]:
                 service, name = action.split(":")
                 assert service == "lambda", action
                 assert name in known, action
+    allow = [st for st in apply_policy["Statement"] if st["Effect"] == "Allow"]
     plan_actions = {a for st in plan_policy["Statement"] for a in st["Action"]}
-    apply_actions = {a for st in apply_policy["Statement"] for a in st["Action"]}
+    apply_actions = {a for st in allow for a in st["Action"]}
     assert plan_actions == {
         "lambda:GetFunction",
         "lambda:ListAliases",
@@ -133,11 +136,42 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
         "lambda:PublishVersion",
         "lambda:DeleteFunction",
     }
-    resources = {r for st in apply_policy["Statement"] for r in st["Resource"]} - {"*"}
-    assert resources == {
-        "arn:aws:lambda:us-east-1:*:function:orders",
-        "arn:aws:lambda:us-east-1:*:function:orders:*",
+    fn = "arn:aws:lambda:us-east-1:*:function:orders"
+    resources = {
+        a: sorted(r for st in allow if a in st["Action"] for r in st["Resource"])
+        for a in apply_actions
     }
+    assert resources == {
+        "lambda:ListEventSourceMappings": ["*"],
+        "lambda:DeleteFunction": [f"{fn}:*"],
+        "lambda:DeleteAlias": [f"{fn}:*"],
+        "lambda:GetProvisionedConcurrencyConfig": [f"{fn}:*"],
+        "lambda:GetPolicy": [f"{fn}:*"],
+        "lambda:GetFunctionUrlConfig": [f"{fn}:*"],
+        "lambda:UpdateAlias": [f"{fn}:prod", f"{fn}:staging"],
+        **{
+            a: [fn]
+            for a in apply_actions
+            if a.split(":")[1]
+            in {
+                "GetFunction",
+                "ListAliases",
+                "ListVersionsByFunction",
+                "ListProvisionedConcurrencyConfigs",
+                "CreateAlias",
+                "PublishVersion",
+            }
+        },
+    }
+    deny = [st for st in apply_policy["Statement"] if st["Effect"] == "Deny"]
+    assert deny == [
+        {
+            "Sid": "KeepDeclaredAliases",
+            "Effect": "Deny",
+            "Action": ["lambda:DeleteAlias"],
+            "Resource": [f"{fn}:prod", f"{fn}:staging"],
+        }
+    ]
 
 
 def _run_as(emulator: Any, policy: dict[str, Any], arrange: Callable[[], None], *args: str) -> Any:
