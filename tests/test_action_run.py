@@ -493,6 +493,7 @@ def test_planning_errors_are_annotations_on_the_manifest_line(
     )
     [comment] = github.comments[7]
     assert "### ❌ lambda-reconciler plan: 1 error" in comment["body"]
+    assert "`apply` refuses the whole plan while any error remains" in comment["body"]
     assert "<!-- lambda-reconciler:operations=sha256:" in comment["body"]
 
 
