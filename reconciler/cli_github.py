@@ -34,10 +34,12 @@ import click
 
 from reconciler.errors import ReconcilerError
 from reconciler.github import (
+    BODY_LIMIT,
     MAX_WAIT,
     GitHubClient,
     GitHubError,
     RunContext,
+    fit_body,
     hidden_value,
     operations_fingerprint,
 )
@@ -354,7 +356,9 @@ def failure_body(manifests: tuple[str, ...], reason: str, log_file: str | None, 
     from reconciler.render.markdown import render_failure
 
     log = _read(log_file) if log_file else ""
-    click.echo(render_failure(manifests, reason, kind=kind, log=log), nl=False)
+    # The log is cut by the renderer; the reason and the manifest list are not: cut the whole.
+    text = render_failure(manifests, reason, kind=kind, log=log)
+    click.echo(fit_body(text, BODY_LIMIT, "the job log"), nl=False)
 
 
 @github.command("check-reviewed")

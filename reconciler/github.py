@@ -36,7 +36,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.message import Message
 from typing import Any
@@ -253,13 +253,9 @@ def decorate(body: str, ctx: RunContext, previous: str | None = None) -> str:
         r for r in _runs_of(previous or "") if (r.run_id, r.attempt) != (ctx.run_id, ctx.attempt)
     ][: _HISTORY - 1]
     if earlier:
-        server_ctx = ctx  # the earlier runs are in the same repository
-        items = []
-        for r in earlier:
-            r = RunContext(
-                r.sha, r.run_id, r.run_number, r.attempt, r.at, server_ctx.server, ctx.repo
-            )
-            items.append(f"- {r.line()}")
+        # The earlier runs are of the same repository: link them the same way.
+        linked = [replace(r, server=ctx.server, repo=ctx.repo) for r in earlier]
+        items = [f"- {r.line()}" for r in linked]
         lines += [
             "",
             f"<details><summary>Earlier runs that updated this comment ({len(earlier)})</summary>",

@@ -658,7 +658,7 @@ def test_a_body_over_githubs_limit_is_cut_with_a_visible_note(
 
 
 def test_failure_body_is_cut_within_the_limit(tmp_path: Path) -> None:
-    """failure-body quotes at most what fits in a comment, whatever the log's size."""
+    """failure-body fits a comment whatever the size of the log, the reason or the manifest list."""
     log = tmp_path / "run.log"
     log.write_text("".join(f"error {i}: " + "z" * 100 + "\n" for i in range(2000)))
     r = gh(
@@ -667,6 +667,12 @@ def test_failure_body_is_cut_within_the_limit(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert len(r.stdout) <= 60000
     assert r.stdout.rstrip("\n").endswith("…\n```")
+    many = [f"manifests/team-{i:04d}/functions.yaml" for i in range(3000)]
+    r = gh("http://127.0.0.1:9", "failure-body", "--reason", "R" * 70000, *many)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) <= BODY_LIMIT
+    assert r.stdout.startswith(marker_for(many))
+    assert "characters left out. The full text is in the job log." in r.stdout
 
 
 def test_a_title_over_256_characters_is_cut(github: tuple[FakeGitHub, str], tmp_path: Path) -> None:
