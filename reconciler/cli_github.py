@@ -431,28 +431,44 @@ def check_reviewed(
     click.echo(f"the plan is the one reviewed in #{number}: {url}", err=True)
 
 
-@github.command()
-@click.argument("plan_file", type=click.Path(dir_okay=False))
-@_one_line_errors
-def annotate(plan_file: str) -> None:
-    """Each error of a JSON plan as a `::error` workflow command, on its manifest line."""
-    plan = _plan_dict(plan_file)
-    for err in plan.get("errors") or []:
-        click.echo(f"::error title=lambda-reconciler plan::{command_text(str(err))}")
+def _annotations(plan: dict[str, Any]) -> list[str]:
+    lines = [
+        f"::error title=lambda-reconciler plan::{command_text(str(err))}"
+        for err in plan.get("errors") or []
+    ]
     for fp in plan["functions"]:
         source = str(fp.get("source") or "")
         m = re.fullmatch(r"(.+):(\d+):(\d+)", source)
         where = ""
         if m:
-            where = (
-                f"file={command_text(m.group(1), prop=True)},line={m.group(2)},col={m.group(3)},"
-            )
+            file = command_text(m.group(1), prop=True)
+            where = f"file={file},line={m.group(2)},col={m.group(3)},"
         for err in fp.get("errors") or []:
             message = command_text(f"{fp.get('function')}: {err}")
-            click.echo(f"::error {where}title=lambda-reconciler plan::{message}")
+            lines.append(f"::error {where}title=lambda-reconciler plan::{message}")
+    return lines
 
 
 COUNTED = ("publish_version", "create_alias", "update_alias", "delete_alias", "delete_version")
+
+
+def _outputs(plan: dict[str, Any]) -> list[str]:
+    counts = dict.fromkeys(COUNTED, 0)
+    for fp in plan["functions"]:
+        for op in fp.get("operations") or []:
+            if op.get("action") in counts:
+                counts[op["action"]] += 1
+    lines = [f"count-{action.replace('_', '-')}={n}" for action, n in counts.items()]
+    return [*lines, f"count-total={sum(counts.values())}"]
+
+
+@github.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@_one_line_errors
+def annotate(plan_file: str) -> None:
+    """Each error of a JSON plan as a `::error` workflow command, on its manifest line."""
+    for line in _annotations(_plan_dict(plan_file)):
+        click.echo(line)
 
 
 @github.command()
@@ -460,12 +476,52 @@ COUNTED = ("publish_version", "create_alias", "update_alias", "delete_alias", "d
 @_one_line_errors
 def outputs(plan_file: str) -> None:
     """The Action's `count-…` outputs of a JSON plan, one `name=value` line each."""
-    plan = _plan_dict(plan_file)
-    counts = dict.fromkeys(COUNTED, 0)
-    for fp in plan["functions"]:
-        for op in fp.get("operations") or []:
-            if op.get("action") in counts:
-                counts[op["action"]] += 1
-    for action, n in counts.items():
-        click.echo(f"count-{action.replace('_', '-')}={n}")
-    click.echo(f"count-total={sum(counts.values())}")
+    for line in _outputs(_plan_dict(plan_file)):
+        click.echo(line)
+
+
+@github.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--dir",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="Where to write plan.md, summary.md, plan.txt, plan-color.txt and outputs.txt.",
+)
+@_one_line_errors
+def report(plan_file: str, directory: str) -> None:
+    """Everything the Action shows of a saved JSON plan, in one go.
+
+    plan.md: the Markdown, uncut (`github comment` cuts it between functions); summary.md: the
+    job summary, at most 250,000 characters, saying where the full plan is when cut; plan.txt
+    and plan-color.txt: the text of `plan -v`; outputs.txt: the `count-…` outputs. The errors
+    are printed as `::error` workflow commands.
+    """
+    from reconciler.render.json import load_plan_document
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import render_text
+
+    data = _plan_dict(plan_file)
+    plan, kind = load_plan_document(plan_file)
+    drift = kind == "drift"
+    full = render_markdown(plan, drift=drift, limit=10**9)
+    summary = full
+    if len(full) > SUMMARY_LIMIT:
+        note = (
+            "\nThe full plan is the Action's `plan-text` output file: upload it as an artifact "
+            "to keep it.\n"
+        )
+        summary = render_markdown(plan, drift=drift, limit=SUMMARY_LIMIT - len(note)) + note
+    files = {
+        "plan.md": full,
+        "summary.md": summary,
+        "plan.txt": render_text(plan, verbose=True, drift=drift),
+        "plan-color.txt": render_text(plan, verbose=True, color=True, drift=drift),
+        "outputs.txt": "".join(f"{line}\n" for line in _outputs(data)),
+    }
+    for name, text in files.items():
+        with open(os.path.join(directory, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    for line in _annotations(data):
+        click.echo(line)

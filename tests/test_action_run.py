@@ -177,9 +177,12 @@ class ActionRunner:
 
 @pytest.fixture
 def runner(emulator: Any, tmp_path: Path) -> Any:
+    """The Action and a fake GitHub; every request the Action sent must be one GitHub's
+    OpenAPI description allows."""
     fake = FakeGitHub()
     with serve(fake) as api:
         yield ActionRunner(tmp_path, emulator.env(), api), fake
+    assert fake.violations == []
 
 
 def seeded(emulator: Any, tmp_path: Path, version: int = 2) -> Path:

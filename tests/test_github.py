@@ -1307,3 +1307,37 @@ def test_the_openapi_check_refuses_what_github_would() -> None:
     assert problems("POST", "/repos/o/r/issues/1/comments", {"body": "x"}) == []
     subset = json.loads((Path(__file__).parent / "openapi" / "github-rest-subset.json").read_text())
     assert subset["source"]["package"] == "@octokit/openapi"
+
+
+def test_report_writes_what_the_action_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call: the uncut Markdown, a job summary within its limit that says where the full
+    plan is, the text plan twice, the count outputs, and the errors as annotations."""
+    from reconciler import cli_github
+
+    monkeypatch.setattr(cli_github, "SUMMARY_LIMIT", 5000)
+    data = json_plan(40)
+    data["functions"][3]["operations"] = []
+    data["functions"][3]["errors"] = ["alias live: version 9 does not exist"]
+    saved = write_json(tmp_path, data)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = gh("http://127.0.0.1:9", "report", saved, "--dir", str(out))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (
+        "::error file=m.yaml,line=12,col=3,title=lambda-reconciler plan::"
+        f"service-003-{'x' * 20}: alias live: version 9 does not exist\n"
+    )
+    full = gh("http://127.0.0.1:9", "render", saved, "--limit", "10000000").stdout
+    assert (out / "plan.md").read_text() == full
+    summary = (out / "summary.md").read_text()
+    assert len(summary) <= 5000 < len(full)
+    assert summary.endswith(
+        "\nThe full plan is the Action's `plan-text` output file: upload it as an artifact "
+        "to keep it.\n"
+    )
+    text = gh("http://127.0.0.1:9", "render", saved, "--format", "text").stdout
+    assert (out / "plan.txt").read_text() == text
+    assert "\033[" in (out / "plan-color.txt").read_text()
+    assert (out / "outputs.txt").read_text().splitlines()[-1] == f"count-total={39 * 3}"
