@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo emulator bench fuzz schema clean
+.PHONY: test lint typecheck pytest demo emulator bench fuzz schema lock clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ fuzz: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/lambda-reconciler schema > schemas/manifest.schema.json
+
+# The Action's dependencies, pinned with hashes (needs PyPI); a test checks it against pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml requirements/action.in --universal --generate-hashes \
+	  --python-version 3.10 --custom-compile-command "make lock" -o requirements/action.txt
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

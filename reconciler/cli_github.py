@@ -1,31 +1,49 @@
 """`lambda-reconciler github …`: what the GitHub Action calls around a plan.
 
 ```
-lambda-reconciler github comment --pr 42 --body-file plan.md        # sticky PR comment
+lambda-reconciler github comment --pr 42 --body-file plan.md --plan-json plan.json  # sticky comment
 lambda-reconciler github drift-issue --body-file drift.md --drifted # or --in-sync
+lambda-reconciler github check-reviewed plan.json                   # on merge: the reviewed plan?
 lambda-reconciler github render plan.json --format markdown         # a saved plan, re-rendered
+lambda-reconciler github annotate plan.json                         # ::error per located error
+lambda-reconciler github outputs plan.json                          # count-… step outputs
 lambda-reconciler github failure-body --reason "…" --log run.log m.yaml  # when there is no plan
 ```
 
 The token, repository and API URL come from `GITHUB_TOKEN`, `GITHUB_REPOSITORY` and
-`GITHUB_API_URL` (or the options). The comment and the issue are found by the markers that open
-the body, so each manifest set keeps its own. Any failure is one line on standard error and
-exit 1: the plan's own result is already in the job summary and the step outputs.
+`GITHUB_API_URL` (or the options); the commit, run and time a body describes from
+`GITHUB_EVENT_PATH`, `GITHUB_SHA`, `GITHUB_RUN_ID`, `GITHUB_RUN_NUMBER`, `GITHUB_RUN_ATTEMPT`,
+`GITHUB_SERVER_URL` and `LAMBDA_RECONCILER_NOW`. The comment and the issue are found by the
+markers that open the body and by their author, so each manifest set keeps its own. Any failure
+is one line on standard error and exit 1: the plan's own result is already in the job summary
+and the step outputs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
 
 from reconciler.errors import ReconcilerError
-from reconciler.github import GitHubClient
+from reconciler.github import (
+    BODY_LIMIT,
+    MAX_WAIT,
+    GitHubClient,
+    GitHubError,
+    RunContext,
+    fit_body,
+    hidden_value,
+    operations_fingerprint,
+)
+from reconciler.planfile import FORMAT_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
 SUMMARY_LIMIT = 250_000  # characters: under the 1 MiB job-summary limit even if all were emoji
@@ -43,12 +61,95 @@ def _one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _client(token: str | None, repo: str | None, api_url: str | None) -> GitHubClient:
+def _client(
+    token: str | None,
+    repo: str | None,
+    api_url: str | None,
+    author: str | None = None,
+    max_wait: float = MAX_WAIT,
+) -> GitHubClient:
     return GitHubClient(
         token or os.environ.get("GITHUB_TOKEN", ""),
         repo or os.environ.get("GITHUB_REPOSITORY", ""),
         api_url or os.environ.get("GITHUB_API_URL") or None,
+        author=author or os.environ.get("LAMBDA_RECONCILER_GITHUB_AUTHOR") or None,
+        max_wait=max_wait,
+        log=lambda line: click.echo(line, err=True),
     )
+
+
+def _event() -> dict[str, Any]:
+    path = os.environ.get("GITHUB_EVENT_PATH")
+    if not path:
+        return {}
+    try:
+        event = json.loads(_read(path))
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _now() -> str:
+    pinned = os.environ.get("LAMBDA_RECONCILER_NOW")
+    if pinned:
+        return pinned
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _context(plan_json: str | None = None) -> RunContext | None:
+    """What the body describes: the pull request's head commit (else GITHUB_SHA), the run."""
+    event = _event()
+    head = ((event.get("pull_request") or {}).get("head") or {}).get("sha")
+    sha = str(head or os.environ.get("GITHUB_SHA", ""))
+    run_id = os.environ.get("GITHUB_RUN_ID", "")
+    operations = operations_fingerprint(_plan_dict(plan_json)) if plan_json else None
+    if not (sha or run_id or operations):
+        return None
+    return RunContext(
+        sha=sha,
+        run_id=run_id,
+        run_number=os.environ.get("GITHUB_RUN_NUMBER", ""),
+        attempt=os.environ.get("GITHUB_RUN_ATTEMPT", ""),
+        at=_now(),
+        server=os.environ.get("GITHUB_SERVER_URL") or "https://github.com",
+        repo=os.environ.get("GITHUB_REPOSITORY", ""),
+        operations=operations,
+    )
+
+
+def _full_at(ctx: RunContext | None) -> str:
+    url = ctx.run_url if ctx else ""
+    return f"the [job summary]({url})" if url else "the job summary"
+
+
+def _plan_dict(path: str) -> dict[str, Any]:
+    """A JSON plan (docs/plan-format.md) as plain data, checked only for what is read here."""
+    try:
+        data = json.loads(_read(path))
+    except ValueError as e:
+        raise ReconcilerError(f"{path}: not a JSON plan file: {e}") from None
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        raise ReconcilerError(
+            f"{path}: unsupported plan format_version {version!r} (this version reads "
+            f"{FORMAT_VERSION}); run plan again"
+        )
+    if not isinstance(data.get("functions"), list):
+        raise ReconcilerError(f"{path}: malformed plan file: functions: expected a list")
+    return data
+
+
+def _is_fork(event: dict[str, Any]) -> bool:
+    pr = event.get("pull_request") or {}
+    head = ((pr.get("head") or {}).get("repo") or {}).get("full_name")
+    base = ((pr.get("base") or {}).get("repo") or {}).get("full_name")
+    return bool(head and base and head != base)
+
+
+def command_text(text: str, *, prop: bool = False) -> str:
+    """Text made safe inside a workflow command (`::error …::TEXT`, or a property value)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
 def _read(path: str) -> str:
@@ -82,6 +183,19 @@ def _connection(func: F) -> F:
             click.option(
                 "--api-url", help="REST API root (default: GITHUB_API_URL, else api.github.com)."
             ),
+            click.option(
+                "--author",
+                help="Login the token writes as, e.g. my-app[bot] for a GitHub App token "
+                "(default: LAMBDA_RECONCILER_GITHUB_AUTHOR, else GET /user, else "
+                "github-actions[bot]).",
+            ),
+            click.option(
+                "--max-wait",
+                type=click.FloatRange(0),
+                default=MAX_WAIT,
+                show_default=True,
+                help="Seconds to wait for GitHub rate limits, in all, before giving up.",
+            ),
         ]
     ):
         func = option(func)
@@ -105,6 +219,14 @@ def github() -> None:
     """Post plans to pull requests and keep a drift issue (what the GitHub Action runs)."""
 
 
+PLAN_JSON = click.option(
+    "--plan-json",
+    type=click.Path(dir_okay=False),
+    help="The JSON plan the body shows: its operations fingerprint is recorded in the comment, "
+    "for `check-reviewed` on merge.",
+)
+
+
 @github.command()
 @click.option(
     "--pr",
@@ -114,21 +236,43 @@ def github() -> None:
 )
 @BODY
 @MARKER
+@PLAN_JSON
 @_connection
 @_one_line_errors
 def comment(
     pr: int | None,
     body_file: str,
     marker: str | None,
+    plan_json: str | None,
     token: str | None,
     repo: str | None,
     api_url: str | None,
+    author: str | None,
+    max_wait: float,
 ) -> None:
-    """Create or update this manifest set's plan comment on a pull request."""
+    """Create or update this manifest set's plan comment on a pull request.
+
+    Prints the comment's URL. On a pull request from a fork whose token may not write, the
+    comment is skipped with a warning (exit 0).
+    """
     number = pr or _event_pr()
-    client = _client(token, repo, api_url)
-    ident = client.upsert_comment(number, _read(body_file), marker)
+    client = _client(token, repo, api_url, author, max_wait)
+    ctx = _context(plan_json)
+    try:
+        ident = client.upsert_comment(number, _read(body_file), marker, ctx, _full_at(ctx))
+    except GitHubError as e:
+        if e.status == 403 and _is_fork(_event()) and "rate limit" not in str(e):
+            click.echo(
+                "::warning title=lambda-reconciler::No plan comment: this pull request comes "
+                "from a fork and its token may not write to the repository "
+                f"({command_text(str(e))}). The plan is in the job summary.",
+                err=True,
+            )
+            return
+        raise
     click.echo(f"{client.last_action} comment {ident} on #{number}", err=True)
+    if client.last_url:
+        click.echo(client.last_url)
 
 
 @github.command("drift-issue")
@@ -148,12 +292,22 @@ def drift_issue(
     token: str | None,
     repo: str | None,
     api_url: str | None,
+    author: str | None,
+    max_wait: float,
 ) -> None:
-    """Open or update the drift issue while drift persists; close it once back in sync."""
-    client = _client(token, repo, api_url)
-    what = client.sync_drift_issue(_read(body_file), marker, drifted, title)
+    """Open or update the drift issue while drift persists; close it once back in sync.
+
+    Prints the issue's URL. An issue a person closed as "not planned" is not reopened while the
+    drift is the same.
+    """
+    client = _client(token, repo, api_url, author, max_wait)
+    ctx = _context()
+    what = client.sync_drift_issue(_read(body_file), marker, drifted, title, ctx, _full_at(ctx))
     number = f" #{client.last_number}" if client.last_number else ""
-    click.echo(f"drift issue: {what}{number}", err=True)
+    said = {"ignored": " (closed as not planned; the drift is the same)"}.get(what, "")
+    click.echo(f"drift issue: {what}{number}{said}", err=True)
+    if client.last_url:
+        click.echo(client.last_url)
 
 
 @github.command()
@@ -187,8 +341,10 @@ def render(plan_file: str, fmt: str, limit: int, color: bool) -> None:
     if fmt == "markdown":
         click.echo(render_markdown(plan, drift=drift, limit=limit), nl=False)
     else:
-        # click strips ANSI codes when stdout is not a terminal; a CI log wants them kept.
-        click.echo(render_text(plan, color=color, drift=drift), nl=False, color=color)
+        # The same text as `plan -v` and the folded full plan of the Markdown. click strips ANSI
+        # codes when stdout is not a terminal; a CI log wants them kept.
+        text = render_text(plan, verbose=True, color=color, drift=drift)
+        click.echo(text, nl=False, color=color)
 
 
 @github.command("failure-body")
@@ -202,4 +358,172 @@ def failure_body(manifests: tuple[str, ...], reason: str, log_file: str | None, 
     from reconciler.render.markdown import render_failure
 
     log = _read(log_file) if log_file else ""
-    click.echo(render_failure(manifests, reason, kind=kind, log=log), nl=False)
+    # The log is cut by the renderer; the reason and the manifest list are not: cut the whole.
+    text = render_failure(manifests, reason, kind=kind, log=log)
+    click.echo(fit_body(text, BODY_LIMIT, "the job log"), nl=False)
+
+
+@github.command("check-reviewed")
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option("--sha", help="The merge commit (default: GITHUB_SHA).")
+@MARKER
+@_connection
+@_one_line_errors
+def check_reviewed(
+    plan_file: str,
+    sha: str | None,
+    marker: str | None,
+    token: str | None,
+    repo: str | None,
+    api_url: str | None,
+    author: str | None,
+    max_wait: float,
+) -> None:
+    """Exit 0 only if PLAN_FILE makes the same writes as the plan reviewed in the pull request.
+
+    Finds the pull request merged as the commit, reads the operations fingerprint recorded in
+    this manifest set's plan comment, and compares. Exit 1, with the reason, when there is no
+    such pull request or comment, when the comment describes another commit than the one
+    merged, or when the operations differ.
+    """
+    from reconciler.render.markdown import marker_for
+
+    plan = _plan_dict(plan_file)
+    fresh = operations_fingerprint(plan)
+    commit = sha or os.environ.get("GITHUB_SHA", "")
+    if not commit:
+        raise ReconcilerError("no commit: pass --sha or set GITHUB_SHA")
+    client = _client(token, repo, api_url, author, max_wait)
+    pr = client.merged_pull_request(commit)
+    refuse = "Nothing was applied."
+    if pr is None:
+        raise ReconcilerError(
+            f"commit {commit[:12]} is not the merge of a pull request, so no plan was reviewed "
+            f"for it. {refuse}"
+        )
+    number = int(pr["number"])
+    manifests = [str(m) for m in plan.get("manifests") or []]
+    found = client.find_comment(number, marker or marker_for(manifests, "plan"))
+    if found is None:
+        raise ReconcilerError(
+            f"pull request #{number} has no plan comment for these manifests. {refuse}"
+        )
+    text = str(found.get("body") or "")
+    reviewed = hidden_value(text, "<!-- lambda-reconciler:operations=")
+    url = found.get("html_url") or f"#{number}"
+    if not reviewed:
+        raise ReconcilerError(
+            f"the plan comment of #{number} records no plan (the last plan failed?): {url}. "
+            f"{refuse}"
+        )
+    head = str((pr.get("head") or {}).get("sha") or "")
+    runs = re.findall(r"<!-- lambda-reconciler:run sha=(\w+)", text)
+    described = runs[0] if runs else ""
+    if head and described and described != head:
+        raise ReconcilerError(
+            f"the plan comment of #{number} describes commit {described[:7]}, but {head[:7]} was "
+            f"merged: the last push was never planned. {refuse}"
+        )
+    if reviewed != fresh:
+        raise ReconcilerError(
+            f"the plan now differs from the plan reviewed in #{number} ({url}): live state or "
+            f"the manifests changed since. {refuse} Plan again in a pull request, or set "
+            "allow-unreviewed to apply it anyway."
+        )
+    click.echo(f"the plan is the one reviewed in #{number}: {url}", err=True)
+
+
+def _annotations(plan: dict[str, Any]) -> list[str]:
+    lines = [
+        f"::error title=lambda-reconciler plan::{command_text(str(err))}"
+        for err in plan.get("errors") or []
+    ]
+    for fp in plan["functions"]:
+        source = str(fp.get("source") or "")
+        m = re.fullmatch(r"(.+):(\d+):(\d+)", source)
+        where = ""
+        if m:
+            file = command_text(m.group(1), prop=True)
+            where = f"file={file},line={m.group(2)},col={m.group(3)},"
+        for err in fp.get("errors") or []:
+            message = command_text(f"{fp.get('function')}: {err}")
+            lines.append(f"::error {where}title=lambda-reconciler plan::{message}")
+    return lines
+
+
+COUNTED = ("publish_version", "create_alias", "update_alias", "delete_alias", "delete_version")
+
+
+def _outputs(plan: dict[str, Any]) -> list[str]:
+    counts = dict.fromkeys(COUNTED, 0)
+    for fp in plan["functions"]:
+        for op in fp.get("operations") or []:
+            if op.get("action") in counts:
+                counts[op["action"]] += 1
+    lines = [f"count-{action.replace('_', '-')}={n}" for action, n in counts.items()]
+    return [*lines, f"count-total={sum(counts.values())}"]
+
+
+@github.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@_one_line_errors
+def annotate(plan_file: str) -> None:
+    """Each error of a JSON plan as a `::error` workflow command, on its manifest line."""
+    for line in _annotations(_plan_dict(plan_file)):
+        click.echo(line)
+
+
+@github.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@_one_line_errors
+def outputs(plan_file: str) -> None:
+    """The Action's `count-…` outputs of a JSON plan, one `name=value` line each."""
+    for line in _outputs(_plan_dict(plan_file)):
+        click.echo(line)
+
+
+@github.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--dir",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="Where to write plan.md, summary.md, plan.txt, plan-color.txt and outputs.txt.",
+)
+@_one_line_errors
+def report(plan_file: str, directory: str) -> None:
+    """Everything the Action shows of a saved JSON plan, in one go.
+
+    plan.md: the Markdown, uncut (`github comment` cuts it between functions); summary.md: the
+    job summary, at most 250,000 characters, saying where the full plan is when cut; plan.txt
+    and plan-color.txt: the text of `plan -v`; outputs.txt: the `count-…` outputs. The errors
+    are printed as `::error` workflow commands.
+    """
+    from reconciler.planfile import load_plan_document
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import render_text
+
+    data = _plan_dict(plan_file)
+    plan, kind = load_plan_document(plan_file)
+    drift = kind == "drift"
+    full = render_markdown(plan, drift=drift, limit=10**9)
+    summary = full
+    if len(full) > SUMMARY_LIMIT:
+        note = (
+            "\nThe full plan is the Action's `plan-text` output file: upload it as an artifact "
+            "to keep it.\n"
+        )
+        summary = render_markdown(plan, drift=drift, limit=SUMMARY_LIMIT - len(note)) + note
+    files = {
+        "plan.md": full,
+        "summary.md": summary,
+        "plan.txt": render_text(plan, verbose=True, drift=drift),
+        "plan-color.txt": render_text(plan, verbose=True, color=True, drift=drift),
+        "outputs.txt": "".join(f"{line}\n" for line in _outputs(data)),
+    }
+    for name, text in files.items():
+        with open(os.path.join(directory, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    for line in _annotations(data):
+        click.echo(line)

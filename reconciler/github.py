@@ -1,34 +1,74 @@
-"""The GitHub REST calls of the Action: a sticky PR comment and a drift issue.
+"""The GitHub REST calls of the Action: a sticky PR comment, a drift issue, the reviewed plan.
 
 Standard-library HTTP only. Every call honours `GITHUB_API_URL` (GitHub Enterprise, and the
-tests' local fake). Comments and issues are found again by the hidden markers that open every
-body the Markdown renderer writes (kind + manifest set), so each manifest set keeps exactly one
-comment per pull request and at most one open drift issue.
+tests' local fake) and follows GitHub's documented rules for REST clients:
 
-A body is only ever matched by its *opening* markers: a human comment that quotes a plan starts
-with `>` and is never taken for ours.
+- lists are read by following the `Link: <…>; rel="next"` header, never by guessing from a short
+  page, and at most `max_pages` pages are read;
+- a rate limit (403 or 429) waits as GitHub says — `Retry-After` seconds, else until
+  `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, else at least a minute — then retries,
+  on every method (a refused request did nothing); the waits of one client add up to at most
+  `max_wait` seconds, after which the error says when the limit resets;
+- a 5xx or a network error is retried on GET and PATCH (both idempotent here), never blindly on
+  POST: `upsert_comment` looks again for the comment before posting a second time;
+- a 422 shows GitHub's reasons (`errors[].message`), not only "Validation Failed";
+- bodies are cut to GitHub's 65,536 characters with a visible note, titles to 256.
+
+A comment or issue is ours when it *opens* with our hidden markers (kind + manifest set) **and**
+was written by the identity the token acts as: `GET /user` for a user token; an installation
+token (`GITHUB_TOKEN`, a GitHub App) cannot read `/user`, so its identity is the bot login
+`github-actions[bot]`, or the `author` given (`my-app[bot]`); a comment made through an app
+also matches by its `performed_via_github_app.slug`. A comment by anyone else, markers or not,
+is never edited.
+
+Sleeping and the clock are injected, so the waits are tested without real time passing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from email.message import Message
 from typing import Any
 
 from reconciler.errors import ReconcilerError
 
 DRIFT_LABEL = "lambda-drift"
 BACK_IN_SYNC = "Back in sync: live state matches git again. Closing."
-PAGE = 100
-_RETRIES = (0.5, 2.0)  # GET only: seconds to wait before each retry of a 5xx or a network error
+BODY_LIMIT = 65536  # characters GitHub accepts in a comment, issue or pull request body
+TITLE_LIMIT = 256
+PER_PAGE = 100
+MAX_PAGES = 30  # 3,000 comments or issues: beyond that, refuse rather than guess
+MAX_WAIT = 300.0  # seconds one client may spend waiting for rate limits, in all
+APP_BOT = "github-actions[bot]"  # who GITHUB_TOKEN writes as
+_BACKOFF = (1.0, 4.0)  # 5xx / network error on GET and PATCH: the waits before each retry
+_SECONDARY_WAIT = 60.0  # a secondary limit without headers: "wait at least one minute"
+_IDEMPOTENT = frozenset({"GET", "PATCH"})
+_CONTENT = "<!-- lambda-reconciler:content="  # digest of the rendered body, before our context
+_OPS = "<!-- lambda-reconciler:operations="  # the reviewed plan's operations fingerprint
+_RUN = "<!-- lambda-reconciler:run "  # one hidden line per run that updated a comment
+_HISTORY = 20  # runs listed under a sticky comment
 
 
 class GitHubError(ReconcilerError):
     """A GitHub API call failed; the message is one line: method, path, status, GitHub's text."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# ---- bodies ---------------------------------------------------------------------------------
 
 
 def markers_of(body: str) -> str:
@@ -46,14 +86,318 @@ def markers_of(body: str) -> str:
     return "\n".join(lines)
 
 
-def _ours(item: dict[str, Any], marker: str) -> bool:
-    return str(item.get("body") or "").replace("\r\n", "\n").startswith(marker)
+def _normal(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def content_digest(body: str) -> str:
+    """What a body says: the digest recorded in it by `decorate`, else that of the whole text.
+
+    Equal digests mean the same plan or the same drift, whichever run reported it.
+    """
+    recorded = hidden_value(body, _CONTENT)
+    if recorded:
+        return recorded
+    return hashlib.sha256(_normal(body).encode()).hexdigest()[:16]
+
+
+def hidden_value(body: str, prefix: str) -> str | None:
+    """The value of a hidden `<!-- lambda-reconciler:NAME=VALUE -->` line, if the body has one."""
+    for line in _normal(body).split("\n"):
+        if line.startswith(prefix) and line.endswith(" -->"):
+            return line[len(prefix) : -4].strip()
+    return None
+
+
+def fit_title(title: str) -> str:
+    """A title GitHub accepts: one line, at most 256 characters."""
+    title = " ".join(title.split())
+    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
+
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})")
+
+
+def fit_body(body: str, limit: int = BODY_LIMIT, where: str = "the job summary") -> str:
+    """`body` if it fits, else its first whole lines and a visible note of what was cut.
+
+    An open code fence or `<details>` is closed, so the cut never swallows the note.
+    """
+    if len(body) <= limit:
+        return body
+    lines = body.split("\n")
+    kept: list[str] = []
+    fence: str | None = None
+    details = 0
+    note_room = 400
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > limit - note_room:
+            break
+        kept.append(line)
+        size += len(line) + 1
+        m = _FENCE.match(line)
+        if m and fence is None:
+            fence = m.group(1)
+        elif (
+            m
+            and fence is not None
+            and line.strip() == fence[0] * len(line.strip())
+            and len(line.strip()) >= len(fence)
+        ):
+            fence = None
+        if fence is None:
+            details += line.count("<details") - line.count("</details>")
+    closing = ([fence] if fence else []) + ["</details>"] * max(details, 0)
+    left = len(body) - size
+    note = (
+        f"> ✂️ Cut to GitHub's {limit:,}-character limit: {left:,} characters left out. "
+        f"The full text is in {where}."
+    )
+    return "\n".join([*kept, *closing, "", note, ""])
+
+
+# ---- what a body describes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The commit, the workflow run and the time a comment or issue body describes."""
+
+    sha: str = ""
+    run_id: str = ""
+    run_number: str = ""
+    attempt: str = ""
+    at: str = ""  # ISO 8601, UTC
+    server: str = "https://github.com"
+    repo: str = ""
+    operations: str | None = None  # operations_fingerprint of the plan, for a plan comment
+
+    @property
+    def run_url(self) -> str:
+        if not (self.run_id and self.repo):
+            return ""
+        url = f"{self.server.rstrip('/')}/{self.repo}/actions/runs/{self.run_id}"
+        return url + (f"/attempts/{self.attempt}" if self.attempt not in ("", "1") else "")
+
+    @property
+    def commit_url(self) -> str:
+        if not (self.sha and self.repo):
+            return ""
+        return f"{self.server.rstrip('/')}/{self.repo}/commit/{self.sha}"
+
+    def hidden(self) -> str:
+        fields = {"sha": self.sha, "run": self.run_id, "number": self.run_number}
+        fields |= {"attempt": self.attempt, "at": self.at}
+        text = " ".join(f"{k}={v}" for k, v in fields.items() if v and " " not in v)
+        return f"{_RUN}{text} -->"
+
+    def line(self) -> str:
+        """One visible line: commit (linked), workflow run (linked), time."""
+        parts = []
+        if self.sha:
+            short = f"`{self.sha[:7]}`"
+            parts.append(f"commit [{short}]({self.commit_url})" if self.repo else short)
+        if self.run_id:
+            name = f"run {self.run_number or self.run_id}"
+            if self.attempt not in ("", "1"):
+                name += f" (attempt {self.attempt})"
+            parts.append(f"workflow [{name}]({self.run_url})" if self.repo else name)
+        if self.at:
+            parts.append(_when(self.at))
+        return " · ".join(parts)
+
+
+def _when(at: str) -> str:
+    try:
+        t = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return at
+    return f"{t:%Y-%m-%d %H:%M} UTC"
+
+
+def _runs_of(body: str) -> list[RunContext]:
+    """The runs recorded in a body by `decorate`, newest first."""
+    runs = []
+    for line in _normal(body).split("\n"):
+        if line.startswith(_RUN) and line.endswith(" -->"):
+            fields = dict(f.split("=", 1) for f in line[len(_RUN) : -4].split() if "=" in f)
+            runs.append(
+                RunContext(
+                    sha=fields.get("sha", ""),
+                    run_id=fields.get("run", ""),
+                    run_number=fields.get("number", ""),
+                    attempt=fields.get("attempt", ""),
+                    at=fields.get("at", ""),
+                )
+            )
+    return runs
+
+
+def decorate(body: str, ctx: RunContext, previous: str | None = None) -> str:
+    """`body` naming what it describes: a line under the headline with the commit, the run and
+    the time; the earlier runs that updated it (folded, newest first); and hidden lines recording
+    its content digest, the plan's operations fingerprint and the runs.
+
+    The opening markers stay first, so the body is still found as ours.
+    """
+    marker = markers_of(body)
+    digest = content_digest(body)
+    lines = _normal(body).rstrip("\n").split("\n")
+    head = next((i for i, line in enumerate(lines) if line.startswith("### ")), None)
+    at = head + 1 if head is not None else len(marker.split("\n"))
+    said = ctx.line()
+    if said:
+        lines[at:at] = ["", f"<sub>{said}</sub>"]
+    earlier = [
+        r for r in _runs_of(previous or "") if (r.run_id, r.attempt) != (ctx.run_id, ctx.attempt)
+    ][: _HISTORY - 1]
+    if earlier:
+        # The earlier runs are of the same repository: link them the same way.
+        linked = [replace(r, server=ctx.server, repo=ctx.repo) for r in earlier]
+        items = [f"- {r.line()}" for r in linked]
+        lines += [
+            "",
+            f"<details><summary>Earlier runs that updated this comment ({len(earlier)})</summary>",
+            "",
+            *items,
+            "",
+            "</details>",
+        ]
+    lines += ["", f"{_CONTENT}{digest} -->"]
+    if ctx.operations:
+        lines.append(f"{_OPS}{ctx.operations} -->")
+    lines += [ctx.hidden(), *(r.hidden() for r in earlier)]
+    return "\n".join(lines) + "\n"
+
+
+_HEADING = re.compile(r"^#### (`+) ?(.*?) ?\1")
+_TAIL = ("✅ ", "<details>", "No changes", "No drift")
+
+
+def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") -> str:
+    """A rendered plan or drift body of at most `limit` characters, cut between functions.
+
+    First the folded full text plan goes; then whole function sections (`#### name`) from the
+    end, and a note lists the functions left out and where the full plan is. A body that is not
+    laid out in function sections is cut by lines (`fit_body`).
+    """
+    if len(body) <= limit:
+        return body
+    lines = _normal(body).rstrip("\n").split("\n")
+    start = next(
+        (i for i, x in enumerate(lines) if x.startswith("<details><summary>Full plan")), None
+    )
+    if start is not None:
+        end = next(
+            (i for i in range(start, len(lines)) if lines[i] == "</details>"), len(lines) - 1
+        )
+        lines = lines[:start] + lines[end + 1 :]
+        shorter = "\n".join(lines) + "\n"
+        dropped = f"> ✂️ The full text plan is left out to fit GitHub's limit; it is in {full_at}."
+        if len(shorter) + len(dropped) + 2 <= limit:
+            return shorter + "\n" + dropped + "\n"
+    heads = [i for i, x in enumerate(lines) if x.startswith("#### ")]
+    if not heads:
+        return fit_body(body, limit, full_at)
+    tail = next(
+        (i for i in range(heads[-1] + 1, len(lines)) if lines[i].startswith(_TAIL)), len(lines)
+    )
+    pre, rest = lines[: heads[0]], lines[tail:]
+    bounds = [*heads, tail]
+    sections = [lines[a:b] for a, b in itertools.pairwise(bounds)]
+    names = []
+    for s in sections:
+        m = _HEADING.match(s[0])
+        names.append(m.group(2) if m else s[0][5:])
+
+    def note(left_out: list[str]) -> list[str]:
+        shown = ", ".join(f"`{n}`" for n in left_out[:50])
+        more = f" and {len(left_out) - 50} more" if len(left_out) > 50 else ""
+        return [
+            f"> ✂️ Cut to fit GitHub's {BODY_LIMIT:,}-character limit: "
+            f"{len(left_out)} of {len(sections)} functions with something to show are left "
+            f"out: {shown}{more}. The full plan is in {full_at}.",
+            "",
+        ]
+
+    kept = len(sections)
+    while kept > 0:
+        out = [*pre, *(x for s in sections[:kept] for x in s), *note(names[kept:]), *rest]
+        text = "\n".join(out) + "\n"
+        if kept == len(sections):
+            text = "\n".join([*pre, *(x for s in sections for x in s), *rest]) + "\n"
+        if len(text) <= limit:
+            return text
+        kept -= 1
+    out = [*pre, *note(names), *rest]
+    return fit_body("\n".join(out) + "\n", limit, full_at)
+
+
+# ---- the plan that was reviewed ---------------------------------------------------------------
+
+
+def operations_fingerprint(plan: Mapping[str, Any]) -> str:
+    """A digest of what a JSON plan (docs/plan-format.md) would write, and nothing else.
+
+    Per function (by region, account and manifest key): each operation's action, alias, version
+    and its alias states before and after, in order. Two plans with equal fingerprints make the
+    same calls; reasons, guards (RevisionIds) and wording are left out, because they may differ
+    between the pull request's plan and the merge's without changing what is written.
+    """
+    functions = []
+    for fp in plan.get("functions") or []:
+        ops = [
+            [
+                op.get("action"),
+                op.get("alias"),
+                op.get("version"),
+                op.get("before"),
+                op.get("after"),
+            ]
+            for op in fp.get("operations") or []
+        ]
+        if ops:
+            key = fp.get("key") or fp.get("function")
+            functions.append([fp.get("region"), fp.get("account"), key, ops])
+    functions.sort(key=lambda f: json.dumps(f[:3]))
+    canonical = json.dumps(functions, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# ---- the client ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the token writes as: a user's login, or a bot login for an installation token."""
+
+    login: str
+    source: str  # "GET /user", "installation token" or "given"
+
+
+@dataclass(frozen=True)
+class Response:
+    data: Any
+    headers: Message
 
 
 class GitHubClient:
     """The few REST calls the Action makes, authenticated with one token for one repository."""
 
-    def __init__(self, token: str, repo: str, api_url: str | None = None) -> None:
+    def __init__(  # noqa: PLR0913 - the keyword-only ones are injected clock, sleep and limits
+        self,
+        token: str,
+        repo: str,
+        api_url: str | None = None,
+        *,
+        author: str | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        max_wait: float = MAX_WAIT,
+        max_pages: int = MAX_PAGES,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         if not token:
             raise GitHubError("no GitHub token: set GITHUB_TOKEN or pass --token")
         if repo.count("/") != 1 or not all(repo.split("/")):
@@ -62,19 +406,28 @@ class GitHubClient:
         self.repo = repo
         url = api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com"
         self.api = url.rstrip("/")
+        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
+        self.clock = clock or time.time
+        self.max_wait = max_wait
+        self.max_pages = max_pages
+        self.log = log or (lambda _line: None)
+        self.waited = 0.0  # seconds spent waiting for rate limits so far
+        self._identity = Identity(author, "given") if author else None
         # What the last upsert_comment / sync_drift_issue did, for the CLI to report.
         self.last_action = ""
         self.last_number: int | None = None
+        self.last_url = ""
 
     # ---- transport ------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _send(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> Response:
         data = None if body is None else json.dumps(body).encode()
-        shown = f"GitHub API {method} {path.split('?')[0]}"
-        delays = _RETRIES if method == "GET" else ()
-        for attempt in range(len(delays) + 1):
+        shown = f"GitHub API {method} {urllib.parse.urlsplit(url).path}"
+        failures = 0
+        secondary = 0
+        while True:
             req = urllib.request.Request(
-                self.api + path,
+                url,
                 data=data,
                 method=method,
                 headers={
@@ -88,75 +441,238 @@ class GitHubClient:
             try:
                 with urllib.request.urlopen(req, timeout=30) as resp:
                     raw = resp.read()
+                    headers = resp.headers
                 break
             except urllib.error.HTTPError as e:
-                if e.code >= 500 and attempt < len(delays):
-                    time.sleep(delays[attempt])
+                payload = _payload(e)
+                wait = self._rate_limit_wait(e.code, e.headers, payload, secondary)
+                if wait is not None:
+                    secondary += 1
+                    self._wait_for_limit(shown, e.code, payload, e.headers, wait)
                     continue
-                raise GitHubError(f"{shown}: {e.code} {_message(e)}") from None
+                if e.code >= 500 and method in _IDEMPOTENT and failures < len(_BACKOFF):
+                    self.sleep(_BACKOFF[failures])
+                    failures += 1
+                    continue
+                raise GitHubError(f"{shown}: {e.code} {_describe(payload, e)}", e.code) from None
             except (urllib.error.URLError, TimeoutError, OSError) as e:
-                if attempt < len(delays):
-                    time.sleep(delays[attempt])
+                if method in _IDEMPOTENT and failures < len(_BACKOFF):
+                    self.sleep(_BACKOFF[failures])
+                    failures += 1
                     continue
                 reason = getattr(e, "reason", None) or e
                 raise GitHubError(f"{shown}: {reason}") from None
         try:
-            return json.loads(raw) if raw else None
+            return Response(json.loads(raw) if raw else None, headers)
         except ValueError:
             raise GitHubError(f"{shown}: the answer is not JSON") from None
 
-    def _pages(self, path: str) -> list[dict[str, Any]]:
+    def _rate_limit_wait(
+        self, status: int, headers: Message, payload: Mapping[str, Any], secondary: int
+    ) -> float | None:
+        """Seconds GitHub asks us to wait, or None when this is not a rate limit."""
+        if status not in (403, 429):
+            return None
+        retry_after = headers.get("retry-after")
+        if retry_after is not None:
+            try:
+                return max(0.0, float(retry_after))
+            except ValueError:
+                pass
+        if headers.get("x-ratelimit-remaining") == "0":
+            try:
+                reset = float(headers.get("x-ratelimit-reset") or "")
+            except ValueError:
+                reset = self.clock() + _SECONDARY_WAIT
+            return max(0.0, reset - self.clock()) + 1.0
+        if status == 429 or "rate limit" in str(payload.get("message", "")).lower():
+            return float(_SECONDARY_WAIT * 2**secondary)  # "at least one minute", then longer
+        return None
+
+    def _wait_for_limit(
+        self, shown: str, status: int, payload: Mapping[str, Any], headers: Message, wait: float
+    ) -> None:
+        if self.waited + wait > self.max_wait:
+            reset = headers.get("x-ratelimit-reset")
+            if headers.get("retry-after") is None and reset and reset.isdigit():
+                at = datetime.fromtimestamp(int(reset), timezone.utc)
+                when = f"the limit resets at {at:%Y-%m-%d %H:%M:%S} UTC"
+            else:
+                when = f"GitHub asks to wait {wait:.0f} s more"
+            raise GitHubError(
+                f"{shown}: {status} {_describe(payload, None)} (rate limited: waited "
+                f"{self.waited:.0f} s in all, at most {self.max_wait:.0f} s; {when})",
+                status,
+            )
+        self.log(f"GitHub rate limit on {shown}: waiting {wait:.0f} s before retrying")
+        self.sleep(wait)
+        self.waited += wait
+
+    def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        return self._send(method, self.api + path, body).data
+
+    def _pages(self, path: str, params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every item of a list endpoint, following `Link: rel="next"` for at most max_pages."""
+        query = urllib.parse.urlencode({**(params or {}), "per_page": str(PER_PAGE)})
+        url: str | None = f"{self.api}{path}?{query}"
         items: list[dict[str, Any]] = []
-        sep = "&" if "?" in path else "?"
-        page = 1
-        while True:
-            batch = self._call("GET", f"{path}{sep}per_page={PAGE}&page={page}")
-            if not isinstance(batch, list):
-                raise GitHubError(f"GitHub API GET {path.split('?')[0]}: expected a list")
-            items += [i for i in batch if isinstance(i, dict)]
-            if len(batch) < PAGE:
-                return items
-            page += 1
+        pages = 0
+        while url:
+            if pages == self.max_pages:
+                raise GitHubError(
+                    f"GitHub API GET {path}: more than {self.max_pages} pages of "
+                    f"{PER_PAGE}; refusing to read further"
+                )
+            resp = self._send("GET", url)
+            pages += 1
+            if not isinstance(resp.data, list):
+                raise GitHubError(f"GitHub API GET {path}: expected a list")
+            items += [i for i in resp.data if isinstance(i, dict)]
+            url = _next_link(resp.headers.get("link"))
+            if url and not url.startswith(self.api + "/"):
+                raise GitHubError(f"GitHub API GET {path}: the next page is on another host")
+        return items
+
+    # ---- who we are -----------------------------------------------------------------------
+
+    def identity(self) -> Identity:
+        """The login the token writes as; read once."""
+        if self._identity is None:
+            try:
+                me = self._call("GET", "/user")
+                self._identity = Identity(str(me["login"]), "GET /user")
+            except GitHubError as e:
+                if e.status not in (403, 404):
+                    raise
+                # An installation token: "Resource not accessible by integration".
+                self._identity = Identity(APP_BOT, "installation token")
+        return self._identity
+
+    def _ours(self, item: Mapping[str, Any], marker: str) -> bool:
+        if not _normal(str(item.get("body") or "")).startswith(marker):
+            return False
+        login = self.identity().login
+        user = item.get("user") or {}
+        if user.get("login") == login:
+            return True
+        app = item.get("performed_via_github_app") or {}
+        return bool(app.get("slug")) and f"{app['slug']}[bot]" == login
 
     # ---- the sticky comment ---------------------------------------------------------------
 
-    def find_comment(self, issue_number: int, marker: str) -> int | None:
-        """The id of the comment on this PR (or issue) that opens with `marker`, if any."""
+    def find_comment(self, issue_number: int, marker: str) -> dict[str, Any] | None:
+        """Our comment on this PR (or issue) that opens with `marker`, if any."""
         for c in self._pages(f"/repos/{self.repo}/issues/{issue_number}/comments"):
-            if _ours(c, marker):
-                return int(c["id"])
+            if self._ours(c, marker):
+                return c
         return None
 
-    def upsert_comment(self, issue_number: int, body: str, marker: str | None = None) -> int:
-        """Update the comment that opens with `marker` (default: the body's own), or create one.
+    def prepare(
+        self,
+        body: str,
+        context: RunContext | None,
+        previous: str | None,
+        full_at: str = "the job summary",
+    ) -> str:
+        """The body to send: decorated with `context`, cut between functions to GitHub's limit."""
+        if context is None:
+            return fit_body(cut_at_functions(body, BODY_LIMIT, full_at), BODY_LIMIT, full_at)
+        out = decorate(body, context, previous)
+        if len(out) > BODY_LIMIT:
+            room = BODY_LIMIT - (len(out) - len(body)) - 64
+            out = decorate(cut_at_functions(body, room, full_at), context, previous)
+        return fit_body(out, BODY_LIMIT, full_at)
 
-        Returns the comment id; `last_action` says "created" or "updated".
+    def upsert_comment(
+        self,
+        issue_number: int,
+        body: str,
+        marker: str | None = None,
+        context: RunContext | None = None,
+        full_at: str = "the job summary",
+    ) -> int:
+        """Update our comment that opens with `marker` (default: the body's own), or create one.
+
+        With a `context`, the body names the commit and run it describes and keeps the list of
+        earlier runs. It is cut to GitHub's limit between functions. An unchanged body is not
+        sent again. A POST that fails with a 5xx may still have landed: the comments are read
+        again before a second attempt, so a comment is never posted twice. `last_action` says
+        "created", "updated" or "unchanged"; `last_url` is the comment's address.
         """
         marker = marker or markers_of(body)
         found = self.find_comment(issue_number, marker)
-        if found is not None:
-            self._call("PATCH", f"/repos/{self.repo}/issues/comments/{found}", {"body": body})
-            self.last_action, self.last_number = "updated", found
-            return found
-        created = self._call(
+        text = self.prepare(body, context, str(found.get("body") or "") if found else None, full_at)
+        action = ""
+        if found is None:
+            try:
+                found = self._create_comment(issue_number, text)
+                action = "created"
+            except GitHubError as e:
+                if e.status is None or e.status < 500:
+                    raise
+                self.log(f"{e}: looking for the comment again before posting once more")
+                found = self.find_comment(issue_number, marker)
+                if found is None:
+                    found = self._create_comment(issue_number, text)
+                action = "created"
+        if not action:
+            if _normal(str(found.get("body") or "")) == _normal(text):
+                action = "unchanged"
+            else:
+                found = self._call(
+                    "PATCH", f"/repos/{self.repo}/issues/comments/{found['id']}", {"body": text}
+                )
+                action = "updated"
+        self.last_action = action
+        self.last_number = int(found["id"])
+        self.last_url = str(found.get("html_url") or "")
+        return self.last_number
+
+    def _create_comment(self, issue_number: int, body: str) -> dict[str, Any]:
+        created: dict[str, Any] = self._call(
             "POST", f"/repos/{self.repo}/issues/{issue_number}/comments", {"body": body}
         )
-        self.last_action, self.last_number = "created", int(created["id"])
-        return self.last_number
+        self._check_author(created)
+        return created
+
+    def _check_author(self, created: Mapping[str, Any]) -> None:
+        """Say so when GitHub shows another author than the identity we match comments by."""
+        login = (created.get("user") or {}).get("login")
+        if login and self._identity and login != self._identity.login:
+            self.log(
+                f"this token writes as {login}, not {self._identity.login}: pass --author "
+                f"{login} (LAMBDA_RECONCILER_GITHUB_AUTHOR) so the next run finds what it wrote"
+            )
 
     # ---- the drift issue ------------------------------------------------------------------
 
-    def find_drift_issue(self, marker: str) -> int | None:
-        """The open issue (not a PR) that opens with `marker`: by label first, then any.
+    def find_drift_issues(self, marker: str) -> list[dict[str, Any]]:
+        """Our drift issues for this manifest set, open and closed, newest first.
 
-        The label is only a shortcut: GitHub drops labels a token may not set, so an issue
-        without it is still found by its body.
+        One labelled query finds them. GitHub silently drops labels a token may not set, so
+        when it finds no open one, the open issues are read once more without the filter.
         """
-        labelled = f"/repos/{self.repo}/issues?state=open&labels={urllib.parse.quote(DRIFT_LABEL)}"
-        for path in (labelled, f"/repos/{self.repo}/issues?state=open"):
-            for issue in self._pages(path):
-                if "pull_request" not in issue and _ours(issue, marker):
-                    return int(issue["number"])
+        path = f"/repos/{self.repo}/issues"
+        labelled = self._pages(
+            path,
+            {"state": "all", "labels": DRIFT_LABEL, "sort": "created", "direction": "desc"},
+        )
+        found = [i for i in labelled if "pull_request" not in i and self._ours(i, marker)]
+        if not any(i.get("state") == "open" for i in found):
+            more = self._pages(path, {"state": "open", "sort": "created", "direction": "desc"})
+            seen = {i.get("number") for i in found}
+            found = [
+                i
+                for i in more
+                if "pull_request" not in i and i.get("number") not in seen and self._ours(i, marker)
+            ] + found
+        return found
+
+    def find_drift_issue(self, marker: str) -> int | None:
+        """The number of our open drift issue for this manifest set, if any."""
+        for issue in self.find_drift_issues(marker):
+            if issue.get("state") == "open":
+                return int(issue["number"])
         return None
 
     def sync_drift_issue(
@@ -165,27 +681,60 @@ class GitHubClient:
         marker: str | None,
         drifted: bool,
         title: str = "Lambda drift detected",
+        context: RunContext | None = None,
+        full_at: str = "the job summary",
     ) -> str:
         """Open or update one issue while drift persists; close it once back in sync.
 
-        `marker` None means the body's own opening markers. Returns "opened", "updated",
-        "closed" or "none"; `last_number` is the issue number.
+        `marker` None means the body's own opening markers. A person who closed the issue as
+        "not planned" has seen this drift and chosen to live with it: while the drift is the
+        same (same content digest) it is not reported again. Returns "opened", "updated",
+        "unchanged", "closed", "ignored" or "none"; `last_number` is the issue number.
         """
         marker = marker or markers_of(body)
-        number = self.find_drift_issue(marker)
-        self.last_number = number
-        if drifted and number is None:
+        issues = self.find_drift_issues(marker)
+        current = next((i for i in issues if i.get("state") == "open"), None)
+        body = self.prepare(
+            body, context, str(current.get("body") or "") if current else None, full_at
+        )
+        self.last_number = int(current["number"]) if current else None
+        self.last_url = str(current.get("html_url") or "") if current else ""
+        digest = content_digest(body)
+        if drifted and current is None:
+            dismissed = next((i for i in issues if i.get("state") == "closed"), None)
+            if (
+                dismissed is not None
+                and dismissed.get("state_reason") == "not_planned"
+                and content_digest(str(dismissed.get("body") or "")) == digest
+            ):
+                self.last_number = int(dismissed["number"])
+                self.last_url = str(dismissed.get("html_url") or "")
+                self.last_action = "ignored"
+                return self.last_action
             created = self._call(
                 "POST",
                 f"/repos/{self.repo}/issues",
-                {"title": title, "body": body, "labels": [DRIFT_LABEL]},
+                {"title": fit_title(title), "body": body, "labels": [DRIFT_LABEL]},
             )
             self.last_number = int(created["number"])
+            self.last_url = str(created.get("html_url") or "")
+            self._check_author(created)
+            if DRIFT_LABEL not in [_label(x) for x in created.get("labels") or []]:
+                self.log(
+                    f"GitHub did not set the label {DRIFT_LABEL!r} on issue "
+                    f"#{self.last_number} (the token may not set labels)"
+                )
             self.last_action = "opened"
-        elif drifted:
-            self._call("PATCH", f"/repos/{self.repo}/issues/{number}", {"body": body})
-            self.last_action = "updated"
-        elif number is not None:
+        elif drifted and current is not None:
+            if content_digest(str(current.get("body") or "")) == digest:
+                self.last_action = "unchanged"
+            else:
+                self._call(
+                    "PATCH", f"/repos/{self.repo}/issues/{current['number']}", {"body": body}
+                )
+                self.last_action = "updated"
+        elif current is not None:
+            number = current["number"]
             self._call(
                 "POST", f"/repos/{self.repo}/issues/{number}/comments", {"body": BACK_IN_SYNC}
             )
@@ -199,12 +748,53 @@ class GitHubClient:
             self.last_action = "none"
         return self.last_action
 
+    # ---- the pull request a commit came from ------------------------------------------------
 
-def _message(e: urllib.error.HTTPError) -> str:
-    """GitHub's own one-line explanation ("Resource not accessible by integration")."""
+    def merged_pull_request(self, sha: str) -> dict[str, Any] | None:
+        """The pull request merged as commit `sha` (merge, squash or rebase), if any."""
+        pulls = self._call("GET", f"/repos/{self.repo}/commits/{sha}/pulls")
+        if not isinstance(pulls, list):
+            raise GitHubError(f"GitHub API GET /repos/{self.repo}/commits/{sha}/pulls: no list")
+        merged = [p for p in pulls if isinstance(p, dict) and p.get("merged_at")]
+        exact = [p for p in merged if p.get("merge_commit_sha") == sha]
+        chosen: list[dict[str, Any]] = exact or merged
+        return chosen[0] if chosen else None
+
+
+def _label(label: Any) -> str:
+    return str(label.get("name") if isinstance(label, dict) else label)
+
+
+def _next_link(header: str | None) -> str | None:
+    """The `rel="next"` address of a `Link` header (RFC 8288), if there is one."""
+    for part in (header or "").split(","):
+        m = re.match(r"\s*<([^>]*)>\s*;(.*)", part)
+        if m and re.search(r'\brel="?next"?', m.group(2)):
+            return m.group(1)
+    return None
+
+
+def _payload(e: urllib.error.HTTPError) -> dict[str, Any]:
     try:
         data = json.loads(e.read() or b"{}")
     except (ValueError, OSError):
         data = {}
-    text = data.get("message") if isinstance(data, dict) else None
-    return " ".join(str(text or e.reason or "").split())
+    return data if isinstance(data, dict) else {}
+
+
+def _describe(payload: Mapping[str, Any], e: urllib.error.HTTPError | None) -> str:
+    """GitHub's own explanation, with the reasons of a 422 (`errors[].message` or its code)."""
+    text = str(payload.get("message") or (e.reason if e is not None else "") or "")
+    reasons = []
+    for err in payload.get("errors") or []:
+        if isinstance(err, str):
+            reasons.append(err)
+        elif isinstance(err, dict):
+            if err.get("message"):
+                reasons.append(str(err["message"]))
+            elif err.get("code"):
+                field = f" {err['field']}" if err.get("field") else ""
+                reasons.append(f"{err.get('resource', '')}{field} {err['code']}".strip())
+    if reasons:
+        text = f"{text}: {'; '.join(reasons)}"
+    return " ".join(text.split())

@@ -5,12 +5,21 @@ the expected structure."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import markdown
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from reconciler.render.markdown import render_markdown
 from tests.render_fixtures import realistic_plan
@@ -53,12 +62,40 @@ def test_example_workflows_match_the_github_workflow_schema() -> None:
     assert "ok -- validation done" in r.stdout
 
 
+def test_every_example_job_has_a_timeout() -> None:
+    """A hung job must not hold a runner, or the apply concurrency group, for six hours."""
+    r = run(
+        str(BIN / "check-jsonschema"),
+        "--builtin-schema",
+        "custom.github-workflows-require-timeout",
+        *WORKFLOWS,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok -- validation done" in r.stdout
+
+
+def test_the_timeout_check_bites(tmp_path: Path) -> None:
+    """The control: a job without timeout-minutes is refused by the same check."""
+    flow = yaml.safe_load((ROOT / "examples/workflows/apply.yml").read_text())
+    del flow["jobs"]["apply"]["timeout-minutes"]
+    bad = tmp_path / "apply.yml"
+    bad.write_text(yaml.safe_dump(flow))
+    r = run(
+        str(BIN / "check-jsonschema"),
+        "--builtin-schema",
+        "custom.github-workflows-require-timeout",
+        str(bad),
+    )
+    assert r.returncode == 1
+    assert "'timeout-minutes' is a required property" in r.stdout
+
+
 def test_zizmor_finds_nothing_even_as_auditor() -> None:
     """No template injection, every action pinned by SHA, job-level minimal permissions, no
     persisted credentials; each file is really audited (a directory not laid out as
     `.github/workflows` would be skipped, so the files are named one by one)."""
     files = ["action.yml", *WORKFLOWS, ".pre-commit-hooks.yaml"]
-    for persona in (["--min-severity", "medium"], ["--persona", "auditor"]):
+    for persona in ([], ["--persona", "auditor"]):  # every severity and confidence
         r = run(str(BIN / "zizmor"), "--offline", "--strict-collection", *persona, *files)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "No findings to report" in r.stdout + r.stderr
@@ -102,9 +139,19 @@ def test_scripts_take_inputs_only_through_env() -> None:
         "comment",
         "github-token",
         "drift-issue",
+        "fail-on-drift",
+        "allow-unreviewed",
         "args",
     }
-    assert set(action["outputs"]) >= {"exit-code", "has-changes", "plan-json"}
+    assert set(action["outputs"]) >= {
+        "exit-code",
+        "has-changes",
+        "plan-json",
+        "plan-text",
+        "comment-url",
+        "drift-issue-url",
+        "count-total",
+    }
 
 
 def test_third_party_actions_are_pinned_by_full_sha() -> None:
@@ -144,12 +191,88 @@ def test_apply_workflow_never_overlaps() -> None:
     assert apply[True] == {"push": {"branches": ["main"], "paths": ["manifests/**"]}}
 
 
-def test_pre_commit_hook_runs_validate() -> None:
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "lambda-reconciler-validate"
-    assert hook["entry"] == "lambda-reconciler validate"
-    assert hook["language"] == "python"
-    assert hook["files"] == r"^manifests/.*\.ya?ml$"
+def test_pre_commit_hooks_validate_the_changed_files_or_the_whole_set() -> None:
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    one = hooks["lambda-reconciler-validate"]
+    assert one["entry"] == "lambda-reconciler validate"
+    assert one["language"] == "python"
+    assert one["files"] == r"^manifests/.*\.ya?ml$"
+    every = hooks["lambda-reconciler-validate-all"]
+    assert every["pass_filenames"] is False
+    assert every["files"] == one["files"]
+
+
+def test_the_whole_set_hook_catches_a_rule_across_files(tmp_path: Path) -> None:
+    """Run as pre-commit runs it (entry split like a shell, then args, no file names): the same
+    function in two files is found although only one of them changed."""
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks["lambda-reconciler-validate-all"]
+    (tmp_path / "manifests" / "team").mkdir(parents=True)
+    one = (
+        "version: 1\nregion: us-east-1\nfunctions:\n  orders:\n    aliases: {prod: {version: 1}}\n"
+    )
+    (tmp_path / "manifests" / "a.yaml").write_text(one)
+    (tmp_path / "manifests" / "team" / "b.yaml").write_text(one)
+    command = [*shlex.split(hook["entry"]), *hook["args"]]
+    env = {**OFFLINE, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    r = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 1, r.stderr
+    assert "manifests/team/b.yaml:4:3:" in r.stderr
+    assert "orders" in r.stderr
+    (tmp_path / "manifests" / "team" / "b.yaml").unlink()
+    r = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "1 manifest valid: 1 function.\n"
+    r = subprocess.run(
+        [*shlex.split(hook["entry"]), "other/*.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert (r.returncode, r.stderr) == (1, "no manifest matches: other/*.yaml\n")
+
+
+def _requirement(line: str) -> tuple[str, str]:
+    name, _, version = line.split(" ")[0].partition("==")
+    return canonicalize_name(name), version
+
+
+def test_the_actions_lock_pins_every_dependency_with_hashes() -> None:
+    """requirements/action.txt agrees with pyproject.toml: each dependency is pinned to a
+    version its specifier allows, every pin carries hashes, and the Action installs it with
+    --require-hashes into its own virtual environment."""
+    lock = (ROOT / "requirements" / "action.txt").read_text()
+    blocks = re.split(r"\n(?=[a-z0-9])", lock.split("\n", 2)[2] if lock.startswith("#") else lock)
+    pins = {}
+    for block in blocks:
+        if "==" not in block.split("\n")[0]:
+            continue
+        name, version = _requirement(block.split("\n")[0])
+        assert "--hash=sha256:" in block, name
+        pins[name] = version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for dep in [*project["dependencies"], "setuptools>=68", "wheel"]:
+        req = Requirement(dep)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{name} is not in the lock: run make lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (name, pins[name])
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    for dep in build:
+        assert canonicalize_name(Requirement(dep).name) in pins, dep
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    steps = {s.get("id"): s for s in action["runs"]["steps"]}
+    assert steps["python"]["with"]["update-environment"] is False  # the job's PATH is left alone
+    install = steps["install"]["run"]
+    assert '"$PYTHON" -m venv "$venv"' in install
+    assert '--require-hashes --no-deps -r "$ACTION_PATH/requirements/action.txt"' in install
+    assert '--no-deps --no-build-isolation "$ACTION_PATH"' in install
+    scripts = "".join(s.get("run", "") for s in action["runs"]["steps"])
+    assert scripts.count("pip") == install.count("pip")  # no other install anywhere
+    # The reconciler runs only from that environment, never from the caller's PATH.
+    assert re.findall(r"^\s*lambda-reconciler ", scripts, re.M) == []
+    assert scripts.count('"$LR_BIN/lambda-reconciler"') == 3
 
 
 def test_pr_comment_html_structure() -> None:

@@ -3,9 +3,10 @@ GitHub: plan + sticky comment, a failed validate that replaces it, apply, drift 
 
 `ActionRunner` interprets `action.yml` the way GitHub does for the parts the Action uses: the
 `${{ }}` expressions of `env:`, `working-directory:` and `if:`, `bash -eo pipefail` for each
-`run:`, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`, and a step's failure skipping the steps that
-have no status function. `uses:` steps and the pip install are the only ones not run: this
-environment already has the package and its Python.
+`run:`, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`, `$GITHUB_EVENT_PATH`, and a step's failure
+skipping the steps that have no status function. `uses:` steps (setup-python) and the install
+into the Action's own virtual environment are the only ones not run: this environment already
+has the package, and its bin directory stands in for the virtual environment's.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import yaml
 from reconciler.planfile import load_plan_file
 from reconciler.render.markdown import marker_for
 from tests.cli_helpers import write_manifest
-from tests.test_github import TOKEN, FakeGitHub, serve
+from tests.test_github import READ_ONLY, TOKEN, FakeGitHub, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -66,20 +67,32 @@ class ActionRunner:
         }
         (workspace / "_temp").mkdir(exist_ok=True)
 
-    def run(self, event: str = "pull_request", pr: int = 7, **inputs: str) -> Run:
+    def run(
+        self,
+        event: str = "pull_request",
+        pr: int = 7,
+        payload: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        **inputs: str,
+    ) -> Run:
         values = {k: str(v.get("default", "")) for k, v in ACTION["inputs"].items()}
         values["github-token"] = TOKEN
         values.update({k.replace("_", "-"): v for k, v in inputs.items()})
+        if payload is None:
+            payload = {"pull_request": {"number": pr}} if event == "pull_request" else {}
+        event_path = self.workspace / "_temp" / "event.json"
+        event_path.write_text(json.dumps(payload))
         context: dict[str, Any] = {
             "inputs": values,
             "github": {
                 "event_name": event,
                 "action_path": str(ROOT),
                 "token": TOKEN,
-                "event": {"pull_request": {"number": pr}} if event == "pull_request" else {},
+                "event": payload,
             },
             "steps": {},
         }
+        extra_env = {"GITHUB_EVENT_PATH": str(event_path), **(env or {})}
         failed = False
         log: list[str] = []
         summary = ""
@@ -90,7 +103,10 @@ class ActionRunner:
             if not self._if(condition, context, failed):
                 done.append((name, "skipped"))
                 continue
-            if "uses" in step or "pip install" in step.get("run", ""):
+            if "uses" in step or step.get("id") == "install":
+                if step.get("id") == "install":
+                    bin_dir = str(Path(sys.executable).parent)
+                    context["steps"]["install"] = {"outputs": {"bin": bin_dir}}
                 done.append((name, "provided"))
                 continue
             out_file = self.workspace / "_temp" / "output"
@@ -106,6 +122,7 @@ class ActionRunner:
                 cwd=cwd,
                 env={
                     **self.env,
+                    **extra_env,
                     **env,
                     "GITHUB_OUTPUT": str(out_file),
                     "GITHUB_STEP_SUMMARY": str(sum_file),
@@ -160,9 +177,12 @@ class ActionRunner:
 
 @pytest.fixture
 def runner(emulator: Any, tmp_path: Path) -> Any:
+    """The Action and a fake GitHub; every request the Action sent must be one GitHub's
+    OpenAPI description allows."""
     fake = FakeGitHub()
     with serve(fake) as api:
         yield ActionRunner(tmp_path, emulator.env(), api), fake
+    assert fake.violations == []
 
 
 def seeded(emulator: Any, tmp_path: Path, version: int = 2) -> Path:
@@ -217,21 +237,102 @@ def test_an_invalid_manifest_annotates_the_file_and_replaces_the_comment(
     assert emulator.calls() == []
 
 
-def test_apply_applies_the_plan_shown_then_nothing_is_left(
+HEAD = "a" * 40  # the pull request's head commit
+MERGE = "e" * 40  # its merge commit on main
+
+
+def review_then_merge(action: ActionRunner, github: FakeGitHub) -> Run:
+    """Plan on pull request #7 at HEAD (the sticky comment records it), then merge it as MERGE."""
+    payload = {"pull_request": {"number": 7, "head": {"sha": HEAD}}}
+    planned = action.run(
+        manifests="manifests/*.yaml",
+        payload=payload,
+        env={"GITHUB_RUN_ID": "501", "GITHUB_RUN_NUMBER": "12"},
+    )
+    assert planned.status == "success", planned.log
+    github.pulls_of_commit[MERGE] = [
+        {
+            "number": 7,
+            "merged_at": "2026-12-01T10:00:00Z",
+            "merge_commit_sha": MERGE,
+            "head": {"sha": HEAD},
+        }
+    ]
+    return planned
+
+
+def test_apply_applies_the_reviewed_plan_then_nothing_is_left(
     runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
 ) -> None:
     action, github = runner
     seeded(emulator, tmp_path)
-    r = action.run(event="push", command="apply", manifests="manifests/*.yaml")
+    review_then_merge(action, github)
+    r = action.run(
+        event="push", command="apply", manifests="manifests/*.yaml", env={"GITHUB_SHA": MERGE}
+    )
     assert r.status == "success", r.log
     assert r.outputs["exit-code"] == "0"
     assert r.outputs["has-changes"] == "true"
+    assert r.outputs["count-create-alias"] == "1"
+    assert "the plan is the one reviewed in #7" in r.log
     assert "#### ✅ Applied." in r.summary
     assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "2"
-    again = action.run(event="push", command="apply", manifests="manifests/*.yaml")
+    github.requests.clear()
+    again = action.run(
+        event="push", command="apply", manifests="manifests/*.yaml", env={"GITHUB_SHA": MERGE}
+    )
     assert again.outputs == {**again.outputs, "exit-code": "0", "has-changes": "false"}
     assert "Applied" not in again.summary
-    assert github.requests == []  # no comment outside pull requests
+    assert github.requests == []  # nothing to apply: no review to look up, no comment
+
+
+def test_apply_refuses_a_plan_that_differs_from_the_reviewed_one(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """Live state moved after the review: the merge's plan differs, nothing is written, the
+    job fails with the reason; `allow-unreviewed: true` applies it anyway."""
+    action, github = runner
+    seeded(emulator, tmp_path)
+    review_then_merge(action, github)
+    lam = emulator.boto3_client("lambda")
+    lam.publish_version(FunctionName="orders")  # version 4 appears: retention, aliases unchanged
+    lam.create_alias(FunctionName="orders", Name="prod", FunctionVersion="3")
+    emulator.clear_calls()
+    r = action.run(
+        event="push", command="apply", manifests="manifests/*.yaml", env={"GITHUB_SHA": MERGE}
+    )
+    assert r.status == "failure"
+    assert r.outputs["exit-code"] == "1"
+    assert (
+        "::error title=lambda-reconciler apply refused::error: the plan now differs from the "
+        "plan reviewed in #7" in r.log
+    )
+    assert "#### ❌ Apply refused: this is not the plan that was reviewed." in r.summary
+    assert [c for c in emulator.calls() if c.get("write")] == []
+    assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "3"
+    forced = action.run(
+        event="push",
+        command="apply",
+        manifests="manifests/*.yaml",
+        allow_unreviewed="TRUE",
+        env={"GITHUB_SHA": MERGE},
+    )
+    assert forced.status == "success", forced.log
+    assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "2"
+
+
+def test_apply_without_a_merged_pull_request_is_refused(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """A direct push to main was never reviewed."""
+    action, _ = runner
+    seeded(emulator, tmp_path)
+    r = action.run(
+        event="push", command="apply", manifests="manifests/*.yaml", env={"GITHUB_SHA": MERGE}
+    )
+    assert r.status == "failure"
+    assert f"commit {MERGE[:12]} is not the merge of a pull request" in r.log
+    assert emulator.state("orders")["aliases"] == {}
 
 
 def test_drift_keeps_one_issue_and_fails_the_job_only_when_asked(
@@ -239,9 +340,9 @@ def test_drift_keeps_one_issue_and_fails_the_job_only_when_asked(
 ) -> None:
     action, github = runner
     seeded(emulator, tmp_path)
-    assert action.run(event="push", command="apply", manifests="manifests/*.yaml").status == (
-        "success"
-    )
+    assert action.run(
+        event="push", command="apply", manifests="manifests/*.yaml", allow_unreviewed="true"
+    ).status == ("success")
     quiet = action.run(
         event="schedule", command="drift", manifests="manifests/*.yaml", drift_issue="true"
     )
@@ -257,6 +358,7 @@ def test_drift_keeps_one_issue_and_fails_the_job_only_when_asked(
     )
     assert found.status == "success", found.log
     assert (found.outputs["exit-code"], found.outputs["has-changes"]) == ("2", "true")
+    assert found.outputs["drift-issue-url"] == "https://github.com/acme/lambdas/issues/1"
     assert "::warning title=Drift detected::" in found.log
     assert github.issues[1]["state"] == "open"
     assert "Drift detected in 1 function" in github.issues[1]["body"]
@@ -270,7 +372,7 @@ def test_drift_keeps_one_issue_and_fails_the_job_only_when_asked(
     assert strict.status == "failure"
     assert len(github.issues) == 1
 
-    action.run(event="push", command="apply", manifests="manifests/*.yaml")
+    action.run(event="push", command="apply", manifests="manifests/*.yaml", allow_unreviewed="true")
     healed = action.run(
         event="schedule", command="drift", manifests="manifests/*.yaml", drift_issue="true"
     )
@@ -283,7 +385,9 @@ def test_a_failed_comment_fails_the_job_but_keeps_the_plans_result(
 ) -> None:
     action, github = runner
     seeded(emulator, tmp_path)
-    github.fail = ("POST", 403)
+    github.fail(
+        "POST", "/repos/", 403, times=5, body={"message": "Resource not accessible by integration"}
+    )
     r = action.run(manifests="manifests/*.yaml")
     assert r.status == "failure"
     assert ("Comment on the pull request", "failed") in r.steps
@@ -335,3 +439,81 @@ def test_the_outputs_are_json_and_markdown_files(
     data = json.loads(Path(r.outputs["plan-json"]).read_text())
     assert data["kind"] == "plan"
     assert Path(r.outputs["markdown"]).read_text().startswith("<!-- lambda-reconciler:plan -->")
+
+
+def test_a_fork_pull_request_gets_a_warning_not_a_failed_job(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """The fork's token may not write: the comment is skipped with a ::warning."""
+    action, github = runner
+    seeded(emulator, tmp_path)
+    payload = {
+        "pull_request": {
+            "number": 7,
+            "head": {"sha": HEAD, "repo": {"full_name": "someone/lambdas"}},
+            "base": {"repo": {"full_name": "acme/lambdas"}},
+        }
+    }
+    r = action.run(manifests="manifests/*.yaml", payload=payload, github_token=READ_ONLY)
+    assert r.status == "success", r.log
+    assert ("Comment on the pull request", "ran") in r.steps
+    assert (
+        "::warning title=lambda-reconciler::No plan comment: this pull request comes from a fork"
+        in r.log
+    )
+    assert r.outputs["comment-url"] == ""
+    assert github.comments == {}
+
+
+def test_boolean_inputs_take_any_case_and_refuse_anything_else(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """`comment: True` posts (it used to mean false); `comment: yes` is an error, not false."""
+    action, github = runner
+    seeded(emulator, tmp_path)
+    r = action.run(manifests="manifests/*.yaml", comment="True")
+    assert r.status == "success", r.log
+    assert r.outputs["comment-url"] == github.comments[7][0]["html_url"]
+    r = action.run(manifests="manifests/*.yaml", comment="yes", fail_on_drift="FALSE")
+    assert r.status == "failure"
+    assert "::error title=lambda-reconciler::input comment must be true or false, got: yes" in r.log
+    assert "fail-on-drift must be" not in r.log
+    assert ("Run lambda-reconciler", "skipped") in r.steps
+
+
+def test_planning_errors_are_annotations_on_the_manifest_line(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """A valid manifest naming a version that does not exist: the error points at the line."""
+    action, github = runner
+    seeded(emulator, tmp_path, version=9)
+    r = action.run(manifests="manifests/*.yaml")
+    assert r.status == "failure"
+    assert r.outputs["exit-code"] == "1"
+    assert (
+        "::error file=manifests/prod.yaml,line=4,col=3,title=lambda-reconciler plan::orders: "
+        in r.log
+    )
+    [comment] = github.comments[7]
+    assert "### ❌ lambda-reconciler plan: 1 error" in comment["body"]
+    assert "`apply` refuses the whole plan while any error remains" in comment["body"]
+    assert "<!-- lambda-reconciler:operations=sha256:" in comment["body"]
+
+
+def test_the_log_is_folded_and_shown_with_commands_off(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """Each stage is a ::group::, and what the reconciler printed is between ::stop-commands::
+    and its token, so a line of it can never act as a workflow command."""
+    action, _ = runner
+    seeded(emulator, tmp_path)
+    r = action.run(manifests="manifests/*.yaml")
+    assert re.findall(r"^::group::(.*)$", r.log, re.M) == [
+        "validate",
+        "plan",
+        "the plan",
+    ]
+    shown = re.search(r"^::stop-commands::(\w+)\n(.*?)^::\1::$", r.log, re.M | re.S)
+    assert shown is not None
+    assert "1 manifest valid: 1 function." in shown.group(2)
+    assert "create_alias prod  → 2" in r.log.split("::group::the plan")[1].split("::endgroup::")[0]

@@ -1,107 +1,257 @@
-"""The sticky PR comment and the drift issue, against a local fake GitHub REST server.
+"""The GitHub side against a recording fake GitHub REST server that behaves as GitHub does.
 
-The CLI runs as a subprocess (`python -m reconciler github …`) with `GITHUB_API_URL` pointing at
-the fake, exactly as the Action runs it.
+`FakeGitHub` pages lists 30 items at a time (at most 100) with `Link` headers, sends the
+`x-ratelimit-*` headers, answers 422 with `errors[]` for bodies over 65,536 characters and
+titles over 256, refuses writes with 403 for a read-only (fork) token, has comments by other
+users, and knows two kinds of token: a user token (`GET /user` works) and an installation token
+like `GITHUB_TOKEN` (`GET /user` is 403; it writes as `github-actions[bot]`). Faults — rate
+limits with `Retry-After` or a reset time, 5xx — are scripted per request. Every request it
+receives is checked against GitHub's published OpenAPI description (`tests/github_openapi.py`);
+the `github` fixture fails a test that sent one GitHub would not accept.
+
+The CLI runs in process (click's runner) with `GITHUB_API_URL` pointing at the fake; waits are
+recorded by an injected sleep instead of passing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from click.testing import CliRunner
 
-from reconciler.github import GitHubClient, GitHubError
+from reconciler import github as gh_module
+from reconciler.cli import main
+from reconciler.github import (
+    BODY_LIMIT,
+    GitHubClient,
+    GitHubError,
+    RunContext,
+    cut_at_functions,
+    decorate,
+    fit_body,
+    operations_fingerprint,
+)
 from reconciler.planfile import plan_to_json
 from reconciler.render.markdown import marker_for, render_markdown
+from tests.github_openapi import problems
 from tests.render_fixtures import realistic_plan
 
-TOKEN = "t0ken"
+TOKEN = "ghs_installation"  # like GITHUB_TOKEN: an installation token, no GET /user
+USER_TOKEN = "ghp_user"  # a person's (or a machine user's) token
+READ_ONLY = "ghs_fork"  # the token of a pull request from a fork
+BOT = "github-actions[bot]"
+REPO = "acme/lambdas"
+NOW = 1_800_000_000  # the fake's clock, seconds since the epoch
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` requests matching method and path prefix with this instead."""
+
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    times: int = 1
+    then_do_it: bool = False  # the request still takes effect (a 502 after the write landed)
 
 
 class FakeGitHub:
-    """Just enough of the REST API: issues, their comments, pagination, injected errors."""
+    """Issues, pull requests by commit, comments, users and tokens, as GitHub's REST API."""
 
-    def __init__(self, *, drop_labels: bool = False) -> None:
+    def __init__(self, *, drop_labels: bool = False, max_page: int = 100) -> None:
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.issues: dict[int, dict[str, Any]] = {}
+        self.pulls_of_commit: dict[str, list[dict[str, Any]]] = {}
+        self.tokens: dict[str, dict[str, Any]] = {
+            TOKEN: {"login": BOT, "installation": True, "write": True},
+            USER_TOKEN: {"login": "deploy-bot", "installation": False, "write": True},
+            READ_ONLY: {"login": BOT, "installation": True, "write": False},
+        }
         self.next_id = 1000
-        self.fail: tuple[str, int] | None = None  # (method, status) of calls to refuse
-        self.fail_times = 10**9  # how many calls to refuse before answering again
+        self.faults: list[Fault] = []
         self.drop_labels = drop_labels  # as GitHub does for a token that may not set labels
+        self.max_page = max_page  # GitHub's cap on per_page
         self.requests: list[tuple[str, str]] = []
+        self.violations: list[str] = []
+        self.remaining = 5000
+        self.base = ""
         self.lock = threading.Lock()
 
-    def handle(self, method: str, url: str, body: Any) -> tuple[int, Any]:
+    # ---- test helpers ---------------------------------------------------------------------
+
+    def fail(self, method: str, path: str, status: int, times: int = 1, **kw: Any) -> None:
+        self.faults.append(Fault(method, path, status, times=times, **kw))
+
+    def add_comment(self, n: int, body: str, login: str = BOT, app: str | None = None) -> int:
+        self.next_id += 1
+        self.comments.setdefault(n, []).append(self._comment(n, body, login, app))
+        return self.next_id
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(m, u) for m, u in self.requests if m != "GET"]
+
+    def _comment(self, n: int, body: str, login: str, app: str | None = None) -> dict[str, Any]:
+        return {
+            "id": self.next_id,
+            "node_id": f"IC_{self.next_id}",
+            "url": f"{self.base}/repos/{REPO}/issues/comments/{self.next_id}",
+            "html_url": f"https://github.com/{REPO}/pull/{n}#issuecomment-{self.next_id}",
+            "body": body,
+            "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"},
+            "performed_via_github_app": {"slug": app} if app else None,
+            "created_at": "2026-12-01T00:00:00Z",
+            "updated_at": "2026-12-01T00:00:00Z",
+        }
+
+    # ---- the wire -------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, url: str, body: Any, token: str
+    ) -> tuple[int, dict[str, str], Any]:
         with self.lock:
             self.requests.append((method, url))
-            if self.fail and self.fail[0] == method and self.fail_times > 0:
-                self.fail_times -= 1
-                status = self.fail[1]
-                text = "Resource not accessible by integration" if status == 403 else "Server Error"
-                return status, {"message": text}
-            return self._route(method, url, body)
+            self.violations += [f"{method} {url}: {p}" for p in problems(method, url, body)]
+            self.remaining = max(0, self.remaining - 1)
+            headers = {
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": str(self.remaining),
+                "x-ratelimit-reset": str(NOW + 3600),
+                "x-ratelimit-resource": "core",
+            }
+            who = self.tokens.get(token)
+            if who is None:
+                return 401, headers, {"message": "Bad credentials"}
+            path = urlsplit(url).path
+            for fault in self.faults:
+                if fault.times > 0 and fault.method == method and path.startswith(fault.path):
+                    fault.times -= 1
+                    if fault.then_do_it:
+                        self._route(method, url, body, who)
+                    return (
+                        fault.status,
+                        {**headers, **fault.headers},
+                        fault.body or {"message": "Server Error"},
+                    )
+            if method != "GET" and not who["write"]:
+                return 403, headers, {"message": "Resource not accessible by integration"}
+            status, out, extra = self._route(method, url, body, who)
+            return status, {**headers, **extra}, out
 
-    def _route(self, method: str, url: str, body: Any) -> tuple[int, Any]:
-        parsed = urlparse(url)
+    def _route(
+        self, method: str, url: str, body: Any, who: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
+        parsed = urlsplit(url)
         q = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         parts = parsed.path.strip("/").split("/")
-        if parts[:3] != ["repos", "acme", "lambdas"]:
-            return 404, {"message": "Not Found"}
+        if parts == ["user"]:
+            if who["installation"]:
+                return 403, {"message": "Resource not accessible by integration"}, {}
+            return 200, {"login": who["login"], "type": "User"}, {}
+        if parts[:3] != ["repos", *REPO.split("/")]:
+            return 404, {"message": "Not Found"}, {}
         rest = parts[3:]
+        too_long = self._too_long(body)
+        if too_long:
+            return 422, too_long, {}
+        if rest[:1] == ["commits"] and rest[2:] == ["pulls"]:
+            return 200, self.pulls_of_commit.get(rest[1], []), {}
         if rest[:1] == ["issues"] and len(rest) == 3 and rest[2] == "comments":
             n = int(rest[1])
             if method == "GET":
-                return 200, self._page(self.comments.get(n, []), q)
+                return self._page(self.comments.get(n, []), parsed.path, q)
             self.next_id += 1
-            c = {"id": self.next_id, "body": body["body"], "user": {"login": "bot"}}
+            c = self._comment(n, body["body"], who["login"])
             self.comments.setdefault(n, []).append(c)
-            return 201, c
+            return 201, c, {}
         if rest[:2] == ["issues", "comments"] and method == "PATCH":
             for cs in self.comments.values():
                 for c in cs:
                     if c["id"] == int(rest[2]):
+                        if c["user"]["login"] != who["login"]:
+                            return 403, {"message": "Must have admin rights to Repository."}, {}
                         c["body"] = body["body"]
-                        return 200, c
-            return 404, {"message": "Not Found"}
+                        return 200, c, {}
+            return 404, {"message": "Not Found"}, {}
         if rest == ["issues"]:
             if method == "GET":
+                state = q.get("state", "open")
                 found = [
                     i
-                    for i in self.issues.values()
-                    if i["state"] == q.get("state", "open")
-                    and (not q.get("labels") or q["labels"] in i["labels"])
+                    for i in sorted(self.issues.values(), key=lambda i: -i["number"])
+                    if state in ("all", i["state"])
+                    and (not q.get("labels") or q["labels"] in [x["name"] for x in i["labels"]])
                 ]
-                return 200, self._page(found, q)
-            number = len(self.issues) + 1
+                return self._page(found, parsed.path, q)
+            number = max([*self.issues, *self.comments, 0]) + 1
             issue = {
                 "number": number,
+                "html_url": f"https://github.com/{REPO}/issues/{number}",
                 "title": body["title"],
                 "body": body["body"],
-                "labels": [] if self.drop_labels else body.get("labels", []),
+                "labels": [] if self.drop_labels else [{"name": x} for x in body.get("labels", [])],
                 "state": "open",
+                "state_reason": None,
+                "user": {"login": who["login"], "type": "Bot"},
+                "performed_via_github_app": None,
             }
             self.issues[number] = issue
-            return 201, issue
+            return 201, issue, {}
         if rest[:1] == ["issues"] and len(rest) == 2 and method == "PATCH":
             issue = self.issues[int(rest[1])]
             issue.update(body)
-            return 200, issue
-        return 404, {"message": "Not Found"}
+            return 200, issue, {}
+        return 404, {"message": "Not Found"}, {}
 
     @staticmethod
-    def _page(items: list[Any], q: dict[str, str]) -> list[Any]:
-        size = int(q.get("per_page", 30))
+    def _too_long(body: Any) -> dict[str, Any] | None:
+        if not isinstance(body, dict):
+            return None
+        errors = []
+        if len(str(body.get("body") or "")) > BODY_LIMIT:
+            errors.append(f"body is too long (maximum is {BODY_LIMIT} characters)")
+        if len(str(body.get("title") or "")) > 256:
+            errors.append("title is too long (maximum is 256 characters)")
+        if not errors:
+            return None
+        return {
+            "message": "Validation Failed",
+            "errors": [
+                {"resource": "Issue", "code": "custom", "field": "body", "message": m}
+                for m in errors
+            ],
+            "documentation_url": "https://docs.github.com/rest/issues/comments",
+            "status": "422",
+        }
+
+    def _page(
+        self, items: list[Any], path: str, q: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        size = min(int(q.get("per_page", 30)), self.max_page)
         page = int(q.get("page", 1))
-        return items[(page - 1) * size : page * size]
+        last = max(1, -(-len(items) // size))
+        links = []
+
+        def link(p: int, rel: str) -> str:
+            query = urlencode({**q, "page": str(p)})
+            return f'<{self.base}{path}?{query}>; rel="{rel}"'
+
+        if page < last:
+            links += [link(page + 1, "next"), link(last, "last")]
+        if page > 1:
+            links += [link(1, "first"), link(page - 1, "prev")]
+        headers = {"link": ", ".join(links)} if links else {}
+        return 200, items[(page - 1) * size : page * size], headers
 
 
 @contextlib.contextmanager
@@ -112,14 +262,14 @@ def serve(fake: FakeGitHub) -> Iterator[str]:
         def _do(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
-            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                status, out = 401, {"message": "Bad credentials"}
-            else:
-                status, out = fake.handle(self.command, self.path, body)
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            status, headers, out = fake.handle(self.command, self.path, body, token)
             data = json.dumps(out).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
             self.end_headers()
             self.wfile.write(data)
 
@@ -129,160 +279,308 @@ def serve(fake: FakeGitHub) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
+    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield fake.base
     finally:
         server.shutdown()
         server.server_close()
 
 
 @pytest.fixture
-def github() -> Iterator[tuple[FakeGitHub, str]]:
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeGitHub, str]]:
+    """A fake GitHub; the test fails if any request it got breaks GitHub's description."""
     fake = FakeGitHub()
+    monkeypatch.setattr(gh_module.time, "sleep", lambda _seconds: None)  # the CLI's client
     with serve(fake) as url:
         yield fake, url
+    assert fake.violations == []
 
 
-def gh(api: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reconciler", "github", *args],
-        env={
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_REPOSITORY": "acme/lambdas",
-            "GITHUB_API_URL": api,
-            "PATH": "/usr/bin:/bin",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def gh(api: str, *args: str, **env: str) -> Result:
+    """`lambda-reconciler github ARGS…` in process, as the Action runs it."""
+    base = {
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": api,
+        "GITHUB_EVENT_PATH": "",
+        "GITHUB_SHA": "",
+        "GITHUB_RUN_ID": "",
+        "LAMBDA_RECONCILER_GITHUB_AUTHOR": "",
+    }
+    r = CliRunner().invoke(main, ["github", *args], env={**base, **env}, catch_exceptions=False)
+    return Result(r.exit_code, r.stdout, r.stderr)
+
+
+def client(api: str, token: str = TOKEN, **kw: Any) -> tuple[GitHubClient, list[float]]:
+    sleeps: list[float] = []
+    c = GitHubClient(token, REPO, api, sleep=sleeps.append, clock=lambda: float(NOW), **kw)
+    return c, sleeps
 
 
 def body(tmp_path: Path, manifests: list[str], text: str, kind: str = "plan") -> str:
-    path = tmp_path / f"{kind}-{'-'.join(manifests)}-{text}.md"
+    path = tmp_path / f"{kind}-{'-'.join(manifests)}-{len(text)}-{hash(text)}.md"
     path.write_text(f"{marker_for(manifests, kind)}\n{text}\n")
     return str(path)
 
 
-def test_first_run_creates_then_updates_the_same_comment(
-    github: tuple[FakeGitHub, str], tmp_path: Path
-) -> None:
-    fake, api = github
-    r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, ["a.yaml"], "v1"))
-    assert r.returncode == 0, r.stderr
-    assert r.stderr == "created comment 1001 on #7\n"
-    for text in ("v2", "v3"):
-        r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, ["a.yaml"], text))
-        assert r.returncode == 0, r.stderr
-        assert r.stderr == "updated comment 1001 on #7\n"
-    assert [c["body"] for c in fake.comments[7]] == [f"{marker_for(['a.yaml'])}\nv3\n"]
+def json_plan(
+    n: int, *, version: str = "2", manifests: tuple[str, ...] = ("m.yaml",)
+) -> dict[str, Any]:
+    """A JSON plan (docs/plan-format.md) updating alias `live` of `n` functions to `version`."""
+    functions = []
+    for i in range(n):
+        name = f"service-{i:03d}-" + "x" * 20
+        functions.append(
+            {
+                "function": name,
+                "key": name,
+                "region": "us-east-1",
+                "account": "123456789012",
+                "source": f"m.yaml:{3 + 3 * i}:3",
+                "fingerprint": f"fp{i}",
+                "operations": [
+                    {
+                        "action": "update_alias",
+                        "alias": "live",
+                        "version": None,
+                        "before": {"version": "1", "canary": None, "description": None},
+                        "after": {"version": version, "canary": None, "description": None},
+                        "changes": [f"version: 1 → {version}"],
+                        "revision_id": f"r{i}",
+                        "fields": ["version"],
+                    }
+                    for _ in range(3)
+                ],
+                "unmanaged_aliases": [],
+            }
+        )
+    return {
+        "format_version": 2,
+        "kind": "plan",
+        "manifests": list(manifests),
+        "functions": functions,
+    }
 
 
-def test_two_manifest_sets_keep_two_comments(
-    github: tuple[FakeGitHub, str], tmp_path: Path
-) -> None:
-    fake, api = github
-    for manifests, text in ((["a.yaml"], "a"), (["b.yaml"], "b"), (["b.yaml"], "b2")):
-        r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, manifests, text))
-        assert r.returncode == 0, r.stderr
-    assert sorted(c["body"].splitlines()[-1] for c in fake.comments[7]) == ["a", "b2"]
+def write_json(tmp_path: Path, data: dict[str, Any], name: str = "plan.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
 
 
-def test_finds_its_comment_past_the_first_page(
-    github: tuple[FakeGitHub, str], tmp_path: Path
-) -> None:
-    fake, api = github
-    gh(api, "comment", "--pr", "3", "--body-file", body(tmp_path, ["a.yaml"], "mine"))
-    mine = fake.comments[3].pop()
-    fake.comments[3] = [{"id": i, "body": "chatter"} for i in range(250)]
-    fake.comments[3].insert(220, mine)
-    r = gh(api, "comment", "--pr", "3", "--body-file", body(tmp_path, ["a.yaml"], "mine-2"))
-    assert r.returncode == 0, r.stderr
-    assert "updated comment" in r.stderr
-    assert fake.comments[3][220]["body"].endswith("mine-2\n")
-    assert len(fake.comments[3]) == 251
-    pages = [u for m, u in fake.requests if m == "GET"]
-    assert pages[-3:] == [
-        f"/repos/acme/lambdas/issues/3/comments?per_page=100&page={p}" for p in (1, 2, 3)
-    ]
+# ---- the transport: pages, limits, retries, errors ------------------------------------------
 
 
-def test_a_comment_quoting_the_plan_is_not_taken_for_ours(
-    github: tuple[FakeGitHub, str], tmp_path: Path
-) -> None:
-    """Only a body that opens with the markers is ours: a human quoting it is left alone."""
-    fake, api = github
-    quoted = "> " + marker_for(["a.yaml"]).replace("\n", "\n> ") + "\n> why?"
-    fake.comments[5] = [{"id": 1, "body": quoted}]
-    r = gh(api, "comment", "--pr", "5", "--body-file", body(tmp_path, ["a.yaml"], "plan"))
-    assert r.returncode == 0, r.stderr
-    assert fake.comments[5][0]["body"] == quoted
-    assert len(fake.comments[5]) == 2
-
-
-def test_the_pull_request_number_comes_from_the_event(
-    github: tuple[FakeGitHub, str], tmp_path: Path
-) -> None:
-    fake, api = github
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps({"pull_request": {"number": 12}}))
-    md = body(tmp_path, ["a.yaml"], "x")
-    r = gh(api, "comment", "--body-file", md, GITHUB_EVENT_PATH=str(event))
-    assert r.returncode == 0, r.stderr
-    assert len(fake.comments[12]) == 1
-    event.write_text(json.dumps({"schedule": "17 * * * *"}))
-    r = gh(api, "comment", "--body-file", md, GITHUB_EVENT_PATH=str(event))
-    assert r.returncode == 1
-    assert r.stderr == "error: no pull request in this workflow's event: pass --pr N\n"
-
-
-def test_drift_issue_opens_updates_and_closes(
-    github: tuple[FakeGitHub, str], tmp_path: Path
-) -> None:
-    fake, api = github
-    drift1 = body(tmp_path, ["a.yaml"], "drift 1", kind="drift")
-    drift2 = body(tmp_path, ["a.yaml"], "drift 2", kind="drift")
-    r = gh(api, "drift-issue", "--body-file", drift1, "--drifted")
-    assert r.stderr == "drift issue: opened #1\n"
-    assert fake.issues[1]["labels"] == ["lambda-drift"]
-    assert fake.issues[1]["title"] == "Lambda drift detected"
-    r = gh(api, "drift-issue", "--body-file", drift2, "--drifted")
-    assert r.stderr == "drift issue: updated #1\n"
-    assert fake.issues[1]["body"].endswith("drift 2\n")
-    assert len(fake.issues) == 1
-    r = gh(api, "drift-issue", "--body-file", drift2, "--in-sync")
-    assert r.stderr == "drift issue: closed #1\n"
-    assert fake.issues[1]["state"] == "closed"
-    assert fake.comments[1][0]["body"].startswith("Back in sync")
-    r = gh(api, "drift-issue", "--body-file", drift2, "--in-sync")
-    assert r.stderr == "drift issue: none\n"
-    r = gh(api, "drift-issue", "--body-file", drift1, "--drifted")
-    assert r.stderr == "drift issue: opened #2\n"
-
-
-def test_each_manifest_set_has_its_own_drift_issue(
-    github: tuple[FakeGitHub, str], tmp_path: Path
-) -> None:
-    fake, api = github
-    gh(api, "drift-issue", "--body-file", body(tmp_path, ["a.yaml"], "a", "drift"), "--drifted")
-    gh(api, "drift-issue", "--body-file", body(tmp_path, ["b.yaml"], "b", "drift"), "--drifted")
-    r = gh(api, "drift-issue", "--body-file", body(tmp_path, ["a.yaml"], "a", "drift"), "--in-sync")
-    assert r.stderr == "drift issue: closed #1\n"
-    assert [i["state"] for i in fake.issues.values()] == ["closed", "open"]
-
-
-def test_drift_issue_is_found_even_when_github_dropped_its_label(tmp_path: Path) -> None:
-    """GitHub silently drops labels a token may not set: the body still finds the issue."""
-    fake = FakeGitHub(drop_labels=True)
+def test_pagination_follows_the_link_header_not_the_page_size(tmp_path: Path) -> None:
+    """A server that pages 30 at a time whatever per_page says: our comment on page 3 is
+    updated, not duplicated, and the pages read are exactly the Link header's."""
+    fake = FakeGitHub(max_page=30)
     with serve(fake) as api:
-        md = body(tmp_path, ["a.yaml"], "d", kind="drift")
-        assert gh(api, "drift-issue", "--body-file", md, "--drifted").returncode == 0
-        r = gh(api, "drift-issue", "--body-file", md, "--drifted")
-    assert r.stderr == "drift issue: updated #1\n"
-    assert len(fake.issues) == 1
+        for i in range(70):
+            fake.add_comment(3, f"chatter {i}", login="someone")
+        mine = fake.add_comment(3, f"{marker_for(['a.yaml'])}\nold\n")
+        for i in range(5):
+            fake.add_comment(3, f"more {i}", login="someone")
+        r = gh(api, "comment", "--pr", "3", "--body-file", body(tmp_path, ["a.yaml"], "new"))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == f"updated comment {mine} on #3\n"
+    assert len(fake.comments[3]) == 76
+    assert fake.comments[3][70]["body"].endswith("new\n")
+    gets = [u for m, u in fake.requests if m == "GET"]
+    assert gets == [
+        "/repos/acme/lambdas/issues/3/comments?per_page=100",
+        "/repos/acme/lambdas/issues/3/comments?per_page=100&page=2",
+        "/repos/acme/lambdas/issues/3/comments?per_page=100&page=3",
+        "/user",  # asked once, when a comment with our markers is first met
+    ]
+    assert fake.violations == []
+
+
+def test_pages_are_capped(github: tuple[FakeGitHub, str]) -> None:
+    """Past max_pages the client refuses instead of reading forever or guessing."""
+    fake, api = github
+    for i in range(250):
+        fake.add_comment(4, f"c{i}", login="someone")
+    c, _ = client(api, max_pages=2)
+    with pytest.raises(GitHubError) as e:
+        c.find_comment(4, marker_for(["a.yaml"]))
+    assert str(e.value) == (
+        "GitHub API GET /repos/acme/lambdas/issues/4/comments: more than 2 pages of 100; "
+        "refusing to read further"
+    )
+    assert len(fake.requests) == 2
+
+
+def test_a_secondary_rate_limit_waits_retry_after_then_retries_the_post(
+    github: tuple[FakeGitHub, str],
+) -> None:
+    """403 with Retry-After on POST: wait exactly that long, then post once."""
+    fake, api = github
+    fake.fail(
+        "POST",
+        "/repos/acme/lambdas/issues/5/comments",
+        403,
+        headers={"retry-after": "7"},
+        body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes."},
+    )
+    c, sleeps = client(api)
+    c.upsert_comment(5, f"{marker_for(['a.yaml'])}\nplan\n")
+    assert sleeps == [7.0]
+    assert c.last_action == "created"
+    assert len(fake.comments[5]) == 1
+
+
+def test_a_429_without_retry_after_waits_until_the_reset(github: tuple[FakeGitHub, str]) -> None:
+    """x-ratelimit-remaining 0: wait until x-ratelimit-reset (plus a second), on GET too."""
+    fake, api = github
+    fake.fail(
+        "GET",
+        "/repos/acme/lambdas/issues/5/comments",
+        429,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(NOW + 30)},
+        body={"message": "API rate limit exceeded"},
+    )
+    c, sleeps = client(api)
+    assert c.find_comment(5, marker_for(["a.yaml"])) is None
+    assert sleeps == [31.0]
+
+
+def test_a_secondary_limit_without_headers_waits_a_minute_then_longer(
+    github: tuple[FakeGitHub, str],
+) -> None:
+    """GitHub: "wait at least one minute", and increase the wait on repeated limits."""
+    fake, api = github
+    fake.fail(
+        "PATCH",
+        "/repos/acme/lambdas/issues/comments/",
+        403,
+        times=2,
+        body={"message": "You have exceeded a secondary rate limit"},
+    )
+    mine = fake.add_comment(5, f"{marker_for(['a.yaml'])}\nold\n")
+    c, sleeps = client(api)
+    assert c.upsert_comment(5, f"{marker_for(['a.yaml'])}\nnew\n") == mine
+    assert sleeps == [60.0, 120.0]
+    assert fake.comments[5][0]["body"].endswith("new\n")
+
+
+def test_a_primary_limit_beyond_the_wait_budget_says_when_it_resets(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """An hour's wait is over the budget: one line naming the reset time, no wait at all."""
+    fake, api = github
+    fake.fail(
+        "GET",
+        "/repos/acme/lambdas/issues/5/comments",
+        403,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4102444800"},
+        body={"message": "API rate limit exceeded for installation ID 1."},
+    )
+    r = gh(api, "comment", "--pr", "5", "--body-file", body(tmp_path, ["a.yaml"], "x"))
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: GitHub API GET /repos/acme/lambdas/issues/5/comments: 403 API rate limit "
+        "exceeded for installation ID 1. (rate limited: waited 0 s in all, at most 300 s; "
+        "the limit resets at 2100-01-01 00:00:00 UTC)\n"
+    )
+    assert fake.writes() == []
+
+
+def test_waits_add_up_to_at_most_max_wait(github: tuple[FakeGitHub, str]) -> None:
+    """Three Retry-After: 50 within a 120 s budget: two waits, then the error says so."""
+    fake, api = github
+    fake.fail(
+        "GET",
+        "/repos/acme/lambdas/issues/5/comments",
+        429,
+        times=3,
+        headers={"retry-after": "50"},
+        body={"message": "secondary rate limit"},
+    )
+    c, sleeps = client(api, max_wait=120)
+    with pytest.raises(
+        GitHubError,
+        match=r"429 secondary rate limit \(rate limited: waited 100 s"
+        r" in all, at most 120 s; GitHub asks to wait 50 s more\)",
+    ):
+        c.find_comment(5, marker_for(["a.yaml"]))
+    assert sleeps == [50.0, 50.0]
+
+
+def test_a_5xx_on_patch_is_retried(github: tuple[FakeGitHub, str]) -> None:
+    """PATCH sets the whole body: sending it again is safe."""
+    fake, api = github
+    mine = fake.add_comment(5, f"{marker_for(['a.yaml'])}\nold\n")
+    fake.fail("PATCH", "/repos/acme/lambdas/issues/comments/", 502, times=2)
+    c, sleeps = client(api)
+    c.upsert_comment(5, f"{marker_for(['a.yaml'])}\nnew\n")
+    assert sleeps == [1.0, 4.0]
+    assert [x["body"].splitlines()[-1] for x in fake.comments[5]] == ["new"]
+    assert c.last_number == mine
+
+
+@pytest.mark.parametrize("landed", [True, False])
+def test_a_5xx_on_post_is_never_retried_blindly(
+    github: tuple[FakeGitHub, str], landed: bool
+) -> None:
+    """A 502 on POST may hide a comment that was made: look again; post again only if not."""
+    fake, api = github
+    fake.fail("POST", "/repos/acme/lambdas/issues/5/comments", 502, then_do_it=landed)
+    c, sleeps = client(api)
+    c.upsert_comment(5, f"{marker_for(['a.yaml'])}\nplan\n")
+    assert len(fake.comments[5]) == 1
+    assert sleeps == []
+    posts = [u for m, u in fake.requests if m == "POST"]
+    assert len(posts) == (1 if landed else 2)
+
+
+def test_a_5xx_on_post_of_the_drift_issue_is_not_retried(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    fake.fail("POST", "/repos/acme/lambdas/issues", 500)
+    md = body(tmp_path, ["a.yaml"], "d", kind="drift")
+    r = gh(api, "drift-issue", "--body-file", md, "--drifted")
+    assert r.returncode == 1
+    assert r.stderr == "error: GitHub API POST /repos/acme/lambdas/issues: 500 Server Error\n"
+    assert [m for m, _ in fake.requests].count("POST") == 1
+
+
+def test_a_422_shows_githubs_reasons(github: tuple[FakeGitHub, str], tmp_path: Path) -> None:
+    fake, api = github
+    fake.fail(
+        "POST",
+        "/repos/acme/lambdas/issues/7/comments",
+        422,
+        body={
+            "message": "Validation Failed",
+            "errors": [
+                {
+                    "resource": "IssueComment",
+                    "code": "custom",
+                    "field": "body",
+                    "message": "body is too long (maximum is 65536 characters)",
+                },
+                {"resource": "IssueComment", "code": "missing_field", "field": "body"},
+            ],
+        },
+    )
+    r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, ["a.yaml"], "x"))
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: GitHub API POST /repos/acme/lambdas/issues/7/comments: 422 Validation Failed: "
+        "body is too long (maximum is 65536 characters); IssueComment body missing_field\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -301,13 +599,6 @@ def test_drift_issue_is_found_even_when_github_dropped_its_label(tmp_path: Path)
             ["comment", "--pr", "7"],
             "error: GitHub API GET /repos/acme/lambdas/issues/7/comments: 500 Server Error",
         ),
-        (
-            "POST",
-            403,
-            ["drift-issue", "--drifted"],
-            "error: GitHub API POST /repos/acme/lambdas/issues: 403 "
-            "Resource not accessible by integration",
-        ),
     ],
 )
 def test_api_errors_are_one_clear_line_and_exit_1(
@@ -319,22 +610,17 @@ def test_api_errors_are_one_clear_line_and_exit_1(
     message: str,
 ) -> None:
     fake, api = github
-    fake.fail = (method, status)
-    kind = "drift" if args[0] == "drift-issue" else "plan"
-    r = gh(api, *args, "--body-file", body(tmp_path, ["a.yaml"], "x", kind))
+    fake.fail(
+        method,
+        "/repos/",
+        status,
+        times=10,
+        body={"message": "Resource not accessible by integration"} if status == 403 else {},
+    )
+    r = gh(api, *args, "--body-file", body(tmp_path, ["a.yaml"], "x"))
     assert r.returncode == 1
     assert r.stderr == message + "\n"
     assert r.stdout == ""
-
-
-def test_a_passing_server_error_on_a_read_is_retried(
-    github: tuple[FakeGitHub, str], tmp_path: Path
-) -> None:
-    fake, api = github
-    fake.fail, fake.fail_times = ("GET", 502), 1
-    r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, ["a.yaml"], "x"))
-    assert r.returncode == 0, r.stderr
-    assert len(fake.comments[7]) == 1
 
 
 def test_no_token_no_repository_or_no_server_are_one_line(tmp_path: Path) -> None:
@@ -343,13 +629,232 @@ def test_no_token_no_repository_or_no_server_are_one_line(tmp_path: Path) -> Non
     assert r.stderr == "error: no GitHub token: set GITHUB_TOKEN or pass --token\n"
     r = gh("http://127.0.0.1:9", "comment", "--pr", "1", "--body-file", md, GITHUB_REPOSITORY="x")
     assert r.stderr == "error: repository must be OWNER/NAME (GITHUB_REPOSITORY), got 'x'\n"
-    r = gh("http://127.0.0.1:1", "comment", "--pr", "1", "--body-file", md)
-    assert r.returncode == 1
-    assert r.stderr.startswith("error: GitHub API GET /repos/acme/lambdas/issues/1/comments: ")
-    assert r.stderr.count("\n") == 1
+    c = GitHubClient(TOKEN, REPO, "http://127.0.0.1:1", sleep=lambda _s: None)
+    with pytest.raises(
+        GitHubError, match=r"^GitHub API GET /repos/acme/lambdas/issues/1/comments: .*refused"
+    ):
+        c.find_comment(1, marker_for(["a.yaml"]))
     r = gh("http://127.0.0.1:1", "comment", "--pr", "1", "--body-file", str(tmp_path / "no.md"))
     assert r.stderr.startswith("error: ")
     assert "no.md: cannot read: No such file or directory" in r.stderr
+
+
+# ---- limits on what is sent -------------------------------------------------------------------
+
+
+def test_a_body_over_githubs_limit_is_cut_with_a_visible_note(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """A 70,000-character body: posted at GitHub's limit, an open fence closed, a note."""
+    fake, api = github
+    text = "```text\n" + "\n".join(f"line {i:05d} " + "y" * 60 for i in range(1000)) + "\n```"
+    r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, ["a.yaml"], text))
+    assert r.returncode == 0, r.stderr
+    [posted] = fake.comments[7]
+    assert len(posted["body"]) <= BODY_LIMIT
+    assert posted["body"].startswith(marker_for(["a.yaml"]))
+    tail = posted["body"].rstrip("\n").split("\n")
+    assert tail[-3:-1] == ["```", ""]
+    assert tail[-1].startswith("> ✂️ Cut to GitHub's 65,536-character limit: ")
+    assert tail[-1].endswith("characters left out. The full text is in the job summary.")
+
+
+def test_failure_body_is_cut_within_the_limit(tmp_path: Path) -> None:
+    """failure-body fits a comment whatever the size of the log, the reason or the manifest list."""
+    log = tmp_path / "run.log"
+    log.write_text("".join(f"error {i}: " + "z" * 100 + "\n" for i in range(2000)))
+    r = gh(
+        "http://127.0.0.1:9", "failure-body", "--reason", "It failed.", "--log", str(log), "a.yaml"
+    )
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) <= 60000
+    assert r.stdout.rstrip("\n").endswith("…\n```")
+    many = [f"manifests/team-{i:04d}/functions.yaml" for i in range(3000)]
+    r = gh("http://127.0.0.1:9", "failure-body", "--reason", "R" * 70000, *many)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) <= BODY_LIMIT
+    assert r.stdout.startswith(marker_for(many))
+    assert "characters left out. The full text is in the job log." in r.stdout
+
+
+def test_a_title_over_256_characters_is_cut(github: tuple[FakeGitHub, str], tmp_path: Path) -> None:
+    fake, api = github
+    md = body(tmp_path, ["a.yaml"], "d", kind="drift")
+    r = gh(api, "drift-issue", "--body-file", md, "--drifted", "--title", "Drift " * 60)
+    assert r.returncode == 0, r.stderr
+    assert len(fake.issues[1]["title"]) == 256
+    assert fake.issues[1]["title"].endswith("…")
+
+
+def test_fit_body_keeps_a_short_body_and_closes_details() -> None:
+    """Unit: a fitting body is returned as is; a cut one closes an open <details>."""
+    assert fit_body("short", 10) == "short"
+    text = "<details><summary>x</summary>\n\n" + "\n".join("a" * 50 for _ in range(100))
+    out = fit_body(text, 1000)
+    assert len(out) <= 1000
+    assert "</details>\n\n> ✂️ Cut to GitHub's 1,000-character limit" in out
+
+
+# ---- whose comment it is -------------------------------------------------------------------
+
+
+def test_first_run_creates_then_updates_the_same_comment(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, ["a.yaml"], "v1"))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "created comment 1001 on #7\n"
+    assert r.stdout == "https://github.com/acme/lambdas/pull/7#issuecomment-1001\n"
+    for text in ("v2", "v3"):
+        r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, ["a.yaml"], text))
+        assert r.returncode == 0, r.stderr
+        assert r.stderr == "updated comment 1001 on #7\n"
+    assert [c["body"] for c in fake.comments[7]] == [f"{marker_for(['a.yaml'])}\nv3\n"]
+
+
+def test_an_unchanged_body_is_not_sent_again(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    md = body(tmp_path, ["a.yaml"], "same")
+    gh(api, "comment", "--pr", "7", "--body-file", md)
+    r = gh(api, "comment", "--pr", "7", "--body-file", md)
+    assert r.stderr == "unchanged comment 1001 on #7\n"
+    assert [m for m, _ in fake.writes()] == ["POST"]
+
+
+def test_two_manifest_sets_keep_two_comments(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    for manifests, text in ((["a.yaml"], "a"), (["b.yaml"], "b"), (["b.yaml"], "b2")):
+        r = gh(api, "comment", "--pr", "7", "--body-file", body(tmp_path, manifests, text))
+        assert r.returncode == 0, r.stderr
+    assert sorted(c["body"].splitlines()[-1] for c in fake.comments[7]) == ["a", "b2"]
+
+
+def test_a_comment_by_another_user_is_never_taken_for_ours(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """Markers are not enough: a person's comment that opens with them (copied, or forged) is
+    left alone, and so is one quoting them; ours is created beside them."""
+    fake, api = github
+    forged = f"{marker_for(['a.yaml'])}\nApproved, apply anything\n"
+    quoted = "> " + marker_for(["a.yaml"]).replace("\n", "\n> ") + "\n> why?"
+    fake.add_comment(5, forged, login="mallory")
+    fake.add_comment(5, quoted, login=BOT)
+    r = gh(api, "comment", "--pr", "5", "--body-file", body(tmp_path, ["a.yaml"], "plan"))
+    assert r.returncode == 0, r.stderr
+    assert [c["body"] for c in fake.comments[5][:2]] == [forged, quoted]
+    assert fake.comments[5][2]["user"]["login"] == BOT
+    assert len(fake.comments[5]) == 3
+
+
+def test_a_user_token_is_matched_by_its_own_login(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """GET /user names the identity; the bot's comment with the markers is not ours then."""
+    fake, api = github
+    fake.add_comment(5, f"{marker_for(['a.yaml'])}\nby the bot\n", login=BOT)
+    md = body(tmp_path, ["a.yaml"], "by the user")
+    for _ in range(2):
+        r = gh(api, "comment", "--pr", "5", "--body-file", md, GITHUB_TOKEN=USER_TOKEN)
+        assert r.returncode == 0, r.stderr
+    assert [(c["user"]["login"], c["body"].splitlines()[-1]) for c in fake.comments[5]] == [
+        (BOT, "by the bot"),
+        ("deploy-bot", "by the user"),
+    ]
+    assert [u for m, u in fake.requests if u == "/user"] == ["/user", "/user"]
+
+
+def test_an_app_token_is_matched_by_the_app_that_wrote(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """An installation token cannot read /user: with --author my-app[bot], a comment made
+    through that app (performed_via_github_app) is ours, and /user is not asked."""
+    fake, api = github
+    fake.add_comment(5, f"{marker_for(['a.yaml'])}\nby another app\n", login=BOT)
+    mine = fake.add_comment(
+        5, f"{marker_for(['a.yaml'])}\nold\n", login="my-app[bot]", app="my-app"
+    )
+    fake.tokens[TOKEN]["login"] = "my-app[bot]"
+    md = body(tmp_path, ["a.yaml"], "new")
+    r = gh(
+        api,
+        "comment",
+        "--pr",
+        "5",
+        "--body-file",
+        md,
+        LAMBDA_RECONCILER_GITHUB_AUTHOR="my-app[bot]",
+    )
+    assert r.stderr == f"updated comment {mine} on #5\n"
+    assert ("GET", "/user") not in fake.requests
+    assert fake.comments[5][0]["body"].endswith("by another app\n")
+
+
+def test_the_pull_request_number_comes_from_the_event(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 12}}))
+    md = body(tmp_path, ["a.yaml"], "x")
+    r = gh(api, "comment", "--body-file", md, GITHUB_EVENT_PATH=str(event))
+    assert r.returncode == 0, r.stderr
+    assert len(fake.comments[12]) == 1
+    event.write_text(json.dumps({"schedule": "17 * * * *"}))
+    r = gh(api, "comment", "--body-file", md, GITHUB_EVENT_PATH=str(event))
+    assert r.returncode == 1
+    assert r.stderr == "error: no pull request in this workflow's event: pass --pr N\n"
+
+
+def fork_event(tmp_path: Path, sha: str = "f" * 40) -> str:
+    event = tmp_path / "fork-event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "pull_request": {
+                    "number": 9,
+                    "head": {"sha": sha, "repo": {"full_name": "mallory/lambdas"}},
+                    "base": {"repo": {"full_name": REPO}},
+                }
+            }
+        )
+    )
+    return str(event)
+
+
+def test_a_fork_pull_request_skips_the_comment_with_a_warning(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """A fork's read-only token: a ::warning and exit 0, not a failed job."""
+    fake, api = github
+    md = body(tmp_path, ["a.yaml"], "plan")
+    r = gh(
+        api,
+        "comment",
+        "--body-file",
+        md,
+        GITHUB_TOKEN=READ_ONLY,
+        GITHUB_EVENT_PATH=fork_event(tmp_path),
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    assert r.stderr == (
+        "::warning title=lambda-reconciler::No plan comment: this pull request comes from a "
+        "fork and its token may not write to the repository (GitHub API POST "
+        "/repos/acme/lambdas/issues/9/comments: 403 Resource not accessible by integration). "
+        "The plan is in the job summary.\n"
+    )
+    assert fake.comments.get(9) is None
+    same_repo = tmp_path / "event.json"
+    same_repo.write_text(json.dumps({"pull_request": {"number": 9}}))
+    r = gh(
+        api, "comment", "--body-file", md, GITHUB_TOKEN=READ_ONLY, GITHUB_EVENT_PATH=str(same_repo)
+    )
+    assert r.returncode == 1  # not a fork: a read-only token is a misconfiguration
 
 
 def test_body_without_marker_is_refused(github: tuple[FakeGitHub, str], tmp_path: Path) -> None:
@@ -362,23 +867,349 @@ def test_body_without_marker_is_refused(github: tuple[FakeGitHub, str], tmp_path
     assert fake.requests == []
 
 
-def test_client_api_returns_ids_and_actions(github: tuple[FakeGitHub, str]) -> None:
-    """The library calls the CLI wraps, with an explicit marker."""
+# ---- what the comment describes ---------------------------------------------------------------
+
+
+def run_env(tmp_path: Path, run: str, sha: str, at: str) -> dict[str, str]:
+    event = tmp_path / f"event-{run}.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": sha}}}))
+    return {
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_SHA": "m" * 40,  # the merge ref's commit: not what a reviewer pushed
+        "GITHUB_RUN_ID": run,
+        "GITHUB_RUN_NUMBER": str(int(run) - 9000),
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "LAMBDA_RECONCILER_NOW": at,
+    }
+
+
+def test_the_comment_names_commit_run_and_time_and_keeps_its_history(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """The head commit and the run, linked, under the headline; earlier runs folded below;
+    the plan's operations fingerprint hidden for the merge."""
     fake, api = github
-    client = GitHubClient(TOKEN, "acme/lambdas", api)
-    md = render_markdown(realistic_plan())
-    first = client.upsert_comment(9, md, marker_for(["manifests/prod.yaml"]))
-    assert client.last_action == "created"
-    assert client.upsert_comment(9, md) == first
-    assert client.last_action == "updated"
-    drift_md = render_markdown(realistic_plan(), drift=True)
-    assert client.sync_drift_issue(drift_md, None, True) == "opened"
-    assert client.sync_drift_issue(drift_md, None, False, title="x") == "closed"
-    with pytest.raises(
-        GitHubError, match=r"^GitHub API GET /repos/acme/nope/issues/9/comments: 404"
-    ):
-        GitHubClient(TOKEN, "acme/nope", api).upsert_comment(9, md)
-    assert len(fake.comments[9]) == 1
+    plan = write_json(tmp_path, json_plan(1))
+    md = tmp_path / "plan.md"
+    md.write_text(gh(api, "render", plan).stdout)
+    runs = [("9001", "a" * 40, "2026-12-01T10:00:00Z"), ("9002", "b" * 40, "2026-12-01T11:30:00Z")]
+    for run, sha, at in runs:
+        r = gh(
+            api,
+            "comment",
+            "--body-file",
+            str(md),
+            "--plan-json",
+            plan,
+            **run_env(tmp_path, run, sha, at),
+        )
+        assert r.returncode == 0, r.stderr
+    [c] = fake.comments[7]
+    lines = c["body"].split("\n")
+    assert lines[2].startswith("### 📋 lambda-reconciler plan: 3 to update")
+    assert lines[3:5] == [
+        "",
+        "<sub>commit [`bbbbbbb`](https://github.com/acme/lambdas/commit/" + "b" * 40 + ") · "
+        "workflow [run 2](https://github.com/acme/lambdas/actions/runs/9002) · "
+        "2026-12-01 11:30 UTC</sub>",
+    ]
+    assert (
+        "<details><summary>Earlier runs that updated this comment (1)</summary>\n\n"
+        "- commit [`aaaaaaa`](https://github.com/acme/lambdas/commit/" + "a" * 40 + ") · "
+        "workflow [run 1](https://github.com/acme/lambdas/actions/runs/9001) · "
+        "2026-12-01 10:00 UTC\n\n</details>"
+    ) in c["body"]
+    fingerprint = operations_fingerprint(json_plan(1))
+    assert f"<!-- lambda-reconciler:operations={fingerprint} -->" in lines
+    assert lines[-3:] == [
+        f"<!-- lambda-reconciler:run sha={'b' * 40} run=9002 number=2 attempt=1 "
+        "at=2026-12-01T11:30:00Z -->",
+        f"<!-- lambda-reconciler:run sha={'a' * 40} run=9001 number=1 attempt=1 "
+        "at=2026-12-01T10:00:00Z -->",
+        "",
+    ]
+
+
+def test_a_plan_too_large_for_a_comment_is_cut_between_functions(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """400 functions: the comment keeps whole function sections, names every function left
+    out, links the run's job summary, and fits GitHub's limit."""
+    fake, api = github
+    plan = write_json(tmp_path, json_plan(400))
+    full = gh(api, "render", plan, "--limit", "10000000").stdout
+    assert len(full) > BODY_LIMIT
+    md = tmp_path / "plan.md"
+    md.write_text(full)
+    r = gh(
+        api,
+        "comment",
+        "--body-file",
+        str(md),
+        "--plan-json",
+        plan,
+        **run_env(tmp_path, "9001", "a" * 40, "2026-12-01T10:00:00Z"),
+    )
+    assert r.returncode == 0, r.stderr
+    posted = fake.comments[7][0]["body"]
+    assert len(posted) <= BODY_LIMIT
+    sections = full.split("\n#### ")[1:]
+    kept = [s for s in sections if "\n#### " + s.split("\n")[0] + "\n" in posted]
+    assert 0 < len(kept) < 400
+    for s in kept:  # every kept section is whole
+        assert s.rstrip("\n").split("\n<details>")[0].split("\n✅")[0] in posted
+    names = [f"service-{i:03d}-" + "x" * 20 for i in range(400)]
+    left = names[len(kept) :]
+    [note] = [line for line in posted.split("\n") if line.startswith("> ✂️")]
+    assert note.startswith(
+        f"> ✂️ Cut to fit GitHub's 65,536-character limit: {len(left)} of 400 functions"
+    )
+    assert all(f"`{n}`" in note for n in left[:50])
+    assert note.count("`") == 2 * 50  # the first 50 by name, then how many more
+    assert f" and {len(left) - 50} more. " in note
+    assert note.endswith(
+        "The full plan is in the [job summary](https://github.com/acme/lambdas/actions/runs/9001)."
+    )
+    assert "<details><summary>Full plan</summary>" not in posted
+
+
+def test_cut_at_functions_drops_the_folded_plan_first() -> None:
+    """A body a little too long loses only the folded text plan, and says where it is."""
+    md = render_markdown(realistic_plan(), limit=10**7)
+    details = md.index("<details><summary>Full plan")
+    out = cut_at_functions(md, details + 200)
+    assert out.startswith(md[:details])
+    assert "Full plan" not in out
+    assert out.endswith(
+        "> ✂️ The full text plan is left out to fit GitHub's limit; it is in the job summary.\n"
+    )
+
+
+def test_decorate_keeps_the_markers_first() -> None:
+    md = f"{marker_for(['a.yaml'])}\n### head\n\nbody\n"
+    out = decorate(md, RunContext(sha="c" * 40, run_id="1", at="2026-01-01T00:00:00Z", repo=REPO))
+    assert out.startswith(marker_for(["a.yaml"]) + "\n### head\n\n<sub>commit ")
+
+
+# ---- the drift issue -------------------------------------------------------------------------
+
+
+def test_drift_issue_opens_updates_and_closes(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    drift1 = body(tmp_path, ["a.yaml"], "drift 1", kind="drift")
+    drift2 = body(tmp_path, ["a.yaml"], "drift 2", kind="drift")
+    r = gh(api, "drift-issue", "--body-file", drift1, "--drifted")
+    assert r.stderr == "drift issue: opened #1\n"
+    assert r.stdout == "https://github.com/acme/lambdas/issues/1\n"
+    assert fake.issues[1]["labels"] == [{"name": "lambda-drift"}]
+    assert fake.issues[1]["title"] == "Lambda drift detected"
+    r = gh(api, "drift-issue", "--body-file", drift2, "--drifted")
+    assert r.stderr == "drift issue: updated #1\n"
+    r = gh(api, "drift-issue", "--body-file", drift2, "--drifted")
+    assert r.stderr == "drift issue: unchanged #1\n"
+    assert fake.issues[1]["body"].endswith("drift 2\n")
+    assert len(fake.issues) == 1
+    r = gh(api, "drift-issue", "--body-file", drift2, "--in-sync")
+    assert r.stderr == "drift issue: closed #1\n"
+    assert fake.issues[1]["state"] == "closed"
+    assert fake.comments[1][0]["body"].startswith("Back in sync")
+    r = gh(api, "drift-issue", "--body-file", drift2, "--in-sync")
+    assert r.stderr == "drift issue: none\n"
+    r = gh(api, "drift-issue", "--body-file", drift1, "--drifted")
+    assert r.stderr == "drift issue: opened #2\n"  # a new issue, not the closed one reopened
+
+
+def test_an_open_drift_issue_is_found_with_one_request(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """The label filter finds it: one GET, whatever else is open."""
+    fake, api = github
+    md = body(tmp_path, ["a.yaml"], "d", kind="drift")
+    gh(api, "drift-issue", "--body-file", md, "--drifted")
+    fake.requests.clear()
+    r = gh(
+        api,
+        "drift-issue",
+        "--body-file",
+        body(tmp_path, ["a.yaml"], "e", kind="drift"),
+        "--drifted",
+    )
+    assert r.stderr == "drift issue: updated #1\n"
+    assert fake.requests == [
+        (
+            "GET",
+            "/repos/acme/lambdas/issues?state=all&labels=lambda-drift&sort=created"
+            "&direction=desc&per_page=100",
+        ),
+        ("GET", "/user"),  # 403: an installation token, so github-actions[bot]
+        ("PATCH", "/repos/acme/lambdas/issues/1"),
+    ]
+
+
+def test_a_drift_issue_closed_as_not_planned_stays_closed_while_the_drift_is_the_same(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    same = body(tmp_path, ["a.yaml"], "alias prod: 3 → 1", kind="drift")
+    gh(api, "drift-issue", "--body-file", same, "--drifted")
+    fake.issues[1].update(state="closed", state_reason="not_planned")
+    r = gh(api, "drift-issue", "--body-file", same, "--drifted")
+    assert r.stderr == "drift issue: ignored #1 (closed as not planned; the drift is the same)\n"
+    assert fake.issues[1]["state"] == "closed"
+    assert len(fake.issues) == 1
+    other = body(tmp_path, ["a.yaml"], "alias prod: 3 → 2", kind="drift")
+    r = gh(api, "drift-issue", "--body-file", other, "--drifted")
+    assert r.stderr == "drift issue: opened #2\n"
+
+
+def test_each_manifest_set_has_its_own_drift_issue(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    gh(api, "drift-issue", "--body-file", body(tmp_path, ["a.yaml"], "a", "drift"), "--drifted")
+    gh(api, "drift-issue", "--body-file", body(tmp_path, ["b.yaml"], "b", "drift"), "--drifted")
+    r = gh(api, "drift-issue", "--body-file", body(tmp_path, ["a.yaml"], "a", "drift"), "--in-sync")
+    assert r.stderr == "drift issue: closed #1\n"
+    assert [i["state"] for i in fake.issues.values()] == ["closed", "open"]
+
+
+def test_drift_issue_is_found_even_when_github_dropped_its_label(tmp_path: Path) -> None:
+    """GitHub silently drops labels a token may not set: the open issues are read too."""
+    fake = FakeGitHub(drop_labels=True)
+    with serve(fake) as api:
+        md = body(tmp_path, ["a.yaml"], "d", kind="drift")
+        r = gh(api, "drift-issue", "--body-file", md, "--drifted")
+        assert "did not set the label 'lambda-drift' on issue #1" in r.stderr
+        r = gh(
+            api, "drift-issue", "--body-file", body(tmp_path, ["a.yaml"], "e", "drift"), "--drifted"
+        )
+    assert r.stderr == "drift issue: updated #1\n"
+    assert len(fake.issues) == 1
+    assert fake.violations == []
+
+
+# ---- apply only what was reviewed --------------------------------------------------------
+
+
+def reviewed(fake: FakeGitHub, api: str, tmp_path: Path, head: str, plan: dict[str, Any]) -> None:
+    """The pull request #7, planned at `head`, merged as commit M."""
+    path = write_json(tmp_path, plan, "reviewed.json")
+    md = tmp_path / "reviewed.md"
+    md.write_text(gh(api, "render", path).stdout)
+    r = gh(
+        api,
+        "comment",
+        "--body-file",
+        str(md),
+        "--plan-json",
+        path,
+        **run_env(tmp_path, "9001", head, "2026-12-01T10:00:00Z"),
+    )
+    assert r.returncode == 0, r.stderr
+    fake.pulls_of_commit["M" * 40] = [
+        {
+            "number": 7,
+            "merged_at": "2026-12-01T10:05:00Z",
+            "merge_commit_sha": "M" * 40,
+            "head": {"sha": head},
+        }
+    ]
+
+
+def test_apply_goes_ahead_when_the_plan_is_the_one_reviewed(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    reviewed(fake, api, tmp_path, "a" * 40, json_plan(2))
+    fresh = json_plan(2)
+    fresh["functions"][0]["fingerprint"] = "changed-guards"  # guards are not operations
+    fresh["functions"][0]["operations"][0]["changes"] = ["reworded"]
+    r = gh(api, "check-reviewed", write_json(tmp_path, fresh), GITHUB_SHA="M" * 40)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == (
+        "the plan is the one reviewed in #7: "
+        "https://github.com/acme/lambdas/pull/7#issuecomment-1001\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            "operations",
+            "error: the plan now differs from the plan reviewed in #7 "
+            "(https://github.com/acme/lambdas/pull/7#issuecomment-1001): live state or the "
+            "manifests changed since. Nothing was applied. Plan again in a pull request, or set "
+            "allow-unreviewed to apply it anyway.\n",
+        ),
+        (
+            "head",
+            "error: the plan comment of #7 describes commit aaaaaaa, but ccccccc was merged: "
+            "the last push was never planned. Nothing was applied.\n",
+        ),
+        (
+            "no pull request",
+            "error: commit MMMMMMMMMMMM is not the merge of a pull request, so no plan was "
+            "reviewed for it. Nothing was applied.\n",
+        ),
+        (
+            "other manifests",
+            "error: pull request #7 has no plan comment for these manifests. Nothing was "
+            "applied.\n",
+        ),
+    ],
+)
+def test_apply_is_refused_when_the_plan_is_not_the_one_reviewed(
+    github: tuple[FakeGitHub, str], tmp_path: Path, change: str, message: str
+) -> None:
+    fake, api = github
+    reviewed(fake, api, tmp_path, "a" * 40, json_plan(2))
+    fresh = json_plan(2)
+    if change == "operations":
+        fresh = json_plan(2, version="3")
+    elif change == "head":
+        fake.pulls_of_commit["M" * 40][0]["head"]["sha"] = "c" * 40
+    elif change == "no pull request":
+        fake.pulls_of_commit.clear()
+    else:
+        fresh = json_plan(2, manifests=("other.yaml",))
+    r = gh(api, "check-reviewed", write_json(tmp_path, fresh), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert r.stderr == message
+    assert [m for m, _ in fake.writes()] == ["POST"]  # only the review's own comment
+
+
+def test_a_failed_plan_comment_is_no_review(github: tuple[FakeGitHub, str], tmp_path: Path) -> None:
+    """The comment of a failed plan records no operations: nothing may be applied."""
+    fake, api = github
+    failure = gh(api, "failure-body", "--reason", "It failed.", "m.yaml").stdout
+    fake.add_comment(7, failure)
+    fake.pulls_of_commit["M" * 40] = [
+        {"number": 7, "merged_at": "x", "merge_commit_sha": "M" * 40, "head": {"sha": "a" * 40}}
+    ]
+    r = gh(api, "check-reviewed", write_json(tmp_path, json_plan(1)), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert "records no plan (the last plan failed?)" in r.stderr
+
+
+def test_the_operations_fingerprint_covers_exactly_the_writes() -> None:
+    """Order of functions does not matter; an operation's target does; wording does not."""
+    a = json_plan(3)
+    b = json_plan(3)
+    b["functions"].reverse()
+    b["functions"][0]["operations"][0]["reason"] = "other words"
+    assert operations_fingerprint(a) == operations_fingerprint(b)
+    b["functions"][0]["operations"][0]["after"]["canary"] = {"version": "3", "weight": 0.1}
+    assert operations_fingerprint(a) != operations_fingerprint(b)
+    c = json_plan(3)
+    c["functions"][1]["operations"].pop()
+    assert operations_fingerprint(a) != operations_fingerprint(c)
+
+
+# ---- rendering, annotations, outputs ------------------------------------------------------
 
 
 def test_render_a_saved_plan_for_the_job_summary(tmp_path: Path) -> None:
@@ -394,6 +1225,16 @@ def test_render_a_saved_plan_for_the_job_summary(tmp_path: Path) -> None:
     assert r.returncode == 1
     unsupported = "unsupported plan format_version None (this version reads 2); run plan again"
     assert r.stderr == f"error: {saved}: {unsupported}\n"
+
+
+def test_the_folded_plan_is_the_text_the_log_shows(tmp_path: Path) -> None:
+    """The comment's folded full plan and the log's text plan are one text."""
+    saved = tmp_path / "plan.json"
+    saved.write_text(plan_to_json(realistic_plan()))
+    text = gh("http://127.0.0.1:9", "render", str(saved), "--format", "text").stdout
+    md = gh("http://127.0.0.1:9", "render", str(saved)).stdout
+    folded = md.split("<details><summary>Full plan</summary>\n\n")[1].split("\n</details>")[0]
+    assert folded.split("\n", 1)[1].rsplit("\n", 2)[0] == text.rstrip("\n")
 
 
 def test_failure_body_carries_the_markers_of_the_manifest_set(tmp_path: Path) -> None:
@@ -413,3 +1254,91 @@ def test_failure_body_carries_the_markers_of_the_manifest_set(tmp_path: Path) ->
     assert r.stdout.startswith(marker_for(["a.yaml", "b.yaml"]) + "\n")
     assert "It failed; nothing was written." in r.stdout
     assert "```text\nerror: AccessDenied: lambda:ListVersionsByFunction\n```" in r.stdout
+
+
+def test_plan_errors_become_annotations_on_their_manifest_line(tmp_path: Path) -> None:
+    """Workflow-command text is escaped: a newline or a comma cannot end the command."""
+    data = json_plan(2)
+    data["functions"][0]["operations"] = []
+    data["functions"][0]["errors"] = ["version 9 does not exist,\n::set-output name=x::y"]
+    data["functions"][0]["source"] = "dir,1/m.yaml:6:3"
+    data["errors"] = ["100% broken"]
+    r = gh("http://127.0.0.1:9", "annotate", write_json(tmp_path, data))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (
+        "::error title=lambda-reconciler plan::100%25 broken\n"
+        "::error file=dir%2C1/m.yaml,line=6,col=3,title=lambda-reconciler plan::"
+        f"service-000-{'x' * 20}: version 9 does not exist,%0A::set-output name=x::y\n"
+    )
+
+
+def test_outputs_count_each_action(tmp_path: Path) -> None:
+    data = json_plan(2)
+    data["functions"][1]["operations"][0]["action"] = "delete_version"
+    r = gh("http://127.0.0.1:9", "outputs", write_json(tmp_path, data))
+    assert r.stdout == (
+        "count-publish-version=0\ncount-create-alias=0\ncount-update-alias=5\n"
+        "count-delete-alias=0\ncount-delete-version=1\ncount-total=6\n"
+    )
+
+
+# ---- the fake itself is held to GitHub's description -----------------------------------------
+
+
+def test_the_openapi_check_refuses_what_github_would() -> None:
+    """The control for every test above: a wrong path, parameter, field, type or enum is found."""
+    assert problems("GET", "/repos/o/r/issues?state=opened&per_page=x", None) == [
+        "query state: 'opened' is not one of ['open', 'closed', 'all']",
+        "query per_page: 'x' is not an integer",
+    ]
+    assert problems("PATCH", "/repos/o/r/issues/1", {"state": "closed", "reason": "done"}) == [
+        "body: reason is not a field of PATCH /repos/{owner}/{repo}/issues/{issue_number}"
+    ]
+    assert problems("PATCH", "/repos/o/r/issues/1", {"state_reason": "wontfix"}) == [
+        "body.state_reason: 'wontfix' is not one of ['completed', 'not_planned', 'duplicate', "
+        "'reopened']"
+    ]
+    assert problems("POST", "/repos/o/r/issues", {"body": "x", "labels": "a"}) == [
+        "body: title is required",
+        "body.labels: str is not array",
+    ]
+    assert problems("DELETE", "/repos/o/r/issues/comments/1", None) == [
+        "DELETE /repos/o/r/issues/comments/1: not an operation GitHub describes"
+    ]
+    assert problems("POST", "/repos/o/r/issues/1/comments", {"body": "x"}) == []
+    subset = json.loads((Path(__file__).parent / "openapi" / "github-rest-subset.json").read_text())
+    assert subset["source"]["package"] == "@octokit/openapi"
+
+
+def test_report_writes_what_the_action_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call: the uncut Markdown, a job summary within its limit that says where the full
+    plan is, the text plan twice, the count outputs, and the errors as annotations."""
+    from reconciler import cli_github
+
+    monkeypatch.setattr(cli_github, "SUMMARY_LIMIT", 5000)
+    data = json_plan(40)
+    data["functions"][3]["operations"] = []
+    data["functions"][3]["errors"] = ["alias live: version 9 does not exist"]
+    saved = write_json(tmp_path, data)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = gh("http://127.0.0.1:9", "report", saved, "--dir", str(out))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (
+        "::error file=m.yaml,line=12,col=3,title=lambda-reconciler plan::"
+        f"service-003-{'x' * 20}: alias live: version 9 does not exist\n"
+    )
+    full = gh("http://127.0.0.1:9", "render", saved, "--limit", "10000000").stdout
+    assert (out / "plan.md").read_text() == full
+    summary = (out / "summary.md").read_text()
+    assert len(summary) <= 5000 < len(full)
+    assert summary.endswith(
+        "\nThe full plan is the Action's `plan-text` output file: upload it as an artifact "
+        "to keep it.\n"
+    )
+    text = gh("http://127.0.0.1:9", "render", saved, "--format", "text").stdout
+    assert (out / "plan.txt").read_text() == text
+    assert "\033[" in (out / "plan-color.txt").read_text()
+    assert (out / "outputs.txt").read_text().splitlines()[-1] == f"count-total={39 * 3}"

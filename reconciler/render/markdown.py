@@ -147,8 +147,8 @@ def _blockers(plan: Plan) -> list[str]:
     errors = error_count(plan)
     if errors:
         lines += [
-            f"**❌ {plural(errors, 'error', 'errors')}.** Nothing is written for a function with "
-            "an error: fix the manifest and push again.",
+            f"**❌ {plural(errors, 'error', 'errors')}.** `apply` refuses the whole plan while "
+            "any error remains: nothing is written. Fix the manifest and push again.",
             "",
         ]
         lines += [f"- {cell(e)}" for e in plan.errors]
