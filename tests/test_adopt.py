@@ -1,0 +1,125 @@
+"""`adopt`: live aliases become the desired state, and nothing else in the file changes.
+
+The CLI runs against the emulator; the manifests are compared byte for byte with expected files
+in tests/adopt/. The call log proves adopt makes no AWS write.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tests.cli_helpers import run_cli, write_manifest, writes
+
+HERE = Path(__file__).parent / "adopt"
+
+
+def seed_nasty(emulator: Any, tmp_path: Path) -> tuple[Any, str]:
+    """The functions of tests/adopt/nasty.yaml, in sync with it (applied)."""
+    emulator.seed(
+        [
+            {"name": "orders", "versions": 3},
+            {"name": "payments", "versions": 2},
+            {"name": "search", "versions": 2},
+            {"name": "billing", "versions": 1},
+            {"name": "billing-copy", "versions": 1},
+        ]
+    )
+    path = tmp_path / "nasty.yaml"
+    shutil.copy(HERE / "nasty.yaml", path)
+    r = run_cli(emulator, "apply", str(path), "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert run_cli(emulator, "plan", str(path), "--detailed-exitcode").returncode == 0
+    return emulator.boto3_client("lambda"), str(path)
+
+
+def drift_by_hand(client: Any) -> None:
+    client.update_alias(
+        FunctionName="orders",
+        Name="prod",
+        FunctionVersion="1",
+        Description="hotfix at 3 a.m.",
+        RoutingConfig={"AdditionalVersionWeights": {"3": 0.25}},
+    )
+    client.update_alias(FunctionName="orders", Name="qa", FunctionVersion="2")
+    client.update_alias(FunctionName="orders", Name="dev", FunctionVersion="1")
+    client.create_alias(
+        FunctionName="orders", Name="hotfix", FunctionVersion="3", Description="made by hand"
+    )
+    client.update_alias(
+        FunctionName="payments",
+        Name="live",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {}},
+    )
+    client.update_alias(FunctionName="search", Name="beta", Description="Search beta")
+
+
+def test_nothing_drifted_changes_nothing(emulator: Any, tmp_path: Path) -> None:
+    """In sync: exit 0, no diff, the file untouched, even with --write."""
+    _, path = seed_nasty(emulator, tmp_path)
+    before = Path(path).read_bytes()
+    r = run_cli(emulator, "adopt", path)
+    assert (r.returncode, r.stdout) == (0, ""), r.stderr
+    assert "Nothing to adopt" in r.stderr
+    r = run_cli(emulator, "adopt", path, "--write", "--include-unmanaged")
+    assert r.returncode == 0, r.stderr
+    assert before == Path(path).read_bytes()
+
+
+def test_adopt_changes_only_drifted_values_byte_for_byte(emulator: Any, tmp_path: Path) -> None:
+    """Hand changes everywhere (version, canary weight, description, a selector that no longer
+    matches, a canary removed in a flow mapping, a merged key, an unmanaged alias): the diff exits
+    2 and writes nothing; --write makes the file equal the expected bytes; then plan is empty.
+    No AWS write at any point."""
+    client, path = seed_nasty(emulator, tmp_path)
+    drift_by_hand(client)
+    before = Path(path).read_bytes()
+    emulator.clear_calls()
+    r = run_cli(emulator, "adopt", path, "--include-unmanaged")
+    assert r.returncode == 2, r.stderr
+    assert Path(path).read_bytes() == before
+    assert r.stdout.startswith(f"--- a/{path}\n+++ b/{path}\n")
+    r = run_cli(emulator, "adopt", path, "--include-unmanaged", "--write")
+    assert r.returncode == 0, r.stderr
+    assert writes(emulator) == []
+    assert not any(c.get("write") for c in emulator.calls())
+    expected = (HERE / "drifted.expected.yaml").read_bytes()
+    assert expected == Path(path).read_bytes()
+    r = run_cli(emulator, "plan", path, "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli(emulator, "drift", path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_selectors_that_still_resolve_are_kept(emulator: Any, tmp_path: Path) -> None:
+    """`latest`, `{alias: X}` and `{sha256: H}` that still resolve to the live version stay as
+    written, even when a neighbour alias is pinned."""
+    emulator.seed([{"name": "fn", "versions": 3}])
+    m = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        region: us-east-1
+        functions:
+          fn:
+            aliases:
+              prod: {version: 1}
+              staging: {version: latest}
+              qa: {version: {alias: prod}}
+              hash: {version: {sha256: fn-3-sha}}
+        """,
+    )
+    assert run_cli(emulator, "apply", m, "--auto-approve").returncode == 0
+    client = emulator.boto3_client("lambda")
+    for alias in ("prod", "qa"):
+        client.update_alias(FunctionName="fn", Name=alias, FunctionVersion="2")
+    r = run_cli(emulator, "adopt", m, "--write")
+    assert r.returncode == 0, r.stderr
+    text = Path(m).read_text()
+    assert "prod: {version: 2}\n" in text
+    assert "qa: {version: {alias: prod}}\n" in text
+    assert "staging: {version: latest}\n" in text
+    assert "hash: {version: {sha256: fn-3-sha}}\n" in text
+    assert run_cli(emulator, "plan", m, "--detailed-exitcode").returncode == 0
