@@ -245,14 +245,14 @@ def _canary_edits(
 
 
 def _was(selector: Any, resolved: str | None) -> str:
-    if isinstance(selector, int):
+    if isinstance(selector, int) or selector == LATEST:
         return str(selector)
     return f"{show_selector(selector)} (now {resolved or 'nothing'})"
 
 
 def _comment(selector: Any, resolved: str | None) -> str:
     """The trailing comment of a pinned selector; none for a number replaced by a number."""
-    if isinstance(selector, int):
+    if isinstance(selector, int) or selector == LATEST:
         return ""
     now = f"resolves to {resolved}" if resolved else "matches nothing"
     return f"pinned by adopt: {show_selector(selector)} {now}, live differs"

@@ -267,7 +267,9 @@ def render(value: Value, old: yaml.Node | None = None) -> str:
     if isinstance(value, bool):  # pragma: no cover - no edit writes a boolean
         raise TypeError("no boolean values")
     if isinstance(value, int):
-        return f"{quote}{value}{quote}" if quote else str(value)
+        # "5" stays quoted; a quoted "$LATEST" replaced by a number becomes a plain number.
+        keep = quote and isinstance(old, yaml.ScalarNode) and str(old.value).isdigit()
+        return f"{quote}{value}{quote}" if keep else str(value)
     if isinstance(value, str):
         return _quote(value, style)
     items = ", ".join(f"{k}: {render(v)}" for k, v in value.items())

@@ -123,3 +123,58 @@ def test_selectors_that_still_resolve_are_kept(emulator: Any, tmp_path: Path) ->
     assert "staging: {version: latest}\n" in text
     assert "hash: {version: {sha256: fn-3-sha}}\n" in text
     assert run_cli(emulator, "plan", m, "--detailed-exitcode").returncode == 0
+
+
+def test_function_filter_and_errors(emulator: Any, tmp_path: Path) -> None:
+    """--function adopts only that function; an unknown --function, a function missing in AWS
+    and an invalid manifest exit 1 with one located line and write nothing."""
+    emulator.seed([{"name": "a", "versions": 2}, {"name": "b", "versions": 2}])
+    body = "version: 1\nregion: us-east-1\nfunctions:\n  a: {aliases: {p: {version: 1}}}\n"
+    m = write_manifest(tmp_path, body + "  b: {aliases: {p: {version: 1}}}\n")
+    assert run_cli(emulator, "apply", m, "--auto-approve").returncode == 0
+    client = emulator.boto3_client("lambda")
+    for fn in ("a", "b"):
+        client.update_alias(FunctionName=fn, Name="p", FunctionVersion="2")
+    r = run_cli(emulator, "adopt", m, "--function", "b", "--write")
+    assert r.returncode == 0, r.stderr
+    assert Path(m).read_text() == body + "  b: {aliases: {p: {version: 2}}}\n"
+    r = run_cli(emulator, "adopt", m, "--function", "nope")
+    assert r.returncode == 1
+    assert (
+        r.stderr
+        == "error: --function nope: not in the manifests (a, b); nothing was read or written\n"
+    )
+    ghost = write_manifest(tmp_path, body.replace("  a:", "  ghost:"), "ghost.yaml")
+    r = run_cli(emulator, "adopt", ghost, "--write")
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [
+        f"{ghost}:4:3: ghost: function ghost not found in us-east-1",
+        "error: 1 of 1 functions could not be read; nothing was written",
+    ]
+    bad = write_manifest(
+        tmp_path, "version: 1\nfunctions:\n  a: {aliases: {p: {versio: 1}}}\n", "bad.yaml"
+    )
+    emulator.clear_calls()
+    r = run_cli(emulator, "adopt", bad, "--write")
+    assert r.returncode == 1
+    assert f"{bad}:3:" in r.stderr
+    assert emulator.calls() == []
+
+
+def test_markdown_describes_each_change(emulator: Any, tmp_path: Path) -> None:
+    """--format markdown: the adopt markers, each change, the words for a change made outside
+    git, and the diff."""
+    emulator.seed([{"name": "a", "versions": 2}])
+    m = write_manifest(
+        tmp_path, "version: 1\nregion: us-east-1\nfunctions:\n  a: {aliases: {p: {version: 1}}}\n"
+    )
+    assert run_cli(emulator, "apply", m, "--auto-approve").returncode == 0
+    emulator.boto3_client("lambda").update_alias(FunctionName="a", Name="p", FunctionVersion="2")
+    r = run_cli(emulator, "adopt", m, "--format", "markdown")
+    assert r.returncode == 2, r.stderr
+    assert r.stdout.startswith(
+        "<!-- lambda-reconciler:adopt -->\n<!-- lambda-reconciler:manifests="
+    )
+    assert f"- `a` ({m}:4:3):\n  - p: version 1 → 2\n" in r.stdout
+    assert "changed outside git since the last apply" in r.stdout
+    assert "-  a: {aliases: {p: {version: 1}}}\n+  a: {aliases: {p: {version: 2}}}\n" in r.stdout
