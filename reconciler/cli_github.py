@@ -203,3 +203,8 @@ def failure_body(manifests: tuple[str, ...], reason: str, log_file: str | None, 
 
     log = _read(log_file) if log_file else ""
     click.echo(render_failure(manifests, reason, kind=kind, log=log), nl=False)
+
+
+from reconciler.adopt_pr import adopt_pr as _adopt_pr  # noqa: E402
+
+github.add_command(_adopt_pr)
