@@ -18,6 +18,8 @@ The token needs `contents: write` (blobs, trees, commits, the branch) and `pull-
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from typing import Any
 
 import click
 
+from reconciler.errors import ReconcilerError
 from reconciler.github import GitHubClient, GitHubError
 
 BRANCH_PREFIX = "lambda-reconciler/adopt-"
@@ -70,17 +73,22 @@ def sync_adopt_pr(
     manifests: Sequence[str],
     *,
     base: str | None = None,
+    parent: str | None = None,
     title: str = TITLE,
 ) -> PullRequest:
     """Open, update or close the adoption pull request of `manifests`.
 
-    `files` maps each repository path to the file's adopted text.
+    `files` maps each repository path to the file's adopted text. The commit goes on top of
+    `parent` (the commit the files were read from, so that a change merged into the base in
+    the meantime shows as a conflict rather than being undone), else on the base's head.
     """
     branch = branch_for(manifests)
     if base is None:
         base = str(_dict(_api(client, "GET", ""), "the repository")["default_branch"])
-    base_ref = _dict(_api(client, "GET", f"/git/ref/heads/{_quote(base)}"), "the base branch")
-    base_sha = str(base_ref["object"]["sha"])
+    if parent is None:
+        base_ref = _dict(_api(client, "GET", f"/git/ref/heads/{_quote(base)}"), "the base")
+        parent = str(base_ref["object"]["sha"])
+    base_sha = parent
     base_commit = _dict(_api(client, "GET", f"/git/commits/{base_sha}"), "the base commit")
     base_tree = str(base_commit["tree"]["sha"])
     entries = [
@@ -162,10 +170,6 @@ def _message(body: str, title: str) -> str:
 
 def _repo_paths(manifests: Sequence[str], root: str) -> dict[str, str]:
     """Each manifest's adopted text by its path in the repository (relative to `root`)."""
-    import os
-
-    from reconciler.errors import ReconcilerError
-
     files: dict[str, str] = {}
     top = os.path.realpath(root)
     for m in manifests:
@@ -196,6 +200,10 @@ def _repo_paths(manifests: Sequence[str], root: str) -> dict[str, str]:
     "--root",
     help="Repository root the manifest paths are relative to (default: GITHUB_WORKSPACE, else .).",
 )
+@click.option(
+    "--parent",
+    help="Commit the manifests were read from (default: GITHUB_SHA, else the base's head).",
+)
 @click.option("--title", default=TITLE, show_default=True)
 @click.option("--token", help="GitHub token (default: GITHUB_TOKEN).")
 @click.option("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY).")
@@ -205,6 +213,7 @@ def adopt_pr(
     body_file: str,
     base: str | None,
     root: str | None,
+    parent: str | None,
     title: str,
     token: str | None,
     repo: str | None,
@@ -212,11 +221,6 @@ def adopt_pr(
 ) -> None:
     """Open or update the pull request that adopts live state into MANIFEST... (as rewritten by
     `adopt --write`); close it once there is nothing left to adopt. Prints its URL."""
-    import os
-    import sys
-
-    from reconciler.errors import ReconcilerError
-
     try:
         with open(body_file, encoding="utf-8") as f:
             body = f.read()
@@ -226,7 +230,15 @@ def adopt_pr(
             repo or os.environ.get("GITHUB_REPOSITORY", ""),
             api_url or os.environ.get("GITHUB_API_URL") or None,
         )
-        pr = sync_adopt_pr(client, files, body, manifests, base=base, title=title)
+        pr = sync_adopt_pr(
+            client,
+            files,
+            body,
+            manifests,
+            base=base,
+            parent=parent or os.environ.get("GITHUB_SHA") or None,
+            title=title,
+        )
     except OSError as e:
         click.echo(f"error: {body_file}: cannot read: {e.strerror or e}", err=True)
         sys.exit(1)

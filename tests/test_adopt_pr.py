@@ -134,7 +134,13 @@ def repo() -> Iterator[tuple[FakeGitRepo, str]]:
 
 
 def adopt_pr(api: str, root: Path, *args: str) -> Result:
-    env = {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/lambdas", "GITHUB_API_URL": api}
+    env: dict[str, str | None] = {
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_REPOSITORY": "acme/lambdas",
+        "GITHUB_API_URL": api,
+        "GITHUB_SHA": None,  # as in CI: the defaults must not come from the test runner's job
+        "GITHUB_WORKSPACE": None,
+    }
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
         return CliRunner().invoke(main, ["github", "adopt-pr", *args], env=env)
@@ -244,3 +250,22 @@ def test_drift_to_pull_request_end_to_end(
     assert "changed outside git since the last apply" in fake.pulls[0]["body"]
     message = fake.commits[fake.refs[f"refs/heads/{branch}"]]["message"]
     assert message.startswith("Adopt Lambda aliases changed outside git\n\n- `a` (")
+
+
+def test_the_commit_goes_on_top_of_the_commit_the_files_were_read_from(
+    repo: tuple[FakeGitRepo, str], tmp_path: Path
+) -> None:
+    """With GITHUB_SHA (or --parent) older than main's head, the adoption is based on it, so a
+    change merged meanwhile is not undone by the pull request."""
+    fake, api = repo
+    read_from = fake.refs["refs/heads/main"]
+    tree = fake._tree({"manifests/prod.yaml": ORIGINAL, "README.md": "changed meanwhile\n"})
+    fake.refs["refs/heads/main"] = fake._commit("later", tree, [read_from])
+    setup(tmp_path, ORIGINAL.replace("version: 1}", "version: 2}"))
+    r = adopt_pr(
+        api, tmp_path, "manifests/prod.yaml", "--body-file", "adopt.md", "--parent", read_from
+    )
+    assert r.exit_code == 0, r.output
+    head = fake.commits[fake.refs[f"refs/heads/{branch_for(['manifests/prod.yaml'])}"]]
+    assert [p["sha"] for p in head["parents"]] == [read_from]
+    assert fake.pulls[0]["base"]["ref"] == "main"
