@@ -539,6 +539,8 @@ def iam_policy(
     show_default=True,
     help="Standard output: a unified diff, or Markdown for a pull request.",
 )
+# Accepted and ignored, so that the Action's `args` (shared by every command) work here too.
+@click.option("--max-deletions", type=click.IntRange(0), hidden=True, expose_value=False)
 @click.pass_obj
 @handle_errors
 def adopt(
