@@ -63,6 +63,8 @@ class FunctionAdoption:
     edits: tuple[Edit, ...] = ()
     changes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    left: frozenset[str] = frozenset()  # managed aliases left as they are (see `notes`)
+    refused: str = ""  # why none of this function's edits was made (shared YAML), if so
 
 
 # -- 1. decide -------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def decide(
         else:
             verb = "apply deletes it (prune_aliases)" if target.spec.prune_aliases else "listed"
             notes.append(f"{a.name}: live but not in git ({verb}); --include-unmanaged adds it")
-    return FunctionAdoption(target, tuple(edits), tuple(changes), tuple(notes))
+    return FunctionAdoption(target, tuple(edits), tuple(changes), tuple(notes), frozenset(fixed))
 
 
 def _adopt_canary(
@@ -386,7 +388,7 @@ def adopt(
                     done.append(used)
             except Refused as e:
                 warnings.append(f"{path}:{e.line}:{e.col}: {t.name}: {e.message}; not adopted")
-                functions.append(FunctionAdoption(t, notes=(*fa.notes, e.message)))
+                functions.append(replace(fa, edits=(), changes=(), refused=e.message))
                 continue
             text = attempt
             applied += done
