@@ -5,7 +5,9 @@ quoting, anchors, flow or block style, blank lines, line ends. A round-trip libr
 whole document (and normalises indentation, spacing inside flow mappings and line ends on the
 way), so this module edits the text itself instead: PyYAML's composer gives the start and end of
 every node, and each edit replaces, inserts or removes exactly the characters of one value or
-one `key: value` pair.
+one `key: value` pair. (ruamel.yaml 0.19, in round-trip mode with quotes preserved, re-emits an
+unedited manifest with `version:   3` respaced, `{ a: 1 , b: 2 }` tightened, a long flow
+mapping wrapped and an unused anchor dropped.)
 
 YAML that is shared cannot be edited in one place without changing the others: a node defined
 with an anchor (`&x`) and used elsewhere (`*x`), or a key that a mapping receives through a
@@ -334,6 +336,10 @@ def _replace(
     elif isinstance(v, (yaml.MappingNode, yaml.SequenceNode)) and not v.flow_style:
         # A block collection starts on the next line: replace from the end of the key.
         start, new = int(k.end_mark.index), ": " + new
+    elif isinstance(v, yaml.ScalarNode) and v.style is None and v.value == "":
+        # An empty value (`canary:` then nothing): keep a space after the colon.
+        start, end = int(v.start_mark.index), int(v.end_mark.index)
+        new = " " + new
     else:
         start = int(v.start_mark.index)
         prefix = _PREFIX.match(text, start)

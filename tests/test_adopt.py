@@ -6,6 +6,7 @@ in tests/adopt/. The call log proves adopt makes no AWS write.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,30 @@ def test_markdown_describes_each_change(emulator: Any, tmp_path: Path) -> None:
     assert f"- `a` ({m}:4:3):\n  - p: version 1 → 2\n" in r.stdout
     assert "changed outside git since the last apply" in r.stdout
     assert "-  a: {aliases: {p: {version: 1}}}\n+  a: {aliases: {p: {version: 2}}}\n" in r.stdout
+
+
+def test_the_read_only_plan_policy_is_enough(emulator: Any, tmp_path: Path) -> None:
+    """adopt runs as a user holding exactly `iam-policy --mode plan` (the drift role), with IAM
+    enforced: it reads, adopts, and attempts no write."""
+    from tests.test_cli_import_iam import _run_as
+
+    m = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        region: us-east-1
+        functions:
+          orders:
+            aliases:
+              prod: {version: 2}
+        """,
+    )
+    policy = json.loads(run_cli(emulator, "iam-policy", m, "--mode", "plan").stdout)
+
+    def arrange() -> None:
+        emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 1, "beta": 1}}])
+
+    r = _run_as(emulator, policy, arrange, "adopt", m, "--write", "--include-unmanaged")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not any(c.get("write") for c in emulator.calls())
+    assert Path(m).read_text().endswith("      prod: {version: 1}\n      beta: {version: 1}\n")

@@ -313,3 +313,24 @@ def test_alias_chains_follow_the_adopted_value(style: str) -> None:
         )
     out, _ = run(text, mem)
     assert out == text.replace("version: 3", "version: 2")
+
+
+def test_null_values_are_replaced_with_a_space_after_the_colon() -> None:
+    """`canary:` and `canary: ~` (no canary) take the live canary in place."""
+    mem = lam()
+    mem.set_alias("fn", "a", "1", Canary("2", 0.5))
+    mem.set_alias("fn", "b", "1", Canary("3", 0.5))
+    text = body(
+        """
+          fn:
+            aliases:
+              a:
+                version: 1
+                canary:
+              b: {version: 1, canary: ~}
+        """
+    )
+    out, _ = run(text, mem)
+    assert out == text.replace("canary:\n", "canary: {version: 2, weight: 50%}\n").replace(
+        "canary: ~", "canary: {version: 3, weight: 50%}"
+    )
