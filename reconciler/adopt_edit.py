@@ -282,14 +282,8 @@ def render(value: Value, old: yaml.Node | None = None) -> str:
 
 
 def apply_edit(text: str, edit: Edit) -> str:
-    """`text` with `edit` made; Refused when it would touch shared YAML."""
-    tree = _Tree(text)
-    try:
-        return _apply(tree, edit)
-    except Refused:
-        if edit.fallback is None:
-            raise
-        return apply_edit(text, edit.fallback)
+    """`text` with `edit` made (not its fallback); Refused when it would touch shared YAML."""
+    return _apply(_Tree(text), edit)
 
 
 def _apply(tree: _Tree, edit: Edit) -> str:

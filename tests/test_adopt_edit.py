@@ -334,3 +334,22 @@ def test_null_values_are_replaced_with_a_space_after_the_colon() -> None:
     assert out == text.replace("canary:\n", "canary: {version: 2, weight: 50%}\n").replace(
         "canary: ~", "canary: {version: 3, weight: 50%}"
     )
+
+
+def test_a_canary_written_as_an_alias_is_replaced_only_where_it_drifted() -> None:
+    """`canary: *c` whose weight drifted: the alias token is replaced by the live canary; the
+    anchored original, still right for the other alias, is untouched."""
+    mem = lam()
+    mem.set_alias("fn", "a", "1", Canary("2", 0.1))
+    mem.set_alias("fn", "b", "1", Canary("2", 0.2))
+    text = body(
+        """
+          fn:
+            aliases:
+              a: {version: 1, canary: &c {version: 2, weight: 10%}}
+              b: {version: 1, canary: *c}  # same as a
+        """
+    )
+    out, result = run(text, mem)
+    assert out == text.replace("canary: *c}", "canary: {version: 2, weight: 20%}}")
+    assert result.functions[0].changes == ("b: canary weight 10% → 20%",)
