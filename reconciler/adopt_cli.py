@@ -40,8 +40,9 @@ def _read(path: str) -> bytes:
 
 
 def _write(path: str, data: bytes) -> None:
-    """Replace the file atomically, keeping its permissions."""
-    directory = os.path.dirname(os.path.abspath(path))
+    """Replace the file atomically, keeping its permissions (and a symlink pointing at it)."""
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
     mode = os.stat(path).st_mode & 0o7777
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".adopt-", suffix=".yaml")
     try:

@@ -193,3 +193,18 @@ def test_the_read_only_plan_policy_is_enough(emulator: Any, tmp_path: Path) -> N
     assert r.returncode == 0, r.stdout + r.stderr
     assert not any(c.get("write") for c in emulator.calls())
     assert Path(m).read_text().endswith("      prod: {version: 1}\n      beta: {version: 1}\n")
+
+
+def test_write_replaces_the_file_keeping_its_mode_and_symlink(tmp_path: Path) -> None:
+    """--write replaces the file atomically; its permissions stay, a symlink stays a symlink."""
+    from reconciler.adopt_cli import _write
+
+    target = tmp_path / "real.yaml"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(target)
+    _write(str(link), b"new\n")
+    assert link.is_symlink()
+    assert (target.read_text(), target.stat().st_mode & 0o777) == ("new\n", 0o640)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.yaml", "real.yaml"]
