@@ -1,9 +1,11 @@
 """The adoption pull request: one per manifest set, on a branch of its own, kept up to date.
 
 Only GitHub's REST API, no git binary: the adopted manifests become one commit on top of the
-base branch (a tree built from the base tree with the files' new contents, then a commit), the
-branch `lambda-reconciler/adopt-<digest of the manifest set>` points at it, and one open pull
-request from that branch carries the description. On later runs:
+commit they were read from (GITHUB_SHA under Actions, else the base's head: a tree built from
+that commit's tree with the files' new contents, then a commit), the branch
+`lambda-reconciler/adopt-<digest of the manifest set>` points at it, and one open pull request
+from that branch into the base (the workflow's branch, else the default branch) carries the
+description. On later runs:
 
 - the same adoption (same tree on the same base): nothing is written; the description is
   refreshed only if it changed;
@@ -187,6 +189,12 @@ def _repo_paths(manifests: Sequence[str], root: str) -> dict[str, str]:
     return files
 
 
+def _workflow_branch() -> str | None:
+    """The branch the workflow runs on (GITHUB_REF refs/heads/…), whose commit is GITHUB_SHA."""
+    ref = os.environ.get("GITHUB_REF", "")
+    return ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+
+
 @click.command("adopt-pr")
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
@@ -195,7 +203,10 @@ def _repo_paths(manifests: Sequence[str], root: str) -> dict[str, str]:
     type=click.Path(dir_okay=False),
     help="Markdown written by `adopt --format markdown`.",
 )
-@click.option("--base", help="Branch to adopt into (default: the repository's default branch).")
+@click.option(
+    "--base",
+    help="Branch to adopt into (default: the branch of GITHUB_REF, else the default branch).",
+)
 @click.option(
     "--root",
     help="Repository root the manifest paths are relative to (default: GITHUB_WORKSPACE, else .).",
@@ -235,7 +246,7 @@ def adopt_pr(
             files,
             body,
             manifests,
-            base=base,
+            base=base or _workflow_branch(),
             parent=parent or os.environ.get("GITHUB_SHA") or None,
             title=title,
         )

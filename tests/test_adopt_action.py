@@ -23,7 +23,10 @@ def test_drift_adopt_opens_one_pull_request_and_the_issue_links_it(
     both. (Updates on later runs: tests/test_adopt_pr.py.)"""
     fake = FakeGitRepo({"manifests/prod.yaml": V2})
     with serve(fake) as api:
-        action = ActionRunner(tmp_path, emulator.env(), api)
+        # The runner's own job, if any, must not lend its GITHUB_SHA/REF/WORKSPACE.
+        outer = ("GITHUB_SHA", "GITHUB_REF", "GITHUB_WORKSPACE")
+        env = {k: v for k, v in emulator.env().items() if k not in outer}
+        action = ActionRunner(tmp_path, env, api)
         # Git says 2; someone moved prod to 3 by hand.
         emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 3}}])
         (tmp_path / "manifests").mkdir()

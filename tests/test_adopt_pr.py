@@ -140,6 +140,7 @@ def adopt_pr(api: str, root: Path, *args: str) -> Result:
         "GITHUB_API_URL": api,
         "GITHUB_SHA": None,  # as in CI: the defaults must not come from the test runner's job
         "GITHUB_WORKSPACE": None,
+        "GITHUB_REF": None,
     }
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
@@ -269,3 +270,28 @@ def test_the_commit_goes_on_top_of_the_commit_the_files_were_read_from(
     head = fake.commits[fake.refs[f"refs/heads/{branch_for(['manifests/prod.yaml'])}"]]
     assert [p["sha"] for p in head["parents"]] == [read_from]
     assert fake.pulls[0]["base"]["ref"] == "main"
+
+
+def test_the_base_is_the_branch_the_workflow_runs_on(
+    repo: tuple[FakeGitRepo, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under Actions, GITHUB_REF's branch is the base and GITHUB_SHA the parent, so the pull
+    request holds the adoption and nothing else."""
+    fake, api = repo
+    main_sha = fake.refs["refs/heads/main"]
+    fake.refs["refs/heads/release"] = fake._commit(
+        "release", fake.commits[main_sha]["tree"]["sha"], [main_sha]
+    )
+    setup(tmp_path, ORIGINAL.replace("version: 1}", "version: 2}"))
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    monkeypatch.setenv("GITHUB_REF", "refs/heads/release")
+    monkeypatch.setenv("GITHUB_SHA", fake.refs["refs/heads/release"])
+    env = {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/lambdas", "GITHUB_API_URL": api}
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(
+        main, ["github", "adopt-pr", "manifests/prod.yaml", "--body-file", "adopt.md"], env=env
+    )
+    assert r.exit_code == 0, r.output
+    head = fake.commits[fake.refs[f"refs/heads/{branch_for(['manifests/prod.yaml'])}"]]
+    assert [p["sha"] for p in head["parents"]] == [fake.refs["refs/heads/release"]]
+    assert fake.pulls[0]["base"]["ref"] == "release"
