@@ -353,3 +353,27 @@ def test_a_canary_written_as_an_alias_is_replaced_only_where_it_drifted() -> Non
     out, result = run(text, mem)
     assert out == text.replace("canary: *c}", "canary: {version: 2, weight: 20%}}")
     assert result.functions[0].changes == ("b: canary weight 10% → 20%",)
+
+
+def test_an_edit_that_would_change_anything_else_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The safety net: should an edit ever touch another value (here: a faulty edit that also
+    changes retention), adopt raises and no file is produced."""
+    import reconciler.adopt as adopt_module
+    from reconciler.adopt import AdoptError
+    from reconciler.adopt_edit import Edit, apply_edit
+
+    def faulty(text: str, edit: Edit) -> str:
+        return apply_edit(text, edit).replace("keep_last: 3", "keep_last: 2")
+
+    monkeypatch.setattr(adopt_module, "apply_edit", faulty)
+    mem = lam()
+    mem.set_alias("fn", "prod", "2")
+    text = body("  fn: {aliases: {prod: {version: 1}}, retention: {keep_last: 3}}\n")
+    with pytest.raises(AdoptError) as e:
+        run(text, mem)
+    assert str(e.value) == (
+        "m.yaml: adopt could not rewrite this file safely (a value outside the adopted ones "
+        "would change); nothing was written"
+    )
