@@ -33,7 +33,12 @@ def test_drift_adopt_opens_one_pull_request_and_the_issue_links_it(
         (tmp_path / "manifests" / "prod.yaml").write_text(V2)
         client = emulator.boto3_client("lambda")
         emulator.clear_calls()
-        inputs = {"command": "drift", "manifests": "manifests/*.yaml", "drift_issue": "true"}
+        inputs = {
+            "command": "drift",
+            "manifests": "manifests/*.yaml",
+            "drift_issue": "true",
+            "args": "--max-deletions 200 --max-rate 0",  # shared by every command, adopt too
+        }
         found = action.run(event="schedule", drift_adopt="pr", **inputs)
         assert found.status == "success", found.log
         assert writes(emulator) == []
