@@ -37,7 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/test_fuzz.py -q
+	FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/test_fuzz.py tests/test_adopt_fuzz.py -q
 
 schema: $(STAMP)
 	$(BIN)/lambda-reconciler schema > schemas/manifest.schema.json

@@ -581,6 +581,60 @@ def iam_policy(
 
 @main.command()
 @global_options
+@MANIFESTS
+@click.option(
+    "--function",
+    "only",
+    multiple=True,
+    help="Adopt only this function (name or manifest key); repeatable.",
+)
+@click.option("--write", is_flag=True, help="Edit the manifests in place instead of a diff.")
+@click.option(
+    "--include-unmanaged", is_flag=True, help="Also add live aliases the manifests do not name."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["diff", "markdown"]),
+    default="diff",
+    show_default=True,
+    help="Standard output: a unified diff, or Markdown for a pull request.",
+)
+# Accepted and ignored, so that the Action's `args` (shared by every command) work here too.
+@click.option("--max-deletions", type=click.IntRange(0), hidden=True, expose_value=False)
+@click.pass_obj
+@handle_errors
+def adopt(
+    opts: Options,
+    manifests: tuple[str, ...],
+    only: tuple[str, ...],
+    write: bool,
+    include_unmanaged: bool,
+    fmt: str,
+) -> None:
+    """Rewrite MANIFEST... so that live aliases become the desired state; no AWS write.
+
+    Prints a unified diff and exits 2 when there is something to adopt (0 when nothing);
+    --write edits the files in place instead and exits 0.
+    """
+    from reconciler.adopt_cli import run_adopt
+
+    code = run_adopt(
+        _load(manifests),
+        _aws(opts),
+        manifests=manifests,
+        only=only,
+        write=write,
+        include_unmanaged=include_unmanaged,
+        fmt=fmt,
+        parallelism=opts.parallelism,
+    )
+    if code:
+        sys.exit(code)
+
+
+@main.command()
+@global_options
 @handle_errors
 def schema() -> None:
     """Print the manifest JSON Schema."""

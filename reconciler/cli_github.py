@@ -527,3 +527,8 @@ def report(plan_file: str, directory: str) -> None:
             f.write(text)
     for line in _annotations(data):
         click.echo(line)
+
+
+from reconciler.adopt_pr import adopt_pr as _adopt_pr  # noqa: E402
+
+github.add_command(_adopt_pr)
