@@ -62,8 +62,9 @@ class Fleet:
 
     @property
     def apply_calls(self) -> int:
-        """The same reads, then one UpdateAlias per function."""
-        return self.plan_calls + self.size
+        """The same reads, then per function: ListTags (the alias history a move extends),
+        TagResource (the history) and UpdateAlias."""
+        return self.plan_calls + 3 * self.size
 
 
 def seed(emu: EmulatorClient, fleet: Fleet) -> None:

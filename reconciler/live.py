@@ -84,6 +84,7 @@ class LiveFunction:
     # when retention is about to prune something in this function; None means "not read".
     in_use: frozenset[int] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    tags_read: bool = False  # ListTags was called: `tags` is the function's tags, not a default
     # What hangs on each alias about to be deleted (prune_aliases). Read only for those
     # aliases; None means "not read".
     alias_ties: Mapping[str, tuple[AliasTie, ...]] | None = None
