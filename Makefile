@@ -19,7 +19,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy reconciler
+	$(BIN)/mypy reconciler tests
 
 pytest: $(STAMP)
 	$(BIN)/pytest

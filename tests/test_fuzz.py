@@ -46,8 +46,9 @@ FUZZ = settings(
     deadline=None,
     derandomize=not EXPLORE,
     suppress_health_check=list(HealthCheck),
-    **({} if EXPLORE else {"database": None}),
 )
+if not EXPLORE:
+    FUZZ = settings(FUZZ, database=None)
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {p.name: p.read_text(encoding="utf-8") for p in sorted(ROOT.glob("manifests/*.yaml"))}
 NAME = "fuzz.yaml"
@@ -150,7 +151,8 @@ def test_wrong_value_at_every_position_of_every_example() -> None:
             doc = load_yaml(mutated.encode())
             # The unknown key, the value it replaced, or the key or value of its parent or
             # grandparent (a selector such as {alias: NAME} is reported as one value).
-            lines = {doc.keys[(*path, "__fuzz__")].line}
+            unknown = (*path, "__fuzz__")
+            lines = {doc.keys[unknown].line}
             for up in range(max(0, len(path) - 2), len(path) + 1):
                 lines |= {doc.position(path[:up]).line, doc.position(path[:up], key=True).line}
             got = {d.location.line for d in err.value.diagnostics}
@@ -708,7 +710,7 @@ SUBPROCESS_CASES = [
 
 
 def test_invalid_manifests_never_write_through_the_real_cli(emulator: Any, tmp_path: Path) -> None:
-    """The real CLI, as a process, against the emulator: `apply VALID INVALID --auto-approve`
+    """The real CLI, in process, against the emulator: `apply VALID INVALID --auto-approve`
     for 16 hostile manifests exits 1 with no traceback and makes no AWS call at all (the
     valid manifest alone would move an alias); manifests that only fail at plan time (unknown
     function, missing version, selector matching nothing) exit 1 after reads only; `plan` and
@@ -750,7 +752,7 @@ def test_invalid_manifests_never_write_through_the_real_cli(emulator: Any, tmp_p
         assert r.returncode == 1, (command, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr
         assert emulator.calls() == []
-    CASES["real CLI subprocess"] += runs
+    CASES["real CLI run"] += runs
     assert client.get_alias(FunctionName="orders", Name="prod")["FunctionVersion"] == "1"
     assert runs == 21
 
@@ -803,4 +805,4 @@ def test_boundless_durations_plan_and_apply_through_the_real_cli(
         assert "unexpected" not in r.stderr
         assert writes(emulator) == []
     assert sorted(emulator.state("orders")["versions"], key=int) == ["1", "2", "3"]
-    CASES["real CLI subprocess"] += 5
+    CASES["real CLI run"] += 5

@@ -1,15 +1,13 @@
 """The sticky PR comment and the drift issue, against a local fake GitHub REST server.
 
-The CLI runs as a subprocess (`python -m reconciler github …`) with `GITHUB_API_URL` pointing at
-the fake, exactly as the Action runs it.
+The CLI runs in process (`python -m reconciler github …` with exactly the environment given) with
+`GITHUB_API_URL` pointing at the fake, as the Action runs it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +20,7 @@ import pytest
 from reconciler.github import GitHubClient, GitHubError
 from reconciler.render.json import plan_to_json
 from reconciler.render.markdown import marker_for, render_markdown
+from tests.cli_helpers import CliResult, run_main
 from tests.render_fixtures import realistic_plan
 
 TOKEN = "t0ken"
@@ -145,19 +144,16 @@ def github() -> Iterator[tuple[FakeGitHub, str]]:
         yield fake, url
 
 
-def gh(api: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reconciler", "github", *args],
-        env={
+def gh(api: str, *args: str, **env: str) -> CliResult:
+    return run_main(
+        ["github", *args],
+        {
             "GITHUB_TOKEN": TOKEN,
             "GITHUB_REPOSITORY": "acme/lambdas",
             "GITHUB_API_URL": api,
             "PATH": "/usr/bin:/bin",
             **env,
         },
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
 
 
