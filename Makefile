@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo emulator bench fuzz schema clean
+.PHONY: test test-slow lint typecheck pytest demo emulator bench fuzz schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy reconciler tests
 
+# Everything but the tests marked slow, on every core, with branch coverage of reconciler/.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto -m "not slow" --cov --cov-fail-under=90 --durations=10
 
 test: lint typecheck pytest
+
+# The minutes-long runs `make test` leaves out: the kill matrix, and the fuzz at scale.
+test-slow: $(STAMP)
+	$(BIN)/pytest -m slow
+	FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/test_fuzz.py -q
 
 demo: $(STAMP)
 	PYTHONPATH=. $(BIN)/python examples/demo.py
@@ -42,4 +48,4 @@ schema: $(STAMP)
 	$(BIN)/lambda-reconciler schema > schemas/manifest.schema.json
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage .coverage.*

@@ -43,6 +43,11 @@ WRITES = {
 # What click names the program in usage lines when it runs as `python -m reconciler`.
 PROG_NAME = "python -m reconciler"
 
+# The CLI paces Lambda calls at the real quota (15/s) by default; the emulator has no quota
+# unless a test sets one, so against it the pacer runs at this rate instead. A test that is about
+# pacing passes --max-rate (which wins over the variable) or sets the variable itself.
+TEST_ENV = {"LAMBDA_RECONCILER_MAX_RATE": "1000"}
+
 # One in-process run at a time: the environment, the working directory and the standard
 # streams are process-wide.
 _IN_PROCESS = threading.Lock()
@@ -171,16 +176,16 @@ def run_subprocess(
 def run_cli(
     emu: EmulatorClient, *args: str, input: str | None = None, env: dict[str, str] | None = None
 ) -> CliResult:
-    """The CLI in process against the emulator (its endpoint and dummy credentials), `env` on
-    top."""
-    return run_main(args, {**emu.env(), **(env or {})}, input=input)
+    """The CLI in process against the emulator (its endpoint and dummy credentials, the pacer
+    at TEST_ENV's rate), `env` on top."""
+    return run_main(args, {**emu.env(), **TEST_ENV, **(env or {})}, input=input)
 
 
 def run_cli_subprocess(
     emu: EmulatorClient, *args: str, input: str | None = None, env: dict[str, str] | None = None
 ) -> CliResult:
     """As `run_cli`, in a new interpreter: for tests of the process boundary itself."""
-    return run_subprocess(args, {**emu.env(), **(env or {})}, input=input)
+    return run_subprocess(args, {**emu.env(), **TEST_ENV, **(env or {})}, input=input)
 
 
 def write_manifest(tmp_path: Path, body: str, name: str = "m.yaml") -> str:
@@ -219,7 +224,7 @@ def run_cli_interfered(
             time.sleep(0.02)
 
     # The watcher starts inside the CLI's environment, so it never sees it being swapped.
-    with exact_environment(emu.env()):
+    with exact_environment({**emu.env(), **TEST_ENV}):
         thread = threading.Thread(target=interfere)
         thread.start()
         try:

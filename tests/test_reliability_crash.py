@@ -162,6 +162,7 @@ def kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: int) -> 
     return None
 
 
+@pytest.mark.slow
 def test_kill_before_and_after_every_write_converges(
     emulator: Any, proxy: Proxy, tmp_path: Path
 ) -> None:
