@@ -626,20 +626,22 @@ HOSTILE_DOCS: dict[str, str | bytes] = {
 }
 
 
+@pytest.mark.no_cover  # a time budget: coverage's tracing would be what it measures
 @pytest.mark.parametrize("name", sorted(HOSTILE_DOCS))
 def test_classic_attacks_fail_cleanly_and_quickly(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each classic hostile document is refused by the loader and by `validate` (exit 1, a
-    FILE:LINE:COL diagnostic, no traceback) within 10 seconds, and no tag ever runs code."""
+    FILE:LINE:COL diagnostic, no traceback) within 10 seconds of CPU, and no tag ever runs
+    code."""
     monkeypatch.chdir(tmp_path)
     raw = HOSTILE_DOCS[name]
-    started = time.monotonic()
+    started = time.process_time()
     assert check(raw, "classic attack") is None
     path = tmp_path / NAME
     path.write_bytes(raw if isinstance(raw, bytes) else raw.encode("utf-8"))
     result = CliRunner().invoke(main, ["validate", str(path)])
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 10
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
@@ -661,14 +663,15 @@ VALID_DOCS: dict[str, str] = {
 }
 
 
+@pytest.mark.no_cover  # a time budget: coverage's tracing would be what it measures
 @pytest.mark.parametrize("name", sorted(VALID_DOCS))
 def test_odd_but_valid_documents_load_quickly(name: str) -> None:
     """Control cases: a byte-order mark, CRLF line ends, 10,000 functions and durations or
     counts far beyond any real need are valid (so the attacks above fail for what they are,
-    not for incidental bytes) and load within 10 seconds."""
-    started = time.monotonic()
+    not for incidental bytes) and load within 10 seconds of CPU."""
+    started = time.process_time()
     assert check(VALID_DOCS[name], "odd but valid") is not None
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 10
 
 
 # -- the real CLI against the emulator: no write for invalid input ---------------------------
