@@ -23,7 +23,7 @@ typecheck: $(STAMP)
 
 # Everything but the tests marked slow, on every core, with branch coverage of reconciler/.
 pytest: $(STAMP)
-	$(BIN)/pytest -n auto -m "not slow" --cov --cov-fail-under=90 --durations=10
+	$(BIN)/pytest -n auto --dist worksteal -m "not slow" --cov --cov-fail-under=90 --durations=10
 
 test: lint typecheck pytest
 

@@ -131,6 +131,7 @@ def dump(data: Any, flow: bool | None = False) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=flow)
 
 
+@pytest.mark.no_cover  # thousands of loads of the same code: tracing would triple the time
 def test_wrong_value_at_every_position_of_every_example() -> None:
     """Each example manifest, with every value in turn (the root, every mapping value and list
     item) replaced by each of 14 wrong values: no crash, every diagnostic inside the file. With
@@ -251,6 +252,7 @@ def mutate(text: str, kind: str, a: int, b: int, token: str) -> str:
     return text[:pos]  # cut
 
 
+@pytest.mark.no_cover  # thousands of loads of the same code: tracing would triple the time
 def test_mutated_example_text() -> None:
     """Hypothesis: an example manifest with 1-6 text mutations (YAML syntax tokens, tags,
     control characters, swapped, duplicated, re-indented and cut lines), sometimes with a byte
@@ -325,6 +327,7 @@ HOSTILE = st.recursive(
 )
 
 
+@pytest.mark.no_cover  # thousands of loads of the same code: tracing would triple the time
 def test_data_mutations_with_hostile_values() -> None:
     """Hypothesis: an example manifest as data, with values replaced by hostile values of any
     type and shape, keys deleted or renamed, then written as YAML in block or flow style: it
@@ -476,6 +479,7 @@ def live_lambda(tag: str | None) -> MemLambda:
     return mem
 
 
+@pytest.mark.no_cover  # thousands of loads of the same code: tracing would triple the time
 def test_generated_manifests_validate_plan_and_apply() -> None:
     """Hypothesis: manifests generated from the format's grammar with valid and invalid values
     (selectors, weights, durations, retention up to 10^20, rollouts over live rollout tags,
@@ -518,6 +522,7 @@ def test_generated_manifests_validate_plan_and_apply() -> None:
 # -- hypothesis: the validate command in process ---------------------------------------------
 
 
+@pytest.mark.no_cover  # thousands of loads of the same code: tracing would triple the time
 def test_validate_command_in_process(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Hypothesis: `validate` (click's runner, in process) on mutated manifest files: exit 0
     or 1, no traceback, one FILE:LINE:COL line per problem, and the same verdict as the
