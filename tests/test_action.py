@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 from reconciler.render.markdown import render_markdown
 from tests.render_fixtures import realistic_plan

@@ -1,4 +1,4 @@
-"""The real CLI, as a subprocess, over HTTP against the emulator: plan and apply end to end."""
+"""The real CLI (in process) over HTTP against the emulator: plan and apply end to end."""
 
 from __future__ import annotations
 

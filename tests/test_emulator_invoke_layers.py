@@ -42,7 +42,7 @@ FAILS = "def handler(event, context):\n    raise ValueError('boom: ' + event['wh
 def plain() -> Iterator[dict[str, Any]]:
     """Plain moto, in-process: Lambda and CloudWatch clients, with the role functions need."""
     with mock_aws():
-        creds = {
+        creds: dict[str, Any] = {
             "region_name": "us-east-1",
             "aws_access_key_id": "testing",
             "aws_secret_access_key": "testing",
@@ -701,7 +701,7 @@ def test_function_layers_limits(emulator: Any) -> None:
     got = {}
     for case, layers in cases.items():
         status, code, _ = error(
-            lambda layers=layers: client.update_function_configuration(
+            lambda layers=layers: client.update_function_configuration(  # type: ignore[misc]
                 FunctionName="fn", Layers=layers
             )
         )

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import boto3
@@ -197,12 +198,12 @@ def test_alias_routing_rules(emulator: Any, moto_lambda: Any) -> None:
         (rc({"2": 1.5}), 400, "ValidationException"),
     ]
     for kwargs, status, code in cases:
-        got = error(lambda kw=kwargs: client_nr.create_alias(FunctionName="fn", Name="x", **kw))
+        got = error(partial(client_nr.create_alias, FunctionName="fn", Name="x", **kwargs))
         assert got[:2] == (status, code), kwargs
     # UpdateAlias applies the same rules, and a refused update changes nothing.
     client.create_alias(FunctionName="fn", Name="u", FunctionVersion="1")
     for kwargs, status, code in cases:
-        got = error(lambda kw=kwargs: client_nr.update_alias(FunctionName="fn", Name="u", **kw))
+        got = error(partial(client_nr.update_alias, FunctionName="fn", Name="u", **kwargs))
         assert got[:2] == (status, code), kwargs
     unchanged = client.get_alias(FunctionName="fn", Name="u")
     assert (unchanged["FunctionVersion"], unchanged.get("RoutingConfig")) == ("1", None)
@@ -269,9 +270,7 @@ def test_delete_version_rules(emulator: Any, moto_lambda: Any) -> None:
         RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}},
     )
     for q in ("1", "2"):
-        status, code, msg = error(
-            lambda q=q: client.delete_function(FunctionName="fn", Qualifier=q)
-        )
+        status, code, msg = error(partial(client.delete_function, FunctionName="fn", Qualifier=q))
         assert (status, code) == (409, "ResourceConflictException")
         assert msg == "Unable to delete version because the following aliases reference it: [live]"
     assert error(lambda: client.delete_function(FunctionName="fn", Qualifier="$LATEST"))[0] == 400

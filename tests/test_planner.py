@@ -9,7 +9,14 @@ import pytest
 
 from reconciler.errors import ReconcilerError
 from reconciler.live import Canary
-from reconciler.plan import NEW_VERSION, Action, Brake, Plan, UpdateAlias
+from reconciler.plan import (
+    NEW_VERSION,
+    Brake,
+    CreateAlias,
+    Plan,
+    PublishVersion,
+    UpdateAlias,
+)
 from reconciler.rollout import history_key
 from reconciler.wording import changes, kept, reason
 from reconciler.wording import target as op_target
@@ -48,6 +55,7 @@ def test_create_and_update_alias() -> None:
     p = plan_against(mem, [target(aliases={"prod": {"version": 2}, "staging": {"version": 3}})])
     assert actions(p) == [("create_alias", "staging"), ("update_alias", "prod")]
     update = p.functions[0].operations[1]
+    assert isinstance(update, UpdateAlias)
     assert update.revision_id == rev
     assert changes(update) == ("version: 1 → 2",)
 
@@ -66,7 +74,7 @@ def test_canary_add_change_remove() -> None:
     assert changes(change.functions[0].operations[0]) == ("canary: 3 @ 10% → 3 @ 50%",)
     remove = plan_against(mem, [target(aliases={"prod": {"version": 2}})])
     op = remove.functions[0].operations[0]
-    assert op.after is not None
+    assert isinstance(op, UpdateAlias)
     assert op.after.canary is None
     assert changes(op) == ("canary: 3 @ 10% → none",)
 
@@ -90,11 +98,11 @@ def test_publish_on_code_change_names_the_hashes() -> None:
     mem = lam(latest="c9")
     p = plan_against(mem, [target(publish=True, aliases={"prod": {"version": "latest"}})])
     publish, create = p.functions[0].operations
-    assert publish.action is Action.PUBLISH_VERSION
+    assert isinstance(publish, PublishVersion)
     assert reason(publish).startswith("code changed: sha256 c3")
     assert publish.code_sha256 == "c9"
     assert publish.revision_id == mem.functions["fn"].latest_rev
-    assert create.after is not None
+    assert isinstance(create, CreateAlias)
     assert create.after.version == NEW_VERSION
 
 
@@ -139,7 +147,11 @@ def test_selectors() -> None:
             )
         ],
     )
-    got = {op.alias: op.after.version for op in p.functions[0].operations if op.after}
+    got = {
+        op.alias: op.after.version
+        for op in p.functions[0].operations
+        if isinstance(op, CreateAlias | UpdateAlias)
+    }
     assert got == {"a": "3", "b": "$LATEST", "c": "3", "d": "1", "e": "2", "f": "2"}
 
 

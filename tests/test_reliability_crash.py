@@ -25,7 +25,7 @@ import pytest
 
 from emulator.client import start_emulator
 from emulator.fixtures import update_code
-from tests.cli_helpers import run_cli, write_manifest
+from tests.cli_helpers import run_cli_subprocess, write_manifest
 from tests.test_reliability_support import (
     AliasRoute,
     Proxy,
@@ -103,11 +103,13 @@ def proxy(emulator: Any) -> Iterator[Proxy]:
 def converge_and_check(
     emulator: Any, proxy: Proxy, replay: Replay, manifest: str
 ) -> tuple[list[str], int]:
-    """Fault-free apply through the proxy, replayed; then the plan must be empty."""
+    """Fault-free apply through the proxy, replayed; then the plan must be empty. (In a
+    subprocess: the matrix runs two lanes on threads, and the CLI runs in process only on the
+    main thread.)"""
     env = {"AWS_ENDPOINT_URL": proxy.url}
     proxy.clear()
     emulator.clear_calls()
-    r = run_cli(emulator, "apply", manifest, "--auto-approve", env=env)
+    r = run_cli_subprocess(emulator, "apply", manifest, "--auto-approve", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Traceback" not in r.stderr
     proxy.wait_idle()
@@ -119,7 +121,7 @@ def converge_and_check(
     assert replay.matches(state), (state, replay)
     assert {str(v) for v in state["versions"]} == DESIRED_VERSIONS
     assert routes_from_state(state) == DESIRED_ALIASES
-    plan = run_cli(emulator, "plan", manifest, "--detailed-exitcode", env=env)
+    plan = run_cli_subprocess(emulator, "plan", manifest, "--detailed-exitcode", env=env)
     assert plan.returncode == 0, plan.stdout + plan.stderr
     return replay.applied[before:], r.returncode
 
@@ -164,6 +166,7 @@ def kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: int) -> 
     return None
 
 
+@pytest.mark.slow
 def test_kill_before_and_after_every_write_converges(
     emulator: Any, proxy: Proxy, tmp_path: Path
 ) -> None:

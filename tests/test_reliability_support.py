@@ -394,7 +394,7 @@ def emulator_writes(calls: list[dict[str, Any]]) -> list[str]:
 
 
 def cli_env(emulator: Any, endpoint: str | None = None, **extra: str) -> dict[str, str]:
-    env = emulator.env()
+    env: dict[str, str] = emulator.env()
     if endpoint is not None:
         env["AWS_ENDPOINT_URL"] = endpoint
     env.update(extra)

@@ -13,15 +13,13 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from emulator.fixtures import create_function, publish, wait_updated
-from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
+from tests.cli_helpers import CliResult, lambda_calls, run_cli, run_main, write_manifest, writes
 from tests.test_reliability_support import Proxy, gated_cli, run_gated
 
 ACCESS_KEY = "AKIAPLANTEDKEYID7Q3Z"
@@ -178,15 +176,9 @@ def seed_orders(emulator: Any) -> Any:
     return client
 
 
-def run_exactly(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_exactly(args: list[str], env: dict[str, str]) -> CliResult:
     """The CLI with exactly `env` (run_cli would add the emulator's endpoint variable)."""
-    return subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    return run_main(args, env)
 
 
 def free_port() -> int:
