@@ -7,6 +7,11 @@ the quota allows without being throttled at all. `BENCHMARKS.md` compares the tw
 
 The pacer hands out evenly spaced send slots (a token bucket of capacity one): no burst, so the
 service's own bucket keeps its burst capacity as slack for timing jitter and for other callers.
+
+Not every Lambda call counts against the 15/s: AWS's quota table gives `GetFunction` its own
+100 requests per second and `GetPolicy` its own 15, and invocations are data plane, outside the
+control-plane quota altogether. `RegionPacers` keeps one pacer per quota, so the publish
+waiter's `GetFunction` polls do not take slots from the control-plane reads and writes.
 """
 
 from __future__ import annotations
@@ -17,6 +22,19 @@ from collections.abc import Callable
 
 # Lambda control-plane API quota, requests per second per region.
 LAMBDA_REQUESTS_PER_SECOND = 15.0
+# Operations with a quota of their own (requests per second per region), not the 15/s above.
+OWN_QUOTAS: dict[str, float] = {"GetFunction": 100.0, "GetPolicy": 15.0}
+# Data-plane operations: not in the control-plane quota (concurrency limits apply instead).
+UNPACED = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
+CONTROL_PLANE = "control plane"
+
+
+def quota_of(operation: str) -> str | None:
+    """The quota a Lambda operation counts against: its own name, CONTROL_PLANE, or None for
+    the data plane (not paced)."""
+    if operation in UNPACED:
+        return None
+    return operation if operation in OWN_QUOTAS else CONTROL_PLANE
 
 
 class Pacer:
@@ -53,3 +71,30 @@ class Pacer:
         delay = self.reserve()
         if delay > 0:
             self._sleep(delay)
+
+
+class RegionPacers:
+    """One region's pacers, one per quota: control-plane calls at `rate` (`--max-rate`), the
+    operations of `OWN_QUOTAS` at their own documented rates, invocations not at all."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.control = Pacer(rate, clock=clock, sleep=sleep)
+        self.own = {op: Pacer(r, clock=clock, sleep=sleep) for op, r in OWN_QUOTAS.items()}
+
+    def pacer_for(self, operation: str) -> Pacer | None:
+        quota = quota_of(operation)
+        if quota is None:
+            return None
+        return self.control if quota == CONTROL_PLANE else self.own[quota]
+
+    def wait(self, event_name: str = "", **_: object) -> None:
+        """botocore `before-send.lambda.<Operation>` handler: wait for that quota's slot."""
+        pacer = self.pacer_for(event_name.rsplit(".", 1)[-1])
+        if pacer is not None:
+            pacer.wait()
