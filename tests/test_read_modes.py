@@ -198,3 +198,62 @@ def test_get_function_does_not_take_control_plane_slots() -> None:
     # Ten polls at 100/s took 0.09 s, past the second control-plane slot (1/15 s): that call
     # went at once. Sharing one pacer at 15/s, the polls alone would have taken 10/15 s.
     assert now[0] == pytest.approx(0.09)
+
+
+def test_auto_falls_back_without_list_functions_and_bulk_says_why(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """A policy without lambda:ListFunctions under enforced IAM: auto is denied its sweep (one
+    call), then reads each function and plans as per-function does; bulk exits 1 naming the
+    denied action in one line, without a traceback."""
+    names = [f"fn-{i:02d}" for i in range(AUTO_MIN_FUNCTIONS)]
+    emulator.seed([{"name": n, "versions": 3, "aliases": {"live": 2}} for n in names])
+    body = "version: 1\nregion: us-east-1\nfunctions:\n"
+    body += "".join(f"  {n}: {{aliases: {{live: {{version: 3}}}}}}\n" for n in names)
+    manifest = write_manifest(tmp_path, body)
+    expected, _ = plan_json(emulator, "per-function", manifest)
+    iam = emulator.boto3_client("iam")
+    iam.create_user(UserName="reader")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["lambda:ListVersionsByFunction", "lambda:ListAliases"],
+                "Resource": "*",
+            }
+        ],
+    }
+    iam.put_user_policy(UserName="reader", PolicyName="read", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    creds = {
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": "",
+        **NOW,
+    }
+    emulator.enforce_iam(True)
+    try:
+        emulator.clear_calls()
+        auto = run_cli(
+            emulator,
+            "plan",
+            manifest,
+            "--format",
+            "json",
+            env={**creds, "LAMBDA_RECONCILER_READ_MODE": "auto"},
+        )
+        calls = [(c["operation"], c["status"]) for c in lambda_calls(emulator)]
+        bulk = run_cli(
+            emulator, "plan", manifest, env={**creds, "LAMBDA_RECONCILER_READ_MODE": "bulk"}
+        )
+    finally:
+        emulator.enforce_iam(False)
+    assert auto.returncode == 0, auto.stderr
+    assert json.loads(auto.stdout) == expected
+    assert [op for op, status in calls if status == 403] == ["ListFunctions"]
+    assert calls.count(("ListVersionsByFunction", 200)) == len(names)
+    assert bulk.returncode == 1
+    assert "Traceback" not in bulk.stderr
+    assert "AccessDeniedException" in bulk.stderr
+    assert "ListFunctions" in bulk.stderr
