@@ -139,11 +139,12 @@ def measure(
     versions: int,
     min_calls: int,
     expected_exit: int = 0,
+    timeout_s: float | None = None,
 ) -> Run:
     """One CLI run under fresh faults (a full token bucket) and an empty call log."""
     emu.faults(latency_ms=settings.latency_ms, rate_limit_per_s=settings.quota)
     emu.clear_calls()
-    timeout = 600 + 10 * settings.bound_s(min_calls)
+    timeout = timeout_s or 600 + 10 * settings.bound_s(min_calls)
     proc = run_process(cli_command(settings, [command, *args]), emu.env(), timeout)
     calls = emu.calls()
     emu.faults()

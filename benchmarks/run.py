@@ -38,7 +38,13 @@ from benchmarks.planner import PlannerResult, run_planner_benchmarks
 from emulator.client import EmulatorClient, start_emulator
 
 
-def bench_plan(emu: EmulatorClient, fleet: Fleet, settings: Settings, work: Path) -> Run:
+def bench_plan(
+    emu: EmulatorClient,
+    fleet: Fleet,
+    settings: Settings,
+    work: Path,
+    timeout_s: float | None = None,
+) -> Run:
     """An in-sync plan of an already seeded fleet (exit 0, no change)."""
     in_sync = write_manifests(fleet, work / f"n{fleet.size}-v{fleet.versions}")
     return measure(
@@ -49,6 +55,7 @@ def bench_plan(emu: EmulatorClient, fleet: Fleet, settings: Settings, work: Path
         size=fleet.size,
         versions=fleet.versions,
         min_calls=fleet.min_plan_calls(settings.read_mode),
+        timeout_s=timeout_s,
     )
 
 
@@ -228,7 +235,8 @@ def run_memory(args: argparse.Namespace, emu: EmulatorClient, work: Path) -> lis
     unpaced = Settings(latency_ms=0, quota=0, parallelism=args.parallelism)
     runs: list[Run] = []
     for mode in args.mode_list:
-        run = bench_plan(emu, fleet, replace(unpaced, read_mode=mode), work)
+        # A sweep is one chain of pages, one round trip each: 10,200 of them take minutes.
+        run = bench_plan(emu, fleet, replace(unpaced, read_mode=mode), work, timeout_s=3600)
         _report(run)
         runs.append(run)
     return runs
