@@ -257,3 +257,21 @@ def test_auto_falls_back_without_list_functions_and_bulk_says_why(
     assert "Traceback" not in bulk.stderr
     assert "AccessDeniedException" in bulk.stderr
     assert "ListFunctions" in bulk.stderr
+
+
+def test_the_client_paces_each_operation_against_its_own_quota() -> None:
+    """The Lambda client's send hook charges GetFunction to its own pacer and ListAliases to the
+    control plane's (`--max-rate`), and Invoke to neither."""
+    from reconciler.aws import Aws
+
+    aws = Aws(region="us-east-1", endpoint_url="http://127.0.0.1:9", max_rate=15)
+    events = aws.lambda_client("us-east-1").meta.events
+    pacers = aws.pacers["us-east-1"]
+    for _ in range(3):
+        events.emit("before-send.lambda.GetFunction", request=None)
+    events.emit("before-send.lambda.Invoke", request=None)
+    assert pacers.control.waited == 0.0
+    assert pacers.own["GetFunction"].waited > 0.0
+    events.emit("before-send.lambda.ListAliases", request=None)
+    events.emit("before-send.lambda.ListAliases", request=None)
+    assert pacers.control.waited > 0.0
