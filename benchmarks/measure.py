@@ -129,22 +129,30 @@ def run_process(command: list[str], env: dict[str, str], timeout_s: float) -> Pr
         )
 
 
+@dataclass(frozen=True)
+class Job:
+    """What one CLI run is measured against: the fleet's shape and the least calls it needs."""
+
+    size: int
+    versions: int
+    min_calls: int
+    expected_exit: int = 0
+    timeout_s: float | None = None
+
+
 def measure(
-    emu: EmulatorClient,
-    settings: Settings,
-    command: str,
-    args: list[str],
-    *,
-    size: int,
-    versions: int,
-    min_calls: int,
-    expected_exit: int = 0,
-    timeout_s: float | None = None,
+    emu: EmulatorClient, settings: Settings, command: str, args: list[str], job: Job
 ) -> Run:
     """One CLI run under fresh faults (a full token bucket) and an empty call log."""
     emu.faults(latency_ms=settings.latency_ms, rate_limit_per_s=settings.quota)
     emu.clear_calls()
-    timeout = timeout_s or 600 + 10 * settings.bound_s(min_calls)
+    size, versions, min_calls, expected_exit = (
+        job.size,
+        job.versions,
+        job.min_calls,
+        job.expected_exit,
+    )
+    timeout = job.timeout_s or 600 + 10 * settings.bound_s(min_calls)
     proc = run_process(cli_command(settings, [command, *args]), emu.env(), timeout)
     calls = emu.calls()
     emu.faults()

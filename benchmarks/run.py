@@ -33,7 +33,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from benchmarks.fleet import Fleet, seed, write_manifests
-from benchmarks.measure import PACINGS, READ_MODES, Run, Settings, measure
+from benchmarks.measure import PACINGS, READ_MODES, Job, Run, Settings, measure
 from benchmarks.planner import PlannerResult, run_planner_benchmarks
 from emulator.client import EmulatorClient, start_emulator
 
@@ -52,10 +52,12 @@ def bench_plan(
         settings,
         "plan",
         [*in_sync, "--detailed-exitcode", "--parallelism", str(settings.parallelism)],
-        size=fleet.size,
-        versions=fleet.versions,
-        min_calls=fleet.min_plan_calls(settings.read_mode),
-        timeout_s=timeout_s,
+        Job(
+            fleet.size,
+            fleet.versions,
+            fleet.min_plan_calls(settings.read_mode),
+            timeout_s=timeout_s,
+        ),
     )
 
 
@@ -67,9 +69,7 @@ def bench_apply(emu: EmulatorClient, fleet: Fleet, settings: Settings, work: Pat
         settings,
         "apply",
         [*changed, "--auto-approve", "--parallelism", str(settings.parallelism)],
-        size=fleet.size,
-        versions=fleet.versions,
-        min_calls=fleet.min_apply_calls(settings.read_mode),
+        Job(fleet.size, fleet.versions, fleet.min_apply_calls(settings.read_mode)),
     )
     check_applied(emu, fleet, run)
     return run

@@ -83,67 +83,91 @@ def read_observed(
     decides which functions go through a region sweep instead.
     """
     mode = str(getattr(reader, "read_mode", "per-function"))
-    aws = cast(Sweeper, reader)
     if mode not in READ_MODES:
         raise AwsError(f"unknown read mode {mode!r} (one of {', '.join(READ_MODES)})")
-    by_region: dict[str, list[int]] = {}
-    if mode != "per-function":
-        for i, t in enumerate(targets):
-            region = t.region or aws.default_region
-            if region and sweepable(t):
-                by_region.setdefault(region, []).append(i)
-        if mode == "auto":
-            by_region = {r: ix for r, ix in by_region.items() if len(ix) >= AUTO_MIN_FUNCTIONS}
+    run = _Run(cast(Sweeper, reader), targets, mode, per_function)
+    by_region = run.regions()
     swept = {i for ix in by_region.values() for i in ix}
-    results: list[Observed | None] = [None] * len(targets)
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         # Sweeps first: each is one chain of pages, so it holds one worker while the aliases
         # of the same functions are read by the others.
-        sweeps = {
-            region: pool.submit(
-                aws.sweep_region,
-                region,
-                {targets[i].name for i in ix},
-                max_pages=len({targets[i].name for i in ix}) if mode == "auto" else None,
-            )
-            for region, ix in by_region.items()
-        }
-        aliases = {i: pool.submit(_aliases, aws, targets[i]) for i in swept}
+        sweeps = {region: pool.submit(run.sweep, region, ix) for region, ix in by_region.items()}
+        aliases = {i: pool.submit(_aliases, run.aws, targets[i]) for i in swept}
         single = {i: pool.submit(per_function, t) for i, t in enumerate(targets) if i not in swept}
-        for i, fut in single.items():
-            results[i] = fut.result()
+        done = {i: fut.result() for i, fut in single.items()}
         later: dict[int, Future[Observed]] = {}
         for region, ix in by_region.items():
-            try:
-                found = sweeps[region].result()
-            except AwsError as e:
-                if mode == "bulk":
-                    for i in ix:
-                        results[i] = Observed(targets[i], None, str(e))
-                    continue
-                # auto: a policy without lambda:ListFunctions, or any failure of the sweep,
-                # falls back to reading each function.
-                found = None
-            for i in ix:
-                t = targets[i]
-                got = aliases[i].result()
-                if isinstance(got, AwsError):
-                    # The engine's reader words a missing function (or any error) as always.
-                    later[i] = pool.submit(per_function, t)
-                elif found is None:
-                    later[i] = pool.submit(_versions, aws, t, got, per_function)
-                elif t.name not in found:
-                    later[i] = pool.submit(per_function, t)
-                else:
-                    results[i] = Observed(t, replace(found[t.name], aliases=got))
-            del found
-        for i, fut in later.items():
-            results[i] = fut.result()
-    out: list[Observed] = []
-    for r in results:
-        assert r is not None
-        out.append(r)
-    return out
+            done.update(run.assemble(pool, ix, sweeps[region], aliases, later))
+        done.update({i: fut.result() for i, fut in later.items()})
+    return [done[i] for i in range(len(targets))]
+
+
+class _Run:
+    """One read: which regions to sweep, and how each swept function's state is put together."""
+
+    def __init__(
+        self,
+        aws: Sweeper,
+        targets: Sequence[FunctionTarget],
+        mode: str,
+        per_function: PerFunction,
+    ) -> None:
+        self.aws = aws
+        self.targets = targets
+        self.mode = mode
+        self.per_function = per_function
+
+    def regions(self) -> dict[str, list[int]]:
+        """Region → indexes of the targets to read from its sweep."""
+        by_region: dict[str, list[int]] = {}
+        if self.mode == "per-function":
+            return by_region
+        for i, t in enumerate(self.targets):
+            region = t.region or self.aws.default_region
+            if region and sweepable(t):
+                by_region.setdefault(region, []).append(i)
+        if self.mode == "auto":
+            return {r: ix for r, ix in by_region.items() if len(ix) >= AUTO_MIN_FUNCTIONS}
+        return by_region
+
+    def sweep(self, region: str, ix: list[int]) -> dict[str, LiveFunction] | AwsError | None:
+        """The region's sweep (None: abandoned by auto's budget; an error: it failed)."""
+        names = {self.targets[i].name for i in ix}
+        try:
+            budget = len(names) if self.mode == "auto" else None
+            return self.aws.sweep_region(region, names, max_pages=budget)
+        except AwsError as e:
+            return e
+
+    def assemble(
+        self,
+        pool: ThreadPoolExecutor,
+        ix: list[int],
+        sweep: Future[dict[str, LiveFunction] | AwsError | None],
+        aliases: dict[int, Future[tuple[LiveAlias, ...] | AwsError]],
+        later: dict[int, Future[Observed]],
+    ) -> dict[int, Observed]:
+        """Each function of a region: from the sweep and its aliases, or read again on its own
+        (queued in `later`) where the sweep could not serve it."""
+        found = sweep.result()
+        out: dict[int, Observed] = {}
+        if isinstance(found, AwsError):
+            if self.mode == "bulk":
+                return {i: Observed(self.targets[i], None, str(found)) for i in ix}
+            # auto: a policy without lambda:ListFunctions, or any failure of the sweep,
+            # falls back to reading each function.
+            found = None
+        for i in ix:
+            t = self.targets[i]
+            got = aliases[i].result()
+            if isinstance(got, AwsError) or (found is not None and t.name not in found):
+                # The engine's reader words a missing function (or any error) as always.
+                later[i] = pool.submit(self.per_function, t)
+            elif found is None:
+                later[i] = pool.submit(_versions, self.aws, t, got, self.per_function)
+            else:
+                out[i] = Observed(t, replace(found[t.name], aliases=got))
+        return out
 
 
 def _aliases(aws: Sweeper, target: FunctionTarget) -> tuple[LiveAlias, ...] | AwsError:
