@@ -19,6 +19,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.live import READ_MODES
 from reconciler.wording import brake, plural
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Options:
     endpoint_url: str | None = None
     parallelism: int = 8
     max_rate: float = 15.0
+    read_mode: str = "auto"
     color: bool = True
     verbose: bool = False
 
@@ -71,6 +73,11 @@ def global_options(func: F) -> F:
             ("--max-rate",),
             "max_rate",
             {"type": click.FloatRange(0), "help": "Lambda requests per second per region."},
+        ),
+        (
+            ("--read-mode",),
+            "read_mode",
+            {"type": click.Choice(READ_MODES), "help": "How live state is read."},
         ),
         (("--no-color",), "no_color", {"is_flag": True, "help": "No colour."}),
         (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "One line per AWS call."}),
@@ -138,6 +145,16 @@ def handle_errors(func: F) -> F:
     help="Lambda requests per second per region, paced on the client (Lambda's quota is 15); "
     "0 turns pacing off.",
 )
+@click.option(
+    "--read-mode",
+    type=click.Choice(READ_MODES),
+    default="auto",
+    show_default=True,
+    envvar="LAMBDA_RECONCILER_READ_MODE",
+    help="How live state is read: per-function (ListVersionsByFunction per function), bulk "
+    "(one ListFunctions sweep per region), or auto (bulk where a region has 10 or more "
+    "functions to read, abandoned for per-function when it costs more).",
+)
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR also works).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per AWS call; tracebacks on errors.")
 @click.pass_context
@@ -148,6 +165,7 @@ def main(
     endpoint_url: str | None,
     parallelism: int,
     max_rate: float,
+    read_mode: str,
     no_color: bool,
     verbose: bool,
 ) -> None:
@@ -158,6 +176,7 @@ def main(
         endpoint_url=endpoint_url,
         parallelism=parallelism,
         max_rate=max_rate,
+        read_mode=read_mode,
         color=not no_color and "NO_COLOR" not in os.environ,
         verbose=verbose,
     )
@@ -231,6 +250,7 @@ def _aws(opts: Options) -> Aws:
         log=stderr_logger if opts.verbose else None,
         pool_size=max(10, opts.parallelism * 2),
         max_rate=opts.max_rate,
+        read_mode=opts.read_mode,
     )
 
 

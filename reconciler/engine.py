@@ -20,6 +20,7 @@ from reconciler.lambda_api import LambdaReader
 from reconciler.manifest import FunctionTarget, ManifestSet
 from reconciler.plan import Action, DeleteAlias, FunctionPlan, Plan, UpdateAlias
 from reconciler.planner import Observed, fingerprint, plan, plan_function
+from reconciler.reads import read_observed
 
 Clock = Callable[[], datetime]
 
@@ -73,8 +74,8 @@ def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
 def read_all(
     aws: LambdaReader, targets: Sequence[FunctionTarget], parallelism: int
 ) -> list[Observed]:
-    with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        return list(pool.map(lambda t: _read(aws, t), targets))
+    # Per function, or one ListFunctions sweep per region (`--read-mode`, reconciler/reads.py).
+    return read_observed(aws, targets, parallelism, lambda t: _read(aws, t))
 
 
 def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:

@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import FunctionTarget
+from reconciler.reads import AUTO_MIN_FUNCTIONS, sweepable
 from reconciler.rollout import HISTORY_PREFIX, TAG_PREFIX
 
 Mode = Literal["plan", "apply"]
@@ -334,7 +335,28 @@ def policy_for(
         statements = _compact(targets, mode, region, account, prefix=prefix, tag=None)
     else:
         statements = _exact(targets, mode, region, account)
+    if _sweeps(targets, region):
+        _allow_unscoped(statements, "lambda:ListFunctions")
     return {"Version": "2012-10-17", "Statement": _numbered(statements)}
+
+
+def _sweeps(targets: Sequence[FunctionTarget], region: str | None) -> bool:
+    """Whether `--read-mode auto` reads some region with one ListFunctions sweep."""
+    per_region: dict[str, int] = {}
+    for t in targets:
+        if sweepable(t):
+            key = t.region or region or ""
+            per_region[key] = per_region.get(key, 0) + 1
+    return any(n >= AUTO_MIN_FUNCTIONS for n in per_region.values())
+
+
+def _allow_unscoped(statements: list[dict[str, Any]], action: str) -> None:
+    """Add `action` on "*" (ListFunctions has no resource-level form)."""
+    for st in statements:
+        if st["Sid"] == "Unscoped":
+            st["Action"] = sorted({*st["Action"], action})
+            return
+    statements.append(_statement("Unscoped", [action], ["*"]))
 
 
 def policy_size(policy: dict[str, Any]) -> int:

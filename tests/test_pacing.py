@@ -124,3 +124,36 @@ def test_cli_unpaced_trips_the_same_quota(emulator: Any, tmp_path: Path) -> None
     assert r.returncode == 0, r.stdout + r.stderr
     assert any(c.get("throttled") for c in calls)
     assert len([c for c in calls if not c.get("throttled")]) == 30
+
+
+def test_a_chain_of_pages_is_not_queued_behind_the_other_threads() -> None:
+    """Six threads keep booking slots at 20/s; a thread sending ListFunctions pages (priority)
+    waits about two slots a page, where first come first served would make it wait behind all
+    six (about seven slots); and the six still use every slot."""
+    pacer = Pacer(20)
+    stop = threading.Event()
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def busy() -> None:
+        while not stop.is_set():
+            pacer.wait()
+            with lock:
+                sent.append(time.monotonic())
+
+    threads = [threading.Thread(target=busy) for _ in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # the six have a queue going
+    started = time.monotonic()
+    for _ in range(10):
+        pacer.wait(priority=True)
+    chain = time.monotonic() - started
+    stop.set()
+    for t in threads:
+        t.join()
+    # First come first served: 10 pages x 7 slots x 50 ms = 3.5 s; with priority about 1 s.
+    assert chain < 2.0
+    during = [t for t in sent if started <= t <= started + chain]
+    # The others took the slots the pages left: all but about one slot a page (50 ms each).
+    assert len(during) >= chain / 0.05 - 10 - 3
