@@ -74,9 +74,10 @@ class Fleet:
     def min_plan_calls(self, read_mode: str) -> int:
         """The least Lambda calls of an in-sync plan in a read mode: per function, or the
         region's sweep plus every alias page (auto sweeps a fleet of 10 or more)."""
+        probe = 1 if self.size >= 10 else 0  # the engine's single-attempt call first
         if read_mode == "per-function" or (read_mode == "auto" and self.size < 10):
-            return self.plan_calls
-        return self.sweep_pages + self.size * self.alias_pages
+            return self.plan_calls + probe
+        return self.sweep_pages + self.size * self.alias_pages + probe
 
     @property
     def apply_calls(self) -> int:

@@ -431,9 +431,14 @@ class Emulator:
                 action=operation,
             )
             documents = [IAMPolicy(p)._policy_json for p in request._access_key.collect_policies()]
-        except HTTPException as e:
-            denied.message += f" ({type(e).__name__})"
-            return denied
+        except HTTPException:
+            # An access key IAM does not know: Lambda refuses the credentials themselves
+            # (the answer every call of the run gets), not the action.
+            return ApiError(
+                403,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
         try:
             decision = evaluate(documents, f"lambda:{operation}", resource, context)
         except Unsupported as e:

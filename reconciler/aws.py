@@ -208,6 +208,19 @@ def alias_from(item: Mapping[str, Any]) -> LiveAlias:
     )
 
 
+# Credentials that no call of the run will get past.
+_CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
+
+
 def explain(error: Exception, doing: str) -> AwsError:
     """One line a person can act on, for any botocore failure."""
     if isinstance(error, botocore.exceptions.ClientError):
@@ -224,13 +237,21 @@ def explain(error: Exception, doing: str) -> AwsError:
             hint = " — throttled even after retries; lower --parallelism"
         elif code == "ResourceConflictException":
             hint = " — another change is in progress; re-run plan"
-        return AwsError(f"{doing}: {code} ({status}): {message}{hint}", code=code, status=status)
+        everywhere = code in _CREDENTIAL_CODES
+        text = f"{doing}: {code} ({status}): {message}{hint}"
+        return AwsError(text, code=code, status=status, everywhere=everywhere)
     if isinstance(error, botocore.exceptions.NoCredentialsError):
-        return AwsError(f"{doing}: no AWS credentials found (set a profile, or AWS_* variables)")
+        return AwsError(
+            f"{doing}: no AWS credentials found (set a profile, or AWS_* variables)",
+            everywhere=True,
+        )
     if isinstance(error, botocore.exceptions.NoRegionError):
         return AwsError(f"{doing}: no region: set `region:` in the manifest or pass --region")
-    if isinstance(error, botocore.exceptions.EndpointConnectionError):
-        return AwsError(f"{doing}: cannot reach the endpoint: {error}")
+    if isinstance(
+        error,
+        botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError,
+    ):
+        return AwsError(f"{doing}: cannot reach the endpoint: {error}", everywhere=True)
     if isinstance(error, botocore.exceptions.ParamValidationError):
         return AwsError(f"{doing}: invalid request: {error}")
     if isinstance(error, botocore.exceptions.BotoCoreError):
@@ -277,6 +298,8 @@ class Aws:
         self._endpoint_url = endpoint_url
         self._config = Config(
             retries={"mode": "adaptive", "max_attempts": max_attempts},
+            # A CLI waits seconds, not a minute, to learn that an endpoint is not there.
+            connect_timeout=5,
             max_pool_connections=pool_size,
             user_agent_extra="lambda-reconciler",
         )
@@ -316,6 +339,29 @@ class Aws:
                     client.meta.events.register("before-send.lambda", pacers.wait)
                 self._clients[key] = client
             return client
+
+    def probe(self, name: str, region: str | None) -> None:
+        """One ListAliases page with a single attempt, before a run fans out: a failure that
+        awaits every call (no credentials, an expired token, an unreachable endpoint) is
+        raised at once, instead of after each function's retries."""
+        paced = self.lambda_client(region)  # the region's pacers, and its region check
+        client = self._session.client(
+            "lambda",
+            region_name=paced.meta.region_name,
+            endpoint_url=self._endpoint_url,
+            config=self._config.merge(Config(retries={"mode": "standard", "max_attempts": 1})),
+        )
+        client.meta.events.register("before-call", self._before_call)
+        client.meta.events.register("after-call", self._after_call)
+        pacers = self.pacers.get(paced.meta.region_name)
+        if pacers is not None:
+            client.meta.events.register("before-send.lambda", pacers.wait)
+        try:
+            client.list_aliases(FunctionName=name, MaxItems=1)
+        except Exception as e:
+            err = explain(e, f"reaching Lambda in {paced.meta.region_name}")
+            if err.everywhere:
+                raise err from e
 
     def lambda_client(self, region: str | None) -> LambdaClient:
         client: LambdaClient = self._client("lambda", region)

@@ -10,6 +10,7 @@ deletion.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -23,6 +24,9 @@ from reconciler.planner import Observed, fingerprint, plan, plan_function
 from reconciler.reads import read_observed
 
 Clock = Callable[[], datetime]
+# From this many functions a run probes first: below it, one function's retries before the
+# short-circuit cost less than the probe's call on every run.
+PROBE_MIN_FUNCTIONS = 10
 
 
 def utcnow() -> datetime:
@@ -64,6 +68,8 @@ def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
             tags = aws.function_tags(target.key, target.region, live.arn)
             live = replace(live, tags=tags, tags_read=True)
     except AwsError as e:
+        if e.everywhere:
+            raise
         if e.code == "ResourceNotFoundException":
             where = target.region or aws.default_region or "the default region"
             return Observed(target, None, f"function {target.name} not found in {where}")
@@ -74,8 +80,22 @@ def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
 def read_all(
     aws: LambdaReader, targets: Sequence[FunctionTarget], parallelism: int
 ) -> list[Observed]:
-    # Per function, or one ListFunctions sweep per region (`--read-mode`, reconciler/reads.py).
-    return read_observed(aws, targets, parallelism, lambda t: _read(aws, t))
+    """Per function, or one ListFunctions sweep per region (`--read-mode`, reconciler/reads.py).
+
+    A failure that awaits every call (no credentials, an expired token, an unreachable
+    endpoint) is raised once: the reads not yet started are skipped, not each one failed."""
+    stop = threading.Event()
+
+    def read(target: FunctionTarget) -> Observed:
+        if stop.is_set():
+            return Observed(target, None, "not read: the run stopped")
+        try:
+            return _read(aws, target)
+        except AwsError:
+            stop.set()
+            raise
+
+    return read_observed(aws, targets, parallelism, read)
 
 
 def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
@@ -132,6 +152,10 @@ def build_plan(
     clock: Clock = utcnow,
 ) -> Plan:
     check_accounts(aws, manifests.functions)
+    if len(manifests.functions) >= PROBE_MIN_FUNCTIONS:
+        # One single-attempt call first: a run-wide failure is reported at once.
+        probed = manifests.functions[0]
+        aws.probe(probed.key, probed.region)
     observed = read_all(aws, manifests.functions, parallelism)
     observed = read_alarms(aws, observed)
     now = clock()

@@ -10,10 +10,15 @@ class ReconcilerError(Exception):
 class AwsError(ReconcilerError):
     """An AWS call failed; the message is already explained for a human."""
 
-    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+    def __init__(
+        self, message: str, code: str = "", status: int = 0, *, everywhere: bool = False
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        # The same failure awaits every other call of the run (no credentials, an expired
+        # token, an unreachable endpoint): report it once and stop, not once per function.
+        self.everywhere = everywhere
 
 
 class GuardError(ReconcilerError):

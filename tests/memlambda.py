@@ -126,6 +126,9 @@ class MemLambda:
             aliases=tuple(sorted(fn.aliases.values(), key=lambda a: a.name)),
         )
 
+    def probe(self, name: str, region: str | None) -> None:
+        """The in-memory Lambda is always reachable."""
+
     def function_tags(self, name: str, region: str | None, arn: str) -> dict[str, str]:
         return dict(self._fn(name).tags)
 
