@@ -6,6 +6,7 @@ Exit codes (contract §5): 0 nothing to change / success, 1 error, 2 changes pre
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import signal
 import sys
@@ -267,11 +268,13 @@ def validate(manifests: tuple[str, ...]) -> None:
     )
 
 
-def _load(manifests: Sequence[str]) -> ManifestSet:
+def _load(manifests: Sequence[str], only: Sequence[str] = ()) -> ManifestSet:
+    """The manifests; with `only` (--target), just the functions whose name or key matches one
+    of those patterns (shell-style globs), and a warning that the run is partial."""
     from reconciler.manifest import ManifestError, load_manifests
 
     try:
-        return load_manifests(manifests)
+        loaded = load_manifests(manifests)
     except ManifestError as e:
         for d in e.diagnostics:
             click.echo(str(d), err=True)
@@ -279,6 +282,22 @@ def _load(manifests: Sequence[str]) -> ManifestSet:
             f"{plural(len(e.diagnostics), 'manifest error', 'manifest errors')}; "
             "nothing was read or written"
         ) from None
+    if not only:
+        return loaded
+    chosen = tuple(
+        t
+        for t in loaded.functions
+        if any(fnmatch.fnmatchcase(t.name, p) or fnmatch.fnmatchcase(t.key, p) for p in only)
+    )
+    if not chosen:
+        raise ReconcilerError(f"--target {' '.join(only)} matches no function of the manifests")
+    click.echo(
+        f"warning: --target: this run covers {len(chosen)} of "
+        f"{plural(len(loaded.functions), 'function', 'functions')}; the result is partial "
+        "(the others are neither read nor changed)",
+        err=True,
+    )
+    return replace(loaded, functions=chosen)
 
 
 def _aws(opts: Options) -> Aws:
@@ -314,10 +333,12 @@ def clock() -> Callable[[], datetime]:
     return lambda: when
 
 
-def _build(opts: Options, manifests: Sequence[str], max_deletions: int) -> Plan:
+def _build(
+    opts: Options, manifests: Sequence[str], max_deletions: int, only: Sequence[str] = ()
+) -> Plan:
     from reconciler.engine import build_plan
 
-    loaded = _load(manifests)
+    loaded = _load(manifests, only)
     return build_plan(
         loaded,
         _aws(opts),
@@ -357,6 +378,14 @@ MAX_DELETIONS = click.option(
     help="Refuse to apply when the run would delete more than this many versions and aliases.",
 )
 # Files, directories, quoted patterns or `-`: the manifest loader expands them.
+TARGET = click.option(
+    "--target",
+    "only",
+    multiple=True,
+    metavar="FUNCTION",
+    help="Only this function (name, ARN or shell-style glob; repeatable), as Terraform's "
+    "-target: for working around a broken function, not for everyday use.",
+)
 MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path())
 
 
@@ -369,6 +398,7 @@ MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error)."
 )
 @MAX_DELETIONS
+@TARGET
 @click.pass_obj
 @handle_errors
 def plan(
@@ -378,9 +408,10 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     max_deletions: int,
+    only: tuple[str, ...],
 ) -> None:
     """Show what apply would change; writes nothing."""
-    result = _build(opts, manifests, max_deletions)
+    result = _build(opts, manifests, max_deletions, only)
     _emit(result, fmt, opts, drift=False, out=out)
     if result.refused:  # what apply would refuse is an error now, not "changes present"
         _refuse(result)
@@ -435,9 +466,16 @@ def _is_saved_plan(args: Sequence[str]) -> bool:
 @click.argument("targets", nargs=-1, required=True, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @MAX_DELETIONS
+@TARGET
 @click.pass_obj
 @handle_errors
-def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_deletions: int) -> None:
+def apply(
+    opts: Options,
+    targets: tuple[str, ...],
+    auto_approve: bool,
+    max_deletions: int,
+    only: tuple[str, ...],
+) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
     from reconciler.apply import check_applicable
     from reconciler.engine import refuse_if_stale
@@ -446,13 +484,15 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
 
     aws = _aws(opts)
     if _is_saved_plan(targets):
+        if only:
+            raise click.UsageError("--target narrows a plan; a saved plan is applied exactly")
         result = load_plan_file(targets[0])
         refuse_if_stale(result, aws, parallelism=opts.parallelism)
     else:
         from reconciler.engine import build_plan
 
         result = build_plan(
-            _load(targets),
+            _load(targets, only),
             aws,
             parallelism=opts.parallelism,
             max_deletions=max_deletions,
