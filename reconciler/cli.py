@@ -45,6 +45,7 @@ class Options:
     read_mode: str = "auto"
     color: bool = True
     verbose: bool = False
+    debug: bool = False
 
 
 def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -85,6 +86,7 @@ def global_options(func: F) -> F:
         ),
         (("--no-color",), "no_color", {"is_flag": True, "help": "No colour."}),
         (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "One line per AWS call."}),
+        (("--debug",), "debug", {"is_flag": True, "help": "A traceback with an error."}),
     ]
     for decl, field, kw in reversed(specs):
         func = click.option(*decl, expose_value=False, callback=_set(field), is_eager=True, **kw)(
@@ -98,7 +100,7 @@ def fail(message: str) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Turn any error into a one-line message and exit 1; a traceback only with --verbose."""
+    """Turn any error into a one-line message and exit 1; a traceback only with --debug."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -109,7 +111,7 @@ def handle_errors(func: F) -> F:
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except ReconcilerError as e:
-            if opts.verbose:
+            if opts.debug:
                 traceback.print_exc()
             fail(str(e))
             sys.exit(1)
@@ -123,9 +125,9 @@ def handle_errors(func: F) -> F:
             fail("terminated: run the same command again to continue")
             sys.exit(EXIT_TERMINATED)
         except Exception as e:
-            if opts.verbose:
+            if opts.debug:
                 traceback.print_exc()
-            fail(f"unexpected {type(e).__name__}: {e} (re-run with --verbose for a traceback)")
+            fail(f"unexpected {type(e).__name__}: {e} (re-run with --debug for a traceback)")
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -198,7 +200,8 @@ class _Cli(click.Group):
     "functions to read, abandoned for per-function when it costs more).",
 )
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR also works).")
-@click.option("-v", "--verbose", is_flag=True, help="One line per AWS call; tracebacks on errors.")
+@click.option("-v", "--verbose", is_flag=True, help="One line per AWS call.")
+@click.option("--debug", is_flag=True, help="A traceback with an error (for a bug report).")
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -210,6 +213,7 @@ def main(
     read_mode: str,
     no_color: bool,
     verbose: bool,
+    debug: bool,
 ) -> None:
     """GitOps reconciler for AWS Lambda versions and aliases."""
     ctx.obj = Options(
@@ -221,6 +225,7 @@ def main(
         read_mode=read_mode,
         color=not no_color and "NO_COLOR" not in os.environ,
         verbose=verbose,
+        debug=debug,
     )
 
 

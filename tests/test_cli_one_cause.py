@@ -53,3 +53,14 @@ def test_rejected_credentials_are_one_error(emulator: Any, tmp_path: Path) -> No
     assert len(lines) == 1, lines
     assert "reaching Lambda in us-east-1" in lines[0]
     assert len([c for c in emulator.calls() if c.get("service") == "lambda"]) == 1
+
+
+def test_verbose_shows_no_traceback_debug_does(emulator: Any, tmp_path: Path) -> None:
+    """-v is for AWS call lines, not for stack traces of an ordinary error; --debug adds one."""
+    m = fleet(tmp_path)
+    closed = {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}
+    verbose = run_cli(emulator, "plan", m, "-v", env=closed)
+    debug = run_cli(emulator, "plan", m, "--debug", env=closed)
+    assert verbose.returncode == debug.returncode == 1
+    assert "Traceback" not in verbose.stderr
+    assert "Traceback" in debug.stderr
