@@ -472,6 +472,15 @@ def _is_saved_plan(args: Sequence[str]) -> bool:
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @MAX_DELETIONS
 @TARGET
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: what was done, per operation, on standard output (the plan goes to standard "
+    "error).",
+)
 @click.pass_obj
 @handle_errors
 def apply(
@@ -480,11 +489,12 @@ def apply(
     auto_approve: bool,
     max_deletions: int,
     only: tuple[str, ...],
+    fmt: str,
 ) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
-    from reconciler.apply import check_applicable
+    from reconciler.apply import ApplyResult, check_applicable
     from reconciler.engine import refuse_if_stale
-    from reconciler.planfile import load_plan_file
+    from reconciler.planfile import load_plan_file, result_to_json
     from reconciler.render import render
 
     aws = _aws(opts)
@@ -503,16 +513,23 @@ def apply(
             max_deletions=max_deletions,
             clock=clock(),
         )
-        color = opts.color and sys.stdout.isatty()
-        click.echo(render(result, "text", verbose=opts.verbose, color=color), nl=False)
+        to_stderr = fmt == "json"  # standard output is the JSON result then
+        color = opts.color and (sys.stderr if to_stderr else sys.stdout).isatty()
+        text = render(result, "text", verbose=opts.verbose, color=color)
+        click.echo(text, nl=False, err=to_stderr)
     _report_errors(result)
     check_applicable(result)
     if not result.has_changes:
         click.echo("Nothing to apply.", err=True)
+        if fmt == "json":
+            click.echo(result_to_json(ApplyResult(())), nl=False)
         return
     if not _is_saved_plan(targets) and not auto_approve:
         _confirm("apply")
-    _report_outcome(_run_with_progress(result, aws, opts))
+    outcome = _run_with_progress(result, aws, opts)
+    if fmt == "json":
+        click.echo(result_to_json(outcome), nl=False)
+    _report_outcome(outcome)
 
 
 def _confirm(command: str) -> None:

@@ -51,3 +51,28 @@ def test_a_target_that_matches_nothing_is_an_error(emulator: Any, tmp_path: Path
     r = run_cli(emulator, "plan", m, "--target", "nope-*")
     assert r.returncode == 1
     assert "--target nope-* matches no function of the manifests" in r.stderr
+
+
+def test_apply_format_json_says_what_was_done_per_operation(emulator: Any, tmp_path: Path) -> None:
+    """Standard output is only the JSON result (the plan goes to standard error): each
+    operation with its status, and the counts."""
+    import json
+
+    m = fleet(emulator, tmp_path)
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--target", "api", "--format", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["kind"] == "apply"
+    assert doc["ok"] is True
+    assert doc["results"] == [
+        {
+            "function": "api",
+            "action": "update_alias",
+            "target": "live",
+            "status": "done",
+            "message": "",
+            "new_version": None,
+        }
+    ]
+    assert doc["summary"] == {"done": 1, "failed": 0, "skipped": 0, "not attempted": 0}
+    assert "~ update_alias live" in r.stderr
