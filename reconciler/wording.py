@@ -149,13 +149,26 @@ def rollout_message(s: RolloutStatus) -> str:
 def _field_change(f: AliasField, before: AliasState, after: AliasState) -> str:
     match f:
         case AliasField.VERSION:
-            return f"version: {version(before.version)} → {version(after.version)}"
+            text = f"version: {version(before.version)} → {version(after.version)}"
+            return text + (" (back to an older version)" if _older(after, before) else "")
         case AliasField.CANARY:
             return f"canary: {canary(before.canary)} → {canary(after.canary)}"
         case AliasField.DESCRIPTION:
             return f"description: {before.description or ''!r} → {after.description or ''!r}"
         case _:
             assert_never(f)
+
+
+def _older(after: AliasState, before: AliasState) -> bool:
+    """The primary moves to a lower version number: a rollback, shown as one."""
+    a, b = after.version, before.version
+    return (
+        isinstance(a, str)
+        and isinstance(b, str)
+        and a.isdigit()
+        and b.isdigit()
+        and int(a) < int(b)
+    )
 
 
 def alias_deletion(reason: AliasDeletion) -> str:

@@ -76,7 +76,10 @@ def test_rollback_without_git_then_drift_reports_it_until_git_agrees(
         emulator, "rollback", m, "--function", "orders", "--alias", "prod", "--auto-approve"
     )
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "~ update_alias prod  version: 3 → 2; canary: 2 @ 10% → none" in r.stdout
+    assert (
+        "~ update_alias prod  version: 3 → 2 (back to an older version); canary: 2 @ 10% → none"
+        in r.stdout
+    )
     assert "orders:prod is back on version 2. To make git agree, set `version: 2`" in r.stderr
     assert f"{m}:6:7" in r.stderr  # where the alias is declared
     assert writes(emulator) == [("TagResource", "orders"), ("UpdateAlias", "orders")]

@@ -385,3 +385,13 @@ def test_rollout_starts_advances_and_completes() -> None:
         a = mem.functions["fn"].aliases["prod"]
         seen.append((a.version, a.canary.weight if a.canary else None))
     assert seen == [("2", 0.1), ("2", 0.1), ("2", 0.5), ("3", None), ("3", None)]
+
+
+def test_moving_to_an_older_version_reads_as_a_rollback() -> None:
+    """10 → 9 is shown as going back (compared as numbers, not text)."""
+    mem = lam(versions=10)
+    mem.set_alias("fn", "prod", "10")
+    p = plan_against(mem, [target(aliases={"prod": {"version": 9}})])
+    assert changes(p.functions[0].operations[0]) == ("version: 10 → 9 (back to an older version)",)
+    forward = plan_against(mem, [target(aliases={"prod": {"version": 10}})])
+    assert actions(forward) == []
