@@ -145,12 +145,29 @@ def _on_sigterm(_signum: int, _frame: object) -> None:
     raise Terminated
 
 
+_SYMBOLS = "→✗»…✂🛑"  # what the plan prints beyond ASCII
+
+
+def _encodable_output() -> None:
+    """A terminal or pipe whose encoding lacks the plan's symbols (cp1252, ascii) gets `?` for
+    them instead of a UnicodeEncodeError halfway through the output."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            _SYMBOLS.encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
+
+
 class _Cli(click.Group):
     """Exit codes as documented: a usage error (unknown option or command, missing argument,
     bad choice) is an error like any other, exit 1; 2 means only "changes present"."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        _encodable_output()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _on_sigterm)
         try:

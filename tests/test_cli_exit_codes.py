@@ -64,3 +64,25 @@ def test_sigterm_exits_143_and_says_how_to_continue(emulator: Any, tmp_path: Pat
     assert proc.returncode == 143, err
     assert "terminated: run the same command again to continue" in err
     assert "Traceback" not in err
+
+
+def test_output_in_a_legacy_encoding_does_not_crash(emulator: Any, tmp_path: Path) -> None:
+    """Standard output in cp1252 (a process setting, hence a new process): the plan is printed
+    with `?` for the symbols that encoding lacks, exit 2, no UnicodeEncodeError. (For ASCII,
+    click itself writes UTF-8.)"""
+    emulator.seed([{"name": "orders", "versions": 2, "aliases": {"live": 1}}])
+    m = write_manifest(
+        tmp_path,
+        "version: 1\nregion: us-east-1\nfunctions:\n  orders: {aliases: {live: {version: 2}}}\n",
+    )
+    for encoding in ("cp1252",):
+        r = subprocess.run(
+            [sys.executable, "-m", "reconciler", "plan", m, "--detailed-exitcode"],
+            env={**os.environ, **emulator.env(), **TEST_ENV, "PYTHONIOENCODING": encoding},
+            capture_output=True,
+            timeout=120,
+        )
+        out = r.stdout.decode(encoding)
+        assert r.returncode == 2, (encoding, r.stderr)
+        assert "~ update_alias live  version: 1 ? 2" in out, out
+        assert b"UnicodeEncodeError" not in r.stderr
