@@ -160,7 +160,10 @@ def kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: int) -> 
         Replay.from_state(FUNCTION, killed_state)  # checks the state on its own too
         emulator.faults()
         rest, _ = converge_and_check(emulator, proxy, replay, manifest)
-        assert rest == EXPECTED_WRITES[done:], rest
+        # Killed between an alias's history tag and its move: the re-run plans that move again
+        # and records the history again first (the same value: a tag write is idempotent).
+        again = ["TagResource"] if done and EXPECTED_WRITES[done - 1] == "TagResource" else []
+        assert rest == again + EXPECTED_WRITES[done:], rest
     except AssertionError as e:
         return f"kill {when} write {k}: {e}"
     return None
@@ -173,7 +176,7 @@ def test_kill_before_and_after_every_write_converges(
     """SIGKILL at each of the thirteen writes, before it is handled and after it was applied: the
     killed run leaves a consistent state, the re-run exits 0 and converges, the plan after it
     is empty, and no write of either run ever left an alias dangling or deleted a routed
-    version. The 20 kill points run on two emulators at once, each with its own proxy."""
+    version. The 26 kill points run on two emulators at once, each with its own proxy."""
     m = write_manifest(tmp_path, MANIFEST)
     cases = [(when, k) for when in ("before", "after") for k in range(1, len(EXPECTED_WRITES) + 1)]
     with ExitStack() as stack:
@@ -193,5 +196,5 @@ def test_kill_before_and_after_every_write_converges(
             outcomes = list(pool.map(run, cases))
     failures = [o for o in outcomes if o is not None]
     print(f"\nFIGURE crash matrix: {len(cases) - len(failures)}/{len(cases)} kill points converged")
-    assert len(cases) == 20
+    assert len(cases) == 2 * len(EXPECTED_WRITES) == 26
     assert failures == []
