@@ -11,11 +11,16 @@ Guards: PublishVersion carries the planned `CodeSha256` and `RevisionId` of `$LA
 UpdateAlias carries the planned alias `RevisionId` and always the full routing config. Before the
 first version deletion of a function, its aliases are listed again and any version that an alias
 routes to (primary or additional version) is skipped, whatever AWS itself would allow.
+
+Rollouts: right before the run, the alarms of every rollout step that moves traffic towards its
+target are read again (one DescribeAlarms per region); a step whose alarm is in `ALARM` now (or
+no longer exists) is refused, so a saved plan never moves traffic while an alarm fires. The next
+plan rolls the alias back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
@@ -25,6 +30,7 @@ from typing_extensions import assert_never
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.lambda_api import LambdaWriter
 from reconciler.plan import (
+    FORWARD,
     AliasState,
     CreateAlias,
     DeleteAlias,
@@ -121,8 +127,15 @@ def check_applicable(plan: Plan) -> None:
 
 
 class _FunctionRun:
-    def __init__(self, aws: LambdaWriter, fp: FunctionPlan, progress: Progress) -> None:
+    def __init__(
+        self,
+        aws: LambdaWriter,
+        fp: FunctionPlan,
+        progress: Progress,
+        alarms: Mapping[str, str] | None = None,
+    ) -> None:
         self.aws = aws
+        self.alarms = alarms or {}  # alarm name → state, read right before the run
         self.fp = fp
         self.progress = progress
         self.region = fp.region or None
@@ -153,6 +166,16 @@ class _FunctionRun:
         """The rollout tag goes first: a crash after it makes the next run retake the step."""
         if step is None or step.state is None:
             return
+        if step.status.phase in FORWARD:
+            for alarm in step.status.alarms:
+                state = self.alarms.get(alarm)
+                if state != "ALARM" and state is not None:
+                    continue
+                why = "is in ALARM now" if state else "no longer exists"
+                raise ReconcilerError(
+                    f"{alias}: alarm {alarm} {why}; rollout step not taken (the next plan "
+                    "rolls back)"
+                )
         value = encode(step.state, self.new_version)
         self.aws.tag_function(self.fp.key, self.region, self.fp.arn, tag_key(alias), value)
 
@@ -245,6 +268,21 @@ def apply_plan(
     """Apply `plan` after the safety policy allows it (ReconcilerError otherwise)."""
     check_applicable(plan)
     todo = [fp for fp in plan.functions if fp.operations]
+    alarms = reread_alarms(aws, todo)
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        per_function = list(pool.map(lambda fp: _FunctionRun(aws, fp, progress).run(), todo))
+        per_function = list(
+            pool.map(lambda fp: _FunctionRun(aws, fp, progress, alarms.get(fp.region)).run(), todo)
+        )
     return ApplyResult(tuple(r for rs in per_function for r in rs))
+
+
+def reread_alarms(aws: LambdaWriter, todo: list[FunctionPlan]) -> dict[str, dict[str, str]]:
+    """The alarms of every forward rollout step, read again: region → alarm → state."""
+    names: dict[str, set[str]] = {}
+    for fp in todo:
+        for op in fp.operations:
+            if not isinstance(op, CreateAlias | UpdateAlias) or op.rollout is None:
+                continue
+            if op.rollout.status.phase in FORWARD:
+                names.setdefault(fp.region, set()).update(op.rollout.status.alarms)
+    return {region: aws.alarm_states(region or None, n) for region, n in names.items() if n}

@@ -38,6 +38,8 @@ class LambdaReader(Protocol):
 class LambdaWriter(Protocol):
     """What applying a plan reads and writes."""
 
+    def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...
+
     def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]: ...
 
     def tag_function(

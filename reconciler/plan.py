@@ -121,6 +121,43 @@ class RolloutPhase(str, Enum):
     SWITCHING = "switching"  # nothing to shift from ($LATEST, or already there): switch
     HELD = "held"  # an alarm fires before the start: not starting
     STARTING = "starting"  # first step
+    BAKING = "baking"  # all traffic on the target, its `bake` period not over: alarms still count
+
+
+class RolloutStage(str, Enum):
+    """A rollout's status as users read it (JSON `status`), derived from its phase alone."""
+
+    PENDING = "pending"  # not started yet (this plan starts it or switches directly)
+    IN_PROGRESS = "in_progress"  # traffic is shifting, or baking at 100 %
+    HOLDING = "holding"  # an alarm keeps it from starting
+    COMPLETE = "complete"  # the target takes all traffic for good
+    FAILED = "failed"  # an alarm fires: this plan rolls back (or finishes rolling back)
+    ROLLED_BACK = "rolled_back"  # rolled back earlier: git names a version AWS does not serve
+
+
+STAGES: Final[Mapping[RolloutPhase, RolloutStage]] = {
+    RolloutPhase.CREATED: RolloutStage.PENDING,
+    RolloutPhase.COMPLETE: RolloutStage.COMPLETE,
+    RolloutPhase.FINISHING_ROLLBACK: RolloutStage.FAILED,
+    RolloutPhase.FAILED: RolloutStage.ROLLED_BACK,
+    RolloutPhase.ROLLING_BACK: RolloutStage.FAILED,
+    RolloutPhase.RETAKING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.WAITING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.ADVANCING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.PROMOTING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.SWITCHING: RolloutStage.PENDING,
+    RolloutPhase.HELD: RolloutStage.HOLDING,
+    RolloutPhase.STARTING: RolloutStage.PENDING,
+    RolloutPhase.BAKING: RolloutStage.IN_PROGRESS,
+}
+if set(STAGES) != set(RolloutPhase):  # a new phase without its status fails at import
+    raise RuntimeError(f"rollout phases without a status: {set(RolloutPhase) - set(STAGES)}")
+# The steps a healthy rollout takes on its own schedule: not drift (the next apply takes them).
+_ON_SCHEDULE: Final = frozenset({RolloutPhase.ADVANCING, RolloutPhase.PROMOTING})
+# The steps that move traffic towards the target: apply re-reads the alarms right before them.
+FORWARD: Final = frozenset(
+    {RolloutPhase.STARTING, RolloutPhase.ADVANCING, RolloutPhase.RETAKING, RolloutPhase.PROMOTING}
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +170,7 @@ class RolloutState:
     since: datetime
     status: str = "running"  # running | failed | done
     alarm: str = ""
+    attempt: int = 1  # the manifest's `rollout.attempt`: another number starts afresh
 
 
 @dataclass(frozen=True)
@@ -149,6 +187,17 @@ class RolloutStatus:
     due: datetime | None = None  # when the next step may be taken
     alarm: str | None = None  # the alarm that holds or rolled back the rollout
     previous: str | None = None  # the version traffic moves from
+    alarms: tuple[str, ...] = ()  # the alarms that roll it back (apply re-reads them)
+    attempt: int = 1
+
+    @property
+    def stage(self) -> RolloutStage:
+        return STAGES[self.phase]
+
+    @property
+    def off_course(self) -> bool:
+        """Git names a version AWS does not serve and no apply will move towards it."""
+        return self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED, RolloutStage.HOLDING)
 
 
 @dataclass(frozen=True)
@@ -303,6 +352,23 @@ class FunctionPlan:
     def deletions(self) -> int:
         return sum(1 for op in self.operations if isinstance(op, DeleteVersion | DeleteAlias))
 
+    @property
+    def drifted(self) -> bool:
+        """Live state differs from git other than by a healthy rollout's scheduled step (§8)."""
+        return (
+            bool(self.unmanaged_aliases)
+            or any(not _on_schedule(op) for op in self.operations)
+            or any(r.off_course for r in self.rollouts)
+        )
+
+
+def _on_schedule(op: Operation) -> bool:
+    """A rollout's next step, due now, that changes nothing but where traffic goes."""
+    if not isinstance(op, UpdateAlias) or op.rollout is None:
+        return False
+    routing = {AliasField.VERSION, AliasField.CANARY}
+    return op.rollout.status.phase in _ON_SCHEDULE and set(op.fields) <= routing
+
 
 def summary_counts(functions: tuple[FunctionPlan, ...]) -> Mapping[str, int]:
     counts = {a.value: 0 for a in Action}
@@ -345,5 +411,11 @@ class Plan:
 
     @property
     def drifted(self) -> bool:
-        """Anything differs from git: a change to make, or an unmanaged alias."""
-        return self.has_changes or any(fp.unmanaged_aliases for fp in self.functions)
+        """Anything differs from git: a change to make other than a healthy rollout's next step,
+        an unmanaged alias, or a rollout that failed or cannot start (§8)."""
+        return any(fp.drifted for fp in self.functions)
+
+    @property
+    def off_course(self) -> tuple[tuple[str, RolloutStatus], ...]:
+        """(function, rollout) of every rollout that failed, rolled back or cannot start."""
+        return tuple((fp.function, r) for fp in self.functions for r in fp.rollouts if r.off_course)

@@ -48,6 +48,7 @@ from reconciler.plan import (
     PublishReason,
     PublishVersion,
     RolloutPhase,
+    RolloutStage,
     RolloutStatus,
     RolloutStep,
     Route,
@@ -92,10 +93,13 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "steps": r.steps,
         "weight": r.weight,
         "phase": r.phase.value,
+        "status": r.stage.value,
         "since": _time(r.since),
         "next_at": _time(r.due),
         "alarm": r.alarm,
         "previous": r.previous,
+        "alarms": list(r.alarms),
+        "attempt": r.attempt,
         "message": wording.rollout_message(r),
     }
 
@@ -258,6 +262,7 @@ Guard = Annotated[str, Field(min_length=1)]
 # JSON has no time or enum type: these read from strings (strict mode reads only objects).
 Time = Annotated[datetime, Strict(False)]
 Phase = Annotated[RolloutPhase, Strict(False)]
+Stage = Annotated[RolloutStage, Strict(False)]
 Why = Annotated[AliasDeletion, Strict(False)]
 FieldName = Annotated[AliasField, Strict(False)]
 Tie = Annotated[AliasTie, Strict(False)]
@@ -306,10 +311,13 @@ class _Rollout(_Doc):
     steps: Count
     weight: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     phase: Phase
+    status: Stage | None = None  # derived from the phase; read for completeness only
     since: Time | None = None
     next_at: Time | None = None
     alarm: str | None = None
     previous: str | None = None
+    alarms: list[str] = []
+    attempt: Annotated[int, Field(ge=1)] = 1
 
 
 class _Publish(_Doc):
@@ -434,6 +442,8 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.next_at,
         r.alarm,
         r.previous,
+        tuple(r.alarms),
+        r.attempt,
     )
 
 

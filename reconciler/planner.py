@@ -327,18 +327,21 @@ def _rollout(
     if missing:
         raise PlanError(f"alias {name}: rollout alarm {missing[0]} does not exist in {live.region}")
     current = live.alias(name)
+    steps, interval = spec.schedule
     decision = decide(
         Rollout(
             alias=name,
             target=want.version,
-            steps=tuple(spec.steps),
-            interval=timedelta(seconds=min(spec.interval, _MAX_SECONDS)),
+            steps=tuple(steps),
+            interval=timedelta(seconds=min(interval, _MAX_SECONDS)),
             alarms=tuple(spec.alarms),
             description=want.description,
             live=current,
             state=decode(live.tags.get(tag_key(name))),
             alarm_states=obs.alarms,
             now=now,
+            attempt=spec.attempt,
+            bake=timedelta(seconds=min(spec.bake or 0, _MAX_SECONDS)),
         )
     )
     have = AliasState.of(current) if current else None

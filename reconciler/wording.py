@@ -74,7 +74,7 @@ def state(s: AliasState | None) -> str:
 
 
 def utc_time(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def count(action: Action, n: int) -> str:
@@ -123,7 +123,9 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
     RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
     RolloutPhase.FAILED: lambda s: (
-        f"failed at step {s.step}: alarm {s.alarm or '?'}; name another version to retry"
+        f"rolled back at step {s.step}: alarm {s.alarm or '?'}; {s.previous or 'the previous'} "
+        f"serves all traffic; retry with rollout.attempt: {s.attempt + 1}, or name another "
+        "version"
     ),
     RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: alarm {s.alarm} in ALARM",
     RolloutPhase.RETAKING: lambda s: f"retaking step {s.step}/{s.steps} at {weight(s.weight)}",
@@ -133,6 +135,10 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
     RolloutPhase.HELD: lambda s: f"waiting: alarm {s.alarm} in ALARM; not starting",
     RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.BAKING: lambda s: (
+        f"baking: {version(s.target)} takes all traffic; alarms roll back until "
+        f"{utc_time(s.due) if s.due else '?'}"
+    ),
 }
 if set(_ROLLOUT) != set(RolloutPhase):  # a new phase without its words fails at import
     raise RuntimeError(f"rollout phases without words: {set(RolloutPhase) - set(_ROLLOUT)}")

@@ -122,7 +122,7 @@ def summary_line(plan: Plan, *, drift: bool = False) -> str:
 
 
 def drifted_functions(plan: Plan) -> int:
-    return sum(1 for fp in plan.functions if fp.operations or fp.unmanaged_aliases)
+    return sum(1 for fp in plan.functions if fp.drifted)
 
 
 def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
