@@ -148,6 +148,21 @@ def rollout_message(s: RolloutStatus) -> str:
     return _ROLLOUT[s.phase](s)
 
 
+def off_course(function: str, s: RolloutStatus) -> str:
+    """One line for a rollout that failed, was rolled back or cannot start: git names a version
+    that AWS does not serve, and no apply moves towards it until the manifest changes."""
+    why = f"alarm {s.alarm}" if s.alarm else "a failed check"
+    stage = s.stage.value.replace("_", " ")
+    return (
+        f"rollout of {function}:{s.alias} to {version(s.target)} {stage} ({why}): "
+        f"git names {version(s.target)}, AWS serves {s.previous or 'the previous version'}"
+    )
+
+
+def off_course_headline(n: int) -> str:
+    return f"{plural(n, 'rollout', 'rollouts')} failed or held: git and AWS disagree"
+
+
 # ---- alias changes -----------------------------------------------------------------------
 
 

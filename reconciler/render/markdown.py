@@ -121,14 +121,21 @@ def _headline(plan: Plan, kind: str) -> list[str]:
     errors = error_count(plan)
     if errors:
         nonzero.insert(0, plural(errors, "error", "errors"))
+    failed = _off_course(plan)
     if kind == "plan":
         icon = "❌" if errors else "🛑" if plan.brake else "📋" if plan.has_changes else "✅"
-        return [f"### {icon} lambda-reconciler plan: {', '.join(nonzero) or 'no changes'}", ""]
+        icon = "⛔" if failed and icon == "✅" else icon
+        what = ", ".join(nonzero) or "no changes"
+        if failed:
+            what += f"; {wording.off_course_headline(len(plan.off_course))}"
+        return [f"### {icon} lambda-reconciler plan: {what}", "", *failed]
     if plan.has_errors:
         return [f"### ❌ lambda-reconciler drift: {', '.join(nonzero)}", ""]
     if not plan.drifted:
         return ["### ✅ lambda-reconciler drift: No drift, live state matches git", ""]
     n = plural(drifted_functions(plan), "function", "functions")
+    if failed:
+        n += f"; {wording.off_course_headline(len(plan.off_course))}"
     said = ["Live state differs from git."]
     if nonzero:
         said.append(f"Bringing it back with `apply`: {', '.join(nonzero)}.")
@@ -138,7 +145,14 @@ def _headline(plan: Plan, kind: str) -> list[str]:
             f"{plural(unmanaged, 'unmanaged alias', 'unmanaged aliases')} "
             "(kept unless `prune_aliases: true`)."
         )
-    return [f"### ⚠️ lambda-reconciler drift: Drift detected in {n}", "", " ".join(said), ""]
+    head = f"### ⚠️ lambda-reconciler drift: Drift detected in {n}"
+    return [head, "", *failed, " ".join(said), ""]
+
+
+def _off_course(plan: Plan) -> list[str]:
+    """One line per rollout that failed, was rolled back or cannot start, and a blank line."""
+    lines = [f"- ⛔ {cell(wording.off_course(f, r))}" for f, r in plan.off_course]
+    return [*lines, ""] if lines else []
 
 
 def _blockers(plan: Plan) -> list[str]:
