@@ -1,7 +1,7 @@
 """Command-line interface: parsing, wiring, and exception → exit code. No logic lives here.
 
 Exit codes (contract §5): 0 nothing to change / success, 1 error, 2 changes present
-(`plan --detailed-exitcode`, `drift`).
+(`plan --detailed-exitcode`, `drift`), 3 `apply --wait` reached `--wait-timeout` (resumable).
 """
 
 from __future__ import annotations
