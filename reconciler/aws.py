@@ -24,6 +24,7 @@ from botocore.config import Config
 from typing_extensions import assert_never
 
 from reconciler.errors import AwsError
+from reconciler.lambda_api import Invocation
 from reconciler.live import (
     LATEST,
     AliasTie,
@@ -245,6 +246,40 @@ class Aws:
     def lambda_client(self, region: str | None) -> LambdaClient:
         client: LambdaClient = self._client("lambda", region)
         return client
+
+    def _invoke_client(self, region: str | None) -> LambdaClient:
+        """Invoke is a data-plane call: not paced by the control-plane quota, never retried
+        (a hook must not run twice), and waited for as long as a function can run."""
+        region = region or self._session.region_name
+        if not region:
+            raise AwsError("no region: set `region:` in the manifest, --region, or AWS_REGION")
+        key = ("lambda-invoke", region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                config = Config(
+                    retries={"mode": "standard", "max_attempts": 1},
+                    read_timeout=960,
+                    user_agent_extra="lambda-reconciler",
+                )
+                client = self._session.client(
+                    "lambda", region_name=region, endpoint_url=self._endpoint_url, config=config
+                )
+                client.meta.events.register("after-call", self._after_call)
+                self._clients[key] = client
+        typed: LambdaClient = client
+        return typed
+
+    def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation:
+        """Invoke `function` (name or ARN, optionally qualified) synchronously."""
+        client = self._invoke_client(region)
+        try:
+            out = client.invoke(
+                FunctionName=function, InvocationType="RequestResponse", Payload=payload
+            )
+        except Exception as e:
+            raise explain(e, f"invoking {function}") from e
+        return Invocation(out.get("FunctionError"), out["Payload"].read())
 
     # -- call accounting and -v logging ---------------------------------------------------------
 

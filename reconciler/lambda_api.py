@@ -7,6 +7,7 @@ too, and mypy checks both against this Protocol. Nothing here imports boto3.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from reconciler.live import AliasTie, LiveAlias, LiveFunction
@@ -35,10 +36,20 @@ class LambdaReader(Protocol):
     ) -> dict[str, tuple[AliasTie, ...]]: ...
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """What a synchronous Invoke returned: `FunctionError` (None: none) and the payload."""
+
+    function_error: str | None
+    payload: bytes
+
+
 class LambdaWriter(Protocol):
     """What applying a plan reads and writes."""
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...
+
+    def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation: ...
 
     def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]: ...
 

@@ -189,6 +189,8 @@ class RolloutStatus:
     previous: str | None = None  # the version traffic moves from
     alarms: tuple[str, ...] = ()  # the alarms that roll it back (apply re-reads them)
     attempt: int = 1
+    pre_traffic: str | None = None  # hook invoked before the first shift (function name/ARN)
+    post_traffic: str | None = None  # hook invoked after 100 %
 
     @property
     def stage(self) -> RolloutStage:

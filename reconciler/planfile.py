@@ -100,6 +100,8 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "previous": r.previous,
         "alarms": list(r.alarms),
         "attempt": r.attempt,
+        "pre_traffic": r.pre_traffic,
+        "post_traffic": r.post_traffic,
         "message": wording.rollout_message(r),
     }
 
@@ -318,6 +320,8 @@ class _Rollout(_Doc):
     previous: str | None = None
     alarms: list[str] = []
     attempt: Annotated[int, Field(ge=1)] = 1
+    pre_traffic: str | None = None
+    post_traffic: str | None = None
 
 
 class _Publish(_Doc):
@@ -444,6 +448,8 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.previous,
         tuple(r.alarms),
         r.attempt,
+        r.pre_traffic,
+        r.post_traffic,
     )
 
 

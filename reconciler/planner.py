@@ -342,6 +342,7 @@ def _rollout(
             now=now,
             attempt=spec.attempt,
             bake=timedelta(seconds=min(spec.bake or 0, _MAX_SECONDS)),
+            hooks=(spec.hooks.pre_traffic, spec.hooks.post_traffic) if spec.hooks else (None, None),
         )
     )
     have = AliasState.of(current) if current else None

@@ -117,6 +117,7 @@ class Rollout:
     now: datetime
     attempt: int = 1
     bake: timedelta = timedelta(0)
+    hooks: tuple[str | None, str | None] = (None, None)  # pre-traffic, post-traffic
 
     def status(
         self,
@@ -142,6 +143,7 @@ class Rollout:
             previous,
             self.alarms,
             self.attempt,
+            *self.hooks,
         )
 
     @property
@@ -194,6 +196,8 @@ def _classify(r: Rollout) -> RolloutPhase:
 
 def _done_phase(r: Rollout, state: RolloutState | None) -> RolloutPhase:
     """All traffic on the target: complete, unless its `bake` period still runs."""
+    if state is not None and state.status == "failed":  # a post-traffic hook failed
+        return RolloutPhase.FINISHING_ROLLBACK
     if state is None or state.status != "done" or r.now >= _due(state, r.bake):
         return RolloutPhase.COMPLETE
     return RolloutPhase.ROLLING_BACK if r.firing else RolloutPhase.BAKING

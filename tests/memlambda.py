@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from reconciler.errors import AwsError
-from reconciler.lambda_api import LambdaApi
+from reconciler.lambda_api import Invocation, LambdaApi
 from reconciler.live import (
     LATEST,
     AliasTie,
@@ -131,6 +131,9 @@ class MemLambda:
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]:
         return {n: self.alarms[n] for n in names if n in self.alarms}
+
+    def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation:
+        raise AwsError(f"the in-memory Lambda does not invoke {function}")
 
     def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
         return frozenset(self._fn(name).in_use)

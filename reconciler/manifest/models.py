@@ -27,6 +27,25 @@ class CanarySpec(StrictModel):
     weight: Weight = Field(description='Its share of traffic: 0.1 or "10%".')
 
 
+class HooksSpec(StrictModel):
+    """Functions invoked (`RequestResponse`) around the traffic shift, like CodeDeploy's
+    BeforeAllowTraffic / AfterAllowTraffic: a hook fails on a `FunctionError` or a result of
+    `{"status": "Failed"}`.
+
+    ```yaml
+    hooks: {pre_traffic: orders-smoke-test, post_traffic: orders-smoke-test}
+    ```
+    """
+
+    pre_traffic: Annotated[str, Field(min_length=1, max_length=170)] | None = Field(
+        default=None,
+        description="Invoked before the first traffic shift; failing: no traffic moves.",
+    )
+    post_traffic: Annotated[str, Field(min_length=1, max_length=170)] | None = Field(
+        default=None, description="Invoked after 100%; failing: the alias is rolled back."
+    )
+
+
 class RolloutSpec(StrictModel):
     """Shift traffic to a new primary step by step; roll back on an alarm.
 
@@ -55,6 +74,9 @@ class RolloutSpec(StrictModel):
         default=None,
         description="After 100%: how long the alarms still roll back (CodeDeploy's post-traffic "
         "window).",
+    )
+    hooks: HooksSpec | None = Field(
+        default=None, description="Functions invoked before and after traffic moves."
     )
     attempt: Annotated[int, Field(ge=1)] = Field(
         default=1,
