@@ -329,7 +329,32 @@ def policy_for(
         statements = _compact(targets, mode, region, account, prefix=prefix, tag=None)
     else:
         statements = _exact(targets, mode, region, account)
+    statements += _hook_statements(targets, mode, region, account)
     return {"Version": "2012-10-17", "Statement": _numbered(statements)}
+
+
+def hook_functions(t: FunctionTarget) -> list[str]:
+    """The traffic-hook functions a rollout of `t` invokes (name or ARN, maybe qualified)."""
+    out: list[str] = []
+    for a in t.spec.aliases.values():
+        hooks = a.rollout.hooks if a.rollout is not None else None
+        if hooks is not None:
+            out += [h for h in (hooks.pre_traffic, hooks.post_traffic) if h]
+    return out
+
+
+def _hook_statements(
+    targets: Sequence[FunctionTarget], mode: Mode, region: str | None, account: str | None
+) -> list[dict[str, Any]]:
+    """`apply` invokes traffic hooks: InvokeFunction on exactly those functions (as named)."""
+    if mode != "apply":
+        return []
+    arns = [
+        h if h.startswith("arn:") else _base(t, region, account) + h
+        for t in targets
+        for h in hook_functions(t)
+    ]
+    return [_statement("TrafficHooks", ["lambda:InvokeFunction"], _unique(arns))] if arns else []
 
 
 def policy_size(policy: dict[str, Any]) -> int:

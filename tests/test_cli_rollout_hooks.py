@@ -8,8 +8,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import boto3
+from botocore.exceptions import ClientError
+
 from emulator.fixtures import create_python_function
 from tests.cli_helpers import run_cli, write_manifest
+from tests.test_cli_import_iam import _user
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 PASS = "def handler(event, context):\n    return {'status': 'Succeeded'}\n"
@@ -124,3 +128,42 @@ def test_the_hook_event_names_the_shift(emulator: Any, tmp_path: Path) -> None:
         "to_version": "3",
     }
     assert f"pre-traffic hook pre-hook failed: {json.dumps(event, sort_keys=True)}" in r.stderr
+
+
+def test_iam_policy_allows_invoking_exactly_the_hooks(emulator: Any, tmp_path: Path) -> None:
+    """Under enforced IAM, the apply policy lets the rollout invoke its hooks (InvokeFunction on
+    exactly those functions) and no other function."""
+    client, m = setup(emulator, tmp_path, PASS, PASS)
+    create_python_function(client, "other", PASS)
+    policy = json.loads(run_cli(emulator, "iam-policy", m, "--account-id", "123456789012").stdout)
+    hooks = [st for st in policy["Statement"] if st["Sid"] == "TrafficHooks"]
+    base = "arn:aws:lambda:us-east-1:123456789012:function:"
+    assert [
+        {
+            "Sid": "TrafficHooks",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [base + "pre-hook", base + "post-hook"],
+        }
+    ] == hooks
+    creds = _user(emulator, policy)
+    as_user = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=emulator.url,
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    )
+    emulator.enforce_iam(True)
+    try:
+        r = run_cli(emulator, "apply", m, "--auto-approve", env={**at(0), **creds})
+        try:
+            as_user.invoke(FunctionName="other", Payload=b"{}")
+            other = "allowed"
+        except ClientError as e:
+            other = e.response["Error"]["Code"]
+    finally:
+        emulator.enforce_iam(False)
+    assert r.returncode == 0, r.stderr
+    assert prod(client) == ("2", {"3": 0.5})
+    assert other == "AccessDeniedException"
