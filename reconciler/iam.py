@@ -80,6 +80,8 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
     if rollout:
         n.function.add("lambda:ListTags")
         n.unscoped.add("cloudwatch:DescribeAlarms")
+    if any(a.rollout is not None and a.rollout.gates for a in spec.aliases.values()):
+        n.unscoped.add("cloudwatch:GetMetricData")  # metric gates: no resource-level scoping
     if spec.prune_aliases is True:  # what hangs on an alias about to be pruned can veto it
         n.qualified |= {
             "lambda:GetProvisionedConcurrencyConfig",

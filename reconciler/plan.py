@@ -122,6 +122,11 @@ class RolloutPhase(str, Enum):
     HELD = "held"  # an alarm fires before the start: not starting
     STARTING = "starting"  # first step
     BAKING = "baking"  # all traffic on the target, its `bake` period not over: alarms still count
+    GATED = "gated"  # the step is due but the new version has too few invocations: holding
+
+
+# The `alarm` of a rollout rolled back by its error-rate gate rather than a CloudWatch alarm.
+GATE: Final = "gate:max_error_rate"
 
 
 class RolloutStage(str, Enum):
@@ -149,6 +154,7 @@ STAGES: Final[Mapping[RolloutPhase, RolloutStage]] = {
     RolloutPhase.HELD: RolloutStage.HOLDING,
     RolloutPhase.STARTING: RolloutStage.PENDING,
     RolloutPhase.BAKING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.GATED: RolloutStage.HOLDING,
 }
 if set(STAGES) != set(RolloutPhase):  # a new phase without its status fails at import
     raise RuntimeError(f"rollout phases without a status: {set(RolloutPhase) - set(STAGES)}")
@@ -191,6 +197,8 @@ class RolloutStatus:
     attempt: int = 1
     pre_traffic: str | None = None  # hook invoked before the first shift (function name/ARN)
     post_traffic: str | None = None  # hook invoked after 100 %
+    invocations: int | None = None  # of the target at this step, when gates are set
+    errors: int | None = None
 
     @property
     def stage(self) -> RolloutStage:
@@ -199,7 +207,8 @@ class RolloutStatus:
     @property
     def off_course(self) -> bool:
         """Git names a version AWS does not serve and no apply will move towards it."""
-        return self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED, RolloutStage.HOLDING)
+        failed = self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED)
+        return failed or self.phase is RolloutPhase.HELD  # GATED holds a healthy rollout
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,8 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "attempt": r.attempt,
         "pre_traffic": r.pre_traffic,
         "post_traffic": r.post_traffic,
+        "invocations": r.invocations,
+        "errors": r.errors,
         "message": wording.rollout_message(r),
     }
 
@@ -322,6 +324,8 @@ class _Rollout(_Doc):
     attempt: Annotated[int, Field(ge=1)] = 1
     pre_traffic: str | None = None
     post_traffic: str | None = None
+    invocations: Count | None = None
+    errors: Count | None = None
 
 
 class _Publish(_Doc):
@@ -450,6 +454,8 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.attempt,
         r.pre_traffic,
         r.post_traffic,
+        r.invocations,
+        r.errors,
     )
 
 

@@ -88,6 +88,9 @@ class Observed:
     # CloudWatch alarm states (name → StateValue) in the function's region; read only when a
     # rollout names alarms. A listed alarm missing here does not exist.
     alarms: Mapping[str, str] = field(default_factory=dict)
+    # alias → (invocations, errors) of its rollout target since the current step began; read
+    # only for rollouts with `gates`, one GetMetricData per region
+    metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def fingerprint(live: LiveFunction) -> str:
@@ -343,6 +346,8 @@ def _rollout(
             attempt=spec.attempt,
             bake=timedelta(seconds=min(spec.bake or 0, _MAX_SECONDS)),
             hooks=(spec.hooks.pre_traffic, spec.hooks.post_traffic) if spec.hooks else (None, None),
+            gates=(spec.gates.max_error_rate, spec.gates.min_invocations) if spec.gates else None,
+            metrics=obs.metrics.get(name),
         )
     )
     have = AliasState.of(current) if current else None

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 from reconciler.live import LATEST, LiveAlias
 from reconciler.manifest import stored_weight
 from reconciler.plan import (
+    GATE,
     AliasState,
     RolloutPhase,
     RolloutState,
@@ -118,6 +119,8 @@ class Rollout:
     attempt: int = 1
     bake: timedelta = timedelta(0)
     hooks: tuple[str | None, str | None] = (None, None)  # pre-traffic, post-traffic
+    gates: tuple[float, int] | None = None  # max error rate, min invocations
+    metrics: tuple[int, int] | None = None  # invocations, errors of the target at this step
 
     def status(
         self,
@@ -144,11 +147,24 @@ class Rollout:
             self.alarms,
             self.attempt,
             *self.hooks,
+            *(self.metrics if self.gates and self.metrics else (None, None)),
         )
 
     @property
     def firing(self) -> str | None:
-        return next((a for a in self.alarms if self.alarm_states.get(a) == "ALARM"), None)
+        """The first alarm in ALARM, else the error-rate gate when the target breaks it."""
+        alarm = next((a for a in self.alarms if self.alarm_states.get(a) == "ALARM"), None)
+        if alarm is not None or self.gates is None or self.metrics is None:
+            return alarm
+        invocations, errors = self.metrics
+        return GATE if invocations and errors / invocations > self.gates[0] else None
+
+    @property
+    def short(self) -> bool:
+        """The target has had fewer invocations at this step than the gate asks for."""
+        if self.gates is None:
+            return False
+        return (self.metrics or (0, 0))[0] < self.gates[1]
 
     def at(self, primary: str, step: int) -> AliasState:
         """The alias at `step` (1-based): the target gets that step's weight."""
@@ -214,6 +230,8 @@ def _running_phase(r: Rollout, state: RolloutState) -> RolloutPhase:
         return RolloutPhase.RETAKING
     if r.now < _due(state, r.interval) - tolerance(r.interval):
         return RolloutPhase.WAITING
+    if r.short:
+        return RolloutPhase.GATED
     return RolloutPhase.ADVANCING if state.step < len(r.steps) else RolloutPhase.PROMOTING
 
 
@@ -321,6 +339,13 @@ def _baking(r: Rollout) -> Decision:
     return Decision(None, None, status)
 
 
+def _gated(r: Rollout) -> Decision:
+    live, state = _live(r), _state(r)
+    assert live.canary is not None
+    status = r.status(RolloutPhase.GATED, state.step, live.canary.weight, since=state.since)
+    return Decision(None, None, status)
+
+
 def _switching(r: Rollout) -> Decision:
     """Nothing to shift from (or $LATEST, which cannot carry a routing config): switch."""
     return Decision(r.final, None, r.status(RolloutPhase.SWITCHING, len(r.steps), 1.0))
@@ -363,6 +388,7 @@ _PHASES: Mapping[RolloutPhase, Callable[[Rollout], Decision]] = {
     RolloutPhase.HELD: _held,
     RolloutPhase.STARTING: _starting,
     RolloutPhase.BAKING: _baking,
+    RolloutPhase.GATED: _gated,
 }
 if set(_PHASES) != set(RolloutPhase):  # a new phase without its function fails at import
     raise RuntimeError(f"rollout phases without a decision: {set(RolloutPhase) - set(_PHASES)}")

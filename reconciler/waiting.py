@@ -126,7 +126,9 @@ class Stopped(ReconcilerError):
         )
 
 
-_WAITING = frozenset({RolloutPhase.WAITING, RolloutPhase.BAKING, RolloutPhase.HELD})
+_WAITING = frozenset(
+    {RolloutPhase.WAITING, RolloutPhase.BAKING, RolloutPhase.HELD, RolloutPhase.GATED}
+)
 _QUIET = frozenset({RolloutPhase.COMPLETE, RolloutPhase.FAILED, *_WAITING})
 
 

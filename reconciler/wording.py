@@ -15,6 +15,7 @@ from typing_extensions import assert_never
 from reconciler.live import AliasTie
 from reconciler.manifest import weight_text
 from reconciler.plan import (
+    GATE,
     Action,
     AliasDeletion,
     Aliased,
@@ -118,6 +119,13 @@ def _waiting(s: RolloutStatus) -> str:
     return f"step {s.step}/{s.steps} at {weight(s.weight)} since {since}, next at {due}"
 
 
+def _why(s: RolloutStatus) -> str:
+    """What rolls a rollout back: an alarm, or its error-rate gate with the counts."""
+    if s.alarm == GATE:
+        return f"{s.errors or 0} errors in {s.invocations or 0} invocations, above the gate"
+    return f"alarm {s.alarm} in ALARM"
+
+
 _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.CREATED: lambda s: f"new alias: created at {version(s.target)}",
     RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
@@ -127,7 +135,7 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
         f"serves all traffic; retry with rollout.attempt: {s.attempt + 1}, or name another "
         "version"
     ),
-    RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: alarm {s.alarm} in ALARM",
+    RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: {_why(s)}",
     RolloutPhase.RETAKING: lambda s: f"retaking step {s.step}/{s.steps} at {weight(s.weight)}",
     RolloutPhase.WAITING: _waiting,
     RolloutPhase.ADVANCING: lambda s: f"advancing to step {s.step}/{s.steps} at {weight(s.weight)}",
@@ -135,6 +143,10 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
     RolloutPhase.HELD: lambda s: f"waiting: alarm {s.alarm} in ALARM; not starting",
     RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.GATED: lambda s: (
+        f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
+        f"{version(s.target)} so far, fewer than the gate's minimum"
+    ),
     RolloutPhase.BAKING: lambda s: (
         f"baking: {version(s.target)} takes all traffic; alarms roll back until "
         f"{utc_time(s.due) if s.due else '?'}"

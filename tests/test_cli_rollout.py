@@ -241,6 +241,10 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "previous": "2",
             "alarms": [ALARM, "shared-latency"],
             "attempt": 1,
+            "pre_traffic": None,
+            "post_traffic": None,
+            "invocations": None,
+            "errors": None,
             "message": "starting: step 1/2 at 10%",
         }
     ]

@@ -46,6 +46,24 @@ class HooksSpec(StrictModel):
     )
 
 
+class GatesSpec(StrictModel):
+    """Roll back on the new version's own error rate, read from CloudWatch (no alarm needed).
+
+    ```yaml
+    gates: {max_error_rate: 1%, min_invocations: 100}
+    ```
+    """
+
+    max_error_rate: Weight = Field(
+        description="Errors / invocations of the new version at the current step above this: "
+        "roll back."
+    )
+    min_invocations: Annotated[int, Field(ge=0)] = Field(
+        default=0,
+        description="Fewer invocations of the new version at the current step: hold the step.",
+    )
+
+
 class RolloutSpec(StrictModel):
     """Shift traffic to a new primary step by step; roll back on an alarm.
 
@@ -74,6 +92,9 @@ class RolloutSpec(StrictModel):
         default=None,
         description="After 100%: how long the alarms still roll back (CodeDeploy's post-traffic "
         "window).",
+    )
+    gates: GatesSpec | None = Field(
+        default=None, description="Metric gates on the new version's errors and invocations."
     )
     hooks: HooksSpec | None = Field(
         default=None, description="Functions invoked before and after traffic moves."
