@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import ClassVar, Final, NamedTuple, TypeAlias
 
@@ -158,6 +158,9 @@ STAGES: Final[Mapping[RolloutPhase, RolloutStage]] = {
 }
 if set(STAGES) != set(RolloutPhase):  # a new phase without its status fails at import
     raise RuntimeError(f"rollout phases without a status: {set(RolloutPhase) - set(STAGES)}")
+_SCHEDULED: Final = frozenset(
+    {RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING}
+)
 # The steps a healthy rollout takes on its own schedule: not drift (the next apply takes them).
 _ON_SCHEDULE: Final = frozenset({RolloutPhase.ADVANCING, RolloutPhase.PROMOTING})
 # The steps that move traffic towards the target: apply re-reads the alarms right before them.
@@ -199,6 +202,20 @@ class RolloutStatus:
     post_traffic: str | None = None  # hook invoked after 100 %
     invocations: int | None = None  # of the target at this step, when gates are set
     errors: int | None = None
+    weights: tuple[float, ...] = ()  # the whole schedule's canary weights (then 100 %)
+    interval: int = 0  # seconds at each step
+
+    def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
+        """Each step from the current one on: its weight and earliest time (then 100 %)."""
+        if not self.weights or self.stage not in _SCHEDULED:
+            return ()
+        first = max(self.step, 1)
+        start = self.since
+        out: list[tuple[float, datetime | None]] = []
+        for k, w in enumerate((*self.weights[first - 1 :], 1.0)):
+            at = None if start is None else start + timedelta(seconds=self.interval * k)
+            out.append((w, at))
+        return tuple(out)
 
     @property
     def stage(self) -> RolloutStage:

@@ -104,6 +104,9 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "post_traffic": r.post_traffic,
         "invocations": r.invocations,
         "errors": r.errors,
+        "weights": list(r.weights),
+        "interval": r.interval,
+        "schedule": [{"weight": w, "at": _time(at)} for w, at in r.schedule()],
         "message": wording.rollout_message(r),
     }
 
@@ -326,6 +329,8 @@ class _Rollout(_Doc):
     post_traffic: str | None = None
     invocations: Count | None = None
     errors: Count | None = None
+    weights: list[Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]] = []
+    interval: Count = 0
 
 
 class _Publish(_Doc):
@@ -456,6 +461,8 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.post_traffic,
         r.invocations,
         r.errors,
+        tuple(r.weights),
+        r.interval,
     )
 
 

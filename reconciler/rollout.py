@@ -133,6 +133,7 @@ class Rollout:
         alarm: str | None = None,
         previous: str | None = None,
     ) -> RolloutStatus:
+        metrics = self.metrics if self.gates is not None else None
         return RolloutStatus(
             self.alias,
             self.target,
@@ -144,10 +145,14 @@ class Rollout:
             due,
             alarm,
             previous,
-            self.alarms,
-            self.attempt,
-            *self.hooks,
-            *(self.metrics if self.gates and self.metrics else (None, None)),
+            alarms=self.alarms,
+            attempt=self.attempt,
+            pre_traffic=self.hooks[0],
+            post_traffic=self.hooks[1],
+            invocations=None if metrics is None else metrics[0],
+            errors=None if metrics is None else metrics[1],
+            weights=self.steps,
+            interval=int(min(self.interval.total_seconds(), 10**9)),
         )
 
     @property

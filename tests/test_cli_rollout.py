@@ -245,6 +245,13 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "post_traffic": None,
             "invocations": None,
             "errors": None,
+            "weights": [0.1, 0.5],
+            "interval": 600,
+            "schedule": [
+                {"weight": 0.1, "at": "2026-11-01T12:00:00+00:00"},
+                {"weight": 0.5, "at": "2026-11-01T12:10:00+00:00"},
+                {"weight": 1.0, "at": "2026-11-01T12:20:00+00:00"},
+            ],
             "message": "starting: step 1/2 at 10%",
         }
     ]

@@ -15,6 +15,8 @@ import pytest
 
 from emulator.fixtures import create_alarm
 from reconciler.manifest.presets import PRESETS
+from reconciler.planfile import load_plan_file
+from reconciler.render import render
 from tests.cli_helpers import run_cli, write_manifest, writes
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
@@ -295,3 +297,31 @@ def test_all_at_once_moves_everything_and_bakes(emulator: Any, tmp_path: Path) -
     alarm(cw, "ALARM")
     assert apply(emulator, m, 4).returncode == 1
     assert prod(client) == ("2", {})
+
+
+def test_markdown_shows_the_whole_schedule_with_a_chart(emulator: Any, tmp_path: Path) -> None:
+    """The PR Markdown gives each remaining step's weight and earliest time, and a Mermaid
+    chart of the traffic share; the same plan read back from JSON renders the same."""
+    seed(emulator)
+    m = manifest(tmp_path, STEPS)
+    saved = tmp_path / "plan.json"
+    r = run_cli(emulator, "plan", m, "--format", "markdown", "--out", str(saved), env=at(0))
+    schedule = (
+        "Schedule: 10% from 2026-11-01 12:00:00 UTC → 50% from 2026-11-01 12:10:00 UTC → "
+        "100% from 2026-11-01 12:20:00 UTC"
+    )
+    chart = "\n".join(
+        [
+            "  ```mermaid",
+            "  xychart-beta",
+            '    title "prod: share of traffic on 3"',
+            '    x-axis "minutes from the current step" [0, 10, 20]',
+            '    y-axis "%" 0 --> 100',
+            "    line [10, 50, 100]",
+            "  ```",
+        ]
+    )
+    assert schedule in r.stdout
+    assert chart in r.stdout
+    again = render(load_plan_file(str(saved)), "markdown", verbose=False, color=False)
+    assert chart in again

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import datetime
 
 from typing_extensions import assert_never
 
 from reconciler import wording
-from reconciler.plan import Action, FunctionPlan, Plan
+from reconciler.plan import Action, FunctionPlan, Plan, RolloutStatus
 from reconciler.render.text import (
     UNMANAGED,
     Row,
@@ -188,7 +189,7 @@ def _function_section(fp: FunctionPlan) -> list[str]:
         lines.append("")
     notes = [
         f"⏩ Rollout of {code(r.alias)} to version {code(wording.version(r.target))}: "
-        f"{cell(wording.rollout_message(r))}"
+        f"{cell(wording.rollout_message(r))}{_schedule(r)}"
         for r in fp.rollouts
     ]
     if any(not u.ties for u in fp.unmanaged_aliases):  # prune_aliases is off for this function
@@ -203,6 +204,34 @@ def _function_section(fp: FunctionPlan) -> list[str]:
     if notes:
         lines.append("")
     return lines
+
+
+def _schedule(r: RolloutStatus) -> str:
+    """The rest of a rollout's schedule, in words and as a Mermaid chart of traffic share."""
+    steps = r.schedule()
+    if not steps:
+        return ""
+    said = " → ".join(f"{wording.weight(w)} {_when(at)}" for w, at in steps)
+    start = steps[0][1]
+    minutes = [
+        0.0 if at is None or start is None else (at - start).total_seconds() / 60 for _, at in steps
+    ]
+    chart = [
+        "",
+        "",
+        "  ```mermaid",
+        "  xychart-beta",
+        f'    title "{r.alias}: share of traffic on {wording.version(r.target)}"',
+        f'    x-axis "minutes from the current step" [{", ".join(f"{m:g}" for m in minutes)}]',
+        '    y-axis "%" 0 --> 100',
+        f"    line [{', '.join(f'{w * 100:g}' for w, _ in steps)}]",
+        "  ```",
+    ]
+    return f"<br>Schedule: {cell(said)}" + "\n".join(chart)
+
+
+def _when(at: datetime | None) -> str:
+    return "now" if at is None else f"from {wording.utc_time(at)}"
 
 
 def _in_sync(names: list[str]) -> list[str]:
