@@ -213,16 +213,18 @@ def _schedule(r: RolloutStatus) -> str:
         return ""
     said = " → ".join(f"{wording.weight(w)} {_when(at)}" for w, at in steps)
     start = steps[0][1]
-    minutes = [
-        0.0 if at is None or start is None else (at - start).total_seconds() / 60 for _, at in steps
+    seconds = [
+        0.0 if at is None or start is None else (at - start).total_seconds() for _, at in steps
     ]
+    unit, size = ("seconds", 1) if seconds[-1] < 120 else ("minutes", 60)
+    ticks = [f"{t / size:g}" for t in seconds]
     chart = [
         "",
         "",
         "  ```mermaid",
         "  xychart-beta",
         f'    title "{r.alias}: share of traffic on {wording.version(r.target)}"',
-        f'    x-axis "minutes from the current step" [{", ".join(f"{m:g}" for m in minutes)}]',
+        f'    x-axis "{unit} from the current step" [{", ".join(ticks)}]',
         '    y-axis "%" 0 --> 100',
         f"    line [{', '.join(f'{w * 100:g}' for w, _ in steps)}]",
         "  ```",
