@@ -13,7 +13,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
@@ -22,6 +22,8 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.live import READ_MODES
+from reconciler.plan import UpdateAlias
 from reconciler.wording import brake, plural
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class Options:
     endpoint_url: str | None = None
     parallelism: int = 8
     max_rate: float = 15.0
+    read_mode: str = "auto"
     color: bool = True
     verbose: bool = False
 
@@ -75,6 +78,11 @@ def global_options(func: F) -> F:
             "max_rate",
             {"type": click.FloatRange(0), "help": "Lambda requests per second per region."},
         ),
+        (
+            ("--read-mode",),
+            "read_mode",
+            {"type": click.Choice(READ_MODES), "help": "How live state is read."},
+        ),
         (("--no-color",), "no_color", {"is_flag": True, "help": "No colour."}),
         (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "One line per AWS call."}),
     ]
@@ -106,8 +114,14 @@ def handle_errors(func: F) -> F:
             fail(str(e))
             sys.exit(1)
         except KeyboardInterrupt:
-            fail("interrupted")
-            sys.exit(1)
+            fail(
+                "interrupted: the write in flight finished or never started; run the same "
+                "command again to continue (it plans from what is live now)"
+            )
+            sys.exit(EXIT_INTERRUPTED)
+        except Terminated:
+            fail("terminated: run the same command again to continue")
+            sys.exit(EXIT_TERMINATED)
         except Exception as e:
             if opts.verbose:
                 traceback.print_exc()
@@ -117,7 +131,39 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(Exception):
+    """SIGTERM, raised in the main thread so that the run stops like on Ctrl-C."""
+
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
+class _Cli(click.Group):
+    """Exit codes as documented: a usage error (unknown option or command, missing argument,
+    bad choice) is an error like any other, exit 1; 2 means only "changes present"."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            fail("aborted")
+            sys.exit(EXIT_INTERRUPTED)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(1)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambda-reconciler")
 @click.option("--region", help="Default AWS region (else the SDK's own resolution).")
 @click.option("--profile", help="AWS named profile.")
@@ -141,6 +187,16 @@ def handle_errors(func: F) -> F:
     help="Lambda requests per second per region, paced on the client (Lambda's quota is 15); "
     "0 turns pacing off.",
 )
+@click.option(
+    "--read-mode",
+    type=click.Choice(READ_MODES),
+    default="auto",
+    show_default=True,
+    envvar="LAMBDA_RECONCILER_READ_MODE",
+    help="How live state is read: per-function (ListVersionsByFunction per function), bulk "
+    "(one ListFunctions sweep per region), or auto (bulk where a region has 10 or more "
+    "functions to read, abandoned for per-function when it costs more).",
+)
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR also works).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per AWS call; tracebacks on errors.")
 @click.pass_context
@@ -151,6 +207,7 @@ def main(
     endpoint_url: str | None,
     parallelism: int,
     max_rate: float,
+    read_mode: str,
     no_color: bool,
     verbose: bool,
 ) -> None:
@@ -161,6 +218,7 @@ def main(
         endpoint_url=endpoint_url,
         parallelism=parallelism,
         max_rate=max_rate,
+        read_mode=read_mode,
         color=not no_color and "NO_COLOR" not in os.environ,
         verbose=verbose,
     )
@@ -234,6 +292,7 @@ def _aws(opts: Options) -> Aws:
         log=stderr_logger if opts.verbose else None,
         pool_size=max(10, opts.parallelism * 2),
         max_rate=opts.max_rate,
+        read_mode=opts.read_mode,
     )
 
 
@@ -470,11 +529,13 @@ def _wait_for_rollouts(
         max_deletions=max_deletions,
         stop=stop,
     )
-    with _stopping_on_signals(stop):
+    caught: list[int] = []
+    with _stopping_on_signals(stop, caught):
         try:
             outcome = waiter.run()
         except Stopped as e:
-            raise ReconcilerError(str(e)) from None
+            fail(str(e))
+            sys.exit(128 + caught[0] if caught else 1)  # 130 on SIGINT, 143 on SIGTERM
     words = {
         Outcome.COMPLETE: "every rollout is complete",
         Outcome.ROLLED_BACK: "rolled back",
@@ -487,12 +548,17 @@ def _wait_for_rollouts(
 
 
 @contextlib.contextmanager
-def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+def _stopping_on_signals(stop: threading.Event, caught: list[int]) -> Iterator[None]:
     """SIGINT and SIGTERM set `stop`: the run ends between rounds, never inside a call."""
     previous: dict[signal.Signals, Any] = {}
+
+    def handler(signum: int, _frame: object) -> None:
+        caught.append(signum)
+        stop.set()
+
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+            previous[sig] = signal.signal(sig, handler)
     except ValueError:  # not the main thread: no handlers, the run is stopped by its caller
         pass
     try:
@@ -546,19 +612,26 @@ def apply(
         _wait_for_rollouts(opts, wait, targets, result, max_deletions)
         return
     if not _is_saved_plan(targets) and not auto_approve:
-        if not sys.stdin.isatty():
-            raise ReconcilerError(
-                "refusing to apply without confirmation: no terminal (pass --auto-approve)"
-            )
-        answer = click.prompt(
-            "Apply these changes? Only 'yes' is accepted",
-            default="",
-            show_default=False,
-            err=True,
+        _confirm("apply")
+    _report_outcome(_run_with_progress(result, aws, opts))
+    _wait_for_rollouts(opts, wait, targets, result, max_deletions)
+
+
+def _confirm(command: str) -> None:
+    """Ask on a terminal; refuse without one (the caller passes --auto-approve in scripts)."""
+    if not sys.stdin.isatty():
+        raise ReconcilerError(
+            f"refusing to {command} without confirmation: no terminal (pass --auto-approve)"
         )
-        if answer.strip() != "yes":
-            raise ReconcilerError("apply cancelled; nothing was written")
-    outcome = _run_with_progress(result, aws, opts)
+    answer = click.prompt(
+        "Apply these changes? Only 'yes' is accepted", default="", show_default=False, err=True
+    )
+    if answer.strip() != "yes":
+        raise ReconcilerError(f"{command} cancelled; nothing was written")
+
+
+def _report_outcome(outcome: ApplyResult) -> None:
+    """What failed, what rolled back, the summary line; exit 1 unless all went well."""
     for r in outcome.results:
         if r.status.value == "failed":
             click.echo(f"error: {r.function}: {r.message}", err=True)
@@ -567,7 +640,46 @@ def apply(
     click.echo(outcome.summary(), err=True)
     if not outcome.ok:
         sys.exit(1)
-    _wait_for_rollouts(opts, wait, targets, result, max_deletions)
+
+
+@main.command(short_help="Move an alias back to its previous version, without git (break-glass).")
+@global_options
+@MANIFESTS
+@click.option("--function", "function", required=True, help="The function (name or ARN).")
+@click.option("--alias", "alias", required=True, help="The managed alias to move back.")
+@click.option("--auto-approve", is_flag=True, help="Roll back without asking for confirmation.")
+@click.pass_obj
+@handle_errors
+def rollback(
+    opts: Options, manifests: tuple[str, ...], function: str, alias: str, auto_approve: bool
+) -> None:
+    """Move ALIAS of FUNCTION back to the version it pointed to before its last move (recorded
+    by apply), clearing any canary; print the manifest change that makes git agree. For when CI
+    is down: otherwise revert the commit and let apply move it back."""
+    from reconciler.render import render
+    from reconciler.rollback import find_target, rollback_plan
+
+    loaded = _load(manifests)
+    target = find_target(loaded.functions, function)
+    if alias not in target.spec.aliases:
+        raise ReconcilerError(f"{target.name}: alias {alias} is not managed by the manifests")
+    aws = _aws(opts)
+    live = aws.read_function(target.key, target.region)
+    live = replace(live, tags=aws.function_tags(target.key, target.region, live.arn))
+    plan = rollback_plan(target, live, alias)
+    click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
+    if not auto_approve:
+        _confirm("roll back")
+    outcome = _run_with_progress(plan, aws, opts)
+    _report_outcome(outcome)
+    op = plan.functions[0].operations[0]
+    assert isinstance(op, UpdateAlias)
+    click.echo(
+        f"{target.name}:{alias} is back on version {op.after.version}. To make git agree, set "
+        f"`version: {op.after.version}` (and no canary) for alias {alias} at "
+        f"{target.alias_location(alias)}; until then drift reports it.",
+        err=True,
+    )
 
 
 def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:

@@ -6,7 +6,8 @@ everything else against the unqualified one (`function:NAME`); `function:NAME:*`
 qualified ARN of the function but not the function itself. So:
 
 - `Functions` on `function:NAME`: ListVersionsByFunction and ListAliases (every run), GetFunction
-  (`publish`), ListProvisionedConcurrencyConfigs (`retention`), ListTags (`rollout`); for apply
+  (`publish`), ListProvisionedConcurrencyConfigs (`retention`), ListTags (`rollout`, aliases,
+  `retention`: the rollout state and alias history); for apply
   also PublishVersion (`publish`) and CreateAlias (declared aliases).
 - `Aliases` on `function:NAME:ALIAS`, declared aliases only: UpdateAlias (apply).
 - `VersionsAndAliases` on `function:NAME:*`: DeleteFunction (apply + `retention`; only ever sent
@@ -15,8 +16,9 @@ qualified ARN of the function but not the function itself. So:
   about to be deleted (plan and apply), which can veto the deletion.
 - `KeepDeclaredAliases`: Deny DeleteAlias on the declared aliases (`prune_aliases` deletes only
   the others).
-- `RolloutTags` on `function:NAME`: TagResource, for tag keys `lambda-reconciler:rollout:*` only
-  (apply + `rollout`).
+- `StateTags` on `function:NAME`: TagResource, for tag keys `lambda-reconciler:rollout:*` and
+  `lambda-reconciler:history:*` only (apply + `rollout` or declared aliases: the rollout state
+  and each alias's history of versions).
 - `Unscoped` on `*` (no resource-level form exists): ListEventSourceMappings (`retention`,
   `prune_aliases: true`),
   cloudwatch:DescribeAlarms (`rollout`).
@@ -46,7 +48,8 @@ from typing import Any, Literal
 
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import FunctionTarget
-from reconciler.rollout import TAG_PREFIX
+from reconciler.reads import AUTO_MIN_FUNCTIONS, sweepable
+from reconciler.rollout import HISTORY_PREFIX, TAG_PREFIX
 
 Mode = Literal["plan", "apply"]
 Scope = Literal["exact", "prefix", "tag"]
@@ -63,7 +66,7 @@ class Needs:
     function: set[str] = field(default_factory=set)  # on function:NAME
     aliases: set[str] = field(default_factory=set)  # on function:NAME:ALIAS, declared aliases
     qualified: set[str] = field(default_factory=set)  # on function:NAME:*
-    tag: bool = False  # TagResource, rollout tag keys only, on function:NAME
+    tag: bool = False  # TagResource, the tool's own tag keys only, on function:NAME
     keep_declared: bool = False  # deny DeleteAlias on the declared aliases
     unscoped: set[str] = field(default_factory=set)  # on "*"
 
@@ -77,8 +80,11 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
     if spec.retention is not None:
         n.function.add("lambda:ListProvisionedConcurrencyConfigs")
         n.unscoped.add("lambda:ListEventSourceMappings")
-    if rollout:
+    if rollout or spec.aliases or spec.retention is not None:
+        # the rollout state, and each alias's history (read when an alias moves or a version
+        # may be deleted: the recorded rollback targets are kept)
         n.function.add("lambda:ListTags")
+    if rollout:
         n.unscoped.add("cloudwatch:DescribeAlarms")
     if any(a.rollout is not None and a.rollout.gates for a in spec.aliases.values()):
         n.unscoped.add("cloudwatch:GetMetricData")  # metric gates: no resource-level scoping
@@ -100,7 +106,7 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
             n.keep_declared = bool(spec.aliases)
         if spec.retention is not None:
             n.qualified.add("lambda:DeleteFunction")
-        n.tag = rollout
+        n.tag = rollout or bool(spec.aliases)  # rollout state, alias history
     return n
 
 
@@ -158,7 +164,7 @@ def _statement(
 
 
 def _tag_condition() -> dict[str, Any]:
-    return {"ForAllValues:StringLike": {"aws:TagKeys": [TAG_PREFIX + "*"]}}
+    return {"ForAllValues:StringLike": {"aws:TagKeys": [TAG_PREFIX + "*", HISTORY_PREFIX + "*"]}}
 
 
 def _numbered(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -213,7 +219,7 @@ def _exact(
     if tagged:
         statements.append(
             _statement(
-                "RolloutTags",
+                "StateTags",
                 ["lambda:TagResource"],
                 _unique(tagged),
                 condition=_tag_condition(),
@@ -295,7 +301,7 @@ def _compact(
         if condition:
             tag_condition = {**condition, **tag_condition}
         statements.append(
-            _statement("RolloutTags", ["lambda:TagResource"], tagged, condition=tag_condition)
+            _statement("StateTags", ["lambda:TagResource"], tagged, condition=tag_condition)
         )
     if unscoped:
         statements.append(_statement("Unscoped", unscoped, ["*"]))
@@ -332,6 +338,9 @@ def policy_for(
     else:
         statements = _exact(targets, mode, region, account)
     statements += _hook_statements(targets, mode, region, account)
+
+    if _sweeps(targets, region):
+        _allow_unscoped(statements, "lambda:ListFunctions")
     return {"Version": "2012-10-17", "Statement": _numbered(statements)}
 
 
@@ -357,6 +366,25 @@ def _hook_statements(
         for h in hook_functions(t)
     ]
     return [_statement("TrafficHooks", ["lambda:InvokeFunction"], _unique(arns))] if arns else []
+
+
+def _sweeps(targets: Sequence[FunctionTarget], region: str | None) -> bool:
+    """Whether `--read-mode auto` reads some region with one ListFunctions sweep."""
+    per_region: dict[str, int] = {}
+    for t in targets:
+        if sweepable(t):
+            key = t.region or region or ""
+            per_region[key] = per_region.get(key, 0) + 1
+    return any(n >= AUTO_MIN_FUNCTIONS for n in per_region.values())
+
+
+def _allow_unscoped(statements: list[dict[str, Any]], action: str) -> None:
+    """Add `action` on "*" (ListFunctions has no resource-level form)."""
+    for st in statements:
+        if st["Sid"] == "Unscoped":
+            st["Action"] = sorted({*st["Action"], action})
+            return
+    statements.append(_statement("Unscoped", [action], ["*"]))
 
 
 def policy_size(policy: dict[str, Any]) -> int:
