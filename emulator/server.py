@@ -440,7 +440,9 @@ class Emulator:
                 "The security token included in the request is invalid.",
             )
         try:
-            decision = evaluate(documents, f"lambda:{operation}", resource, context)
+            # IAM names most actions after their operation; Invoke is `lambda:InvokeFunction`
+            action = "InvokeFunction" if operation == "Invoke" else operation
+            decision = evaluate(documents, f"lambda:{action}", resource, context)
         except Unsupported as e:
             return ApiError(500, "ServiceException", f"emulator IAM: unsupported {e}")
         if decision == "allow":

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.client import start_emulator
-from emulator.fixtures import create_function, publish, update_code
+from emulator.fixtures import create_function, create_python_function, publish, update_code
 from reconciler.manifest import load_manifests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,40 @@ def seed(emu: Any, manifest: str) -> None:
         print(f"  created {t.name} ({t.region or 'us-east-1'}) with versions 1-{count}")
 
 
+ROLLOUT = """\
+version: 1
+region: us-east-1
+functions:
+  checkout:
+    aliases:
+      live:
+        version: 3
+        rollout:
+          steps: [10%, 50%]
+          interval: 2s
+          hooks: {pre_traffic: checkout-smoke-test}
+"""
+SMOKE = "def handler(event, context):\n    return {'status': 'Succeeded'}\n"
+
+
+def rollout_with_wait(emu: Any, env: dict[str, str], tmp: Path) -> None:
+    """A two-step rollout on two-second intervals, a pre-traffic hook, one `apply --wait`."""
+    heading("a progressive rollout: pre-traffic hook, 10% → 50% → 100%, in one apply --wait")
+    client = emu.boto3_client("lambda")
+    create_function(client, "checkout", code="release-1")
+    publish(client, "checkout")
+    for i in (2, 3):
+        update_code(client, "checkout", f"release-{i}")
+        publish(client, "checkout")
+    client.create_alias(FunctionName="checkout", Name="live", FunctionVersion="2")
+    create_python_function(client, "checkout-smoke-test", SMOKE)
+    manifest = tmp / "rollout.yaml"
+    manifest.write_text(ROLLOUT)
+    print(ROLLOUT, end="")
+    cli(env, "plan", str(manifest), "--format", "markdown", expect=(0, 2))
+    cli(env, "apply", str(manifest), "--auto-approve", "--wait", "--poll", "1s")
+
+
 def main() -> int:
     with start_emulator() as emu, tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, **emu.env(), "NO_COLOR": "1"}
@@ -123,6 +157,8 @@ def main() -> int:
         heading("markdown for the pull-request comment")
         cli(env, "plan", MANIFEST, "--format", "markdown")
 
+        rollout_with_wait(emu, env, Path(tmp))
+
         heading("import: a manifest that reproduces the live aliases exactly")
         cli(env, "import", first.name, "--region", first.region or "us-east-1")
 
@@ -136,6 +172,7 @@ def main() -> int:
             "a change made by hand, found by drift (exit 2) and healed by apply",
             "a release: $LATEST published and the aliases that follow `latest` moved",
             "a saved plan applied exactly, the PR markdown, import and iam-policy",
+            "a progressive rollout with a pre-traffic hook, driven to 100% by apply --wait",
         ):
             print(f"  - {line}")
         print("The local endpoint stops now; nothing is left behind.")

@@ -11,20 +11,32 @@ Guards: PublishVersion carries the planned `CodeSha256` and `RevisionId` of `$LA
 UpdateAlias carries the planned alias `RevisionId` and always the full routing config. Before the
 first version deletion of a function, its aliases are listed again and any version that an alias
 routes to (primary or additional version) is skipped, whatever AWS itself would allow.
+
+Traffic hooks: before a rollout's first step the pre-traffic hook is invoked; if it fails, the
+target is marked failed in the tag and no traffic moves. After the promotion to 100 % the
+post-traffic hook is invoked; if it fails, the tag is marked failed first (so a crash is finished
+by the next plan) and the alias goes back to the previous version at once.
+
+Rollouts: right before the run, the alarms of every rollout step that moves traffic towards its
+target are read again (one DescribeAlarms per region); a step whose alarm is in `ALARM` now (or
+no longer exists) is refused, so a saved plan never moves traffic while an alarm fires. The next
+plan rolls the alias back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from typing_extensions import assert_never
 
 from reconciler.errors import AwsError, ReconcilerError
-from reconciler.lambda_api import LambdaWriter
+from reconciler.lambda_api import Invocation, LambdaWriter
 from reconciler.plan import (
+    FORWARD,
     AliasState,
     CreateAlias,
     DeleteAlias,
@@ -34,6 +46,7 @@ from reconciler.plan import (
     Operation,
     Plan,
     PublishVersion,
+    RolloutPhase,
     RolloutStep,
     UpdateAlias,
     VersionRef,
@@ -121,8 +134,15 @@ def check_applicable(plan: Plan) -> None:
 
 
 class _FunctionRun:
-    def __init__(self, aws: LambdaWriter, fp: FunctionPlan, progress: Progress) -> None:
+    def __init__(
+        self,
+        aws: LambdaWriter,
+        fp: FunctionPlan,
+        progress: Progress,
+        alarms: Mapping[str, str] | None = None,
+    ) -> None:
         self.aws = aws
+        self.alarms = alarms or {}  # alarm name → state, read right before the run
         self.fp = fp
         self.progress = progress
         self.region = fp.region or None
@@ -149,10 +169,45 @@ class _FunctionRun:
             weights[canary] = state.canary.weight
         return version, weights
 
+    def _hook(self, alias: str, step: RolloutStep, which: str, to: str) -> str | None:
+        """Invoke the `which` hook of a rollout step: None when it passed, else why not."""
+        s = step.status
+        function = s.pre_traffic if which == "pre_traffic" else s.post_traffic
+        if function is None:
+            return None
+        event = {
+            "function": self.fp.function,
+            "alias": alias,
+            "region": self.fp.region,
+            "from_version": s.previous,
+            "to_version": to,
+            "phase": which,
+        }
+        out = self.aws.invoke(function, self.region, json.dumps(event).encode())
+        why = hook_failure(out)
+        return None if why is None else f"{which.replace('_', '-')} hook {function} failed: {why}"
+
+    def _fail_rollout(self, alias: str, step: RolloutStep, why: str) -> None:
+        """Mark the target failed in the tag (what the next plan reads)."""
+        assert step.state is not None
+        failed = replace(step.state, status="failed", alarm=why.split(":")[0])
+        value = encode(failed, self.new_version)
+        self.aws.tag_function(self.fp.key, self.region, self.fp.arn, tag_key(alias), value)
+
     def _write_rollout_state(self, alias: str, step: RolloutStep | None) -> None:
         """The rollout tag goes first: a crash after it makes the next run retake the step."""
         if step is None or step.state is None:
             return
+        if step.status.phase in FORWARD:
+            for alarm in step.status.alarms:
+                state = self.alarms.get(alarm)
+                if state != "ALARM" and state is not None:
+                    continue
+                why = "is in ALARM now" if state else "no longer exists"
+                raise ReconcilerError(
+                    f"{alias}: alarm {alarm} {why}; rollout step not taken (the next plan "
+                    "rolls back)"
+                )
         value = encode(step.state, self.new_version)
         self.aws.tag_function(self.fp.key, self.region, self.fp.arn, tag_key(alias), value)
 
@@ -197,8 +252,32 @@ class _FunctionRun:
         )
         return Status.DONE, f"version {self.new_version}"
 
+    def _pre_traffic(self, alias: str, step: RolloutStep | None, to: str) -> None:
+        if step is None or step.status.phase is not RolloutPhase.STARTING or step.state is None:
+            return
+        why = self._hook(alias, step, "pre_traffic", to)
+        if why is not None:
+            self._fail_rollout(alias, step, why)
+            raise ReconcilerError(f"{alias}: {why}; no traffic moved to {to}")
+
+    def _post_traffic(self, op: UpdateAlias, version: str) -> None:
+        step = op.rollout
+        if step is None or step.state is None or step.state.status != "done":
+            return
+        why = self._hook(op.alias, step, "post_traffic", version)
+        if why is None:
+            return
+        self._fail_rollout(op.alias, step, why)
+        back = step.state.previous
+        live = {a.name: a for a in self.aws.list_aliases(self.fp.key, self.region)}[op.alias]
+        self.aws.update_alias(
+            self.fp.key, self.region, op.alias, back, {}, op.after.description, live.revision_id
+        )
+        raise ReconcilerError(f"{op.alias}: {why}; rolled back to {back}")
+
     def _create(self, op: CreateAlias) -> tuple[Status, str]:
         version, weights = self._routing(op.after)
+        self._pre_traffic(op.alias, op.rollout, version)
         self._write_rollout_state(op.alias, op.rollout)
         self.aws.create_alias(
             self.fp.key, self.region, op.alias, version, weights, op.after.description
@@ -207,6 +286,8 @@ class _FunctionRun:
 
     def _update(self, op: UpdateAlias) -> tuple[Status, str]:
         version, weights = self._routing(op.after)
+        target = next(iter(weights), version)  # the version traffic moves to
+        self._pre_traffic(op.alias, op.rollout, target)
         self._write_rollout_state(op.alias, op.rollout)
         if op.history is not None:  # first: a crash after it only records the current version
             value = " ".join(op.history)
@@ -222,6 +303,7 @@ class _FunctionRun:
             op.after.description,
             op.revision_id,
         )
+        self._post_traffic(op, version)
         alarm = op.rollout.rollback_alarm if op.rollout else None
         return Status.DONE, f"rolled back: alarm {alarm} in ALARM" if alarm else ""
 
@@ -250,6 +332,36 @@ def apply_plan(
     """Apply `plan` after the safety policy allows it (ReconcilerError otherwise)."""
     check_applicable(plan)
     todo = [fp for fp in plan.functions if fp.operations]
+    alarms = reread_alarms(aws, todo)
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        per_function = list(pool.map(lambda fp: _FunctionRun(aws, fp, progress).run(), todo))
+        per_function = list(
+            pool.map(lambda fp: _FunctionRun(aws, fp, progress, alarms.get(fp.region)).run(), todo)
+        )
     return ApplyResult(tuple(r for rs in per_function for r in rs))
+
+
+def reread_alarms(aws: LambdaWriter, todo: list[FunctionPlan]) -> dict[str, dict[str, str]]:
+    """The alarms of every forward rollout step, read again: region → alarm → state."""
+    names: dict[str, set[str]] = {}
+    for fp in todo:
+        for op in fp.operations:
+            if not isinstance(op, CreateAlias | UpdateAlias) or op.rollout is None:
+                continue
+            if op.rollout.status.phase in FORWARD:
+                names.setdefault(fp.region, set()).update(op.rollout.status.alarms)
+    return {region: aws.alarm_states(region or None, n) for region, n in names.items() if n}
+
+
+def hook_failure(out: Invocation) -> str | None:
+    """Why a hook's invocation failed (a FunctionError, or `{"status": "Failed"}` with any
+    `reason`), or None when it passed."""
+    try:
+        result = json.loads(out.payload or b"null")
+    except ValueError:
+        result = None
+    if out.function_error:
+        message = result.get("errorMessage") if isinstance(result, dict) else None
+        return f"{out.function_error}: {message or out.payload.decode(errors='replace')[:200]}"
+    if isinstance(result, dict) and result.get("status") == "Failed":
+        return str(result.get("reason") or "status Failed")
+    return None

@@ -19,7 +19,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from botocore.config import Config
 from typing_extensions import assert_never
 
 from reconciler.errors import AwsError
+from reconciler.lambda_api import Invocation, MetricQuery
 from reconciler.live import (
     LATEST,
     AliasTie,
@@ -367,6 +368,40 @@ class Aws:
         client: LambdaClient = self._client("lambda", region)
         return client
 
+    def _invoke_client(self, region: str | None) -> LambdaClient:
+        """Invoke is a data-plane call: not paced by the control-plane quota, never retried
+        (a hook must not run twice), and waited for as long as a function can run."""
+        region = region or self._session.region_name
+        if not region:
+            raise AwsError("no region: set `region:` in the manifest, --region, or AWS_REGION")
+        key = ("lambda-invoke", region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                config = Config(
+                    retries={"mode": "standard", "max_attempts": 1},
+                    read_timeout=960,
+                    user_agent_extra="lambda-reconciler",
+                )
+                client = self._session.client(
+                    "lambda", region_name=region, endpoint_url=self._endpoint_url, config=config
+                )
+                client.meta.events.register("after-call", self._after_call)
+                self._clients[key] = client
+        typed: LambdaClient = client
+        return typed
+
+    def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation:
+        """Invoke `function` (name or ARN, optionally qualified) synchronously."""
+        client = self._invoke_client(region)
+        try:
+            out = client.invoke(
+                FunctionName=function, InvocationType="RequestResponse", Payload=payload
+            )
+        except Exception as e:
+            raise explain(e, f"invoking {function}") from e
+        return Invocation(out.get("FunctionError"), out["Payload"].read())
+
     # -- call accounting and -v logging ---------------------------------------------------------
 
     def _before_call(self, model: Any, params: Any, context: Any, **_: Any) -> None:
@@ -603,6 +638,34 @@ class Aws:
             raise explain(e, "reading CloudWatch alarm states") from e
         return states
 
+    def metric_sums(self, region: str | None, queries: Sequence[MetricQuery]) -> dict[str, float]:
+        """Sums of `AWS/Lambda` metrics by FunctionName, Resource and ExecutedVersion: one
+        GetMetricData call (pages aside) for every query of a region."""
+        client = self._client("cloudwatch", region)
+        sums: dict[str, float] = {q.key: 0.0 for q in queries}
+        by_id = {f"q{i}": q for i, q in enumerate(queries)}
+        items = list(by_id.items())
+        for chunk in range(0, len(items), 500):  # GetMetricData takes at most 500 queries
+            batch = items[chunk : chunk + 500]
+            start = min(q.start for _, q in batch).replace(second=0, microsecond=0)
+            end = max(q.end for _, q in batch)
+            # one-minute periods, so each query counts only the minutes of its own window
+            request = [_metric_query(qid, q, 60) for qid, q in batch]
+            try:
+                for page in client.get_paginator("get_metric_data").paginate(
+                    MetricDataQueries=request, StartTime=start, EndTime=end
+                ):
+                    for result in page.get("MetricDataResults", []):
+                        q = by_id[result["Id"]]
+                        since = q.start.replace(second=0, microsecond=0)
+                        pairs = zip(
+                            result.get("Timestamps", []), result.get("Values", []), strict=True
+                        )
+                        sums[q.key] += sum(v for t, v in pairs if t >= since)
+            except Exception as e:
+                raise explain(e, "reading CloudWatch metrics for rollout gates") from e
+        return sums
+
     # -- writes ---------------------------------------------------------------------------------
 
     def tag_function(self, name: str, region: str | None, arn: str, key: str, value: str) -> None:
@@ -725,6 +788,21 @@ def live_function_from(
         versions=tuple(sorted(versions, key=lambda v: v.number)),
         aliases=tuple(sorted(aliases, key=lambda a: a.name)),
     )
+
+
+def _metric_query(qid: str, q: MetricQuery, period: int) -> dict[str, Any]:
+    dims = {"FunctionName": q.function, "Resource": f"{q.function}:{q.alias}"}
+    dims["ExecutedVersion"] = q.version
+    metric = {
+        "Namespace": "AWS/Lambda",
+        "MetricName": q.metric,
+        "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+    }
+    return {
+        "Id": qid,
+        "MetricStat": {"Metric": metric, "Period": period, "Stat": "Sum"},
+        "ReturnData": True,
+    }
 
 
 def stderr_logger(line: str) -> None:

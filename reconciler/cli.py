@@ -1,20 +1,21 @@
 """Command-line interface: parsing, wiring, and exception → exit code. No logic lives here.
 
 Exit codes (contract §5): 0 nothing to change / success, 1 error, 2 changes present
-(`plan --detailed-exitcode`, `drift`).
+(`plan --detailed-exitcode`, `drift`), 3 `apply --wait` reached `--wait-timeout` (resumable).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
@@ -483,6 +484,143 @@ def _is_saved_plan(args: Sequence[str]) -> bool:
     return len(args) == 1 and args[0].endswith(".json")
 
 
+# ---- apply --wait ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wait:
+    poll: int  # seconds
+    timeout: int  # seconds
+
+
+def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> int:
+    from pydantic import TypeAdapter, ValidationError
+
+    from reconciler.manifest import Interval
+
+    try:
+        return int(TypeAdapter(Interval).validate_python(value))
+    except ValidationError:
+        raise click.BadParameter(f"expected a duration such as 30s, 10m, 1h: {value!r}") from None
+
+
+def _wait_option(func: F) -> F:
+    for option in (
+        click.option(
+            "--wait-timeout",
+            default="1h",
+            show_default=True,
+            callback=_duration,
+            help="With --wait: stop waiting after this long (exit 3; any later apply resumes).",
+        ),
+        click.option(
+            "--poll",
+            default="30s",
+            show_default=True,
+            callback=_duration,
+            help="With --wait: how often alarms are read while a step waits.",
+        ),
+        click.option(
+            "--wait",
+            "wait",
+            is_flag=True,
+            help="Drive every rollout to its end in this run (exit 0 complete, 1 rolled back, "
+            "3 timed out).",
+        ),
+    ):
+        func = option(func)
+    return func
+
+
+def WAIT(func: F) -> F:
+    """--wait, --poll, --wait-timeout, folded into one `wait: Wait | None` argument."""
+
+    @wraps(func)
+    def wrapper(*args: Any, wait: bool, poll: int, wait_timeout: int, **kwargs: Any) -> Any:
+        return func(*args, wait=Wait(poll, wait_timeout) if wait else None, **kwargs)
+
+    return _wait_option(cast(F, wrapper))
+
+
+def _timekeeping(stop: threading.Event) -> tuple[Callable[[], datetime], Callable[[float], None]]:
+    """Wall time and a sleep that a signal cuts short; virtual time when the clock is pinned."""
+    from reconciler.waiting import VirtualClock
+
+    now = clock()
+    if os.environ.get("LAMBDA_RECONCILER_NOW"):
+        virtual = VirtualClock(now())
+        return virtual, virtual.sleep
+
+    def sleep(seconds: float) -> None:
+        stop.wait(seconds)
+
+    return now, sleep
+
+
+def _wait_for_rollouts(
+    opts: Options, wait: Wait | None, targets: Sequence[str], first: Plan, max_deletions: int
+) -> None:
+    """After the first apply: the rest of every rollout in this process (`--wait`)."""
+    if wait is None:
+        return
+    from reconciler.waiting import Outcome, Stopped, Waiter
+
+    manifests = first.manifests if _is_saved_plan(targets) else tuple(targets)
+    if not manifests:
+        raise ReconcilerError("--wait: the saved plan names no manifests to follow")
+    stop = threading.Event()
+    now, sleep = _timekeeping(stop)
+    waiter = Waiter(
+        _load(manifests),
+        _aws(opts),
+        now,
+        sleep,
+        lambda line: click.echo(line, err=True),
+        poll=timedelta(seconds=wait.poll),
+        timeout=timedelta(seconds=wait.timeout),
+        parallelism=opts.parallelism,
+        max_deletions=max_deletions,
+        stop=stop,
+    )
+    caught: list[int] = []
+    with _stopping_on_signals(stop, caught):
+        try:
+            outcome = waiter.run()
+        except Stopped as e:
+            fail(str(e))
+            sys.exit(128 + caught[0] if caught else 1)  # 130 on SIGINT, 143 on SIGTERM
+    words = {
+        Outcome.COMPLETE: "every rollout is complete",
+        Outcome.ROLLED_BACK: "rolled back",
+        Outcome.TIMED_OUT: "--wait-timeout reached: the rollouts stand where they are; any "
+        "later apply continues them",
+    }
+    click.echo(f"Wait: {words[outcome]}.", err=True)
+    if outcome is not Outcome.COMPLETE:
+        sys.exit(outcome.value)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(stop: threading.Event, caught: list[int]) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop`: the run ends between rounds, never inside a call."""
+    previous: dict[signal.Signals, Any] = {}
+
+    def handler(signum: int, _frame: object) -> None:
+        caught.append(signum)
+        stop.set()
+
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread: no handlers, the run is stopped by its caller
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @main.command(short_help="Make live state match the manifests, or apply a saved plan.")
 @global_options
 @click.argument("targets", nargs=-1, required=True, type=click.Path())
@@ -498,6 +636,7 @@ def _is_saved_plan(args: Sequence[str]) -> bool:
     help="json: what was done, per operation, on standard output (the plan goes to standard "
     "error).",
 )
+@WAIT
 @click.pass_obj
 @handle_errors
 def apply(
@@ -507,6 +646,7 @@ def apply(
     max_deletions: int,
     only: tuple[str, ...],
     fmt: str,
+    wait: Wait | None = None,
 ) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
     from reconciler.apply import ApplyResult, check_applicable
@@ -540,6 +680,7 @@ def apply(
         click.echo("Nothing to apply.", err=True)
         if fmt == "json":
             click.echo(result_to_json(ApplyResult(())), nl=False)
+        _wait_for_rollouts(opts, wait, targets, result, max_deletions)
         return
     if not _is_saved_plan(targets) and not auto_approve:
         _confirm("apply")
@@ -547,6 +688,7 @@ def apply(
     if fmt == "json":
         click.echo(result_to_json(outcome), nl=False)
     _report_outcome(outcome)
+    _wait_for_rollouts(opts, wait, targets, result, max_deletions)
 
 
 def _confirm(command: str) -> None:

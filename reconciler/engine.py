@@ -17,11 +17,12 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from reconciler.errors import AwsError, GuardError
-from reconciler.lambda_api import LambdaReader
+from reconciler.lambda_api import LambdaReader, MetricQuery
 from reconciler.manifest import FunctionTarget, ManifestSet
 from reconciler.plan import Action, DeleteAlias, FunctionPlan, Plan, UpdateAlias
 from reconciler.planner import Observed, fingerprint, plan, plan_function
 from reconciler.reads import read_observed
+from reconciler.rollout import decode, tag_key
 
 Clock = Callable[[], datetime]
 # From this many functions a run probes first: below it, one function's retries before the
@@ -116,6 +117,43 @@ def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
     ]
 
 
+def _metric_queries(o: Observed, now: datetime) -> list[MetricQuery]:
+    """Invocations and Errors of each gated rollout's target since its current step began."""
+    if o.live is None:
+        return []
+    out: list[MetricQuery] = []
+    for name, a in o.target.spec.aliases.items():
+        if a.rollout is None or a.rollout.gates is None:
+            continue
+        state = decode(o.live.tags.get(tag_key(name)))
+        if state is None or state.status == "failed" or not isinstance(state.target, str):
+            continue
+        out += [
+            MetricQuery(f"{name}|{m}", o.target.name, name, state.target, m, state.since, now)
+            for m in ("Invocations", "Errors")
+        ]
+    return out
+
+
+def read_metrics(aws: LambdaReader, observed: list[Observed], now: datetime) -> list[Observed]:
+    """One GetMetricData per region, for every gated rollout of the run (contract §9)."""
+    by_region: dict[str, list[tuple[int, MetricQuery]]] = {}
+    for i, o in enumerate(observed):
+        for q in _metric_queries(o, now):
+            assert o.live is not None
+            by_region.setdefault(o.live.region, []).append((i, replace(q, key=f"{i}|{q.key}")))
+    out = list(observed)
+    for region, items in by_region.items():
+        sums = aws.metric_sums(region, [q for _, q in items])
+        metrics: dict[int, dict[str, list[int]]] = {}
+        for i, q in items:
+            pair = metrics.setdefault(i, {}).setdefault(q.alias, [0, 0])
+            pair[0 if q.metric == "Invocations" else 1] = int(sums.get(q.key, 0))
+        for i, per_alias in metrics.items():
+            out[i] = replace(out[i], metrics={a: (p[0], p[1]) for a, p in per_alias.items()})
+    return out
+
+
 def _moves(fp: FunctionPlan) -> bool:
     """An alias's primary moves: its history is recorded, so the tags are needed."""
     return any(
@@ -159,6 +197,7 @@ def build_plan(
     observed = read_all(aws, manifests.functions, parallelism)
     observed = read_alarms(aws, observed)
     now = clock()
+    observed = read_metrics(aws, observed, now)
     first = plan(observed, now=now, max_deletions=max_deletions, manifests=manifests.paths)
     deleting = [i for i, fp in enumerate(first.functions) if fp.deletions or _moves(fp)]
     if not deleting:

@@ -86,6 +86,8 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
         n.function.add("lambda:ListTags")
     if rollout:
         n.unscoped.add("cloudwatch:DescribeAlarms")
+    if any(a.rollout is not None and a.rollout.gates for a in spec.aliases.values()):
+        n.unscoped.add("cloudwatch:GetMetricData")  # metric gates: no resource-level scoping
     if spec.prune_aliases is True:  # what hangs on an alias about to be pruned can veto it
         n.qualified |= {
             "lambda:GetProvisionedConcurrencyConfig",
@@ -335,9 +337,35 @@ def policy_for(
         statements = _compact(targets, mode, region, account, prefix=prefix, tag=None)
     else:
         statements = _exact(targets, mode, region, account)
+    statements += _hook_statements(targets, mode, region, account)
+
     if _sweeps(targets, region):
         _allow_unscoped(statements, "lambda:ListFunctions")
     return {"Version": "2012-10-17", "Statement": _numbered(statements)}
+
+
+def hook_functions(t: FunctionTarget) -> list[str]:
+    """The traffic-hook functions a rollout of `t` invokes (name or ARN, maybe qualified)."""
+    out: list[str] = []
+    for a in t.spec.aliases.values():
+        hooks = a.rollout.hooks if a.rollout is not None else None
+        if hooks is not None:
+            out += [h for h in (hooks.pre_traffic, hooks.post_traffic) if h]
+    return out
+
+
+def _hook_statements(
+    targets: Sequence[FunctionTarget], mode: Mode, region: str | None, account: str | None
+) -> list[dict[str, Any]]:
+    """`apply` invokes traffic hooks: InvokeFunction on exactly those functions (as named)."""
+    if mode != "apply":
+        return []
+    arns = [
+        h if h.startswith("arn:") else _base(t, region, account) + h
+        for t in targets
+        for h in hook_functions(t)
+    ]
+    return [_statement("TrafficHooks", ["lambda:InvokeFunction"], _unique(arns))] if arns else []
 
 
 def _sweeps(targets: Sequence[FunctionTarget], region: str | None) -> bool:

@@ -6,7 +6,9 @@ too, and mypy checks both against this Protocol. Nothing here imports boto3.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from reconciler.live import AliasTie, LiveAlias, LiveFunction
@@ -30,6 +32,10 @@ class LambdaReader(Protocol):
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...
 
+    def metric_sums(self, region: str | None, queries: Sequence[MetricQuery]) -> dict[str, float]:
+        """One GetMetricData (paginated) for all `queries`: key → sum over its window."""
+        ...
+
     def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]: ...
 
     def alias_ties(
@@ -37,8 +43,33 @@ class LambdaReader(Protocol):
     ) -> dict[str, tuple[AliasTie, ...]]: ...
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """What a synchronous Invoke returned: `FunctionError` (None: none) and the payload."""
+
+    function_error: str | None
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """Sum of an `AWS/Lambda` metric of calls through `function:alias` that ran `version`."""
+
+    key: str  # the caller's name for the answer
+    function: str
+    alias: str
+    version: str
+    metric: str  # Invocations | Errors
+    start: datetime
+    end: datetime
+
+
 class LambdaWriter(Protocol):
     """What applying a plan reads and writes."""
+
+    def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...
+
+    def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation: ...
 
     def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]: ...
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import ClassVar, Final, NamedTuple, TypeAlias
 
@@ -121,6 +121,52 @@ class RolloutPhase(str, Enum):
     SWITCHING = "switching"  # nothing to shift from ($LATEST, or already there): switch
     HELD = "held"  # an alarm fires before the start: not starting
     STARTING = "starting"  # first step
+    BAKING = "baking"  # all traffic on the target, its `bake` period not over: alarms still count
+    GATED = "gated"  # the step is due but the new version has too few invocations: holding
+
+
+# The `alarm` of a rollout rolled back by its error-rate gate rather than a CloudWatch alarm.
+GATE: Final = "gate:max_error_rate"
+
+
+class RolloutStage(str, Enum):
+    """A rollout's status as users read it (JSON `status`), derived from its phase alone."""
+
+    PENDING = "pending"  # not started yet (this plan starts it or switches directly)
+    IN_PROGRESS = "in_progress"  # traffic is shifting, or baking at 100 %
+    HOLDING = "holding"  # an alarm keeps it from starting
+    COMPLETE = "complete"  # the target takes all traffic for good
+    FAILED = "failed"  # an alarm fires: this plan rolls back (or finishes rolling back)
+    ROLLED_BACK = "rolled_back"  # rolled back earlier: git names a version AWS does not serve
+
+
+STAGES: Final[Mapping[RolloutPhase, RolloutStage]] = {
+    RolloutPhase.CREATED: RolloutStage.PENDING,
+    RolloutPhase.COMPLETE: RolloutStage.COMPLETE,
+    RolloutPhase.FINISHING_ROLLBACK: RolloutStage.FAILED,
+    RolloutPhase.FAILED: RolloutStage.ROLLED_BACK,
+    RolloutPhase.ROLLING_BACK: RolloutStage.FAILED,
+    RolloutPhase.RETAKING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.WAITING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.ADVANCING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.PROMOTING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.SWITCHING: RolloutStage.PENDING,
+    RolloutPhase.HELD: RolloutStage.HOLDING,
+    RolloutPhase.STARTING: RolloutStage.PENDING,
+    RolloutPhase.BAKING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.GATED: RolloutStage.HOLDING,
+}
+if set(STAGES) != set(RolloutPhase):  # a new phase without its status fails at import
+    raise RuntimeError(f"rollout phases without a status: {set(RolloutPhase) - set(STAGES)}")
+_SCHEDULED: Final = frozenset(
+    {RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING}
+)
+# The steps a healthy rollout takes on its own schedule: not drift (the next apply takes them).
+_ON_SCHEDULE: Final = frozenset({RolloutPhase.ADVANCING, RolloutPhase.PROMOTING})
+# The steps that move traffic towards the target: apply re-reads the alarms right before them.
+FORWARD: Final = frozenset(
+    {RolloutPhase.STARTING, RolloutPhase.ADVANCING, RolloutPhase.RETAKING, RolloutPhase.PROMOTING}
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +179,7 @@ class RolloutState:
     since: datetime
     status: str = "running"  # running | failed | done
     alarm: str = ""
+    attempt: int = 1  # the manifest's `rollout.attempt`: another number starts afresh
 
 
 @dataclass(frozen=True)
@@ -149,6 +196,36 @@ class RolloutStatus:
     due: datetime | None = None  # when the next step may be taken
     alarm: str | None = None  # the alarm that holds or rolled back the rollout
     previous: str | None = None  # the version traffic moves from
+    alarms: tuple[str, ...] = ()  # the alarms that roll it back (apply re-reads them)
+    attempt: int = 1
+    pre_traffic: str | None = None  # hook invoked before the first shift (function name/ARN)
+    post_traffic: str | None = None  # hook invoked after 100 %
+    invocations: int | None = None  # of the target at this step, when gates are set
+    errors: int | None = None
+    weights: tuple[float, ...] = ()  # the whole schedule's canary weights (then 100 %)
+    interval: int = 0  # seconds at each step
+
+    def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
+        """Each step from the current one on: its weight and earliest time (then 100 %)."""
+        if not self.weights or self.stage not in _SCHEDULED:
+            return ()
+        first = max(self.step, 1)
+        start = self.since
+        out: list[tuple[float, datetime | None]] = []
+        for k, w in enumerate((*self.weights[first - 1 :], 1.0)):
+            at = None if start is None else start + timedelta(seconds=self.interval * k)
+            out.append((w, at))
+        return tuple(out)
+
+    @property
+    def stage(self) -> RolloutStage:
+        return STAGES[self.phase]
+
+    @property
+    def off_course(self) -> bool:
+        """Git names a version AWS does not serve and no apply will move towards it."""
+        failed = self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED)
+        return failed or self.phase is RolloutPhase.HELD  # GATED holds a healthy rollout
 
 
 @dataclass(frozen=True)
@@ -313,6 +390,23 @@ class FunctionPlan:
     def deletions(self) -> int:
         return sum(1 for op in self.operations if isinstance(op, DeleteVersion | DeleteAlias))
 
+    @property
+    def drifted(self) -> bool:
+        """Live state differs from git other than by a healthy rollout's scheduled step (§8)."""
+        return (
+            bool(self.unmanaged_aliases)
+            or any(not _on_schedule(op) for op in self.operations)
+            or any(r.off_course for r in self.rollouts)
+        )
+
+
+def _on_schedule(op: Operation) -> bool:
+    """A rollout's next step, due now, that changes nothing but where traffic goes."""
+    if not isinstance(op, UpdateAlias) or op.rollout is None:
+        return False
+    routing = {AliasField.VERSION, AliasField.CANARY}
+    return op.rollout.status.phase in _ON_SCHEDULE and set(op.fields) <= routing
+
 
 def summary_counts(functions: tuple[FunctionPlan, ...]) -> Mapping[str, int]:
     counts = {a.value: 0 for a in Action}
@@ -355,5 +449,11 @@ class Plan:
 
     @property
     def drifted(self) -> bool:
-        """Anything differs from git: a change to make, or an unmanaged alias."""
-        return self.has_changes or any(fp.unmanaged_aliases for fp in self.functions)
+        """Anything differs from git: a change to make other than a healthy rollout's next step,
+        an unmanaged alias, or a rollout that failed or cannot start (§8)."""
+        return any(fp.drifted for fp in self.functions)
+
+    @property
+    def off_course(self) -> tuple[tuple[str, RolloutStatus], ...]:
+        """(function, rollout) of every rollout that failed, rolled back or cannot start."""
+        return tuple((fp.function, r) for fp in self.functions for r in fp.rollouts if r.off_course)

@@ -50,6 +50,7 @@ from reconciler.plan import (
     PublishReason,
     PublishVersion,
     RolloutPhase,
+    RolloutStage,
     RolloutStatus,
     RolloutStep,
     Route,
@@ -94,10 +95,20 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "steps": r.steps,
         "weight": r.weight,
         "phase": r.phase.value,
+        "status": r.stage.value,
         "since": _time(r.since),
         "next_at": _time(r.due),
         "alarm": r.alarm,
         "previous": r.previous,
+        "alarms": list(r.alarms),
+        "attempt": r.attempt,
+        "pre_traffic": r.pre_traffic,
+        "post_traffic": r.post_traffic,
+        "invocations": r.invocations,
+        "errors": r.errors,
+        "weights": list(r.weights),
+        "interval": r.interval,
+        "schedule": [{"weight": w, "at": _time(at)} for w, at in r.schedule()],
         "message": wording.rollout_message(r),
     }
 
@@ -286,6 +297,7 @@ Guard = Annotated[str, Field(min_length=1)]
 # JSON has no time or enum type: these read from strings (strict mode reads only objects).
 Time = Annotated[datetime, Strict(False)]
 Phase = Annotated[RolloutPhase, Strict(False)]
+Stage = Annotated[RolloutStage, Strict(False)]
 Why = Annotated[AliasDeletion, Strict(False)]
 FieldName = Annotated[AliasField, Strict(False)]
 Tie = Annotated[AliasTie, Strict(False)]
@@ -334,10 +346,19 @@ class _Rollout(_Doc):
     steps: Count
     weight: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     phase: Phase
+    status: Stage | None = None  # derived from the phase; read for completeness only
     since: Time | None = None
     next_at: Time | None = None
     alarm: str | None = None
     previous: str | None = None
+    alarms: list[str] = []
+    attempt: Annotated[int, Field(ge=1)] = 1
+    pre_traffic: str | None = None
+    post_traffic: str | None = None
+    invocations: Count | None = None
+    errors: Count | None = None
+    weights: list[Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]] = []
+    interval: Count = 0
 
 
 class _Publish(_Doc):
@@ -471,6 +492,14 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.next_at,
         r.alarm,
         r.previous,
+        tuple(r.alarms),
+        r.attempt,
+        r.pre_traffic,
+        r.post_traffic,
+        r.invocations,
+        r.errors,
+        tuple(r.weights),
+        r.interval,
     )
 
 

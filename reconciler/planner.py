@@ -97,6 +97,9 @@ class Observed:
     # CloudWatch alarm states (name → StateValue) in the function's region; read only when a
     # rollout names alarms. A listed alarm missing here does not exist.
     alarms: Mapping[str, str] = field(default_factory=dict)
+    # alias → (invocations, errors) of its rollout target since the current step began; read
+    # only for rollouts with `gates`, one GetMetricData per region
+    metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def fingerprint(live: LiveFunction) -> str:
@@ -336,18 +339,24 @@ def _rollout(
     if missing:
         raise PlanError(f"alias {name}: rollout alarm {missing[0]} does not exist in {live.region}")
     current = live.alias(name)
+    steps, interval = spec.schedule
     decision = decide(
         Rollout(
             alias=name,
             target=want.version,
-            steps=tuple(spec.steps),
-            interval=timedelta(seconds=min(spec.interval, _MAX_SECONDS)),
+            steps=tuple(steps),
+            interval=timedelta(seconds=min(interval, _MAX_SECONDS)),
             alarms=tuple(spec.alarms),
             description=want.description,
             live=current,
             state=decode(live.tags.get(tag_key(name))),
             alarm_states=obs.alarms,
             now=now,
+            attempt=spec.attempt,
+            bake=timedelta(seconds=min(spec.bake or 0, _MAX_SECONDS)),
+            hooks=(spec.hooks.pre_traffic, spec.hooks.post_traffic) if spec.hooks else (None, None),
+            gates=(spec.gates.max_error_rate, spec.gates.min_invocations) if spec.gates else None,
+            metrics=obs.metrics.get(name),
         )
     )
     have = AliasState.of(current) if current else None

@@ -4,9 +4,15 @@ State lives in AWS as one function tag per alias, `lambda-reconciler:rollout:<al
 value is space-separated `key=value` pairs (tag values allow letters, digits, spaces and
 `_ . : / = + - @`):
 
-    target=7 previous=5 step=2 since=2026-11-22T12:00:00Z status=running
+    target=7 previous=5 step=2 since=2026-11-22T12:00:00Z status=running attempt=2
 
-- `step` is 1-based: the canary runs at `steps[step-1]`; `status` is running, failed or done.
+- `step` is 1-based: the canary runs at `steps[step-1]`; `status` is running, failed or done
+  (`since` of a done rollout is when it reached 100 %: its `bake` period starts there).
+- `attempt` is the manifest's `rollout.attempt` (absent means 1). A tag whose target or attempt
+  differs from the manifest's belongs to another rollout: a new attempt of a failed target
+  starts afresh at step 1, which is how a rollout is retried after a false alarm.
+- A step is taken when its interval has passed, or will pass within `tolerance` (a tenth of the
+  interval, at most `MAX_TOLERANCE`): a scheduled run arriving seconds early still takes it.
 - The tag is written *before* the alias call it describes. If a run dies between the two, the
   next run sees a tag step that the live weight does not match and takes that step again, so a
   crash never skips a step or shortens an interval below its minimum.
@@ -28,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 from reconciler.live import LATEST, LiveAlias
 from reconciler.manifest import stored_weight
 from reconciler.plan import (
+    GATE,
     AliasState,
     RolloutPhase,
     RolloutState,
@@ -39,6 +46,12 @@ from reconciler.plan import (
 TAG_PREFIX = "lambda-reconciler:rollout:"
 _TAG_SAFE = re.compile(r"[^\w.:/=+\-@]")
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
+MAX_TOLERANCE = timedelta(seconds=60)
+
+
+def tolerance(interval: timedelta) -> timedelta:
+    """How early a run may take a step: a tenth of the interval, at most a minute."""
+    return min(MAX_TOLERANCE, interval / 10)
 
 
 def tag_key(alias: str) -> str:
@@ -76,6 +89,8 @@ def encode(state: RolloutState, new_version: str | None = None) -> str:
         f"since={state.since.astimezone(timezone.utc).strftime(_TIME)}",
         f"status={state.status}",
     ]
+    if state.attempt != 1:
+        parts.append(f"attempt={state.attempt}")
     if state.alarm:
         parts.append(f"alarm={_TAG_SAFE.sub('_', state.alarm)}")
     return " ".join(parts)[:256]
@@ -94,6 +109,7 @@ def decode(value: str | None) -> RolloutState | None:
             since=datetime.strptime(fields["since"], _TIME).replace(tzinfo=timezone.utc),
             status=fields.get("status", "running"),
             alarm=fields.get("alarm", ""),
+            attempt=int(fields.get("attempt", "1")),
         )
     except (KeyError, ValueError):
         return None
@@ -121,6 +137,11 @@ class Rollout:
     state: RolloutState | None
     alarm_states: Mapping[str, str]
     now: datetime
+    attempt: int = 1
+    bake: timedelta = timedelta(0)
+    hooks: tuple[str | None, str | None] = (None, None)  # pre-traffic, post-traffic
+    gates: tuple[float, int] | None = None  # max error rate, min invocations
+    metrics: tuple[int, int] | None = None  # invocations, errors of the target at this step
 
     def status(
         self,
@@ -133,6 +154,7 @@ class Rollout:
         alarm: str | None = None,
         previous: str | None = None,
     ) -> RolloutStatus:
+        metrics = self.metrics if self.gates is not None else None
         return RolloutStatus(
             self.alias,
             self.target,
@@ -144,11 +166,31 @@ class Rollout:
             due,
             alarm,
             previous,
+            alarms=self.alarms,
+            attempt=self.attempt,
+            pre_traffic=self.hooks[0],
+            post_traffic=self.hooks[1],
+            invocations=None if metrics is None else metrics[0],
+            errors=None if metrics is None else metrics[1],
+            weights=self.steps,
+            interval=int(min(self.interval.total_seconds(), 10**9)),
         )
 
     @property
     def firing(self) -> str | None:
-        return next((a for a in self.alarms if self.alarm_states.get(a) == "ALARM"), None)
+        """The first alarm in ALARM, else the error-rate gate when the target breaks it."""
+        alarm = next((a for a in self.alarms if self.alarm_states.get(a) == "ALARM"), None)
+        if alarm is not None or self.gates is None or self.metrics is None:
+            return alarm
+        invocations, errors = self.metrics
+        return GATE if invocations and errors / invocations > self.gates[0] else None
+
+    @property
+    def short(self) -> bool:
+        """The target has had fewer invocations at this step than the gate asks for."""
+        if self.gates is None:
+            return False
+        return (self.metrics or (0, 0))[0] < self.gates[1]
 
     def at(self, primary: str, step: int) -> AliasState:
         """The alias at `step` (1-based): the target gets that step's weight."""
@@ -158,6 +200,12 @@ class Rollout:
     def final(self) -> AliasState:
         return AliasState(self.target, None, self.description)
 
+    @property
+    def ours(self) -> RolloutState | None:
+        """The tag, when it belongs to this rollout (same target and attempt)."""
+        s = self.state
+        return s if s is not None and (s.target, s.attempt) == (self.target, self.attempt) else None
+
 
 def _live(r: Rollout) -> LiveAlias:
     assert r.live is not None  # every phase but CREATED has a live alias
@@ -165,19 +213,20 @@ def _live(r: Rollout) -> LiveAlias:
 
 
 def _state(r: Rollout) -> RolloutState:
-    assert r.state is not None  # the phases after the start have a tag
-    return r.state
+    state = r.ours
+    assert state is not None  # the phases after the start have this rollout's tag
+    return state
 
 
 def _classify(r: Rollout) -> RolloutPhase:
     """Where the rollout stands, from the live alias, the tag and the alarms."""
-    live, state = r.live, r.state
+    live, state = r.live, r.ours
     if live is None:
         return RolloutPhase.CREATED
     if live.version == r.target and live.canary is None:
-        return RolloutPhase.COMPLETE
+        return _done_phase(r, state)
     canary_on_target = live.canary is not None and live.canary.version == r.target
-    if state is not None and state.target == r.target:
+    if state is not None:
         if state.status == "failed":
             return RolloutPhase.FINISHING_ROLLBACK if canary_on_target else RolloutPhase.FAILED
         if canary_on_target:
@@ -187,15 +236,28 @@ def _classify(r: Rollout) -> RolloutPhase:
     return RolloutPhase.HELD if r.firing else RolloutPhase.STARTING
 
 
+def _done_phase(r: Rollout, state: RolloutState | None) -> RolloutPhase:
+    """All traffic on the target: complete, unless its `bake` period still runs."""
+    if state is not None and state.status == "failed":  # a post-traffic hook failed
+        return RolloutPhase.FINISHING_ROLLBACK
+    if state is None or state.status != "done" or r.now >= _due(state, r.bake):
+        return RolloutPhase.COMPLETE
+    return RolloutPhase.ROLLING_BACK if r.firing else RolloutPhase.BAKING
+
+
 def _running_phase(r: Rollout, state: RolloutState) -> RolloutPhase:
     live = _live(r)
     assert live.canary is not None
     if r.firing:
         return RolloutPhase.ROLLING_BACK
+    if not r.steps:  # a canary on the target of an all-at-once rollout: finish it
+        return RolloutPhase.PROMOTING
     if _live_step(r, live.canary.weight) != state.step:
         return RolloutPhase.RETAKING
-    if r.now < _due(state, r.interval):
+    if r.now < _due(state, r.interval) - tolerance(r.interval):
         return RolloutPhase.WAITING
+    if r.short:
+        return RolloutPhase.GATED
     return RolloutPhase.ADVANCING if state.step < len(r.steps) else RolloutPhase.PROMOTING
 
 
@@ -230,18 +292,25 @@ def _finishing_rollback(r: Rollout) -> Decision:
 
 def _failed(r: Rollout) -> Decision:
     state = _state(r)
-    status = r.status(RolloutPhase.FAILED, state.step, 0.0, alarm=state.alarm or None)
+    status = r.status(
+        RolloutPhase.FAILED,
+        min(state.step, len(r.steps)),
+        0.0,
+        alarm=state.alarm or None,
+        previous=_live(r).version,
+    )
     return Decision(None, None, status)
 
 
 def _rolling_back(r: Rollout) -> Decision:
+    """An alarm fires at a step, or while baking at 100 %: all traffic back to the previous."""
     live, state, alarm = _live(r), _state(r), r.firing
     assert alarm is not None
-    back = AliasState(live.version, None, r.description)
+    previous = live.version if live.canary is not None else state.previous
+    back = AliasState(previous, None, r.description)
     failed = replace(state, status="failed", alarm=alarm, since=r.now)
-    status = r.status(
-        RolloutPhase.ROLLING_BACK, state.step, 0.0, alarm=alarm, previous=live.version
-    )
+    step = min(state.step, len(r.steps))
+    status = r.status(RolloutPhase.ROLLING_BACK, step, 0.0, alarm=alarm, previous=previous)
     return Decision(back, failed, status, rollback_alarm=alarm)
 
 
@@ -288,6 +357,21 @@ def _promoting(r: Rollout) -> Decision:
     return Decision(r.final, done, r.status(RolloutPhase.PROMOTING, n, 1.0))
 
 
+def _baking(r: Rollout) -> Decision:
+    state = _state(r)
+    status = r.status(
+        RolloutPhase.BAKING, len(r.steps), 1.0, since=state.since, due=_due(state, r.bake)
+    )
+    return Decision(None, None, status)
+
+
+def _gated(r: Rollout) -> Decision:
+    live, state = _live(r), _state(r)
+    assert live.canary is not None
+    status = r.status(RolloutPhase.GATED, state.step, live.canary.weight, since=state.since)
+    return Decision(None, None, status)
+
+
 def _switching(r: Rollout) -> Decision:
     """Nothing to shift from (or $LATEST, which cannot carry a routing config): switch."""
     return Decision(r.final, None, r.status(RolloutPhase.SWITCHING, len(r.steps), 1.0))
@@ -299,7 +383,12 @@ def _held(r: Rollout) -> Decision:
 
 def _starting(r: Rollout) -> Decision:
     live = _live(r)
-    start = RolloutState(target=r.target, previous=live.version, step=1, since=r.now)
+    start = RolloutState(
+        target=r.target, previous=live.version, step=1, since=r.now, attempt=r.attempt
+    )
+    if not r.steps:  # all at once: straight to 100 %, the tag says so (its bake starts now)
+        status = r.status(RolloutPhase.STARTING, 0, 1.0, since=r.now, previous=live.version)
+        return Decision(r.final, replace(start, status="done"), status)
     status = r.status(
         RolloutPhase.STARTING,
         1,
@@ -324,6 +413,8 @@ _PHASES: Mapping[RolloutPhase, Callable[[Rollout], Decision]] = {
     RolloutPhase.SWITCHING: _switching,
     RolloutPhase.HELD: _held,
     RolloutPhase.STARTING: _starting,
+    RolloutPhase.BAKING: _baking,
+    RolloutPhase.GATED: _gated,
 }
 if set(_PHASES) != set(RolloutPhase):  # a new phase without its function fails at import
     raise RuntimeError(f"rollout phases without a decision: {set(RolloutPhase) - set(_PHASES)}")

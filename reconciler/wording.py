@@ -15,6 +15,7 @@ from typing_extensions import assert_never
 from reconciler.live import AliasTie
 from reconciler.manifest import weight_text
 from reconciler.plan import (
+    GATE,
     Action,
     AliasDeletion,
     Aliased,
@@ -75,7 +76,7 @@ def state(s: AliasState | None) -> str:
 
 
 def utc_time(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def count(action: Action, n: int) -> str:
@@ -119,14 +120,23 @@ def _waiting(s: RolloutStatus) -> str:
     return f"step {s.step}/{s.steps} at {weight(s.weight)} since {since}, next at {due}"
 
 
+def _why(s: RolloutStatus) -> str:
+    """What rolls a rollout back: an alarm, or its error-rate gate with the counts."""
+    if s.alarm == GATE:
+        return f"{s.errors or 0} errors in {s.invocations or 0} invocations, above the gate"
+    return f"alarm {s.alarm} in ALARM"
+
+
 _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.CREATED: lambda s: f"new alias: created at {version(s.target)}",
     RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
     RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
     RolloutPhase.FAILED: lambda s: (
-        f"failed at step {s.step}: alarm {s.alarm or '?'}; name another version to retry"
+        f"rolled back at step {s.step}: alarm {s.alarm or '?'}; {s.previous or 'the previous'} "
+        f"serves all traffic; retry with rollout.attempt: {s.attempt + 1}, or name another "
+        "version"
     ),
-    RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: alarm {s.alarm} in ALARM",
+    RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: {_why(s)}",
     RolloutPhase.RETAKING: lambda s: f"retaking step {s.step}/{s.steps} at {weight(s.weight)}",
     RolloutPhase.WAITING: _waiting,
     RolloutPhase.ADVANCING: lambda s: f"advancing to step {s.step}/{s.steps} at {weight(s.weight)}",
@@ -134,6 +144,14 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
     RolloutPhase.HELD: lambda s: f"waiting: alarm {s.alarm} in ALARM; not starting",
     RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.GATED: lambda s: (
+        f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
+        f"{version(s.target)} so far, fewer than the gate's minimum"
+    ),
+    RolloutPhase.BAKING: lambda s: (
+        f"baking: {version(s.target)} takes all traffic; alarms roll back until "
+        f"{utc_time(s.due) if s.due else '?'}"
+    ),
 }
 if set(_ROLLOUT) != set(RolloutPhase):  # a new phase without its words fails at import
     raise RuntimeError(f"rollout phases without words: {set(RolloutPhase) - set(_ROLLOUT)}")
@@ -141,6 +159,21 @@ if set(_ROLLOUT) != set(RolloutPhase):  # a new phase without its words fails at
 
 def rollout_message(s: RolloutStatus) -> str:
     return _ROLLOUT[s.phase](s)
+
+
+def off_course(function: str, s: RolloutStatus) -> str:
+    """One line for a rollout that failed, was rolled back or cannot start: git names a version
+    that AWS does not serve, and no apply moves towards it until the manifest changes."""
+    why = f"alarm {s.alarm}" if s.alarm else "a failed check"
+    stage = s.stage.value.replace("_", " ")
+    return (
+        f"rollout of {function}:{s.alias} to {version(s.target)} {stage} ({why}): "
+        f"git names {version(s.target)}, AWS serves {s.previous or 'the previous version'}"
+    )
+
+
+def off_course_headline(n: int) -> str:
+    return f"{plural(n, 'rollout', 'rollouts')} failed or held: git and AWS disagree"
 
 
 # ---- alias changes -----------------------------------------------------------------------

@@ -9,12 +9,12 @@ every write it checks the invariant "no alias points to a missing version" and r
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from reconciler.errors import AwsError
-from reconciler.lambda_api import LambdaApi
+from reconciler.lambda_api import Invocation, LambdaApi, MetricQuery
 from reconciler.live import (
     LATEST,
     AliasTie,
@@ -134,6 +134,12 @@ class MemLambda:
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]:
         return {n: self.alarms[n] for n in names if n in self.alarms}
+
+    def metric_sums(self, region: str | None, queries: Sequence[MetricQuery]) -> dict[str, float]:
+        return {q.key: 0.0 for q in queries}
+
+    def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation:
+        raise AwsError(f"the in-memory Lambda does not invoke {function}")
 
     def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
         return frozenset(self._fn(name).in_use)

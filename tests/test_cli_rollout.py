@@ -73,8 +73,8 @@ def test_plan_shows_where_the_rollout_stands(emulator: Any, tmp_path: Path) -> N
     _client, _, m = setup(emulator, tmp_path)
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
     r = run_cli(emulator, "plan", m, env=at(3))
-    assert "rollout prod: step 1/2 at 10% since 2026-11-01 12:00 UTC" in r.stdout
-    assert "next at 2026-11-01 12:10 UTC" in r.stdout
+    assert "rollout prod: step 1/2 at 10% since 2026-11-01 12:00:00 UTC" in r.stdout
+    assert "next at 2026-11-01 12:10:00 UTC" in r.stdout
 
 
 def test_alarm_rolls_back_and_failed_target_is_not_retried(emulator: Any, tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_alarm_rolls_back_and_failed_target_is_not_retried(emulator: Any, tmp_pa
     assert r.returncode == 0, r.stderr
     assert prod(client) == ("2", {})  # failed target not retried
     r = run_cli(emulator, "plan", m, env=at(30))
-    assert f"failed at step 1: alarm {ALARM}" in r.stdout
+    assert f"rolled back at step 1: alarm {ALARM}" in r.stdout
 
     _, _, m4 = setup_next(tmp_path)
     r = run_cli(emulator, "apply", m4, "--auto-approve", env=at(31))
@@ -234,10 +234,24 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "steps": 2,
             "weight": 0.1,
             "phase": "starting",
+            "status": "pending",
             "since": "2026-11-01T12:00:00+00:00",
             "next_at": "2026-11-01T12:10:00+00:00",
             "alarm": None,
             "previous": "2",
+            "alarms": [ALARM, "shared-latency"],
+            "attempt": 1,
+            "pre_traffic": None,
+            "post_traffic": None,
+            "invocations": None,
+            "errors": None,
+            "weights": [0.1, 0.5],
+            "interval": 600,
+            "schedule": [
+                {"weight": 0.1, "at": "2026-11-01T12:00:00+00:00"},
+                {"weight": 0.5, "at": "2026-11-01T12:10:00+00:00"},
+                {"weight": 1.0, "at": "2026-11-01T12:20:00+00:00"},
+            ],
             "message": "starting: step 1/2 at 10%",
         }
     ]

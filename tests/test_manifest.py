@@ -518,10 +518,30 @@ def test_rollout_interval_forms(written: str, seconds: int) -> None:
         ("{steps: [0.5], interval: 1.5}", "rollout.interval", "expected a duration"),
         ('{steps: [0.5], interval: 60, alarms: [""]}', "rollout.alarms[0]", "non-empty"),
         ("{steps: [0.5]}", "rollout", "`interval` is required"),
+        ("{interval: 5m}", "rollout", "`steps` is required, or a `preset`"),
+        (
+            "{preset: AllAtOnce, steps: [0.5]}",
+            "rollout.steps",
+            "`preset` and `steps`/`interval` exclude each other",
+        ),
+        (
+            "{preset: AllAtOnce, interval: 5m}",
+            "rollout.interval",
+            "`preset` and `steps`/`interval` exclude each other",
+        ),
+        (
+            "{preset: Canary10Percent5Minute}",
+            "rollout.preset",
+            'unknown rollout preset "Canary10Percent5Minute" (did you mean '
+            "Canary10Percent5Minutes? expected one of: Canary10Percent5Minutes,",
+        ),
+        ("{preset: AllAtOnce, attempt: 0}", "rollout.attempt", "expected a number >= 1, got 0"),
+        ("{preset: AllAtOnce, bake: 0}", "rollout.bake", "must be positive"),
     ],
 )
 def test_rollout_rules(rollout: str, where: str, expected: str) -> None:
-    """Steps strictly increase inside (0, 1), at least one; positive interval; named alarms."""
+    """Steps strictly increase inside (0, 1), at least one; positive interval; named alarms;
+    a known preset (a close misspelling gets a suggestion), never with steps/interval."""
     message = one_error(with_alias(f"{{version: 3, rollout: {rollout}}}"))
     assert f": functions.api.aliases.prod.{where}: " in message, message
     assert expected in message

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import datetime
 
 from typing_extensions import assert_never
 
 from reconciler import wording
-from reconciler.plan import Action, FunctionPlan, Plan
+from reconciler.plan import Action, FunctionPlan, Plan, RolloutStatus
 from reconciler.render.text import (
     UNMANAGED,
     Row,
@@ -121,14 +122,21 @@ def _headline(plan: Plan, kind: str) -> list[str]:
     errors = error_count(plan)
     if errors:
         nonzero.insert(0, plural(errors, "error", "errors"))
+    failed = _off_course(plan)
     if kind == "plan":
         icon = "❌" if errors else "🛑" if plan.brake else "📋" if plan.has_changes else "✅"
-        return [f"### {icon} lambda-reconciler plan: {', '.join(nonzero) or 'no changes'}", ""]
+        icon = "⛔" if failed and icon == "✅" else icon
+        what = ", ".join(nonzero) or "no changes"
+        if failed:
+            what += f"; {wording.off_course_headline(len(plan.off_course))}"
+        return [f"### {icon} lambda-reconciler plan: {what}", "", *failed]
     if plan.has_errors:
         return [f"### ❌ lambda-reconciler drift: {', '.join(nonzero)}", ""]
     if not plan.drifted:
         return ["### ✅ lambda-reconciler drift: No drift, live state matches git", ""]
     n = plural(drifted_functions(plan), "function", "functions")
+    if failed:
+        n += f"; {wording.off_course_headline(len(plan.off_course))}"
     said = ["Live state differs from git."]
     if nonzero:
         said.append(f"Bringing it back with `apply`: {', '.join(nonzero)}.")
@@ -138,7 +146,14 @@ def _headline(plan: Plan, kind: str) -> list[str]:
             f"{plural(unmanaged, 'unmanaged alias', 'unmanaged aliases')} "
             "(kept unless `prune_aliases: true`)."
         )
-    return [f"### ⚠️ lambda-reconciler drift: Drift detected in {n}", "", " ".join(said), ""]
+    head = f"### ⚠️ lambda-reconciler drift: Drift detected in {n}"
+    return [head, "", *failed, " ".join(said), ""]
+
+
+def _off_course(plan: Plan) -> list[str]:
+    """One line per rollout that failed, was rolled back or cannot start, and a blank line."""
+    lines = [f"- ⛔ {cell(wording.off_course(f, r))}" for f, r in plan.off_course]
+    return [*lines, ""] if lines else []
 
 
 def _blockers(plan: Plan) -> list[str]:
@@ -174,7 +189,7 @@ def _function_section(fp: FunctionPlan) -> list[str]:
         lines.append("")
     notes = [
         f"⏩ Rollout of {code(r.alias)} to version {code(wording.version(r.target))}: "
-        f"{cell(wording.rollout_message(r))}"
+        f"{cell(wording.rollout_message(r))}{_schedule(r)}"
         for r in fp.rollouts
     ]
     if any(not u.ties for u in fp.unmanaged_aliases):  # prune_aliases is off for this function
@@ -189,6 +204,36 @@ def _function_section(fp: FunctionPlan) -> list[str]:
     if notes:
         lines.append("")
     return lines
+
+
+def _schedule(r: RolloutStatus) -> str:
+    """The rest of a rollout's schedule, in words and as a Mermaid chart of traffic share."""
+    steps = r.schedule()
+    if not steps:
+        return ""
+    said = " → ".join(f"{wording.weight(w)} {_when(at)}" for w, at in steps)
+    start = steps[0][1]
+    seconds = [
+        0.0 if at is None or start is None else (at - start).total_seconds() for _, at in steps
+    ]
+    unit, size = ("seconds", 1) if seconds[-1] < 120 else ("minutes", 60)
+    ticks = [f"{t / size:g}" for t in seconds]
+    chart = [
+        "",
+        "",
+        "  ```mermaid",
+        "  xychart-beta",
+        f'    title "{r.alias}: share of traffic on {wording.version(r.target)}"',
+        f'    x-axis "{unit} from the current step" [{", ".join(ticks)}]',
+        '    y-axis "%" 0 --> 100',
+        f"    line [{', '.join(f'{w * 100:g}' for w, _ in steps)}]",
+        "  ```",
+    ]
+    return f"<br>Schedule: {cell(said)}" + "\n".join(chart)
+
+
+def _when(at: datetime | None) -> str:
+    return "now" if at is None else f"from {wording.utc_time(at)}"
 
 
 def _in_sync(names: list[str]) -> list[str]:

@@ -122,7 +122,7 @@ def summary_line(plan: Plan, *, drift: bool = False) -> str:
 
 
 def drifted_functions(plan: Plan) -> int:
-    return sum(1 for fp in plan.functions if fp.operations or fp.unmanaged_aliases)
+    return sum(1 for fp in plan.functions if fp.drifted)
 
 
 def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
@@ -172,6 +172,10 @@ def render_text(
             else "No drift: live state matches git."
         )
         out += [_paint(headline, color, bold=True), ""]
+    if plan.off_course:
+        out.append(_paint(f"! {wording.off_course_headline(len(plan.off_course))}:", color))
+        out += [_paint(f"! {wording.off_course(f, r)}", color) for f, r in plan.off_course]
+        out.append("")
     for err in plan.errors:
         out.append(_paint(f"✗ error: {err}", color))
     if plan.brake is not None:
@@ -191,6 +195,10 @@ def render_text(
         names = f": {', '.join(in_sync)}" if verbose else ""
         out += [f"{plural(len(in_sync), 'function', 'functions')} in sync{names}.", ""]
     if not drift and not plan.has_changes and not plan.has_errors:
-        out.append("No changes. Live state matches the manifests.")
+        out.append(
+            "No changes to make; see the rollouts above."
+            if plan.off_course
+            else "No changes. Live state matches the manifests."
+        )
     out.append(_paint(summary_line(plan, drift=drift), color, bold=True))
     return "\n".join(out) + "\n"

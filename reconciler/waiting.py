@@ -1,0 +1,166 @@
+"""`apply --wait`: drive every rollout of the run to its end in one process (contract §9).
+
+Each round plans the whole run again (live state, tags, one DescribeAlarms per region), applies
+what is due (a step, a promotion or a rollback) and, when nothing is due, sleeps until the
+earliest next step or the next poll, whichever comes first. The state stays in AWS (the rollout
+tag), exactly as with one step per `apply`, so a run stopped at any point (timeout, SIGINT,
+SIGTERM, a crash) is continued by any later `apply`, with or without `--wait`.
+
+The clock and the sleep are injected: the CLI passes the wall clock and an `Event.wait` that a
+signal interrupts, or, when `LAMBDA_RECONCILER_NOW` pins the time, a virtual clock whose sleep
+only advances it (tests and rehearsals take no real time).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from reconciler.apply import ApplyResult, Status, apply_plan, check_applicable
+from reconciler.engine import build_plan
+from reconciler.errors import ReconcilerError
+from reconciler.lambda_api import LambdaApi
+from reconciler.manifest import ManifestSet
+from reconciler.plan import Plan, RolloutPhase, RolloutStage
+from reconciler.wording import rollout_message, utc_time
+
+Report = Callable[[str], None]
+
+
+class Outcome(int, Enum):
+    """How `apply --wait` ends, as its exit code."""
+
+    COMPLETE = 0  # every rollout takes all traffic
+    ROLLED_BACK = 1  # at least one rollout was rolled back (or a write failed)
+    TIMED_OUT = 3  # --wait-timeout passed: the rollouts stand where they are, resumable
+
+
+@dataclass
+class VirtualClock:
+    """Pinned time whose sleep advances it: `apply --wait` under `LAMBDA_RECONCILER_NOW`."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Waiter:
+    manifests: ManifestSet
+    aws: LambdaApi
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    report: Report
+    poll: timedelta = timedelta(seconds=30)
+    timeout: timedelta = timedelta(hours=1)
+    parallelism: int = 8
+    max_deletions: int = 100
+    stop: threading.Event = field(default_factory=threading.Event)
+    rolled_back: bool = False
+    _said: set[str] = field(default_factory=set)
+
+    def run(self) -> Outcome:
+        """Rounds until every rollout is complete or rolled back, the timeout, or a stop."""
+        deadline = self.clock() + self.timeout
+        while not self.stop.is_set():
+            plan = build_plan(
+                self.manifests,
+                self.aws,
+                parallelism=self.parallelism,
+                max_deletions=self.max_deletions,
+                clock=self.clock,
+            )
+            check_applicable(plan)
+            if plan.has_changes:
+                self._apply(plan)
+                continue
+            if _settled(plan):
+                return (
+                    Outcome.ROLLED_BACK
+                    if self.rolled_back or _any_back(plan)
+                    else (Outcome.COMPLETE)
+                )
+            now = self.clock()
+            if now >= deadline:
+                return Outcome.TIMED_OUT
+            self._say_waiting(plan)
+            wake = min([now + self.poll, deadline, *_dues(plan, now)])
+            self.sleep(max((wake - now).total_seconds(), 0.0))
+        raise Stopped
+
+    def _apply(self, plan: Plan) -> None:
+        for fp in plan.functions:
+            for r in fp.rollouts:
+                if r.phase not in _QUIET:
+                    self.report(f"{fp.function}:{r.alias}: {rollout_message(r)}")
+        result = apply_plan(plan, self.aws, parallelism=self.parallelism, progress=self.report)
+        _raise_failures(result)
+        for line in result.rollbacks:
+            self.report(f"rolled back: {line}")
+            self.rolled_back = True
+
+    def _say_waiting(self, plan: Plan) -> None:
+        """One line per rollout whenever where it stands changes (not one per poll)."""
+        for fp in plan.functions:
+            for r in fp.rollouts:
+                line = f"{fp.function}:{r.alias}: {rollout_message(r)}"
+                if r.phase in _WAITING and line not in self._said:
+                    self._said.add(line)
+                    self.report(line)
+
+
+class Stopped(ReconcilerError):
+    """SIGINT or SIGTERM while waiting: stopped between rounds, the state in AWS consistent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "stopped while waiting; the rollouts stand where they are and any later "
+            "apply continues them"
+        )
+
+
+_WAITING = frozenset(
+    {RolloutPhase.WAITING, RolloutPhase.BAKING, RolloutPhase.HELD, RolloutPhase.GATED}
+)
+_QUIET = frozenset({RolloutPhase.COMPLETE, RolloutPhase.FAILED, *_WAITING})
+
+
+def _settled(plan: Plan) -> bool:
+    ends = (RolloutStage.COMPLETE, RolloutStage.ROLLED_BACK)
+    return all(r.stage in ends for fp in plan.functions for r in fp.rollouts)
+
+
+def _any_back(plan: Plan) -> bool:
+    return any(r.stage is RolloutStage.ROLLED_BACK for fp in plan.functions for r in fp.rollouts)
+
+
+def _dues(plan: Plan, now: datetime) -> list[datetime]:
+    """When a waiting step or a bake ends: the driver wakes then, not a poll later."""
+    return [
+        r.due
+        for fp in plan.functions
+        for r in fp.rollouts
+        if r.phase in _WAITING and r.due is not None and r.due > now
+    ]
+
+
+def _raise_failures(result: ApplyResult) -> None:
+    failed = [r for r in result.results if r.status is Status.FAILED]
+    if failed:
+        raise ReconcilerError(
+            f"{failed[0].function}: {failed[0].message}; the rollouts stand where they are"
+        )
+
+
+def timeout_message(plan_time: datetime) -> str:
+    return (
+        f"--wait-timeout reached at {utc_time(plan_time)}: the rollouts stand where they are; "
+        "any later apply continues them"
+    )

@@ -1,0 +1,112 @@
+"""Metric gates (contract §9): a rollout reads its target's own Invocations and Errors through
+the alias from CloudWatch (by ExecutedVersion), one GetMetricData per region per plan, rolls
+back above the error rate and holds a step with too few invocations."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from emulator.fixtures import put_lambda_metrics
+from tests.cli_helpers import run_cli, write_manifest
+
+# near the real time: CloudWatch keeps one-minute data for 15 days
+T0 = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=1)
+
+
+def at(minutes: float) -> dict[str, str]:
+    return {"LAMBDA_RECONCILER_NOW": (T0 + timedelta(minutes=minutes)).isoformat()}
+
+
+def setup(emulator: Any, tmp_path: Path) -> tuple[Any, Any, str]:
+    emulator.seed([{"name": "orders", "versions": 4, "aliases": {"prod": 2}}])
+    m = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        region: us-east-1
+        functions:
+          orders:
+            aliases:
+              prod:
+                version: 3
+                rollout:
+                  {steps: [10%, 50%], interval: 10m,
+                   gates: {max_error_rate: 1%, min_invocations: 100}}
+        """,
+    )
+    client, cw = emulator.boto3_client("lambda"), emulator.boto3_client("cloudwatch")
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
+    return client, cw, m
+
+
+def prod(client: Any) -> tuple[str, dict[str, float]]:
+    a = client.get_alias(FunctionName="orders", Name="prod")
+    return a["FunctionVersion"], a.get("RoutingConfig", {}).get("AdditionalVersionWeights", {})
+
+
+def rollout(emulator: Any, m: str, minute: float) -> dict[str, Any]:
+    r = run_cli(emulator, "plan", m, "--format", "json", env=at(minute))
+    assert r.returncode == 0, r.stderr
+    found: dict[str, Any] = json.loads(r.stdout)["functions"][0]["rollouts"][0]
+    return found
+
+
+def test_error_rate_above_the_gate_rolls_back(emulator: Any, tmp_path: Path) -> None:
+    """10 errors in 200 invocations of version 3 (5 % > 1 %), version 2's own errors not
+    counted: the next apply rolls back and exits 1; one GetMetricData for the plan."""
+    client, cw, m = setup(emulator, tmp_path)
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=2), 200, 10)
+    put_lambda_metrics(cw, "orders", "prod", "2", T0 + timedelta(minutes=2), 2000, 0)
+    emulator.clear_calls()
+    found = rollout(emulator, m, 5)
+    calls = [c for c in emulator.calls() if c.get("operation") == "GetMetricData"]
+    assert len(calls) == 1
+    assert (
+        found["phase"],
+        found["status"],
+        found["invocations"],
+        found["errors"],
+    ) == ("rolling_back", "failed", 200, 10)
+    assert found["message"] == "rolling back: 10 errors in 200 invocations, above the gate"
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(5))
+    assert r.returncode == 1, r.stderr
+    assert prod(client) == ("2", {})
+
+
+def test_too_few_invocations_hold_the_step(emulator: Any, tmp_path: Path) -> None:
+    """50 invocations of the target when 100 are needed: the due step is not taken (status
+    holding, not drift); 100 more and the next apply advances."""
+    client, cw, m = setup(emulator, tmp_path)
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=2), 50, 0)
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(11)).returncode == 0
+    assert prod(client) == ("2", {"3": 0.1})
+    found = rollout(emulator, m, 11)
+    assert (found["phase"], found["status"]) == ("gated", "holding")
+    assert found["message"].startswith("holding at step 1/2: 50 invocations of 3")
+    assert run_cli(emulator, "drift", m, env=at(11)).returncode == 0
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=11), 100, 0)
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(12)).returncode == 0
+    assert prod(client) == ("2", {"3": 0.5})
+
+
+def test_iam_policy_adds_get_metric_data_for_gates(emulator: Any, tmp_path: Path) -> None:
+    """A manifest with gates: both policies allow cloudwatch:GetMetricData (on "*", the only
+    resource it takes); without gates they do not."""
+    _, _, m = setup(emulator, tmp_path)
+    for mode in ("plan", "apply"):
+        r = run_cli(emulator, "iam-policy", m, "--mode", mode)
+        actions = {a for st in json.loads(r.stdout)["Statement"] for a in st["Action"]}
+        assert "cloudwatch:GetMetricData" in actions
+    plain = (
+        Path(m)
+        .read_text()
+        .replace(",\n           gates: {max_error_rate: 1%, min_invocations: 100}", "")
+    )
+    Path(m).write_text(plain)
+    r = run_cli(emulator, "iam-policy", m)
+    actions = {a for st in json.loads(r.stdout)["Statement"] for a in st["Action"]}
+    assert "cloudwatch:GetMetricData" not in actions
+    assert "cloudwatch:DescribeAlarms" in actions

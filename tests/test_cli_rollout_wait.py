@@ -1,0 +1,168 @@
+"""`apply --wait` (contract §9): one process drives each rollout to its end. Time is virtual:
+under `LAMBDA_RECONCILER_NOW` the CLI's sleep advances its clock, and the driver tests inject
+their own clock and sleep, so no test sleeps for real."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.fixtures import create_alarm
+from reconciler.aws import Aws
+from reconciler.manifest import load_manifests
+from reconciler.waiting import Outcome, Stopped, VirtualClock, Waiter
+from tests.cli_helpers import run_cli, write_manifest
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+ALARM = "orders-errors"
+NOW = {"LAMBDA_RECONCILER_NOW": T0.isoformat()}
+
+
+def seed(emulator: Any, tmp_path: Path, rollout: str) -> tuple[Any, Any, str]:
+    emulator.seed([{"name": "orders", "versions": 4, "aliases": {"prod": 2}}])
+    cw = emulator.boto3_client("cloudwatch")
+    create_alarm(cw, ALARM)
+    m = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        region: us-east-1
+        functions:
+          orders:
+            aliases:
+              prod:
+                version: 3
+                rollout: {{{rollout}, alarms: [{ALARM}]}}
+        """,
+    )
+    return emulator.boto3_client("lambda"), cw, m
+
+
+def updates(emulator: Any) -> int:
+    """Successful UpdateAlias calls so far, from the call log."""
+    return sum(
+        1
+        for c in emulator.calls()
+        if c.get("operation") == "UpdateAlias" and int(c.get("status", 0)) < 300
+    )
+
+
+def prod(client: Any) -> tuple[str, dict[str, float]]:
+    a = client.get_alias(FunctionName="orders", Name="prod")
+    return a["FunctionVersion"], a.get("RoutingConfig", {}).get("AdditionalVersionWeights", {})
+
+
+def test_wait_takes_a_two_step_rollout_to_the_end(emulator: Any, tmp_path: Path) -> None:
+    """Steps 10 % and 50 % two seconds apart, then 100 %, in one `apply --wait` (exit 0), with
+    one line per event."""
+    client, _, m = seed(emulator, tmp_path, "steps: [10%, 50%], interval: 2s")
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--wait", "--poll", "1s", env=NOW)
+    assert r.returncode == 0, r.stderr
+    assert prod(client) == ("3", {})
+    lines = [x for x in r.stderr.splitlines() if x.startswith("orders:prod: ")]
+    assert lines == [
+        "orders:prod: step 1/2 at 10% since 2026-11-01 12:00:00 UTC, next at "
+        "2026-11-01 12:00:02 UTC",
+        "orders:prod: advancing to step 2/2 at 50%",
+        "orders:prod: step 2/2 at 50% since 2026-11-01 12:00:02 UTC, next at "
+        "2026-11-01 12:00:04 UTC",
+        "orders:prod: promoting 3 to all traffic",
+    ]
+    assert "Wait: every rollout is complete." in r.stderr
+
+
+def test_wait_timeout_leaves_a_resumable_rollout(emulator: Any, tmp_path: Path) -> None:
+    """--wait-timeout 5m on 10-minute steps: exit 3 at 10 %, saying any later apply continues;
+    a later `apply --wait` finishes it."""
+    client, _, m = seed(emulator, tmp_path, "steps: [10%, 50%], interval: 10m")
+    args = ("apply", m, "--auto-approve", "--wait", "--poll", "2m")
+    r = run_cli(emulator, *args, "--wait-timeout", "5m", env=NOW)
+    assert r.returncode == 3, r.stderr
+    assert "any later apply continues them" in r.stderr
+    assert prod(client) == ("2", {"3": 0.1})
+    later = {"LAMBDA_RECONCILER_NOW": (T0 + timedelta(minutes=6)).isoformat()}
+    r = run_cli(emulator, *args, env=later)
+    assert r.returncode == 0, r.stderr
+    assert prod(client) == ("3", {})
+
+
+@pytest.fixture
+def aws(emulator: Any) -> Iterator[Aws]:
+    saved = dict(os.environ)
+    os.environ.update(emulator.env())
+    try:
+        yield Aws(region="us-east-1", max_rate=0)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def waiter(aws: Aws, m: str, clock: VirtualClock, sleep: Callable[[float], None]) -> Waiter:
+    return Waiter(
+        load_manifests([m]),
+        aws,
+        clock,
+        sleep,
+        lambda _line: None,
+        poll=timedelta(seconds=30),
+        timeout=timedelta(hours=1),
+    )
+
+
+def test_an_alarm_mid_interval_rolls_back_within_one_poll(
+    emulator: Any, tmp_path: Path, aws: Aws
+) -> None:
+    """The alarm goes to ALARM 4 minutes into a 10-minute step: the rollback happens at the
+    next poll (30 s later at most), and the run ends ROLLED_BACK (exit 1)."""
+    client, cw, m = seed(emulator, tmp_path, "steps: [10%, 50%], interval: 10m")
+    clock = VirtualClock(T0)
+    fired: list[datetime] = []
+    moved_back: list[datetime] = []
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if not fired and clock.now >= T0 + timedelta(minutes=4):
+            cw.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="errors")
+            fired.append(clock.now)
+
+    w = waiter(aws, m, clock, sleep)
+    w.report = lambda line: moved_back.append(clock.now) if "rolled back" in line else None
+    assert w.run() == Outcome.ROLLED_BACK
+    assert prod(client) == ("2", {})
+    assert moved_back
+    assert moved_back[0] - fired[0] <= timedelta(seconds=30)
+
+
+def test_a_stop_between_rounds_resumes_without_repeating_a_step(
+    emulator: Any, tmp_path: Path, aws: Aws
+) -> None:
+    """SIGTERM (the stop event) while waiting at step 1: the run stops between calls; a later
+    run takes step 2 and the promotion, each exactly once."""
+    client, _, m = seed(emulator, tmp_path, "steps: [10%, 50%], interval: 10m")
+    clock = VirtualClock(T0)
+
+    def stop_while_waiting(seconds: float) -> None:
+        clock.sleep(seconds)
+        first.stop.set()  # what the SIGTERM handler does
+
+    first = waiter(aws, m, clock, stop_while_waiting)
+    emulator.clear_calls()
+    with pytest.raises(Stopped):
+        first.run()
+    assert (prod(client), updates(emulator)) == (("2", {"3": 0.1}), 1)
+    seen: list[tuple[str, dict[str, float]]] = []
+
+    def watch(seconds: float) -> None:
+        seen.append(prod(client))
+        clock.sleep(seconds)
+
+    second = waiter(aws, m, clock, watch)
+    assert second.run() == Outcome.COMPLETE
+    assert prod(client) == ("3", {})
+    assert updates(emulator) == 3  # step 1, step 2, the promotion: none repeated or skipped
+    assert ("2", {"3": 0.5}) in seen
