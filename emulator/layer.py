@@ -228,6 +228,16 @@ class Layer:
     def list_functions(self, region: str, query: dict[str, str]) -> Response:
         """ListFunctions pages of at most 50 (moto returns every function in one page)."""
         storage = self.storage(region)
+        if query.get("FunctionVersion") == "ALL":  # $LATEST and every published version
+            every = [
+                self.config(fn, region, n)
+                for n in sorted(storage._functions)
+                for fn in [
+                    storage._functions[n]["latest"],
+                    *sorted(storage._functions[n]["versions"], key=lambda f: int(f.version)),
+                ]
+            ]
+            return self._page(every, "Functions", query, cap=50)
         items = [
             self.config(storage._functions[n]["latest"], region, n)
             for n in sorted(storage._functions)

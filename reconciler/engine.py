@@ -17,8 +17,10 @@ from datetime import datetime, timezone
 
 from reconciler.errors import AwsError, GuardError
 from reconciler.lambda_api import LambdaReader
-from reconciler.manifest import FunctionTarget, ManifestSet
-from reconciler.plan import Action, DeleteAlias, FunctionPlan, Plan
+from reconciler.layer_planner import ObservedLayer, candidates, plan_layer
+from reconciler.live import CodeStorage
+from reconciler.manifest import FunctionTarget, LayerTarget, ManifestSet
+from reconciler.plan import DEFAULT_STORAGE_WARN, Action, DeleteAlias, FunctionPlan, LayerPlan, Plan
 from reconciler.planner import Observed, fingerprint, plan, plan_function
 
 Clock = Callable[[], datetime]
@@ -109,6 +111,59 @@ def _enrich(aws: LambdaReader, obs: Observed, fp: FunctionPlan) -> Observed:
     return replace(obs, live=live)
 
 
+def _read_layer(aws: LambdaReader, target: LayerTarget, now: datetime) -> ObservedLayer:
+    """The layer's versions; then, for the versions retention would delete, their size and
+    policy (usage is read per region by `plan_layers`)."""
+    region = target.region or aws.default_region or ""
+    try:
+        versions = aws.list_layer_versions(target.key, target.region)
+        obs = ObservedLayer(target, region, versions)
+        doomed = {v.number for v in candidates(obs, now)}
+        versions = tuple(
+            replace(v, code_size=aws.layer_version_size(target.key, target.region, v.number))
+            if v.number in doomed
+            else v
+            for v in versions
+        )
+        policies = {
+            n: p
+            for n in sorted(doomed)
+            if (p := aws.layer_version_policy(target.key, target.region, n)) is not None
+        }
+    except AwsError as e:
+        return ObservedLayer(target, region, error=str(e))
+    return ObservedLayer(target, region, versions, policies=policies)
+
+
+def plan_layers(
+    aws: LambdaReader, targets: Sequence[LayerTarget], now: datetime, parallelism: int
+) -> tuple[LayerPlan, ...]:
+    """Layer retention: list each layer's versions; only in a region where some version could
+    be deleted, list the region's function versions once (ListFunctions FunctionVersion=ALL) to
+    see which layer versions they use."""
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        observed = list(pool.map(lambda t: _read_layer(aws, t, now), targets))
+    regions = sorted({o.region for o in observed if o.error is None and candidates(o, now)})
+    usage: dict[str, dict[str, tuple[str, ...]]] = {}
+    errors: dict[str, str] = {}
+    for region in regions:
+        try:
+            usage[region] = aws.layer_usage(region or None)
+        except AwsError as e:
+            errors[region] = str(e)
+    return tuple(
+        plan_layer(
+            replace(o, usage=usage.get(o.region, {}), error=errors.get(o.region, o.error)), now
+        )
+        for o in observed
+    )
+
+
+def read_storage(aws: LambdaReader, regions: Sequence[str]) -> tuple[CodeStorage, ...]:
+    """GetAccountSettings once per region of the run: code storage used and its quota."""
+    return tuple(aws.code_storage(r or None) for r in sorted(set(regions)))
+
+
 def build_plan(
     manifests: ManifestSet,
     aws: LambdaReader,
@@ -116,6 +171,23 @@ def build_plan(
     parallelism: int = 8,
     max_deletions: int = 100,
     clock: Clock = utcnow,
+    storage_warn: float = DEFAULT_STORAGE_WARN,
+) -> Plan:
+    functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock)
+    layers = plan_layers(aws, manifests.layers, clock(), parallelism)
+    regions = [fp.region for fp in functions.functions] + [lp.region for lp in layers]
+    if not regions and aws.default_region:
+        regions = [aws.default_region]
+    storage = read_storage(aws, regions)
+    return replace(functions, layers=layers, storage=storage, storage_warn=storage_warn)
+
+
+def _build_function_plan(
+    manifests: ManifestSet,
+    aws: LambdaReader,
+    parallelism: int,
+    max_deletions: int,
+    clock: Clock,
 ) -> Plan:
     check_accounts(aws, manifests.functions)
     observed = read_all(aws, manifests.functions, parallelism)

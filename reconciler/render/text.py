@@ -24,6 +24,7 @@ from reconciler import wording
 from reconciler.plan import (
     Action,
     FunctionPlan,
+    LayerPlan,
     Operation,
     Plan,
 )
@@ -43,7 +44,7 @@ def symbol(action: Action) -> str:
             return "+"
         case Action.UPDATE_ALIAS:
             return "~"
-        case Action.DELETE_ALIAS | Action.DELETE_VERSION:
+        case Action.DELETE_ALIAS | Action.DELETE_VERSION | Action.DELETE_LAYER_VERSION:
             return "-"
         case _:
             assert_never(action)
@@ -105,13 +106,50 @@ def needs_attention(fp: FunctionPlan, *, verbose: bool = False) -> bool:
 
 
 def error_count(plan: Plan) -> int:
-    return len(plan.errors) + sum(len(fp.errors) for fp in plan.functions)
+    return (
+        len(plan.errors)
+        + sum(len(fp.errors) for fp in plan.functions)
+        + sum(len(lp.errors) for lp in plan.layers)
+    )
+
+
+def layer_needs_attention(lp: LayerPlan, *, verbose: bool = False) -> bool:
+    """A layer gets a block when it loses versions, has errors, or keeps one that a user keeps
+    (used by a function version, or shared by its policy); with -v for any kept version."""
+    return bool(lp.operations or lp.errors or lp.vetoed or (verbose and lp.kept))
+
+
+def layer_lines(lp: LayerPlan, *, verbose: bool = False) -> list[str]:
+    """The block of one layer, uncoloured, without a trailing blank line."""
+    lines = [f"layer {lp.layer} ({lp.region or 'default region'})"]
+    lines += [f"  ✗ error: {err}" for err in lp.errors]
+    heads = [f"{op.action.value} {op.version}" for op in lp.operations]
+    width = max(map(len, heads), default=0)
+    for op, head in zip(lp.operations, heads, strict=True):
+        lines.append(f"  - {head.ljust(width)}  {wording.detail(op)}")
+    shown = lp.kept if verbose else lp.vetoed
+    lines += [f"  = keep {k.version}  {wording.kept_layer(k)}" for k in shown]
+    if lp.storage_freed:
+        lines.append(f"  = frees {wording.storage_size(lp.storage_freed)} of code storage")
+    return lines
+
+
+def storage_lines(plan: Plan) -> list[str]:
+    """One line per region: code storage used, the quota, what this plan frees; and warnings."""
+    out = []
+    for s in plan.storage:
+        out.append(wording.storage_line(s, plan.storage_freed(s.region)))
+        warning = wording.storage_warning(s, plan.storage_warn)
+        if warning:
+            out.append(f"! warning: {warning}")
+    return out
 
 
 def counts(plan: Plan) -> list[tuple[int, str]]:
     """The summary counts with their wording, in the contract's order."""
     s = plan.summary
-    return [(s[a.value], wording.count(a, s[a.value])) for a in Action]
+    shown = [a for a in Action if a is not Action.DELETE_LAYER_VERSION or plan.layers]
+    return [(s[a.value], wording.count(a, s[a.value])) for a in shown]
 
 
 def summary_line(plan: Plan, *, drift: bool = False) -> str:
@@ -190,6 +228,13 @@ def render_text(
     if in_sync:
         names = f": {', '.join(in_sync)}" if verbose else ""
         out += [f"{plural(len(in_sync), 'function', 'functions')} in sync{names}.", ""]
+    for lp in plan.layers:
+        if layer_needs_attention(lp, verbose=verbose):
+            block = layer_lines(lp, verbose=verbose)
+            out += [_paint(block[0], color, bold=True), *(_paint(x, color) for x in block[1:]), ""]
+    storage = storage_lines(plan)
+    if storage:
+        out += [_paint(line, color) for line in storage] + [""]
     if not drift and not plan.has_changes and not plan.has_errors:
         out.append("No changes. Live state matches the manifests.")
     out.append(_paint(summary_line(plan, drift=drift), color, bold=True))
