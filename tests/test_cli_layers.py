@@ -1,0 +1,168 @@
+"""Layer retention and the code-storage quota, through the CLI against the local endpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from emulator.fixtures import create_function, publish, publish_layer, wait_updated
+from tests.cli_helpers import run_cli, write_manifest
+
+LAYER_MANIFEST = """
+version: 1
+region: us-east-1
+functions:
+  orders:
+    publish: false
+layers:
+  deps:
+    retention: {keep_last: 1}
+"""
+
+
+def _layers(client: Any, n: int) -> list[str]:
+    return [
+        str(publish_layer(client, "deps", {f"python/m{i}.py": f"X = {i}\n"})["LayerVersionArn"])
+        for i in range(1, n + 1)
+    ]
+
+
+def _fleet(emulator: Any) -> list[str]:
+    """deps 1..5: 1 used by a published version of an unmanaged function (whose $LATEST
+    moved on), 2 by the managed function's $LATEST, 3 shared with another account, 4 unused
+    and old, 5 the newest (keep_last: 1)."""
+    client = emulator.boto3_client("lambda")
+    arns = _layers(client, 5)
+    create_function(client, "other", Layers=[arns[0]])
+    publish(client, "other")
+    client.update_function_configuration(FunctionName="other", Layers=[arns[4]])
+    wait_updated(client, "other")
+    create_function(client, "orders", Layers=[arns[1]])
+    client.add_layer_version_permission(
+        LayerName="deps",
+        VersionNumber=3,
+        StatementId="partner",
+        Action="lambda:GetLayerVersion",
+        Principal="210987654321",
+    )
+    return arns
+
+
+def _live_versions(emulator: Any) -> list[int]:
+    client = emulator.boto3_client("lambda")
+    return sorted(
+        v["Version"] for v in client.list_layer_versions(LayerName="deps")["LayerVersions"]
+    )
+
+
+def test_only_unused_unshared_old_layer_versions_are_deleted(emulator: Any, tmp_path: Path) -> None:
+    """Versions used by any function version ($LATEST, an unmanaged function's published one)
+    or shared by policy stay and the plan says why; the unused old one is deleted on apply."""
+    _fleet(emulator)
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    r = run_cli(emulator, "plan", m, "--detailed-exitcode")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "  - delete_layer_version 4  outside keep_last=1, 0 days old" in r.stdout
+    assert "  = keep 1  used by other:1" in r.stdout
+    assert "  = keep 2  used by orders:$LATEST" in r.stdout
+    assert "  = keep 3  shared: its policy grants account 210987654321" in r.stdout
+    assert "1 layer version to delete." in r.stdout
+    sweeps = [c for c in emulator.calls() if c["operation"] == "ListFunctions"]
+    assert 1 == len(sweeps)
+    r = run_cli(emulator, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    deleted = [c for c in emulator.calls() if c["operation"] == "DeleteLayerVersion"]
+    assert 1 == len(deleted)
+    assert [1, 2, 3, 5] == _live_versions(emulator)
+    r = run_cli(emulator, "plan", m, "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_no_function_sweep_when_retention_deletes_nothing(emulator: Any, tmp_path: Path) -> None:
+    """ListFunctions(FunctionVersion=ALL) is read only when a layer version could go."""
+    client = emulator.boto3_client("lambda")
+    _layers(client, 2)
+    create_function(client, "orders")
+    m = write_manifest(tmp_path, LAYER_MANIFEST.replace("keep_last: 1", "keep_last: 2"))
+    r = run_cli(emulator, "plan", m, "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout + r.stderr
+    ops = [c["operation"] for c in emulator.calls()]
+    assert "ListFunctions" not in ops
+    assert 1 == ops.count("ListLayerVersions")
+
+
+def test_layer_deletions_count_in_the_brake(emulator: Any, tmp_path: Path) -> None:
+    """Two unused old layer versions trip --max-deletions 1: plan exits 1, apply writes nothing."""
+    client = emulator.boto3_client("lambda")
+    _layers(client, 3)
+    create_function(client, "orders")
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    r = run_cli(emulator, "plan", m, "--max-deletions", "1")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "2 deletions in this run" in r.stderr
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--max-deletions", "1")
+    assert r.returncode == 1
+    assert [1, 2, 3] == _live_versions(emulator)
+
+
+def test_a_version_used_after_planning_is_skipped_by_apply(emulator: Any, tmp_path: Path) -> None:
+    """apply of a saved plan lists function usage again: a layer version a function took up
+    since the plan is skipped, not deleted."""
+    client = emulator.boto3_client("lambda")
+    arns = _layers(client, 2)
+    create_function(client, "orders")
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    saved = tmp_path / "plan.json"
+    r = run_cli(emulator, "plan", m, "--out", str(saved))
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(saved.read_text())
+    assert ["1"] == [op["version"] for op in doc["layers"][0]["operations"]]
+    client.update_function_configuration(FunctionName="orders", Layers=[arns[0]])
+    wait_updated(client, "orders")
+    r = run_cli(emulator, "apply", str(saved))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "skipped: used now by orders:$LATEST" in r.stderr
+    assert [1, 2] == _live_versions(emulator)
+
+
+def test_the_quota_line_in_text_markdown_and_json(emulator: Any, tmp_path: Path) -> None:
+    """Code storage used, the quota, the share and what the plan frees, in all three formats;
+    a warning above --storage-warn."""
+    client = emulator.boto3_client("lambda")
+    _layers(client, 2)
+    create_function(client, "orders")
+    used = client.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+    emulator.account_limit(used * 2)  # 50 %
+    freed = client.get_layer_version(LayerName="deps", VersionNumber=1)["Content"]["CodeSize"]
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    r = run_cli(emulator, "plan", m)
+    assert r.returncode == 0, r.stdout + r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("code storage in us-east-1"))
+    assert f"code storage in us-east-1: {_size(used)} of {_size(used * 2)}, 50 %" in line
+    assert f"this plan frees {_size(freed)}" in line
+    assert "warning" not in r.stdout
+    r = run_cli(emulator, "plan", m, "--storage-warn", "40%")
+    assert (
+        "! warning: code storage in us-east-1 is at 50 % of its quota, above --storage-warn 40 %"
+        in r.stdout
+    )
+    r = run_cli(emulator, "plan", m, "--format", "markdown", "--storage-warn", "40%")
+    assert f"- 💾 Code storage in us-east-1: {_size(used)} of {_size(used * 2)}, 50 %" in r.stdout
+    assert "- ⚠️ **Code storage in us-east-1 is at 50 %" in r.stdout
+    r = run_cli(emulator, "plan", m, "--format", "json")
+    storage = json.loads(r.stdout)["code_storage"]
+    expected = {"region": "us-east-1", "used": used, "limit": used * 2, "freed": freed}
+    assert expected == {k: storage[0][k] for k in expected}
+    assert 50.0 == storage[0]["percent"]
+    assert 1 == json.loads(r.stdout)["summary"]["delete_layer_version"]
+    r = run_cli(emulator, "drift", m)
+    assert f"code storage in us-east-1: {_size(used)}" in r.stdout
+    settings = [c for c in emulator.calls() if c["operation"] == "GetAccountSettings"]
+    assert len(settings) == 1 + 5  # the test's own read, then one per run
+
+
+def _size(n: int) -> str:
+    from reconciler.wording import storage_size
+
+    return storage_size(n)
