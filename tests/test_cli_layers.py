@@ -69,12 +69,12 @@ def test_only_unused_unshared_old_layer_versions_are_deleted(emulator: Any, tmp_
     assert "  = keep 3  shared: its policy grants account 210987654321" in r.stdout
     assert "1 layer version to delete." in r.stdout
     sweeps = [c for c in emulator.calls() if c["operation"] == "ListFunctions"]
-    assert 1 == len(sweeps)
+    assert len(sweeps) == 1
     r = run_cli(emulator, "apply", m, "--auto-approve")
     assert r.returncode == 0, r.stdout + r.stderr
     deleted = [c for c in emulator.calls() if c["operation"] == "DeleteLayerVersion"]
-    assert 1 == len(deleted)
-    assert [1, 2, 3, 5] == _live_versions(emulator)
+    assert len(deleted) == 1
+    assert _live_versions(emulator) == [1, 2, 3, 5]
     r = run_cli(emulator, "plan", m, "--detailed-exitcode")
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -89,7 +89,7 @@ def test_no_function_sweep_when_retention_deletes_nothing(emulator: Any, tmp_pat
     assert r.returncode == 0, r.stdout + r.stderr
     ops = [c["operation"] for c in emulator.calls()]
     assert "ListFunctions" not in ops
-    assert 1 == ops.count("ListLayerVersions")
+    assert ops.count("ListLayerVersions") == 1
 
 
 def test_layer_deletions_count_in_the_brake(emulator: Any, tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_layer_deletions_count_in_the_brake(emulator: Any, tmp_path: Path) -> No
     assert "2 deletions in this run" in r.stderr
     r = run_cli(emulator, "apply", m, "--auto-approve", "--max-deletions", "1")
     assert r.returncode == 1
-    assert [1, 2, 3] == _live_versions(emulator)
+    assert _live_versions(emulator) == [1, 2, 3]
 
 
 def test_a_version_used_after_planning_is_skipped_by_apply(emulator: Any, tmp_path: Path) -> None:
@@ -117,13 +117,13 @@ def test_a_version_used_after_planning_is_skipped_by_apply(emulator: Any, tmp_pa
     r = run_cli(emulator, "plan", m, "--out", str(saved))
     assert r.returncode == 0, r.stdout + r.stderr
     doc = json.loads(saved.read_text())
-    assert ["1"] == [op["version"] for op in doc["layers"][0]["operations"]]
+    assert [op["version"] for op in doc["layers"][0]["operations"]] == ["1"]
     client.update_function_configuration(FunctionName="orders", Layers=[arns[0]])
     wait_updated(client, "orders")
     r = run_cli(emulator, "apply", str(saved))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "skipped: used now by orders:$LATEST" in r.stderr
-    assert [1, 2] == _live_versions(emulator)
+    assert _live_versions(emulator) == [1, 2]
 
 
 def test_the_quota_line_in_text_markdown_and_json(emulator: Any, tmp_path: Path) -> None:
@@ -154,8 +154,8 @@ def test_the_quota_line_in_text_markdown_and_json(emulator: Any, tmp_path: Path)
     storage = json.loads(r.stdout)["code_storage"]
     expected = {"region": "us-east-1", "used": used, "limit": used * 2, "freed": freed}
     assert expected == {k: storage[0][k] for k in expected}
-    assert 50.0 == storage[0]["percent"]
-    assert 1 == json.loads(r.stdout)["summary"]["delete_layer_version"]
+    assert storage[0]["percent"] == 50.0
+    assert json.loads(r.stdout)["summary"]["delete_layer_version"] == 1
     r = run_cli(emulator, "drift", m)
     assert f"code storage in us-east-1: {_size(used)}" in r.stdout
     settings = [c for c in emulator.calls() if c["operation"] == "GetAccountSettings"]
