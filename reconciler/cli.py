@@ -607,6 +607,7 @@ def iam_policy(
         scope=form,
         prefix=prefix,
         tag=tag,
+        layers=loaded.layers,
     )
     policies = split_policy(policy, max_size) if split else [policy]
     warnings = scope_warnings(loaded.functions, policy, scope=form, tag=tag)

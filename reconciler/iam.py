@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.errors import ReconcilerError
-from reconciler.manifest import FunctionTarget
+from reconciler.manifest import FunctionTarget, LayerTarget
 from reconciler.rollout import TAG_PREFIX
 
 Mode = Literal["plan", "apply"]
@@ -309,6 +309,36 @@ def _regroup(by_resource: dict[str, set[str]]) -> list[tuple[tuple[str, ...], li
     return sorted(out.items())
 
 
+def layer_statements(
+    layers: Sequence[LayerTarget], mode: Mode, region: str | None, account: str | None
+) -> list[dict[str, Any]]:
+    """Layer retention's layer version reads (and deletions) on each declared layer's
+    versions, `layer:NAME:*`."""
+    if not layers:
+        return []
+    actions = {"lambda:GetLayerVersion", "lambda:GetLayerVersionPolicy"}
+    if mode == "apply":
+        actions.add("lambda:DeleteLayerVersion")
+    arns = []
+    for t in layers:
+        reg = t.region or region or "*"
+        acct = t.account or account
+        if acct is None and t.allowed_account_ids is not None and len(t.allowed_account_ids) == 1:
+            acct = next(iter(t.allowed_account_ids))
+        arns.append(f"arn:{_partition(reg)}:lambda:{reg}:{acct or '*'}:layer:{t.name}:*")
+    return [_statement("LayerVersions", actions, _unique(arns))]
+
+
+def _with_unscoped(statements: list[dict[str, Any]], actions: set[str]) -> list[dict[str, Any]]:
+    """`actions` joined to the statement on `*` (every run reads GetAccountSettings; layer
+    retention lists layer versions and the region's function versions, which take no ARN)."""
+    for st in statements:
+        if st["Sid"] == "Unscoped":
+            st["Action"] = sorted(set(st["Action"]) | actions)
+            return statements
+    return [*statements, _statement("Unscoped", actions, ["*"])]
+
+
 def policy_for(
     targets: Sequence[FunctionTarget],
     mode: Mode,
@@ -318,6 +348,7 @@ def policy_for(
     scope: Scope = "exact",
     prefix: str | None = None,
     tag: tuple[str, str] | None = None,
+    layers: Sequence[LayerTarget] = (),
 ) -> dict[str, Any]:
     if scope == "tag":
         if tag is None:
@@ -329,6 +360,11 @@ def policy_for(
         statements = _compact(targets, mode, region, account, prefix=prefix, tag=None)
     else:
         statements = _exact(targets, mode, region, account)
+    statements += layer_statements(layers, mode, region, account)
+    unscoped = {"lambda:GetAccountSettings"}
+    if layers:
+        unscoped |= {"lambda:ListLayerVersions", "lambda:ListFunctions"}
+    statements = _with_unscoped(statements, unscoped)
     return {"Version": "2012-10-17", "Statement": _numbered(statements)}
 
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from emulator.fixtures import create_function, publish, publish_layer, wait_updated
 from tests.cli_helpers import run_cli, write_manifest
 
@@ -166,3 +168,74 @@ def _size(n: int) -> str:
     from reconciler.wording import storage_size
 
     return storage_size(n)
+
+
+def _user(emulator: Any, policy: dict[str, Any]) -> dict[str, str]:
+    iam = emulator.boto3_client("iam")
+    iam.create_user(UserName="deployer")
+    iam.put_user_policy(
+        UserName="deployer", PolicyName="reconciler", PolicyDocument=json.dumps(policy)
+    )
+    key = iam.create_access_key(UserName="deployer")["AccessKey"]
+    return {
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": "",
+    }
+
+
+def _run_as(emulator: Any, policy: dict[str, Any], *args: str) -> Any:
+    """A fresh fleet, then the CLI as a user holding exactly `policy`, IAM enforced."""
+    emulator.reset()
+    _fleet(emulator)
+    creds = _user(emulator, policy)
+    emulator.enforce_iam(True)
+    try:
+        return run_cli(emulator, *args, env=creds)
+    finally:
+        emulator.enforce_iam(False)
+
+
+def _without(policy: dict[str, Any], action: str) -> dict[str, Any]:
+    statements = [
+        {**st, "Action": [a for a in st["Action"] if a != action]} for st in policy["Statement"]
+    ]
+    return {"Version": policy["Version"], "Statement": [st for st in statements if st["Action"]]}
+
+
+@pytest.mark.parametrize(
+    ("mode", "command", "expected_exit"),
+    [("plan", ["plan", "--detailed-exitcode"], 2), ("apply", ["apply", "--auto-approve"], 0)],
+)
+def test_generated_policy_covers_layer_retention_and_each_layer_action_is_needed(
+    emulator: Any, tmp_path: Path, mode: str, command: list[str], expected_exit: int
+) -> None:
+    """Under enforced IAM the generated policy runs layer retention; without any one layer
+    action the run fails with AccessDenied naming it, and nothing is deleted."""
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    r = run_cli(emulator, "iam-policy", m, "--mode", mode, "--account-id", "123456789012")
+    policy = json.loads(r.stdout)
+    layer_st = next(st for st in policy["Statement"] if st["Sid"] == "LayerVersions")
+    assert layer_st["Resource"] == ["arn:aws:lambda:us-east-1:123456789012:layer:deps:*"]
+    layer_actions = {
+        "plan": ["lambda:GetLayerVersion", "lambda:GetLayerVersionPolicy"],
+        "apply": [
+            "lambda:DeleteLayerVersion",
+            "lambda:GetLayerVersion",
+            "lambda:GetLayerVersionPolicy",
+        ],
+    }[mode]
+    assert layer_actions == layer_st["Action"]
+    listings = next(st for st in policy["Statement"] if st["Sid"] == "Unscoped")
+    expected = ["lambda:GetAccountSettings", "lambda:ListFunctions", "lambda:ListLayerVersions"]
+    assert (expected, "*") == (listings["Action"], listings["Resource"])
+    ok = _run_as(emulator, policy, command[0], m, *command[1:])
+    assert ok.returncode == expected_exit, ok.stdout + ok.stderr
+    for action in [*layer_actions, "lambda:ListFunctions", "lambda:ListLayerVersions"]:
+        r = _run_as(emulator, _without(policy, action), command[0], m, *command[1:])
+        assert r.returncode == 1, f"{action} was not needed:\n{r.stdout}{r.stderr}"
+        denied = [ln for ln in (r.stdout + r.stderr).splitlines() if "AccessDenied" in ln]
+        assert denied, r.stdout + r.stderr
+        assert action.split(":")[1] in denied[0], r.stdout + r.stderr
+        assert "Traceback" not in r.stderr
+        assert _live_versions(emulator) == [1, 2, 3, 4, 5]
