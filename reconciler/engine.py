@@ -30,7 +30,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def check_accounts(aws: LambdaReader, targets: Sequence[FunctionTarget]) -> None:
+def check_accounts(aws: LambdaReader, targets: Sequence[FunctionTarget | LayerTarget]) -> None:
     """`allowed_account_ids` (contract §6), and function ARNs naming an account: one STS call
     per run, before any Lambda call. An ARN's account must be the caller's: the run is
     planned against the account its credentials are for, never silently another."""
@@ -189,7 +189,7 @@ def _build_function_plan(
     max_deletions: int,
     clock: Clock,
 ) -> Plan:
-    check_accounts(aws, manifests.functions)
+    check_accounts(aws, [*manifests.functions, *manifests.layers])
     observed = read_all(aws, manifests.functions, parallelism)
     observed = read_alarms(aws, observed)
     now = clock()
@@ -210,9 +210,15 @@ def _build_function_plan(
 def refuse_if_stale(saved: Plan, aws: LambdaReader, *, parallelism: int) -> None:
     """A saved plan applies only to the live state it was computed from (contract §5)."""
     todo = [fp for fp in saved.functions if fp.operations]
-    if not todo:
+    layer_accounts = {op.arn.split(":")[4] for lp in saved.layers for op in lp.operations}
+    if not todo and not layer_accounts:
         return
     account = aws.account_id()
+    for other in sorted(layer_accounts - {account}):
+        raise GuardError(
+            f"the plan deletes layer versions in account {other}, these credentials are for "
+            f"{account}; nothing was written"
+        )
     for fp in todo:
         if fp.account and fp.account != account:
             raise GuardError(

@@ -239,3 +239,26 @@ def test_generated_policy_covers_layer_retention_and_each_layer_action_is_needed
         assert action.split(":")[1] in denied[0], r.stdout + r.stderr
         assert "Traceback" not in r.stderr
         assert _live_versions(emulator) == [1, 2, 3, 4, 5]
+
+
+def test_drift_names_the_layer_and_a_saved_plan_for_another_account_is_refused(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """drift reports a layer with versions to delete; a saved plan whose layer deletion names
+    another account is refused before any write."""
+    client = emulator.boto3_client("lambda")
+    _layers(client, 2)
+    create_function(client, "orders")
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    saved = tmp_path / "drift.json"
+    r = run_cli(emulator, "drift", m, "--out", str(saved))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Drift: live state differs from git in 1 layer." in r.stdout
+    doc = json.loads(saved.read_text())
+    op = doc["layers"][0]["operations"][0]
+    op["layer_version_arn"] = op["layer_version_arn"].replace("123456789012", "210987654321")
+    saved.write_text(json.dumps(doc))
+    r = run_cli(emulator, "apply", str(saved))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "deletes layer versions in account 210987654321" in r.stderr
+    assert _live_versions(emulator) == [1, 2]

@@ -28,7 +28,7 @@ from reconciler.render.text import (
     UNMANAGED,
     Row,
     counts,
-    drifted_functions,
+    drifted_where,
     error_count,
     layer_needs_attention,
     needs_attention,
@@ -132,7 +132,7 @@ def _headline(plan: Plan, kind: str) -> list[str]:
         return [f"### ❌ lambda-reconciler drift: {', '.join(nonzero)}", ""]
     if not plan.drifted:
         return ["### ✅ lambda-reconciler drift: No drift, live state matches git", ""]
-    n = plural(drifted_functions(plan), "function", "functions")
+    n = drifted_where(plan)
     said = ["Live state differs from git."]
     if nonzero:
         said.append(f"Bringing it back with `apply`: {', '.join(nonzero)}.")

@@ -163,6 +163,17 @@ def drifted_functions(plan: Plan) -> int:
     return sum(1 for fp in plan.functions if fp.operations or fp.unmanaged_aliases)
 
 
+def drifted_where(plan: Plan) -> str:
+    """ "2 functions", "1 function and 1 layer", or "1 layer" (layer versions to delete)."""
+    functions = drifted_functions(plan)
+    text = plural(functions, "function", "functions")
+    layers = sum(1 for lp in plan.layers if lp.operations)
+    if not layers:
+        return text
+    layer_text = plural(layers, "layer", "layers")
+    return f"{text} and {layer_text}" if functions else layer_text
+
+
 def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
     """The block of one function, uncoloured, without a trailing blank line."""
     lines = [f"{fp.function} ({fp.region or 'default region'})"]
@@ -203,9 +214,8 @@ def render_text(
     """The plan for a terminal or a log; ANSI colour only when `color` is set."""
     out: list[str] = []
     if drift:
-        n = drifted_functions(plan)
         headline = (
-            f"Drift: live state differs from git in {plural(n, 'function', 'functions')}."
+            f"Drift: live state differs from git in {drifted_where(plan)}."
             if plan.drifted
             else "No drift: live state matches git."
         )
