@@ -72,6 +72,12 @@ def test_only_unused_unshared_old_layer_versions_are_deleted(emulator: Any, tmp_
     assert "1 layer version to delete." in r.stdout
     sweeps = [c for c in emulator.calls() if c["operation"] == "ListFunctions"]
     assert len(sweeps) == 1
+    md = run_cli(emulator, "plan", m, "--format", "markdown").stdout
+    assert "#### layer `deps` (us-east-1)" in md
+    assert "| 🗑️ delete layer version | `4` | outside keep\\_last=1, 0 days old |" in md
+    assert "| 🔒 keep | `2` | used by orders:$LATEST |" in md
+    headline = next(line for line in md.splitlines() if line.startswith("### "))
+    assert "1 layer version to delete" in headline
     r = run_cli(emulator, "apply", m, "--auto-approve")
     assert r.returncode == 0, r.stdout + r.stderr
     deleted = [c for c in emulator.calls() if c["operation"] == "DeleteLayerVersion"]
