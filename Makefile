@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo emulator bench fuzz schema lock clean
+.PHONY: test test-slow lint typecheck pytest demo emulator bench fuzz schema lock clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,18 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
-	$(BIN)/mypy reconciler
+	$(BIN)/mypy reconciler tests
 
+# Everything but the tests marked slow, on every core, with branch coverage of reconciler/.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal -m "not slow" --cov --cov-fail-under=90 --durations=10
 
 test: lint typecheck pytest
+
+# The minutes-long runs `make test` leaves out: the kill matrix, and the fuzz at scale.
+test-slow: $(STAMP)
+	$(BIN)/pytest -m slow
+	FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/test_fuzz.py -q
 
 demo: $(STAMP)
 	PYTHONPATH=. $(BIN)/python examples/demo.py
@@ -49,4 +55,4 @@ lock: $(STAMP)
 	  --python-version 3.10 --custom-compile-command "make lock" -o requirements/action.txt
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage .coverage.*

@@ -19,6 +19,8 @@ REGION = "us-east-1"
 # pages ListAliases at 50 as well.
 VERSIONS_PAGE = 50
 ALIASES_PAGE = 50
+# ListFunctions(FunctionVersion=ALL) pages hold at most 50 items of any functions of the region.
+SWEEP_PAGE = 50
 # One manifest file holds at most this many functions (the loader bounds a file's size).
 FUNCTIONS_PER_MANIFEST = 1000
 SEED_BATCH = 100
@@ -28,6 +30,9 @@ SEED_BATCH = 100
 class Fleet:
     size: int
     versions: int = 50
+    # Manifests with retention that keeps every version (keep_last 3, the rest young by
+    # keep_days): the planner weighs each version, and nothing is deleted.
+    retention: bool = False
 
     def name(self, i: int) -> str:
         return f"bench-{i:05d}"
@@ -55,15 +60,33 @@ class Fleet:
         return max(1, math.ceil(len(self.aliases()) / ALIASES_PAGE))
 
     @property
+    def sweep_pages(self) -> int:
+        """ListFunctions(FunctionVersion=ALL) calls for the region holding only this fleet."""
+        return math.ceil(self.size * (self.versions + 1) / SWEEP_PAGE)
+
+    @property
     def plan_calls(self) -> int:
-        """An in-sync plan cannot read less than every version page and every alias page of
-        every function: no other call is needed (no STS guard, no publish, no retention)."""
+        """Read per function, an in-sync plan cannot read less than every version page and
+        every alias page of every function: no other call is needed (no STS guard, no publish,
+        and retention that deletes nothing reads nothing more)."""
         return self.size * (self.version_pages + self.alias_pages)
+
+    def min_plan_calls(self, read_mode: str) -> int:
+        """The least Lambda calls of an in-sync plan in a read mode: per function, or the
+        region's sweep plus every alias page (auto sweeps a fleet of 10 or more)."""
+        if read_mode == "per-function" or (read_mode == "auto" and self.size < 10):
+            return self.plan_calls
+        return self.sweep_pages + self.size * self.alias_pages
 
     @property
     def apply_calls(self) -> int:
-        """The same reads, then one UpdateAlias per function."""
-        return self.plan_calls + self.size
+        """The same reads, then per function: ListTags (the alias history a move extends),
+        TagResource (the history) and UpdateAlias."""
+        return self.plan_calls + 3 * self.size
+
+    def min_apply_calls(self, read_mode: str) -> int:
+        """The reads, then per function ListTags, TagResource and UpdateAlias (as above)."""
+        return self.min_plan_calls(read_mode) + 3 * self.size
 
 
 def seed(emu: EmulatorClient, fleet: Fleet) -> None:
@@ -87,12 +110,12 @@ def write_manifests(fleet: Fleet, directory: Path, *, changed: bool = False) -> 
     names = fleet.names
     aliases = fleet.aliases(changed=changed)
     routes = ", ".join(f"{a}: {{version: {v}}}" for a, v in aliases.items())
+    spec = f"aliases: {{{routes}}}"
+    if fleet.retention:
+        spec += ", retention: {keep_last: 3, keep_days: 3650}"
     for part, start in enumerate(range(0, len(names), FUNCTIONS_PER_MANIFEST)):
         lines = ["version: 1", f"region: {REGION}", "functions:"]
-        lines += [
-            f"  {n}: {{aliases: {{{routes}}}}}"
-            for n in names[start : start + FUNCTIONS_PER_MANIFEST]
-        ]
+        lines += [f"  {n}: {{{spec}}}" for n in names[start : start + FUNCTIONS_PER_MANIFEST]]
         path = directory / f"{'changed' if changed else 'in-sync'}-{part:03d}.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         paths.append(str(path))

@@ -2,7 +2,9 @@
 
 Wall time is measured around the whole process (interpreter start-up included); peak memory is
 the process's own maximum resident set size from `wait4`; calls, throttled calls and failed calls
-come from the emulator's call log, which records every request the endpoint received.
+come from the emulator's call log, which records every request the endpoint received. `calls`
+are the Lambda calls that count against the control-plane quota; `other_calls` the rest
+(`GetFunction` with its own quota, STS).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from emulator.client import EmulatorClient
 # "adaptive" turns it off (`--max-rate 0`), leaving botocore's adaptive retry mode alone, which
 # limits the rate only after a throttle.
 PACINGS = ("bucket", "adaptive")
+READ_MODES = ("per-function", "bulk", "auto")
+# Lambda operations outside the control-plane quota (the project's Lambda reference).
+OWN_QUOTA = {"GetFunction", "GetPolicy", "Invoke"}
 
 
 @dataclass(frozen=True)
@@ -30,23 +35,28 @@ class Settings:
     quota: float = 15.0
     parallelism: int = 8
     pacing: str = "bucket"
+    read_mode: str = "per-function"
 
     def bound_s(self, calls: int) -> float:
         """No client can do better: every call waits for the quota, and at most `parallelism`
-        calls are in flight, each taking at least the injected latency."""
-        return max(calls / self.quota, calls * self.latency_ms / 1000 / self.parallelism)
+        calls are in flight, each taking at least the injected latency. (Quota 0: no quota,
+        the memory runs, whose bound is then only the latency's.)"""
+        by_quota = calls / self.quota if self.quota else 0.0
+        return max(by_quota, calls * self.latency_ms / 1000 / self.parallelism)
 
 
 @dataclass(frozen=True)
 class Run:
     command: str  # plan | apply
     size: int
+    versions: int
     settings: Settings
     exit_code: int
     expected_exit: int
     wall_s: float
-    calls: int  # requests the endpoint received, throttled ones included
+    calls: int  # control-plane Lambda requests the endpoint received, throttled ones included
     min_calls: int
+    other_calls: int  # GetFunction (its own quota) and other services (STS)
     throttled: int
     failed: int  # answered with an error other than a throttle
     writes: int  # successful writes
@@ -56,6 +66,10 @@ class Run:
     @property
     def bound_s(self) -> float:
         return self.settings.bound_s(self.min_calls)
+
+    @property
+    def calls_per_function(self) -> float:
+        return self.calls / self.size if self.size else 0.0
 
     @property
     def ratio(self) -> float:
@@ -79,7 +93,16 @@ def cli_command(settings: Settings, args: list[str]) -> list[str]:
     """`python -m reconciler ARGS` with the pacing under test: the CLI's own pacer at the
     quota, or (`adaptive`) the pacer off, leaving botocore's adaptive retry mode alone."""
     rate = 0.0 if settings.pacing == "adaptive" else settings.quota
-    return [sys.executable, "-m", "reconciler", *args, "--max-rate", f"{rate:g}"]
+    return [
+        sys.executable,
+        "-m",
+        "reconciler",
+        *args,
+        "--max-rate",
+        f"{rate:g}",
+        "--read-mode",
+        settings.read_mode,
+    ]
 
 
 def run_process(command: list[str], env: dict[str, str], timeout_s: float) -> Process:
@@ -106,38 +129,55 @@ def run_process(command: list[str], env: dict[str, str], timeout_s: float) -> Pr
         )
 
 
+@dataclass(frozen=True)
+class Job:
+    """What one CLI run is measured against: the fleet's shape and the least calls it needs."""
+
+    size: int
+    versions: int
+    min_calls: int
+    expected_exit: int = 0
+    timeout_s: float | None = None
+
+
 def measure(
-    emu: EmulatorClient,
-    settings: Settings,
-    command: str,
-    args: list[str],
-    *,
-    size: int,
-    min_calls: int,
-    expected_exit: int = 0,
+    emu: EmulatorClient, settings: Settings, command: str, args: list[str], job: Job
 ) -> Run:
     """One CLI run under fresh faults (a full token bucket) and an empty call log."""
     emu.faults(latency_ms=settings.latency_ms, rate_limit_per_s=settings.quota)
     emu.clear_calls()
-    timeout = 120 + 10 * settings.bound_s(min_calls)
+    size, versions, min_calls, expected_exit = (
+        job.size,
+        job.versions,
+        job.min_calls,
+        job.expected_exit,
+    )
+    timeout = job.timeout_s or 600 + 10 * settings.bound_s(min_calls)
     proc = run_process(cli_command(settings, [command, *args]), emu.env(), timeout)
     calls = emu.calls()
     emu.faults()
+    control = [c for c in calls if _control_plane(c)]
     return Run(
         command=command,
         size=size,
+        versions=versions,
         settings=settings,
         exit_code=proc.exit_code,
         expected_exit=expected_exit,
         wall_s=proc.wall_s,
-        calls=len(calls),
+        calls=len(control),
         min_calls=min_calls,
+        other_calls=len(calls) - len(control),
         throttled=sum(1 for c in calls if c.get("throttled")),
         failed=sum(1 for c in calls if _failed(c)),
         writes=sum(1 for c in calls if c.get("write") and _status(c) < 300),
         peak_rss_mb=proc.peak_rss_mb,
         stderr_tail="\n".join(proc.stderr.strip().splitlines()[-5:]),
     )
+
+
+def _control_plane(call: dict[str, Any]) -> bool:
+    return call.get("service") == "lambda" and call.get("operation") not in OWN_QUOTA
 
 
 def _status(call: dict[str, Any]) -> int:

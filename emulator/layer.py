@@ -7,6 +7,7 @@ handled here go to moto unchanged; their responses get `$LATEST`'s RevisionId ad
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import random
@@ -24,6 +25,25 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 ALIAS_NAME = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
 PAGE = 50  # ListVersionsByFunction returns at most 50 items per call, whatever MaxItems says
+SWEEP_PAGE = 50  # ListFunctions pages hold at most 50 items
+# What ListFunctions with FunctionVersion=ALL returns of each version (the Lambda reference).
+SWEEP_FIELDS = frozenset(
+    {
+        "FunctionName",
+        "Version",
+        "CodeSha256",
+        "CodeSize",
+        "Description",
+        "LastModified",
+        "RevisionId",
+        "Layers",
+        "Role",
+        "Runtime",
+        "MemorySize",
+        "Timeout",
+        "Environment",
+    }
+)
 
 
 class ApiError(Exception):
@@ -227,17 +247,9 @@ class Layer:
 
     def list_functions(self, region: str, query: dict[str, str]) -> Response:
         """ListFunctions pages of at most 50 (moto returns every function in one page)."""
+        if query.get("FunctionVersion") == "ALL":
+            return self.list_all_versions(region, query)
         storage = self.storage(region)
-        if query.get("FunctionVersion") == "ALL":  # $LATEST and every published version
-            every = [
-                self.config(fn, region, n)
-                for n in sorted(storage._functions)
-                for fn in [
-                    storage._functions[n]["latest"],
-                    *sorted(storage._functions[n]["versions"], key=lambda f: int(f.version)),
-                ]
-            ]
-            return self._page(every, "Functions", query, cap=50)
         items = [
             self.config(storage._functions[n]["latest"], region, n)
             for n in sorted(storage._functions)
@@ -245,6 +257,54 @@ class Layer:
         for item in items:
             item["FunctionArn"] = item["FunctionArn"].removesuffix(":$LATEST")
         return self._page(items, "Functions", query, cap=50)
+
+    def list_all_versions(self, region: str, query: dict[str, str]) -> Response:
+        """ListFunctions with FunctionVersion=ALL: `$LATEST` and every published version of every
+        function of the region, at most 50 items a page, each item the configuration subset the
+        reference lists (no State, no handler, …).
+
+        The order is not documented, so this endpoint interleaves functions: every function's
+        `$LATEST` by name, then every function's first version by name, then the second, … (a
+        client must not expect one function's versions together). The marker names the next
+        item (rank, name), so a page costs the same whatever the region holds.
+        """
+        storage = self.storage(region)
+        functions = storage._functions
+        names = sorted(functions)
+        size = min(int(query.get("MaxItems") or SWEEP_PAGE), SWEEP_PAGE)
+        rank, start = 0, 0
+        if query.get("Marker"):
+            try:
+                raw_rank, after = query["Marker"].split("/", 1)
+                rank = int(raw_rank)
+            except ValueError:
+                raise invalid("Invalid Marker") from None
+            start = bisect.bisect_left(names, after)
+        deepest = max((len(f["versions"]) for f in functions.values()), default=0)
+        items: list[dict[str, Any]] = []
+        marker: str | None = None
+        while rank <= deepest and marker is None:
+            for name in names[start:]:
+                entry = functions[name]
+                if rank == 0:
+                    fn = entry["latest"]
+                elif rank <= len(entry["versions"]):
+                    fn = sorted(entry["versions"], key=lambda f: int(f.version))[rank - 1]
+                else:
+                    continue
+                if len(items) == size:
+                    marker = f"{rank}/{name}"
+                    break
+                items.append(self.sweep_item(fn, region, name))
+            rank, start = rank + 1, 0
+        body: dict[str, Any] = {"Functions": items}
+        if marker is not None:
+            body["NextMarker"] = marker
+        return Response(200, body)
+
+    def sweep_item(self, fn: LambdaFunction, region: str, name: str) -> dict[str, Any]:
+        c = self.config(fn, region, name)
+        return {k: v for k, v in c.items() if k in SWEEP_FIELDS}
 
     def list_aliases(self, region: str, name: str, query: dict[str, str]) -> Response:
         aliases = sorted(self.aliases(region, name).values(), key=lambda a: a.name)

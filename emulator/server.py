@@ -56,6 +56,11 @@ LATEST_RESPONSES = {
     "GetFunction",
     "GetFunctionConfiguration",
 }
+# Lambda's quota table (the project's Lambda reference): `rate_limit_per_s` is the control-plane
+# quota; these operations have a quota of their own (requests/s per region), and invocations
+# are data plane, not limited by requests per second at all.
+OWN_QUOTAS = {"GetFunction": 100.0, "GetPolicy": 15.0}
+UNLIMITED = {"Invoke", "InvokeAsync", "InvokeWithResponseStream"}
 _CRED = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -94,7 +99,8 @@ class Faults:
     hold: dict[str, Any] | None = None
     held_writes: int = 0
     writes_seen: int = 0
-    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # region → tokens, t
+    # (region, quota) → (tokens, time of the last refill)
+    buckets: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     random: Any = None
 
 
@@ -164,7 +170,9 @@ class Emulator:
 
     # -- faults ----------------------------------------------------------------------------
 
-    def _throttled(self, region: str) -> bool:
+    def _throttled(self, region: str, operation: str = "") -> bool:
+        """Injected random throttling, or the request-rate quota the operation counts against
+        (a token bucket per region and quota, full at the start)."""
         f = self.faults
         with self.fault_lock:
             if (
@@ -173,14 +181,16 @@ class Emulator:
                 and f.random.random() < f.throttle_probability
             ):
                 return True
-            if f.rate_limit_per_s:
+            if f.rate_limit_per_s and operation not in UNLIMITED:
+                quota = operation if operation in OWN_QUOTAS else "control plane"
+                rate = OWN_QUOTAS.get(operation, f.rate_limit_per_s)
                 now = time.monotonic()
-                tokens, last = f.buckets.get(region, (f.rate_limit_per_s, now))
-                tokens = min(f.rate_limit_per_s, tokens + (now - last) * f.rate_limit_per_s)
+                tokens, last = f.buckets.get((region, quota), (rate, now))
+                tokens = min(rate, tokens + (now - last) * rate)
                 if tokens < 1:
-                    f.buckets[region] = (tokens, now)
+                    f.buckets[(region, quota)] = (tokens, now)
                     return True
-                f.buckets[region] = (tokens - 1, now)
+                f.buckets[(region, quota)] = (tokens - 1, now)
         return False
 
     def _hold(self, environ: Environ) -> None:
@@ -273,8 +283,8 @@ class Emulator:
             return self._error(start, denied)
         if self.faults.latency_ms:
             time.sleep(self.faults.latency_ms / 1000)
-        # Invoke is data plane: the control-plane request quota does not apply to it.
-        if operation != "Invoke" and self._throttled(region):
+        # Invoke is data plane: no request quota applies to it (UNLIMITED); GetFunction has its own.
+        if self._throttled(region, operation):
             entry.update(status=429, throttled=True)
             self._log(entry)
             return self._error(

@@ -90,23 +90,11 @@ def sync_adopt_pr(
     if parent is None:
         base_ref = _dict(_api(client, "GET", f"/git/ref/heads/{_quote(base)}"), "the base")
         parent = str(base_ref["object"]["sha"])
-    base_sha = parent
-    base_commit = _dict(_api(client, "GET", f"/git/commits/{base_sha}"), "the base commit")
-    base_tree = str(base_commit["tree"]["sha"])
-    entries = [
-        {"path": path, "mode": "100644", "type": "blob", "content": text}
-        for path, text in sorted(files.items())
-    ]
-    tree = _dict(
-        _api(client, "POST", "/git/trees", {"base_tree": base_tree, "tree": entries}), "a tree"
-    )
-    tree_sha = str(tree["sha"])
-
+    base_tree, tree_sha = _tree(client, parent, files)
     owner = client.repo.split("/")[0]
     head = urllib.parse.quote(f"{owner}:{branch}", safe="")
     found = _api(client, "GET", f"/pulls?state=open&head={head}&per_page=100")
     open_pr = next((p for p in found or [] if isinstance(p, dict)), None)
-
     if tree_sha == base_tree:  # the base already holds these contents: nothing to adopt
         if open_pr is None:
             return PullRequest("none", branch=branch)
@@ -114,35 +102,7 @@ def sync_adopt_pr(
         _api(client, "POST", f"/issues/{number}/comments", {"body": IN_SYNC})
         _api(client, "PATCH", f"/pulls/{number}", {"state": "closed"})
         return PullRequest("closed", number, str(open_pr.get("html_url", "")), branch)
-
-    refs = _api(client, "GET", f"/git/matching-refs/heads/{_quote(branch)}")
-    current = next(
-        (r for r in refs or [] if isinstance(r, dict) and r.get("ref") == f"refs/heads/{branch}"),
-        None,
-    )
-    moved = True
-    if current is not None:
-        sha = str(current["object"]["sha"])
-        commit = _dict(_api(client, "GET", f"/git/commits/{sha}"), "the branch's commit")
-        parents = [str(p.get("sha")) for p in commit.get("parents", [])]
-        moved = not (commit["tree"]["sha"] == tree_sha and parents == [base_sha])
-    if moved:
-        commit = _dict(
-            _api(
-                client,
-                "POST",
-                "/git/commits",
-                {"message": _message(body, title), "tree": tree_sha, "parents": [base_sha]},
-            ),
-            "a commit",
-        )
-        if current is None:
-            ref = {"ref": f"refs/heads/{branch}", "sha": commit["sha"]}
-            _api(client, "POST", "/git/refs", ref)
-        else:
-            ref = {"sha": commit["sha"], "force": True}
-            _api(client, "PATCH", f"/git/refs/heads/{_quote(branch)}", ref)
-
+    moved = _move_branch(client, branch, tree_sha, parent, _message(body, title))
     if open_pr is None:
         pr = _dict(
             _api(
@@ -159,6 +119,53 @@ def sync_adopt_pr(
         _api(client, "PATCH", f"/pulls/{number}", {"title": title, "body": body})
         return PullRequest("updated", number, str(open_pr.get("html_url", "")), branch)
     return PullRequest("unchanged", number, str(open_pr.get("html_url", "")), branch)
+
+
+def _tree(client: GitHubClient, parent: str, files: Mapping[str, str]) -> tuple[str, str]:
+    """(the parent commit's tree, the tree with the adopted files on top of it)."""
+    base_commit = _dict(_api(client, "GET", f"/git/commits/{parent}"), "the base commit")
+    base_tree = str(base_commit["tree"]["sha"])
+    entries = [
+        {"path": path, "mode": "100644", "type": "blob", "content": text}
+        for path, text in sorted(files.items())
+    ]
+    tree = _dict(
+        _api(client, "POST", "/git/trees", {"base_tree": base_tree, "tree": entries}), "a tree"
+    )
+    return base_tree, str(tree["sha"])
+
+
+def _move_branch(
+    client: GitHubClient, branch: str, tree_sha: str, parent: str, message: str
+) -> bool:
+    """Point `branch` at a commit of `tree_sha` on `parent`, unless it already is one; whether
+    it moved."""
+    refs = _api(client, "GET", f"/git/matching-refs/heads/{_quote(branch)}")
+    current = next(
+        (r for r in refs or [] if isinstance(r, dict) and r.get("ref") == f"refs/heads/{branch}"),
+        None,
+    )
+    if current is not None:
+        sha = str(current["object"]["sha"])
+        commit = _dict(_api(client, "GET", f"/git/commits/{sha}"), "the branch's commit")
+        parents = [str(p.get("sha")) for p in commit.get("parents", [])]
+        if commit["tree"]["sha"] == tree_sha and parents == [parent]:
+            return False
+    commit = _dict(
+        _api(
+            client,
+            "POST",
+            "/git/commits",
+            {"message": message, "tree": tree_sha, "parents": [parent]},
+        ),
+        "a commit",
+    )
+    if current is None:
+        _api(client, "POST", "/git/refs", {"ref": f"refs/heads/{branch}", "sha": commit["sha"]})
+    else:
+        ref = {"sha": commit["sha"], "force": True}
+        _api(client, "PATCH", f"/git/refs/heads/{_quote(branch)}", ref)
+    return True
 
 
 def _message(body: str, title: str) -> str:

@@ -41,7 +41,7 @@ from reconciler.plan import (
     UpdateAlias,
     VersionRef,
 )
-from reconciler.rollout import encode, tag_key
+from reconciler.rollout import encode, history_key, tag_key
 from reconciler.wording import brake, plural, target
 
 Progress = Callable[[str], None]
@@ -217,6 +217,11 @@ class _FunctionRun:
     def _update(self, op: UpdateAlias) -> tuple[Status, str]:
         version, weights = self._routing(op.after)
         self._write_rollout_state(op.alias, op.rollout)
+        if op.history is not None:  # first: a crash after it only records the current version
+            value = " ".join(op.history)
+            self.aws.tag_function(
+                self.fp.key, self.region, self.fp.arn, history_key(op.alias), value
+            )
         self.aws.update_alias(
             self.fp.key,
             self.region,

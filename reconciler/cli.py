@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import wraps
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
@@ -19,6 +19,8 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.live import READ_MODES
+from reconciler.plan import UpdateAlias
 from reconciler.wording import brake, plural
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ class Options:
     endpoint_url: str | None = None
     parallelism: int = 8
     max_rate: float = 15.0
+    read_mode: str = "auto"
     color: bool = True
     verbose: bool = False
 
@@ -71,6 +74,11 @@ def global_options(func: F) -> F:
             ("--max-rate",),
             "max_rate",
             {"type": click.FloatRange(0), "help": "Lambda requests per second per region."},
+        ),
+        (
+            ("--read-mode",),
+            "read_mode",
+            {"type": click.Choice(READ_MODES), "help": "How live state is read."},
         ),
         (("--no-color",), "no_color", {"is_flag": True, "help": "No colour."}),
         (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "One line per AWS call."}),
@@ -138,6 +146,16 @@ def handle_errors(func: F) -> F:
     help="Lambda requests per second per region, paced on the client (Lambda's quota is 15); "
     "0 turns pacing off.",
 )
+@click.option(
+    "--read-mode",
+    type=click.Choice(READ_MODES),
+    default="auto",
+    show_default=True,
+    envvar="LAMBDA_RECONCILER_READ_MODE",
+    help="How live state is read: per-function (ListVersionsByFunction per function), bulk "
+    "(one ListFunctions sweep per region), or auto (bulk where a region has 10 or more "
+    "functions to read, abandoned for per-function when it costs more).",
+)
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR also works).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per AWS call; tracebacks on errors.")
 @click.pass_context
@@ -148,6 +166,7 @@ def main(
     endpoint_url: str | None,
     parallelism: int,
     max_rate: float,
+    read_mode: str,
     no_color: bool,
     verbose: bool,
 ) -> None:
@@ -158,6 +177,7 @@ def main(
         endpoint_url=endpoint_url,
         parallelism=parallelism,
         max_rate=max_rate,
+        read_mode=read_mode,
         color=not no_color and "NO_COLOR" not in os.environ,
         verbose=verbose,
     )
@@ -231,6 +251,7 @@ def _aws(opts: Options) -> Aws:
         log=stderr_logger if opts.verbose else None,
         pool_size=max(10, opts.parallelism * 2),
         max_rate=opts.max_rate,
+        read_mode=opts.read_mode,
     )
 
 
@@ -441,19 +462,25 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
         click.echo("Nothing to apply.", err=True)
         return
     if not _is_saved_plan(targets) and not auto_approve:
-        if not sys.stdin.isatty():
-            raise ReconcilerError(
-                "refusing to apply without confirmation: no terminal (pass --auto-approve)"
-            )
-        answer = click.prompt(
-            "Apply these changes? Only 'yes' is accepted",
-            default="",
-            show_default=False,
-            err=True,
+        _confirm("apply")
+    _report_outcome(_run_with_progress(result, aws, opts))
+
+
+def _confirm(command: str) -> None:
+    """Ask on a terminal; refuse without one (the caller passes --auto-approve in scripts)."""
+    if not sys.stdin.isatty():
+        raise ReconcilerError(
+            f"refusing to {command} without confirmation: no terminal (pass --auto-approve)"
         )
-        if answer.strip() != "yes":
-            raise ReconcilerError("apply cancelled; nothing was written")
-    outcome = _run_with_progress(result, aws, opts)
+    answer = click.prompt(
+        "Apply these changes? Only 'yes' is accepted", default="", show_default=False, err=True
+    )
+    if answer.strip() != "yes":
+        raise ReconcilerError(f"{command} cancelled; nothing was written")
+
+
+def _report_outcome(outcome: ApplyResult) -> None:
+    """What failed, what rolled back, the summary line; exit 1 unless all went well."""
     for r in outcome.results:
         if r.status.value == "failed":
             click.echo(f"error: {r.function}: {r.message}", err=True)
@@ -462,6 +489,46 @@ def apply(opts: Options, targets: tuple[str, ...], auto_approve: bool, max_delet
     click.echo(outcome.summary(), err=True)
     if not outcome.ok:
         sys.exit(1)
+
+
+@main.command(short_help="Move an alias back to its previous version, without git (break-glass).")
+@global_options
+@MANIFESTS
+@click.option("--function", "function", required=True, help="The function (name or ARN).")
+@click.option("--alias", "alias", required=True, help="The managed alias to move back.")
+@click.option("--auto-approve", is_flag=True, help="Roll back without asking for confirmation.")
+@click.pass_obj
+@handle_errors
+def rollback(
+    opts: Options, manifests: tuple[str, ...], function: str, alias: str, auto_approve: bool
+) -> None:
+    """Move ALIAS of FUNCTION back to the version it pointed to before its last move (recorded
+    by apply), clearing any canary; print the manifest change that makes git agree. For when CI
+    is down: otherwise revert the commit and let apply move it back."""
+    from reconciler.render import render
+    from reconciler.rollback import find_target, rollback_plan
+
+    loaded = _load(manifests)
+    target = find_target(loaded.functions, function)
+    if alias not in target.spec.aliases:
+        raise ReconcilerError(f"{target.name}: alias {alias} is not managed by the manifests")
+    aws = _aws(opts)
+    live = aws.read_function(target.key, target.region)
+    live = replace(live, tags=aws.function_tags(target.key, target.region, live.arn))
+    plan = rollback_plan(target, live, alias)
+    click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
+    if not auto_approve:
+        _confirm("roll back")
+    outcome = _run_with_progress(plan, aws, opts)
+    _report_outcome(outcome)
+    op = plan.functions[0].operations[0]
+    assert isinstance(op, UpdateAlias)
+    click.echo(
+        f"{target.name}:{alias} is back on version {op.after.version}. To make git agree, set "
+        f"`version: {op.after.version}` (and no canary) for alias {alias} at "
+        f"{target.alias_location(alias)}; until then drift reports it.",
+        err=True,
+    )
 
 
 def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:

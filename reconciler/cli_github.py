@@ -408,9 +408,23 @@ def check_reviewed(
         raise ReconcilerError(
             f"pull request #{number} has no plan comment for these manifests. {refuse}"
         )
-    text = str(found.get("body") or "")
-    reviewed = hidden_value(text, "<!-- lambda-reconciler:operations=")
     url = found.get("html_url") or f"#{number}"
+    reviewed = _reviewed_operations(found, pr, number, url, refuse)
+    if reviewed != fresh:
+        raise ReconcilerError(
+            f"the plan now differs from the plan reviewed in #{number} ({url}): live state or "
+            f"the manifests changed since. {refuse} Plan again in a pull request, or set "
+            "allow-unreviewed to apply it anyway."
+        )
+    click.echo(f"the plan is the one reviewed in #{number}: {url}", err=True)
+
+
+def _reviewed_operations(
+    comment: dict[str, Any], pr: dict[str, Any], number: int, url: str, refuse: str
+) -> str:
+    """The operations fingerprint the plan comment recorded for the merged head commit."""
+    text = str(comment.get("body") or "")
+    reviewed = hidden_value(text, "<!-- lambda-reconciler:operations=")
     if not reviewed:
         raise ReconcilerError(
             f"the plan comment of #{number} records no plan (the last plan failed?): {url}. "
@@ -424,13 +438,7 @@ def check_reviewed(
             f"the plan comment of #{number} describes commit {described[:7]}, but {head[:7]} was "
             f"merged: the last push was never planned. {refuse}"
         )
-    if reviewed != fresh:
-        raise ReconcilerError(
-            f"the plan now differs from the plan reviewed in #{number} ({url}): live state or "
-            f"the manifests changed since. {refuse} Plan again in a pull request, or set "
-            "allow-unreviewed to apply it anyway."
-        )
-    click.echo(f"the plan is the one reviewed in #{number}: {url}", err=True)
+    return reviewed
 
 
 def _annotations(plan: dict[str, Any]) -> list[str]:

@@ -20,8 +20,17 @@ from reconciler.lambda_api import LambdaReader
 from reconciler.layer_planner import ObservedLayer, candidates, plan_layer
 from reconciler.live import CodeStorage
 from reconciler.manifest import FunctionTarget, LayerTarget, ManifestSet
-from reconciler.plan import DEFAULT_STORAGE_WARN, Action, DeleteAlias, FunctionPlan, LayerPlan, Plan
+from reconciler.plan import (
+    DEFAULT_STORAGE_WARN,
+    Action,
+    DeleteAlias,
+    FunctionPlan,
+    LayerPlan,
+    Plan,
+    UpdateAlias,
+)
 from reconciler.planner import Observed, fingerprint, plan, plan_function
+from reconciler.reads import read_observed
 
 Clock = Callable[[], datetime]
 
@@ -62,7 +71,8 @@ def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
     try:
         live = aws.read_function(target.key, target.region, wait=target.spec.publish)
         if _has_rollout(target):
-            live = replace(live, tags=aws.function_tags(target.key, target.region, live.arn))
+            tags = aws.function_tags(target.key, target.region, live.arn)
+            live = replace(live, tags=tags, tags_read=True)
     except AwsError as e:
         if e.code == "ResourceNotFoundException":
             where = target.region or aws.default_region or "the default region"
@@ -74,8 +84,8 @@ def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
 def read_all(
     aws: LambdaReader, targets: Sequence[FunctionTarget], parallelism: int
 ) -> list[Observed]:
-    with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        return list(pool.map(lambda t: _read(aws, t), targets))
+    # Per function, or one ListFunctions sweep per region (`--read-mode`, reconciler/reads.py).
+    return read_observed(aws, targets, parallelism, lambda t: _read(aws, t))
 
 
 def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
@@ -96,11 +106,23 @@ def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
     ]
 
 
+def _moves(fp: FunctionPlan) -> bool:
+    """An alias's primary moves: its history is recorded, so the tags are needed."""
+    return any(
+        isinstance(op, UpdateAlias) and op.after.version != op.before.version
+        for op in fp.operations
+    )
+
+
 def _enrich(aws: LambdaReader, obs: Observed, fp: FunctionPlan) -> Observed:
-    """Read what can veto this function's deletions: event source mappings and provisioned
-    concurrency for versions, and what hangs on each alias about to be deleted."""
+    """Read what can veto this function's deletions (event source mappings and provisioned
+    concurrency for versions, the recorded rollback targets, what hangs on each alias about to
+    be deleted), and the alias history that a move extends."""
     live = obs.live
     assert live is not None
+    if not live.tags_read:
+        tags = aws.function_tags(obs.target.key, obs.target.region, live.arn)
+        live = replace(live, tags=tags, tags_read=True)
     if fp.count(Action.DELETE_VERSION):
         in_use = aws.versions_in_use(obs.target.key, obs.target.region, live.arn)
         live = replace(live, in_use=in_use)
@@ -194,11 +216,11 @@ def _build_function_plan(
     observed = read_alarms(aws, observed)
     now = clock()
     first = plan(observed, now=now, max_deletions=max_deletions, manifests=manifests.paths)
-    deleting = [i for i, fp in enumerate(first.functions) if fp.deletions]
+    deleting = [i for i, fp in enumerate(first.functions) if fp.deletions or _moves(fp)]
     if not deleting:
         return first
-    # Only functions about to lose versions or aliases pay for the reads that can veto it;
-    # then those functions are planned again with what was read.
+    # Only functions about to lose versions or aliases, or to move one, pay for the reads that
+    # can veto a deletion or that a move records; then they are planned again with them.
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         enriched = list(pool.map(lambda i: _enrich(aws, observed[i], first.functions[i]), deleting))
     functions = list(first.functions)

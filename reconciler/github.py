@@ -702,29 +702,7 @@ class GitHubClient:
         digest = content_digest(body)
         if drifted and current is None:
             dismissed = next((i for i in issues if i.get("state") == "closed"), None)
-            if (
-                dismissed is not None
-                and dismissed.get("state_reason") == "not_planned"
-                and content_digest(str(dismissed.get("body") or "")) == digest
-            ):
-                self.last_number = int(dismissed["number"])
-                self.last_url = str(dismissed.get("html_url") or "")
-                self.last_action = "ignored"
-                return self.last_action
-            created = self._call(
-                "POST",
-                f"/repos/{self.repo}/issues",
-                {"title": fit_title(title), "body": body, "labels": [DRIFT_LABEL]},
-            )
-            self.last_number = int(created["number"])
-            self.last_url = str(created.get("html_url") or "")
-            self._check_author(created)
-            if DRIFT_LABEL not in [_label(x) for x in created.get("labels") or []]:
-                self.log(
-                    f"GitHub did not set the label {DRIFT_LABEL!r} on issue "
-                    f"#{self.last_number} (the token may not set labels)"
-                )
-            self.last_action = "opened"
+            self.last_action = self._open_drift_issue(body, title, digest, dismissed)
         elif drifted and current is not None:
             if content_digest(str(current.get("body") or "")) == digest:
                 self.last_action = "unchanged"
@@ -734,19 +712,46 @@ class GitHubClient:
                 )
                 self.last_action = "updated"
         elif current is not None:
-            number = current["number"]
-            self._call(
-                "POST", f"/repos/{self.repo}/issues/{number}/comments", {"body": BACK_IN_SYNC}
-            )
-            self._call(
-                "PATCH",
-                f"/repos/{self.repo}/issues/{number}",
-                {"state": "closed", "state_reason": "completed"},
-            )
+            self._close_drift_issue(int(current["number"]))
             self.last_action = "closed"
         else:
             self.last_action = "none"
         return self.last_action
+
+    def _open_drift_issue(
+        self, body: str, title: str, digest: str, dismissed: dict[str, Any] | None
+    ) -> str:
+        """Open the issue, unless a person closed the same drift as "not planned"."""
+        if (
+            dismissed is not None
+            and dismissed.get("state_reason") == "not_planned"
+            and content_digest(str(dismissed.get("body") or "")) == digest
+        ):
+            self.last_number = int(dismissed["number"])
+            self.last_url = str(dismissed.get("html_url") or "")
+            return "ignored"
+        created = self._call(
+            "POST",
+            f"/repos/{self.repo}/issues",
+            {"title": fit_title(title), "body": body, "labels": [DRIFT_LABEL]},
+        )
+        self.last_number = int(created["number"])
+        self.last_url = str(created.get("html_url") or "")
+        self._check_author(created)
+        if DRIFT_LABEL not in [_label(x) for x in created.get("labels") or []]:
+            self.log(
+                f"GitHub did not set the label {DRIFT_LABEL!r} on issue "
+                f"#{self.last_number} (the token may not set labels)"
+            )
+        return "opened"
+
+    def _close_drift_issue(self, number: int) -> None:
+        self._call("POST", f"/repos/{self.repo}/issues/{number}/comments", {"body": BACK_IN_SYNC})
+        self._call(
+            "PATCH",
+            f"/repos/{self.repo}/issues/{number}",
+            {"state": "closed", "state_reason": "completed"},
+        )
 
     # ---- the pull request a commit came from ------------------------------------------------
 

@@ -6,7 +6,8 @@ everything else against the unqualified one (`function:NAME`); `function:NAME:*`
 qualified ARN of the function but not the function itself. So:
 
 - `Functions` on `function:NAME`: ListVersionsByFunction and ListAliases (every run), GetFunction
-  (`publish`), ListProvisionedConcurrencyConfigs (`retention`), ListTags (`rollout`); for apply
+  (`publish`), ListProvisionedConcurrencyConfigs (`retention`), ListTags (`rollout`, aliases,
+  `retention`: the rollout state and alias history); for apply
   also PublishVersion (`publish`) and CreateAlias (declared aliases).
 - `Aliases` on `function:NAME:ALIAS`, declared aliases only: UpdateAlias (apply).
 - `VersionsAndAliases` on `function:NAME:*`: DeleteFunction (apply + `retention`; only ever sent
@@ -15,8 +16,9 @@ qualified ARN of the function but not the function itself. So:
   about to be deleted (plan and apply), which can veto the deletion.
 - `KeepDeclaredAliases`: Deny DeleteAlias on the declared aliases (`prune_aliases` deletes only
   the others).
-- `RolloutTags` on `function:NAME`: TagResource, for tag keys `lambda-reconciler:rollout:*` only
-  (apply + `rollout`).
+- `StateTags` on `function:NAME`: TagResource, for tag keys `lambda-reconciler:rollout:*` and
+  `lambda-reconciler:history:*` only (apply + `rollout` or declared aliases: the rollout state
+  and each alias's history of versions).
 - `Unscoped` on `*` (no resource-level form exists): ListEventSourceMappings (`retention`,
   `prune_aliases: true`),
   cloudwatch:DescribeAlarms (`rollout`).
@@ -46,7 +48,8 @@ from typing import Any, Literal
 
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import FunctionTarget, LayerTarget
-from reconciler.rollout import TAG_PREFIX
+from reconciler.reads import AUTO_MIN_FUNCTIONS, sweepable
+from reconciler.rollout import HISTORY_PREFIX, TAG_PREFIX
 
 Mode = Literal["plan", "apply"]
 Scope = Literal["exact", "prefix", "tag"]
@@ -63,7 +66,7 @@ class Needs:
     function: set[str] = field(default_factory=set)  # on function:NAME
     aliases: set[str] = field(default_factory=set)  # on function:NAME:ALIAS, declared aliases
     qualified: set[str] = field(default_factory=set)  # on function:NAME:*
-    tag: bool = False  # TagResource, rollout tag keys only, on function:NAME
+    tag: bool = False  # TagResource, the tool's own tag keys only, on function:NAME
     keep_declared: bool = False  # deny DeleteAlias on the declared aliases
     unscoped: set[str] = field(default_factory=set)  # on "*"
 
@@ -77,8 +80,11 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
     if spec.retention is not None:
         n.function.add("lambda:ListProvisionedConcurrencyConfigs")
         n.unscoped.add("lambda:ListEventSourceMappings")
-    if rollout:
+    if rollout or spec.aliases or spec.retention is not None:
+        # the rollout state, and each alias's history (read when an alias moves or a version
+        # may be deleted: the recorded rollback targets are kept)
         n.function.add("lambda:ListTags")
+    if rollout:
         n.unscoped.add("cloudwatch:DescribeAlarms")
     if spec.prune_aliases is True:  # what hangs on an alias about to be pruned can veto it
         n.qualified |= {
@@ -98,7 +104,7 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
             n.keep_declared = bool(spec.aliases)
         if spec.retention is not None:
             n.qualified.add("lambda:DeleteFunction")
-        n.tag = rollout
+        n.tag = rollout or bool(spec.aliases)  # rollout state, alias history
     return n
 
 
@@ -156,7 +162,7 @@ def _statement(
 
 
 def _tag_condition() -> dict[str, Any]:
-    return {"ForAllValues:StringLike": {"aws:TagKeys": [TAG_PREFIX + "*"]}}
+    return {"ForAllValues:StringLike": {"aws:TagKeys": [TAG_PREFIX + "*", HISTORY_PREFIX + "*"]}}
 
 
 def _numbered(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -211,7 +217,7 @@ def _exact(
     if tagged:
         statements.append(
             _statement(
-                "RolloutTags",
+                "StateTags",
                 ["lambda:TagResource"],
                 _unique(tagged),
                 condition=_tag_condition(),
@@ -293,7 +299,7 @@ def _compact(
         if condition:
             tag_condition = {**condition, **tag_condition}
         statements.append(
-            _statement("RolloutTags", ["lambda:TagResource"], tagged, condition=tag_condition)
+            _statement("StateTags", ["lambda:TagResource"], tagged, condition=tag_condition)
         )
     if unscoped:
         statements.append(_statement("Unscoped", unscoped, ["*"]))
@@ -329,16 +335,6 @@ def layer_statements(
     return [_statement("LayerVersions", actions, _unique(arns))]
 
 
-def _with_unscoped(statements: list[dict[str, Any]], actions: set[str]) -> list[dict[str, Any]]:
-    """`actions` joined to the statement on `*` (every run reads GetAccountSettings; layer
-    retention lists layer versions and the region's function versions, which take no ARN)."""
-    for st in statements:
-        if st["Sid"] == "Unscoped":
-            st["Action"] = sorted(set(st["Action"]) | actions)
-            return statements
-    return [*statements, _statement("Unscoped", actions, ["*"])]
-
-
 def policy_for(
     targets: Sequence[FunctionTarget],
     mode: Mode,
@@ -364,8 +360,30 @@ def policy_for(
     unscoped = {"lambda:GetAccountSettings"}
     if layers:
         unscoped |= {"lambda:ListLayerVersions", "lambda:ListFunctions"}
-    statements = _with_unscoped(statements, unscoped)
+    if _sweeps(targets, region):
+        unscoped.add("lambda:ListFunctions")
+    for action in sorted(unscoped):
+        _allow_unscoped(statements, action)
     return {"Version": "2012-10-17", "Statement": _numbered(statements)}
+
+
+def _sweeps(targets: Sequence[FunctionTarget], region: str | None) -> bool:
+    """Whether `--read-mode auto` reads some region with one ListFunctions sweep."""
+    per_region: dict[str, int] = {}
+    for t in targets:
+        if sweepable(t):
+            key = t.region or region or ""
+            per_region[key] = per_region.get(key, 0) + 1
+    return any(n >= AUTO_MIN_FUNCTIONS for n in per_region.values())
+
+
+def _allow_unscoped(statements: list[dict[str, Any]], action: str) -> None:
+    """Add `action` on "*" (ListFunctions has no resource-level form)."""
+    for st in statements:
+        if st["Sid"] == "Unscoped":
+            st["Action"] = sorted({*st["Action"], action})
+            return
+    statements.append(_statement("Unscoped", [action], ["*"]))
 
 
 def policy_size(policy: dict[str, Any]) -> int:

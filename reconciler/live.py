@@ -2,6 +2,9 @@
 
 `aws.py` builds these from API responses; the planner reads them. Version numbers are ints;
 `$LATEST` is never a `LiveVersion` (it is `LiveFunction.latest`).
+
+A fleet holds hundreds of thousands of versions, so every class uses slots, and `aws.py` shares
+equal strings and configuration mappings between versions instead of copying them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from datetime import datetime
 from enum import Enum
 
 LATEST = "$LATEST"
+# How live state is read (`reconciler.reads`, `--read-mode`).
+READ_MODES = ("auto", "per-function", "bulk")
 
 
 class AliasTie(str, Enum):
@@ -23,7 +28,7 @@ class AliasTie(str, Enum):
     FUNCTION_URL = "function_url"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Canary:
     """The one additional version of a weighted alias and its share of traffic (0 < weight < 1)."""
 
@@ -31,12 +36,15 @@ class Canary:
     weight: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """What PublishVersion captures of `$LATEST`, or what a published version holds.
 
     `config` maps each compared configuration field (runtime, handler, memory, timeout,
     environment, layers, role, …) to a canonical JSON string, so two snapshots compare with `==`.
+    A snapshot read by a ListFunctions sweep has only the fields that listing returns, and its
+    `dead_letter_arn` is None (unknown): functions whose plan needs the others (publish, canary)
+    are never read that way.
     """
 
     code_sha256: str
@@ -48,19 +56,19 @@ class Snapshot:
     config: Mapping[str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveVersion:
     number: int
     snapshot: Snapshot
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveLatest:
     snapshot: Snapshot
     revision_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveAlias:
     name: str
     version: str  # "$LATEST" or digits
@@ -69,9 +77,10 @@ class LiveAlias:
     revision_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveFunction:
-    """Everything read for one function: one ListVersionsByFunction and one ListAliases."""
+    """Everything read for one function: its versions (from ListVersionsByFunction, or from the
+    region's ListFunctions sweep) and its aliases (ListAliases)."""
 
     name: str
     arn: str
@@ -84,6 +93,7 @@ class LiveFunction:
     # when retention is about to prune something in this function; None means "not read".
     in_use: frozenset[int] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    tags_read: bool = False  # ListTags was called: `tags` is the function's tags, not a default
     # What hangs on each alias about to be deleted (prune_aliases). Read only for those
     # aliases; None means "not read".
     alias_ties: Mapping[str, tuple[AliasTie, ...]] | None = None

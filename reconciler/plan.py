@@ -194,6 +194,9 @@ class UpdateAlias:
     revision_id: str
     fields: tuple[AliasField, ...]
     rollout: RolloutStep | None = None
+    # The alias's version history to record before the call (the primary moves): the versions
+    # it pointed to before, most recent first. None: the primary stays, nothing to record.
+    history: tuple[str, ...] | None = None
 
 
 class AliasDeletion(str, Enum):
@@ -254,12 +257,19 @@ class Aliased(NamedTuple):
     aliases: tuple[str, ...]
 
 
+class Previous(NamedTuple):
+    """One of the last `keep_previous` versions an alias pointed to: a rollback target."""
+
+    alias: str
+    n: int  # 1: the version it pointed to just before the current one
+
+
 class Young(NamedTuple):
     days: int
     keep_days: int
 
 
-KeepReason: TypeAlias = Aliased | Protected | Young | InUse
+KeepReason: TypeAlias = Aliased | Protected | Previous | Young | InUse
 
 
 class Kept(NamedTuple):

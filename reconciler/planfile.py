@@ -48,6 +48,7 @@ from reconciler.plan import (
     NothingPublished,
     Operation,
     Plan,
+    Previous,
     Protected,
     PublishReason,
     PublishVersion,
@@ -124,6 +125,8 @@ def _keep_reason(r: KeepReason) -> dict[str, Any]:
             return {"kind": "aliased", "aliases": list(r.aliases)}
         case Protected():
             return {"kind": "protected"}
+        case Previous():
+            return {"kind": "previous", "alias": r.alias, "n": r.n}
         case Young():
             return {"kind": "young", "days": r.days, "keep_days": r.keep_days}
         case InUse():
@@ -153,6 +156,7 @@ def _op_fields(op: Operation) -> dict[str, Any]:
                 "revision_id": op.revision_id,
                 "fields": [f.value for f in op.fields],
                 **_step(op.rollout),
+                "history": None if op.history is None else list(op.history),
             }
         case DeleteAlias():
             return {"alias": op.alias, "before": _state(op.before), "why": op.reason.value}
@@ -404,6 +408,7 @@ class _Update(_AliasWrite):
     before: _State
     revision_id: Guard
     fields: list[FieldName]
+    history: list[Annotated[str, Field(pattern=r"^[1-9][0-9]*$")]] | None = None
 
 
 class _DeleteAlias(_Doc):
@@ -444,6 +449,12 @@ class _Protected(_Doc):
     kind: Literal["protected"]
 
 
+class _Previous(_Doc):
+    kind: Literal["previous"]
+    alias: str
+    n: Annotated[int, Field(ge=1)]
+
+
 class _Young(_Doc):
     kind: Literal["young"]
     days: Count
@@ -456,7 +467,9 @@ class _InUse(_Doc):
 
 class _Kept(_Doc):
     version: Annotated[int, Field(ge=1)]
-    reasons: list[Annotated[_Aliased | _Protected | _Young | _InUse, Field(discriminator="kind")]]
+    reasons: list[
+        Annotated[_Aliased | _Protected | _Previous | _Young | _InUse, Field(discriminator="kind")]
+    ]
 
 
 class _Function(_Doc):
@@ -580,12 +593,14 @@ def _to_publish_reason(r: _NothingPublished | _CodeChanged | _ConfigChanged) -> 
             assert_never(r)
 
 
-def _to_keep(r: _Aliased | _Protected | _Young | _InUse) -> KeepReason:
+def _to_keep(r: _Aliased | _Protected | _Previous | _Young | _InUse) -> KeepReason:
     match r:
         case _Aliased():
             return Aliased(tuple(r.aliases))
         case _Protected():
             return Protected()
+        case _Previous():
+            return Previous(r.alias, r.n)
         case _Young():
             return Young(r.days, r.keep_days)
         case _InUse():
@@ -611,6 +626,7 @@ def _to_op(
                 o.revision_id,
                 tuple(o.fields),
                 _to_step(o, where),
+                None if o.history is None else tuple(o.history),
             )
         case _DeleteAlias():
             return DeleteAlias(o.alias, _to_state(o.before), o.why)
@@ -683,6 +699,7 @@ _TAGS = frozenset(a.value for a in Action) | {
     "config_changed",
     "aliased",
     "protected",
+    "previous",
     "young",
     "in_use",
     "used_by",

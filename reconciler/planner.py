@@ -56,6 +56,7 @@ from reconciler.plan import (
     NothingPublished,
     Operation,
     Plan,
+    Previous,
     Protected,
     PublishReason,
     PublishVersion,
@@ -67,7 +68,15 @@ from reconciler.plan import (
     VersionRef,
     Young,
 )
-from reconciler.rollout import Rollout, decide, decode, tag_key
+from reconciler.rollout import (
+    Rollout,
+    decide,
+    decode,
+    decode_history,
+    history_key,
+    moved_history,
+    tag_key,
+)
 from reconciler.wording import version as version_label
 
 # The manifest bounds no duration: longer than timedelta can hold means "forever".
@@ -368,7 +377,7 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
             out.rollouts.append(status)
         if write is not None:
             out.writes.append(write)
-    out.writes = _with_fields(out.writes)
+    out.writes = _with_history(_with_fields(out.writes), live)
     out.writes.sort(key=lambda w: (isinstance(w, UpdateAlias), w.alias))
     return out
 
@@ -378,6 +387,46 @@ def _with_fields(writes: list[AliasWrite]) -> list[AliasWrite]:
     pairs = {w.alias: (w.before, w.after) for w in writes if isinstance(w, UpdateAlias)}
     fields = changed_fields(pairs)
     return [replace(w, fields=fields[w.alias]) if isinstance(w, UpdateAlias) else w for w in writes]
+
+
+def _with_history(writes: list[AliasWrite], live: LiveFunction) -> list[AliasWrite]:
+    """Each update that moves an alias's primary records the version it moves from (contract
+    §9, alias history), once the function's tags have been read."""
+    if not live.tags_read:
+        return writes
+    out: list[AliasWrite] = []
+    for w in writes:
+        moved_from = w.before.version if isinstance(w, UpdateAlias) else None
+        if (
+            isinstance(w, UpdateAlias)
+            and isinstance(moved_from, str)
+            and moved_from.isdigit()
+            and w.after.version != moved_from
+        ):
+            recorded = decode_history(live.tags.get(history_key(w.alias)))
+            w = replace(w, history=moved_history(recorded, moved_from))
+        out.append(w)
+    return out
+
+
+def _previous(
+    target: FunctionTarget, live: LiveFunction, after_aliases: Mapping[str, AliasState]
+) -> dict[int, list[KeepReason]]:
+    """The last `keep_previous` versions of each managed alias, as the plan leaves it."""
+    retention = target.spec.retention
+    keep = retention.keep_previous if retention is not None else 0
+    found: dict[int, list[KeepReason]] = {}
+    if keep == 0:
+        return found
+    for name in sorted(target.spec.aliases):
+        history = decode_history(live.tags.get(history_key(name)))
+        current, after = live.alias(name), after_aliases.get(name)
+        moves = current is not None and after is not None and after.version != current.version
+        if current is not None and moves and current.version.isdigit():
+            history = moved_history(history, current.version)  # the plan moves it away
+        for n, version in enumerate(history[:keep], start=1):
+            found.setdefault(int(version), []).append(Previous(name, n))
+    return found
 
 
 def _prune_aliases(
@@ -413,7 +462,9 @@ class _Keep:
         after_aliases: Mapping[str, AliasState],
         in_use: frozenset[int],
         now: datetime,
+        previous: Mapping[int, list[KeepReason]],
     ) -> None:
+        self.previous = previous
         self.retention = retention
         self.now = now
         self.in_use = in_use
@@ -431,13 +482,15 @@ class _Keep:
         """Why `version` stays; empty when retention deletes it."""
         number = version.number
         young = self.young_since is not None and version.snapshot.last_modified >= self.young_since
-        if not young and number not in self.aliased and number not in self.protect:
+        kept = number in self.aliased or number in self.protect or number in self.previous
+        if not young and not kept:
             return (InUse(),) if number in self.in_use else ()
         why: list[KeepReason] = []
         if number in self.aliased:
             why.append(self.aliased[number])
         if number in self.protect:
             why.append(Protected())
+        why.extend(self.previous.get(number, ()))
         if young:
             shared = self._young_reasons(self.age(version))
             if not why and number not in self.in_use:  # the common case: young, nothing else
@@ -477,7 +530,8 @@ def _retention(
     retention = target.spec.retention
     if retention is None:
         return [], ()
-    rules = _Keep(retention, after_aliases, live.in_use or frozenset(), now)
+    previous = _previous(target, live, after_aliases)
+    rules = _Keep(retention, after_aliases, live.in_use or frozenset(), now, previous)
     keep_last = retention.keep_last
     # The version this plan publishes is the newest and counts toward keep_last.
     window = 0 if keep_last is None else max(0, keep_last - 1 if publishing else keep_last)

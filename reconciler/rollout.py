@@ -45,6 +45,27 @@ def tag_key(alias: str) -> str:
     return TAG_PREFIX + alias
 
 
+HISTORY_PREFIX = "lambda-reconciler:history:"
+HISTORY_LENGTH = 10  # versions kept per alias: 10 numbers fit a tag value (256) many times over
+
+
+def history_key(alias: str) -> str:
+    """The tag that records the versions an alias pointed to before, most recent first:
+    `lambda-reconciler:history:prod` = `5 3 2`."""
+    return HISTORY_PREFIX + alias
+
+
+def decode_history(value: str | None) -> tuple[str, ...]:
+    """The recorded versions, most recent first; anything unreadable is dropped."""
+    return tuple(v for v in (value or "").split() if v.isdigit())[:HISTORY_LENGTH]
+
+
+def moved_history(history: tuple[str, ...], moved_from: str) -> tuple[str, ...]:
+    """The history after the alias moves away from `moved_from` (a version number)."""
+    rest = tuple(v for v in history if v != moved_from)
+    return (moved_from, *rest)[:HISTORY_LENGTH]
+
+
 def encode(state: RolloutState, new_version: str | None = None) -> str:
     """The tag value; `new_version` is the number a target of NEW_VERSION became."""
     target = state.target if isinstance(state.target, str) else (new_version or "")

@@ -35,6 +35,7 @@ from reconciler.plan import (
     NewVersion,
     NothingPublished,
     Operation,
+    Previous,
     Protected,
     PublishReason,
     PublishVersion,
@@ -259,6 +260,8 @@ def keep_reason(r: KeepReason) -> str:
             return "aliased by " + ", ".join(aliases)
         case Protected():
             return "protected"
+        case Previous(alias=alias, n=n):
+            return f"{alias}'s previous version" + ("" if n == 1 else f" ({n} back)")
         case Young(days=days, keep_days=keep_days):
             return f"young ({days} days old, keep_days={keep_days})"
         case InUse():

@@ -39,7 +39,7 @@ def plan_against(
     for t in targets:
         live = mem.read_function(t.key, t.region)
         live = replace(live, in_use=mem.versions_in_use(t.key, t.region, live.arn))
-        live = replace(live, tags=dict(mem.functions[t.key].tags))
+        live = replace(live, tags=dict(mem.functions[t.key].tags), tags_read=True)
         observed.append(Observed(t, live, alarms=alarms or {}))
     return plan(observed, now=now, max_deletions=max_deletions)
 

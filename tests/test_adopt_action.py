@@ -33,13 +33,18 @@ def test_drift_adopt_opens_one_pull_request_and_the_issue_links_it(
         (tmp_path / "manifests" / "prod.yaml").write_text(V2)
         client = emulator.boto3_client("lambda")
         emulator.clear_calls()
-        inputs = {
-            "command": "drift",
-            "manifests": "manifests/*.yaml",
-            "drift_issue": "true",
-            "args": "--max-deletions 200 --max-rate 0",  # shared by every command, adopt too
-        }
-        found = action.run(event="schedule", drift_adopt="pr", **inputs)
+
+        def drift() -> Any:
+            return action.run(
+                "schedule",
+                drift_adopt="pr",
+                command="drift",
+                manifests="manifests/*.yaml",
+                drift_issue="true",
+                args="--max-deletions 200 --max-rate 0",  # shared by every command, adopt too
+            )
+
+        found = drift()
         assert found.status == "success", found.log
         assert writes(emulator) == []
         assert ("Open the adoption pull request", "ran") in found.steps
@@ -54,7 +59,7 @@ def test_drift_adopt_opens_one_pull_request_and_the_issue_links_it(
 
         (tmp_path / "manifests" / "prod.yaml").write_text(V2)
         client.update_alias(FunctionName="orders", Name="prod", FunctionVersion="2")
-        healed = action.run(event="schedule", drift_adopt="pr", **inputs)
+        healed = drift()
         assert healed.status == "success", healed.log
         assert fake.pulls[0]["state"] == "closed"
         assert fake.issues[1]["state"] == "closed"

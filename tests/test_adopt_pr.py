@@ -107,12 +107,12 @@ class FakeGitRepo(FakeGitHub):
             owner, _, branch = q.get("head", "").partition(":")
             if owner != "acme":
                 return 422, {"message": "head must be OWNER:BRANCH"}
-            found = [
+            open_pulls: list[dict[str, Any]] = [
                 p
                 for p in self.pulls
                 if p["state"] == q.get("state", "open") and p["head"]["ref"] == branch
             ]
-            return 200, found
+            return 200, open_pulls
         if rest == ["pulls"] and method == "POST":
             if any(p["head"]["ref"] == body["head"] and p["state"] == "open" for p in self.pulls):
                 return 422, {"message": "A pull request already exists"}

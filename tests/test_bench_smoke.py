@@ -10,22 +10,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.fleet import Fleet
+from benchmarks.fleet import Fleet, seed
 from benchmarks.measure import Settings
 from benchmarks.planner import run_planner_benchmarks
-from benchmarks.run import bench_fleet, fleet_table, parse_args, planner_table
+from benchmarks.run import bench_fleet, bench_plan, fleet_table, parse_args, planner_table
 from emulator.client import EmulatorClient
 
 
 def test_minimum_calls_are_counted_precisely() -> None:
     """50 versions plus `$LATEST` are 51 items: two ListVersionsByFunction pages of at most 50,
-    and one ListAliases page: 3 calls per function to plan, 4 to apply one alias change."""
+    and one ListAliases page: 3 calls per function to plan, 6 to apply one alias change (the
+    reads, ListTags for the alias history, TagResource to record it, UpdateAlias)."""
     fleet = Fleet(1000, versions=50)
     assert (fleet.version_pages, fleet.alias_pages) == (2, 1)
-    assert (fleet.plan_calls, fleet.apply_calls) == (3000, 4000)
+    assert (fleet.plan_calls, fleet.apply_calls) == (3000, 6000)
     assert Fleet(1, versions=49).version_pages == 1
     assert Fleet(1, versions=99).version_pages == 2
     assert Fleet(1, versions=100).version_pages == 3
+
+
+def test_minimum_calls_of_a_sweep() -> None:
+    """A sweep reads the region's items 50 a page, then one ListAliases per function: 1,000
+    functions of 5 versions are 6,000 items, 120 pages, 1.12 calls per function; of 50
+    versions 51,000 items, 1,020 pages, 2.02 per function."""
+    assert Fleet(1000, versions=5).min_plan_calls("bulk") == 120 + 1000
+    assert Fleet(1000, versions=50).min_plan_calls("bulk") == 1020 + 1000
+    assert Fleet(1000, versions=50).min_plan_calls("per-function") == 3000
+    assert Fleet(9, versions=5).min_plan_calls("auto") == 18  # auto sweeps from 10 functions
 
 
 def test_lower_bound_is_the_larger_of_quota_and_latency() -> None:
@@ -43,8 +54,8 @@ def test_fleet_smoke_run(emulator: EmulatorClient, tmp_path: Path) -> None:
     assert (plan.calls, plan.min_calls) == (9, 9)
     assert (plan.throttled, plan.failed, plan.writes) == (0, 0, 0)
     assert (apply.command, apply.exit_code) == ("apply", 0), apply.stderr_tail
-    assert (apply.calls, apply.min_calls) == (12, 12)
-    assert (apply.throttled, apply.failed, apply.writes) == (0, 0, 3)
+    assert (apply.calls, apply.min_calls) == (18, 18)
+    assert (apply.throttled, apply.failed, apply.writes) == (0, 0, 6)
     for run in (plan, apply):
         assert run.ok
         assert 0 < run.wall_s < 60
@@ -59,6 +70,17 @@ def test_fleet_smoke_run(emulator: EmulatorClient, tmp_path: Path) -> None:
     table = fleet_table([plan, apply])
     assert "plan" in table
     assert "apply" in table
+
+
+def test_fleet_smoke_run_in_bulk_mode(emulator: EmulatorClient, tmp_path: Path) -> None:
+    """The same fleet read by a sweep: 153 items are 4 ListFunctions pages, plus 3 ListAliases;
+    one STS call (the ARN's account, as ListFunctions items carry no ARN)."""
+    fleet = Fleet(3, versions=50, retention=True)
+    seed(emulator, fleet)
+    settings = Settings(latency_ms=0, quota=1000, parallelism=4, read_mode="bulk")
+    plan = bench_plan(emulator, fleet, settings, tmp_path)
+    assert (plan.exit_code, plan.calls, plan.min_calls, plan.other_calls) == (0, 7, 7, 1)
+    assert plan.ok
 
 
 def test_planner_smoke_run() -> None:
@@ -80,3 +102,7 @@ def test_options() -> None:
     assert (args.latency_ms, args.quota, args.parallelism) == (5, 30, 8)
     assert args.pacing_list == ["bucket"]
     assert parse_args(["--pacing", "bucket,adaptive"]).pacing_list == ["bucket", "adaptive"]
+    defaults = parse_args([])
+    assert (defaults.size_list, defaults.version_list) == ([100, 1000], [5, 50])
+    assert defaults.mode_list == ["per-function", "bulk"]
+    assert (defaults.memory_size, defaults.memory_versions) == (10_000, 50)

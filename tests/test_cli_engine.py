@@ -1,4 +1,4 @@
-"""The real CLI, as a subprocess, over HTTP against the emulator: plan and apply end to end."""
+"""The real CLI (in process) over HTTP against the emulator: plan and apply end to end."""
 
 from __future__ import annotations
 
@@ -76,8 +76,17 @@ def test_apply_makes_exactly_the_planned_writes(emulator: Any, tmp_path: Path) -
     emulator.clear_calls()
     r = run_cli(emulator, "apply", m, "--auto-approve")
     assert r.returncode == 0, r.stderr
-    assert writes(emulator) == [("CreateAlias", "orders"), ("UpdateAlias", "orders")]
+    # prod moves 1 → 2: its history is recorded (a tag) before the alias call
+    assert writes(emulator) == [
+        ("CreateAlias", "orders"),
+        ("TagResource", "orders"),
+        ("UpdateAlias", "orders"),
+    ]
     assert alias(client, "orders", "prod") == ("2", {"3": 0.1})
+    tags = client.list_tags(
+        Resource=client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+    )["Tags"]
+    assert tags["lambda-reconciler:history:prod"] == "1"
 
 
 def test_canary_change_remove_promote_and_rollback(emulator: Any, tmp_path: Path) -> None:

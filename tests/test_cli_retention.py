@@ -87,8 +87,8 @@ def test_provisioned_concurrency_keeps_a_version(emulator: Any, tmp_path: Path) 
     roomy = manifest(tmp_path, "  orders:\n    retention: {keep_last: 5}\n")
     emulator.clear_calls()
     assert run_cli(emulator, "plan", roomy, "--detailed-exitcode").returncode == 0
-    ops = sorted(c["operation"] for c in emulator.calls())
-    assert ops == ["GetAccountSettings", "ListAliases", "ListVersionsByFunction"]
+    reads = sorted(c["operation"] for c in emulator.calls())
+    assert reads == ["GetAccountSettings", "ListAliases", "ListVersionsByFunction"]
 
 
 def test_event_source_mapping_keeps_a_version(emulator: Any, tmp_path: Path) -> None:

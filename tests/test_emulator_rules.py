@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import boto3
@@ -197,12 +198,12 @@ def test_alias_routing_rules(emulator: Any, moto_lambda: Any) -> None:
         (rc({"2": 1.5}), 400, "ValidationException"),
     ]
     for kwargs, status, code in cases:
-        got = error(lambda kw=kwargs: client_nr.create_alias(FunctionName="fn", Name="x", **kw))
+        got = error(partial(client_nr.create_alias, FunctionName="fn", Name="x", **kwargs))
         assert got[:2] == (status, code), kwargs
     # UpdateAlias applies the same rules, and a refused update changes nothing.
     client.create_alias(FunctionName="fn", Name="u", FunctionVersion="1")
     for kwargs, status, code in cases:
-        got = error(lambda kw=kwargs: client_nr.update_alias(FunctionName="fn", Name="u", **kw))
+        got = error(partial(client_nr.update_alias, FunctionName="fn", Name="u", **kwargs))
         assert got[:2] == (status, code), kwargs
     unchanged = client.get_alias(FunctionName="fn", Name="u")
     assert (unchanged["FunctionVersion"], unchanged.get("RoutingConfig")) == ("1", None)
@@ -269,9 +270,7 @@ def test_delete_version_rules(emulator: Any, moto_lambda: Any) -> None:
         RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}},
     )
     for q in ("1", "2"):
-        status, code, msg = error(
-            lambda q=q: client.delete_function(FunctionName="fn", Qualifier=q)
-        )
+        status, code, msg = error(partial(client.delete_function, FunctionName="fn", Qualifier=q))
         assert (status, code) == (409, "ResourceConflictException")
         assert msg == "Unable to delete version because the following aliases reference it: [live]"
     assert error(lambda: client.delete_function(FunctionName="fn", Qualifier="$LATEST"))[0] == 400
@@ -466,3 +465,85 @@ def test_starts_and_stops_within_two_seconds() -> None:
     total = time.monotonic() - t
     assert started < 2.0
     assert total < 3.0
+
+
+def test_list_functions_all_versions_pages_subset_interleaved(
+    emulator: Any, moto_lambda: Any
+) -> None:
+    """ListFunctions(FunctionVersion=ALL): every version and $LATEST of every function, at most
+    50 items a page whatever MaxItems says, each item only the reference's configuration subset,
+    functions interleaved (the order is undocumented); moto answers one page of full items."""
+    emulator.seed([{"name": f"fn-{i}", "versions": 20} for i in range(3)])  # 63 items
+    client = emulator.boto3_client("lambda")
+    first = client.list_functions(FunctionVersion="ALL", MaxItems=1000)
+    second = client.list_functions(FunctionVersion="ALL", Marker=first["NextMarker"])
+    assert (len(first["Functions"]), len(second["Functions"])) == (50, 13)
+    assert "NextMarker" not in second
+    items = first["Functions"] + second["Functions"]
+    expected = {(f"fn-{i}", v) for i in range(3) for v in ["$LATEST", *map(str, range(1, 21))]}
+    assert expected == {(f["FunctionName"], f["Version"]) for f in items}
+    assert len(items) == len(expected)
+    # Interleaved: the first items are the three $LATEST, then each function's version 1.
+    assert [(f["FunctionName"], f["Version"]) for f in items[:6]] == [
+        ("fn-0", "$LATEST"),
+        ("fn-1", "$LATEST"),
+        ("fn-2", "$LATEST"),
+        ("fn-0", "1"),
+        ("fn-1", "1"),
+        ("fn-2", "1"),
+    ]
+    reference_subset = {
+        "FunctionName",
+        "Version",
+        "CodeSha256",
+        "CodeSize",
+        "Description",
+        "LastModified",
+        "RevisionId",
+        "Layers",
+        "Role",
+        "Runtime",
+        "MemorySize",
+        "Timeout",
+        "Environment",
+    }
+    assert all(set(f) <= reference_subset for f in items)
+    assert all({"State", "LastUpdateStatus", "Handler"}.isdisjoint(f) for f in items)
+    # $LATEST carries the same RevisionId and CodeSha256 as ListVersionsByFunction gives it.
+    latest = next(f for f in items if f["FunctionName"] == "fn-1" and f["Version"] == "$LATEST")
+    own = client.list_versions_by_function(FunctionName="fn-1")["Versions"][0]
+    assert (own["RevisionId"], own["CodeSha256"]) == (latest["RevisionId"], latest["CodeSha256"])
+    assert client.list_functions(FunctionVersion="ALL", MaxItems=5)["Functions"][4]["Version"] == (
+        "1"
+    )
+    moto_fn(moto_lambda, versions=60)
+    plain = moto_lambda.list_functions(FunctionVersion="ALL", MaxItems=1000)
+    assert len(plain["Functions"]) == 61  # moto: one page
+    assert "Handler" in plain["Functions"][0]
+
+
+def test_get_function_has_its_own_quota(emulator: Any) -> None:
+    """With a control-plane quota of 3/s, GetFunction (its own 100/s) is not throttled where
+    ListAliases is, and its calls leave the control-plane bucket untouched."""
+    emu_fn(emulator, versions=1)
+    strict = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=emulator.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRY,
+    )
+    emulator.faults(rate_limit_per_s=3)
+    for _ in range(10):
+        strict.get_function(FunctionName="fn")
+    codes: list[int] = []
+    for _ in range(5):
+        try:
+            strict.list_aliases(FunctionName="fn")
+            codes.append(200)
+        except ClientError as e:
+            codes.append(e.response["ResponseMetadata"]["HTTPStatusCode"])
+    assert codes[:3] == [200, 200, 200]
+    assert 429 in codes
+    assert [c for c in emulator.calls() if c["operation"] == "GetFunction" and c["throttled"]] == []

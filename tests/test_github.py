@@ -28,7 +28,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from reconciler import github as gh_module
 from reconciler.cli import main
 from reconciler.github import (
     BODY_LIMIT,
@@ -293,7 +292,7 @@ def serve(fake: FakeGitHub) -> Iterator[str]:
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeGitHub, str]]:
     """A fake GitHub; the test fails if any request it got breaks GitHub's description."""
     fake = FakeGitHub()
-    monkeypatch.setattr(gh_module.time, "sleep", lambda _seconds: None)  # the CLI's client
+    monkeypatch.setattr("reconciler.github.time.sleep", lambda _seconds: None)  # the CLI's client
     with serve(fake) as url:
         yield fake, url
     assert fake.violations == []

@@ -104,14 +104,15 @@ def _run(
 
 
 def test_cli_paced_at_the_quota_is_never_throttled(emulator: Any, tmp_path: Path) -> None:
-    """Quota 5/s, --max-rate 5, --parallelism 8, 6 functions: 18 calls (list versions, list
-    aliases, update alias per function), none throttled, spread over at least 17 intervals."""
+    """Quota 5/s, --max-rate 5, --parallelism 8, 6 functions: 30 calls (list versions, list
+    aliases, list tags, tag the alias history, update alias per function), none throttled,
+    spread over at least 29 intervals."""
     manifest = _fleet(emulator, tmp_path, 6)
     r, calls, elapsed = _run(emulator, manifest, "--max-rate", "5")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert len(calls) == 18
+    assert len(calls) == 30
     assert [c for c in calls if c.get("throttled")] == []
-    assert elapsed >= 17 / 5
+    assert elapsed >= 29 / 5
     assert emulator.state("paced-5")["aliases"]["prod"]["FunctionVersion"] == "2"
 
 
@@ -122,4 +123,37 @@ def test_cli_unpaced_trips_the_same_quota(emulator: Any, tmp_path: Path) -> None
     r, calls, _ = _run(emulator, manifest, env={"LAMBDA_RECONCILER_MAX_RATE": "0"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert any(c.get("throttled") for c in calls)
-    assert len([c for c in calls if not c.get("throttled")]) == 18
+    assert len([c for c in calls if not c.get("throttled")]) == 30
+
+
+def test_a_chain_of_pages_is_not_queued_behind_the_other_threads() -> None:
+    """Six threads keep booking slots at 20/s; a thread sending ListFunctions pages (priority)
+    waits about two slots a page, where first come first served would make it wait behind all
+    six (about seven slots); and the six still use every slot."""
+    pacer = Pacer(20)
+    stop = threading.Event()
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def busy() -> None:
+        while not stop.is_set():
+            pacer.wait()
+            with lock:
+                sent.append(time.monotonic())
+
+    threads = [threading.Thread(target=busy) for _ in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # the six have a queue going
+    started = time.monotonic()
+    for _ in range(10):
+        pacer.wait(priority=True)
+    chain = time.monotonic() - started
+    stop.set()
+    for t in threads:
+        t.join()
+    # First come first served: 10 pages x 7 slots x 50 ms = 3.5 s; with priority about 1 s.
+    assert chain < 2.0
+    during = [t for t in sent if started <= t <= started + chain]
+    # The others took the slots the pages left: all but about one slot a page (50 ms each).
+    assert len(during) >= chain / 0.05 - 10 - 3

@@ -9,7 +9,15 @@ import pytest
 
 from reconciler.errors import ReconcilerError
 from reconciler.live import Canary
-from reconciler.plan import NEW_VERSION, Action, Brake, Plan
+from reconciler.plan import (
+    NEW_VERSION,
+    Brake,
+    CreateAlias,
+    Plan,
+    PublishVersion,
+    UpdateAlias,
+)
+from reconciler.rollout import history_key
 from reconciler.wording import changes, kept, reason
 from reconciler.wording import target as op_target
 from tests.memlambda import NOW, MemLambda, snap
@@ -47,6 +55,7 @@ def test_create_and_update_alias() -> None:
     p = plan_against(mem, [target(aliases={"prod": {"version": 2}, "staging": {"version": 3}})])
     assert actions(p) == [("create_alias", "staging"), ("update_alias", "prod")]
     update = p.functions[0].operations[1]
+    assert isinstance(update, UpdateAlias)
     assert update.revision_id == rev
     assert changes(update) == ("version: 1 → 2",)
 
@@ -65,7 +74,7 @@ def test_canary_add_change_remove() -> None:
     assert changes(change.functions[0].operations[0]) == ("canary: 3 @ 10% → 3 @ 50%",)
     remove = plan_against(mem, [target(aliases={"prod": {"version": 2}})])
     op = remove.functions[0].operations[0]
-    assert op.after is not None
+    assert isinstance(op, UpdateAlias)
     assert op.after.canary is None
     assert changes(op) == ("canary: 3 @ 10% → none",)
 
@@ -89,11 +98,11 @@ def test_publish_on_code_change_names_the_hashes() -> None:
     mem = lam(latest="c9")
     p = plan_against(mem, [target(publish=True, aliases={"prod": {"version": "latest"}})])
     publish, create = p.functions[0].operations
-    assert publish.action is Action.PUBLISH_VERSION
+    assert isinstance(publish, PublishVersion)
     assert reason(publish).startswith("code changed: sha256 c3")
     assert publish.code_sha256 == "c9"
     assert publish.revision_id == mem.functions["fn"].latest_rev
-    assert create.after is not None
+    assert isinstance(create, CreateAlias)
     assert create.after.version == NEW_VERSION
 
 
@@ -138,7 +147,11 @@ def test_selectors() -> None:
             )
         ],
     )
-    got = {op.alias: op.after.version for op in p.functions[0].operations if op.after}
+    got = {
+        op.alias: op.after.version
+        for op in p.functions[0].operations
+        if isinstance(op, CreateAlias | UpdateAlias)
+    }
     assert got == {"a": "3", "b": "$LATEST", "c": "3", "d": "1", "e": "2", "f": "2"}
 
 
@@ -234,10 +247,22 @@ def test_retention_keeps_aliased_protected_young_and_in_use() -> None:
     assert reasons[5].startswith("young (5 days old")
 
 
-def test_version_an_alias_moves_away_from_is_pruned_in_the_same_run() -> None:
+def test_the_version_an_alias_moves_away_from_is_kept_as_its_rollback_target() -> None:
+    """keep_previous (default 1): moving prod 1 → 3 keeps 1, the version a rollback needs,
+    even outside keep_last; the other old version goes."""
     mem = lam(versions=3)
     mem.set_alias("fn", "prod", "1")
     p = plan_against(mem, [target(aliases={"prod": {"version": 3}}, retention={"keep_last": 1})])
+    assert actions(p) == [("update_alias", "prod"), ("delete_version", "2")]
+    assert {k.version: kept(k) for k in p.functions[0].kept} == {1: "prod's previous version"}
+
+
+def test_keep_previous_zero_prunes_the_version_an_alias_moves_away_from() -> None:
+    """With keep_previous: 0 the moved-from version is pruned in the same run, after the move."""
+    mem = lam(versions=3)
+    mem.set_alias("fn", "prod", "1")
+    retention = {"keep_last": 1, "keep_previous": 0}
+    p = plan_against(mem, [target(aliases={"prod": {"version": 3}}, retention=retention)])
     assert actions(p) == [
         ("update_alias", "prod"),
         ("delete_version", "1"),
@@ -246,6 +271,29 @@ def test_version_an_alias_moves_away_from_is_pruned_in_the_same_run() -> None:
     op = p.functions[0].operations[1]
     assert reason(op) == "outside keep_last=1, 99 days old"
     assert p.functions[0].storage_freed == 200
+
+
+def test_recorded_history_keeps_the_last_n_versions_and_a_move_extends_it() -> None:
+    """The history tag (most recent first) keeps keep_previous versions; once the tags are
+    read, the update records the version it moves from in front."""
+    mem = lam(versions=6)
+    mem.set_alias("fn", "prod", "5")
+    mem.functions["fn"].tags[history_key("prod")] = "4 2 1"
+    retention = {"keep_last": 1, "keep_previous": 2}
+    p = plan_against(mem, [target(aliases={"prod": {"version": 6}}, retention=retention)])
+    assert actions(p) == [
+        ("update_alias", "prod"),
+        ("delete_version", "1"),
+        ("delete_version", "2"),
+        ("delete_version", "3"),
+    ]
+    assert {k.version: kept(k) for k in p.functions[0].kept} == {
+        5: "prod's previous version",
+        4: "prod's previous version (2 back)",
+    }
+    update = p.functions[0].operations[0]
+    assert isinstance(update, UpdateAlias)
+    assert update.history == ("5", "4", "2", "1")
 
 
 def test_keep_days_alone() -> None:
@@ -304,7 +352,8 @@ def test_apply_then_plan_is_empty() -> None:
     result = apply_to(mem, plan_against(mem, [t]))
     assert result.ok
     assert mem.violations == []
-    assert sorted(mem.functions["fn"].versions) == [4, 5]
+    assert sorted(mem.functions["fn"].versions) == [1, 4, 5]  # 1: prod's previous version
+    assert mem.functions["fn"].tags[history_key("prod")] == "1"
     assert actions(plan_against(mem, [t])) == []
 
 
@@ -315,7 +364,7 @@ def test_stale_revision_fails_only_that_function_and_prunes_nothing() -> None:
     p = plan_against(mem, [target(aliases={"prod": {"version": 3}}, retention={"keep_last": 1})])
     mem.set_alias("fn", "prod", "2")  # someone else moved it
     result = apply_to(mem, p)
-    assert [r.status.value for r in result.results] == ["failed", "not attempted", "not attempted"]
+    assert [r.status.value for r in result.results] == ["failed", "not attempted"]  # 1 is kept
     assert result.results[0].message == "stale revision"
     assert mem.functions["fn"].aliases["prod"].version == "2"
     assert sorted(mem.functions["fn"].versions) == [1, 2, 3]

@@ -37,7 +37,7 @@ def scenarios(draw: st.DrawFn) -> tuple[MemLambda, dict[str, Any]]:
         primary = draw(st.sampled_from(numbers))
         others = [v for v in numbers if v != primary]
         canary = None
-        if others and draw(st.booleans()):
+        if bool(others) and draw(st.booleans()):
             canary = Canary(str(draw(st.sampled_from(others))), draw(st.sampled_from([0.1, 0.25])))
         mem.set_alias("fn", name, str(primary), canary)
     mem.functions["fn"].in_use = (
@@ -70,7 +70,7 @@ def scenarios(draw: st.DrawFn) -> tuple[MemLambda, dict[str, Any]]:
         retention: dict[str, Any] = {"keep_last": draw(st.integers(1, 4))}
         if draw(st.booleans()):
             retention["keep_days"] = draw(st.integers(1, 40))
-        if numbers and draw(st.booleans()):
+        if bool(numbers) and draw(st.booleans()):
             retention["protect"] = draw(st.lists(st.sampled_from(numbers), unique=True, max_size=2))
         manifest["retention"] = retention
     return mem, manifest

@@ -10,6 +10,7 @@ of either run leaves an alias routing to a missing version (replayed through a r
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ def test_free_running_concurrent_applies_end_in_one_desired_state(
         assert route in (o[alias] for o in options), (alias, route)
 
 
-CHANGES = {
+CHANGES: dict[str, Callable[[Any], object]] = {
     "alias moved": lambda c: c.update_alias(
         FunctionName="orders", Name="prod", FunctionVersion="2"
     ),

@@ -1,7 +1,8 @@
 """Crash matrix: the real CLI is SIGKILLed just before, and just after, each of its writes.
 
-One apply of the scenario below makes ten writes: a publish, an alias creation, three alias
-updates, an alias deletion (`prune_aliases`) and four version deletions (retention). For every
+One apply of the scenario below makes thirteen writes: a publish, an alias creation, three alias
+updates each after the tag that records the alias's history, an alias deletion
+(`prune_aliases`) and four version deletions (retention). For every
 write k and both kill points, the CLI runs as a process, the emulator kills it at write k, and
 then a fault-free apply must exit 0 and reach the desired state, and the plan after it must be
 empty. All traffic goes through a recording proxy, so every write of both runs is replayed over
@@ -24,7 +25,7 @@ import pytest
 
 from emulator.client import start_emulator
 from emulator.fixtures import update_code
-from tests.cli_helpers import run_cli, write_manifest
+from tests.cli_helpers import run_cli_subprocess, write_manifest
 from tests.test_reliability_support import (
     AliasRoute,
     Proxy,
@@ -48,13 +49,16 @@ functions:
       staging: {version: latest}
       qa: {version: {alias: staging}}
       dev: {version: 6}
-    retention: {keep_last: 2}
+    retention: {keep_last: 2, keep_previous: 0}
 """
 EXPECTED_WRITES = [
     "PublishVersion",  # $LATEST → 7
     "CreateAlias",  # dev → 6
+    "TagResource",  # prod's history: 4
     "UpdateAlias",  # prod 4 + 3 @ 20% → 5 + 7 @ 10%
+    "TagResource",  # qa's history: 2
     "UpdateAlias",  # qa 2 → 7
+    "TagResource",  # staging's history: 3
     "UpdateAlias",  # staging 3 → 7
     "DeleteAlias",  # legacy (unmanaged) → 1
     "DeleteFunction",  # version 1
@@ -99,11 +103,13 @@ def proxy(emulator: Any) -> Iterator[Proxy]:
 def converge_and_check(
     emulator: Any, proxy: Proxy, replay: Replay, manifest: str
 ) -> tuple[list[str], int]:
-    """Fault-free apply through the proxy, replayed; then the plan must be empty."""
+    """Fault-free apply through the proxy, replayed; then the plan must be empty. (In a
+    subprocess: the matrix runs two lanes on threads, and the CLI runs in process only on the
+    main thread.)"""
     env = {"AWS_ENDPOINT_URL": proxy.url}
     proxy.clear()
     emulator.clear_calls()
-    r = run_cli(emulator, "apply", manifest, "--auto-approve", env=env)
+    r = run_cli_subprocess(emulator, "apply", manifest, "--auto-approve", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Traceback" not in r.stderr
     proxy.wait_idle()
@@ -115,15 +121,15 @@ def converge_and_check(
     assert replay.matches(state), (state, replay)
     assert {str(v) for v in state["versions"]} == DESIRED_VERSIONS
     assert routes_from_state(state) == DESIRED_ALIASES
-    plan = run_cli(emulator, "plan", manifest, "--detailed-exitcode", env=env)
+    plan = run_cli_subprocess(emulator, "plan", manifest, "--detailed-exitcode", env=env)
     assert plan.returncode == 0, plan.stdout + plan.stderr
     return replay.applied[before:], r.returncode
 
 
-def test_fault_free_apply_makes_ten_ordered_writes(
+def test_fault_free_apply_makes_thirteen_ordered_writes(
     emulator: Any, proxy: Proxy, tmp_path: Path
 ) -> None:
-    """The scenario's apply makes exactly the ten writes the matrix kills at, in the contract's
+    """The scenario's apply makes exactly the thirteen writes the matrix kills at, in the contract's
     order, and the replay of those writes matches the emulator's final state."""
     m = write_manifest(tmp_path, MANIFEST)
     replay = Replay.from_state(FUNCTION, arrange(emulator))
@@ -160,10 +166,11 @@ def kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: int) -> 
     return None
 
 
+@pytest.mark.slow
 def test_kill_before_and_after_every_write_converges(
     emulator: Any, proxy: Proxy, tmp_path: Path
 ) -> None:
-    """SIGKILL at each of the ten writes, before it is handled and after it was applied: the
+    """SIGKILL at each of the thirteen writes, before it is handled and after it was applied: the
     killed run leaves a consistent state, the re-run exits 0 and converges, the plan after it
     is empty, and no write of either run ever left an alias dangling or deleted a routed
     version. The 20 kill points run on two emulators at once, each with its own proxy."""

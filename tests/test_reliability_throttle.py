@@ -72,11 +72,12 @@ def test_random_throttle_storm_converges(emulator: Any, tmp_path: Path) -> None:
     print(f"\nFIGURE throttle storm: {ok}/{throttled} throttled calls survived")
     assert throttled >= 5
     assert ok == throttled
-    # Per function: publish, create staging, update prod, delete old, delete versions 1-4.
+    # Per function: publish, create staging, record prod's history, update prod, delete old,
+    # delete versions 2-4 (1 stays: prod's previous version, its rollback target).
     done = writes(emulator)
     for n in FUNCTIONS:
         state = emulator.state(n)
-        assert sorted(state["versions"], key=int) == ["5", "6"], (n, state)
+        assert sorted(state["versions"], key=int) == ["1", "5", "6"], (n, state)
         assert {a: s["FunctionVersion"] for a, s in state["aliases"].items()} == {
             "prod": "6",
             "staging": "5",
@@ -112,8 +113,9 @@ def test_quota_far_below_request_rate_slows_down_instead_of_failing(
     )
     assert throttled > 0
     assert ok == throttled
-    # 6 × (ListVersionsByFunction, ListAliases, UpdateAlias) answered at ≤ 2/s after a burst of 2.
-    assert len(answered) == 18
+    # 6 × (ListVersionsByFunction, ListAliases, ListTags, TagResource, UpdateAlias) answered at
+    # ≤ 2/s after a burst of 2.
+    assert len(answered) == 30
     assert elapsed >= (len(answered) - 2) / 2
     for n in names:
         assert emulator.state(n)["aliases"]["prod"]["FunctionVersion"] == "2"

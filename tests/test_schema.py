@@ -4,8 +4,7 @@ with them on the example manifests and on the forms a user may write."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from reconciler.manifest import ManifestError, json_schema, json_schema_text, load_manifest_text
+from tests.cli_helpers import run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schemas" / "manifest.schema.json"
@@ -34,13 +34,7 @@ def test_committed_schema_is_up_to_date() -> None:
 
 def test_schema_command_prints_the_schema() -> None:
     """`lambda-reconciler schema` prints the same text, and only it, on standard output."""
-    r = subprocess.run(
-        [sys.executable, "-m", "reconciler", "schema"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    r = run_main(["schema"], os.environ, cwd=ROOT)
     assert (r.returncode, r.stdout) == (0, json_schema_text())
 
 

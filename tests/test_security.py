@@ -13,15 +13,13 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from emulator.fixtures import create_function, publish, wait_updated
-from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
+from tests.cli_helpers import CliResult, lambda_calls, run_cli, run_main, write_manifest, writes
 from tests.test_reliability_support import Proxy, gated_cli, run_gated
 
 ACCESS_KEY = "AKIAPLANTEDKEYID7Q3Z"
@@ -178,15 +176,9 @@ def seed_orders(emulator: Any) -> Any:
     return client
 
 
-def run_exactly(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_exactly(args: list[str], env: dict[str, str]) -> CliResult:
     """The CLI with exactly `env` (run_cli would add the emulator's endpoint variable)."""
-    return subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    return run_main(args, env)
 
 
 def free_port() -> int:
@@ -218,7 +210,7 @@ def test_endpoint_url_option_is_respected(emulator: Any, tmp_path: Path) -> None
     emulator.clear_calls()
     r = run_exactly(["apply", m, "--auto-approve", "--endpoint-url", emulator.url], dead)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert writes(emulator) == [("UpdateAlias", "orders")]
+    assert writes(emulator) == [("TagResource", "orders"), ("UpdateAlias", "orders")]
 
 
 def test_http_proxy_is_respected(emulator: Any, tmp_path: Path) -> None:
@@ -236,7 +228,7 @@ def test_http_proxy_is_respected(emulator: Any, tmp_path: Path) -> None:
     assert len(through) == len(calls) > 0
     assert all(e.target.startswith(emulator.url + "/") for e in through)
     assert {c["service"] for c in calls} == {"sts", "lambda"}
-    assert writes(emulator) == [("UpdateAlias", "orders")]
+    assert writes(emulator) == [("TagResource", "orders"), ("UpdateAlias", "orders")]
 
 
 def test_https_proxy_is_respected(emulator: Any, tmp_path: Path) -> None:

@@ -1,34 +1,27 @@
-"""`lambda-reconciler validate` as users and CI run it: a real subprocess, exit codes, and
+"""`lambda-reconciler validate` as users and CI run it: the real CLI (in process), exit codes, and
 FILE:LINE:COL lines (plus GitHub workflow commands under GitHub Actions)."""
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.cli_helpers import CliResult, run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "manifests").glob("*.yaml"))
 LOCATED = re.compile(r"^(?P<file>[^\n]+?):(?P<line>\d+):(?P<col>\d+): \S")
 
 
-def validate(*args: str, github: bool = False) -> subprocess.CompletedProcess[str]:
+def validate(*args: str, github: bool = False) -> CliResult:
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
     if github:
         env["GITHUB_ACTIONS"] = "true"
-    return subprocess.run(
-        [sys.executable, "-m", "reconciler", "validate", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env=env,
-    )
+    return run_main(["validate", *args], env, cwd=ROOT)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
@@ -125,7 +118,9 @@ def test_problems_of_every_file_are_reported(tmp_path: Path) -> None:
     ],
     ids=["empty", "not-utf8", "list", "malformed", "two-docs", "anchor-bomb", "deep", "pytag"],
 )
-def test_hostile_or_broken_files_fail_cleanly(tmp_path: Path, raw: bytes) -> None:
+def test_hostile_or_broken_files_fail_cleanly(
+    tmp_path: Path, raw: bytes, capfd: pytest.CaptureFixture[str]
+) -> None:
     """Whatever the bytes: exit 1, one located message per problem, no traceback, quickly."""
     path = tmp_path / "m.yaml"
     path.write_bytes(raw)
@@ -135,6 +130,7 @@ def test_hostile_or_broken_files_fail_cleanly(tmp_path: Path, raw: bytes) -> Non
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     assert "hacked" not in r.stdout + r.stderr
+    assert "hacked" not in "".join(capfd.readouterr())  # nothing ran behind the CLI's back
     *problems, summary = r.stderr.splitlines()
     assert problems
     assert all(line.startswith(f"{path}:") for line in problems)

@@ -114,7 +114,7 @@ class RetentionSpec(StrictModel):
     """Which published versions to keep; the others are deleted (opt-in).
 
     ```yaml
-    retention: {keep_last: 10, keep_days: 30, protect: [1]}
+    retention: {keep_last: 10, keep_days: 30, protect: [1], keep_previous: 1}
     ```
     """
 
@@ -126,6 +126,11 @@ class RetentionSpec(StrictModel):
     )
     protect: Annotated[tuple[Annotated[int, Field(ge=1)], ...], AsTuple] = Field(
         default=(), description="Versions never deleted."
+    )
+    keep_previous: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=1,
+        description="Also keep the last N versions each managed alias pointed to before its "
+        "current one (its rollback targets); 0 opts out.",
     )
 
     @model_validator(mode="after")

@@ -1,0 +1,77 @@
+"""`rollback`: the break-glass way back, for when CI is down.
+
+Moves one managed alias to the version it pointed to before (the first entry of its history
+tag, `lambda-reconciler:history:<alias>`, which `apply` writes whenever it moves an alias) and
+clears any canary. The move is an ordinary plan of one `UpdateAlias`, applied by the executor
+with the same guard (the alias RevisionId read here) and recording the history like any move,
+so a second rollback returns to where the first one started. Git is not changed: `drift`
+reports the difference until the manifest says the same.
+"""
+
+from __future__ import annotations
+
+from reconciler.errors import ReconcilerError
+from reconciler.live import LiveFunction
+from reconciler.manifest import FunctionTarget
+from reconciler.plan import AliasField, AliasState, FunctionPlan, Plan, UpdateAlias
+from reconciler.planner import fingerprint
+from reconciler.rollout import decode_history, history_key, moved_history
+
+
+def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str) -> Plan:
+    """The plan that moves `alias` back to its recorded previous version (ReconcilerError when
+    there is none, or it no longer exists)."""
+    current = live.alias(alias)
+    if current is None:
+        raise ReconcilerError(f"{target.name}: alias {alias} does not exist")
+    history = decode_history(live.tags.get(history_key(alias)))
+    if not history:
+        raise ReconcilerError(
+            f"{target.name}:{alias}: no previous version is recorded (apply records one each "
+            "time it moves the alias); nothing was written"
+        )
+    back = history[0]
+    if live.version(int(back)) is None:
+        raise ReconcilerError(
+            f"{target.name}:{alias}: the previous version {back} no longer exists; nothing was "
+            "written"
+        )
+    before = AliasState.of(current)
+    after = AliasState(back, None, current.description)
+    fields = tuple(
+        f
+        for f, changed in (
+            (AliasField.VERSION, before.version != back),
+            (AliasField.CANARY, before.canary is not None),
+        )
+        if changed
+    )
+    if not fields:
+        raise ReconcilerError(f"{target.name}:{alias} is already on version {back}")
+    rest = tuple(v for v in history if v != back)
+    recorded = moved_history(rest, current.version) if current.version.isdigit() else rest
+    op = UpdateAlias(alias, before, after, current.revision_id, fields, history=recorded)
+    function = FunctionPlan(
+        key=target.key,
+        function=target.name,
+        region=live.region,
+        account=live.account,
+        source=str(target.location),
+        arn=live.arn,
+        fingerprint=fingerprint(live),
+        operations=(op,),
+    )
+    return Plan(functions=(function,), manifests=(target.manifest,))
+
+
+def find_target(targets: tuple[FunctionTarget, ...], function: str) -> FunctionTarget:
+    """The manifests' function named `function` (its name or its key)."""
+    found = [t for t in targets if function in (t.name, t.key)]
+    if not found:
+        raise ReconcilerError(f"no function {function} in the manifests")
+    if len(found) > 1:
+        regions = ", ".join(t.region or "default region" for t in found)
+        raise ReconcilerError(
+            f"{function} is declared in several regions ({regions}): give its ARN"
+        )
+    return found[0]
