@@ -7,7 +7,9 @@ Exit codes (contract §5): 0 nothing to change / success, 1 error, 2 changes pre
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -111,8 +113,14 @@ def handle_errors(func: F) -> F:
             fail(str(e))
             sys.exit(1)
         except KeyboardInterrupt:
-            fail("interrupted")
-            sys.exit(1)
+            fail(
+                "interrupted: the write in flight finished or never started; run the same "
+                "command again to continue (it plans from what is live now)"
+            )
+            sys.exit(EXIT_INTERRUPTED)
+        except Terminated:
+            fail("terminated: run the same command again to continue")
+            sys.exit(EXIT_TERMINATED)
         except Exception as e:
             if opts.verbose:
                 traceback.print_exc()
@@ -122,7 +130,39 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(Exception):
+    """SIGTERM, raised in the main thread so that the run stops like on Ctrl-C."""
+
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
+class _Cli(click.Group):
+    """Exit codes as documented: a usage error (unknown option or command, missing argument,
+    bad choice) is an error like any other, exit 1; 2 means only "changes present"."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            fail("aborted")
+            sys.exit(EXIT_INTERRUPTED)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(1)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambda-reconciler")
 @click.option("--region", help="Default AWS region (else the SDK's own resolution).")
 @click.option("--profile", help="AWS named profile.")

@@ -221,7 +221,11 @@ def test_auto_falls_back_without_list_functions_and_bulk_says_why(
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": ["lambda:ListVersionsByFunction", "lambda:ListAliases"],
+                "Action": [
+                    "lambda:ListVersionsByFunction",
+                    "lambda:ListAliases",
+                    "lambda:ListTags",
+                ],
                 "Resource": "*",
             }
         ],

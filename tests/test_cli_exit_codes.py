@@ -1,0 +1,66 @@
+"""Exit codes as documented: 0 success, 1 every error (usage errors too), 2 only "changes
+present" or drift, 130 on Ctrl-C and 143 on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli_helpers import TEST_ENV, run_cli, write_manifest
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["plan"], "Missing argument 'MANIFESTS...'"),
+        (["--formt", "json"], "No such option '--formt'"),
+        (["plan", "m.yaml", "--format", "yaml"], "Invalid value for '--format'"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+        (["apply", "m.yaml", "--max-deletions", "-1"], "Invalid value for '--max-deletions'"),
+    ],
+)
+def test_a_usage_error_exits_1_not_2(emulator: Any, args: list[str], says: str) -> None:
+    """A typo must not read as "changes present": a cron job that pages on 2 stays quiet."""
+    r = run_cli(emulator, *args)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert says in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_help_and_version_exit_0(emulator: Any) -> None:
+    assert run_cli(emulator, "--help").returncode == 0
+    assert run_cli(emulator, "plan", "--help").returncode == 0
+    assert run_cli(emulator, "--version").returncode == 0
+
+
+def test_sigterm_exits_143_and_says_how_to_continue(emulator: Any, tmp_path: Path) -> None:
+    """SIGTERM while a run waits on AWS: exit 143 with one line, no traceback (a process
+    boundary test: the signal is what is tested)."""
+    emulator.seed([{"name": f"fn-{i}", "versions": 2} for i in range(3)])
+    body = "version: 1\nregion: us-east-1\nfunctions:\n"
+    body += "".join(f"  fn-{i}: {{aliases: {{live: {{version: 2}}}}}}\n" for i in range(3))
+    m = write_manifest(tmp_path, body)
+    emulator.faults(latency_ms=3000)  # every call is slow: the signal lands mid-run
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "plan", m, "--parallelism", "1"],
+            env={**os.environ, **emulator.env(), **TEST_ENV},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        emulator.faults()
+    assert proc.returncode == 143, err
+    assert "terminated: run the same command again to continue" in err
+    assert "Traceback" not in err
