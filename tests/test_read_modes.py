@@ -225,6 +225,7 @@ def test_auto_falls_back_without_list_functions_and_bulk_says_why(
                     "lambda:ListVersionsByFunction",
                     "lambda:ListAliases",
                     "lambda:ListTags",
+                    "lambda:GetAccountSettings",
                 ],
                 "Resource": "*",
             }
