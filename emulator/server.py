@@ -268,7 +268,14 @@ class Emulator:
             entry["named"] = named
             entry["qualifier"] = query.get("Qualifier") or q
         entry["write"] = operation in LAMBDA_WRITES
+        if params.get("LayerName") and params.get("VersionNumber"):
+            # Layer version calls: IAM checks them on the layer version ARN.
+            layer = unquote(params["LayerName"]).split(":")[-1]
+            entry["layer_arn"] = (
+                f"arn:aws:lambda:{region}:123456789012:layer:{layer}:{params['VersionNumber']}"
+            )
         denied = self._authorize(environ, raw, operation, region, entry)
+        entry.pop("layer_arn", None)
         entry.pop("named", None)
         if denied is not None:
             entry["status"] = denied.status
@@ -379,7 +386,7 @@ class Emulator:
         if not self.enforce_iam:
             return None
         name = entry.get("function")
-        resource = "*"
+        resource = entry.get("layer_arn") or "*"
         context: dict[str, list[str]] = {}
         if name:
             named = unquote(entry.get("named") or "")

@@ -34,14 +34,17 @@ from enum import Enum
 from typing_extensions import assert_never
 
 from reconciler.errors import AwsError, ReconcilerError
-from reconciler.lambda_api import Invocation, LambdaWriter
+from reconciler.lambda_api import Invocation, LambdaWriter, LayerUsageReader
+from reconciler.layer_planner import grants
 from reconciler.plan import (
     FORWARD,
     AliasState,
     CreateAlias,
     DeleteAlias,
+    DeleteLayerVersion,
     DeleteVersion,
     FunctionPlan,
+    LayerPlan,
     NewVersion,
     Operation,
     Plan,
@@ -114,7 +117,7 @@ def describe(op: Operation) -> str:
             symbol = "+"
         case UpdateAlias():
             symbol = "~"
-        case DeleteAlias() | DeleteVersion():
+        case DeleteAlias() | DeleteVersion() | DeleteLayerVersion():
             symbol = "-"
         case _:
             assert_never(op)
@@ -124,7 +127,11 @@ def describe(op: Operation) -> str:
 def check_applicable(plan: Plan) -> None:
     """The plan-level safety policy: refuse, before any call, a plan with errors or a brake."""
     if plan.has_errors:
-        errors = len(plan.errors) + sum(len(fp.errors) for fp in plan.functions)
+        errors = (
+            len(plan.errors)
+            + sum(len(fp.errors) for fp in plan.functions)
+            + sum(len(lp.errors) for lp in plan.layers)
+        )
         raise ReconcilerError(
             f"the plan has {plural(errors, 'error', 'errors')}; apply refuses the whole plan "
             "and nothing was written"
@@ -243,6 +250,8 @@ class _FunctionRun:
                 return Status.DONE, ""
             case DeleteVersion():
                 return self._delete_version(op)
+            case DeleteLayerVersion():
+                raise ReconcilerError("a layer version deletion in a function's plan")
             case _:
                 assert_never(op)
 
@@ -326,6 +335,62 @@ class _FunctionRun:
         return Status.DONE, ""
 
 
+class _LayerRun:
+    """A layer's deletions, after the functions' operations (which may stop using a version).
+
+    Before each deletion the version is checked again: the region's function versions are
+    listed once per apply (shared by the layers of a region) and the version's policy is read
+    again; a version now used or shared is skipped."""
+
+    def __init__(self, aws: LambdaWriter, usage: _Usage, lp: LayerPlan, progress: Progress) -> None:
+        self.aws = aws
+        self.usage = usage
+        self.lp = lp
+        self.progress = progress
+
+    def run(self) -> list[OpResult]:
+        results: list[OpResult] = []
+        name = f"layer {self.lp.layer}"
+        for op in self.lp.operations:
+            try:
+                status, message = self._delete(op)
+            except ReconcilerError as e:
+                self.progress(f"{name}: {describe(op)} … failed: {e}")
+                results.append(OpResult(name, op, Status.FAILED, str(e)))
+                continue
+            self.progress(
+                f"{name}: {describe(op)} … {status.value}{': ' + message if message else ''}"
+            )
+            results.append(OpResult(name, op, status, message))
+        return results
+
+    def _delete(self, op: DeleteLayerVersion) -> tuple[Status, str]:
+        region = self.lp.region or None
+        users = self.usage.of(self.lp.region).get(op.arn, ())
+        if users:
+            return Status.SKIPPED, f"used now by {', '.join(users[:3])}"
+        policy = self.aws.layer_version_policy(self.lp.key, region, op.version)
+        account = op.arn.split(":")[4] if op.arn.count(":") >= 4 else ""
+        shared = grants(policy, account) if policy is not None else ()
+        if shared:
+            return Status.SKIPPED, f"its policy now grants {', '.join(shared)}"
+        self.aws.delete_layer_version(self.lp.key, region, op.version)
+        return Status.DONE, ""
+
+
+class _Usage:
+    """Which function versions use which layer versions, listed once per region per apply."""
+
+    def __init__(self, aws: LayerUsageReader) -> None:
+        self.aws = aws
+        self.by_region: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def of(self, region: str) -> dict[str, tuple[str, ...]]:
+        if region not in self.by_region:
+            self.by_region[region] = self.aws.layer_usage(region or None)
+        return self.by_region[region]
+
+
 def apply_plan(
     plan: Plan, aws: LambdaWriter, *, parallelism: int, progress: Progress
 ) -> ApplyResult:
@@ -337,6 +402,9 @@ def apply_plan(
         per_function = list(
             pool.map(lambda fp: _FunctionRun(aws, fp, progress, alarms.get(fp.region)).run(), todo)
         )
+    usage = _Usage(aws)
+    for lp in plan.layers:  # sequential: one usage listing per region, in plan order
+        per_function.append(_LayerRun(aws, usage, lp, progress).run())
     return ApplyResult(tuple(r for rs in per_function for r in rs))
 
 

@@ -34,9 +34,11 @@ from reconciler.live import (
     LATEST,
     AliasTie,
     Canary,
+    CodeStorage,
     LiveAlias,
     LiveFunction,
     LiveLatest,
+    LiveLayerVersion,
     LiveVersion,
     Snapshot,
 )
@@ -666,7 +668,87 @@ class Aws:
                 raise explain(e, "reading CloudWatch metrics for rollout gates") from e
         return sums
 
+    # -- layers and code storage ----------------------------------------------------------------
+
+    def list_layer_versions(self, layer: str, region: str | None) -> tuple[LiveLayerVersion, ...]:
+        """Every version of a layer (ListLayerVersions, pages of 50), ascending by number."""
+        client = self.lambda_client(region)
+        out: list[LiveLayerVersion] = []
+        try:
+            for page in client.get_paginator("list_layer_versions").paginate(LayerName=layer):
+                out.extend(
+                    LiveLayerVersion(
+                        number=int(v["Version"]),
+                        arn=str(v["LayerVersionArn"]),
+                        created=parse_time(str(v.get("CreatedDate") or "")),
+                    )
+                    for v in page.get("LayerVersions", [])
+                )
+        except Exception as e:
+            raise explain(e, f"listing the versions of layer {layer}") from e
+        return tuple(sorted(out, key=lambda v: v.number))
+
+    def layer_version_size(self, layer: str, region: str | None, version: int) -> int:
+        """The CodeSize of one layer version (GetLayerVersion); ListLayerVersions omits it."""
+        client = self.lambda_client(region)
+        try:
+            out = client.get_layer_version(LayerName=layer, VersionNumber=version)
+        except Exception as e:
+            raise explain(e, f"reading layer version {layer}:{version}") from e
+        return int((out.get("Content") or {}).get("CodeSize") or 0)
+
+    def layer_version_policy(self, layer: str, region: str | None, version: int) -> str | None:
+        """The layer version's policy document (GetLayerVersionPolicy); None when it has none."""
+        client = self.lambda_client(region)
+        try:
+            return str(
+                client.get_layer_version_policy(LayerName=layer, VersionNumber=version)["Policy"]
+            )
+        except Exception as e:
+            err = explain(e, f"reading the policy of layer version {layer}:{version}")
+            if err.code == "ResourceNotFoundException":
+                return None
+            raise err from e
+
+    def layer_usage(self, region: str | None) -> dict[str, tuple[str, ...]]:
+        """Which function versions of the region use which layer versions: one
+        ListFunctions(FunctionVersion=ALL) sweep, pages of 50, every published version and
+        `$LATEST` of every function (managed here or not). Layer version ARN → "name:version"."""
+        client = self.lambda_client(region)
+        usage: dict[str, list[str]] = {}
+        try:
+            pages = client.get_paginator("list_functions").paginate(
+                FunctionVersion="ALL", PaginationConfig={"PageSize": 50}
+            )
+            for page in pages:
+                for f in page.get("Functions", []):
+                    user = f"{f.get('FunctionName', '')}:{f.get('Version', LATEST)}"
+                    for layer in f.get("Layers") or []:
+                        usage.setdefault(str(layer.get("Arn", "")), []).append(user)
+        except Exception as e:
+            raise explain(e, "listing which function versions use layers") from e
+        return {arn: tuple(sorted(users)) for arn, users in usage.items()}
+
+    def code_storage(self, region: str | None) -> CodeStorage:
+        """The region's code storage used and its quota (GetAccountSettings)."""
+        client = self.lambda_client(region)
+        where = region or self.default_region or ""
+        try:
+            out = client.get_account_settings()
+        except Exception as e:
+            return CodeStorage(where, 0, 0, str(explain(e, "reading the code-storage quota")))
+        used = int((out.get("AccountUsage") or {}).get("TotalCodeSize") or 0)
+        limit = int((out.get("AccountLimit") or {}).get("TotalCodeSize") or 0)
+        return CodeStorage(where, used, limit)
+
     # -- writes ---------------------------------------------------------------------------------
+
+    def delete_layer_version(self, layer: str, region: str | None, version: int) -> None:
+        client = self.lambda_client(region)
+        try:
+            client.delete_layer_version(LayerName=layer, VersionNumber=version)
+        except Exception as e:
+            raise explain(e, f"deleting layer version {layer}:{version}") from e
 
     def tag_function(self, name: str, region: str | None, arn: str, key: str, value: str) -> None:
         client = self.lambda_client(region)

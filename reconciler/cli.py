@@ -357,7 +357,11 @@ def clock() -> Callable[[], datetime]:
 
 
 def _build(
-    opts: Options, manifests: Sequence[str], max_deletions: int, only: Sequence[str] = ()
+    opts: Options,
+    manifests: Sequence[str],
+    max_deletions: int,
+    storage_warn: float,
+    only: Sequence[str] = (),
 ) -> Plan:
     from reconciler.engine import build_plan
 
@@ -368,7 +372,30 @@ def _build(
         parallelism=opts.parallelism,
         max_deletions=max_deletions,
         clock=clock(),
+        storage_warn=storage_warn,
     )
+
+
+def _share(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    """`--storage-warn 80%`, `80` or `0.8` → 0.8."""
+    text = value.strip()
+    try:
+        number = float(text.removesuffix("%"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected a share of the quota, like 80%") from None
+    share = number / 100 if text.endswith("%") or number > 1 else number
+    if not 0 < share <= 1:
+        raise click.BadParameter(f"{value!r}: expected a share between 0 and 100%")
+    return share
+
+
+STORAGE_WARN = click.option(
+    "--storage-warn",
+    default="80%",
+    show_default=True,
+    callback=_share,
+    help="Warn when a region's code storage is above this share of its quota.",
+)
 
 
 def _emit(plan: Plan, fmt: str, opts: Options, *, drift: bool, out: str | None) -> None:
@@ -422,6 +449,7 @@ MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path
 )
 @MAX_DELETIONS
 @TARGET
+@STORAGE_WARN
 @click.pass_obj
 @handle_errors
 def plan(
@@ -432,9 +460,10 @@ def plan(
     detailed_exitcode: bool,
     max_deletions: int,
     only: tuple[str, ...],
+    storage_warn: float,
 ) -> None:
     """Show what apply would change; writes nothing."""
-    result = _build(opts, manifests, max_deletions, only)
+    result = _build(opts, manifests, max_deletions, storage_warn, only)
     _emit(result, fmt, opts, drift=False, out=out)
     if result.refused:  # what apply would refuse is an error now, not "changes present"
         _refuse(result)
@@ -448,13 +477,19 @@ def plan(
 @FORMAT
 @OUT
 @MAX_DELETIONS
+@STORAGE_WARN
 @click.pass_obj
 @handle_errors
 def drift(
-    opts: Options, manifests: tuple[str, ...], fmt: str, out: str | None, max_deletions: int
+    opts: Options,
+    manifests: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    max_deletions: int,
+    storage_warn: float,
 ) -> None:
     """Report where live state differs from git; exit 2 when it does."""
-    result = _build(opts, manifests, max_deletions)
+    result = _build(opts, manifests, max_deletions, storage_warn)
     _emit(result, fmt, opts, drift=True, out=out)
     if result.refused:
         _refuse(result)
@@ -478,6 +513,9 @@ def _report_errors(result: Plan) -> None:
     for fp in result.functions:
         for err in fp.errors:
             click.echo(f"{fp.source}: {fp.function}: {err}", err=True)
+    for lp in result.layers:
+        for err in lp.errors:
+            click.echo(f"{lp.source}: layer {lp.layer}: {err}", err=True)
 
 
 def _is_saved_plan(args: Sequence[str]) -> bool:
@@ -761,6 +799,7 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
     from reconciler.apply import apply_plan
 
     total = sum(len(fp.operations) for fp in plan.functions)
+    total += sum(len(lp.operations) for lp in plan.layers)
     if not sys.stderr.isatty() or os.environ.get("CI"):
         return apply_plan(
             plan,
@@ -898,6 +937,7 @@ def iam_policy(
         scope=form,
         prefix=prefix,
         tag=tag,
+        layers=loaded.layers,
     )
     policies = split_policy(policy, max_size) if split else [policy]
     warnings = scope_warnings(loaded.functions, policy, scope=form, tag=tag)

@@ -18,8 +18,18 @@ from datetime import datetime, timezone
 
 from reconciler.errors import AwsError, GuardError
 from reconciler.lambda_api import LambdaReader, MetricQuery
-from reconciler.manifest import FunctionTarget, ManifestSet
-from reconciler.plan import Action, DeleteAlias, FunctionPlan, Plan, UpdateAlias
+from reconciler.layer_planner import ObservedLayer, candidates, plan_layer
+from reconciler.live import CodeStorage
+from reconciler.manifest import FunctionTarget, LayerTarget, ManifestSet
+from reconciler.plan import (
+    DEFAULT_STORAGE_WARN,
+    Action,
+    DeleteAlias,
+    FunctionPlan,
+    LayerPlan,
+    Plan,
+    UpdateAlias,
+)
 from reconciler.planner import Observed, fingerprint, plan, plan_function
 from reconciler.reads import read_observed
 from reconciler.rollout import decode, tag_key
@@ -34,7 +44,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def check_accounts(aws: LambdaReader, targets: Sequence[FunctionTarget]) -> None:
+def check_accounts(aws: LambdaReader, targets: Sequence[FunctionTarget | LayerTarget]) -> None:
     """`allowed_account_ids` (contract §6), and function ARNs naming an account: one STS call
     per run, before any Lambda call. An ARN's account must be the caller's: the run is
     planned against the account its credentials are for, never silently another."""
@@ -181,6 +191,59 @@ def _enrich(aws: LambdaReader, obs: Observed, fp: FunctionPlan) -> Observed:
     return replace(obs, live=live)
 
 
+def _read_layer(aws: LambdaReader, target: LayerTarget, now: datetime) -> ObservedLayer:
+    """The layer's versions; then, for the versions retention would delete, their size and
+    policy (usage is read per region by `plan_layers`)."""
+    region = target.region or aws.default_region or ""
+    try:
+        versions = aws.list_layer_versions(target.key, target.region)
+        obs = ObservedLayer(target, region, versions)
+        doomed = {v.number for v in candidates(obs, now)}
+        versions = tuple(
+            replace(v, code_size=aws.layer_version_size(target.key, target.region, v.number))
+            if v.number in doomed
+            else v
+            for v in versions
+        )
+        policies = {
+            n: p
+            for n in sorted(doomed)
+            if (p := aws.layer_version_policy(target.key, target.region, n)) is not None
+        }
+    except AwsError as e:
+        return ObservedLayer(target, region, error=str(e))
+    return ObservedLayer(target, region, versions, policies=policies)
+
+
+def plan_layers(
+    aws: LambdaReader, targets: Sequence[LayerTarget], now: datetime, parallelism: int
+) -> tuple[LayerPlan, ...]:
+    """Layer retention: list each layer's versions; only in a region where some version could
+    be deleted, list the region's function versions once (ListFunctions FunctionVersion=ALL) to
+    see which layer versions they use."""
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        observed = list(pool.map(lambda t: _read_layer(aws, t, now), targets))
+    regions = sorted({o.region for o in observed if o.error is None and candidates(o, now)})
+    usage: dict[str, dict[str, tuple[str, ...]]] = {}
+    errors: dict[str, str] = {}
+    for region in regions:
+        try:
+            usage[region] = aws.layer_usage(region or None)
+        except AwsError as e:
+            errors[region] = str(e)
+    return tuple(
+        plan_layer(
+            replace(o, usage=usage.get(o.region, {}), error=errors.get(o.region, o.error)), now
+        )
+        for o in observed
+    )
+
+
+def read_storage(aws: LambdaReader, regions: Sequence[str]) -> tuple[CodeStorage, ...]:
+    """GetAccountSettings once per region of the run: code storage used and its quota."""
+    return tuple(aws.code_storage(r or None) for r in sorted(set(regions)))
+
+
 def build_plan(
     manifests: ManifestSet,
     aws: LambdaReader,
@@ -188,8 +251,25 @@ def build_plan(
     parallelism: int = 8,
     max_deletions: int = 100,
     clock: Clock = utcnow,
+    storage_warn: float = DEFAULT_STORAGE_WARN,
 ) -> Plan:
-    check_accounts(aws, manifests.functions)
+    functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock)
+    layers = plan_layers(aws, manifests.layers, clock(), parallelism)
+    regions = [fp.region for fp in functions.functions] + [lp.region for lp in layers]
+    if not regions and aws.default_region:
+        regions = [aws.default_region]
+    storage = read_storage(aws, regions)
+    return replace(functions, layers=layers, storage=storage, storage_warn=storage_warn)
+
+
+def _build_function_plan(
+    manifests: ManifestSet,
+    aws: LambdaReader,
+    parallelism: int,
+    max_deletions: int,
+    clock: Clock,
+) -> Plan:
+    check_accounts(aws, [*manifests.functions, *manifests.layers])
     if len(manifests.functions) >= PROBE_MIN_FUNCTIONS:
         # One single-attempt call first: a run-wide failure is reported at once.
         probed = manifests.functions[0]
@@ -215,9 +295,15 @@ def build_plan(
 def refuse_if_stale(saved: Plan, aws: LambdaReader, *, parallelism: int) -> None:
     """A saved plan applies only to the live state it was computed from (contract §5)."""
     todo = [fp for fp in saved.functions if fp.operations]
-    if not todo:
+    layer_accounts = {op.arn.split(":")[4] for lp in saved.layers for op in lp.operations}
+    if not todo and not layer_accounts:
         return
     account = aws.account_id()
+    for other in sorted(layer_accounts - {account}):
+        raise GuardError(
+            f"the plan deletes layer versions in account {other}, these credentials are for "
+            f"{account}; nothing was written"
+        )
     for fp in todo:
         if fp.account and fp.account != account:
             raise GuardError(

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.errors import ReconcilerError
-from reconciler.manifest import FunctionTarget
+from reconciler.manifest import FunctionTarget, LayerTarget
 from reconciler.reads import AUTO_MIN_FUNCTIONS, sweepable
 from reconciler.rollout import HISTORY_PREFIX, TAG_PREFIX
 
@@ -317,6 +317,26 @@ def _regroup(by_resource: dict[str, set[str]]) -> list[tuple[tuple[str, ...], li
     return sorted(out.items())
 
 
+def layer_statements(
+    layers: Sequence[LayerTarget], mode: Mode, region: str | None, account: str | None
+) -> list[dict[str, Any]]:
+    """Layer retention's layer version reads (and deletions) on each declared layer's
+    versions, `layer:NAME:*`."""
+    if not layers:
+        return []
+    actions = {"lambda:GetLayerVersion", "lambda:GetLayerVersionPolicy"}
+    if mode == "apply":
+        actions.add("lambda:DeleteLayerVersion")
+    arns = []
+    for t in layers:
+        reg = t.region or region or "*"
+        acct = t.account or account
+        if acct is None and t.allowed_account_ids is not None and len(t.allowed_account_ids) == 1:
+            acct = next(iter(t.allowed_account_ids))
+        arns.append(f"arn:{_partition(reg)}:lambda:{reg}:{acct or '*'}:layer:{t.name}:*")
+    return [_statement("LayerVersions", actions, _unique(arns))]
+
+
 def policy_for(
     targets: Sequence[FunctionTarget],
     mode: Mode,
@@ -326,6 +346,7 @@ def policy_for(
     scope: Scope = "exact",
     prefix: str | None = None,
     tag: tuple[str, str] | None = None,
+    layers: Sequence[LayerTarget] = (),
 ) -> dict[str, Any]:
     if scope == "tag":
         if tag is None:
@@ -338,9 +359,14 @@ def policy_for(
     else:
         statements = _exact(targets, mode, region, account)
     statements += _hook_statements(targets, mode, region, account)
-
+    statements += layer_statements(layers, mode, region, account)
+    unscoped = {"lambda:GetAccountSettings"}
+    if layers:
+        unscoped |= {"lambda:ListLayerVersions", "lambda:ListFunctions"}
     if _sweeps(targets, region):
-        _allow_unscoped(statements, "lambda:ListFunctions")
+        unscoped.add("lambda:ListFunctions")
+    for action in sorted(unscoped):
+        _allow_unscoped(statements, action)
     return {"Version": "2012-10-17", "Statement": _numbered(statements)}
 
 

@@ -11,10 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from reconciler.live import AliasTie, LiveAlias, LiveFunction
+from reconciler.live import AliasTie, CodeStorage, LiveAlias, LiveFunction, LiveLayerVersion
 
 
-class LambdaReader(Protocol):
+class LayerUsageReader(Protocol):
+    """What both planning and the executor's re-check before a layer deletion read."""
+
+    def layer_usage(self, region: str | None) -> dict[str, tuple[str, ...]]: ...
+
+    def layer_version_policy(self, layer: str, region: str | None, version: int) -> str | None: ...
+
+
+class LambdaReader(LayerUsageReader, Protocol):
     """What planning reads."""
 
     @property
@@ -42,6 +50,14 @@ class LambdaReader(Protocol):
         self, name: str, region: str | None, arn: str, aliases: Iterable[str]
     ) -> dict[str, tuple[AliasTie, ...]]: ...
 
+    def list_layer_versions(
+        self, layer: str, region: str | None
+    ) -> tuple[LiveLayerVersion, ...]: ...
+
+    def layer_version_size(self, layer: str, region: str | None, version: int) -> int: ...
+
+    def code_storage(self, region: str | None) -> CodeStorage: ...
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -64,7 +80,7 @@ class MetricQuery:
     end: datetime
 
 
-class LambdaWriter(Protocol):
+class LambdaWriter(LayerUsageReader, Protocol):
     """What applying a plan reads and writes."""
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...
@@ -105,6 +121,8 @@ class LambdaWriter(Protocol):
     def delete_alias(self, name: str, region: str | None, alias: str) -> None: ...
 
     def delete_version(self, name: str, region: str | None, version: str) -> None: ...
+
+    def delete_layer_version(self, layer: str, region: str | None, version: int) -> None: ...
 
 
 class LambdaApi(LambdaReader, LambdaWriter, Protocol):

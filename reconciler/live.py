@@ -113,3 +113,24 @@ class LiveFunction:
     @property
     def newest(self) -> LiveVersion | None:
         return self.versions[-1] if self.versions else None
+
+
+@dataclass(frozen=True)
+class LiveLayerVersion:
+    """One version of a layer, from ListLayerVersions (which gives no size: `code_size` is 0
+    until GetLayerVersion is read, only for the versions retention would delete)."""
+
+    number: int
+    arn: str  # the layer version ARN, ending in :NUMBER
+    created: datetime
+    code_size: int = 0
+
+
+@dataclass(frozen=True)
+class CodeStorage:
+    """A region's code storage (GetAccountSettings): bytes used and the quota, or why unknown."""
+
+    region: str
+    used: int
+    limit: int
+    error: str = ""  # set when the settings could not be read; used and limit are then 0

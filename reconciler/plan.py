@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import ClassVar, Final, NamedTuple, TypeAlias
 
-from reconciler.live import AliasTie, LiveAlias
+from reconciler.live import AliasTie, CodeStorage, LiveAlias
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Action(str, Enum):
     UPDATE_ALIAS = "update_alias"
     DELETE_ALIAS = "delete_alias"
     DELETE_VERSION = "delete_version"
+    DELETE_LAYER_VERSION = "delete_layer_version"
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,23 @@ class DeleteVersion:
     keep_last: int | None  # the keep_last it falls outside of, if any
 
 
-Operation: TypeAlias = PublishVersion | CreateAlias | UpdateAlias | DeleteAlias | DeleteVersion
+@dataclass(frozen=True)
+class DeleteLayerVersion:
+    """DeleteLayerVersion: layer retention found it outside every keep rule, no function version
+    of the region uses it and its policy shares it with no other account (re-checked before the
+    call). Only in a `LayerPlan`."""
+
+    action: ClassVar[Action] = Action.DELETE_LAYER_VERSION
+    version: int
+    arn: str  # the layer version ARN
+    code_size: int
+    age_days: int
+    keep_last: int | None
+
+
+Operation: TypeAlias = (
+    PublishVersion | CreateAlias | UpdateAlias | DeleteAlias | DeleteVersion | DeleteLayerVersion
+)
 AliasWrite: TypeAlias = CreateAlias | UpdateAlias
 
 
@@ -408,11 +425,68 @@ def _on_schedule(op: Operation) -> bool:
     return op.rollout.status.phase in _ON_SCHEDULE and set(op.fields) <= routing
 
 
-def summary_counts(functions: tuple[FunctionPlan, ...]) -> Mapping[str, int]:
+# ---- layers and code storage -------------------------------------------------------------
+
+
+class UsedBy(NamedTuple):
+    """Function versions of the region use the layer version ("orders:3", "orders:$LATEST")."""
+
+    functions: tuple[str, ...]  # the first few, sorted
+    total: int  # how many in all
+
+
+class Shared(NamedTuple):
+    """Its policy grants accounts or organizations this account cannot see."""
+
+    grantees: tuple[str, ...]  # "account 210987654321", "organization o-abc", "everyone"
+
+
+LayerKeepReason: TypeAlias = Protected | Young | UsedBy | Shared
+
+
+class KeptLayer(NamedTuple):
+    """A layer version outside keep_last that stays, and why."""
+
+    version: int
+    reasons: tuple[LayerKeepReason, ...]
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    key: str  # the manifest key (name or layer ARN)
+    layer: str  # the layer name
+    region: str
+    source: str  # "path/to/manifest.yaml:LINE:COL" of the layer key
+    operations: tuple[DeleteLayerVersion, ...] = ()
+    kept: tuple[KeptLayer, ...] = ()
+    errors: tuple[str, ...] = ()
+    versions: int = 0  # how many versions the layer has
+
+    @property
+    def storage_freed(self) -> int:
+        return sum(op.code_size for op in self.operations)
+
+    @property
+    def deletions(self) -> int:
+        return len(self.operations)
+
+    @property
+    def vetoed(self) -> tuple[KeptLayer, ...]:
+        """Versions retention would delete but a user (seen or not) keeps."""
+        return tuple(k for k in self.kept if any(isinstance(r, UsedBy | Shared) for r in k.reasons))
+
+
+DEFAULT_STORAGE_WARN = 0.8
+
+
+def summary_counts(
+    functions: tuple[FunctionPlan, ...], layers: tuple[LayerPlan, ...] = ()
+) -> Mapping[str, int]:
     counts = {a.value: 0 for a in Action}
     for fp in functions:
         for op in fp.operations:
             counts[op.action.value] += 1
+    counts[Action.DELETE_LAYER_VERSION.value] += sum(lp.deletions for lp in layers)
     counts["total"] = sum(counts.values())
     return counts
 
@@ -423,23 +497,38 @@ class Plan:
     manifests: tuple[str, ...] = ()
     max_deletions: int = 100
     errors: tuple[str, ...] = field(default=())
+    layers: tuple[LayerPlan, ...] = ()
+    storage: tuple[CodeStorage, ...] = ()  # one per region the run touches
+    storage_warn: float = DEFAULT_STORAGE_WARN  # warn above this share of the quota
 
     @property
     def summary(self) -> Mapping[str, int]:
-        return summary_counts(self.functions)
+        return summary_counts(self.functions, self.layers)
 
     @property
     def has_changes(self) -> bool:
-        return any(fp.operations for fp in self.functions)
+        return any(fp.operations for fp in self.functions) or any(
+            lp.operations for lp in self.layers
+        )
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.errors) or any(fp.errors for fp in self.functions)
+        return (
+            bool(self.errors)
+            or any(fp.errors for fp in self.functions)
+            or any(lp.errors for lp in self.layers)
+        )
+
+    def storage_freed(self, region: str) -> int:
+        """Bytes of code storage this plan frees in `region` (function and layer versions)."""
+        return sum(fp.storage_freed for fp in self.functions if fp.region == region) + sum(
+            lp.storage_freed for lp in self.layers if lp.region == region
+        )
 
     @property
     def brake(self) -> Brake | None:
         """Set when the whole run would delete more than `max_deletions` things."""
-        total = sum(fp.deletions for fp in self.functions)
+        total = sum(fp.deletions for fp in self.functions) + sum(lp.deletions for lp in self.layers)
         return Brake(total, self.max_deletions) if total > self.max_deletions else None
 
     @property
@@ -450,8 +539,9 @@ class Plan:
     @property
     def drifted(self) -> bool:
         """Anything differs from git: a change to make other than a healthy rollout's next step,
-        an unmanaged alias, or a rollout that failed or cannot start (§8)."""
-        return any(fp.drifted for fp in self.functions)
+        an unmanaged alias, a layer version to delete, or a rollout that failed or cannot start
+        (§8)."""
+        return any(fp.drifted for fp in self.functions) or any(lp.operations for lp in self.layers)
 
     @property
     def off_course(self) -> tuple[tuple[str, RolloutStatus], ...]:

@@ -24,7 +24,7 @@ from typing_extensions import assert_never
 from reconciler import wording
 from reconciler.apply import ApplyResult, Status
 from reconciler.errors import ReconcilerError
-from reconciler.live import AliasTie
+from reconciler.live import AliasTie, CodeStorage
 from reconciler.plan import (
     NEW_VERSION,
     Action,
@@ -36,11 +36,15 @@ from reconciler.plan import (
     ConfigChanged,
     CreateAlias,
     DeleteAlias,
+    DeleteLayerVersion,
     DeleteVersion,
     FunctionPlan,
     InUse,
     KeepReason,
     Kept,
+    KeptLayer,
+    LayerKeepReason,
+    LayerPlan,
     NewVersion,
     NothingPublished,
     Operation,
@@ -54,8 +58,10 @@ from reconciler.plan import (
     RolloutStatus,
     RolloutStep,
     Route,
+    Shared,
     UnmanagedAlias,
     UpdateAlias,
+    UsedBy,
     VersionRef,
     Young,
 )
@@ -173,6 +179,14 @@ def _op_fields(op: Operation) -> dict[str, Any]:
                 "age_days": op.age_days,
                 "keep_last": op.keep_last,
             }
+        case DeleteLayerVersion():
+            return {
+                "version": str(op.version),
+                "layer_version_arn": op.arn,
+                "code_size": op.code_size,
+                "age_days": op.age_days,
+                "keep_last": op.keep_last,
+            }
         case _:
             assert_never(op)
 
@@ -244,6 +258,56 @@ def _function(fp: FunctionPlan) -> dict[str, Any]:
     }
 
 
+def _layer_keep_reason(r: LayerKeepReason) -> dict[str, Any]:
+    match r:
+        case Protected():
+            return {"kind": "protected"}
+        case Young():
+            return {"kind": "young", "days": r.days, "keep_days": r.keep_days}
+        case UsedBy():
+            return {"kind": "used_by", "functions": list(r.functions), "total": r.total}
+        case Shared():
+            return {"kind": "shared", "grantees": list(r.grantees)}
+        case _:
+            assert_never(r)
+
+
+def _layer(lp: LayerPlan) -> dict[str, Any]:
+    return {
+        "layer": lp.layer,
+        "key": lp.key,
+        "region": lp.region,
+        "source": lp.source,
+        "versions": lp.versions,
+        "operations": [_op(o) for o in lp.operations],
+        "kept": [
+            {
+                "version": k.version,
+                "reason": wording.kept_layer(k),
+                "reasons": [_layer_keep_reason(r) for r in k.reasons],
+            }
+            for k in lp.kept
+        ],
+        "errors": list(lp.errors),
+        "storage_freed": lp.storage_freed,
+    }
+
+
+def _storage(plan: Plan, s: CodeStorage) -> dict[str, Any]:
+    freed = plan.storage_freed(s.region)
+    warning = wording.storage_warning(s, plan.storage_warn)
+    return {
+        "region": s.region,
+        "used": s.used,
+        "limit": s.limit,
+        "percent": round(s.used * 100 / s.limit, 1) if s.limit else None,
+        "freed": freed,
+        "error": s.error or None,
+        "message": wording.storage_line(s, freed),
+        "warning": warning,
+    }
+
+
 def plan_to_dict(plan: Plan, *, kind: str = "plan") -> dict[str, Any]:
     """The documented JSON object; keys in a fixed order."""
     return {
@@ -261,6 +325,9 @@ def plan_to_dict(plan: Plan, *, kind: str = "plan") -> dict[str, Any]:
             "message": wording.brake(plan.brake),
         },
         "errors": list(plan.errors),
+        "layers": [_layer(lp) for lp in plan.layers],
+        "code_storage": [_storage(plan, s) for s in plan.storage],
+        "storage_warn": plan.storage_warn,
     }
 
 
@@ -404,6 +471,15 @@ class _DeleteVersion(_Doc):
     keep_last: Annotated[int, Field(ge=1)] | None
 
 
+class _DeleteLayerVersion(_Doc):
+    action: Literal["delete_layer_version"]
+    version: Annotated[str, Field(pattern=r"^[1-9][0-9]*$")]
+    layer_version_arn: Annotated[str, Field(pattern=r"^arn:[^:]+:lambda:[^:]+:[0-9]{12}:layer:")]
+    code_size: Count
+    age_days: Count
+    keep_last: Annotated[int, Field(ge=1)] | None
+
+
 _Op: TypeAlias = Annotated[
     _Publish | _Create | _Update | _DeleteAlias | _DeleteVersion, Field(discriminator="action")
 ]
@@ -459,6 +535,45 @@ class _Function(_Doc):
     rollouts: list[_Rollout] = []
 
 
+class _UsedBy(_Doc):
+    kind: Literal["used_by"]
+    functions: list[str]
+    total: Count
+
+
+class _Shared(_Doc):
+    kind: Literal["shared"]
+    grantees: list[str]
+
+
+_LayerReason: TypeAlias = Annotated[
+    _Protected | _Young | _UsedBy | _Shared, Field(discriminator="kind")
+]
+
+
+class _KeptLayer(_Doc):
+    version: Annotated[int, Field(ge=1)]
+    reasons: list[_LayerReason]
+
+
+class _Layer(_Doc):
+    layer: str
+    key: str
+    region: str = ""
+    source: str = ""
+    versions: Count = 0
+    operations: list[_DeleteLayerVersion] = []
+    kept: list[_KeptLayer] = []
+    errors: list[str] = []
+
+
+class _Storage(_Doc):
+    region: str
+    used: Count
+    limit: Count
+    error: str | None = None
+
+
 class _PlanDoc(_Doc):
     format_version: Literal[2]
     kind: Literal["plan", "drift"] = "plan"
@@ -466,6 +581,9 @@ class _PlanDoc(_Doc):
     functions: list[_Function]
     max_deletions: Count = 100
     errors: list[str] = []
+    layers: list[_Layer] = []
+    code_storage: list[_Storage] = []
+    storage_warn: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.8
 
 
 # ---- reading: document → typed plan ------------------------------------------------------
@@ -571,6 +689,33 @@ def _to_op(
             assert_never(o)
 
 
+def _to_layer_keep(r: _Protected | _Young | _UsedBy | _Shared) -> LayerKeepReason:
+    match r:
+        case _Protected():
+            return Protected()
+        case _Young():
+            return Young(r.days, r.keep_days)
+        case _UsedBy():
+            return UsedBy(tuple(r.functions), r.total)
+        case _Shared():
+            return Shared(tuple(r.grantees))
+        case _:
+            assert_never(r)
+
+
+def _to_layer(d: _Layer) -> LayerPlan:
+    ops = tuple(
+        DeleteLayerVersion(
+            int(o.version), o.layer_version_arn, o.code_size, o.age_days, o.keep_last
+        )
+        for o in d.operations
+    )
+    kept = tuple(KeptLayer(k.version, tuple(_to_layer_keep(r) for r in k.reasons)) for k in d.kept)
+    return LayerPlan(
+        d.key, d.layer, d.region, d.source, ops, kept, tuple(d.errors), versions=d.versions
+    )
+
+
 def _to_function(f: _Function, where: str) -> FunctionPlan:
     unknown = AliasState("?")  # a route the file does not give
     return FunctionPlan(
@@ -610,6 +755,8 @@ _TAGS = frozenset(a.value for a in Action) | {
     "previous",
     "young",
     "in_use",
+    "used_by",
+    "shared",
 }
 
 
@@ -690,6 +837,11 @@ def plan_from_dict(data: object) -> Plan:
         manifests=tuple(doc.manifests),
         max_deletions=doc.max_deletions,
         errors=tuple(doc.errors),
+        layers=tuple(_to_layer(d) for d in doc.layers),
+        storage=tuple(
+            CodeStorage(s.region, s.used, s.limit, s.error or "") for s in doc.code_storage
+        ),
+        storage_warn=doc.storage_warn,
     )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from typing_extensions import assert_never
 
-from reconciler.live import AliasTie
+from reconciler.live import AliasTie, CodeStorage
 from reconciler.manifest import weight_text
 from reconciler.plan import (
     GATE,
@@ -26,10 +26,13 @@ from reconciler.plan import (
     ConfigChanged,
     CreateAlias,
     DeleteAlias,
+    DeleteLayerVersion,
     DeleteVersion,
     InUse,
     KeepReason,
     Kept,
+    KeptLayer,
+    LayerKeepReason,
     NewVersion,
     NothingPublished,
     Operation,
@@ -40,8 +43,10 @@ from reconciler.plan import (
     RolloutPhase,
     RolloutStatus,
     Route,
+    Shared,
     UnmanagedAlias,
     UpdateAlias,
+    UsedBy,
     VersionRef,
     Young,
 )
@@ -92,6 +97,8 @@ def count(action: Action, n: int) -> str:
             return f"{plural(n, 'alias', 'aliases')} to delete"
         case Action.DELETE_VERSION:
             return f"{plural(n, 'version', 'versions')} to delete"
+        case Action.DELETE_LAYER_VERSION:
+            return f"{plural(n, 'layer version', 'layer versions')} to delete"
         case _:
             assert_never(action)
 
@@ -212,7 +219,7 @@ def alias_deletion(reason: AliasDeletion) -> str:
             assert_never(reason)
 
 
-def deletion_reason(op: DeleteVersion) -> str:
+def deletion_reason(op: DeleteVersion | DeleteLayerVersion) -> str:
     outside = f"outside keep_last={op.keep_last}, " if op.keep_last is not None else ""
     return f"{outside}{op.age_days} days old"
 
@@ -231,7 +238,7 @@ def changes(op: Operation) -> tuple[str, ...]:
             return lines
         case DeleteAlias():
             return (f"{op.alias} → {state(op.before)} (not in the manifest)",)
-        case DeleteVersion():
+        case DeleteVersion() | DeleteLayerVersion():
             return ()
         case _:
             assert_never(op)
@@ -248,7 +255,7 @@ def reason(op: Operation) -> str:
             return "" if op.rollout is None else rollout_message(op.rollout.status)
         case DeleteAlias():
             return alias_deletion(op.reason)
-        case DeleteVersion():
+        case DeleteVersion() | DeleteLayerVersion():
             return deletion_reason(op)
         case _:
             assert_never(op)
@@ -261,7 +268,7 @@ def target(op: Operation) -> str:
             return "$LATEST"
         case CreateAlias() | UpdateAlias() | DeleteAlias():
             return op.alias
-        case DeleteVersion():
+        case DeleteVersion() | DeleteLayerVersion():
             return str(op.version)
         case _:
             assert_never(op)
@@ -284,7 +291,7 @@ def detail(op: Operation) -> str:
             return text
         case DeleteAlias():
             return f"routes to {state(op.before)}; {alias_deletion(op.reason)}"
-        case DeleteVersion():
+        case DeleteVersion() | DeleteLayerVersion():
             return deletion_reason(op)
         case _:
             assert_never(op)
@@ -311,6 +318,64 @@ def keep_reason(r: KeepReason) -> str:
 
 def kept(k: Kept) -> str:
     return "; ".join(keep_reason(r) for r in k.reasons)
+
+
+def layer_keep_reason(r: LayerKeepReason) -> str:
+    match r:
+        case Protected():
+            return "protected"
+        case Young(days=days, keep_days=keep_days):
+            return f"young ({days} days old, keep_days={keep_days})"
+        case UsedBy(functions=functions, total=n):
+            more = f" and {n - len(functions)} more" if n > len(functions) else ""
+            return f"used by {', '.join(functions)}{more}"
+        case Shared(grantees=grantees):
+            return f"shared: its policy grants {', '.join(grantees)} (their use cannot be seen)"
+        case _:
+            assert_never(r)
+
+
+def kept_layer(k: KeptLayer) -> str:
+    return "; ".join(layer_keep_reason(r) for r in k.reasons)
+
+
+# ---- code storage ------------------------------------------------------------------------
+
+
+def storage_size(n: int) -> str:
+    """Binary units, as the quota is stated: 80_530_636_800 → "75 GB", 13_314_398_617 →
+    "12.4 GB" (whole numbers without a decimal)."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            text = f"{size:.1f}".removesuffix(".0") if unit != "B" else f"{n}"
+            return f"{text} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def percent(used: int, limit: int) -> str:
+    return f"{used * 100 / limit:.0f} %" if limit else "? %"
+
+
+def storage_line(s: CodeStorage, freed: int) -> str:
+    """ "code storage in us-east-1: 12.4 GB of 75 GB, 17 %; this plan frees 1.2 MB"."""
+    if s.error:
+        return f"code storage in {s.region}: unknown ({s.error})"
+    text = f"code storage in {s.region}: {storage_size(s.used)} of {storage_size(s.limit)}, "
+    text += percent(s.used, s.limit)
+    return text + (f"; this plan frees {storage_size(freed)}" if freed else "")
+
+
+def storage_warning(s: CodeStorage, threshold: float) -> str | None:
+    """A warning when the region's use is above `threshold` (a share of the quota)."""
+    if s.error or not s.limit or s.used <= s.limit * threshold:
+        return None
+    return (
+        f"code storage in {s.region} is at {percent(s.used, s.limit)} of its quota, above "
+        f"--storage-warn {threshold * 100:g} %: delete unused versions (retention) or ask AWS "
+        "for more"
+    )
 
 
 def brake(b: Brake) -> str:

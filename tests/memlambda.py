@@ -19,9 +19,11 @@ from reconciler.live import (
     LATEST,
     AliasTie,
     Canary,
+    CodeStorage,
     LiveAlias,
     LiveFunction,
     LiveLatest,
+    LiveLayerVersion,
     LiveVersion,
     Snapshot,
 )
@@ -83,6 +85,12 @@ class MemLambda:
         self.default_region = "us-east-1"
         self.alarms: dict[str, str] = {}  # CloudWatch alarm name → state
         self.calls = 0
+        # layer name → version → (created, size); policies by (layer, version); which function
+        # versions ("name:version") use which layer version ARN
+        self.layers: dict[str, dict[int, tuple[datetime, int]]] = {}
+        self.layer_policies: dict[tuple[str, int], str] = {}
+        self.layer_users: dict[str, tuple[str, ...]] = {}
+        self.storage_limit = 80_530_636_800
 
     # -- seeding --------------------------------------------------------------------------------
     def add(self, name: str, latest: Snapshot) -> MemFunction:
@@ -263,6 +271,46 @@ class MemLambda:
             raise AwsError(f"aliases reference it: {users}", "ResourceConflictException", 409)
         fn.versions.pop(n, None)
         self._after_write("delete_version", name, version)
+
+    # -- layers and code storage ------------------------------------------------------------------
+    @staticmethod
+    def layer_arn(layer: str, version: int) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:layer:{layer}:{version}"
+
+    def add_layer_version(self, layer: str, created: datetime, size: int = 100) -> int:
+        versions = self.layers.setdefault(layer, {})
+        n = max(versions, default=0) + 1
+        versions[n] = (created, size)
+        return n
+
+    def list_layer_versions(self, layer: str, region: str | None) -> tuple[LiveLayerVersion, ...]:
+        self.calls += 1
+        return tuple(
+            LiveLayerVersion(n, self.layer_arn(layer, n), created)
+            for n, (created, _) in sorted(self.layers.get(layer, {}).items())
+        )
+
+    def layer_version_size(self, layer: str, region: str | None, version: int) -> int:
+        self.calls += 1
+        return self.layers[layer][version][1]
+
+    def layer_version_policy(self, layer: str, region: str | None, version: int) -> str | None:
+        self.calls += 1
+        return self.layer_policies.get((layer, version))
+
+    def layer_usage(self, region: str | None) -> dict[str, tuple[str, ...]]:
+        self.calls += 1
+        return dict(self.layer_users)
+
+    def code_storage(self, region: str | None) -> CodeStorage:
+        self.calls += 1
+        used = sum(s.code_size for fn in self.functions.values() for s in fn.versions.values())
+        used += sum(size for vs in self.layers.values() for _, size in vs.values())
+        return CodeStorage(region or self.default_region, used, self.storage_limit)
+
+    def delete_layer_version(self, layer: str, region: str | None, version: int) -> None:
+        self.layers.get(layer, {}).pop(version, None)
+        self._after_write("delete_layer_version", layer, str(version))
 
 
 _fake: LambdaApi = MemLambda()  # mypy proves the fake implements the whole seam

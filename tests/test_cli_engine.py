@@ -48,7 +48,8 @@ def test_create_then_in_sync_plan_reads_only_what_it_needs(emulator: Any, tmp_pa
     r = run_cli(emulator, "plan", m, "--detailed-exitcode")
     assert r.returncode == 0, r.stderr
     ops = [c["operation"] for c in lambda_calls(emulator)]
-    assert sorted(ops) == ["ListAliases", "ListVersionsByFunction"]
+    # one function's two listings, and the region's code-storage quota
+    assert sorted(ops) == ["GetAccountSettings", "ListAliases", "ListVersionsByFunction"]
 
 
 def test_apply_makes_exactly_the_planned_writes(emulator: Any, tmp_path: Path) -> None:
@@ -398,6 +399,7 @@ def test_verbose_logs_one_line_per_aws_call(emulator: Any, tmp_path: Path) -> No
     assert r.returncode == 0, r.stderr
     logged = [ln for ln in r.stderr.splitlines() if ln.startswith("aws lambda.")]
     assert sorted(ln.split(" → ")[0] for ln in logged) == [
+        "aws lambda.GetAccountSettings",
         "aws lambda.ListAliases",
         "aws lambda.ListVersionsByFunction",
     ]

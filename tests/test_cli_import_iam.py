@@ -129,6 +129,7 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
         "lambda:GetProvisionedConcurrencyConfig",
         "lambda:GetPolicy",
         "lambda:GetFunctionUrlConfig",
+        "lambda:GetAccountSettings",  # the code-storage quota, read by every run
     }
     assert apply_actions - plan_actions == {
         "lambda:CreateAlias",
@@ -145,6 +146,7 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
     }
     assert resources == {
         "lambda:ListEventSourceMappings": ["*"],
+        "lambda:GetAccountSettings": ["*"],
         "lambda:DeleteFunction": [f"{fn}:*"],
         "lambda:DeleteAlias": [f"{fn}:*"],
         "lambda:GetProvisionedConcurrencyConfig": [f"{fn}:*"],
@@ -225,7 +227,7 @@ def test_generated_policy_is_enough_and_every_action_is_needed(
         run_cli(emulator, "iam-policy", m, "--mode", mode, "--account-id", "123456789012").stdout
     )
     actions = sorted({a for st in policy["Statement"] for a in st["Action"]})
-    assert len(actions) == {"plan": 9, "apply": 15}[mode]
+    assert len(actions) == {"plan": 10, "apply": 16}[mode]
 
     def arrange() -> None:
         _seed_for_policy(emulator)
@@ -233,6 +235,11 @@ def test_generated_policy_is_enough_and_every_action_is_needed(
     ok = _run_as(emulator, policy, arrange, command[0], m, *command[1:])
     assert ok.returncode == expected_exit, ok.stdout + ok.stderr
     for action in actions:
+        if action == "lambda:GetAccountSettings":  # the quota is shown, never gates a write
+            r = _run_as(emulator, _without(policy, action), arrange, command[0], m, *command[1:])
+            assert r.returncode == expected_exit, r.stdout + r.stderr
+            assert "code storage in us-east-1: unknown (" in r.stdout
+            continue
         _assert_denied(
             _run_as(emulator, _without(policy, action), arrange, command[0], m, *command[1:]),
             action,
@@ -271,7 +278,9 @@ def test_rollout_policy_adds_tag_actions_and_each_is_needed(emulator: Any, tmp_p
     m = write_manifest(tmp_path, ROLLOUT_MANIFEST)
     policy = json.loads(run_cli(emulator, "iam-policy", m, "--account-id", "123456789012").stdout)
     unscoped = [st for st in policy["Statement"] if st["Resource"] == "*"]
-    assert [st["Action"] for st in unscoped] == [["cloudwatch:DescribeAlarms"]]
+    assert [st["Action"] for st in unscoped] == [
+        ["cloudwatch:DescribeAlarms", "lambda:GetAccountSettings"]
+    ]
     scoped = {a for st in policy["Statement"] if st["Resource"] != "*" for a in st["Action"]}
     assert {"lambda:ListTags", "lambda:TagResource"} <= scoped
 

@@ -88,7 +88,7 @@ def test_provisioned_concurrency_keeps_a_version(emulator: Any, tmp_path: Path) 
     emulator.clear_calls()
     assert run_cli(emulator, "plan", roomy, "--detailed-exitcode").returncode == 0
     reads = sorted(c["operation"] for c in emulator.calls())
-    assert reads == ["ListAliases", "ListVersionsByFunction"]
+    assert reads == ["GetAccountSettings", "ListAliases", "ListVersionsByFunction"]
 
 
 def test_event_source_mapping_keeps_a_version(emulator: Any, tmp_path: Path) -> None:

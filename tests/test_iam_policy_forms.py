@@ -187,7 +187,7 @@ def test_policy_form_is_enough_and_every_action_is_needed(
     used = {f"lambda:{c['operation']}" for c in calls if int(c["status"]) != 403}
     allowed = [a for a in _allowed_actions(policies) if a.startswith("lambda:")]
     assert sorted(used) == allowed
-    assert len(allowed) == {"apply": 15, "plan": 9}[mode]
+    assert len(allowed) == {"apply": 16, "plan": 10}[mode]
     if mode == "apply":
         assert set(emulator.state("shop-cart")["aliases"]) == {"live", "adhoc"}
         assert set(emulator.state("shop-orders")["aliases"]) == {"prod", "staging"}

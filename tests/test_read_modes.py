@@ -145,7 +145,8 @@ def test_auto_reads_a_small_manifest_per_function(emulator: Any, tmp_path: Path)
     body = "version: 1\nregion: us-east-1\nfunctions:\n"
     body += "".join(f"  {n}: {{aliases: {{live: {{version: 2}}}}}}\n" for n in names)
     _, calls = plan_json(emulator, "auto", write_manifest(tmp_path, body))
-    assert sorted(calls) == sorted(["ListVersionsByFunction", "ListAliases"] * len(names))
+    expected = ["ListVersionsByFunction", "ListAliases"] * len(names) + ["GetAccountSettings"]
+    assert sorted(calls) == sorted(expected)
 
 
 def test_auto_abandons_the_sweep_of_a_crowded_region(emulator: Any, tmp_path: Path) -> None:
@@ -165,7 +166,9 @@ def test_auto_abandons_the_sweep_of_a_crowded_region(emulator: Any, tmp_path: Pa
     assert calls.count("ListFunctions") == len(names)
     assert calls.count("ListVersionsByFunction") == len(names)
     assert calls.count("ListAliases") == len(names) + 1  # + the run's probe (10 functions)
-    assert len(calls) == 2 * len(pf_calls) - len(names) - 1  # at most twice per-function
+    # at most twice per-function (each run also reads the region's GetAccountSettings once,
+    # and probes once)
+    assert len(calls) - 2 == 2 * (len(pf_calls) - 2) - len(names)
 
 
 def test_quota_table() -> None:
@@ -223,6 +226,7 @@ def test_auto_falls_back_without_list_functions_and_bulk_says_why(
                     "lambda:ListVersionsByFunction",
                     "lambda:ListAliases",
                     "lambda:ListTags",
+                    "lambda:GetAccountSettings",
                 ],
                 "Resource": "*",
             }

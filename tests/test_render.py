@@ -379,6 +379,9 @@ def test_json_has_the_documented_fields_in_a_stable_order() -> None:
         "max_deletions",
         "brake",
         "errors",
+        "layers",
+        "code_storage",
+        "storage_warn",
     ]
     assert data["format_version"] == 2
     assert data["summary"] == {
@@ -387,6 +390,7 @@ def test_json_has_the_documented_fields_in_a_stable_order() -> None:
         "update_alias": 2,
         "delete_alias": 0,
         "delete_version": 4,
+        "delete_layer_version": 0,
         "total": 8,
     }
     f = data["functions"][0]

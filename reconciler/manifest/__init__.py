@@ -37,6 +37,7 @@ functions:
 from reconciler.manifest.diagnostics import Diagnostic, Location, ManifestError
 from reconciler.manifest.loading import (
     FunctionTarget,
+    LayerTarget,
     ManifestSet,
     load_manifest_text,
     load_manifests,
@@ -46,6 +47,8 @@ from reconciler.manifest.models import (
     CanarySpec,
     Defaults,
     FunctionSpec,
+    LayerRetentionSpec,
+    LayerSpec,
     Manifest,
     RetentionSpec,
     RolloutSpec,
@@ -91,6 +94,9 @@ __all__ = [
     "FunctionSpec",
     "FunctionTarget",
     "Interval",
+    "LayerRetentionSpec",
+    "LayerSpec",
+    "LayerTarget",
     "Location",
     "Manifest",
     "ManifestError",

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from reconciler.manifest._base import show
 from reconciler.manifest.diagnostics import Diagnostic, Location, ManifestError, to_diagnostics
-from reconciler.manifest.models import Defaults, FunctionSpec, Manifest, split_key
+from reconciler.manifest.models import Defaults, FunctionSpec, LayerSpec, Manifest, split_key
 from reconciler.yamlload import MAX_BYTES, Document, YamlError, load_yaml
 
 
@@ -41,11 +41,43 @@ class FunctionTarget:
 
 
 @dataclass(frozen=True)
+class LayerTarget:
+    """One layer whose old versions retention deletes; `region` resolved as for functions."""
+
+    key: str  # as written: a name or a layer ARN
+    name: str
+    region: str | None
+    account: str | None  # from the ARN
+    spec: LayerSpec
+    location: Location  # of the layer key
+    manifest: str
+    allowed_account_ids: frozenset[str] | None
+
+
+@dataclass(frozen=True)
 class ManifestSet:
-    """Every function of one run, in manifest order (files in the order given)."""
+    """Every function (and layer) of one run, in manifest order (files in the order given)."""
 
     paths: tuple[str, ...]
     functions: tuple[FunctionTarget, ...]
+    layers: tuple[LayerTarget, ...] = ()
+
+
+def _layer_targets(manifest: Manifest, doc: Document, path: str) -> list[LayerTarget]:
+    defaults = manifest.defaults or Defaults()
+    allowed = (
+        frozenset(manifest.allowed_account_ids)
+        if manifest.allowed_account_ids is not None
+        else None
+    )
+    out: list[LayerTarget] = []
+    for key, spec in manifest.layers.items():
+        name, arn_region, account = split_key(key)
+        region = spec.region or arn_region or defaults.region or manifest.region
+        pos = doc.position(("layers", key), key=True)
+        location = Location(path, pos.line, pos.col)
+        out.append(LayerTarget(key, name, region, account, spec, location, path, allowed))
+    return out
 
 
 def _targets(manifest: Manifest, doc: Document, path: str) -> list[FunctionTarget]:
@@ -88,13 +120,16 @@ def _targets(manifest: Manifest, doc: Document, path: str) -> list[FunctionTarge
 EXTENSION_PREFIX = "x-"  # top-level keys ignored, to hold YAML anchors (as Compose does)
 
 
-def _load_one(raw: bytes, path: str) -> tuple[list[FunctionTarget], list[Diagnostic]]:
+Loaded = tuple[list[FunctionTarget], list[LayerTarget]]
+
+
+def _load_one(raw: bytes, path: str) -> tuple[Loaded, list[Diagnostic]]:
     try:
         doc = load_yaml(raw)
     except YamlError as e:
-        return [], [Diagnostic(Location(path, e.position.line, e.position.col), e.message)]
+        return ([], []), [Diagnostic(Location(path, e.position.line, e.position.col), e.message)]
     if doc.data is None:
-        return [], [
+        return ([], []), [
             Diagnostic(
                 Location(path, 1, 1),
                 "file is empty: expected a manifest with `version: 1` and `functions:`",
@@ -103,7 +138,7 @@ def _load_one(raw: bytes, path: str) -> tuple[list[FunctionTarget], list[Diagnos
     if not isinstance(doc.data, dict):
         pos = doc.position(())
         kind = "a list" if isinstance(doc.data, list) else f"the value {show(doc.data)}"
-        return [], [
+        return ([], []), [
             Diagnostic(
                 Location(path, pos.line, pos.col),
                 f"expected a mapping with `version: 1` and `functions:` at the top level, "
@@ -114,8 +149,8 @@ def _load_one(raw: bytes, path: str) -> tuple[list[FunctionTarget], list[Diagnos
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as e:
-        return [], to_diagnostics(e, doc, path)
-    return _targets(manifest, doc, path), []
+        return ([], []), to_diagnostics(e, doc, path)
+    return (_targets(manifest, doc, path), _layer_targets(manifest, doc, path)), []
 
 
 def _same_function(a: FunctionTarget, b: FunctionTarget) -> bool:
@@ -146,14 +181,39 @@ def _duplicates(targets: Sequence[FunctionTarget]) -> list[Diagnostic]:
     return out
 
 
+def _duplicate_layers(layers: Sequence[LayerTarget]) -> list[Diagnostic]:
+    """A layer may appear once per run (same name, and region and account equal or unknown)."""
+    out: list[Diagnostic] = []
+    for i, t in enumerate(layers):
+        first = next(
+            (
+                e
+                for e in layers[:i]
+                if e.name == t.name
+                and (e.region is None or t.region is None or e.region == t.region)
+                and (e.account is None or t.account is None or e.account == t.account)
+            ),
+            None,
+        )
+        if first is not None:
+            out.append(
+                Diagnostic(
+                    t.location,
+                    f"layers.{t.key}: layer {t.name} is already declared at {first.location}; "
+                    "a layer may appear only once per run",
+                )
+            )
+    return out
+
+
 def load_manifest_text(text: str | bytes, path: str) -> ManifestSet:
     """Load one manifest from a string; raise ManifestError with all its diagnostics."""
     raw = text.encode("utf-8") if isinstance(text, str) else text
-    targets, diagnostics = _load_one(raw, path)
-    diagnostics += _duplicates(targets)
+    (targets, layers), diagnostics = _load_one(raw, path)
+    diagnostics += _duplicates(targets) + _duplicate_layers(layers)
     if diagnostics:
         raise ManifestError(diagnostics)
-    return ManifestSet(paths=(path,), functions=tuple(targets))
+    return ManifestSet(paths=(path,), functions=tuple(targets), layers=tuple(layers))
 
 
 STDIN = "-"
@@ -214,6 +274,7 @@ def load_manifests(paths: Sequence[str]) -> ManifestSet:
     raise ManifestError with all diagnostics of all files."""
     files, diagnostics = expand_paths(paths)
     targets: list[FunctionTarget] = []
+    layers: list[LayerTarget] = []
     for path in files:
         name = STDIN_NAME if path == STDIN else path
         try:
@@ -222,12 +283,15 @@ def load_manifests(paths: Sequence[str]) -> ManifestSet:
             reason = e.strerror or type(e).__name__
             diagnostics.append(Diagnostic(Location(name, 1, 1), f"cannot read the file: {reason}"))
             continue
-        found, problems = _load_one(raw, name)
+        (found, found_layers), problems = _load_one(raw, name)
         targets += found
+        layers += found_layers
         diagnostics += problems
-    diagnostics += _duplicates(targets)
+    diagnostics += _duplicates(targets) + _duplicate_layers(layers)
     if diagnostics:
         raise ManifestError(diagnostics)
     return ManifestSet(
-        paths=tuple(STDIN_NAME if f == STDIN else f for f in files), functions=tuple(targets)
+        paths=tuple(STDIN_NAME if f == STDIN else f for f in files),
+        functions=tuple(targets),
+        layers=tuple(layers),
     )

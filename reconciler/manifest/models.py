@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
 from reconciler.manifest._base import AsTuple, Issue, StrictModel, rule, show
-from reconciler.manifest.names import AccountId, AliasName, FunctionKey, Region
+from reconciler.manifest.names import AccountId, AliasName, FunctionKey, LayerKey, Region
 from reconciler.manifest.presets import PRESETS, Preset
 from reconciler.manifest.selectors import AliasRef, Selector, dump_selector
 from reconciler.manifest.weights import Interval, Weight
@@ -336,6 +336,45 @@ def _resolved_issues(name: str, spec: AliasSpec, terminal: Mapping[str, Any]) ->
     return issues
 
 
+class LayerRetentionSpec(StrictModel):
+    """Which versions of a layer to keep; the others are deleted when no function version in the
+    region uses them and their policy shares them with no other account or organization.
+
+    ```yaml
+    retention: {keep_last: 5, keep_days: 30}
+    ```
+    """
+
+    keep_last: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Keep this many newest layer versions."
+    )
+    keep_days: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Also keep every layer version created in this many days."
+    )
+    protect: Annotated[tuple[Annotated[int, Field(ge=1)], ...], AsTuple] = Field(
+        default=(), description="Layer versions never deleted."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> LayerRetentionSpec:
+        if self.keep_last is None and self.keep_days is None:
+            rule([((), "retention needs keep_last, keep_days or both", True)])
+        return self
+
+
+class LayerSpec(StrictModel):
+    """One layer whose old versions retention deletes.
+
+    ```yaml
+    shared-deps:
+      retention: {keep_last: 5, keep_days: 30}
+    ```
+    """
+
+    retention: LayerRetentionSpec = Field(description="Which layer versions to keep.")
+    region: Region | None = Field(default=None, description="This layer's region.")
+
+
 class Defaults(StrictModel):
     """Values for every function that does not set the key itself.
 
@@ -390,6 +429,9 @@ class Manifest(StrictModel):
     functions: Annotated[dict[FunctionKey, FunctionSpec], Field(min_length=1)] = Field(
         description="The functions, by name or full ARN."
     )
+    layers: dict[LayerKey, LayerSpec] = Field(
+        default_factory=dict, description="Layers whose old versions retention deletes."
+    )
 
     @model_validator(mode="after")
     def _arns(self) -> Manifest:
@@ -413,13 +455,28 @@ class Manifest(StrictModel):
                         True,
                     )
                 )
+        issues += _layer_issues(self.layers, self.allowed_account_ids)
         if issues:
             rule(issues)
         return self
 
 
+def _layer_issues(layers: Mapping[str, LayerSpec], allowed: tuple[str, ...] | None) -> list[Issue]:
+    issues: list[Issue] = []
+    for key, spec in layers.items():
+        _, arn_region, account = split_key(key)
+        if arn_region and spec.region is not None and spec.region != arn_region:
+            message = f"region {spec.region} contradicts the layer ARN's {arn_region}"
+            issues.append((("layers", key, "region"), message, False))
+        if account is not None and allowed is not None and account not in allowed:
+            message = f"account {account} of this ARN is not in allowed_account_ids"
+            issues.append((("layers", key), message, True))
+    return issues
+
+
 def split_key(key: str) -> tuple[str, str | None, str | None]:
-    """(name, region, account) of a function key; region and account only from an ARN."""
+    """(name, region, account) of a function or layer key; region and account only from an
+    ARN."""
     if key.startswith("arn:"):
         parts = key.split(":")
         return parts[6], parts[3], parts[4]

@@ -18,6 +18,8 @@ FUNCTION_ARN = (
     rf":function:{FUNCTION_NAME}"
 )
 ALIAS_NAME = r"[a-zA-Z0-9_-]{1,128}"
+LAYER_NAME = r"[a-zA-Z0-9_-]{1,140}"
+LAYER_ARN = rf"arn:(?:{'|'.join(PARTITIONS)}):lambda:{REGION}:[0-9]{{12}}:layer:{LAYER_NAME}"
 
 _FUNCTION_NAME_RE = re.compile(FUNCTION_NAME)
 ALIAS_NAME_RE = re.compile(ALIAS_NAME)
@@ -70,6 +72,41 @@ def _function_key(value: Any) -> str:
     return key
 
 
+_LAYER_NAME_RE = re.compile(LAYER_NAME)
+_LAYER_ARN_RE = re.compile(
+    r"arn:(?P<partition>[^:]*):lambda:(?P<region>[^:]*):(?P<account>[^:]*):layer:"
+    r"(?P<name>[^:]*)(?::(?P<version>.*))?"
+)
+
+
+def _layer_key(value: Any) -> str:
+    key = _expect_str(value, "a layer name or ARN")
+    if _LAYER_NAME_RE.fullmatch(key):
+        return key
+    m = _LAYER_ARN_RE.fullmatch(key)
+    if m is None:
+        raise ValueError(
+            f"invalid layer {show(key)}: expected a name of 1-140 characters a-z A-Z 0-9 - _ "
+            "or a layer ARN arn:aws:lambda:REGION:ACCOUNT:layer:NAME"
+        )
+    if m["version"] is not None:
+        raise ValueError(
+            f"layer ARN {show(key)} names version {m['version']}; name the layer only: "
+            "retention decides which versions go"
+        )
+    if m["partition"] not in PARTITIONS:
+        raise ValueError(f"layer ARN {show(key)}: unknown partition {show(m['partition'])}")
+    if not _REGION_RE.fullmatch(m["region"]) or region_problem(m["region"], m["partition"]):
+        raise ValueError(f"layer ARN {show(key)}: invalid region {show(m['region'])}")
+    if not _ACCOUNT_RE.fullmatch(m["account"]):
+        raise ValueError(f"layer ARN {show(key)}: the account must be 12 digits")
+    if not _LAYER_NAME_RE.fullmatch(m["name"]):
+        raise ValueError(
+            f"layer ARN {show(key)}: the name must be 1-140 characters a-z A-Z 0-9 - _"
+        )
+    return key
+
+
 def _alias_name(value: Any) -> str:
     name = _expect_str(value, "an alias name")
     if not ALIAS_NAME_RE.fullmatch(name) or name.isdigit():
@@ -106,6 +143,11 @@ FUNCTION_KEY_SCHEMA: dict[str, Any] = {
     "pattern": f"^(?:{FUNCTION_NAME}|{FUNCTION_ARN})$",
     "description": "A function name (1-64 of a-z A-Z 0-9 - _) or a full function ARN.",
 }
+LAYER_KEY_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": f"^(?:{LAYER_NAME}|{LAYER_ARN})$",
+    "description": "A layer name (1-140 of a-z A-Z 0-9 - _) or a layer ARN without a version.",
+}
 ALIAS_NAME_SCHEMA: dict[str, Any] = {
     "type": "string",
     "pattern": f"^{ALIAS_NAME}$",
@@ -119,6 +161,7 @@ _REGION_SCHEMA: dict[str, Any] = {
 }
 
 FunctionKey = Annotated[str, PlainValidator(_function_key), WithJsonSchema(FUNCTION_KEY_SCHEMA)]
+LayerKey = Annotated[str, PlainValidator(_layer_key), WithJsonSchema(LAYER_KEY_SCHEMA)]
 AliasName = Annotated[str, PlainValidator(_alias_name), WithJsonSchema(ALIAS_NAME_SCHEMA)]
 Region = Annotated[str, PlainValidator(_region), WithJsonSchema(_REGION_SCHEMA)]
 AccountId = Annotated[

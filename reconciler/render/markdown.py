@@ -24,15 +24,17 @@ from datetime import datetime
 from typing_extensions import assert_never
 
 from reconciler import wording
-from reconciler.plan import Action, FunctionPlan, Plan, RolloutStatus
+from reconciler.plan import Action, FunctionPlan, LayerPlan, Plan, RolloutStatus
 from reconciler.render.text import (
     UNMANAGED,
     Row,
     counts,
-    drifted_functions,
+    drifted_where,
     error_count,
+    layer_needs_attention,
     needs_attention,
     render_text,
+    row,
     rows,
     storage_line,
     summary_line,
@@ -60,6 +62,8 @@ def label(row: Row) -> str:
             return "🗑️ delete alias"
         case Action.DELETE_VERSION:
             return "🗑️ delete version"
+        case Action.DELETE_LAYER_VERSION:
+            return "🗑️ delete layer version"
         case _:
             assert_never(action)
 
@@ -134,7 +138,7 @@ def _headline(plan: Plan, kind: str) -> list[str]:
         return [f"### ❌ lambda-reconciler drift: {', '.join(nonzero)}", ""]
     if not plan.drifted:
         return ["### ✅ lambda-reconciler drift: No drift, live state matches git", ""]
-    n = plural(drifted_functions(plan), "function", "functions")
+    n = drifted_where(plan)
     if failed:
         n += f"; {wording.off_course_headline(len(plan.off_course))}"
     said = ["Live state differs from git."]
@@ -170,6 +174,9 @@ def _blockers(plan: Plan) -> list[str]:
         for fp in plan.functions:
             where = f" ({code(fp.source)})" if fp.source else ""
             lines += [f"- {code(fp.function)}{where}: {cell(e)}" for e in fp.errors]
+        for lp in plan.layers:
+            where = f" ({code(lp.source)})" if lp.source else ""
+            lines += [f"- layer {code(lp.layer)}{where}: {cell(e)}" for e in lp.errors]
         lines.append("")
     if plan.brake is not None:
         lines += [f"**🛑 Deletion brake:** {cell(wording.brake(plan.brake))}", ""]
@@ -236,6 +243,36 @@ def _when(at: datetime | None) -> str:
     return "now" if at is None else f"from {wording.utc_time(at)}"
 
 
+def _layer_section(lp: LayerPlan) -> list[str]:
+    lines = [f"#### layer {code(lp.layer)} ({cell(lp.region or 'default region')})", ""]
+    if lp.source:
+        lines += [f"<sub>declared at {cell(lp.source)}</sub>", ""]
+    table = [row(op) for op in lp.operations]
+    table += [Row("=", "keep", str(k.version), wording.kept_layer(k)) for k in lp.vetoed]
+    if table:
+        lines += ["| Action | Target | Change / reason |", "|---|---|---|"]
+        for r in table:
+            name = "🔒 keep" if r.action == "keep" else label(r)
+            lines.append(f"| {name} | {code(r.target, in_table=True)} | {cell(r.detail)} |")
+        lines.append("")
+    if lp.storage_freed:
+        freed = wording.storage_size(lp.storage_freed)
+        lines += [f"- 💾 Frees {cell(freed)} of code storage", ""]
+    return lines
+
+
+def _storage_section(plan: Plan) -> list[str]:
+    """Code storage per region: used, the quota, what this plan frees; warnings above it."""
+    lines: list[str] = []
+    for s in plan.storage:
+        text = wording.storage_line(s, plan.storage_freed(s.region))
+        lines.append(f"- 💾 {cell(text[0].upper() + text[1:])}")
+        warning = wording.storage_warning(s, plan.storage_warn)
+        if warning:
+            lines.append(f"- ⚠️ **{cell(warning[0].upper() + warning[1:])}**")
+    return [*lines, ""] if lines else []
+
+
 def _in_sync(names: list[str]) -> list[str]:
     if not names:
         return []
@@ -260,6 +297,10 @@ def render_markdown(plan: Plan, *, drift: bool = False, limit: int = DEFAULT_LIM
         elif not fp.errors:
             in_sync.append(fp.function)
     body += _in_sync(in_sync)
+    for lp in plan.layers:
+        if layer_needs_attention(lp) and not (lp.errors and not lp.operations):
+            body += _layer_section(lp)
+    body += _storage_section(plan)
     if not plan.has_errors and not plan.drifted:
         body += [
             "No drift. Live state matches git."

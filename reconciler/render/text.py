@@ -24,6 +24,7 @@ from reconciler import wording
 from reconciler.plan import (
     Action,
     FunctionPlan,
+    LayerPlan,
     Operation,
     Plan,
 )
@@ -43,7 +44,7 @@ def symbol(action: Action) -> str:
             return "+"
         case Action.UPDATE_ALIAS:
             return "~"
-        case Action.DELETE_ALIAS | Action.DELETE_VERSION:
+        case Action.DELETE_ALIAS | Action.DELETE_VERSION | Action.DELETE_LAYER_VERSION:
             return "-"
         case _:
             assert_never(action)
@@ -105,13 +106,50 @@ def needs_attention(fp: FunctionPlan, *, verbose: bool = False) -> bool:
 
 
 def error_count(plan: Plan) -> int:
-    return len(plan.errors) + sum(len(fp.errors) for fp in plan.functions)
+    return (
+        len(plan.errors)
+        + sum(len(fp.errors) for fp in plan.functions)
+        + sum(len(lp.errors) for lp in plan.layers)
+    )
+
+
+def layer_needs_attention(lp: LayerPlan, *, verbose: bool = False) -> bool:
+    """A layer gets a block when it loses versions, has errors, or keeps one that a user keeps
+    (used by a function version, or shared by its policy); with -v for any kept version."""
+    return bool(lp.operations or lp.errors or lp.vetoed or (verbose and lp.kept))
+
+
+def layer_lines(lp: LayerPlan, *, verbose: bool = False) -> list[str]:
+    """The block of one layer, uncoloured, without a trailing blank line."""
+    lines = [f"layer {lp.layer} ({lp.region or 'default region'})"]
+    lines += [f"  ✗ error: {err}" for err in lp.errors]
+    heads = [f"{op.action.value} {op.version}" for op in lp.operations]
+    width = max(map(len, heads), default=0)
+    for op, head in zip(lp.operations, heads, strict=True):
+        lines.append(f"  - {head.ljust(width)}  {wording.detail(op)}")
+    shown = lp.kept if verbose else lp.vetoed
+    lines += [f"  = keep {k.version}  {wording.kept_layer(k)}" for k in shown]
+    if lp.storage_freed:
+        lines.append(f"  = frees {wording.storage_size(lp.storage_freed)} of code storage")
+    return lines
+
+
+def storage_lines(plan: Plan) -> list[str]:
+    """One line per region: code storage used, the quota, what this plan frees; and warnings."""
+    out = []
+    for s in plan.storage:
+        out.append(wording.storage_line(s, plan.storage_freed(s.region)))
+        warning = wording.storage_warning(s, plan.storage_warn)
+        if warning:
+            out.append(f"! warning: {warning}")
+    return out
 
 
 def counts(plan: Plan) -> list[tuple[int, str]]:
     """The summary counts with their wording, in the contract's order."""
     s = plan.summary
-    return [(s[a.value], wording.count(a, s[a.value])) for a in Action]
+    shown = [a for a in Action if a is not Action.DELETE_LAYER_VERSION or plan.layers]
+    return [(s[a.value], wording.count(a, s[a.value])) for a in shown]
 
 
 def summary_line(plan: Plan, *, drift: bool = False) -> str:
@@ -123,6 +161,17 @@ def summary_line(plan: Plan, *, drift: bool = False) -> str:
 
 def drifted_functions(plan: Plan) -> int:
     return sum(1 for fp in plan.functions if fp.drifted)
+
+
+def drifted_where(plan: Plan) -> str:
+    """ "2 functions", "1 function and 1 layer", or "1 layer" (layer versions to delete)."""
+    functions = drifted_functions(plan)
+    text = plural(functions, "function", "functions")
+    layers = sum(1 for lp in plan.layers if lp.operations)
+    if not layers:
+        return text
+    layer_text = plural(layers, "layer", "layers")
+    return f"{text} and {layer_text}" if functions else layer_text
 
 
 def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
@@ -159,15 +208,13 @@ def _paint(line: str, color: bool, *, bold: bool = False) -> str:
     return f"\033[{code}m{line}{_RESET}" if code else line
 
 
-def render_text(
-    plan: Plan, *, verbose: bool = False, color: bool = False, drift: bool = False
-) -> str:
-    """The plan for a terminal or a log; ANSI colour only when `color` is set."""
+def _preamble(plan: Plan, *, color: bool, drift: bool) -> list[str]:
+    """What comes before the functions: the drift headline, rollouts off course, plan-level
+    errors and the brake."""
     out: list[str] = []
     if drift:
-        n = drifted_functions(plan)
         headline = (
-            f"Drift: live state differs from git in {plural(n, 'function', 'functions')}."
+            f"Drift: live state differs from git in {drifted_where(plan)}."
             if plan.drifted
             else "No drift: live state matches git."
         )
@@ -176,12 +223,19 @@ def render_text(
         out.append(_paint(f"! {wording.off_course_headline(len(plan.off_course))}:", color))
         out += [_paint(f"! {wording.off_course(f, r)}", color) for f, r in plan.off_course]
         out.append("")
-    for err in plan.errors:
-        out.append(_paint(f"✗ error: {err}", color))
+    out += [_paint(f"✗ error: {err}", color) for err in plan.errors]
     if plan.brake is not None:
         out.append(_paint(f"! brake: {wording.brake(plan.brake)}", color))
     if plan.errors or plan.brake is not None:
         out.append("")
+    return out
+
+
+def render_text(
+    plan: Plan, *, verbose: bool = False, color: bool = False, drift: bool = False
+) -> str:
+    """The plan for a terminal or a log; ANSI colour only when `color` is set."""
+    out = _preamble(plan, color=color, drift=drift)
     in_sync: list[str] = []
     for fp in plan.functions:
         if not needs_attention(fp, verbose=verbose):
@@ -194,6 +248,13 @@ def render_text(
     if in_sync:
         names = f": {', '.join(in_sync)}" if verbose else ""
         out += [f"{plural(len(in_sync), 'function', 'functions')} in sync{names}.", ""]
+    for lp in plan.layers:
+        if layer_needs_attention(lp, verbose=verbose):
+            block = layer_lines(lp, verbose=verbose)
+            out += [_paint(block[0], color, bold=True), *(_paint(x, color) for x in block[1:]), ""]
+    storage = storage_lines(plan)
+    if storage:
+        out += [_paint(line, color) for line in storage] + [""]
     if not drift and not plan.has_changes and not plan.has_errors:
         out.append(
             "No changes to make; see the rollouts above."
