@@ -47,7 +47,7 @@ def test_sigterm_exits_143_and_says_how_to_continue(emulator: Any, tmp_path: Pat
     body = "version: 1\nregion: us-east-1\nfunctions:\n"
     body += "".join(f"  fn-{i}: {{aliases: {{live: {{version: 2}}}}}}\n" for i in range(3))
     m = write_manifest(tmp_path, body)
-    emulator.faults(latency_ms=3000)  # every call is slow: the signal lands mid-run
+    emulator.faults(latency_ms=1500)  # every call is slow: the signal lands mid-run
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "reconciler", "plan", m, "--parallelism", "1"],
@@ -56,7 +56,7 @@ def test_sigterm_exits_143_and_says_how_to_continue(emulator: Any, tmp_path: Pat
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(2.0)
+        time.sleep(1.0)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -9,8 +9,8 @@ and a catalogue of classic attacks (deep nesting, huge scalars, anchor bombs, co
 tags). A smaller set runs the real CLI against the emulator and checks the call log: an invalid
 manifest next to a valid one makes no write call.
 
-`FUZZ_EXAMPLES` (default 500) sets the examples of each hypothesis test; unset, the runs are
-derandomized (the same cases every time), set (`make fuzz`), they explore.
+`FUZZ_EXAMPLES` (default 200 in `make test`) sets the examples of each hypothesis test; unset,
+the runs are derandomized (the same cases every time), set (`make fuzz`), they explore.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
 from tests.memlambda import NOW, MemLambda, snap
 from tests.planner_helpers import apply_to
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "500"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 EXPLORE = "FUZZ_EXAMPLES" in os.environ
 FUZZ = settings(
     max_examples=FUZZ_EXAMPLES,

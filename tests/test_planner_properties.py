@@ -85,7 +85,7 @@ def routed(mem: MemLambda) -> set[int]:
     return out
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_apply_converges_safely(scenario: tuple[MemLambda, dict[str, Any]]) -> None:
     mem, manifest = scenario

@@ -648,7 +648,7 @@ plans = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(plans, st.sampled_from(["plan", "drift"]))
 def test_json_round_trips(plan: Plan, kind: str) -> None:
     """plan_from_dict(plan_to_dict(p)) == p, directly and through JSON text, for any Plan."""
@@ -656,7 +656,7 @@ def test_json_round_trips(plan: Plan, kind: str) -> None:
     assert plan_from_dict(json.loads(plan_to_json(plan, kind=kind))) == plan
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(plans)
 def test_every_renderer_takes_any_plan(plan: Plan) -> None:
     """No plan makes a renderer fail, and the markdown always opens with its markers."""

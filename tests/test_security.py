@@ -68,7 +68,7 @@ def test_credentials_and_environment_values_never_appear_in_any_output(
     """With planted credentials in the CLI's environment and planted function environment
     values (changed, so a publish is planned): plan -v in text, markdown and JSON, the --out
     plan file, drift -v --format json and markdown, apply of the saved plan, a stale saved
-    plan refused under -v (with its traceback), an apply whose publish fails under -v, a
+    plan refused under -v --debug (with its traceback), an apply whose publish fails under -v, a
     successful apply -v and import -v contain none of them. The proxy in between proves that
     the CLI did send those credentials and did receive those values."""
     client = emulator.boto3_client("lambda")
@@ -124,8 +124,8 @@ def test_credentials_and_environment_values_never_appear_in_any_output(
         run("plan --out before a change", "plan", m, "--out", str(stale))
         outputs["stale plan file"] = stale.read_text()
         set_env(client, ENV_SECRETS["fourth DB_PASSWORD"])
-        text = run("stale plan apply -v", "apply", str(stale), "-v", rc=(1,))
-        assert "Traceback" in text  # -v asks for one: the traceback too must be clean
+        text = run("stale plan apply -v --debug", "apply", str(stale), "-v", "--debug", rc=(1,))
+        assert "Traceback" in text  # --debug asks for one: the traceback too must be clean
         emulator.faults(
             fail_write={"n": 1, "status": 400, "code": "InvalidParameterValueException"}
         )
