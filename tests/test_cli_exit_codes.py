@@ -43,9 +43,9 @@ def test_help_and_version_exit_0(emulator: Any) -> None:
 def test_sigterm_exits_143_and_says_how_to_continue(emulator: Any, tmp_path: Path) -> None:
     """SIGTERM while a run waits on AWS: exit 143 with one line, no traceback (a process
     boundary test: the signal is what is tested)."""
-    emulator.seed([{"name": f"fn-{i}", "versions": 2} for i in range(3)])
+    emulator.seed([{"name": f"fn-{i}", "versions": 2} for i in range(1)])
     body = "version: 1\nregion: us-east-1\nfunctions:\n"
-    body += "".join(f"  fn-{i}: {{aliases: {{live: {{version: 2}}}}}}\n" for i in range(3))
+    body += "".join(f"  fn-{i}: {{aliases: {{live: {{version: 2}}}}}}\n" for i in range(1))
     m = write_manifest(tmp_path, body)
     emulator.faults(latency_ms=1500)  # every call is slow: the signal lands mid-run
     try:

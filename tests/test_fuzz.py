@@ -37,6 +37,7 @@ from reconciler.plan import RolloutState
 from reconciler.planner import Observed, plan
 from reconciler.rollout import encode, tag_key
 from reconciler.yamlload import MAX_BYTES, load_yaml
+from tests import yaml12
 from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
 from tests.memlambda import NOW, MemLambda, snap
 from tests.planner_helpers import apply_to
@@ -230,7 +231,7 @@ def replaced(data: Any, path: Path_, value: Any) -> Any:
 
 
 def dump(data: Any, flow: bool | None = False) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=flow)
+    return yaml12.dump(data, sort_keys=False, allow_unicode=True, default_flow_style=flow)
 
 
 @pytest.mark.no_cover  # thousands of loads of the same code: tracing would triple the time

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from reconciler.manifest import AliasRef, Diagnostic, ManifestError, load_manifest_text
+from tests import yaml12
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATOR = Draft202012Validator(
@@ -135,7 +135,7 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _load(manifest: dict[str, Any]) -> Any:
-    return load_manifest_text(yaml.safe_dump(manifest, sort_keys=False), "m.yaml")
+    return load_manifest_text(yaml12.dump(manifest, sort_keys=False), "m.yaml")
 
 
 @SETTINGS
