@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -106,13 +107,16 @@ class EmulatorClient:
         base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         return {**base, **DUMMY_ENV, "AWS_ENDPOINT_URL": self.url}
 
-    def boto3_client(self, service: str, region: str = "us-east-1") -> Any:
+    def boto3_client(self, service: str, region: str = "us-east-1", *, retries: bool = True) -> Any:
+        """A client of this endpoint; `retries=False` makes one attempt per call (to see a 429)."""
+        config = None if retries else Config(retries={"total_max_attempts": 1, "mode": "standard"})
         return boto3.client(
             service,  # type: ignore[call-overload]
             region_name=region,
             endpoint_url=self.url,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
+            config=config,
         )
 
 

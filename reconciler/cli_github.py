@@ -43,6 +43,7 @@ from reconciler.github import (
     hidden_value,
     operations_fingerprint,
 )
+from reconciler.plan import Action
 from reconciler.planfile import FORMAT_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -459,13 +460,11 @@ def _annotations(plan: dict[str, Any]) -> list[str]:
     return lines
 
 
-COUNTED = ("publish_version", "create_alias", "update_alias", "delete_alias", "delete_version")
-
-
 def _outputs(plan: dict[str, Any]) -> list[str]:
-    counts = dict.fromkeys(COUNTED, 0)
-    for fp in plan["functions"]:
-        for op in fp.get("operations") or []:
+    """The `count-…` outputs: the operations of every action, layer deletions included."""
+    counts = {a.value: 0 for a in Action}
+    for item in [*plan["functions"], *(plan.get("layers") or [])]:
+        for op in item.get("operations") or []:
             if op.get("action") in counts:
                 counts[op["action"]] += 1
     lines = [f"count-{action.replace('_', '-')}={n}" for action, n in counts.items()]

@@ -250,14 +250,7 @@ def test_invoke_is_not_paced_by_the_control_plane_quota(emulator: Any) -> None:
     while a control-plane call at the same rate is throttled."""
     client = emulator.boto3_client("lambda")
     create_python_function(client, "fn", ECHO)
-    strict = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        endpoint_url=emulator.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRY,
-    )
+    strict = emulator.boto3_client("lambda", retries=False)
     emulator.faults(rate_limit_per_s=1)
     statuses = [strict.invoke(FunctionName="fn")["StatusCode"] for _ in range(3)]
     assert statuses == [200, 200, 200]
@@ -667,14 +660,7 @@ def test_layer_writes_take_write_faults(emulator: Any) -> None:
     version in place, and the call log marks it a write."""
     client = emulator.boto3_client("lambda")
     publish_layer(client, "deps", {"python/m.py": ""})
-    strict = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        endpoint_url=emulator.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRY,
-    )
+    strict = emulator.boto3_client("lambda", retries=False)
     emulator.clear_calls()
     emulator.faults(fail_write={"n": 1, "status": 500, "code": "ServiceException"})
     assert error(lambda: strict.delete_layer_version(LayerName="deps", VersionNumber=1))[:2] == (

@@ -358,14 +358,7 @@ def test_latency_and_call_log(emulator: Any) -> None:
 
 def test_rate_quota_answers_429(emulator: Any) -> None:
     emu_fn(emulator, versions=1)
-    strict = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        endpoint_url=emulator.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRY,
-    )
+    strict = emulator.boto3_client("lambda", retries=False)
     emulator.faults(rate_limit_per_s=3)
     codes: list[int] = []
     errors: list[str] = []
@@ -384,14 +377,7 @@ def test_rate_quota_answers_429(emulator: Any) -> None:
 
 def test_seeded_random_throttling_is_deterministic(emulator: Any) -> None:
     emu_fn(emulator, versions=1)
-    strict = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        endpoint_url=emulator.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRY,
-    )
+    strict = emulator.boto3_client("lambda", retries=False)
 
     def pattern() -> list[bool]:
         emulator.faults(throttle_probability=0.5, seed=7)
@@ -412,14 +398,7 @@ def test_seeded_random_throttling_is_deterministic(emulator: Any) -> None:
 def test_injected_failure_on_the_nth_write(emulator: Any) -> None:
     client = emu_fn(emulator, versions=2)
     emulator.faults(fail_write={"n": 2, "status": 500, "code": "ServiceException"})
-    strict = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        endpoint_url=emulator.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRY,
-    )
+    strict = emulator.boto3_client("lambda", retries=False)
     strict.create_alias(FunctionName="fn", Name="a", FunctionVersion="1")
     assert error(lambda: strict.create_alias(FunctionName="fn", Name="b", FunctionVersion="1"))[
         :2
@@ -526,14 +505,7 @@ def test_get_function_has_its_own_quota(emulator: Any) -> None:
     """With a control-plane quota of 3/s, GetFunction (its own 100/s) is not throttled where
     ListAliases is, and its calls leave the control-plane bucket untouched."""
     emu_fn(emulator, versions=1)
-    strict = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        endpoint_url=emulator.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRY,
-    )
+    strict = emulator.boto3_client("lambda", retries=False)
     emulator.faults(rate_limit_per_s=3)
     for _ in range(10):
         strict.get_function(FunctionName="fn")

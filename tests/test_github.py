@@ -1277,7 +1277,8 @@ def test_outputs_count_each_action(tmp_path: Path) -> None:
     r = gh("http://127.0.0.1:9", "outputs", write_json(tmp_path, data))
     assert r.stdout == (
         "count-publish-version=0\ncount-create-alias=0\ncount-update-alias=5\n"
-        "count-delete-alias=0\ncount-delete-version=1\ncount-total=6\n"
+        "count-delete-alias=0\ncount-delete-version=1\ncount-delete-layer-version=0\n"
+        "count-total=6\n"
     )
 
 
@@ -1341,3 +1342,12 @@ def test_report_writes_what_the_action_shows(
     assert (out / "plan.txt").read_text() == text
     assert "\033[" in (out / "plan-color.txt").read_text()
     assert (out / "outputs.txt").read_text().splitlines()[-1] == f"count-total={39 * 3}"
+
+
+def test_outputs_count_layer_deletions_too(tmp_path: Path) -> None:
+    """Every action of the plan is counted, the layer versions it deletes included."""
+    data = json_plan(1)
+    data["layers"] = [{"operations": [{"action": "delete_layer_version"}] * 2}]
+    r = gh("http://127.0.0.1:9", "outputs", write_json(tmp_path, data))
+    assert "count-delete-layer-version=2\n" in r.stdout
+    assert r.stdout.endswith("count-total=5\n")
