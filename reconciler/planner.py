@@ -362,7 +362,7 @@ def _rollout(
     have = AliasState.of(current) if current else None
     if decision.after is None:
         return None, decision.status, have or want
-    step = RolloutStep(decision.status, decision.state, decision.rollback_alarm)
+    step = RolloutStep(decision.status, decision.state)
     if current is None or have is None:
         return CreateAlias(name, decision.after, step), decision.status, decision.after
     update = UpdateAlias(name, have, decision.after, current.revision_id, (), step)

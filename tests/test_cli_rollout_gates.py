@@ -70,7 +70,9 @@ def test_error_rate_above_the_gate_rolls_back(emulator: Any, tmp_path: Path) -> 
         found["invocations"],
         found["errors"],
     ) == ("rolling_back", "failed", 200, 10)
-    assert found["message"] == "rolling back: 10 errors in 200 invocations, above the gate"
+    assert found["message"] == (
+        "rolling back: gate: error rate 5% > 1% (10 errors in 200 invocations)"
+    )
     r = run_cli(emulator, "apply", m, "--auto-approve", env=at(5))
     assert r.returncode == 1, r.stderr
     assert prod(client) == ("2", {})
