@@ -291,9 +291,10 @@ def validate(manifests: tuple[str, ...]) -> None:
     )
 
 
-def _load(manifests: Sequence[str], only: Sequence[str] = ()) -> ManifestSet:
+def _load(manifests: Sequence[str], only: Sequence[str] = (), *, warn: bool = True) -> ManifestSet:
     """The manifests; with `only` (--target), just the functions whose name or key matches one
-    of those patterns (shell-style globs), and a warning that the run is partial."""
+    of those patterns (shell-style globs), and (unless `warn` is off: said once already) a
+    warning that the run is partial."""
     from reconciler.manifest import ManifestError, load_manifests
 
     try:
@@ -314,12 +315,13 @@ def _load(manifests: Sequence[str], only: Sequence[str] = ()) -> ManifestSet:
     )
     if not chosen:
         raise ReconcilerError(f"--target {' '.join(only)} matches no function of the manifests")
-    click.echo(
-        f"warning: --target: this run covers {len(chosen)} of "
-        f"{plural(len(loaded.functions), 'function', 'functions')}; the result is partial "
-        "(the others are neither read nor changed)",
-        err=True,
-    )
+    if warn:
+        click.echo(
+            f"warning: --target: this run covers {len(chosen)} of "
+            f"{plural(len(loaded.functions), 'function', 'functions')}; the result is partial "
+            "(the others are neither read nor changed)",
+            err=True,
+        )
     return replace(loaded, functions=chosen)
 
 
@@ -596,9 +598,15 @@ def _timekeeping(stop: threading.Event) -> tuple[Callable[[], datetime], Callabl
 
 
 def _wait_for_rollouts(
-    opts: Options, wait: Wait | None, targets: Sequence[str], first: Plan, max_deletions: int
+    opts: Options,
+    wait: Wait | None,
+    targets: Sequence[str],
+    first: Plan,
+    max_deletions: int,
+    only: Sequence[str] = (),
 ) -> None:
-    """After the first apply: the rest of every rollout in this process (`--wait`)."""
+    """After the first apply: the rest of every rollout in this process (`--wait`), of the
+    `--target` functions only when the run was narrowed."""
     if wait is None:
         return
     from reconciler.waiting import Outcome, Stopped, Waiter
@@ -609,7 +617,7 @@ def _wait_for_rollouts(
     stop = threading.Event()
     now, sleep = _timekeeping(stop)
     waiter = Waiter(
-        _load(manifests),
+        _load(manifests, only, warn=False),
         _aws(opts),
         now,
         sleep,
@@ -718,7 +726,7 @@ def apply(
         click.echo("Nothing to apply.", err=True)
         if fmt == "json":
             click.echo(result_to_json(ApplyResult(())), nl=False)
-        _wait_for_rollouts(opts, wait, targets, result, max_deletions)
+        _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
         return
     if not _is_saved_plan(targets) and not auto_approve:
         _confirm("apply")
@@ -726,7 +734,7 @@ def apply(
     if fmt == "json":
         click.echo(result_to_json(outcome), nl=False)
     _report_outcome(outcome)
-    _wait_for_rollouts(opts, wait, targets, result, max_deletions)
+    _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
 
 
 def _confirm(command: str) -> None:

@@ -91,6 +91,38 @@ def test_wait_timeout_leaves_a_resumable_rollout(emulator: Any, tmp_path: Path) 
     assert prod(client) == ("3", {})
 
 
+def test_a_targeted_wait_follows_only_the_targeted_function(emulator: Any, tmp_path: Path) -> None:
+    """`apply --target orders --wait` on two functions under rollout: orders goes to 100 %,
+    payments is neither read nor written by the first apply or the waiting rounds, and the
+    partial-run warning is said once."""
+    emulator.seed(
+        [{"name": n, "versions": 4, "aliases": {"prod": 2}} for n in ("orders", "payments")]
+    )
+    rollout = "{steps: [50%], interval: 2s}"
+    m = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        region: us-east-1
+        functions:
+          orders: {{aliases: {{prod: {{version: 3, rollout: {rollout}}}}}}}
+          payments: {{aliases: {{prod: {{version: 3, rollout: {rollout}}}}}}}
+        """,
+    )
+    emulator.clear_calls()
+    args = ("apply", m, "--auto-approve", "--target", "orders", "--wait", "--poll", "1s")
+    r = run_cli(emulator, *args, env=NOW)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("warning: --target") == 1
+    touched = {c.get("function") for c in emulator.calls() if c.get("service") == "lambda"}
+    assert touched - {None} == {"orders"}
+    assert updates(emulator) == 2  # 50 %, then 100 %
+    client = emulator.boto3_client("lambda")
+    assert prod(client) == ("3", {})
+    payments = client.get_alias(FunctionName="payments", Name="prod")
+    assert (payments["FunctionVersion"], payments.get("RoutingConfig")) == ("2", None)
+
+
 @pytest.fixture
 def aws(emulator: Any) -> Iterator[Aws]:
     saved = dict(os.environ)
