@@ -185,6 +185,15 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Gates:
+    """A rollout's metric gates (the manifest's `gates`)."""
+
+    max_error_rate: float
+    min_invocations: int = 0
+    compare_to_previous: bool = False  # max_error_rate is then the excess over the previous
+
+
+@dataclass(frozen=True)
 class Rollout:
     """One alias under rollout, as the manifest and live state say at plan time."""
 
@@ -201,8 +210,11 @@ class Rollout:
     attempt: int = 1
     bake: timedelta = timedelta(0)
     hooks: tuple[str | None, str | None] = (None, None)  # pre-traffic, post-traffic
-    gates: tuple[float, int] | None = None  # max error rate, min invocations
+    gates: Gates | None = None
     metrics: tuple[int, int] | None = None  # invocations, errors of the target at this step
+    # invocations, errors of the previous version (traffic moves from) over the same window;
+    # read only with `compare_to_previous`
+    previous_metrics: tuple[int, int] | None = None
 
     def status(
         self,
@@ -243,19 +255,24 @@ class Rollout:
         alarm = next((a for a in self.alarms if self.alarm_states.get(a) == "ALARM"), None)
         if alarm is not None:
             return AlarmFired(alarm)
-        if self.gates is None or self.metrics is None:
+        if self.gates is None or self.metrics is None or not self.metrics[0]:
             return None
-        invocations, errors = self.metrics
-        if invocations and errors / invocations > self.gates[0]:
-            return ErrorRateAbove(errors, invocations, self.gates[0])
-        return None
+        (invocations, errors), most = self.metrics, self.gates.max_error_rate
+        if not self.gates.compare_to_previous:
+            above = errors / invocations > most
+            return ErrorRateAbove(errors, invocations, most) if above else None
+        before, before_errors = self.previous_metrics or (0, 0)
+        baseline = before_errors / before if before else 0.0
+        if errors / invocations - baseline <= most:
+            return None
+        return WorseThanPrevious(errors, invocations, before_errors, before, most)
 
     @property
     def short(self) -> bool:
         """The target has had fewer invocations at this step than the gate asks for."""
         if self.gates is None:
             return False
-        return (self.metrics or (0, 0))[0] < self.gates[1]
+        return (self.metrics or (0, 0))[0] < self.gates.min_invocations
 
     def at(self, primary: str, step: int) -> AliasState:
         """The alias at `step` (1-based): the target gets that step's weight."""
