@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from reconciler.aws import Aws
     from reconciler.manifest import ManifestSet
     from reconciler.plan import Plan
+    from reconciler.waiting import LiveTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -616,12 +617,14 @@ def _wait_for_rollouts(
         raise ReconcilerError("--wait: the saved plan names no manifests to follow")
     stop = threading.Event()
     now, sleep = _timekeeping(stop)
+    table = _live_table(opts)
     waiter = Waiter(
         _load(manifests, only, warn=False),
         _aws(opts),
         now,
         sleep,
-        lambda line: click.echo(line, err=True),
+        table.say if table else lambda line: click.echo(line, err=True),
+        display=table,
         poll=timedelta(seconds=wait.poll),
         timeout=timedelta(seconds=wait.timeout),
         parallelism=opts.parallelism,
@@ -629,7 +632,7 @@ def _wait_for_rollouts(
         stop=stop,
     )
     caught: list[int] = []
-    with _stopping_on_signals(stop, caught):
+    with _stopping_on_signals(stop, caught), table or contextlib.nullcontext():
         try:
             outcome = waiter.run()
         except Stopped as e:
@@ -644,6 +647,18 @@ def _wait_for_rollouts(
     click.echo(f"Wait: {words[outcome]}.", err=True)
     if outcome is not Outcome.COMPLETE:
         sys.exit(outcome.value)
+
+
+def _live_table(opts: Options) -> LiveTable | None:
+    """The live rollout table on a terminal; None in CI and when standard error is a file or a
+    pipe (one line per event there)."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from rich.console import Console
+
+    from reconciler.waiting import LiveTable
+
+    return LiveTable(Console(stderr=True, no_color=not opts.color, highlight=False))
 
 
 @contextlib.contextmanager

@@ -6,6 +6,11 @@ earliest next step or the next poll, whichever comes first. The state stays in A
 tag), exactly as with one step per `apply`, so a run stopped at any point (timeout, SIGINT,
 SIGTERM, a crash) is continued by any later `apply`, with or without `--wait`.
 
+On a terminal, a live table (`LiveTable`, rich) shows one row per rollout, redrawn every round:
+the rollout, its step, the new version's traffic share and the time to its next step (or why it
+holds); the events (a step taken, a rollback) print above it. Elsewhere (CI, a log file) each
+event and each change of where a rollout stands is one plain line.
+
 The clock and the sleep are injected: the CLI passes the wall clock and an `Event.wait` that a
 signal interrupts, or, when `LAMBDA_RECONCILER_NOW` pins the time, a virtual clock whose sleep
 only advances it (tests and rehearsals take no real time).
@@ -18,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
 
 from reconciler.apply import ApplyResult, Status, apply_plan, check_applicable
 from reconciler.engine import build_plan
@@ -25,9 +32,51 @@ from reconciler.errors import ReconcilerError
 from reconciler.lambda_api import LambdaApi
 from reconciler.manifest import ManifestSet
 from reconciler.plan import Plan, RolloutPhase, RolloutStage
-from reconciler.wording import rollout_message, utc_time
+from reconciler.wording import LIVE_COLUMNS, live_row, rollout_message, utc_time
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
 
 Report = Callable[[str], None]
+
+
+class Display(Protocol):
+    """Where the rollouts stand, shown afresh every round (`LiveTable` on a terminal)."""
+
+    def update(self, plan: Plan, now: datetime) -> None: ...
+
+
+class LiveTable:
+    """A rich `Live` table on a terminal: one row per rollout of the run, redrawn each round;
+    `say` prints an event line above it. Use it as a context manager around `Waiter.run`."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
+        self.console = console
+        self.live: Live = Live(console=console, auto_refresh=False, transient=False)
+
+    def __enter__(self) -> LiveTable:
+        self.live.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.live.stop()
+
+    def say(self, line: str) -> None:
+        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def update(self, plan: Plan, now: datetime) -> None:
+        from rich.table import Table
+
+        table = Table(*LIVE_COLUMNS, box=None, header_style="bold", pad_edge=False)
+        for fp in plan.functions:
+            for r in fp.rollouts:
+                table.add_row(*live_row(fp.function, r, now))
+        self.live.update(table, refresh=True)
 
 
 class Outcome(int, Enum):
@@ -63,6 +112,7 @@ class Waiter:
     parallelism: int = 8
     max_deletions: int = 100
     stop: threading.Event = field(default_factory=threading.Event)
+    display: Display | None = None  # a live table: then no line per waiting rollout
     rolled_back: bool = False
     _said: set[str] = field(default_factory=set)
 
@@ -78,6 +128,8 @@ class Waiter:
                 clock=self.clock,
             )
             check_applicable(plan)
+            if self.display is not None:
+                self.display.update(plan, self.clock())
             if plan.has_changes:
                 self._apply(plan)
                 continue
@@ -107,7 +159,10 @@ class Waiter:
             self.rolled_back = True
 
     def _say_waiting(self, plan: Plan) -> None:
-        """One line per rollout whenever where it stands changes (not one per poll)."""
+        """One line per rollout whenever where it stands changes (not one per poll); none when
+        the live table shows it."""
+        if self.display is not None:
+            return
         for fp in plan.functions:
             for r in fp.rollouts:
                 line = f"{fp.function}:{r.alias}: {rollout_message(r)}"

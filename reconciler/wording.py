@@ -207,6 +207,43 @@ def rollout_message(s: RolloutStatus) -> str:
     return _ROLLOUT[s.phase](s)
 
 
+def duration(seconds: float) -> str:
+    """45 → "45s", 90 → "1m 30s", 7500 → "2h 5m": the two largest units, rounded down."""
+    s = max(int(seconds), 0)
+    hours, minutes = divmod(s // 60, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {s % 60}s" if minutes else f"{s}s"
+
+
+def _live_next(s: RolloutStatus, now: datetime) -> str:
+    """The last cell of a live row: when the next step comes, or why it does not."""
+    due = duration((s.due - now).total_seconds()) if s.due is not None else "?"
+    match s.phase:
+        case RolloutPhase.WAITING:
+            return f"next step in {due}"
+        case RolloutPhase.BAKING:
+            return f"baking, ends in {due}"
+        case RolloutPhase.GATED:
+            return "holding: too few invocations"
+        case RolloutPhase.HELD:
+            return f"holding: {_why(s)}"
+        case RolloutPhase.FAILED:
+            return f"rolled back: {cause(s.cause) if s.cause else 'a failed check'}"
+        case _:
+            return rollout_message(s)
+
+
+LIVE_COLUMNS = ("rollout", "step", "traffic", "next")
+
+
+def live_row(function: str, s: RolloutStatus, now: datetime) -> tuple[str, str, str, str]:
+    """One row of `apply --wait`'s live display: the rollout, its step, the new version's
+    traffic share and what comes next ("next step in 1m 30s", "holding: too few invocations")."""
+    step = f"step {s.step}/{s.steps}" if s.steps else "all at once"
+    return f"{function}:{s.alias}", step, weight(s.weight), _live_next(s, now)
+
+
 def rolled_back(s: RolloutStatus) -> str:
     """What a rollback did: "rolled back to 2: alarm orders-errors in ALARM"."""
     return f"rolled back to {s.previous or 'the previous version'}: {_why(s)}"
