@@ -85,9 +85,10 @@ def test_the_live_table_shows_step_share_and_time_to_next_step(tmp_path: Path) -
     )
     with table, pytest.raises(Stopped):
         waiter.run()
-    assert [
+    expected = [
         "orders:prod step 1/2 10% next step in 1m 0s",
         "payments:prod step 1/1 10% holding: too few invocations",
-    ] == last_frame(out.getvalue())
+    ]
+    assert expected == last_frame(out.getvalue())
     assert "since 2026-11-01" not in out.getvalue()  # the table replaces the waiting lines
     assert "orders: ~ update_alias prod … done" in _ANSI.sub("", out.getvalue())
