@@ -5,6 +5,10 @@ their own clock and sleep, so no test sleeps for real."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,7 +20,7 @@ from emulator.fixtures import create_alarm
 from reconciler.aws import Aws
 from reconciler.manifest import load_manifests
 from reconciler.waiting import Outcome, Stopped, VirtualClock, Waiter
-from tests.cli_helpers import run_cli, write_manifest
+from tests.cli_helpers import TEST_ENV, run_cli, write_manifest
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 ALARM = "orders-errors"
@@ -50,6 +54,15 @@ def updates(emulator: Any) -> int:
         for c in emulator.calls()
         if c.get("operation") == "UpdateAlias" and int(c.get("status", 0)) < 300
     )
+
+
+def alias_moves(emulator: Any) -> list[tuple[str, dict[str, float]]]:
+    """Each successful UpdateAlias, in order, as (version, additional weights) asked for."""
+    return [
+        (c["alias_version"], c["alias_weights"])
+        for c in emulator.calls()
+        if c.get("operation") == "UpdateAlias" and int(c.get("status", 0)) < 300
+    ]
 
 
 def prod(client: Any) -> tuple[str, dict[str, float]]:
@@ -198,3 +211,41 @@ def test_a_stop_between_rounds_resumes_without_repeating_a_step(
     assert prod(client) == ("3", {})
     assert updates(emulator) == 3  # step 1, step 2, the promotion: none repeated or skipped
     assert ("2", {"3": 0.5}) in seen
+
+
+def test_sigterm_while_waiting_then_a_later_wait_keeps_the_schedule(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """A separate `apply --wait` process (real time) gets SIGTERM while it waits at 50 %: exit
+    143 with one line saying how to continue; a later `apply --wait` finishes, and the call log's
+    alias weights are exactly the schedule, 50 % then 100 %, none repeated or skipped. (3 s
+    steps: the tag keeps whole seconds, so a step may come up to a second early.)"""
+    client, _, m = seed(emulator, tmp_path, "steps: [50%], interval: 3s")
+    emulator.clear_calls()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", m, "--auto-approve", "--wait"],
+        env={**os.environ, **emulator.env(), **TEST_ENV},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    for line in proc.stderr:  # until it says it waits at step 1: it is between rounds
+        seen.append(line)
+        if line.startswith("orders:prod: step 1/1 at 50% since"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=30) == 143, "".join(seen) + rest
+    said = (
+        "error: stopped while waiting; the rollouts stand where they are and any later apply "
+        "continues them"
+    )
+    assert [said] == rest.splitlines()
+    assert prod(client) == ("2", {"3": 0.5})
+    started = time.monotonic()
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--wait", "--poll", "1s")
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - started < 5
+    assert alias_moves(emulator) == [("2", {"3": 0.5}), ("3", {})]
