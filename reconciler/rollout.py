@@ -21,7 +21,9 @@ value is space-separated `key=value` pairs (tag values allow letters, digits, sp
   interval, at most `MAX_TOLERANCE`): a scheduled run arriving seconds early still takes it.
 - The tag is written *before* the alias call it describes. If a run dies between the two, the
   next run sees a tag step that the live weight does not match and takes that step again, so a
-  crash never skips a step or shortens an interval below its minimum.
+  crash never skips a step or shortens an interval below its minimum. A promotion's tag
+  (`status=done`) with the canary still live is a promotion cut short: the next run finishes it
+  rather than taking the last step again.
 - Two runners racing on one step both guard UpdateAlias with the alias RevisionId read at plan
   time: one wins, the other gets 412 and exits 1.
 
@@ -332,7 +334,9 @@ def _running_phase(r: Rollout, state: RolloutState) -> RolloutPhase:
     assert live.canary is not None
     if r.firing:
         return RolloutPhase.ROLLING_BACK
-    if not r.steps:  # a canary on the target of an all-at-once rollout: finish it
+    if not r.steps or state.status == "done":
+        # an all-at-once rollout's canary, or a promotion whose tag was written but whose alias
+        # call was not (a crash in between): finish the promotion, do not retake the last step
         return RolloutPhase.PROMOTING
     if _live_step(r, live.canary.weight) != state.step:
         return RolloutPhase.RETAKING
