@@ -89,6 +89,26 @@ def test_wait_takes_a_two_step_rollout_to_the_end(emulator: Any, tmp_path: Path)
     assert "Wait: every rollout is complete." in r.stderr
 
 
+def test_wait_keeps_each_step_for_its_whole_interval(emulator: Any, tmp_path: Path) -> None:
+    """10-minute steps polled every 30 s: the poll at 12:09:30 finds step 2 due within its
+    tolerance (which lets a one-step apply take it early), yet `--wait` takes it at 12:10:00 and
+    promotes at 12:20:00, exactly on schedule."""
+    _, _, m = seed(emulator, tmp_path, "steps: [10%, 50%], interval: 10m")
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--wait", "--poll", "30s", env=NOW)
+    assert r.returncode == 0, r.stderr
+    waiting = [x for x in r.stderr.splitlines() if x.startswith("orders:prod: step ")]
+    assert waiting == [
+        "orders:prod: step 1/2 at 10% since 2026-11-01 12:00:00 UTC, next at "
+        "2026-11-01 12:10:00 UTC",
+        "orders:prod: step 2/2 at 50% since 2026-11-01 12:10:00 UTC, next at "
+        "2026-11-01 12:20:00 UTC",
+    ]
+    client = emulator.boto3_client("lambda")
+    arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+    tag = client.list_tags(Resource=arn)["Tags"]["lambda-reconciler:rollout:prod"]
+    assert "since=2026-11-01T12:20:00Z status=done" in tag
+
+
 def test_wait_timeout_leaves_a_resumable_rollout(emulator: Any, tmp_path: Path) -> None:
     """--wait-timeout 5m on 10-minute steps: exit 3 at 10 %, saying any later apply continues;
     a later `apply --wait` finishes it."""
