@@ -284,9 +284,10 @@ def validate(manifests: tuple[str, ...]) -> None:
         )
         sys.exit(1)
     n = len(loaded.functions)
+    layers = f", {plural(len(loaded.layers), 'layer', 'layers')}" if loaded.layers else ""
     click.echo(
         f"{plural(len(loaded.paths), 'manifest', 'manifests')} valid: "
-        f"{plural(n, 'function', 'functions')}.",
+        f"{plural(n, 'function', 'functions')}{layers}.",
         err=True,
     )
 

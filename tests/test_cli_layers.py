@@ -268,3 +268,72 @@ def test_drift_names_the_layer_and_a_saved_plan_for_another_account_is_refused(
     assert r.returncode == 1, r.stdout + r.stderr
     assert "deletes layer versions in account 210987654321" in r.stderr
     assert _live_versions(emulator) == [1, 2]
+
+
+LAYERS_ONLY = """
+version: 1
+region: us-east-1
+layers:
+  deps:
+    retention: {keep_last: 1}
+"""
+
+
+def test_a_layers_only_manifest_plans_applies_and_drifts(emulator: Any, tmp_path: Path) -> None:
+    """A manifest with `layers:` and no `functions:` is valid; plan, apply and drift work on
+    it, read no function of their own (only the region's sweep for usage), and keep the
+    version an unmanaged function uses."""
+    client = emulator.boto3_client("lambda")
+    arns = _layers(client, 3)
+    create_function(client, "other", Layers=[arns[0]])
+    m = write_manifest(tmp_path, LAYERS_ONLY)
+    r = run_cli(emulator, "validate", m)
+    assert (r.returncode, r.stderr) == (0, "1 manifest valid: 0 functions, 1 layer.\n")
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", m, "--detailed-exitcode")
+    assert r.returncode == 2, r.stdout + r.stderr
+    expected = [
+        "layer deps (us-east-1)",
+        "  - delete_layer_version 2  outside keep_last=1, 0 days old",
+        "  = keep 1  used by other:$LATEST",
+    ]
+    assert expected == r.stdout.splitlines()[:3]
+    assert "1 layer version to delete." in r.stdout
+    reads = {c["operation"] for c in emulator.calls()}
+    assert reads == {
+        "ListLayerVersions",
+        "GetLayerVersion",
+        "GetLayerVersionPolicy",
+        "ListFunctions",
+        "GetAccountSettings",
+    }
+    r = run_cli(emulator, "drift", m)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stdout.startswith("Drift: live state differs from git in 1 layer.")
+    md = run_cli(emulator, "plan", m, "--format", "markdown").stdout
+    assert "### 📋 lambda-reconciler plan: 1 layer version to delete" in md
+    r = run_cli(emulator, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "layer deps: - delete_layer_version 2 … done" in r.stderr
+    assert _live_versions(emulator) == [1, 3]
+    for command in (["plan", "--detailed-exitcode"], ["drift"]):
+        r = run_cli(emulator, command[0], m, *command[1:])
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_layers_only_policy_grants_only_the_layer_actions(emulator: Any, tmp_path: Path) -> None:
+    """iam-policy for a layers-only manifest grants the layer and listing actions and no
+    function action."""
+    m = write_manifest(tmp_path, LAYERS_ONLY)
+    r = run_cli(emulator, "iam-policy", m, "--mode", "apply", "--account-id", "123456789012")
+    assert r.returncode == 0, r.stderr
+    statements = json.loads(r.stdout)["Statement"]
+    actions = sorted(a for st in statements for a in st["Action"])
+    assert actions == [
+        "lambda:DeleteLayerVersion",
+        "lambda:GetAccountSettings",
+        "lambda:GetLayerVersion",
+        "lambda:GetLayerVersionPolicy",
+        "lambda:ListFunctions",
+        "lambda:ListLayerVersions",
+    ]

@@ -165,13 +165,18 @@ def _load(manifest: dict[str, Any]) -> Any:
 
 
 @SETTINGS
-@given(manifests())
-def test_generated_manifests_pass_models_and_schema(manifest: dict[str, Any]) -> None:
-    """Valid by construction: the loader and the JSON Schema both accept, and the loaded
-    targets say what was written (keys, order, aliases, normalized selectors)."""
+@given(manifests(), st.booleans())
+def test_generated_manifests_pass_models_and_schema(
+    manifest: dict[str, Any], layers_only: bool
+) -> None:
+    """Valid by construction (with `layers:`, sometimes without `functions:`): the loader and
+    the JSON Schema both accept, and the loaded targets say what was written (keys, order,
+    aliases, normalized selectors, layers)."""
+    if layers_only and manifest.get("layers"):
+        del manifest["functions"]
     assert list(VALIDATOR.iter_errors(manifest)) == []
     loaded = _load(manifest)
-    assert [t.key for t in loaded.functions] == list(manifest["functions"])
+    assert [t.key for t in loaded.functions] == list(manifest.get("functions", {}))
     for target in loaded.functions:
         written = manifest["functions"][target.key]
         assert list(target.spec.aliases) == list(written.get("aliases", {}))
@@ -231,6 +236,10 @@ def _mutate(manifest: dict[str, Any], how: str) -> bool:
         manifest["version"] = 2
     elif how == "no-functions":
         manifest["functions"] = {}
+        manifest.pop("layers", None)
+    elif how == "nothing-to-manage":
+        del manifest["functions"]
+        manifest.pop("layers", None)
     elif how == "bad-function-name":
         manifest["functions"]["not a name"] = {}
     elif how == "digit-alias-name":
@@ -291,6 +300,7 @@ MUTATIONS = [
     "unknown-function-key",
     "version-2",
     "no-functions",
+    "nothing-to-manage",
     "bad-function-name",
     "digit-alias-name",
     "version-zero",
