@@ -170,6 +170,36 @@ def test_the_quota_line_in_text_markdown_and_json(emulator: Any, tmp_path: Path)
     assert len(settings) == 1 + 5  # the test's own read, then one per run
 
 
+def test_apply_shows_the_storage_warning_above_its_threshold(emulator: Any, tmp_path: Path) -> None:
+    """apply takes --storage-warn as plan does: its plan output warns above the threshold
+    (on standard error with --format json) and not below it; a saved plan refuses it."""
+    client = emulator.boto3_client("lambda")
+    _layers(client, 1)
+    create_function(client, "orders")
+    used = client.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+    emulator.account_limit(used * 2)  # 50 %
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    warning = "! warning: code storage in us-east-1 is at 50 % of its quota, above --storage-warn"
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--storage-warn", "40%")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{warning} 40 %" in r.stdout
+    r = run_cli(
+        emulator, "apply", m, "--auto-approve", "--storage-warn", "0.45", "--format", "json"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{warning} 45 %" in r.stderr
+    assert "warning" not in r.stdout
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--storage-warn", "60%")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "warning" not in r.stdout + r.stderr
+    saved = tmp_path / "plan.json"
+    assert run_cli(emulator, "plan", m, "--out", str(saved)).returncode == 0
+    r = run_cli(emulator, "apply", str(saved), "--storage-warn", "40%")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "--storage-warn sets the warning of a plan shown now" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def _size(n: int) -> str:
     from reconciler.wording import storage_size
 
