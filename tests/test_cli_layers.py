@@ -367,3 +367,45 @@ def test_a_layers_only_policy_grants_only_the_layer_actions(emulator: Any, tmp_p
         "lambda:ListFunctions",
         "lambda:ListLayerVersions",
     ]
+
+
+def test_users_past_the_first_sweep_page_and_organization_or_public_grants_keep_versions(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """The usage sweep reads every ListFunctions page: a layer version used only by function
+    versions listed after the first 50 items stays, and so do versions granted to an
+    organization or to everyone; the unused old one goes."""
+    emulator.seed([{"name": f"fn-{i:02d}", "versions": 1} for i in range(55)])
+    client = emulator.boto3_client("lambda")
+    arns = _layers(client, 6)
+    create_function(client, "zz-user", Layers=[arns[0]])
+    publish(client, "zz-user")  # zz-user:1 uses deps:1
+    client.update_function_configuration(FunctionName="zz-user", Layers=[arns[1]])
+    wait_updated(client, "zz-user")  # zz-user:$LATEST uses deps:2
+    for version, extra in ((3, {"OrganizationId": "o-a1b2c3d4e5"}), (4, {})):
+        client.add_layer_version_permission(
+            LayerName="deps",
+            VersionNumber=version,
+            StatementId="share",
+            Action="lambda:GetLayerVersion",
+            Principal="*",
+            **extra,
+        )
+    m = write_manifest(tmp_path, LAYERS_ONLY)
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", m)
+    assert r.returncode == 0, r.stdout + r.stderr
+    expected = [
+        "layer deps (us-east-1)",
+        "  - delete_layer_version 5  outside keep_last=1, 0 days old",
+        "  = keep 1  used by zz-user:1",
+        "  = keep 2  used by zz-user:$LATEST",
+        "  = keep 3  shared: its policy grants organization o-a1b2c3d4e5",
+        "  = keep 4  shared: its policy grants everyone",
+    ]
+    assert expected == [line.split(" (their use")[0] for line in r.stdout.splitlines()[:6]]
+    sweep = [c for c in emulator.calls() if c["operation"] == "ListFunctions"]
+    assert len(sweep) == 3  # 56 $LATEST and 57 published versions: pages of 50
+    r = run_cli(emulator, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _live_versions(emulator) == [1, 2, 3, 4, 6]
