@@ -64,36 +64,51 @@ def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     return callback
 
 
-def global_options(func: F) -> F:
-    """The global options work after the command name too: `plan m.yaml -v --region x`."""
-    specs: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
-        (("--region",), "region", {"help": "Default AWS region."}),
-        (("--profile",), "profile", {"help": "AWS named profile."}),
-        (("--endpoint-url",), "endpoint_url", {"help": "Lambda endpoint URL."}),
-        (
-            ("--parallelism",),
-            "parallelism",
-            {"type": click.IntRange(1, 64), "help": "Functions read and applied at once."},
-        ),
-        (
-            ("--max-rate",),
-            "max_rate",
-            {"type": click.FloatRange(0), "help": "Lambda requests per second per region."},
-        ),
-        (
-            ("--read-mode",),
-            "read_mode",
-            {"type": click.Choice(READ_MODES), "help": "How live state is read."},
-        ),
-        (("--no-color",), "no_color", {"is_flag": True, "help": "No colour."}),
-        (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "One line per AWS call."}),
-        (("--debug",), "debug", {"is_flag": True, "help": "A traceback with an error."}),
-    ]
-    for decl, field, kw in reversed(specs):
-        func = click.option(*decl, expose_value=False, callback=_set(field), is_eager=True, **kw)(
-            func
-        )
-    return func
+# The options of a command that calls AWS; `validate`, `schema` and `iam-policy` take only the
+# ones that mean something there (contract: AWS options only where AWS is called).
+_OPTION_SPECS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "region": (
+        ("--region",),
+        {"help": "Region for functions and layers whose manifest names none."},
+    ),
+    "profile": (("--profile",), {"help": "AWS named profile."}),
+    "endpoint_url": (("--endpoint-url",), {"help": "Lambda endpoint URL."}),
+    "parallelism": (
+        ("--parallelism",),
+        {"type": click.IntRange(1, 64), "help": "Functions read and applied at once."},
+    ),
+    "max_rate": (
+        ("--max-rate",),
+        {"type": click.FloatRange(0), "help": "Lambda requests per second per region."},
+    ),
+    "read_mode": (
+        ("--read-mode",),
+        {"type": click.Choice(READ_MODES), "help": "How live state is read."},
+    ),
+    "no_color": (("--no-color",), {"is_flag": True, "help": "No colour."}),
+    "verbose": (("-v", "--verbose"), {"is_flag": True, "help": "One line per AWS call."}),
+    "debug": (("--debug",), {"is_flag": True, "help": "A traceback with an error."}),
+}
+AWS_OPTIONS = ("region", "profile", "endpoint_url", "parallelism", "max_rate", "read_mode")
+
+
+def command_options(*fields: str) -> Callable[[F], F]:
+    """Options of the root group repeated on a command, so that they work after the command
+    name too (`plan m.yaml -v --region x`); each command lists only those it uses."""
+
+    def decorate(func: F) -> F:
+        for field in reversed(fields):
+            decl, kw = _OPTION_SPECS[field]
+            func = click.option(
+                *decl, expose_value=False, callback=_set(field), is_eager=True, **kw
+            )(func)
+        return func
+
+    return decorate
+
+
+# Every option, for the commands that call AWS.
+global_options = command_options(*AWS_OPTIONS, "no_color", "verbose", "debug")
 
 
 def fail(message: str) -> None:
@@ -248,7 +263,7 @@ def main(
 
 
 @main.command()
-@global_options
+@command_options("debug")
 # A plain path: the loader expands directories, patterns and `-`, and reports what it cannot read.
 @click.argument("manifests", nargs=-1, required=True, type=click.Path())
 @handle_errors
@@ -861,7 +876,7 @@ def import_(
 
 
 @main.command("iam-policy")
-@global_options
+@command_options("region", "debug")
 @MANIFESTS
 @click.option(
     "--mode",
@@ -1002,7 +1017,7 @@ def adopt(
 
 
 @main.command()
-@global_options
+@command_options("debug")
 @handle_errors
 def schema() -> None:
     """Print the manifest JSON Schema."""
