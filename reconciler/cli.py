@@ -28,8 +28,11 @@ from reconciler.plan import UpdateAlias
 from reconciler.wording import brake, plural
 
 if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
+
     from reconciler.apply import ApplyResult
     from reconciler.aws import Aws
+    from reconciler.engine import OnRead, ReadProgress
     from reconciler.manifest import ManifestSet
     from reconciler.plan import Plan
 
@@ -381,14 +384,58 @@ def _build(
     from reconciler.engine import build_plan
 
     loaded = _load(manifests, only)
-    return build_plan(
-        loaded,
-        _aws(opts),
-        parallelism=opts.parallelism,
-        max_deletions=max_deletions,
-        clock=clock(),
-        storage_warn=storage_warn,
+    with reading_progress(opts, len(loaded.functions)) as progress:
+        return build_plan(
+            loaded,
+            _aws(opts),
+            parallelism=opts.parallelism,
+            max_deletions=max_deletions,
+            clock=clock(),
+            storage_warn=storage_warn,
+            progress=progress,
+        )
+
+
+def _progress_wanted() -> bool:
+    """Progress bars only for a person at a terminal, not in CI logs or pipes."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextlib.contextmanager
+def reading_progress(
+    opts: Options, total: int, console: RichConsole | None = None
+) -> Iterator[OnRead | None]:
+    """While live state is read: a bar on standard error with the functions read of `total`
+    and the count per region (on a terminal; None, nothing shown, otherwise). `console` is
+    the terminal to draw on (standard error by default)."""
+    if console is None:
+        if not _progress_wanted() or total == 0:
+            yield None
+            return
+        from rich.console import Console
+
+        console = Console(stderr=True, no_color=not opts.color, highlight=False)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (
+        TextColumn("reading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[where]}"),
     )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("read", total=total, where="")
+        regions: dict[str, tuple[int, int]] = {}
+
+        def report(p: ReadProgress) -> None:
+            regions[p.region or "default region"] = (p.region_done, p.region_total)
+            # One region: its count is the total's, so it is not repeated.
+            several = p.region_total != p.total
+            where = "  ".join(f"{r} {d}/{t}" for r, (d, t) in sorted(regions.items()))
+            where = where if several else ""
+            bar.update(task, completed=p.done, where=where)
+
+        yield report
 
 
 def _share(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
@@ -716,13 +763,16 @@ def apply(
     else:
         from reconciler.engine import build_plan
 
-        result = build_plan(
-            _load(targets, only),
-            aws,
-            parallelism=opts.parallelism,
-            max_deletions=max_deletions,
-            clock=clock(),
-        )
+        loaded = _load(targets, only)
+        with reading_progress(opts, len(loaded.functions)) as progress:
+            result = build_plan(
+                loaded,
+                aws,
+                parallelism=opts.parallelism,
+                max_deletions=max_deletions,
+                clock=clock(),
+                progress=progress,
+            )
         to_stderr = fmt == "json"  # standard output is the JSON result then
         color = opts.color and (sys.stderr if to_stderr else sys.stdout).isatty()
         text = render(result, "text", verbose=opts.verbose, color=color)
@@ -815,7 +865,7 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
 
     total = sum(len(fp.operations) for fp in plan.functions)
     total += sum(len(lp.operations) for lp in plan.layers)
-    if not sys.stderr.isatty() or os.environ.get("CI"):
+    if not _progress_wanted():
         return apply_plan(
             plan,
             aws,
