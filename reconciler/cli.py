@@ -67,12 +67,16 @@ def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     return callback
 
 
+REGION_HELP = (
+    "Region for the functions and layers whose manifest names none; a manifest's `region:` "
+    "wins. Without it: AWS_REGION, AWS_DEFAULT_REGION, the profile's region."
+)
 # The options of a command that calls AWS; `validate`, `schema` and `iam-policy` take only the
 # ones that mean something there (contract: AWS options only where AWS is called).
 _OPTION_SPECS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "region": (
         ("--region",),
-        {"help": "Region for functions and layers whose manifest names none."},
+        {"help": REGION_HELP},
     ),
     "profile": (("--profile",), {"help": "AWS named profile."}),
     "endpoint_url": (("--endpoint-url",), {"help": "Lambda endpoint URL."}),
@@ -203,7 +207,7 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambda-reconciler")
-@click.option("--region", help="Default AWS region (else the SDK's own resolution).")
+@click.option("--region", help=REGION_HELP)
 @click.option("--profile", help="AWS named profile.")
 @click.option(
     "--endpoint-url",
@@ -341,6 +345,22 @@ def _load(manifests: Sequence[str], only: Sequence[str] = ()) -> ManifestSet:
     return replace(loaded, functions=chosen)
 
 
+def warn_unused_region(opts: Options, loaded: ManifestSet) -> None:
+    """`--region` fills the gaps of the manifests; say so when it fills none and differs from
+    every region they name (a `--region` meant to redirect the run, which it cannot)."""
+    regions = [t.region for t in loaded.functions] + [t.region for t in loaded.layers]
+    if not opts.region or not regions or None in regions:
+        return
+    named = sorted({r for r in regions if r})
+    if opts.region in named:
+        return
+    click.echo(
+        f"warning: --region {opts.region} is not used: every function and layer of the "
+        f"manifests names its own region ({', '.join(named)}); a manifest's region wins",
+        err=True,
+    )
+
+
 def _aws(opts: Options) -> Aws:
     from reconciler.aws import Aws, stderr_logger
 
@@ -384,6 +404,7 @@ def _build(
     from reconciler.engine import build_plan
 
     loaded = _load(manifests, only)
+    warn_unused_region(opts, loaded)
     with reading_progress(opts, len(loaded.functions)) as progress:
         return build_plan(
             loaded,
@@ -764,6 +785,7 @@ def apply(
         from reconciler.engine import build_plan
 
         loaded = _load(targets, only)
+        warn_unused_region(opts, loaded)
         with reading_progress(opts, len(loaded.functions)) as progress:
             result = build_plan(
                 loaded,
@@ -994,6 +1016,7 @@ def iam_policy(
         tag = (key, value)
     form = cast(Scope, scope)  # click.Choice checked it
     loaded = _load(manifests)
+    warn_unused_region(opts, loaded)
     policy = policy_for(
         loaded.functions,
         "apply" if mode == "apply" else "plan",

@@ -288,6 +288,19 @@ def read_storage(aws: LambdaReader, regions: Sequence[str]) -> tuple[CodeStorage
     return tuple(aws.code_storage(r or None) for r in sorted(set(regions)))
 
 
+def with_default_region(manifests: ManifestSet, region: str | None) -> ManifestSet:
+    """Every function and layer whose manifest names no region gets the run's default one
+    (`--region`, else the SDK's: AWS_REGION, the profile), so that the plan names the region
+    actually used, even for a function that could not be read. A manifest's region wins."""
+    if not region:
+        return manifests
+    return replace(
+        manifests,
+        functions=tuple(t if t.region else replace(t, region=region) for t in manifests.functions),
+        layers=tuple(t if t.region else replace(t, region=region) for t in manifests.layers),
+    )
+
+
 def build_plan(
     manifests: ManifestSet,
     aws: LambdaReader,
@@ -299,6 +312,7 @@ def build_plan(
     progress: OnRead | None = None,
 ) -> Plan:
     """Read live state and plan; `progress` hears of each function read."""
+    manifests = with_default_region(manifests, aws.default_region)
     functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock, progress)
     layers = plan_layers(aws, manifests.layers, clock(), parallelism)
     regions = [fp.region for fp in functions.functions] + [lp.region for lp in layers]
