@@ -773,13 +773,22 @@ class Aws:
             raise explain(e, f"writing rollout state on {name}") from e
 
     def publish_version(
-        self, name: str, region: str | None, code_sha256: str, revision_id: str
+        self,
+        name: str,
+        region: str | None,
+        code_sha256: str,
+        revision_id: str,
+        description: str | None = None,
     ) -> str:
+        """PublishVersion guarded by `$LATEST`'s hash and revision; `description` overrides the
+        one the new version would take from `$LATEST`."""
         client = self.lambda_client(region)
+        kwargs: dict[str, Any] = {"FunctionName": name, "CodeSha256": code_sha256}
+        kwargs["RevisionId"] = revision_id
+        if description is not None:
+            kwargs["Description"] = description
         try:
-            out = client.publish_version(
-                FunctionName=name, CodeSha256=code_sha256, RevisionId=revision_id
-            )
+            out = client.publish_version(**kwargs)
         except Exception as e:
             raise explain(e, f"publishing {name}") from e
         return str(out["Version"])

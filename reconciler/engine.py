@@ -74,7 +74,7 @@ def _has_rollout(target: FunctionTarget) -> bool:
 
 def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
     try:
-        live = aws.read_function(target.key, target.region, wait=target.spec.publish)
+        live = aws.read_function(target.key, target.region, wait=target.spec.publishes)
         if _has_rollout(target):
             tags = aws.function_tags(target.key, target.region, live.arn)
             live = replace(live, tags=tags, tags_read=True)

@@ -243,13 +243,15 @@ class RolloutStep:
 
 @dataclass(frozen=True)
 class PublishVersion:
-    """PublishVersion of `$LATEST`, guarded by the CodeSha256 and RevisionId that were planned."""
+    """PublishVersion of `$LATEST`, guarded by the CodeSha256 and RevisionId that were planned;
+    `description` (from `publish: {description:}`) is the new version's, None: `$LATEST`'s."""
 
     action: ClassVar[Action] = Action.PUBLISH_VERSION
     reasons: tuple[PublishReason, ...]
     revision_id: str
     code_sha256: str
     code_size: int
+    description: str | None = None
 
 
 @dataclass(frozen=True)

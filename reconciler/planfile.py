@@ -157,6 +157,7 @@ def _op_fields(op: Operation) -> dict[str, Any]:
                 "code_sha256": op.code_sha256,
                 "code_size": op.code_size,
                 "reasons": [_publish_reason(r) for r in op.reasons],
+                "description": op.description,
             }
         case CreateAlias():
             return {"alias": op.alias, "after": _state(op.after), **_step(op.rollout)}
@@ -434,6 +435,7 @@ class _Publish(_Doc):
     code_sha256: Guard
     code_size: Count
     reasons: list[_PublishReason]
+    description: str | None = None
 
 
 class _AliasWrite(_Doc):
@@ -668,7 +670,7 @@ def _to_op(
     match o:
         case _Publish():
             reasons = tuple(_to_publish_reason(r) for r in o.reasons)
-            return PublishVersion(reasons, o.revision_id, o.code_sha256, o.code_size)
+            return PublishVersion(reasons, o.revision_id, o.code_sha256, o.code_size, o.description)
         case _Create():
             return CreateAlias(o.alias, _to_state(o.after), _to_step(o, where))
         case _Update():

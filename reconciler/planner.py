@@ -141,7 +141,7 @@ def publish_reasons(latest: Snapshot, newest: Snapshot) -> tuple[PublishReason, 
 
 
 def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | None:
-    if not target.spec.publish:
+    if not target.spec.publishes:
         return None
     newest = live.newest
     latest = live.latest
@@ -157,6 +157,7 @@ def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | Non
         revision_id=latest.revision_id,
         code_sha256=latest.snapshot.code_sha256,
         code_size=latest.snapshot.code_size,
+        description=target.spec.publish_description,
     )
 
 
@@ -171,6 +172,11 @@ class _Resolver:
         self.live = live
         self.publishing = publishing
         self.numbers = {v.number for v in live.versions}
+        # The version this plan publishes: `$LATEST` as it is, with the description that
+        # `publish: {description:}` gives it (PublishVersion's Description overrides $LATEST's).
+        described = target.spec.publish_description
+        latest = live.latest.snapshot
+        self.new = latest if described is None else replace(latest, description=described)
 
     def resolve(self, alias: str, selector: Selector) -> VersionRef:
         if isinstance(selector, AliasRef):  # validation guarantees a declared alias, no cycle
@@ -209,7 +215,7 @@ class _Resolver:
 
     def _match(self, alias: str, test: Callable[[Snapshot], bool], what: str) -> VersionRef:
         """The newest version whose snapshot passes `test`, the one being published first."""
-        if self.publishing and test(self.live.latest.snapshot):
+        if self.publishing and test(self.new):
             return NEW_VERSION
         for v in reversed(self.live.versions):
             if test(v.snapshot):
@@ -217,7 +223,9 @@ class _Resolver:
         raise PlanError(f"alias {alias}: no version has {what}")
 
     def snapshot(self, version: VersionRef) -> Snapshot | None:
-        if isinstance(version, NewVersion) or version == LATEST:
+        if isinstance(version, NewVersion):
+            return self.new
+        if version == LATEST:
             return self.live.latest.snapshot
         v = self.live.version(int(version))
         return v.snapshot if v else None

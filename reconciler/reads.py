@@ -66,7 +66,7 @@ class Sweeper(LambdaReader, Protocol):
 def sweepable(target: FunctionTarget) -> bool:
     """Whether a region sweep holds everything this function's plan needs."""
     spec = target.spec
-    if spec.publish or target.key.startswith("arn:"):
+    if spec.publishes or target.key.startswith("arn:"):
         return False
     return all(a.canary is None and a.rollout is None for a in spec.aliases.values())
 

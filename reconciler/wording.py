@@ -274,6 +274,12 @@ def target(op: Operation) -> str:
             assert_never(op)
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """A description in a plan line: in quotes, cut to `limit` characters with "…"."""
+    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f'"{short}"'
+
+
 def _publishes_into(s: AliasState) -> bool:
     return any(isinstance(v, NewVersion) for v in s.versions())
 
@@ -283,7 +289,10 @@ def detail(op: Operation) -> str:
     match op:
         case PublishVersion():
             why = reason(op)
-            return f"→ new version ({why})" if why else "→ new version"
+            new = "→ new version"
+            if op.description is not None:
+                new += f" described {quoted(op.description)}"
+            return f"{new} ({why})" if why else new
         case CreateAlias() | UpdateAlias():
             text = "; ".join(changes(op)) or f"→ {state(op.after)}"
             if _publishes_into(op.after) and KNOWN_AFTER_APPLY not in text:
