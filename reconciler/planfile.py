@@ -62,6 +62,7 @@ from reconciler.plan import (
     UnmanagedAlias,
     UpdateAlias,
     UsedBy,
+    VersionNote,
     VersionRef,
     Young,
 )
@@ -256,6 +257,10 @@ def _function(fp: FunctionPlan) -> dict[str, Any]:
         "storage_before": fp.storage_before,
         "storage_freed": fp.storage_freed,
         "rollouts": [_rollout(r) for r in fp.rollouts],
+        "versions": [
+            {"version": n.version, "description": n.description, "age_minutes": n.age_minutes}
+            for n in fp.version_notes
+        ],
     }
 
 
@@ -519,6 +524,12 @@ class _Kept(_Doc):
     ]
 
 
+class _VersionNote(_Doc):
+    version: str
+    description: str
+    age_minutes: Count
+
+
 class _Function(_Doc):
     function: str
     key: str | None = None
@@ -535,6 +546,7 @@ class _Function(_Doc):
     kept: list[_Kept] = []
     storage_before: Count = 0
     rollouts: list[_Rollout] = []
+    versions: list[_VersionNote] = []
 
 
 class _UsedBy(_Doc):
@@ -743,6 +755,9 @@ def _to_function(f: _Function, where: str) -> FunctionPlan:
         kept=tuple(Kept(k.version, tuple(_to_keep(r) for r in k.reasons)) for k in f.kept),
         storage_before=f.storage_before,
         rollouts=tuple(_to_rollout(r) for r in f.rollouts),
+        version_notes=tuple(
+            VersionNote(n.version, n.description, n.age_minutes) for n in f.versions
+        ),
     )
 
 

@@ -65,6 +65,7 @@ from reconciler.plan import (
     Route,
     UnmanagedAlias,
     UpdateAlias,
+    VersionNote,
     VersionRef,
     Young,
 )
@@ -618,7 +619,33 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
         unmanaged_aliases=unmanaged,
         kept=kept,
         rollouts=tuple(aliases.rollouts),
+        version_notes=version_notes(live, ops, now),
     )
+
+
+def version_notes(
+    live: LiveFunction, ops: Sequence[Operation], now: datetime
+) -> tuple[VersionNote, ...]:
+    """The description and age of each published version an alias's primary moves to or from
+    (the versions the plan's words name; a canary's change is said by its weight)."""
+    named: set[int] = set()
+    for op in ops:
+        if isinstance(op, UpdateAlias) and AliasField.VERSION in op.fields:
+            states: tuple[AliasState, ...] = (op.before, op.after)
+        elif isinstance(op, CreateAlias):
+            states = (op.after,)
+        else:
+            continue
+        named.update(
+            int(s.version) for s in states if isinstance(s.version, str) and s.version.isdigit()
+        )
+    notes = []
+    for number in sorted(named):
+        v = live.version(number)
+        if v is not None:
+            age = max(0, int((now - v.snapshot.last_modified).total_seconds() // 60))
+            notes.append(VersionNote(str(number), v.snapshot.description, age))
+    return tuple(notes)
 
 
 @contextmanager
