@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import wraps
@@ -99,13 +99,15 @@ _OPTION_SPECS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 AWS_OPTIONS = ("region", "profile", "endpoint_url", "parallelism", "max_rate", "read_mode")
 
 
-def command_options(*fields: str) -> Callable[[F], F]:
+def command_options(*fields: str, helps: Mapping[str, str] | None = None) -> Callable[[F], F]:
     """Options of the root group repeated on a command, so that they work after the command
-    name too (`plan m.yaml -v --region x`); each command lists only those it uses."""
+    name too (`plan m.yaml -v --region x`); each command lists only those it uses, `helps`
+    saying what one means there when that differs."""
 
     def decorate(func: F) -> F:
         for field in reversed(fields):
             decl, kw = _OPTION_SPECS[field]
+            kw = {**kw, "help": (helps or {}).get(field, kw["help"])}
             func = click.option(
                 *decl, expose_value=False, callback=_set(field), is_eager=True, **kw
             )(func)
@@ -948,7 +950,14 @@ def import_(
 
 
 @main.command("iam-policy")
-@command_options("region", "debug")
+@command_options(
+    "region",
+    "debug",
+    helps={
+        "region": "Region of the ARNs of functions and layers whose manifest names none "
+        "(without it: *)."
+    },
+)
 @MANIFESTS
 @click.option(
     "--mode",
