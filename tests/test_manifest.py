@@ -939,7 +939,8 @@ def test_every_error_is_reported_with_its_location() -> None:
     """
     assert errors(body) == [
         'm.yaml:2:9: region: invalid region "moon-1": expected a region code like us-east-1',
-        'm.yaml:5:14: functions.api.publish: expected true or false, got "maybe"',
+        "m.yaml:5:14: functions.api.publish: expected true, false or {description: TEXT}, "
+        'got "maybe"',
         "m.yaml:7:23: functions.api.aliases.prod.version: version numbers start at 1, got 0",
         'm.yaml:8:7: functions.api.aliases.1: invalid alias name "1": expected 1-128 '
         "characters a-z A-Z 0-9 - _, not all digits",
