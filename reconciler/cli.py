@@ -308,9 +308,10 @@ def validate(manifests: tuple[str, ...]) -> None:
         )
         sys.exit(1)
     n = len(loaded.functions)
+    layers = f", {plural(len(loaded.layers), 'layer', 'layers')}" if loaded.layers else ""
     click.echo(
         f"{plural(len(loaded.paths), 'manifest', 'manifests')} valid: "
-        f"{plural(n, 'function', 'functions')}.",
+        f"{plural(n, 'function', 'functions')}{layers}.",
         err=True,
     )
 
@@ -760,6 +761,7 @@ def _stopping_on_signals(stop: threading.Event, caught: list[int]) -> Iterator[N
     "error).",
 )
 @WAIT
+@STORAGE_WARN
 @click.pass_obj
 @handle_errors
 def apply(
@@ -769,6 +771,7 @@ def apply(
     max_deletions: int,
     only: tuple[str, ...],
     fmt: str,
+    storage_warn: float,
     wait: Wait | None = None,
 ) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
@@ -781,6 +784,7 @@ def apply(
     if _is_saved_plan(targets):
         if only:
             raise click.UsageError("--target narrows a plan; a saved plan is applied exactly")
+        _no_storage_warn_for_saved_plans()
         result = load_plan_file(targets[0])
         refuse_if_stale(result, aws, parallelism=opts.parallelism)
     else:
@@ -796,6 +800,7 @@ def apply(
                 max_deletions=max_deletions,
                 clock=clock(),
                 progress=progress,
+                storage_warn=storage_warn,
             )
         to_stderr = fmt == "json"  # standard output is the JSON result then
         color = opts.color and (sys.stderr if to_stderr else sys.stdout).isatty()
@@ -816,6 +821,17 @@ def apply(
         click.echo(result_to_json(outcome), nl=False)
     _report_outcome(outcome)
     _wait_for_rollouts(opts, wait, targets, result, max_deletions)
+
+
+def _no_storage_warn_for_saved_plans() -> None:
+    """A saved plan is applied without being shown again: a threshold given for it would be
+    silently ignored, so it is refused (the plan's own run set it)."""
+    source = click.get_current_context().get_parameter_source("storage_warn")
+    if source is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--storage-warn sets the warning of a plan shown now; a saved plan is applied "
+            "without being shown (pass it to the plan that saves it)"
+        )
 
 
 def _confirm(command: str) -> None:

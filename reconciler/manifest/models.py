@@ -490,7 +490,9 @@ def _format_version(value: Any) -> Literal[1]:
 
 
 class Manifest(StrictModel):
-    """A manifest file: the functions to reconcile and how.
+    """A manifest file: the functions to reconcile and how, the layers whose old versions go.
+    It manages at least one function or layer: a platform team's repository may hold only
+    `layers:`.
 
     ```yaml
     # yaml-language-server: $schema=../schemas/manifest.schema.json
@@ -514,12 +516,24 @@ class Manifest(StrictModel):
     defaults: Defaults | None = Field(
         default=None, description="Values for functions that do not set them."
     )
-    functions: Annotated[dict[FunctionKey, FunctionSpec], Field(min_length=1)] = Field(
-        description="The functions, by name or full ARN."
+    functions: dict[FunctionKey, FunctionSpec] = Field(
+        default_factory=dict,
+        description="The functions, by name or full ARN (optional when `layers` has one).",
     )
     layers: dict[LayerKey, LayerSpec] = Field(
         default_factory=dict, description="Layers whose old versions retention deletes."
     )
+
+    @model_validator(mode="after")
+    def _manages_something(self) -> Manifest:
+        """At least one function or layer: a manifest that manages nothing is a mistake."""
+        if self.functions or self.layers:
+            return self
+        if "functions" in self.model_fields_set:
+            rule([(("functions",), f"no functions: declare at least one {_OR_LAYERS}", True)])
+        if "layers" in self.model_fields_set:
+            rule([(("layers",), f"no layers: declare at least one {_OR_FUNCTIONS}", True)])
+        rule([((), f"`functions` or `layers` is required: {_NOTHING}", False)])
 
     @model_validator(mode="after")
     def _arns(self) -> Manifest:
@@ -547,6 +561,11 @@ class Manifest(StrictModel):
         if issues:
             rule(issues)
         return self
+
+
+_OR_LAYERS = "under `functions:`, or a layer under `layers:`"
+_OR_FUNCTIONS = "under `layers:`, or a function under `functions:`"
+_NOTHING = "a manifest manages at least one function or layer"
 
 
 def _layer_issues(layers: Mapping[str, LayerSpec], allowed: tuple[str, ...] | None) -> list[Issue]:
