@@ -255,7 +255,7 @@ class _FunctionRun:
 
     def _publish(self, op: PublishVersion) -> tuple[Status, str]:
         self.new_version = self.aws.publish_version(
-            self.fp.key, self.region, op.code_sha256, op.revision_id
+            self.fp.key, self.region, op.code_sha256, op.revision_id, op.description
         )
         return Status.DONE, f"version {self.new_version}"
 

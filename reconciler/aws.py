@@ -334,8 +334,7 @@ class Aws:
                     endpoint_url=self._endpoint_url,
                     config=self._config,
                 )
-                client.meta.events.register("before-call", self._before_call)
-                client.meta.events.register("after-call", self._after_call)
+                self._watch(client)
                 if service == "lambda" and self._max_rate > 0:
                     # Every attempt, retries included, waits for its slot under its quota.
                     pacers = self.pacers[region] = RegionPacers(self._max_rate)
@@ -354,8 +353,7 @@ class Aws:
             endpoint_url=self._endpoint_url,
             config=self._config.merge(Config(retries={"mode": "standard", "max_attempts": 1})),
         )
-        client.meta.events.register("before-call", self._before_call)
-        client.meta.events.register("after-call", self._after_call)
+        self._watch(client)
         pacers = self.pacers.get(paced.meta.region_name)
         if pacers is not None:
             client.meta.events.register("before-send.lambda", pacers.wait)
@@ -388,7 +386,7 @@ class Aws:
                 client = self._session.client(
                     "lambda", region_name=region, endpoint_url=self._endpoint_url, config=config
                 )
-                client.meta.events.register("after-call", self._after_call)
+                self._watch(client)
                 self._clients[key] = client
         typed: LambdaClient = client
         return typed
@@ -406,20 +404,37 @@ class Aws:
 
     # -- call accounting and -v logging ---------------------------------------------------------
 
-    def _before_call(self, model: Any, params: Any, context: Any, **_: Any) -> None:
-        context["lr_start"] = time.monotonic()
+    def _watch(self, client: Any) -> None:
+        """Count every call of `client`, and with `-v` log it (`call_line`)."""
+        region = str(client.meta.region_name or "")
 
-    def _after_call(
-        self, http_response: Any, parsed: Any, model: Any, context: Any, **_: Any
-    ) -> None:
-        with self._lock:
-            self.calls += 1
-        if self._log is None:
-            return
-        elapsed = (time.monotonic() - context.get("lr_start", time.monotonic())) * 1000
-        status = getattr(http_response, "status_code", "?")
-        service = model.service_model.service_name
-        self._log(f"aws {service}.{model.name} → {status} ({elapsed:.0f} ms)")
+        def before_parameters(params: Any, context: Any, **_: Any) -> None:
+            context["lr_subject"] = call_subject(params if isinstance(params, Mapping) else {})
+
+        def before_call(context: Any, **_: Any) -> None:
+            context["lr_start"] = time.monotonic()
+
+        def after_call(http_response: Any, parsed: Any, model: Any, context: Any, **_: Any) -> None:
+            with self._lock:
+                self.calls += 1
+            if self._log is None:
+                return
+            elapsed = (time.monotonic() - context.get("lr_start", time.monotonic())) * 1000
+            meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, Mapping) else {}
+            self._log(
+                call_line(
+                    f"{model.service_model.service_name}.{model.name}",
+                    context.get("lr_subject", ""),
+                    region,
+                    getattr(http_response, "status_code", "?"),
+                    elapsed,
+                    str(meta.get("RequestId") or ""),
+                )
+            )
+
+        client.meta.events.register("before-parameter-build", before_parameters)
+        client.meta.events.register("before-call", before_call)
+        client.meta.events.register("after-call", after_call)
 
     # -- STS ------------------------------------------------------------------------------------
 
@@ -758,13 +773,22 @@ class Aws:
             raise explain(e, f"writing rollout state on {name}") from e
 
     def publish_version(
-        self, name: str, region: str | None, code_sha256: str, revision_id: str
+        self,
+        name: str,
+        region: str | None,
+        code_sha256: str,
+        revision_id: str,
+        description: str | None = None,
     ) -> str:
+        """PublishVersion guarded by `$LATEST`'s hash and revision; `description` overrides the
+        one the new version would take from `$LATEST`."""
         client = self.lambda_client(region)
+        kwargs: dict[str, Any] = {"FunctionName": name, "CodeSha256": code_sha256}
+        kwargs["RevisionId"] = revision_id
+        if description is not None:
+            kwargs["Description"] = description
         try:
-            out = client.publish_version(
-                FunctionName=name, CodeSha256=code_sha256, RevisionId=revision_id
-            )
+            out = client.publish_version(**kwargs)
         except Exception as e:
             raise explain(e, f"publishing {name}") from e
         return str(out["Version"])
@@ -887,5 +911,34 @@ def _metric_query(qid: str, q: MetricQuery, period: int) -> dict[str, Any]:
     }
 
 
+def call_subject(params: Mapping[str, Any]) -> str:
+    """What a call is about, from its parameters: `orders`, `orders:prod` (an alias or a
+    version qualifier), `shared-libs:3` (a layer version); "" for a call about no function."""
+    name = str(params.get("FunctionName") or params.get("LayerName") or "")
+    if not name and str(params.get("Resource") or "").startswith("arn:"):
+        name = str(params["Resource"])  # ListTags, TagResource: the function's ARN
+    for kind in (":function:", ":layer:"):
+        if name.startswith("arn:") and kind in name:
+            name = name.split(kind, 1)[1]  # the name, with the ARN's qualifier if any
+    # Qualifier: GetFunction, DeleteFunction…; VersionNumber: a layer's; Name: an alias's.
+    qualifier = params.get("Qualifier") or params.get("VersionNumber") or params.get("Name")
+    return f"{name}:{qualifier}" if name and qualifier is not None else name
+
+
+def call_line(
+    operation: str, subject: str, region: str, status: object, elapsed_ms: float, request_id: str
+) -> str:
+    """One `-v` line: `aws lambda.ListAliases orders us-east-1 → 200 (47 ms) req 1a2b…`."""
+    words = " ".join(w for w in (f"aws {operation}", subject, region) if w)
+    tail = f" req {request_id}" if request_id else ""
+    return f"{words} → {status} ({elapsed_ms:.0f} ms){tail}"
+
+
+_LOG_LOCK = threading.Lock()
+
+
 def stderr_logger(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    """One write of the whole line, under a lock: lines from the reading threads never mix."""
+    with _LOG_LOCK:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import wraps
@@ -28,8 +28,11 @@ from reconciler.plan import UpdateAlias
 from reconciler.wording import brake, plural
 
 if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
+
     from reconciler.apply import ApplyResult
     from reconciler.aws import Aws
+    from reconciler.engine import OnRead, ReadProgress
     from reconciler.manifest import ManifestSet
     from reconciler.plan import Plan
     from reconciler.waiting import LiveTable
@@ -65,36 +68,57 @@ def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     return callback
 
 
-def global_options(func: F) -> F:
-    """The global options work after the command name too: `plan m.yaml -v --region x`."""
-    specs: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
-        (("--region",), "region", {"help": "Default AWS region."}),
-        (("--profile",), "profile", {"help": "AWS named profile."}),
-        (("--endpoint-url",), "endpoint_url", {"help": "Lambda endpoint URL."}),
-        (
-            ("--parallelism",),
-            "parallelism",
-            {"type": click.IntRange(1, 64), "help": "Functions read and applied at once."},
-        ),
-        (
-            ("--max-rate",),
-            "max_rate",
-            {"type": click.FloatRange(0), "help": "Lambda requests per second per region."},
-        ),
-        (
-            ("--read-mode",),
-            "read_mode",
-            {"type": click.Choice(READ_MODES), "help": "How live state is read."},
-        ),
-        (("--no-color",), "no_color", {"is_flag": True, "help": "No colour."}),
-        (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "One line per AWS call."}),
-        (("--debug",), "debug", {"is_flag": True, "help": "A traceback with an error."}),
-    ]
-    for decl, field, kw in reversed(specs):
-        func = click.option(*decl, expose_value=False, callback=_set(field), is_eager=True, **kw)(
-            func
-        )
-    return func
+REGION_HELP = (
+    "Region for the functions and layers whose manifest names none; a manifest's `region:` "
+    "wins. Without it: AWS_REGION, AWS_DEFAULT_REGION, the profile's region."
+)
+# The options of a command that calls AWS; `validate`, `schema` and `iam-policy` take only the
+# ones that mean something there (contract: AWS options only where AWS is called).
+_OPTION_SPECS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "region": (
+        ("--region",),
+        {"help": REGION_HELP},
+    ),
+    "profile": (("--profile",), {"help": "AWS named profile."}),
+    "endpoint_url": (("--endpoint-url",), {"help": "Lambda endpoint URL."}),
+    "parallelism": (
+        ("--parallelism",),
+        {"type": click.IntRange(1, 64), "help": "Functions read and applied at once."},
+    ),
+    "max_rate": (
+        ("--max-rate",),
+        {"type": click.FloatRange(0), "help": "Lambda requests per second per region."},
+    ),
+    "read_mode": (
+        ("--read-mode",),
+        {"type": click.Choice(READ_MODES), "help": "How live state is read."},
+    ),
+    "no_color": (("--no-color",), {"is_flag": True, "help": "No colour."}),
+    "verbose": (("-v", "--verbose"), {"is_flag": True, "help": "One line per AWS call."}),
+    "debug": (("--debug",), {"is_flag": True, "help": "A traceback with an error."}),
+}
+AWS_OPTIONS = ("region", "profile", "endpoint_url", "parallelism", "max_rate", "read_mode")
+
+
+def command_options(*fields: str, helps: Mapping[str, str] | None = None) -> Callable[[F], F]:
+    """Options of the root group repeated on a command, so that they work after the command
+    name too (`plan m.yaml -v --region x`); each command lists only those it uses, `helps`
+    saying what one means there when that differs."""
+
+    def decorate(func: F) -> F:
+        for field in reversed(fields):
+            decl, kw = _OPTION_SPECS[field]
+            kw = {**kw, "help": (helps or {}).get(field, kw["help"])}
+            func = click.option(
+                *decl, expose_value=False, callback=_set(field), is_eager=True, **kw
+            )(func)
+        return func
+
+    return decorate
+
+
+# Every option, for the commands that call AWS.
+global_options = command_options(*AWS_OPTIONS, "no_color", "verbose", "debug")
 
 
 def fail(message: str) -> None:
@@ -186,7 +210,7 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambda-reconciler")
-@click.option("--region", help="Default AWS region (else the SDK's own resolution).")
+@click.option("--region", help=REGION_HELP)
 @click.option("--profile", help="AWS named profile.")
 @click.option(
     "--endpoint-url",
@@ -249,7 +273,7 @@ def main(
 
 
 @main.command()
-@global_options
+@command_options("debug")
 # A plain path: the loader expands directories, patterns and `-`, and reports what it cannot read.
 @click.argument("manifests", nargs=-1, required=True, type=click.Path())
 @handle_errors
@@ -285,9 +309,10 @@ def validate(manifests: tuple[str, ...]) -> None:
         )
         sys.exit(1)
     n = len(loaded.functions)
+    layers = f", {plural(len(loaded.layers), 'layer', 'layers')}" if loaded.layers else ""
     click.echo(
         f"{plural(len(loaded.paths), 'manifest', 'manifests')} valid: "
-        f"{plural(n, 'function', 'functions')}.",
+        f"{plural(n, 'function', 'functions')}{layers}.",
         err=True,
     )
 
@@ -324,6 +349,22 @@ def _load(manifests: Sequence[str], only: Sequence[str] = (), *, warn: bool = Tr
             err=True,
         )
     return replace(loaded, functions=chosen)
+
+
+def warn_unused_region(opts: Options, loaded: ManifestSet) -> None:
+    """`--region` fills the gaps of the manifests; say so when it fills none and differs from
+    every region they name (a `--region` meant to redirect the run, which it cannot)."""
+    regions = [t.region for t in loaded.functions] + [t.region for t in loaded.layers]
+    if not opts.region or not regions or None in regions:
+        return
+    named = sorted({r for r in regions if r})
+    if opts.region in named:
+        return
+    click.echo(
+        f"warning: --region {opts.region} is not used: every function and layer of the "
+        f"manifests names its own region ({', '.join(named)}); a manifest's region wins",
+        err=True,
+    )
 
 
 def _aws(opts: Options) -> Aws:
@@ -369,14 +410,59 @@ def _build(
     from reconciler.engine import build_plan
 
     loaded = _load(manifests, only)
-    return build_plan(
-        loaded,
-        _aws(opts),
-        parallelism=opts.parallelism,
-        max_deletions=max_deletions,
-        clock=clock(),
-        storage_warn=storage_warn,
+    warn_unused_region(opts, loaded)
+    with reading_progress(opts, len(loaded.functions)) as progress:
+        return build_plan(
+            loaded,
+            _aws(opts),
+            parallelism=opts.parallelism,
+            max_deletions=max_deletions,
+            clock=clock(),
+            storage_warn=storage_warn,
+            progress=progress,
+        )
+
+
+def _progress_wanted() -> bool:
+    """Progress bars only for a person at a terminal, not in CI logs or pipes."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextlib.contextmanager
+def reading_progress(
+    opts: Options, total: int, console: RichConsole | None = None
+) -> Iterator[OnRead | None]:
+    """While live state is read: a bar on standard error with the functions read of `total`
+    and the count per region (on a terminal; None, nothing shown, otherwise). `console` is
+    the terminal to draw on (standard error by default)."""
+    if console is None:
+        if not _progress_wanted() or total == 0:
+            yield None
+            return
+        from rich.console import Console
+
+        console = Console(stderr=True, no_color=not opts.color, highlight=False)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (
+        TextColumn("reading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[where]}"),
     )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("read", total=total, where="")
+        regions: dict[str, tuple[int, int]] = {}
+
+        def report(p: ReadProgress) -> None:
+            regions[p.region or "default region"] = (p.region_done, p.region_total)
+            # One region: its count is the total's, so it is not repeated.
+            several = p.region_total != p.total
+            where = "  ".join(f"{r} {d}/{t}" for r, (d, t) in sorted(regions.items()))
+            where = where if several else ""
+            bar.update(task, completed=p.done, where=where)
+
+        yield report
 
 
 def _share(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
@@ -698,6 +784,7 @@ def _stopping_on_signals(stop: threading.Event, caught: list[int]) -> Iterator[N
     "error).",
 )
 @WAIT
+@STORAGE_WARN
 @click.pass_obj
 @handle_errors
 def apply(
@@ -707,6 +794,7 @@ def apply(
     max_deletions: int,
     only: tuple[str, ...],
     fmt: str,
+    storage_warn: float,
     wait: Wait | None = None,
 ) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
@@ -719,18 +807,24 @@ def apply(
     if _is_saved_plan(targets):
         if only:
             raise click.UsageError("--target narrows a plan; a saved plan is applied exactly")
+        _no_storage_warn_for_saved_plans()
         result = load_plan_file(targets[0])
         refuse_if_stale(result, aws, parallelism=opts.parallelism)
     else:
         from reconciler.engine import build_plan
 
-        result = build_plan(
-            _load(targets, only),
-            aws,
-            parallelism=opts.parallelism,
-            max_deletions=max_deletions,
-            clock=clock(),
-        )
+        loaded = _load(targets, only)
+        warn_unused_region(opts, loaded)
+        with reading_progress(opts, len(loaded.functions)) as progress:
+            result = build_plan(
+                loaded,
+                aws,
+                parallelism=opts.parallelism,
+                max_deletions=max_deletions,
+                clock=clock(),
+                progress=progress,
+                storage_warn=storage_warn,
+            )
         to_stderr = fmt == "json"  # standard output is the JSON result then
         color = opts.color and (sys.stderr if to_stderr else sys.stdout).isatty()
         text = render(result, "text", verbose=opts.verbose, color=color)
@@ -750,6 +844,17 @@ def apply(
         click.echo(result_to_json(outcome), nl=False)
     _report_outcome(outcome)
     _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
+
+
+def _no_storage_warn_for_saved_plans() -> None:
+    """A saved plan is applied without being shown again: a threshold given for it would be
+    silently ignored, so it is refused (the plan's own run set it)."""
+    source = click.get_current_context().get_parameter_source("storage_warn")
+    if source is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--storage-warn sets the warning of a plan shown now; a saved plan is applied "
+            "without being shown (pass it to the plan that saves it)"
+        )
 
 
 def _confirm(command: str) -> None:
@@ -823,7 +928,7 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
 
     total = sum(len(fp.operations) for fp in plan.functions)
     total += sum(len(lp.operations) for lp in plan.layers)
-    if not sys.stderr.isatty() or os.environ.get("CI"):
+    if not _progress_wanted():
         return apply_plan(
             plan,
             aws,
@@ -884,7 +989,14 @@ def import_(
 
 
 @main.command("iam-policy")
-@global_options
+@command_options(
+    "region",
+    "debug",
+    helps={
+        "region": "Region of the ARNs of functions and layers whose manifest names none "
+        "(without it: *)."
+    },
+)
 @MANIFESTS
 @click.option(
     "--mode",
@@ -952,6 +1064,7 @@ def iam_policy(
         tag = (key, value)
     form = cast(Scope, scope)  # click.Choice checked it
     loaded = _load(manifests)
+    warn_unused_region(opts, loaded)
     policy = policy_for(
         loaded.functions,
         "apply" if mode == "apply" else "plan",
@@ -1025,7 +1138,7 @@ def adopt(
 
 
 @main.command()
-@global_options
+@command_options("debug")
 @handle_errors
 def schema() -> None:
     """Print the manifest JSON Schema."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from reconciler.errors import AwsError, GuardError
@@ -74,7 +74,7 @@ def _has_rollout(target: FunctionTarget) -> bool:
 
 def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
     try:
-        live = aws.read_function(target.key, target.region, wait=target.spec.publish)
+        live = aws.read_function(target.key, target.region, wait=target.spec.publishes)
         if _has_rollout(target):
             tags = aws.function_tags(target.key, target.region, live.arn)
             live = replace(live, tags=tags, tags_read=True)
@@ -88,13 +88,56 @@ def _read(aws: LambdaReader, target: FunctionTarget) -> Observed:
     return Observed(target, live)
 
 
+@dataclass(frozen=True)
+class ReadProgress:
+    """One more function's live state read: how far the reads are, in all and in its region."""
+
+    done: int
+    total: int
+    region: str
+    region_done: int
+    region_total: int
+
+
+OnRead = Callable[[ReadProgress], None]
+
+
+class _Tally:
+    """Counts the functions read, per region, for an `OnRead` callback (called from any
+    reading thread, one call at a time)."""
+
+    def __init__(self, aws: LambdaReader, targets: Sequence[FunctionTarget], report: OnRead):
+        self._regions = [t.region or aws.default_region or "" for t in targets]
+        self._totals: dict[str, int] = {}
+        for r in self._regions:
+            self._totals[r] = self._totals.get(r, 0) + 1
+        self._done: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._report = report
+
+    def read(self, i: int) -> None:
+        region = self._regions[i]
+        with self._lock:
+            self._done[region] = self._done.get(region, 0) + 1
+            done = sum(self._done.values())
+            self._report(
+                ReadProgress(
+                    done, len(self._regions), region, self._done[region], self._totals[region]
+                )
+            )
+
+
 def read_all(
-    aws: LambdaReader, targets: Sequence[FunctionTarget], parallelism: int
+    aws: LambdaReader,
+    targets: Sequence[FunctionTarget],
+    parallelism: int,
+    progress: OnRead | None = None,
 ) -> list[Observed]:
     """Per function, or one ListFunctions sweep per region (`--read-mode`, reconciler/reads.py).
 
     A failure that awaits every call (no credentials, an expired token, an unreachable
-    endpoint) is raised once: the reads not yet started are skipped, not each one failed."""
+    endpoint) is raised once: the reads not yet started are skipped, not each one failed.
+    `progress` hears of each function read (a progress bar on a terminal)."""
     stop = threading.Event()
 
     def read(target: FunctionTarget) -> Observed:
@@ -106,7 +149,8 @@ def read_all(
             stop.set()
             raise
 
-    return read_observed(aws, targets, parallelism, read)
+    tally = None if progress is None else _Tally(aws, targets, progress)
+    return read_observed(aws, targets, parallelism, read, None if tally is None else tally.read)
 
 
 def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
@@ -257,6 +301,19 @@ def read_storage(aws: LambdaReader, regions: Sequence[str]) -> tuple[CodeStorage
     return tuple(aws.code_storage(r or None) for r in sorted(set(regions)))
 
 
+def with_default_region(manifests: ManifestSet, region: str | None) -> ManifestSet:
+    """Every function and layer whose manifest names no region gets the run's default one
+    (`--region`, else the SDK's: AWS_REGION, the profile), so that the plan names the region
+    actually used, even for a function that could not be read. A manifest's region wins."""
+    if not region:
+        return manifests
+    return replace(
+        manifests,
+        functions=tuple(t if t.region else replace(t, region=region) for t in manifests.functions),
+        layers=tuple(t if t.region else replace(t, region=region) for t in manifests.layers),
+    )
+
+
 def build_plan(
     manifests: ManifestSet,
     aws: LambdaReader,
@@ -265,8 +322,11 @@ def build_plan(
     max_deletions: int = 100,
     clock: Clock = utcnow,
     storage_warn: float = DEFAULT_STORAGE_WARN,
+    progress: OnRead | None = None,
 ) -> Plan:
-    functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock)
+    """Read live state and plan; `progress` hears of each function read."""
+    manifests = with_default_region(manifests, aws.default_region)
+    functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock, progress)
     layers = plan_layers(aws, manifests.layers, clock(), parallelism)
     regions = [fp.region for fp in functions.functions] + [lp.region for lp in layers]
     if not regions and aws.default_region:
@@ -281,13 +341,14 @@ def _build_function_plan(
     parallelism: int,
     max_deletions: int,
     clock: Clock,
+    progress: OnRead | None = None,
 ) -> Plan:
     check_accounts(aws, [*manifests.functions, *manifests.layers])
     if len(manifests.functions) >= PROBE_MIN_FUNCTIONS:
         # One single-attempt call first: a run-wide failure is reported at once.
         probed = manifests.functions[0]
         aws.probe(probed.key, probed.region)
-    observed = read_all(aws, manifests.functions, parallelism)
+    observed = read_all(aws, manifests.functions, parallelism, progress)
     observed = read_alarms(aws, observed)
     now = clock()
     observed = read_metrics(aws, observed, now)

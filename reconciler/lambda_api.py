@@ -94,7 +94,12 @@ class LambdaWriter(LayerUsageReader, Protocol):
     ) -> None: ...
 
     def publish_version(
-        self, name: str, region: str | None, code_sha256: str, revision_id: str
+        self,
+        name: str,
+        region: str | None,
+        code_sha256: str,
+        revision_id: str,
+        description: str | None = None,
     ) -> str: ...
 
     def create_alias(

@@ -294,13 +294,15 @@ class RolloutStep:
 
 @dataclass(frozen=True)
 class PublishVersion:
-    """PublishVersion of `$LATEST`, guarded by the CodeSha256 and RevisionId that were planned."""
+    """PublishVersion of `$LATEST`, guarded by the CodeSha256 and RevisionId that were planned;
+    `description` (from `publish: {description:}`) is the new version's, None: `$LATEST`'s."""
 
     action: ClassVar[Action] = Action.PUBLISH_VERSION
     reasons: tuple[PublishReason, ...]
     revision_id: str
     code_sha256: str
     code_size: int
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,16 @@ class Brake:
 
 
 @dataclass(frozen=True)
+class VersionNote:
+    """A version an alias write routes to or away from, as the version listing shows it: its
+    description, and its age at plan time (from its LastModified), for the plan's words."""
+
+    version: str
+    description: str
+    age_minutes: int
+
+
+@dataclass(frozen=True)
 class FunctionPlan:
     key: str  # the manifest key (name or ARN)
     function: str  # the function name
@@ -446,6 +458,10 @@ class FunctionPlan:
     kept: tuple[Kept, ...] = ()
     storage_before: int = 0  # bytes of code storage held by published versions
     rollouts: tuple[RolloutStatus, ...] = ()
+    version_notes: tuple[VersionNote, ...] = ()  # of the versions alias writes name
+
+    def notes(self) -> dict[str, VersionNote]:
+        return {n.version: n for n in self.version_notes}
 
     @property
     def storage_freed(self) -> int:

@@ -67,6 +67,7 @@ from reconciler.plan import (
     UnmanagedAlias,
     UpdateAlias,
     UsedBy,
+    VersionNote,
     VersionRef,
     WorseThanPrevious,
     Young,
@@ -189,6 +190,7 @@ def _op_fields(op: Operation) -> dict[str, Any]:
                 "code_sha256": op.code_sha256,
                 "code_size": op.code_size,
                 "reasons": [_publish_reason(r) for r in op.reasons],
+                "description": op.description,
             }
         case CreateAlias():
             return {"alias": op.alias, "after": _state(op.after), **_step(op.rollout)}
@@ -293,6 +295,10 @@ def _function(fp: FunctionPlan) -> dict[str, Any]:
         "storage_before": fp.storage_before,
         "storage_freed": fp.storage_freed,
         "rollouts": [_rollout(r) for r in fp.rollouts],
+        "versions": [
+            {"version": n.version, "description": n.description, "age_minutes": n.age_minutes}
+            for n in fp.version_notes
+        ],
     }
 
 
@@ -507,6 +513,7 @@ class _Publish(_Doc):
     code_sha256: Guard
     code_size: Count
     reasons: list[_PublishReason]
+    description: str | None = None
 
 
 class _AliasWrite(_Doc):
@@ -590,6 +597,12 @@ class _Kept(_Doc):
     ]
 
 
+class _VersionNote(_Doc):
+    version: str
+    description: str
+    age_minutes: Count
+
+
 class _Function(_Doc):
     function: str
     key: str | None = None
@@ -606,6 +619,7 @@ class _Function(_Doc):
     kept: list[_Kept] = []
     storage_before: Count = 0
     rollouts: list[_Rollout] = []
+    versions: list[_VersionNote] = []
 
 
 class _UsedBy(_Doc):
@@ -760,7 +774,7 @@ def _to_op(
     match o:
         case _Publish():
             reasons = tuple(_to_publish_reason(r) for r in o.reasons)
-            return PublishVersion(reasons, o.revision_id, o.code_sha256, o.code_size)
+            return PublishVersion(reasons, o.revision_id, o.code_sha256, o.code_size, o.description)
         case _Create():
             return CreateAlias(o.alias, _to_state(o.after), _to_step(o, where))
         case _Update():
@@ -833,6 +847,9 @@ def _to_function(f: _Function, where: str) -> FunctionPlan:
         kept=tuple(Kept(k.version, tuple(_to_keep(r) for r in k.reasons)) for k in f.kept),
         storage_before=f.storage_before,
         rollouts=tuple(_to_rollout(r) for r in f.rollouts),
+        version_notes=tuple(
+            VersionNote(n.version, n.description, n.age_minutes) for n in f.versions
+        ),
     )
 
 

@@ -65,6 +65,7 @@ from reconciler.plan import (
     Route,
     UnmanagedAlias,
     UpdateAlias,
+    VersionNote,
     VersionRef,
     Young,
 )
@@ -145,7 +146,7 @@ def publish_reasons(latest: Snapshot, newest: Snapshot) -> tuple[PublishReason, 
 
 
 def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | None:
-    if not target.spec.publish:
+    if not target.spec.publishes:
         return None
     newest = live.newest
     latest = live.latest
@@ -161,6 +162,7 @@ def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | Non
         revision_id=latest.revision_id,
         code_sha256=latest.snapshot.code_sha256,
         code_size=latest.snapshot.code_size,
+        description=target.spec.publish_description,
     )
 
 
@@ -175,6 +177,11 @@ class _Resolver:
         self.live = live
         self.publishing = publishing
         self.numbers = {v.number for v in live.versions}
+        # The version this plan publishes: `$LATEST` as it is, with the description that
+        # `publish: {description:}` gives it (PublishVersion's Description overrides $LATEST's).
+        described = target.spec.publish_description
+        latest = live.latest.snapshot
+        self.new = latest if described is None else replace(latest, description=described)
 
     def resolve(self, alias: str, selector: Selector) -> VersionRef:
         if isinstance(selector, AliasRef):  # validation guarantees a declared alias, no cycle
@@ -213,7 +220,7 @@ class _Resolver:
 
     def _match(self, alias: str, test: Callable[[Snapshot], bool], what: str) -> VersionRef:
         """The newest version whose snapshot passes `test`, the one being published first."""
-        if self.publishing and test(self.live.latest.snapshot):
+        if self.publishing and test(self.new):
             return NEW_VERSION
         for v in reversed(self.live.versions):
             if test(v.snapshot):
@@ -221,7 +228,9 @@ class _Resolver:
         raise PlanError(f"alias {alias}: no version has {what}")
 
     def snapshot(self, version: VersionRef) -> Snapshot | None:
-        if isinstance(version, NewVersion) or version == LATEST:
+        if isinstance(version, NewVersion):
+            return self.new
+        if version == LATEST:
             return self.live.latest.snapshot
         v = self.live.version(int(version))
         return v.snapshot if v else None
@@ -620,7 +629,33 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
         unmanaged_aliases=unmanaged,
         kept=kept,
         rollouts=tuple(aliases.rollouts),
+        version_notes=version_notes(live, ops, now),
     )
+
+
+def version_notes(
+    live: LiveFunction, ops: Sequence[Operation], now: datetime
+) -> tuple[VersionNote, ...]:
+    """The description and age of each published version an alias's primary moves to or from
+    (the versions the plan's words name; a canary's change is said by its weight)."""
+    named: set[int] = set()
+    for op in ops:
+        if isinstance(op, UpdateAlias) and AliasField.VERSION in op.fields:
+            states: tuple[AliasState, ...] = (op.before, op.after)
+        elif isinstance(op, CreateAlias):
+            states = (op.after,)
+        else:
+            continue
+        named.update(
+            int(s.version) for s in states if isinstance(s.version, str) and s.version.isdigit()
+        )
+    notes = []
+    for number in sorted(named):
+        v = live.version(number)
+        if v is not None:
+            age = max(0, int((now - v.snapshot.last_modified).total_seconds() // 60))
+            notes.append(VersionNote(str(number), v.snapshot.description, age))
+    return tuple(notes)
 
 
 @contextmanager

@@ -66,7 +66,7 @@ class Sweeper(LambdaReader, Protocol):
 def sweepable(target: FunctionTarget) -> bool:
     """Whether a region sweep holds everything this function's plan needs."""
     spec = target.spec
-    if spec.publish or target.key.startswith("arn:"):
+    if spec.publishes or target.key.startswith("arn:"):
         return False
     return all(a.canary is None and a.rollout is None for a in spec.aliases.values())
 
@@ -76,12 +76,23 @@ def read_observed(
     targets: Sequence[FunctionTarget],
     parallelism: int,
     per_function: PerFunction,
+    on_read: Callable[[int], None] | None = None,
 ) -> list[Observed]:
     """The live state of every target, in target order, read the way `aws.read_mode` says.
 
     `per_function(target)` reads one function on its own (the engine's reader); this module
-    decides which functions go through a region sweep instead.
+    decides which functions go through a region sweep instead. `on_read(i)` is called once per
+    target as soon as its state is read (from any thread), for progress.
     """
+
+    def notify(i: int) -> None:
+        if on_read is not None:
+            on_read(i)
+
+    def watch(i: int, fut: Future[Observed]) -> None:
+        if on_read is not None:
+            fut.add_done_callback(lambda _: on_read(i))
+
     mode = str(getattr(reader, "read_mode", "per-function"))
     if mode not in READ_MODES:
         raise AwsError(f"unknown read mode {mode!r} (one of {', '.join(READ_MODES)})")
@@ -94,10 +105,17 @@ def read_observed(
         sweeps = {region: pool.submit(run.sweep, region, ix) for region, ix in by_region.items()}
         aliases = {i: pool.submit(_aliases, run.aws, targets[i]) for i in swept}
         single = {i: pool.submit(per_function, t) for i, t in enumerate(targets) if i not in swept}
+        for i, fut in single.items():
+            watch(i, fut)
         done = {i: fut.result() for i, fut in single.items()}
         later: dict[int, Future[Observed]] = {}
         for region, ix in by_region.items():
-            done.update(run.assemble(pool, ix, sweeps[region], aliases, later))
+            assembled = run.assemble(pool, ix, sweeps[region], aliases, later)
+            for i in assembled:
+                notify(i)
+            done.update(assembled)
+        for i, fut in later.items():
+            watch(i, fut)
         done.update({i: fut.result() for i, fut in later.items()})
     return [done[i] for i in range(len(targets))]
 

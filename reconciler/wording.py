@@ -50,6 +50,7 @@ from reconciler.plan import (
     UnmanagedAlias,
     UpdateAlias,
     UsedBy,
+    VersionNote,
     VersionRef,
     WorseThanPrevious,
     Young,
@@ -70,6 +71,32 @@ def weight(w: float) -> str:
 
 def version(v: VersionRef) -> str:
     return "new version" if isinstance(v, NewVersion) else v
+
+
+Notes = Mapping[str, VersionNote]
+
+
+def age(minutes: int) -> str:
+    """A version's age in a plan line: "<1 min", "40 min", "5 h", "3 d"."""
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+def noted(v: VersionRef, notes: Notes | None) -> str:
+    """A version with what the listing says of it: its description (cut short) if it has one,
+    else its age: `5 ("release 3f2a…")`, `6 (3 d old)`; just the number without a note."""
+    text = version(v)
+    note = notes.get(v) if notes is not None and isinstance(v, str) else None
+    if note is None:
+        return text
+    if note.description:
+        return f"{text} ({quoted(note.description, 24)})"
+    return f"{text} ({age(note.age_minutes)} old)"
 
 
 def canary(c: Route | None) -> str:
@@ -267,10 +294,12 @@ def off_course_headline(n: int) -> str:
 # ---- alias changes -----------------------------------------------------------------------
 
 
-def _field_change(f: AliasField, before: AliasState, after: AliasState) -> str:
+def _field_change(
+    f: AliasField, before: AliasState, after: AliasState, notes: Notes | None = None
+) -> str:
     match f:
         case AliasField.VERSION:
-            text = f"version: {version(before.version)} → {version(after.version)}"
+            text = f"version: {noted(before.version, notes)} → {noted(after.version, notes)}"
             return text + (" (back to an older version)" if _older(after, before) else "")
         case AliasField.CANARY:
             return f"canary: {canary(before.canary)} → {canary(after.canary)}"
@@ -305,15 +334,18 @@ def deletion_reason(op: DeleteVersion | DeleteLayerVersion) -> str:
     return f"{outside}{op.age_days} days old"
 
 
-def changes(op: Operation) -> tuple[str, ...]:
-    """The human-readable differences an operation makes (the JSON plan's `changes`)."""
+def changes(op: Operation, notes: Notes | None = None) -> tuple[str, ...]:
+    """The human-readable differences an operation makes (the JSON plan's `changes`); with
+    `notes`, each version an alias moves to or from with its description or age."""
     match op:
         case PublishVersion():
             return tuple(publish_reason(r) for r in op.reasons)
         case CreateAlias():
-            return (f"→ {state(op.after)}",)
+            primary = noted(op.after.version, notes)
+            tail = "" if op.after.canary is None else f" + {canary(op.after.canary)}"
+            return (f"→ {primary}{tail}",)
         case UpdateAlias():
-            lines = tuple(_field_change(f, op.before, op.after) for f in op.fields)
+            lines = tuple(_field_change(f, op.before, op.after, notes) for f in op.fields)
             if op.rollout is not None:
                 lines += (f"rollout: {rollout_message(op.rollout.status)}",)
             return lines
@@ -355,18 +387,28 @@ def target(op: Operation) -> str:
             assert_never(op)
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """A description in a plan line: in quotes, cut to `limit` characters with "…"."""
+    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f'"{short}"'
+
+
 def _publishes_into(s: AliasState) -> bool:
     return any(isinstance(v, NewVersion) for v in s.versions())
 
 
-def detail(op: Operation) -> str:
-    """What an operation changes, or why it happens, in one line (text and Markdown)."""
+def detail(op: Operation, notes: Notes | None = None) -> str:
+    """What an operation changes, or why it happens, in one line (text and Markdown); `notes`
+    (`FunctionPlan.notes()`) add each version's description or age."""
     match op:
         case PublishVersion():
             why = reason(op)
-            return f"→ new version ({why})" if why else "→ new version"
+            new = "→ new version"
+            if op.description is not None:
+                new += f" described {quoted(op.description)}"
+            return f"{new} ({why})" if why else new
         case CreateAlias() | UpdateAlias():
-            text = "; ".join(changes(op)) or f"→ {state(op.after)}"
+            text = "; ".join(changes(op, notes)) or f"→ {state(op.after)}"
             if _publishes_into(op.after) and KNOWN_AFTER_APPLY not in text:
                 text = text.replace("new version", KNOWN_AFTER_APPLY, 1)
             return text

@@ -192,7 +192,12 @@ class MemLambda:
                         self.violations.append(f"{fn.name}:{a.name} → missing {v} after {record}")
 
     def publish_version(
-        self, name: str, region: str | None, code_sha256: str, revision_id: str
+        self,
+        name: str,
+        region: str | None,
+        code_sha256: str,
+        revision_id: str,
+        description: str | None = None,
     ) -> str:
         fn = self._fn(name)
         if revision_id != fn.latest_rev:
@@ -201,7 +206,8 @@ class MemLambda:
             raise AwsError("sha mismatch", "InvalidParameterValueException", 400)
         if fn.published_since_update and fn.versions:
             return str(max(fn.versions))
-        n = self.add_version(name, fn.latest)
+        snap = fn.latest if description is None else replace(fn.latest, description=description)
+        n = self.add_version(name, snap)
         fn.published_since_update = True
         fn.latest_rev = new_rev()
         self._after_write("publish_version", name, str(n))

@@ -399,9 +399,9 @@ def test_verbose_logs_one_line_per_aws_call(emulator: Any, tmp_path: Path) -> No
     assert r.returncode == 0, r.stderr
     logged = [ln for ln in r.stderr.splitlines() if ln.startswith("aws lambda.")]
     assert sorted(ln.split(" → ")[0] for ln in logged) == [
-        "aws lambda.GetAccountSettings",
-        "aws lambda.ListAliases",
-        "aws lambda.ListVersionsByFunction",
+        "aws lambda.GetAccountSettings us-east-1",
+        "aws lambda.ListAliases orders us-east-1",
+        "aws lambda.ListVersionsByFunction orders us-east-1",
     ]
     assert len(logged) == len(lambda_calls(emulator))
     assert json.loads(r.stdout)["summary"]["create_alias"] == 1

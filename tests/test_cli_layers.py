@@ -170,6 +170,36 @@ def test_the_quota_line_in_text_markdown_and_json(emulator: Any, tmp_path: Path)
     assert len(settings) == 1 + 5  # the test's own read, then one per run
 
 
+def test_apply_shows_the_storage_warning_above_its_threshold(emulator: Any, tmp_path: Path) -> None:
+    """apply takes --storage-warn as plan does: its plan output warns above the threshold
+    (on standard error with --format json) and not below it; a saved plan refuses it."""
+    client = emulator.boto3_client("lambda")
+    _layers(client, 1)
+    create_function(client, "orders")
+    used = client.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+    emulator.account_limit(used * 2)  # 50 %
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    warning = "! warning: code storage in us-east-1 is at 50 % of its quota, above --storage-warn"
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--storage-warn", "40%")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{warning} 40 %" in r.stdout
+    r = run_cli(
+        emulator, "apply", m, "--auto-approve", "--storage-warn", "0.45", "--format", "json"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{warning} 45 %" in r.stderr
+    assert "warning" not in r.stdout
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--storage-warn", "60%")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "warning" not in r.stdout + r.stderr
+    saved = tmp_path / "plan.json"
+    assert run_cli(emulator, "plan", m, "--out", str(saved)).returncode == 0
+    r = run_cli(emulator, "apply", str(saved), "--storage-warn", "40%")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "--storage-warn sets the warning of a plan shown now" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def _size(n: int) -> str:
     from reconciler.wording import storage_size
 
@@ -268,3 +298,114 @@ def test_drift_names_the_layer_and_a_saved_plan_for_another_account_is_refused(
     assert r.returncode == 1, r.stdout + r.stderr
     assert "deletes layer versions in account 210987654321" in r.stderr
     assert _live_versions(emulator) == [1, 2]
+
+
+LAYERS_ONLY = """
+version: 1
+region: us-east-1
+layers:
+  deps:
+    retention: {keep_last: 1}
+"""
+
+
+def test_a_layers_only_manifest_plans_applies_and_drifts(emulator: Any, tmp_path: Path) -> None:
+    """A manifest with `layers:` and no `functions:` is valid; plan, apply and drift work on
+    it, read no function of their own (only the region's sweep for usage), and keep the
+    version an unmanaged function uses."""
+    client = emulator.boto3_client("lambda")
+    arns = _layers(client, 3)
+    create_function(client, "other", Layers=[arns[0]])
+    m = write_manifest(tmp_path, LAYERS_ONLY)
+    r = run_cli(emulator, "validate", m)
+    assert (r.returncode, r.stderr) == (0, "1 manifest valid: 0 functions, 1 layer.\n")
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", m, "--detailed-exitcode")
+    assert r.returncode == 2, r.stdout + r.stderr
+    expected = [
+        "layer deps (us-east-1)",
+        "  - delete_layer_version 2  outside keep_last=1, 0 days old",
+        "  = keep 1  used by other:$LATEST",
+    ]
+    assert expected == r.stdout.splitlines()[:3]
+    assert "1 layer version to delete." in r.stdout
+    reads = {c["operation"] for c in emulator.calls()}
+    assert reads == {
+        "ListLayerVersions",
+        "GetLayerVersion",
+        "GetLayerVersionPolicy",
+        "ListFunctions",
+        "GetAccountSettings",
+    }
+    r = run_cli(emulator, "drift", m)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stdout.startswith("Drift: live state differs from git in 1 layer.")
+    md = run_cli(emulator, "plan", m, "--format", "markdown").stdout
+    assert "### 📋 lambda-reconciler plan: 1 layer version to delete" in md
+    r = run_cli(emulator, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "layer deps: - delete_layer_version 2 … done" in r.stderr
+    assert _live_versions(emulator) == [1, 3]
+    for command in (["plan", "--detailed-exitcode"], ["drift"]):
+        r = run_cli(emulator, command[0], m, *command[1:])
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_layers_only_policy_grants_only_the_layer_actions(emulator: Any, tmp_path: Path) -> None:
+    """iam-policy for a layers-only manifest grants the layer and listing actions and no
+    function action."""
+    m = write_manifest(tmp_path, LAYERS_ONLY)
+    r = run_cli(emulator, "iam-policy", m, "--mode", "apply", "--account-id", "123456789012")
+    assert r.returncode == 0, r.stderr
+    statements = json.loads(r.stdout)["Statement"]
+    actions = sorted(a for st in statements for a in st["Action"])
+    assert actions == [
+        "lambda:DeleteLayerVersion",
+        "lambda:GetAccountSettings",
+        "lambda:GetLayerVersion",
+        "lambda:GetLayerVersionPolicy",
+        "lambda:ListFunctions",
+        "lambda:ListLayerVersions",
+    ]
+
+
+def test_users_past_the_first_sweep_page_and_organization_or_public_grants_keep_versions(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """The usage sweep reads every ListFunctions page: a layer version used only by function
+    versions listed after the first 50 items stays, and so do versions granted to an
+    organization or to everyone; the unused old one goes."""
+    emulator.seed([{"name": f"fn-{i:02d}", "versions": 1} for i in range(55)])
+    client = emulator.boto3_client("lambda")
+    arns = _layers(client, 6)
+    create_function(client, "zz-user", Layers=[arns[0]])
+    publish(client, "zz-user")  # zz-user:1 uses deps:1
+    client.update_function_configuration(FunctionName="zz-user", Layers=[arns[1]])
+    wait_updated(client, "zz-user")  # zz-user:$LATEST uses deps:2
+    for version, extra in ((3, {"OrganizationId": "o-a1b2c3d4e5"}), (4, {})):
+        client.add_layer_version_permission(
+            LayerName="deps",
+            VersionNumber=version,
+            StatementId="share",
+            Action="lambda:GetLayerVersion",
+            Principal="*",
+            **extra,
+        )
+    m = write_manifest(tmp_path, LAYERS_ONLY)
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", m)
+    assert r.returncode == 0, r.stdout + r.stderr
+    expected = [
+        "layer deps (us-east-1)",
+        "  - delete_layer_version 5  outside keep_last=1, 0 days old",
+        "  = keep 1  used by zz-user:1",
+        "  = keep 2  used by zz-user:$LATEST",
+        "  = keep 3  shared: its policy grants organization o-a1b2c3d4e5",
+        "  = keep 4  shared: its policy grants everyone",
+    ]
+    assert expected == [line.split(" (their use")[0] for line in r.stdout.splitlines()[:6]]
+    sweep = [c for c in emulator.calls() if c["operation"] == "ListFunctions"]
+    assert len(sweep) == 3  # 56 $LATEST and 57 published versions: pages of 50
+    r = run_cli(emulator, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _live_versions(emulator) == [1, 2, 3, 4, 6]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.fixtures import publish, update_code
-from tests.cli_helpers import run_cli, write_manifest, writes
+from tests.cli_helpers import run_cli, run_cli_interfered, write_manifest, writes
 
 BODY = """
 version: 1
@@ -115,3 +115,54 @@ def test_rollback_refuses_what_it_cannot_do(emulator: Any, tmp_path: Path) -> No
         assert message in r.stderr
         assert "Traceback" not in r.stderr
     assert writes(emulator) == []
+
+
+def test_rollback_is_guarded_by_the_alias_revision(emulator: Any, tmp_path: Path) -> None:
+    """Someone moves prod after rollback read it: the move is refused by its RevisionId
+    (exit 1, "changed since it was read", no traceback) and prod stays where they put it."""
+    client = emulator.boto3_client("lambda")
+    emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 1}}])
+    m = release(emulator, tmp_path, 2)  # history: 1
+    emulator.clear_calls()
+    emulator.faults(latency_ms=300)
+    try:
+        r = run_cli_interfered(
+            emulator,
+            "ListTags",
+            lambda: client.update_alias(FunctionName="orders", Name="prod", FunctionVersion="3"),
+            "rollback",
+            m,
+            "--function",
+            "orders",
+            "--alias",
+            "prod",
+            "--auto-approve",
+        )
+    finally:
+        emulator.faults()
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "changed since it was read" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert prod(emulator) == "3"
+
+
+def test_the_history_tag_is_bounded_and_keep_previous_keeps_its_first_n(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """A move in front of a full history (10 versions) records the moved-from version first
+    and drops the oldest, so the tag stays at 10 numbers; `keep_previous: 2` keeps the first
+    two recorded versions and retention deletes the rest."""
+    client = emulator.boto3_client("lambda")
+    emulator.seed([{"name": "orders", "versions": 12, "aliases": {"prod": 11}}])
+    arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+    full = " ".join(str(v) for v in range(10, 0, -1))  # 10 9 … 1
+    client.tag_resource(Resource=arn, Tags={"lambda-reconciler:history:prod": full})
+    m = write_manifest(
+        tmp_path, (BODY % 12).replace("{keep_last: 1}", "{keep_last: 1, keep_previous: 2}")
+    )
+    r = run_cli(emulator, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    tags = client.list_tags(Resource=arn)["Tags"]
+    assert tags["lambda-reconciler:history:prod"] == "11 10 9 8 7 6 5 4 3 2"
+    assert versions(emulator) == [10, 11, 12]
+    assert run_cli(emulator, "plan", m, "--detailed-exitcode").returncode == 0

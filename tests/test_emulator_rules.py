@@ -436,14 +436,18 @@ def test_age_sets_last_modified(emulator: Any) -> None:
     assert versions[1]["LastModified"].startswith("2024-05-01T12:00:00")
 
 
-def test_starts_and_stops_within_two_seconds() -> None:
-    t = time.monotonic()
+def test_starts_serving_and_stops_releasing_its_port() -> None:
+    """The emulator answers as soon as `start_emulator` returns and is gone once the block ends
+    (its start-up time is a benchmark figure, not a timed test)."""
+    import socket
+    from urllib.parse import urlsplit
+
     with start_emulator() as emu:
-        started = time.monotonic() - t
+        port = urlsplit(emu.url).port
         assert emu.url.startswith("http://127.0.0.1:")
-    total = time.monotonic() - t
-    assert started < 2.0
-    assert total < 3.0
+        assert emu.boto3_client("lambda").list_functions()["Functions"] == []
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port or 0), timeout=5).close()
 
 
 def test_list_functions_all_versions_pages_subset_interleaved(

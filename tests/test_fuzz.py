@@ -4,7 +4,8 @@ a hang, never a write.
 The bulk runs in process, on `load_manifest_text` (the loader every command uses) and on the
 `validate` command through click's runner: the example manifests in `manifests/` with a wrong
 value at every position, hypothesis-driven text, byte and data mutations of them, generated
-manifests (which, when valid, are also planned and applied against the in-memory Lambda model),
+manifests (which, when valid, are also planned and applied against the in-memory Lambda model;
+among them manifests with `layers:` and `keep_previous`, planned by the engine itself),
 and a catalogue of classic attacks (deep nesting, huge scalars, anchor bombs, code-execution
 tags). A smaller set runs the real CLI against the emulator and checks the call log: an invalid
 manifest next to a valid one makes no write call.
@@ -31,11 +32,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import main
+from reconciler.engine import build_plan
+from reconciler.errors import ReconcilerError
 from reconciler.manifest import ManifestError, ManifestSet, load_manifest_text
 from reconciler.manifest.regions import known_regions
 from reconciler.plan import RolloutState
 from reconciler.planner import Observed, plan
-from reconciler.rollout import encode, tag_key
+from reconciler.rollout import encode, history_key, tag_key
 from reconciler.yamlload import MAX_BYTES, load_yaml
 from tests import yaml12
 from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
@@ -418,6 +421,8 @@ KNOWN_KEYS = [
     "prune_aliases",
     "defaults",
     "allowed_account_ids",
+    "layers",
+    "keep_previous",
     "<<",
 ]
 LEAF = st.one_of(
@@ -630,6 +635,163 @@ def test_generated_manifests_validate_plan_and_apply() -> None:
     assert len(ran) >= FUZZ_EXAMPLES
     assert len(valid) >= FUZZ_EXAMPLES // 10, "the generator produced too few valid manifests"
     assert rollouts, "no valid manifest with a rollout"
+
+
+# -- hypothesis: layers and keep_previous, planned and applied when valid --------------------
+
+SANE_LAYER_KEY = st.sampled_from(
+    ["deps", "Shared_Deps-2", "arn:aws:lambda:us-east-1:123456789012:layer:shared", "l" * 140]
+)
+LAYER_KEY = st.one_of(
+    SANE_LAYER_KEY,
+    st.sampled_from(
+        [
+            "arn:aws:lambda:us-east-1:123456789012:layer:deps",  # with `deps`: twice in a run
+            "",
+            "l" * 141,
+            "shared deps",
+            "déps",
+            "arn:aws:lambda:us-east-1:123456789012:layer:deps:3",
+            "arn:aws:lambda:us-east-1:123456789012:layer:",
+            "arn:aws:lambda:us-east-1:123456789012:function:deps",
+            "arn:aws-cn:lambda:us-east-1:123456789012:layer:deps",
+            "arn:aws:lambda:us-esat-1:123456789012:layer:deps",
+            "arn:aws:lambda:us-east-1:1234:layer:deps",
+            "arn:aws:lambda:eu-west-1:210987654321:layer:deps",
+            "arn:aws:lambda:us-east-1:123456789012:layer:deps:$LATEST",
+        ]
+    ),
+    st.text(max_size=20),
+)
+SANE_LAYER_KEEP = st.sampled_from([1, 2, 3, 10**12])
+SANE_LAYER_DAYS = st.sampled_from([1, 30, 65, 10**12])  # deps 1-5 are 50-90 days old
+SANE_PREVIOUS = st.integers(0, 10)
+PREVIOUS: st.SearchStrategy[Any] = st.one_of(
+    SANE_PREVIOUS, st.sampled_from([-1, 11, 10**20, "1", 1.0, True, None, []])
+)
+HISTORIES = [None, "1", "3 1", "5 4 3 2 1", "garbage 1", "9 " * 12, "", "1 1 1"]
+
+
+@st.composite
+def layer_retentions(draw: st.DrawFn, sane: bool) -> Any:
+    if not sane and draw(st.integers(0, 5)) == 0:
+        return draw(st.sampled_from([{}, None, [], "keep_last: 1", {"keep_previous": 1}]))
+    retention: dict[str, Any] = {"keep_last": draw(SANE_LAYER_KEEP if sane else KEEP)}
+    if draw(st.booleans()):
+        retention["keep_days"] = draw(SANE_LAYER_DAYS if sane else DAYS)
+    if draw(st.booleans()):
+        retention["protect"] = draw(st.lists(st.integers(1 if sane else -1, 6), max_size=3))
+    if not sane and draw(st.booleans()):
+        retention[draw(st.sampled_from(["keep_previous", "keep_lats", "__fuzz__"]))] = 1
+    return retention
+
+
+@st.composite
+def layer_manifests(draw: st.DrawFn) -> dict[str, Any]:
+    """`fn` moving `prod` with `keep_previous`, and a `layers:` section (sometimes alone), from
+    valid pools or hostile ones."""
+    sane = draw(st.booleans())
+    manifest: dict[str, Any] = {"version": 1, "region": "us-east-1"}
+    if draw(st.integers(0, 3)):
+        retention: dict[str, Any] = {"keep_last": draw(SANE_KEEP if sane else KEEP)}
+        if draw(st.booleans()):
+            retention["keep_previous"] = draw(SANE_PREVIOUS if sane else PREVIOUS)
+        prod = {"version": draw(st.integers(1, 5))}
+        manifest["functions"] = {"fn": {"aliases": {"prod": prod}, "retention": retention}}
+    layers: dict[str, Any] = {}
+    keys = draw(st.lists(SANE_LAYER_KEY if sane else LAYER_KEY, max_size=3, unique=True))
+    if sane and "deps" not in keys and draw(st.integers(0, 3)):
+        keys.insert(0, "deps")  # the layer with versions: most sane manifests retain it
+    for key in keys:
+        spec: dict[str, Any] = {"retention": draw(layer_retentions(sane))}
+        if draw(st.booleans()):
+            spec["region"] = draw(
+                st.sampled_from(["us-east-1"] if sane else ["us-east-1", "eu-west-1", "mars-1", 5])
+            )
+        layers[key] = spec
+    empty_section = draw(st.booleans())
+    if layers or empty_section:
+        manifest["layers"] = layers
+    return manifest
+
+
+def live_layers(history: str | None) -> MemLambda:
+    """`live_lambda` without a rollout, prod's history tag set to `history`, and layer `deps`
+    1-6 (old, but 6 created today): 1 used by `other:1`, 2 shared with another account."""
+    mem = live_lambda(None)
+    if history is not None:
+        mem.functions["fn"].tags[history_key("prod")] = history
+    for days in (90, 80, 70, 60, 50, 0):
+        mem.add_layer_version("deps", NOW - timedelta(days=days))
+    mem.layer_users = {MemLambda.layer_arn("deps", 1): ("other:1",)}
+    mem.layer_policies[("deps", 2)] = (
+        '{"Statement": [{"Effect": "Allow", "Principal": "210987654321", "Action": "x"}]}'
+    )
+    return mem
+
+
+def _kept_previous(loaded: ManifestSet, mem: MemLambda) -> set[int]:
+    """The version `prod` points to now: once the manifest moves it, its previous version,
+    which `keep_previous` >= 1 must keep."""
+    fn = mem.functions["fn"]
+    kept: set[int] = set()
+    for t in loaded.functions:
+        retention = t.spec.retention
+        if retention is not None and retention.keep_previous >= 1:
+            kept.add(int(fn.aliases["prod"].version))
+    return kept
+
+
+@pytest.mark.no_cover  # thousands of plans of the same code: tracing would triple the time
+def test_generated_layer_and_history_manifests_validate_plan_and_apply() -> None:
+    """Hypothesis: manifests with `layers:` (names, ARNs, regions, retention keys) and
+    `keep_previous`, valid and invalid, over alias history tags valid and corrupt. Invalid ones
+    fail with located diagnostics; valid ones are planned by the engine against an in-memory
+    Lambda and applied to it: no exception but the one-line errors of a run, no alias routing
+    to a missing version, prod's previous version kept when `keep_previous` asks, and a used,
+    shared or protected layer version never deleted."""
+    ran: list[int] = []
+    applied: list[int] = []
+    deleted_layers: list[int] = []
+
+    @FUZZ
+    @given(layer_manifests(), st.sampled_from(HISTORIES), st.sampled_from([False, True, None]))
+    def run(data: dict[str, Any], history: str | None, flow: bool | None) -> None:
+        ran.append(1)
+        loaded = check(dump(data, flow), "generated layers manifest")
+        if loaded is None:
+            return
+        mem = live_layers(history)
+        previous = _kept_previous(loaded, mem)
+        error = None
+        try:
+            result = build_plan(loaded, mem, clock=lambda: NOW, max_deletions=100)
+        except ReconcilerError as e:  # a guard (an ARN of another account): exit 1, one line
+            error = str(e)
+        if error is not None:
+            assert "\n" not in error
+            return
+        protected = {n for t in loaded.layers if t.key == "deps" for n in t.spec.retention.protect}
+        never = {1, 2, 6} | (protected & set(range(1, 7)))
+        planned = {op.version for lp in result.layers for op in lp.operations}
+        assert planned.isdisjoint(never), planned
+        if not result.refused:
+            apply_to(mem, result)
+            applied.append(1)
+        assert mem.violations == []
+        assert previous <= set(mem.functions["fn"].versions)
+        left = set(mem.layers["deps"])
+        assert never <= left
+        deleted_layers.extend(set(range(1, 7)) - left)
+
+    run()
+    print(
+        f"\ngenerated layer manifests: {len(ran)}, {len(applied)} applied, "
+        f"{len(deleted_layers)} layer versions deleted"
+    )
+    assert len(ran) >= FUZZ_EXAMPLES
+    assert len(applied) >= FUZZ_EXAMPLES // 10, "the generator produced too few valid manifests"
+    assert deleted_layers, "no generated manifest deleted a layer version"
 
 
 # -- hypothesis: the validate command in process ---------------------------------------------

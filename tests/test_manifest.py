@@ -618,15 +618,27 @@ def test_version_must_be_exactly_one(written: str) -> None:
     assert message.startswith("m.yaml:1:10: version: expected `version: 1`")
 
 
-def test_functions_is_required() -> None:
-    """A manifest without `functions` manages nothing, which is surely a mistake."""
-    assert one_error("version: 1\nregion: us-east-1\n") == "m.yaml:1:1: `functions` is required"
+def test_functions_or_layers_is_required() -> None:
+    """A manifest with neither `functions` nor `layers` manages nothing, surely a mistake."""
+    assert one_error("version: 1\nregion: us-east-1\n") == (
+        "m.yaml:1:1: `functions` or `layers` is required: a manifest manages at least one "
+        "function or layer"
+    )
 
 
 def test_empty_functions_is_an_error() -> None:
-    """`functions: {}` is refused with "no functions"."""
+    """`functions: {}` with no layer is refused with "no functions", at the key."""
     assert one_error("version: 1\nfunctions: {}\n") == (
-        "m.yaml:2:1: functions: no functions: declare at least one under `functions:`"
+        "m.yaml:2:1: functions: no functions: declare at least one under `functions:`, or a "
+        "layer under `layers:`"
+    )
+
+
+def test_empty_layers_without_functions_is_an_error() -> None:
+    """`layers: {}` with no function is refused with "no layers", at the key."""
+    assert one_error("version: 1\nregion: us-east-1\nlayers: {}\n") == (
+        "m.yaml:3:1: layers: no layers: declare at least one under `layers:`, or a function "
+        "under `functions:`"
     )
 
 
@@ -927,7 +939,8 @@ def test_every_error_is_reported_with_its_location() -> None:
     """
     assert errors(body) == [
         'm.yaml:2:9: region: invalid region "moon-1": expected a region code like us-east-1',
-        'm.yaml:5:14: functions.api.publish: expected true or false, got "maybe"',
+        "m.yaml:5:14: functions.api.publish: expected true, false or {description: TEXT}, "
+        'got "maybe"',
         "m.yaml:7:23: functions.api.aliases.prod.version: version numbers start at 1, got 0",
         'm.yaml:8:7: functions.api.aliases.1: invalid alias name "1": expected 1-128 '
         "characters a-z A-Z 0-9 - _, not all digits",

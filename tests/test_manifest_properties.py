@@ -75,7 +75,8 @@ def alias_specs(draw: st.DrawFn, earlier: dict[str, Any]) -> dict[str, Any]:
 
 
 @st.composite
-def retentions(draw: st.DrawFn) -> dict[str, Any]:
+def retentions(draw: st.DrawFn, layer: bool = False) -> dict[str, Any]:
+    """A function's retention (with `keep_previous` sometimes), or a layer's (without)."""
     retention: dict[str, Any] = {}
     which = draw(st.sampled_from(["last", "days", "both"]))
     if which in ("last", "both"):
@@ -84,7 +85,30 @@ def retentions(draw: st.DrawFn) -> dict[str, Any]:
         retention["keep_days"] = draw(st.integers(1, 365))
     if draw(st.booleans()):
         retention["protect"] = draw(st.lists(st.integers(1, 100), max_size=3))
+    if not layer and draw(st.booleans()):
+        retention["keep_previous"] = draw(st.integers(0, 10))
     return retention
+
+
+layer_names = st.from_regex(r"[a-zA-Z0-9_-]{1,140}", fullmatch=True)
+
+
+@st.composite
+def layer_sections(draw: st.DrawFn) -> dict[str, Any]:
+    """`layers:` keyed by name or by layer ARN, each name once (a layer appears once per run),
+    with a layer retention and sometimes a region (for an ARN, its own)."""
+    layers: dict[str, Any] = {}
+    for name in draw(st.lists(layer_names, unique_by=str.lower, min_size=1, max_size=3)):
+        spec: dict[str, Any] = {"retention": draw(retentions(layer=True))}
+        region = draw(st.sampled_from(REGIONS))
+        if draw(st.booleans()):
+            account = draw(st.sampled_from(ACCOUNTS))
+            layers[f"arn:aws:lambda:{region}:{account}:layer:{name}"] = spec
+        else:
+            layers[name] = spec
+        if draw(st.booleans()):
+            spec["region"] = region
+    return layers
 
 
 @st.composite
@@ -131,6 +155,8 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
             key = f"arn:aws:lambda:{region}:{draw(st.sampled_from(ACCOUNTS))}:function:{name}"
         functions[key] = draw(function_specs(arn))
     manifest["functions"] = functions
+    if draw(st.booleans()):
+        manifest["layers"] = draw(layer_sections())
     return manifest
 
 
@@ -139,13 +165,18 @@ def _load(manifest: dict[str, Any]) -> Any:
 
 
 @SETTINGS
-@given(manifests())
-def test_generated_manifests_pass_models_and_schema(manifest: dict[str, Any]) -> None:
-    """Valid by construction: the loader and the JSON Schema both accept, and the loaded
-    targets say what was written (keys, order, aliases, normalized selectors)."""
+@given(manifests(), st.booleans())
+def test_generated_manifests_pass_models_and_schema(
+    manifest: dict[str, Any], layers_only: bool
+) -> None:
+    """Valid by construction (with `layers:`, sometimes without `functions:`): the loader and
+    the JSON Schema both accept, and the loaded targets say what was written (keys, order,
+    aliases, normalized selectors, layers)."""
+    if layers_only and manifest.get("layers"):
+        del manifest["functions"]
     assert list(VALIDATOR.iter_errors(manifest)) == []
     loaded = _load(manifest)
-    assert [t.key for t in loaded.functions] == list(manifest["functions"])
+    assert [t.key for t in loaded.functions] == list(manifest.get("functions", {}))
     for target in loaded.functions:
         written = manifest["functions"][target.key]
         assert list(target.spec.aliases) == list(written.get("aliases", {}))
@@ -159,6 +190,31 @@ def test_generated_manifests_pass_models_and_schema(manifest: dict[str, Any]) ->
                 assert spec.version == raw
             if spec.canary is not None:
                 assert 0 < spec.canary.weight < 1
+        if "retention" in written:
+            expected = written["retention"].get("keep_previous", 1)
+            assert target.spec.retention is not None
+            assert expected == target.spec.retention.keep_previous
+    _check_layers(manifest, loaded)
+
+
+def _check_layers(manifest: dict[str, Any], loaded: Any) -> None:
+    """The loaded layers are the written ones: keys in order, retention, region resolved from
+    the layer's own, its ARN's, the defaults' or the manifest's."""
+    written = manifest.get("layers", {})
+    assert list(written) == [t.key for t in loaded.layers]
+    fallback = (manifest.get("defaults") or {}).get("region") or manifest.get("region")
+    for t in loaded.layers:
+        spec = written[t.key]
+        arn_region = t.key.split(":")[3] if t.key.startswith("arn:") else None
+        assert (spec.get("region") or arn_region or fallback) == t.region
+        assert t.name == t.key.split(":")[-1]
+        retention = spec["retention"]
+        got = t.spec.retention
+        assert (retention.get("keep_last"), retention.get("keep_days")) == (
+            got.keep_last,
+            got.keep_days,
+        )
+        assert tuple(retention.get("protect", ())) == got.protect
 
 
 def _first_alias(manifest: dict[str, Any]) -> dict[str, Any] | None:
@@ -180,6 +236,10 @@ def _mutate(manifest: dict[str, Any], how: str) -> bool:
         manifest["version"] = 2
     elif how == "no-functions":
         manifest["functions"] = {}
+        manifest.pop("layers", None)
+    elif how == "nothing-to-manage":
+        del manifest["functions"]
+        manifest.pop("layers", None)
     elif how == "bad-function-name":
         manifest["functions"]["not a name"] = {}
     elif how == "digit-alias-name":
@@ -194,8 +254,44 @@ def _mutate(manifest: dict[str, Any], how: str) -> bool:
         first_function["retention"] = {"keep_last": 0}
     elif how == "unquoted-account":
         manifest["allowed_account_ids"] = [123456789012]
+    elif how.startswith("keep-previous-"):
+        value = {"keep-previous-eleven": 11, "keep-previous-negative": -1}[how]
+        first_function["retention"] = {"keep_last": 1, "keep_previous": value}
+    elif how.startswith("layer-"):
+        return _mutate_layer(manifest, how)
     else:
         return False
+    return True
+
+
+LAYER_MUTATIONS: dict[str, tuple[str, Any]] = {  # (key, spec) of one wrong layer
+    "layer-keep-last-zero": ("deps", {"retention": {"keep_last": 0}}),
+    "layer-no-retention": ("deps", {"region": "us-east-1"}),
+    "layer-keep-previous": ("deps", {"retention": {"keep_last": 1, "keep_previous": 1}}),
+    "layer-unknown-key": ("deps", {"retention": {"keep_last": 1}, "keep": 1}),
+    "layer-bad-name": ("shared deps", {"retention": {"keep_last": 1}}),
+    "layer-long-name": ("d" * 141, {"retention": {"keep_last": 1}}),
+    "layer-versioned-arn": (
+        "arn:aws:lambda:us-east-1:123456789012:layer:deps:3",
+        {"retention": {"keep_last": 1}},
+    ),
+    "layer-function-arn": (
+        "arn:aws:lambda:us-east-1:123456789012:function:deps",
+        {"retention": {"keep_last": 1}},
+    ),
+    "layer-short-account": (
+        "arn:aws:lambda:us-east-1:1234:layer:deps",
+        {"retention": {"keep_last": 1}},
+    ),
+    "layer-bad-region": ("deps", {"retention": {"keep_last": 1}, "region": "us_east_1"}),
+    "layer-protect-zero": ("deps", {"retention": {"keep_last": 1, "protect": [0]}}),
+    "layer-not-a-mapping": ("deps", [{"retention": {"keep_last": 1}}]),
+}
+
+
+def _mutate_layer(manifest: dict[str, Any], how: str) -> bool:
+    key, spec = LAYER_MUTATIONS[how]
+    manifest.setdefault("layers", {})[key] = copy.deepcopy(spec)
     return True
 
 
@@ -204,12 +300,16 @@ MUTATIONS = [
     "unknown-function-key",
     "version-2",
     "no-functions",
+    "nothing-to-manage",
     "bad-function-name",
     "digit-alias-name",
     "version-zero",
     "weight-one",
     "keep-last-zero",
     "unquoted-account",
+    "keep-previous-eleven",
+    "keep-previous-negative",
+    *LAYER_MUTATIONS,
 ]
 
 
@@ -224,6 +324,7 @@ def test_models_and_schema_reject_the_same_mutations(manifest: dict[str, Any], h
     with pytest.raises(ManifestError) as info:
         _load(bad)
     assert all(d.location.file == "m.yaml" and d.location.line >= 1 for d in info.value.diagnostics)
+    assert all("\n" not in str(d) for d in info.value.diagnostics), how
 
 
 @SETTINGS
@@ -277,3 +378,49 @@ def test_arbitrary_values_in_an_alias_fail_cleanly(manifest: dict[str, Any], val
         assert schema_ok, "the models accepted what the schema refuses"
     else:
         assert all(d.location.line >= 1 for d in diagnostics)
+
+
+@SETTINGS
+@given(manifests(), yaml_fragments, st.sampled_from(["spec", "retention", "key"]))
+def test_arbitrary_values_in_a_layer_fail_cleanly(
+    manifest: dict[str, Any], value: Any, where: str
+) -> None:
+    """A layer's spec, its retention, or its key replaced by any YAML value: accepted by both
+    the models and the schema, or one located one-line error per problem."""
+    spec: Any = {"retention": {"keep_last": 2}}
+    key: Any = "deps"
+    if where == "spec":
+        spec = value
+    elif where == "retention":
+        spec = {"retention": value}
+    else:
+        key = value if isinstance(value, str | int | float | bool) or value is None else str(value)
+    manifest["layers"] = {key: spec}
+    text = yaml12.dump(manifest, sort_keys=False)
+    diagnostics = _diagnostics_of(lambda: load_manifest_text(text, "m.yaml"))
+    if diagnostics is None:
+        assert not list(VALIDATOR.iter_errors(manifest)), (
+            "the models accepted what the schema refuses"
+        )
+    else:
+        assert all(d.location.line >= 1 and d.location.col >= 1 for d in diagnostics)
+        assert all("\n" not in str(d) for d in diagnostics)
+
+
+@SETTINGS
+@given(manifests(), yaml_fragments | st.integers() | st.sampled_from([0.0, 1.0, 10.0, 11.0]))
+def test_arbitrary_keep_previous_fails_cleanly(manifest: dict[str, Any], value: Any) -> None:
+    """`keep_previous` set to any YAML value: an integer 0-10 loads with that value, anything
+    else is a located one-line error, and the schema agrees."""
+    first_function = next(iter(manifest["functions"].values()))
+    first_function["retention"] = {"keep_last": 1, "keep_previous": value}
+    diagnostics = _diagnostics_of(lambda: _load(manifest))
+    schema_ok = not list(VALIDATOR.iter_errors(manifest))
+    valid = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10
+    assert (diagnostics is None) == valid, (value, diagnostics)
+    # JSON Schema counts 1.0 as an integer; the models want a whole number written as one.
+    assert schema_ok == (valid or (isinstance(value, float) and value in range(11))), value
+    if diagnostics is not None:
+        (d,) = diagnostics
+        assert "keep_previous" in d.message
+        assert "\n" not in str(d)

@@ -10,7 +10,12 @@ the state snapshot taken before the crash: after each write, no alias routes to 
 and no version is deleted while an alias routes to it. The replay must end in exactly the
 emulator's state, and its writes must be the emulator call log's successful writes.
 
-A second matrix kills `apply --wait` inside a waiting rollout: at each write the waiting rounds
+A second scenario kills at the writes layer retention and `keep_previous` add (the alias history
+tag that keeps the previous version, and DeleteLayerVersion): after each of its twelve kill
+points the re-run converges, and no write deleted the alias's previous version or a layer
+version a function version uses.
+
+A third matrix kills `apply --wait` inside a waiting rollout: at each write the waiting rounds
 make (the tag before a step, the step's UpdateAlias, the promotion's tags and UpdateAlias),
 before and after it; a later `apply --wait` must reach 100 % with the alias weights exactly the
 schedule.
@@ -23,16 +28,21 @@ import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
 from emulator.client import start_emulator
-from emulator.fixtures import update_code
+from emulator.fixtures import create_function, publish, publish_layer, update_code, wait_updated
+from reconciler.rollout import history_key
 from tests.cli_helpers import TEST_ENV, run_cli, run_cli_subprocess, write_manifest
 from tests.test_reliability_support import (
     AliasRoute,
+    Exchange,
+    InvariantViolation,
     Proxy,
     Replay,
     emulator_writes,
@@ -202,6 +212,185 @@ def test_kill_before_and_after_every_write_converges(
     failures = [o for o in outcomes if o is not None]
     print(f"\nFIGURE crash matrix: {len(cases) - len(failures)}/{len(cases)} kill points converged")
     assert len(cases) == 2 * len(EXPECTED_WRITES) == 26
+    assert failures == []
+
+
+# -- the new writes: alias history kept by keep_previous, and layer version deletions --------
+#
+# `orders` has versions 1-4; `prod` routes to 3 and its history tag records 2. The manifest moves
+# `prod` to 4 with `keep_last: 1, keep_previous: 1`: the history becomes `3 2`, so 3 (prod's
+# previous version) is kept and 1 and 2 go. Layer `deps` has versions 1-5: 1 is used by
+# `orders:$LATEST`, 2 by a published version of the unmanaged `other`, 5 is the newest
+# (`keep_last: 1`); 3 and 4 go. Had the move been made without its history, 2 would stay and 3
+# would go: the tag before the move is what keeps the way back after any crash.
+
+LAYER = "deps"
+LAYER_MANIFEST = """
+version: 1
+region: us-east-1
+functions:
+  orders:
+    aliases:
+      prod: {version: 4}
+    retention: {keep_last: 1, keep_previous: 1}
+layers:
+  deps:
+    retention: {keep_last: 1}
+"""
+LAYER_EXPECTED_WRITES = [
+    "TagResource",  # prod's history: 3 2
+    "UpdateAlias",  # prod 3 → 4
+    "DeleteFunction",  # version 1
+    "DeleteFunction",  # version 2
+    "DeleteLayerVersion",  # deps:3
+    "DeleteLayerVersion",  # deps:4
+]
+PREVIOUS = "3"  # prod's previous version once it moved: never deleted
+USED_LAYER_VERSIONS = {1, 2}  # used by orders:$LATEST and other:1: never deleted
+
+
+@dataclass
+class LayerReplay(Replay):
+    """`Replay` that also follows the layer's versions: a deletion of a used layer version, or of
+    the alias's previous version, fails the replay at the write that made it."""
+
+    layer_versions: set[int] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, state: dict[str, Any], layers: set[int]) -> LayerReplay:
+        r = cls(FUNCTION, {str(v) for v in state["versions"]}, routes_from_state(state))
+        r.layer_versions = set(layers)
+        r.check("initial state")
+        return r
+
+    def apply(self, ex: Exchange) -> None:
+        parts = [unquote(p) for p in ex.path.strip("/").split("/")]
+        layer_delete = ex.method == "DELETE" and len(parts) == 5 and parts[1] == "layers"
+        if layer_delete and ex.status < 300 and parts[2].split(":")[-1] == LAYER:
+            version = int(parts[4])
+            if version in USED_LAYER_VERSIONS:
+                raise InvariantViolation(f"layer version {version} deleted while in use")
+            self.layer_versions.discard(version)
+            self.applied.append("DeleteLayerVersion")
+            return
+        super().apply(ex)
+        if PREVIOUS not in self.versions:
+            raise InvariantViolation(f"prod's previous version {PREVIOUS} was deleted")
+
+
+def arrange_layers(emulator: Any) -> tuple[dict[str, Any], set[int]]:
+    """The scenario above; returns the function's state and the layer's versions."""
+    emulator.reset()
+    emulator.seed([{"name": FUNCTION, "versions": 4}])
+    client = emulator.boto3_client("lambda")
+    arns = [
+        str(publish_layer(client, LAYER, {f"python/m{i}.py": f"X = {i}\n"})["LayerVersionArn"])
+        for i in range(1, 6)
+    ]
+    client.update_function_configuration(FunctionName=FUNCTION, Layers=[arns[0]])
+    wait_updated(client, FUNCTION)
+    create_function(client, "other", Layers=[arns[1]])
+    publish(client, "other")
+    client.update_function_configuration(FunctionName="other", Layers=[])
+    wait_updated(client, "other")
+    client.create_alias(FunctionName=FUNCTION, Name="prod", FunctionVersion="3")
+    arn = client.get_function(FunctionName=FUNCTION)["Configuration"]["FunctionArn"]
+    client.tag_resource(Resource=arn, Tags={history_key("prod"): "2"})
+    state: dict[str, Any] = emulator.state(FUNCTION)
+    emulator.clear_calls()
+    return state, _layer_versions(emulator)
+
+
+def _layer_versions(emulator: Any) -> set[int]:
+    listed = emulator.boto3_client("lambda").list_layer_versions(LayerName=LAYER)
+    return {int(v["Version"]) for v in listed["LayerVersions"]}
+
+
+def _history(emulator: Any) -> str | None:
+    client = emulator.boto3_client("lambda")
+    arn = client.get_function(FunctionName=FUNCTION)["Configuration"]["FunctionArn"]
+    tags: dict[str, str] = client.list_tags(Resource=arn)["Tags"]
+    return tags.get(history_key("prod"))
+
+
+def converge_layers(emulator: Any, proxy: Proxy, replay: LayerReplay, manifest: str) -> list[str]:
+    """Fault-free apply through the proxy, replayed; the end state is the desired one and the
+    plan after it is empty. Returns the writes of the apply."""
+    env = {"AWS_ENDPOINT_URL": proxy.url}
+    proxy.clear()
+    emulator.clear_calls()
+    r = run_cli_subprocess(emulator, "apply", manifest, "--auto-approve", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    proxy.wait_idle()
+    before = len(replay.applied)
+    for ex in proxy.exchanges:
+        replay.apply(ex)
+    assert emulator_writes(emulator.calls()) == replay.applied[before:]
+    state = emulator.state(FUNCTION)
+    assert replay.matches(state), (state, replay)
+    assert replay.layer_versions == _layer_versions(emulator) == {1, 2, 5}
+    assert {str(v) for v in state["versions"]} == {"3", "4"}
+    assert routes_from_state(state) == {"prod": AliasRoute("4")}
+    assert _history(emulator) == "3 2"
+    plan = run_cli_subprocess(emulator, "plan", manifest, "--detailed-exitcode", env=env)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    return replay.applied[before:]
+
+
+def test_fault_free_apply_tags_history_then_deletes_functions_then_layers(
+    emulator: Any, proxy: Proxy, tmp_path: Path
+) -> None:
+    """The layer scenario's apply makes the six writes its matrix kills at, in order, keeps
+    prod's previous version and the used layer versions, and the replay matches the end."""
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    state, layers = arrange_layers(emulator)
+    replay = LayerReplay.start(state, layers)
+    assert converge_layers(emulator, proxy, replay, m) == LAYER_EXPECTED_WRITES
+    assert replay.deleted_versions == ["1", "2"]
+
+
+def layer_kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: int) -> str | None:
+    """One kill point of the layer scenario: None when it converged, else what went wrong."""
+    env = {**emulator.env(), "AWS_ENDPOINT_URL": proxy.url}
+    try:
+        state, layers = arrange_layers(emulator)
+        replay = LayerReplay.start(state, layers)
+        proxy.clear()
+        proc = gated_cli(["apply", manifest, "--auto-approve"], env)
+        emulator.faults(kill={"pid": proc.pid, "write": k, "when": when})
+        rc, _, err = run_gated(proc)
+        assert rc == -signal.SIGKILL, f"not killed: exit {rc}: {err}"
+        proxy.wait_idle()
+        for ex in proxy.exchanges:
+            replay.apply(ex)
+        done = k - 1 if when == "before" else k
+        assert replay.applied == LAYER_EXPECTED_WRITES[:done], replay.applied
+        assert emulator_writes(emulator.calls()) == replay.applied
+        assert replay.matches(emulator.state(FUNCTION))
+        assert replay.layer_versions == _layer_versions(emulator)
+        emulator.faults()
+        rest = converge_layers(emulator, proxy, replay, manifest)
+        again = ["TagResource"] if done and LAYER_EXPECTED_WRITES[done - 1] == "TagResource" else []
+        assert rest == again + LAYER_EXPECTED_WRITES[done:], rest
+    except AssertionError as e:
+        return f"kill {when} write {k}: {e}"
+    return None
+
+
+@pytest.mark.slow
+def test_kill_at_history_tags_and_layer_deletions_converges(
+    emulator: Any, proxy: Proxy, tmp_path: Path
+) -> None:
+    """SIGKILL before and after each of the layer scenario's six writes (the history tag, the
+    move, the version and layer version deletions): the re-run converges, the plan after it is
+    empty, and no write of either run deleted prod's previous version or a used layer version."""
+    m = write_manifest(tmp_path, LAYER_MANIFEST)
+    cases = [(w, k) for w in ("before", "after") for k in range(1, len(LAYER_EXPECTED_WRITES) + 1)]
+    outcomes = [layer_kill_case(emulator, proxy, m, *case) for case in cases]
+    failures = [o for o in outcomes if o is not None]
+    print(f"\nFIGURE layer crash matrix: {len(cases) - len(failures)}/{len(cases)} converged")
+    assert len(cases) == 12
     assert failures == []
 
 

@@ -75,7 +75,8 @@ def test_examples_pass_the_models_and_the_schema(
     """Each example manifest loads, and the JSON Schema accepts it too."""
     text = example.read_text(encoding="utf-8")
     assert text.startswith("# yaml-language-server: $schema=../schemas/manifest.schema.json\n")
-    assert load_manifest_text(text, example.name).functions
+    loaded = load_manifest_text(text, example.name)
+    assert loaded.functions or loaded.layers
     assert list(validator.iter_errors(yaml.safe_load(text))) == []
 
 
@@ -86,6 +87,7 @@ def test_the_expected_examples_exist() -> None:
         "minimal.yaml",
         "multi-function.yaml",
         "rollout.yaml",
+        "shared-layers.yaml",
     ]
 
 

@@ -95,7 +95,8 @@ def test_problems_of_every_file_are_reported(tmp_path: Path) -> None:
     r = validate(str(a), str(b), str(missing), str(c))
     assert r.returncode == 1
     assert r.stderr.splitlines() == [
-        f'{b}:3:18: functions.api.publish: expected true or false, got "maybe"',
+        f"{b}:3:18: functions.api.publish: expected true, false or {{description: TEXT}}, "
+        'got "maybe"',
         f"{missing}:1:1: cannot read the file: No such file or directory",
         f"{c}:3:3: functions.web: function web is already declared at {a}:3:3; "
         "a function may appear only once per run",

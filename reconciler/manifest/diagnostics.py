@@ -179,8 +179,6 @@ def to_diagnostics(e: ValidationError, doc: Document, path: str) -> list[Diagnos
                 emit((), "`version: 1` is required (the manifest format version)", False)
             else:
                 emit(loc[:-1], f"`{loc[-1]}` is required", True)
-        elif loc == ("functions",) and kind == "too_short":
-            emit(loc, "no functions: declare at least one under `functions:`", True)
         else:
             emit(loc, _friendly(err, doc.scalars.get(loc)), False)
     return sorted(out, key=lambda d: (d.location.line, d.location.col))

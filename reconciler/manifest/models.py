@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from reconciler.manifest._base import AsTuple, Issue, StrictModel, rule, show
 from reconciler.manifest.names import AccountId, AliasName, FunctionKey, LayerKey, Region
@@ -227,6 +230,79 @@ class RetentionSpec(StrictModel):
         return self
 
 
+_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+DESCRIPTION_MAX = 256  # Lambda's limit on a version's Description
+
+
+def expand_environment(text: str) -> str:
+    """`${NAME}` → the environment variable NAME (`$$` → `$`). An unset variable is an error at
+    validation, never an empty string: a release must not be published without its tag."""
+    missing: list[str] = []
+
+    def value(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        name = m.group(1)
+        if name not in os.environ:
+            missing.append(name)
+            return ""
+        return os.environ[name]
+
+    out = _ENV_REF.sub(value, text)
+    if missing:
+        names = ", ".join(dict.fromkeys(missing))
+        raise PydanticCustomError(
+            "manifest_env",
+            "environment variable {names} is not set; set it, or write $$ for a literal $",
+            {"names": names},
+        )
+    if len(out) > DESCRIPTION_MAX:
+        raise PydanticCustomError(
+            "manifest_env",
+            "the description is {length} characters once expanded; Lambda allows {limit}",
+            {"length": len(out), "limit": DESCRIPTION_MAX},
+        )
+    return out
+
+
+class PublishSpec(StrictModel):
+    """Publish `$LATEST` when it differs from the newest version, with this description on the
+    new version (PublishVersion's `Description`), so a `{description: …}` selector finds it.
+    `${NAME}` is replaced by the environment variable NAME when the manifest is read.
+
+    ```yaml
+    publish: {description: "release ${GITHUB_SHA}"}
+    ```
+    """
+
+    description: Annotated[str, Field(min_length=1), AfterValidator(expand_environment)] = Field(
+        description="The new version's description; ${NAME} is the environment variable NAME "
+        "(unset: an error), $$ a literal $."
+    )
+
+
+def _publish(value: Any) -> bool | PublishSpec:
+    """true/false, or the mapping form; errors inside the mapping keep their own location."""
+    if isinstance(value, bool | PublishSpec):
+        return value
+    if isinstance(value, Mapping):
+        return PublishSpec.model_validate(value)
+    raise PydanticCustomError(
+        "publish_type",
+        "expected true, false or {form}, got {value}",
+        {"form": "{description: TEXT}", "value": show(value)},
+    )
+
+
+Publish = Annotated[
+    bool | PublishSpec, PlainValidator(_publish, json_schema_input_type=bool | PublishSpec)
+]
+
+
+def publishes(publish: bool | PublishSpec) -> bool:
+    return publish is not False
+
+
 class FunctionSpec(StrictModel):
     """One function: its aliases, publishing and retention.
 
@@ -243,8 +319,10 @@ class FunctionSpec(StrictModel):
     aliases: dict[AliasName, AliasSpec] = Field(
         default_factory=dict, description="Aliases this manifest manages, by name."
     )
-    publish: bool = Field(
-        default=False, description="Publish $LATEST when it differs from the newest version."
+    publish: Publish = Field(
+        default=False,
+        description="Publish $LATEST when it differs from the newest version: true, or "
+        "{description: TEXT} to also set the new version's description.",
     )
     retention: RetentionSpec | None = Field(
         default=None, description="Delete old versions; without it none is ever deleted."
@@ -255,6 +333,16 @@ class FunctionSpec(StrictModel):
         "carries provisioned concurrency, a permission, a mapping or a URL; `force`: even those).",
     )
     region: Region | None = Field(default=None, description="This function's region.")
+
+    @property
+    def publishes(self) -> bool:
+        """Whether `$LATEST` is published when it differs from the newest version."""
+        return publishes(self.publish)
+
+    @property
+    def publish_description(self) -> str | None:
+        """The description given to a version this tool publishes (None: `$LATEST`'s own)."""
+        return self.publish.description if isinstance(self.publish, PublishSpec) else None
 
     @model_validator(mode="after")
     def _alias_refs(self) -> FunctionSpec:
@@ -393,7 +481,7 @@ class Defaults(StrictModel):
     ```
     """
 
-    publish: bool | None = Field(default=None, description="Default for `publish`.")
+    publish: Publish | None = Field(default=None, description="Default for `publish`.")
     retention: RetentionSpec | None = Field(
         default=None, description="Default `retention`; a function's own replaces it whole."
     )
@@ -410,7 +498,9 @@ def _format_version(value: Any) -> Literal[1]:
 
 
 class Manifest(StrictModel):
-    """A manifest file: the functions to reconcile and how.
+    """A manifest file: the functions to reconcile and how, the layers whose old versions go.
+    It manages at least one function or layer: a platform team's repository may hold only
+    `layers:`.
 
     ```yaml
     # yaml-language-server: $schema=../schemas/manifest.schema.json
@@ -434,12 +524,24 @@ class Manifest(StrictModel):
     defaults: Defaults | None = Field(
         default=None, description="Values for functions that do not set them."
     )
-    functions: Annotated[dict[FunctionKey, FunctionSpec], Field(min_length=1)] = Field(
-        description="The functions, by name or full ARN."
+    functions: dict[FunctionKey, FunctionSpec] = Field(
+        default_factory=dict,
+        description="The functions, by name or full ARN (optional when `layers` has one).",
     )
     layers: dict[LayerKey, LayerSpec] = Field(
         default_factory=dict, description="Layers whose old versions retention deletes."
     )
+
+    @model_validator(mode="after")
+    def _manages_something(self) -> Manifest:
+        """At least one function or layer: a manifest that manages nothing is a mistake."""
+        if self.functions or self.layers:
+            return self
+        if "functions" in self.model_fields_set:
+            rule([(("functions",), f"no functions: declare at least one {_OR_LAYERS}", True)])
+        if "layers" in self.model_fields_set:
+            rule([(("layers",), f"no layers: declare at least one {_OR_FUNCTIONS}", True)])
+        rule([((), f"`functions` or `layers` is required: {_NOTHING}", False)])
 
     @model_validator(mode="after")
     def _arns(self) -> Manifest:
@@ -467,6 +569,11 @@ class Manifest(StrictModel):
         if issues:
             rule(issues)
         return self
+
+
+_OR_LAYERS = "under `functions:`, or a layer under `layers:`"
+_OR_FUNCTIONS = "under `layers:`, or a function under `functions:`"
+_NOTHING = "a manifest manages at least one function or layer"
 
 
 def _layer_issues(layers: Mapping[str, LayerSpec], allowed: tuple[str, ...] | None) -> list[Issue]:

@@ -35,6 +35,11 @@ def json_schema() -> dict[str, Any]:
     schema = Manifest.model_json_schema()
     _close_mappings(schema)
     schema["patternProperties"] = {"^x-": {"description": "Ignored: holds YAML anchors."}}
+    # At least one function or layer (`Manifest._manages_something`).
+    schema["anyOf"] = [
+        {"required": [key], "properties": {key: {"minProperties": 1}}}
+        for key in ("functions", "layers")
+    ]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "lambda-reconciler manifest v1"
     return schema

@@ -72,13 +72,15 @@ def human_bytes(n: int) -> str:
     return f"{size:.1f} GB"
 
 
-def row(op: Operation) -> Row:
-    return Row(symbol(op.action), op.action.value, wording.target(op), wording.detail(op))
+def row(op: Operation, notes: wording.Notes | None = None) -> Row:
+    return Row(symbol(op.action), op.action.value, wording.target(op), wording.detail(op, notes))
 
 
 def rows(fp: FunctionPlan) -> list[Row]:
-    """The operations in order, then the unmanaged aliases that stay as they are."""
-    out = [row(op) for op in fp.operations]
+    """The operations in order (each version an alias moves to or from with its description or
+    age), then the unmanaged aliases that stay as they are."""
+    notes = fp.notes()
+    out = [row(op, notes) for op in fp.operations]
     out += [Row("!", UNMANAGED, u.name, wording.unmanaged(u)) for u in fp.unmanaged_aliases]
     return out
 
