@@ -95,8 +95,9 @@ class ApplyResult:
         out = []
         for r in self.results:
             op = r.operation
-            done = r.status is Status.DONE and isinstance(op, UpdateAlias)
-            if done and isinstance(op, UpdateAlias) and op.rollout and op.rollout.rolls_back:
+            if r.status is not Status.DONE or not isinstance(op, UpdateAlias):
+                continue
+            if op.rollout is not None and op.rollout.rolls_back:
                 out.append(f"{r.function}:{op.alias} {rolled_back(op.rollout.status)}")
         return out
 
