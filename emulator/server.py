@@ -268,6 +268,11 @@ class Emulator:
             entry["named"] = named
             entry["qualifier"] = query.get("Qualifier") or q
         entry["write"] = operation in LAMBDA_WRITES
+        if operation in ("CreateAlias", "UpdateAlias"):  # the routing asked for, for tests
+            asked = json_body(raw)
+            entry["alias_version"] = asked.get("FunctionVersion")
+            routing = asked.get("RoutingConfig") or {}
+            entry["alias_weights"] = routing.get("AdditionalVersionWeights") or {}
         if params.get("LayerName") and params.get("VersionNumber"):
             # Layer version calls: IAM checks them on the layer version ARN.
             layer = unquote(params["LayerName"]).split(":")[-1]

@@ -44,6 +44,8 @@ from reconciler.plan import (
     DeleteLayerVersion,
     DeleteVersion,
     FunctionPlan,
+    HookFailed,
+    HookPhase,
     LayerPlan,
     NewVersion,
     Operation,
@@ -55,7 +57,7 @@ from reconciler.plan import (
     VersionRef,
 )
 from reconciler.rollout import encode, history_key, tag_key
-from reconciler.wording import brake, plural, target
+from reconciler.wording import brake, cause, plural, rolled_back, target
 
 Progress = Callable[[str], None]
 
@@ -89,17 +91,14 @@ class ApplyResult:
 
     @property
     def rollbacks(self) -> list[str]:
-        """Rollouts rolled back by this apply: the run exits 1 and names the alarm."""
+        """Rollouts rolled back by this apply: the run exits 1 and names the cause."""
         out = []
         for r in self.results:
             op = r.operation
-            if r.status is Status.DONE and isinstance(op, UpdateAlias) and op.rollout is not None:
-                alarm = op.rollout.rollback_alarm
-                if alarm:
-                    out.append(
-                        f"{r.function}:{op.alias} rolled back to {op.after.version}: "
-                        f"alarm {alarm} in ALARM"
-                    )
+            if r.status is not Status.DONE or not isinstance(op, UpdateAlias):
+                continue
+            if op.rollout is not None and op.rollout.rolls_back:
+                out.append(f"{r.function}:{op.alias} {rolled_back(op.rollout.status)}")
         return out
 
     def summary(self) -> str:
@@ -176,10 +175,10 @@ class _FunctionRun:
             weights[canary] = state.canary.weight
         return version, weights
 
-    def _hook(self, alias: str, step: RolloutStep, which: str, to: str) -> str | None:
+    def _hook(self, alias: str, step: RolloutStep, which: HookPhase, to: str) -> HookFailed | None:
         """Invoke the `which` hook of a rollout step: None when it passed, else why not."""
         s = step.status
-        function = s.pre_traffic if which == "pre_traffic" else s.post_traffic
+        function = s.pre_traffic if which is HookPhase.PRE_TRAFFIC else s.post_traffic
         if function is None:
             return None
         event = {
@@ -188,16 +187,16 @@ class _FunctionRun:
             "region": self.fp.region,
             "from_version": s.previous,
             "to_version": to,
-            "phase": which,
+            "phase": which.value,
         }
         out = self.aws.invoke(function, self.region, json.dumps(event).encode())
         why = hook_failure(out)
-        return None if why is None else f"{which.replace('_', '-')} hook {function} failed: {why}"
+        return None if why is None else HookFailed(which, function, why)
 
-    def _fail_rollout(self, alias: str, step: RolloutStep, why: str) -> None:
+    def _fail_rollout(self, alias: str, step: RolloutStep, why: HookFailed) -> None:
         """Mark the target failed in the tag (what the next plan reads)."""
         assert step.state is not None
-        failed = replace(step.state, status="failed", alarm=why.split(":")[0])
+        failed = replace(step.state, status="failed", cause=why)
         value = encode(failed, self.new_version)
         self.aws.tag_function(self.fp.key, self.region, self.fp.arn, tag_key(alias), value)
 
@@ -264,16 +263,16 @@ class _FunctionRun:
     def _pre_traffic(self, alias: str, step: RolloutStep | None, to: str) -> None:
         if step is None or step.status.phase is not RolloutPhase.STARTING or step.state is None:
             return
-        why = self._hook(alias, step, "pre_traffic", to)
+        why = self._hook(alias, step, HookPhase.PRE_TRAFFIC, to)
         if why is not None:
             self._fail_rollout(alias, step, why)
-            raise ReconcilerError(f"{alias}: {why}; no traffic moved to {to}")
+            raise ReconcilerError(f"{alias}: {cause(why)}; no traffic moved to {to}")
 
     def _post_traffic(self, op: UpdateAlias, version: str) -> None:
         step = op.rollout
         if step is None or step.state is None or step.state.status != "done":
             return
-        why = self._hook(op.alias, step, "post_traffic", version)
+        why = self._hook(op.alias, step, HookPhase.POST_TRAFFIC, version)
         if why is None:
             return
         self._fail_rollout(op.alias, step, why)
@@ -282,7 +281,7 @@ class _FunctionRun:
         self.aws.update_alias(
             self.fp.key, self.region, op.alias, back, {}, op.after.description, live.revision_id
         )
-        raise ReconcilerError(f"{op.alias}: {why}; rolled back to {back}")
+        raise ReconcilerError(f"{op.alias}: {cause(why)}; rolled back to {back}")
 
     def _create(self, op: CreateAlias) -> tuple[Status, str]:
         version, weights = self._routing(op.after)
@@ -313,8 +312,9 @@ class _FunctionRun:
             op.revision_id,
         )
         self._post_traffic(op, version)
-        alarm = op.rollout.rollback_alarm if op.rollout else None
-        return Status.DONE, f"rolled back: alarm {alarm} in ALARM" if alarm else ""
+        if op.rollout is not None and op.rollout.rolls_back:
+            return Status.DONE, rolled_back(op.rollout.status)
+        return Status.DONE, ""
 
     def _delete_version(self, op: DeleteVersion) -> tuple[Status, str]:
         name, region = self.fp.key, self.region

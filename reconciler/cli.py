@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from reconciler.engine import OnRead, ReadProgress
     from reconciler.manifest import ManifestSet
     from reconciler.plan import Plan
+    from reconciler.waiting import LiveTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -316,9 +317,10 @@ def validate(manifests: tuple[str, ...]) -> None:
     )
 
 
-def _load(manifests: Sequence[str], only: Sequence[str] = ()) -> ManifestSet:
+def _load(manifests: Sequence[str], only: Sequence[str] = (), *, warn: bool = True) -> ManifestSet:
     """The manifests; with `only` (--target), just the functions whose name or key matches one
-    of those patterns (shell-style globs), and a warning that the run is partial."""
+    of those patterns (shell-style globs), and (unless `warn` is off: said once already) a
+    warning that the run is partial."""
     from reconciler.manifest import ManifestError, load_manifests
 
     try:
@@ -339,12 +341,13 @@ def _load(manifests: Sequence[str], only: Sequence[str] = ()) -> ManifestSet:
     )
     if not chosen:
         raise ReconcilerError(f"--target {' '.join(only)} matches no function of the manifests")
-    click.echo(
-        f"warning: --target: this run covers {len(chosen)} of "
-        f"{plural(len(loaded.functions), 'function', 'functions')}; the result is partial "
-        "(the others are neither read nor changed)",
-        err=True,
-    )
+    if warn:
+        click.echo(
+            f"warning: --target: this run covers {len(chosen)} of "
+            f"{plural(len(loaded.functions), 'function', 'functions')}; the result is partial "
+            "(the others are neither read nor changed)",
+            err=True,
+        )
     return replace(loaded, functions=chosen)
 
 
@@ -682,9 +685,15 @@ def _timekeeping(stop: threading.Event) -> tuple[Callable[[], datetime], Callabl
 
 
 def _wait_for_rollouts(
-    opts: Options, wait: Wait | None, targets: Sequence[str], first: Plan, max_deletions: int
+    opts: Options,
+    wait: Wait | None,
+    targets: Sequence[str],
+    first: Plan,
+    max_deletions: int,
+    only: Sequence[str] = (),
 ) -> None:
-    """After the first apply: the rest of every rollout in this process (`--wait`)."""
+    """After the first apply: the rest of every rollout in this process (`--wait`), of the
+    `--target` functions only when the run was narrowed."""
     if wait is None:
         return
     from reconciler.waiting import Outcome, Stopped, Waiter
@@ -694,12 +703,14 @@ def _wait_for_rollouts(
         raise ReconcilerError("--wait: the saved plan names no manifests to follow")
     stop = threading.Event()
     now, sleep = _timekeeping(stop)
+    table = _live_table(opts)
     waiter = Waiter(
-        _load(manifests),
+        _load(manifests, only, warn=False),
         _aws(opts),
         now,
         sleep,
-        lambda line: click.echo(line, err=True),
+        table.say if table else lambda line: click.echo(line, err=True),
+        display=table,
         poll=timedelta(seconds=wait.poll),
         timeout=timedelta(seconds=wait.timeout),
         parallelism=opts.parallelism,
@@ -707,7 +718,7 @@ def _wait_for_rollouts(
         stop=stop,
     )
     caught: list[int] = []
-    with _stopping_on_signals(stop, caught):
+    with _stopping_on_signals(stop, caught), table or contextlib.nullcontext():
         try:
             outcome = waiter.run()
         except Stopped as e:
@@ -722,6 +733,18 @@ def _wait_for_rollouts(
     click.echo(f"Wait: {words[outcome]}.", err=True)
     if outcome is not Outcome.COMPLETE:
         sys.exit(outcome.value)
+
+
+def _live_table(opts: Options) -> LiveTable | None:
+    """The live rollout table on a terminal; None in CI and when standard error is a file or a
+    pipe (one line per event there)."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from rich.console import Console
+
+    from reconciler.waiting import LiveTable
+
+    return LiveTable(Console(stderr=True, no_color=not opts.color, highlight=False))
 
 
 @contextlib.contextmanager
@@ -812,7 +835,7 @@ def apply(
         click.echo("Nothing to apply.", err=True)
         if fmt == "json":
             click.echo(result_to_json(ApplyResult(())), nl=False)
-        _wait_for_rollouts(opts, wait, targets, result, max_deletions)
+        _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
         return
     if not _is_saved_plan(targets) and not auto_approve:
         _confirm("apply")
@@ -820,7 +843,7 @@ def apply(
     if fmt == "json":
         click.echo(result_to_json(outcome), nl=False)
     _report_outcome(outcome)
-    _wait_for_rollouts(opts, wait, targets, result, max_deletions)
+    _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
 
 
 def _no_storage_warn_for_saved_plans() -> None:

@@ -171,19 +171,27 @@ def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
     ]
 
 
-def _metric_queries(o: Observed, now: datetime) -> list[MetricQuery]:
-    """Invocations and Errors of each gated rollout's target since its current step began."""
+_TARGET, _PREVIOUS = "target", "previous"  # whose counts a metric query reads
+
+
+def _metric_queries(o: Observed, now: datetime) -> list[tuple[str, MetricQuery]]:
+    """Invocations and Errors of each gated rollout's target since its current step began, and
+    of the version it moves from over the same window when the gates `compare_to_previous`."""
     if o.live is None:
         return []
-    out: list[MetricQuery] = []
+    out: list[tuple[str, MetricQuery]] = []
     for name, a in o.target.spec.aliases.items():
         if a.rollout is None or a.rollout.gates is None:
             continue
         state = decode(o.live.tags.get(tag_key(name)))
         if state is None or state.status == "failed" or not isinstance(state.target, str):
             continue
+        versions = [(_TARGET, state.target)]
+        if a.rollout.gates.compare_to_previous:
+            versions.append((_PREVIOUS, state.previous))
         out += [
-            MetricQuery(f"{name}|{m}", o.target.name, name, state.target, m, state.since, now)
+            (whose, MetricQuery(f"{name}|{whose}|{m}", o.target.name, name, v, m, state.since, now))
+            for whose, v in versions
             for m in ("Invocations", "Errors")
         ]
     return out
@@ -191,20 +199,25 @@ def _metric_queries(o: Observed, now: datetime) -> list[MetricQuery]:
 
 def read_metrics(aws: LambdaReader, observed: list[Observed], now: datetime) -> list[Observed]:
     """One GetMetricData per region, for every gated rollout of the run (contract §9)."""
-    by_region: dict[str, list[tuple[int, MetricQuery]]] = {}
+    by_region: dict[str, list[tuple[int, str, MetricQuery]]] = {}
     for i, o in enumerate(observed):
-        for q in _metric_queries(o, now):
+        for whose, q in _metric_queries(o, now):
             assert o.live is not None
-            by_region.setdefault(o.live.region, []).append((i, replace(q, key=f"{i}|{q.key}")))
+            keyed = replace(q, key=f"{i}|{q.key}")
+            by_region.setdefault(o.live.region, []).append((i, whose, keyed))
     out = list(observed)
     for region, items in by_region.items():
-        sums = aws.metric_sums(region, [q for _, q in items])
-        metrics: dict[int, dict[str, list[int]]] = {}
-        for i, q in items:
-            pair = metrics.setdefault(i, {}).setdefault(q.alias, [0, 0])
+        sums = aws.metric_sums(region, [q for _, _, q in items])
+        counts: dict[tuple[int, str], dict[str, list[int]]] = {}
+        for i, whose, q in items:
+            pair = counts.setdefault((i, whose), {}).setdefault(q.alias, [0, 0])
             pair[0 if q.metric == "Invocations" else 1] = int(sums.get(q.key, 0))
-        for i, per_alias in metrics.items():
-            out[i] = replace(out[i], metrics={a: (p[0], p[1]) for a, p in per_alias.items()})
+        for (i, whose), per_alias in counts.items():
+            pairs = {a: (p[0], p[1]) for a, p in per_alias.items()}
+            if whose == _TARGET:
+                out[i] = replace(out[i], metrics=pairs)
+            else:
+                out[i] = replace(out[i], previous_metrics=pairs)
     return out
 
 

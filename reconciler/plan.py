@@ -126,8 +126,53 @@ class RolloutPhase(str, Enum):
     GATED = "gated"  # the step is due but the new version has too few invocations: holding
 
 
-# The `alarm` of a rollout rolled back by its error-rate gate rather than a CloudWatch alarm.
-GATE: Final = "gate:max_error_rate"
+class HookPhase(str, Enum):
+    """When a traffic hook runs: before the first shift, or after 100 %."""
+
+    PRE_TRAFFIC = "pre_traffic"
+    POST_TRAFFIC = "post_traffic"
+
+
+@dataclass(frozen=True)
+class AlarmFired:
+    """A CloudWatch alarm of the rollout is in `ALARM`."""
+
+    alarm: str
+
+
+@dataclass(frozen=True)
+class HookFailed:
+    """A traffic hook's invocation failed (`FunctionError`, or `{"status": "Failed"}`)."""
+
+    phase: HookPhase
+    function: str  # the hook, as the manifest names it
+    reason: str  # the error message or the result's `reason` ("" when it gave none)
+
+
+@dataclass(frozen=True)
+class ErrorRateAbove:
+    """The new version's error rate at this step is above the gate's `max_error_rate`."""
+
+    errors: int
+    invocations: int
+    max_error_rate: float
+
+
+@dataclass(frozen=True)
+class WorseThanPrevious:
+    """`compare_to_previous`: the new version's error rate exceeds the previous version's (the
+    one traffic moves from, over the same window) by more than `max_error_rate`."""
+
+    errors: int
+    invocations: int
+    previous_errors: int
+    previous_invocations: int
+    max_error_rate: float
+
+
+# Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.wording`,
+# kept in the rollout tag (`rollout.encode`) and written to the JSON plan as `cause`.
+RollbackCause: TypeAlias = AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious
 
 
 class RolloutStage(str, Enum):
@@ -164,6 +209,8 @@ _SCHEDULED: Final = frozenset(
 )
 # The steps a healthy rollout takes on its own schedule: not drift (the next apply takes them).
 _ON_SCHEDULE: Final = frozenset({RolloutPhase.ADVANCING, RolloutPhase.PROMOTING})
+# The steps that move traffic back to the previous version.
+ROLLBACKS: Final = frozenset({RolloutPhase.ROLLING_BACK, RolloutPhase.FINISHING_ROLLBACK})
 # The steps that move traffic towards the target: apply re-reads the alarms right before them.
 FORWARD: Final = frozenset(
     {RolloutPhase.STARTING, RolloutPhase.ADVANCING, RolloutPhase.RETAKING, RolloutPhase.PROMOTING}
@@ -179,7 +226,7 @@ class RolloutState:
     step: int
     since: datetime
     status: str = "running"  # running | failed | done
-    alarm: str = ""
+    cause: RollbackCause | None = None  # why it failed (status failed)
     attempt: int = 1  # the manifest's `rollout.attempt`: another number starts afresh
 
 
@@ -195,7 +242,7 @@ class RolloutStatus:
     phase: RolloutPhase
     since: datetime | None = None  # when the current step started
     due: datetime | None = None  # when the next step may be taken
-    alarm: str | None = None  # the alarm that holds or rolled back the rollout
+    cause: RollbackCause | None = None  # what holds or rolled back the rollout
     previous: str | None = None  # the version traffic moves from
     alarms: tuple[str, ...] = ()  # the alarms that roll it back (apply re-reads them)
     attempt: int = 1
@@ -235,7 +282,11 @@ class RolloutStep:
 
     status: RolloutStatus
     state: RolloutState | None = None  # written on the function before the alias call
-    rollback_alarm: str | None = None  # a rollback: the alarm in ALARM that caused it
+
+    @property
+    def rolls_back(self) -> bool:
+        """This write moves the alias back (its cause is `status.cause`)."""
+        return self.status.phase in ROLLBACKS
 
 
 # ---- operations --------------------------------------------------------------------------

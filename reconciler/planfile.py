@@ -28,6 +28,7 @@ from reconciler.live import AliasTie, CodeStorage
 from reconciler.plan import (
     NEW_VERSION,
     Action,
+    AlarmFired,
     AliasDeletion,
     Aliased,
     AliasField,
@@ -38,7 +39,10 @@ from reconciler.plan import (
     DeleteAlias,
     DeleteLayerVersion,
     DeleteVersion,
+    ErrorRateAbove,
     FunctionPlan,
+    HookFailed,
+    HookPhase,
     InUse,
     KeepReason,
     Kept,
@@ -53,6 +57,7 @@ from reconciler.plan import (
     Protected,
     PublishReason,
     PublishVersion,
+    RollbackCause,
     RolloutPhase,
     RolloutStage,
     RolloutStatus,
@@ -64,6 +69,7 @@ from reconciler.plan import (
     UsedBy,
     VersionNote,
     VersionRef,
+    WorseThanPrevious,
     Young,
 )
 from reconciler.rollout import decode, encode
@@ -105,7 +111,8 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "status": r.stage.value,
         "since": _time(r.since),
         "next_at": _time(r.due),
-        "alarm": r.alarm,
+        "alarm": r.cause.alarm if isinstance(r.cause, AlarmFired) else None,
+        "cause": None if r.cause is None else _cause(r.cause),
         "previous": r.previous,
         "alarms": list(r.alarms),
         "attempt": r.attempt,
@@ -118,6 +125,31 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "schedule": [{"weight": w, "at": _time(at)} for w, at in r.schedule()],
         "message": wording.rollout_message(r),
     }
+
+
+def _cause(c: RollbackCause) -> dict[str, Any]:
+    """A rollout's cause as data, with its words (`message`, derived, ignored when read)."""
+    match c:
+        case AlarmFired():
+            data: dict[str, Any] = {"kind": "alarm", "alarm": c.alarm}
+        case HookFailed():
+            data = {
+                "kind": "hook_failed",
+                "phase": c.phase.value,
+                "function": c.function,
+                "reason": c.reason,
+            }
+        case ErrorRateAbove():
+            data = {"kind": "error_rate", "errors": c.errors, "invocations": c.invocations}
+            data["max_error_rate"] = c.max_error_rate
+        case WorseThanPrevious():
+            data = {"kind": "compare_to_previous", "errors": c.errors, "invocations": c.invocations}
+            data["previous_errors"] = c.previous_errors
+            data["previous_invocations"] = c.previous_invocations
+            data["max_error_rate"] = c.max_error_rate
+        case _:
+            assert_never(c)
+    return {**data, "message": wording.cause(c)}
 
 
 def _publish_reason(r: PublishReason) -> dict[str, Any]:
@@ -198,9 +230,15 @@ def _step(step: RolloutStep | None) -> dict[str, Any]:
         return {}
     return {
         "rollout_state": None if step.state is None else encode(step.state, _NEW),
-        "rollback_alarm": step.rollback_alarm,
+        "rollback_alarm": _rollback_alarm(step),
         "rollout": _rollout(step.status),
     }
+
+
+def _rollback_alarm(step: RolloutStep) -> str | None:
+    """A rollback's alarm, when an alarm caused it (the whole cause is in `rollout.cause`)."""
+    c = step.status.cause
+    return c.alarm if step.rolls_back and isinstance(c, AlarmFired) else None
 
 
 _COMMON: Mapping[str, Any] = {
@@ -375,6 +413,7 @@ Why = Annotated[AliasDeletion, Strict(False)]
 FieldName = Annotated[AliasField, Strict(False)]
 Tie = Annotated[AliasTie, Strict(False)]
 Count = Annotated[int, Field(ge=0)]
+Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), Strict(False)]
 
 
 class _Doc(BaseModel):
@@ -412,6 +451,39 @@ _PublishReason: TypeAlias = Annotated[
 ]
 
 
+class _AlarmCause(_Doc):
+    kind: Literal["alarm"]
+    alarm: str
+
+
+class _HookCause(_Doc):
+    kind: Literal["hook_failed"]
+    phase: Annotated[HookPhase, Strict(False)]
+    function: str
+    reason: str = ""
+
+
+class _ErrorRateCause(_Doc):
+    kind: Literal["error_rate"]
+    errors: Count
+    invocations: Count
+    max_error_rate: Rate
+
+
+class _CompareCause(_Doc):
+    kind: Literal["compare_to_previous"]
+    errors: Count
+    invocations: Count
+    previous_errors: Count
+    previous_invocations: Count
+    max_error_rate: Rate
+
+
+_Cause: TypeAlias = Annotated[
+    _AlarmCause | _HookCause | _ErrorRateCause | _CompareCause, Field(discriminator="kind")
+]
+
+
 class _Rollout(_Doc):
     alias: str
     target: str
@@ -422,7 +494,8 @@ class _Rollout(_Doc):
     status: Stage | None = None  # derived from the phase; read for completeness only
     since: Time | None = None
     next_at: Time | None = None
-    alarm: str | None = None
+    alarm: str | None = None  # derived from `cause` when written; read only without one
+    cause: _Cause | None = None
     previous: str | None = None
     alarms: list[str] = []
     attempt: Annotated[int, Field(ge=1)] = 1
@@ -447,7 +520,7 @@ class _AliasWrite(_Doc):
     alias: str
     after: _State
     rollout_state: str | None = None
-    rollback_alarm: str | None = None
+    rollback_alarm: str | None = None  # derived from the rollout's cause; ignored when read
     rollout: _Rollout | None = None
 
 
@@ -622,7 +695,7 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.phase,
         r.since,
         r.next_at,
-        r.alarm,
+        _to_cause(r),
         r.previous,
         tuple(r.alarms),
         r.attempt,
@@ -645,7 +718,26 @@ def _to_step(w: _AliasWrite, where: str) -> RolloutStep | None:
             raise ReconcilerError(f"malformed plan file: {where}.rollout_state: unreadable")
         if state.target == _NEW:
             state = replace(state, target=NEW_VERSION)
-    return RolloutStep(_to_rollout(w.rollout), state, w.rollback_alarm)
+    return RolloutStep(_to_rollout(w.rollout), state)
+
+
+def _to_cause(r: _Rollout) -> RollbackCause | None:
+    match r.cause:
+        case None:
+            return None if r.alarm is None else AlarmFired(r.alarm)
+        case _AlarmCause():
+            return AlarmFired(r.cause.alarm)
+        case _HookCause():
+            return HookFailed(r.cause.phase, r.cause.function, r.cause.reason)
+        case _ErrorRateCause():
+            c = r.cause
+            return ErrorRateAbove(c.errors, c.invocations, c.max_error_rate)
+        case _CompareCause():
+            c2 = r.cause
+            counts = (c2.errors, c2.invocations, c2.previous_errors, c2.previous_invocations)
+            return WorseThanPrevious(*counts, c2.max_error_rate)
+        case _:
+            assert_never(r.cause)
 
 
 def _to_publish_reason(r: _NothingPublished | _CodeChanged | _ConfigChanged) -> PublishReason:

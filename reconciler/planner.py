@@ -70,6 +70,7 @@ from reconciler.plan import (
     Young,
 )
 from reconciler.rollout import (
+    Gates,
     Rollout,
     decide,
     decode,
@@ -101,6 +102,9 @@ class Observed:
     # alias → (invocations, errors) of its rollout target since the current step began; read
     # only for rollouts with `gates`, one GetMetricData per region
     metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # alias → (invocations, errors) of the version its rollout moves from, over the same window;
+    # read only for gates with `compare_to_previous`, in the same GetMetricData
+    previous_metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def fingerprint(live: LiveFunction) -> str:
@@ -364,18 +368,24 @@ def _rollout(
             attempt=spec.attempt,
             bake=timedelta(seconds=min(spec.bake or 0, _MAX_SECONDS)),
             hooks=(spec.hooks.pre_traffic, spec.hooks.post_traffic) if spec.hooks else (None, None),
-            gates=(spec.gates.max_error_rate, spec.gates.min_invocations) if spec.gates else None,
+            gates=_gates(spec),
             metrics=obs.metrics.get(name),
+            previous_metrics=obs.previous_metrics.get(name),
         )
     )
     have = AliasState.of(current) if current else None
     if decision.after is None:
         return None, decision.status, have or want
-    step = RolloutStep(decision.status, decision.state, decision.rollback_alarm)
+    step = RolloutStep(decision.status, decision.state)
     if current is None or have is None:
         return CreateAlias(name, decision.after, step), decision.status, decision.after
     update = UpdateAlias(name, have, decision.after, current.revision_id, (), step)
     return update, decision.status, decision.after
+
+
+def _gates(spec: RolloutSpec) -> Gates | None:
+    g = spec.gates
+    return None if g is None else Gates(g.max_error_rate, g.min_invocations, g.compare_to_previous)
 
 
 def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) -> _Aliases:

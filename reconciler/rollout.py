@@ -5,9 +5,15 @@ value is space-separated `key=value` pairs (tag values allow letters, digits, sp
 `_ . : / = + - @`):
 
     target=7 previous=5 step=2 since=2026-11-22T12:00:00Z status=running attempt=2
+    target=7 previous=5 step=1 since=… status=failed cause=alarm alarm=orders-errors
+    target=7 previous=5 step=1 since=… status=failed cause=pre_traffic hook=smoke reason=HTTP 500
 
 - `step` is 1-based: the canary runs at `steps[step-1]`; `status` is running, failed or done
   (`since` of a done rollout is when it reached 100 %: its `bake` period starts there).
+- A failed rollout keeps its cause (`RollbackCause`): `cause=` names its kind (`alarm`,
+  `pre_traffic`, `post_traffic`, `error_rate`, `compare_to_previous`) and the fields after it its
+  data; a hook's `reason=` comes last and takes the rest of the value (spaces included), cut to
+  what fits in 256 characters. Characters a tag value does not allow become `_`.
 - `attempt` is the manifest's `rollout.attempt` (absent means 1). A tag whose target or attempt
   differs from the manifest's belongs to another rollout: a new attempt of a failed target
   starts afresh at step 1, which is how a rollout is retried after a false alarm.
@@ -15,7 +21,9 @@ value is space-separated `key=value` pairs (tag values allow letters, digits, sp
   interval, at most `MAX_TOLERANCE`): a scheduled run arriving seconds early still takes it.
 - The tag is written *before* the alias call it describes. If a run dies between the two, the
   next run sees a tag step that the live weight does not match and takes that step again, so a
-  crash never skips a step or shortens an interval below its minimum.
+  crash never skips a step or shortens an interval below its minimum. A promotion's tag
+  (`status=done`) with the canary still live is a promotion cut short: the next run finishes it
+  rather than taking the last step again.
 - Two runners racing on one step both guard UpdateAlias with the alias RevisionId read at plan
   time: one wins, the other gets 412 and exits 1.
 
@@ -31,20 +39,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
+from typing_extensions import assert_never
+
 from reconciler.live import LATEST, LiveAlias
 from reconciler.manifest import stored_weight
 from reconciler.plan import (
-    GATE,
+    AlarmFired,
     AliasState,
+    ErrorRateAbove,
+    HookFailed,
+    HookPhase,
+    RollbackCause,
     RolloutPhase,
     RolloutState,
     RolloutStatus,
     Route,
     VersionRef,
+    WorseThanPrevious,
 )
 
 TAG_PREFIX = "lambda-reconciler:rollout:"
 _TAG_SAFE = re.compile(r"[^\w.:/=+\-@]")
+_TEXT_SAFE = re.compile(r"[^\w .:/=+\-@]")  # the reason at the end of a tag keeps its spaces
+_REASON = " reason="
+TAG_LENGTH = 256
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 MAX_TOLERANCE = timedelta(seconds=60)
 
@@ -91,16 +109,62 @@ def encode(state: RolloutState, new_version: str | None = None) -> str:
     ]
     if state.attempt != 1:
         parts.append(f"attempt={state.attempt}")
-    if state.alarm:
-        parts.append(f"alarm={_TAG_SAFE.sub('_', state.alarm)}")
-    return " ".join(parts)[:256]
+    if state.cause is not None:
+        parts += _cause_fields(state.cause)
+    value = " ".join(parts)
+    if isinstance(state.cause, HookFailed) and state.cause.reason:
+        room = TAG_LENGTH - len(value) - len(_REASON)
+        value += _REASON + _TEXT_SAFE.sub("_", state.cause.reason)[: max(room, 0)]
+    return value[:TAG_LENGTH]
+
+
+def _cause_fields(cause: RollbackCause) -> list[str]:
+    """The tag fields of a cause, but a hook's reason (which goes last)."""
+    match cause:
+        case AlarmFired(alarm=alarm):
+            return ["cause=alarm", f"alarm={_TAG_SAFE.sub('_', alarm)}"]
+        case HookFailed(phase=phase, function=function):
+            return [f"cause={phase.value}", f"hook={_TAG_SAFE.sub('_', function)}"]
+        case ErrorRateAbove(errors=e, invocations=n, max_error_rate=m):
+            return ["cause=error_rate", f"errors={e}", f"invocations={n}", f"max_error_rate={m!r}"]
+        case WorseThanPrevious():
+            return [
+                "cause=compare_to_previous",
+                f"errors={cause.errors}",
+                f"invocations={cause.invocations}",
+                f"previous_errors={cause.previous_errors}",
+                f"previous_invocations={cause.previous_invocations}",
+                f"max_error_rate={cause.max_error_rate!r}",
+            ]
+        case _:
+            assert_never(cause)
+
+
+def _decode_cause(fields: Mapping[str, str], reason: str) -> RollbackCause | None:
+    """The cause the fields name; None when there is none (or an unknown kind).
+    Raises KeyError or ValueError for a known kind with missing or unreadable data."""
+    kind = fields.get("cause", "alarm" if "alarm" in fields else "")
+    if kind == "alarm":
+        return AlarmFired(fields["alarm"])
+    if kind in (HookPhase.PRE_TRAFFIC.value, HookPhase.POST_TRAFFIC.value):
+        return HookFailed(HookPhase(kind), fields["hook"], reason)
+    if kind == "error_rate":
+        return ErrorRateAbove(
+            int(fields["errors"]), int(fields["invocations"]), float(fields["max_error_rate"])
+        )
+    if kind == "compare_to_previous":
+        keys = ("errors", "invocations", "previous_errors", "previous_invocations")
+        e, n, pe, pn = (int(fields[k]) for k in keys)
+        return WorseThanPrevious(e, n, pe, pn, float(fields["max_error_rate"]))
+    return None
 
 
 def decode(value: str | None) -> RolloutState | None:
     """The state a tag holds; None for no tag or an unreadable one (no rollout in progress)."""
     if not value:
         return None
-    fields = dict(p.split("=", 1) for p in value.split() if "=" in p)
+    head, _, reason = value.partition(_REASON)
+    fields = dict(p.split("=", 1) for p in head.split() if "=" in p)
     try:
         return RolloutState(
             target=fields["target"],
@@ -108,7 +172,7 @@ def decode(value: str | None) -> RolloutState | None:
             step=int(fields["step"]),
             since=datetime.strptime(fields["since"], _TIME).replace(tzinfo=timezone.utc),
             status=fields.get("status", "running"),
-            alarm=fields.get("alarm", ""),
+            cause=_decode_cause(fields, reason),
             attempt=int(fields.get("attempt", "1")),
         )
     except (KeyError, ValueError):
@@ -120,7 +184,15 @@ class Decision:
     after: AliasState | None  # the alias state to write; None: leave the alias alone
     state: RolloutState | None  # the tag to write before the alias call; None: leave it
     status: RolloutStatus
-    rollback_alarm: str | None = None
+
+
+@dataclass(frozen=True)
+class Gates:
+    """A rollout's metric gates (the manifest's `gates`)."""
+
+    max_error_rate: float
+    min_invocations: int = 0
+    compare_to_previous: bool = False  # max_error_rate is then the excess over the previous
 
 
 @dataclass(frozen=True)
@@ -140,8 +212,11 @@ class Rollout:
     attempt: int = 1
     bake: timedelta = timedelta(0)
     hooks: tuple[str | None, str | None] = (None, None)  # pre-traffic, post-traffic
-    gates: tuple[float, int] | None = None  # max error rate, min invocations
+    gates: Gates | None = None
     metrics: tuple[int, int] | None = None  # invocations, errors of the target at this step
+    # invocations, errors of the previous version (traffic moves from) over the same window;
+    # read only with `compare_to_previous`
+    previous_metrics: tuple[int, int] | None = None
 
     def status(
         self,
@@ -151,7 +226,7 @@ class Rollout:
         *,
         since: datetime | None = None,
         due: datetime | None = None,
-        alarm: str | None = None,
+        cause: RollbackCause | None = None,
         previous: str | None = None,
     ) -> RolloutStatus:
         metrics = self.metrics if self.gates is not None else None
@@ -164,7 +239,7 @@ class Rollout:
             phase,
             since,
             due,
-            alarm,
+            cause,
             previous,
             alarms=self.alarms,
             attempt=self.attempt,
@@ -177,20 +252,29 @@ class Rollout:
         )
 
     @property
-    def firing(self) -> str | None:
+    def firing(self) -> RollbackCause | None:
         """The first alarm in ALARM, else the error-rate gate when the target breaks it."""
         alarm = next((a for a in self.alarms if self.alarm_states.get(a) == "ALARM"), None)
-        if alarm is not None or self.gates is None or self.metrics is None:
-            return alarm
-        invocations, errors = self.metrics
-        return GATE if invocations and errors / invocations > self.gates[0] else None
+        if alarm is not None:
+            return AlarmFired(alarm)
+        if self.gates is None or self.metrics is None or not self.metrics[0]:
+            return None
+        (invocations, errors), most = self.metrics, self.gates.max_error_rate
+        if not self.gates.compare_to_previous:
+            above = errors / invocations > most
+            return ErrorRateAbove(errors, invocations, most) if above else None
+        before, before_errors = self.previous_metrics or (0, 0)
+        baseline = before_errors / before if before else 0.0
+        if errors / invocations - baseline <= most:
+            return None
+        return WorseThanPrevious(errors, invocations, before_errors, before, most)
 
     @property
     def short(self) -> bool:
         """The target has had fewer invocations at this step than the gate asks for."""
         if self.gates is None:
             return False
-        return (self.metrics or (0, 0))[0] < self.gates[1]
+        return (self.metrics or (0, 0))[0] < self.gates.min_invocations
 
     def at(self, primary: str, step: int) -> AliasState:
         """The alias at `step` (1-based): the target gets that step's weight."""
@@ -250,7 +334,9 @@ def _running_phase(r: Rollout, state: RolloutState) -> RolloutPhase:
     assert live.canary is not None
     if r.firing:
         return RolloutPhase.ROLLING_BACK
-    if not r.steps:  # a canary on the target of an all-at-once rollout: finish it
+    if not r.steps or state.status == "done":
+        # an all-at-once rollout's canary, or a promotion whose tag was written but whose alias
+        # call was not (a crash in between): finish the promotion, do not retake the last step
         return RolloutPhase.PROMOTING
     if _live_step(r, live.canary.weight) != state.step:
         return RolloutPhase.RETAKING
@@ -285,9 +371,9 @@ def _finishing_rollback(r: Rollout) -> Decision:
     state = _state(r)
     back = AliasState(state.previous, None, r.description)
     status = r.status(
-        RolloutPhase.FINISHING_ROLLBACK, state.step, 0.0, previous=state.previous, alarm=state.alarm
+        RolloutPhase.FINISHING_ROLLBACK, state.step, 0.0, previous=state.previous, cause=state.cause
     )
-    return Decision(back, None, status, rollback_alarm=state.alarm or "an alarm")
+    return Decision(back, None, status)
 
 
 def _failed(r: Rollout) -> Decision:
@@ -296,7 +382,7 @@ def _failed(r: Rollout) -> Decision:
         RolloutPhase.FAILED,
         min(state.step, len(r.steps)),
         0.0,
-        alarm=state.alarm or None,
+        cause=state.cause,
         previous=_live(r).version,
     )
     return Decision(None, None, status)
@@ -304,14 +390,14 @@ def _failed(r: Rollout) -> Decision:
 
 def _rolling_back(r: Rollout) -> Decision:
     """An alarm fires at a step, or while baking at 100 %: all traffic back to the previous."""
-    live, state, alarm = _live(r), _state(r), r.firing
-    assert alarm is not None
+    live, state, cause = _live(r), _state(r), r.firing
+    assert cause is not None
     previous = live.version if live.canary is not None else state.previous
     back = AliasState(previous, None, r.description)
-    failed = replace(state, status="failed", alarm=alarm, since=r.now)
+    failed = replace(state, status="failed", cause=cause, since=r.now)
     step = min(state.step, len(r.steps))
-    status = r.status(RolloutPhase.ROLLING_BACK, step, 0.0, alarm=alarm, previous=previous)
-    return Decision(back, failed, status, rollback_alarm=alarm)
+    status = r.status(RolloutPhase.ROLLING_BACK, step, 0.0, cause=cause, previous=previous)
+    return Decision(back, failed, status)
 
 
 def _retaking(r: Rollout) -> Decision:
@@ -378,7 +464,7 @@ def _switching(r: Rollout) -> Decision:
 
 
 def _held(r: Rollout) -> Decision:
-    return Decision(None, None, r.status(RolloutPhase.HELD, 0, 0.0, alarm=r.firing))
+    return Decision(None, None, r.status(RolloutPhase.HELD, 0, 0.0, cause=r.firing))
 
 
 def _starting(r: Rollout) -> Decision:

@@ -2,9 +2,18 @@
 
 Each round plans the whole run again (live state, tags, one DescribeAlarms per region), applies
 what is due (a step, a promotion or a rollback) and, when nothing is due, sleeps until the
-earliest next step or the next poll, whichever comes first. The state stays in AWS (the rollout
+earliest next step or the next poll, whichever comes first. A one-step `apply` takes a step up to
+its tolerance early (`rollout.tolerance`: a scheduled run may arrive seconds early); the driver
+can wake on time instead, so a step that a poll finds due only by that tolerance waits for the
+due time it last saw (unless something else in the plan must be applied now), and every step
+keeps its whole interval. The state stays in AWS (the rollout
 tag), exactly as with one step per `apply`, so a run stopped at any point (timeout, SIGINT,
 SIGTERM, a crash) is continued by any later `apply`, with or without `--wait`.
+
+On a terminal, a live table (`LiveTable`, rich) shows one row per rollout, redrawn every round:
+the rollout, its step, the new version's traffic share and the time to its next step (or why it
+holds); the events (a step taken, a rollback) print above it. Elsewhere (CI, a log file) each
+event and each change of where a rollout stands is one plain line.
 
 The clock and the sleep are injected: the CLI passes the wall clock and an `Event.wait` that a
 signal interrupts, or, when `LAMBDA_RECONCILER_NOW` pins the time, a virtual clock whose sleep
@@ -18,16 +27,60 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
 
 from reconciler.apply import ApplyResult, Status, apply_plan, check_applicable
 from reconciler.engine import build_plan
 from reconciler.errors import ReconcilerError
 from reconciler.lambda_api import LambdaApi
 from reconciler.manifest import ManifestSet
-from reconciler.plan import Plan, RolloutPhase, RolloutStage
-from reconciler.wording import rollout_message, utc_time
+from reconciler.plan import CreateAlias, Plan, RolloutPhase, RolloutStage, UpdateAlias
+from reconciler.wording import LIVE_COLUMNS, live_row, rollout_message, utc_time
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
 
 Report = Callable[[str], None]
+
+
+class Display(Protocol):
+    """Where the rollouts stand, shown afresh every round (`LiveTable` on a terminal)."""
+
+    def update(self, plan: Plan, now: datetime) -> None: ...
+
+
+class LiveTable:
+    """A rich `Live` table on a terminal: one row per rollout of the run, redrawn each round;
+    `say` prints an event line above it. Use it as a context manager around `Waiter.run`."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
+        self.console = console
+        self.live: Live = Live(console=console, auto_refresh=False, transient=False)
+
+    def __enter__(self) -> LiveTable:
+        self.live.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.live.stop()
+
+    def say(self, line: str) -> None:
+        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def update(self, plan: Plan, now: datetime) -> None:
+        from rich.table import Table
+
+        table = Table(*LIVE_COLUMNS, box=None, header_style="bold", pad_edge=False)
+        for fp in plan.functions:
+            for r in fp.rollouts:
+                table.add_row(*live_row(fp.function, r, now))
+        self.live.update(table, refresh=True)
 
 
 class Outcome(int, Enum):
@@ -63,8 +116,10 @@ class Waiter:
     parallelism: int = 8
     max_deletions: int = 100
     stop: threading.Event = field(default_factory=threading.Event)
+    display: Display | None = None  # a live table: then no line per waiting rollout
     rolled_back: bool = False
     _said: set[str] = field(default_factory=set)
+    _due: dict[tuple[str, str], datetime] = field(default_factory=dict)  # last seen, per alias
 
     def run(self) -> Outcome:
         """Rounds until every rollout is complete or rolled back, the timeout, or a stop."""
@@ -78,7 +133,10 @@ class Waiter:
                 clock=self.clock,
             )
             check_applicable(plan)
-            if plan.has_changes:
+            if self.display is not None:
+                self.display.update(plan, self.clock())
+            early = self._early(plan)
+            if plan.has_changes and early is None:
                 self._apply(plan)
                 continue
             if _settled(plan):
@@ -91,9 +149,28 @@ class Waiter:
             if now >= deadline:
                 return Outcome.TIMED_OUT
             self._say_waiting(plan)
-            wake = min([now + self.poll, deadline, *_dues(plan, now)])
+            self._due.update(_waiting_dues(plan))
+            wake = min([now + self.poll, deadline, *_dues(plan, now), *([early] if early else [])])
             self.sleep(max((wake - now).total_seconds(), 0.0))
         raise Stopped
+
+    def _early(self, plan: Plan) -> datetime | None:
+        """When every change of the plan is a step forward that is due only by its tolerance
+        (the due time last seen for that alias is still ahead), the earliest such due time;
+        else None: apply the plan now."""
+        now = self.clock()
+        dues: list[datetime] = []
+        for fp in plan.functions:
+            for op in fp.operations:
+                if not isinstance(op, CreateAlias | UpdateAlias) or op.rollout is None:
+                    return None
+                due = self._due.get((fp.function, op.alias))
+                if op.rollout.status.phase not in _ON_TIME or due is None or due <= now:
+                    return None
+                dues.append(due)
+        if any(lp.operations for lp in plan.layers):
+            return None
+        return min(dues, default=None)
 
     def _apply(self, plan: Plan) -> None:
         for fp in plan.functions:
@@ -107,7 +184,10 @@ class Waiter:
             self.rolled_back = True
 
     def _say_waiting(self, plan: Plan) -> None:
-        """One line per rollout whenever where it stands changes (not one per poll)."""
+        """One line per rollout whenever where it stands changes (not one per poll); none when
+        the live table shows it."""
+        if self.display is not None:
+            return
         for fp in plan.functions:
             for r in fp.rollouts:
                 line = f"{fp.function}:{r.alias}: {rollout_message(r)}"
@@ -139,6 +219,19 @@ def _settled(plan: Plan) -> bool:
 
 def _any_back(plan: Plan) -> bool:
     return any(r.stage is RolloutStage.ROLLED_BACK for fp in plan.functions for r in fp.rollouts)
+
+
+_ON_TIME = frozenset({RolloutPhase.ADVANCING, RolloutPhase.PROMOTING})  # never taken early
+
+
+def _waiting_dues(plan: Plan) -> dict[tuple[str, str], datetime]:
+    """(function, alias) → when its waiting step ends, for the rollouts waiting at a step."""
+    return {
+        (fp.function, r.alias): r.due
+        for fp in plan.functions
+        for r in fp.rollouts
+        if r.phase is RolloutPhase.WAITING and r.due is not None
+    }
 
 
 def _dues(plan: Plan, now: datetime) -> list[datetime]:

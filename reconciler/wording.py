@@ -15,8 +15,8 @@ from typing_extensions import assert_never
 from reconciler.live import AliasTie, CodeStorage
 from reconciler.manifest import weight_text
 from reconciler.plan import (
-    GATE,
     Action,
+    AlarmFired,
     AliasDeletion,
     Aliased,
     AliasField,
@@ -28,6 +28,8 @@ from reconciler.plan import (
     DeleteAlias,
     DeleteLayerVersion,
     DeleteVersion,
+    ErrorRateAbove,
+    HookFailed,
     InUse,
     KeepReason,
     Kept,
@@ -40,6 +42,7 @@ from reconciler.plan import (
     Protected,
     PublishReason,
     PublishVersion,
+    RollbackCause,
     RolloutPhase,
     RolloutStatus,
     Route,
@@ -49,6 +52,7 @@ from reconciler.plan import (
     UsedBy,
     VersionNote,
     VersionRef,
+    WorseThanPrevious,
     Young,
 )
 
@@ -154,11 +158,45 @@ def _waiting(s: RolloutStatus) -> str:
     return f"step {s.step}/{s.steps} at {weight(s.weight)} since {since}, next at {due}"
 
 
+def rate(errors: int, invocations: int) -> str:
+    """10 errors in 200 invocations → "5%", 1 in 3 → "33.33%"; none at all → "0%"."""
+    share = errors / invocations if invocations else 0.0
+    return f"{round(share * 100, 2):g}%"
+
+
+def cause(c: RollbackCause) -> str:
+    """What rolled a rollout back (or holds it before its start), as a past or standing fact."""
+    match c:
+        case AlarmFired(alarm=alarm):
+            return f"alarm {alarm}"
+        case HookFailed(phase=phase, function=function, reason=reason):
+            name = phase.value.replace("_", "-")
+            return f"{name} hook {function} failed" + (f": {reason}" if reason else "")
+        case ErrorRateAbove(errors=e, invocations=n, max_error_rate=m):
+            return (
+                f"gate: error rate {rate(e, n)} > {weight(m)} "
+                f"({e} errors in {plural(n, 'invocation', 'invocations')})"
+            )
+        case WorseThanPrevious():
+            new = rate(c.errors, c.invocations)
+            old = rate(c.previous_errors, c.previous_invocations)
+            return (
+                f"gate: error rate {new} > the previous version's {old} + "
+                f"{weight(c.max_error_rate)} ({c.errors} errors in "
+                f"{plural(c.invocations, 'invocation', 'invocations')}; the previous version "
+                f"{c.previous_errors} in {c.previous_invocations})"
+            )
+        case _:
+            assert_never(c)
+
+
+def cause_now(c: RollbackCause) -> str:
+    """The cause as it stands at this moment: an alarm is "in ALARM"."""
+    return cause(c) + (" in ALARM" if isinstance(c, AlarmFired) else "")
+
+
 def _why(s: RolloutStatus) -> str:
-    """What rolls a rollout back: an alarm, or its error-rate gate with the counts."""
-    if s.alarm == GATE:
-        return f"{s.errors or 0} errors in {s.invocations or 0} invocations, above the gate"
-    return f"alarm {s.alarm} in ALARM"
+    return cause_now(s.cause) if s.cause is not None else "a failed check"
 
 
 _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
@@ -166,7 +204,8 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
     RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
     RolloutPhase.FAILED: lambda s: (
-        f"rolled back at step {s.step}: alarm {s.alarm or '?'}; {s.previous or 'the previous'} "
+        f"rolled back at step {s.step}: {cause(s.cause) if s.cause else 'a failed check'}; "
+        f"{s.previous or 'the previous'} "
         f"serves all traffic; retry with rollout.attempt: {s.attempt + 1}, or name another "
         "version"
     ),
@@ -176,7 +215,7 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.ADVANCING: lambda s: f"advancing to step {s.step}/{s.steps} at {weight(s.weight)}",
     RolloutPhase.PROMOTING: lambda s: f"promoting {version(s.target)} to all traffic",
     RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
-    RolloutPhase.HELD: lambda s: f"waiting: alarm {s.alarm} in ALARM; not starting",
+    RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting",
     RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
     RolloutPhase.GATED: lambda s: (
         f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
@@ -195,10 +234,52 @@ def rollout_message(s: RolloutStatus) -> str:
     return _ROLLOUT[s.phase](s)
 
 
+def duration(seconds: float) -> str:
+    """45 → "45s", 90 → "1m 30s", 7500 → "2h 5m": the two largest units, rounded down."""
+    s = max(int(seconds), 0)
+    hours, minutes = divmod(s // 60, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {s % 60}s" if minutes else f"{s}s"
+
+
+def _live_next(s: RolloutStatus, now: datetime) -> str:
+    """The last cell of a live row: when the next step comes, or why it does not."""
+    due = duration((s.due - now).total_seconds()) if s.due is not None else "?"
+    match s.phase:
+        case RolloutPhase.WAITING:
+            return f"next step in {due}"
+        case RolloutPhase.BAKING:
+            return f"baking, ends in {due}"
+        case RolloutPhase.GATED:
+            return "holding: too few invocations"
+        case RolloutPhase.HELD:
+            return f"holding: {_why(s)}"
+        case RolloutPhase.FAILED:
+            return f"rolled back: {cause(s.cause) if s.cause else 'a failed check'}"
+        case _:
+            return rollout_message(s)
+
+
+LIVE_COLUMNS = ("rollout", "step", "traffic", "next")
+
+
+def live_row(function: str, s: RolloutStatus, now: datetime) -> tuple[str, str, str, str]:
+    """One row of `apply --wait`'s live display: the rollout, its step, the new version's
+    traffic share and what comes next ("next step in 1m 30s", "holding: too few invocations")."""
+    step = f"step {s.step}/{s.steps}" if s.steps else "all at once"
+    return f"{function}:{s.alias}", step, weight(s.weight), _live_next(s, now)
+
+
+def rolled_back(s: RolloutStatus) -> str:
+    """What a rollback did: "rolled back to 2: alarm orders-errors in ALARM"."""
+    return f"rolled back to {s.previous or 'the previous version'}: {_why(s)}"
+
+
 def off_course(function: str, s: RolloutStatus) -> str:
     """One line for a rollout that failed, was rolled back or cannot start: git names a version
     that AWS does not serve, and no apply moves towards it until the manifest changes."""
-    why = f"alarm {s.alarm}" if s.alarm else "a failed check"
+    why = cause(s.cause) if s.cause is not None else "a failed check"
     stage = s.stage.value.replace("_", " ")
     return (
         f"rollout of {function}:{s.alias} to {version(s.target)} {stage} ({why}): "

@@ -191,6 +191,23 @@ def test_apply_workflow_never_overlaps() -> None:
     assert apply[True] == {"push": {"branches": ["main"], "paths": ["manifests/**"]}}
 
 
+def test_rollout_workflow_waits_within_its_job_timeout() -> None:
+    """rollout.yml applies on merge with `wait`, in the apply concurrency group, and its job's
+    timeout-minutes is above wait-timeout (so the apply stops itself, resumable, first); its
+    AWS session outlasts the job."""
+    flow = yaml.safe_load((ROOT / "examples" / "workflows" / "rollout.yml").read_text())
+    assert flow["concurrency"] == {"group": "lambda-reconciler-apply", "cancel-in-progress": False}
+    assert flow[True]["push"] == {"branches": ["main"], "paths": ["manifests/**"]}
+    [job] = flow["jobs"].values()
+    step = job["steps"][-1]["with"]
+    assert (step["command"], step["wait"]) == ("apply", "true")
+    units = {"s": 1, "m": 60, "h": 3600}
+    timeout = int(step["wait-timeout"][:-1]) * units[step["wait-timeout"][-1]]
+    assert job["timeout-minutes"] * 60 > timeout
+    session = job["steps"][1]["with"]["role-duration-seconds"]
+    assert session > job["timeout-minutes"] * 60
+
+
 def test_pre_commit_hooks_validate_the_changed_files_or_the_whole_set() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     one = hooks["lambda-reconciler-validate"]

@@ -517,3 +517,78 @@ def test_the_log_is_folded_and_shown_with_commands_off(
     assert shown is not None
     assert "1 manifest valid: 1 function." in shown.group(2)
     assert "create_alias prod  → 2" in r.log.split("::group::the plan")[1].split("::endgroup::")[0]
+
+
+ROLLOUT = """
+version: 1
+region: us-east-1
+functions:
+  orders:
+    aliases:
+      prod: {version: 3, rollout: {steps: [10%, 50%], interval: 2s}}
+"""
+
+
+def rollout_seeded(emulator: Any, tmp_path: Path) -> None:
+    emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 2}}])
+    (tmp_path / "manifests").mkdir(exist_ok=True)
+    write_manifest(tmp_path / "manifests", ROLLOUT, "prod.yaml")
+
+
+def alias_moves(emulator: Any) -> list[tuple[str, dict[str, float]]]:
+    """Each successful UpdateAlias, in order, as (version, additional weights) asked for."""
+    return [
+        (c["alias_version"], c["alias_weights"])
+        for c in emulator.calls()
+        if c.get("operation") == "UpdateAlias" and int(c.get("status", 0)) < 300
+    ]
+
+
+def test_wait_applies_with_wait_and_its_options(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """`wait: true` (with `wait-poll`, `wait-timeout`) makes the apply drive the rollout to
+    100 % in the one job (without it, an apply takes one step), each step in the summary."""
+    action, _ = runner
+    rollout_seeded(emulator, tmp_path)
+    now = {"LAMBDA_RECONCILER_NOW": "2026-11-01T12:00:00Z"}  # virtual time: sleeps take none
+    r = action.run(
+        event="push",
+        command="apply",
+        manifests="manifests/*.yaml",
+        allow_unreviewed="true",
+        wait="TRUE",
+        wait_poll="1s",
+        wait_timeout="1m",
+        env=now,
+    )
+    assert r.status == "success", r.log
+    assert alias_moves(emulator) == [("2", {"3": 0.1}), ("2", {"3": 0.5}), ("3", {})]
+    assert "orders:prod: advancing to step 2/2 at 50%" in r.summary
+    assert "Wait: every rollout is complete." in r.summary
+
+
+def test_wait_timeout_is_exit_code_3_and_a_failed_job(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """`wait-timeout: 1s` on 2-second steps: the job fails with exit-code 3 and the summary
+    says the rollouts stand where they are; a bad `wait` value is refused before any run."""
+    action, _ = runner
+    rollout_seeded(emulator, tmp_path)
+    now = {"LAMBDA_RECONCILER_NOW": "2026-11-01T12:00:00Z"}
+    r = action.run(
+        event="push",
+        command="apply",
+        manifests="manifests/*.yaml",
+        allow_unreviewed="true",
+        wait="true",
+        wait_poll="1s",
+        wait_timeout="1s",
+        env=now,
+    )
+    assert (r.status, r.outputs["exit-code"]) == ("failure", "3"), r.log
+    assert "wait-timeout reached (exit 3): the rollouts stand where they are" in r.summary
+    assert alias_moves(emulator) == [("2", {"3": 0.1})]
+    r = action.run(command="apply", manifests="manifests/*.yaml", wait="yes")
+    assert r.status == "failure"
+    assert "::error title=lambda-reconciler::input wait must be true or false, got: yes" in r.log

@@ -238,6 +238,7 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "since": "2026-11-01T12:00:00+00:00",
             "next_at": "2026-11-01T12:10:00+00:00",
             "alarm": None,
+            "cause": None,
             "previous": "2",
             "alarms": [ALARM, "shared-latency"],
             "attempt": 1,

@@ -20,11 +20,14 @@ def at(minutes: float) -> dict[str, str]:
     return {"LAMBDA_RECONCILER_NOW": (T0 + timedelta(minutes=minutes)).isoformat()}
 
 
-def setup(emulator: Any, tmp_path: Path) -> tuple[Any, Any, str]:
+GATES = "{max_error_rate: 1%, min_invocations: 100}"
+
+
+def setup(emulator: Any, tmp_path: Path, gates: str = GATES) -> tuple[Any, Any, str]:
     emulator.seed([{"name": "orders", "versions": 4, "aliases": {"prod": 2}}])
     m = write_manifest(
         tmp_path,
-        """
+        f"""
         version: 1
         region: us-east-1
         functions:
@@ -33,8 +36,8 @@ def setup(emulator: Any, tmp_path: Path) -> tuple[Any, Any, str]:
               prod:
                 version: 3
                 rollout:
-                  {steps: [10%, 50%], interval: 10m,
-                   gates: {max_error_rate: 1%, min_invocations: 100}}
+                  {{steps: [10%, 50%], interval: 10m,
+                   gates: {gates}}}
         """,
     )
     client, cw = emulator.boto3_client("lambda"), emulator.boto3_client("cloudwatch")
@@ -70,7 +73,9 @@ def test_error_rate_above_the_gate_rolls_back(emulator: Any, tmp_path: Path) -> 
         found["invocations"],
         found["errors"],
     ) == ("rolling_back", "failed", 200, 10)
-    assert found["message"] == "rolling back: 10 errors in 200 invocations, above the gate"
+    assert found["message"] == (
+        "rolling back: gate: error rate 5% > 1% (10 errors in 200 invocations)"
+    )
     r = run_cli(emulator, "apply", m, "--auto-approve", env=at(5))
     assert r.returncode == 1, r.stderr
     assert prod(client) == ("2", {})
@@ -90,6 +95,75 @@ def test_too_few_invocations_hold_the_step(emulator: Any, tmp_path: Path) -> Non
     put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=11), 100, 0)
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(12)).returncode == 0
     assert prod(client) == ("2", {"3": 0.5})
+
+
+def test_compare_to_previous_rolls_back_on_the_excess_over_the_previous_version(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """`compare_to_previous` with a 1 % margin: version 3 at 5 % errors while version 2 (the
+    one traffic moves from) also runs at 5 % is no rollback, although 5 % > 1 %; once version 3
+    reaches 7 % (2 points above) the next apply rolls back, naming both rates. Both versions'
+    counts come from the one GetMetricData of each plan."""
+    client, cw, m = setup(
+        emulator, tmp_path, "{max_error_rate: 1%, min_invocations: 100, compare_to_previous: true}"
+    )
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=2), 200, 10)
+    put_lambda_metrics(cw, "orders", "prod", "2", T0 + timedelta(minutes=2), 2000, 100)
+    emulator.clear_calls()
+    found = rollout(emulator, m, 5)
+    assert len([c for c in emulator.calls() if c.get("operation") == "GetMetricData"]) == 1
+    assert (found["phase"], found["cause"]) == ("waiting", None)
+
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=6), 100, 11)
+    found = rollout(emulator, m, 7)
+    why = (
+        "gate: error rate 7% > the previous version's 5% + 1% (21 errors in 300 invocations; "
+        "the previous version 100 in 2000)"
+    )
+    assert (found["phase"], found["cause"]) == (
+        "rolling_back",
+        {
+            "kind": "compare_to_previous",
+            "errors": 21,
+            "invocations": 300,
+            "previous_errors": 100,
+            "previous_invocations": 2000,
+            "max_error_rate": 0.01,
+            "message": why,
+        },
+    )
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(7))
+    assert r.returncode == 1, r.stderr
+    assert f"error: orders:prod rolled back to 2: {why}" in r.stderr
+    assert prod(client) == ("2", {})
+    r = run_cli(emulator, "plan", m, env=at(8))
+    assert f"rolled back at step 1: {why}; 2 serves all traffic" in r.stdout
+
+
+def test_compare_to_previous_must_be_a_boolean(emulator: Any, tmp_path: Path) -> None:
+    """`compare_to_previous: "yes"` is refused at its line and column, nothing read."""
+    m = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        region: us-east-1
+        functions:
+          orders:
+            aliases:
+              prod:
+                version: 3
+                rollout:
+                  steps: [10%]
+                  interval: 10m
+                  gates: {max_error_rate: 1%, compare_to_previous: "yes"}
+        """,
+    )
+    r = run_cli(emulator, "validate", m)
+    assert r.returncode == 1
+    assert (
+        f"{m}:11:60: functions.orders.aliases.prod.rollout.gates.compare_to_previous: "
+        'expected true or false, got "yes"'
+    ) == r.stderr.splitlines()[0]
 
 
 def test_iam_policy_adds_get_metric_data_for_gates(emulator: Any, tmp_path: Path) -> None:

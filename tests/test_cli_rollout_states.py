@@ -325,3 +325,22 @@ def test_markdown_shows_the_whole_schedule_with_a_chart(emulator: Any, tmp_path:
     assert chart in r.stdout
     again = render(load_plan_file(str(saved)), "markdown", verbose=False, color=False)
     assert chart in again
+
+
+def test_a_promotion_cut_short_is_finished_not_retaken(emulator: Any, tmp_path: Path) -> None:
+    """The promotion's tag (status done) was written but the alias still has its 50 % canary
+    (a crash between the two): the next apply promotes at once, without taking 50 % again."""
+    client, _ = seed(emulator)
+    m = manifest(tmp_path, STEPS)
+    for minute in (0, 10):
+        assert apply(emulator, m, minute).returncode == 0
+    assert prod(client) == ("2", {"3": 0.5})
+    arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+    tag = "target=3 previous=2 step=3 since=2026-11-01T12:20:00Z status=done"
+    client.tag_resource(Resource=arn, Tags={"lambda-reconciler:rollout:prod": tag})
+    emulator.clear_calls()
+    r = apply(emulator, m, 21)
+    assert r.returncode == 0, r.stderr
+    assert "rollout prod: promoting 3 to all traffic" in r.stdout
+    assert [op for op, _ in writes(emulator) if op == "UpdateAlias"] == ["UpdateAlias"]
+    assert prod(client) == ("3", {})

@@ -5,6 +5,10 @@ their own clock and sleep, so no test sleeps for real."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,7 +20,7 @@ from emulator.fixtures import create_alarm
 from reconciler.aws import Aws
 from reconciler.manifest import load_manifests
 from reconciler.waiting import Outcome, Stopped, VirtualClock, Waiter
-from tests.cli_helpers import run_cli, write_manifest
+from tests.cli_helpers import TEST_ENV, run_cli, write_manifest
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 ALARM = "orders-errors"
@@ -52,6 +56,15 @@ def updates(emulator: Any) -> int:
     )
 
 
+def alias_moves(emulator: Any) -> list[tuple[str, dict[str, float]]]:
+    """Each successful UpdateAlias, in order, as (version, additional weights) asked for."""
+    return [
+        (c["alias_version"], c["alias_weights"])
+        for c in emulator.calls()
+        if c.get("operation") == "UpdateAlias" and int(c.get("status", 0)) < 300
+    ]
+
+
 def prod(client: Any) -> tuple[str, dict[str, float]]:
     a = client.get_alias(FunctionName="orders", Name="prod")
     return a["FunctionVersion"], a.get("RoutingConfig", {}).get("AdditionalVersionWeights", {})
@@ -76,6 +89,26 @@ def test_wait_takes_a_two_step_rollout_to_the_end(emulator: Any, tmp_path: Path)
     assert "Wait: every rollout is complete." in r.stderr
 
 
+def test_wait_keeps_each_step_for_its_whole_interval(emulator: Any, tmp_path: Path) -> None:
+    """10-minute steps polled every 30 s: the poll at 12:09:30 finds step 2 due within its
+    tolerance (which lets a one-step apply take it early), yet `--wait` takes it at 12:10:00 and
+    promotes at 12:20:00, exactly on schedule."""
+    _, _, m = seed(emulator, tmp_path, "steps: [10%, 50%], interval: 10m")
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--wait", "--poll", "30s", env=NOW)
+    assert r.returncode == 0, r.stderr
+    waiting = [x for x in r.stderr.splitlines() if x.startswith("orders:prod: step ")]
+    assert waiting == [
+        "orders:prod: step 1/2 at 10% since 2026-11-01 12:00:00 UTC, next at "
+        "2026-11-01 12:10:00 UTC",
+        "orders:prod: step 2/2 at 50% since 2026-11-01 12:10:00 UTC, next at "
+        "2026-11-01 12:20:00 UTC",
+    ]
+    client = emulator.boto3_client("lambda")
+    arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+    tag = client.list_tags(Resource=arn)["Tags"]["lambda-reconciler:rollout:prod"]
+    assert "since=2026-11-01T12:20:00Z status=done" in tag
+
+
 def test_wait_timeout_leaves_a_resumable_rollout(emulator: Any, tmp_path: Path) -> None:
     """--wait-timeout 5m on 10-minute steps: exit 3 at 10 %, saying any later apply continues;
     a later `apply --wait` finishes it."""
@@ -89,6 +122,38 @@ def test_wait_timeout_leaves_a_resumable_rollout(emulator: Any, tmp_path: Path) 
     r = run_cli(emulator, *args, env=later)
     assert r.returncode == 0, r.stderr
     assert prod(client) == ("3", {})
+
+
+def test_a_targeted_wait_follows_only_the_targeted_function(emulator: Any, tmp_path: Path) -> None:
+    """`apply --target orders --wait` on two functions under rollout: orders goes to 100 %,
+    payments is neither read nor written by the first apply or the waiting rounds, and the
+    partial-run warning is said once."""
+    emulator.seed(
+        [{"name": n, "versions": 4, "aliases": {"prod": 2}} for n in ("orders", "payments")]
+    )
+    rollout = "{steps: [50%], interval: 2s}"
+    m = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        region: us-east-1
+        functions:
+          orders: {{aliases: {{prod: {{version: 3, rollout: {rollout}}}}}}}
+          payments: {{aliases: {{prod: {{version: 3, rollout: {rollout}}}}}}}
+        """,
+    )
+    emulator.clear_calls()
+    args = ("apply", m, "--auto-approve", "--target", "orders", "--wait", "--poll", "1s")
+    r = run_cli(emulator, *args, env=NOW)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("warning: --target") == 1
+    touched = {c.get("function") for c in emulator.calls() if c.get("service") == "lambda"}
+    assert touched - {None} == {"orders"}
+    assert updates(emulator) == 2  # 50 %, then 100 %
+    client = emulator.boto3_client("lambda")
+    assert prod(client) == ("3", {})
+    payments = client.get_alias(FunctionName="payments", Name="prod")
+    assert (payments["FunctionVersion"], payments.get("RoutingConfig")) == ("2", None)
 
 
 @pytest.fixture
@@ -166,3 +231,41 @@ def test_a_stop_between_rounds_resumes_without_repeating_a_step(
     assert prod(client) == ("3", {})
     assert updates(emulator) == 3  # step 1, step 2, the promotion: none repeated or skipped
     assert ("2", {"3": 0.5}) in seen
+
+
+def test_sigterm_while_waiting_then_a_later_wait_keeps_the_schedule(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """A separate `apply --wait` process (real time) gets SIGTERM while it waits at 50 %: exit
+    143 with one line saying how to continue; a later `apply --wait` finishes, and the call log's
+    alias weights are exactly the schedule, 50 % then 100 %, none repeated or skipped. (3 s
+    steps: the tag keeps whole seconds, so a step may come up to a second early.)"""
+    client, _, m = seed(emulator, tmp_path, "steps: [50%], interval: 3s")
+    emulator.clear_calls()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", m, "--auto-approve", "--wait"],
+        env={**os.environ, **emulator.env(), **TEST_ENV},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    for line in proc.stderr:  # until it says it waits at step 1: it is between rounds
+        seen.append(line)
+        if line.startswith("orders:prod: step 1/1 at 50% since"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=30) == 143, "".join(seen) + rest
+    said = (
+        "error: stopped while waiting; the rollouts stand where they are and any later apply "
+        "continues them"
+    )
+    assert [said] == rest.splitlines()
+    assert prod(client) == ("2", {"3": 0.5})
+    started = time.monotonic()
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--wait", "--poll", "1s")
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - started < 5
+    assert alias_moves(emulator) == [("2", {"3": 0.5}), ("3", {})]

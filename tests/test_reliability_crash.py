@@ -14,6 +14,11 @@ A second scenario kills at the writes layer retention and `keep_previous` add (t
 tag that keeps the previous version, and DeleteLayerVersion): after each of its twelve kill
 points the re-run converges, and no write deleted the alias's previous version or a layer
 version a function version uses.
+
+A third matrix kills `apply --wait` inside a waiting rollout: at each write the waiting rounds
+make (the tag before a step, the step's UpdateAlias, the promotion's tags and UpdateAlias),
+before and after it; a later `apply --wait` must reach 100 % with the alias weights exactly the
+schedule.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import pytest
 from emulator.client import start_emulator
 from emulator.fixtures import create_function, publish, publish_layer, update_code, wait_updated
 from reconciler.rollout import history_key
-from tests.cli_helpers import run_cli_subprocess, write_manifest
+from tests.cli_helpers import TEST_ENV, run_cli, run_cli_subprocess, write_manifest
 from tests.test_reliability_support import (
     AliasRoute,
     Exchange,
@@ -387,3 +392,85 @@ def test_kill_at_history_tags_and_layer_deletions_converges(
     print(f"\nFIGURE layer crash matrix: {len(cases) - len(failures)}/{len(cases)} converged")
     assert len(cases) == 12
     assert failures == []
+
+
+ROLLOUT = """
+version: 1
+region: us-east-1
+functions:
+  orders:
+    aliases:
+      prod: {version: 3, rollout: {steps: [10%, 50%], interval: 10m}}
+"""
+# One `apply --wait` of ROLLOUT, under a pinned (virtual) clock: the first apply, then the
+# waiting rounds from write 3 on.
+WAIT_WRITES = [
+    "TagResource",  # rollout tag: step 1
+    "UpdateAlias",  # 2 + 3 @ 10%
+    "TagResource",  # rollout tag: step 2 (the first write of the waiting rounds)
+    "UpdateAlias",  # 2 + 3 @ 50%
+    "TagResource",  # rollout tag: done
+    "TagResource",  # prod's history: 2
+    "UpdateAlias",  # 3
+]
+SCHEDULE = [("2", {"3": 0.1}), ("2", {"3": 0.5}), ("3", {})]
+
+
+def alias_moves(calls: list[dict[str, Any]]) -> list[tuple[str, dict[str, float]]]:
+    """The successful UpdateAlias calls, in order, as (version, additional weights)."""
+    return [
+        (c["alias_version"], c["alias_weights"])
+        for c in sorted(calls, key=lambda c: int(c["seq"]))
+        if c.get("operation") == "UpdateAlias" and int(c.get("status", 0)) < 300
+    ]
+
+
+def kill_waiting(emulator: Any, manifest: str, when: str, k: int) -> str | None:
+    """Kill `apply --wait` at write k; a later `apply --wait` (twenty virtual minutes on) must
+    converge with the weights exactly the schedule. None when it did, else what went wrong."""
+    at = {"LAMBDA_RECONCILER_NOW": "2026-11-01T12:00:00Z"}
+    later = {"LAMBDA_RECONCILER_NOW": "2026-11-01T12:20:00Z"}
+    try:
+        emulator.reset()
+        emulator.seed([{"name": FUNCTION, "versions": 4, "aliases": {"prod": 2}}])
+        proc = gated_cli(
+            ["apply", manifest, "--auto-approve", "--wait"], {**emulator.env(), **TEST_ENV, **at}
+        )
+        emulator.faults(kill={"pid": proc.pid, "write": k, "when": when})
+        rc, _, err = run_gated(proc)
+        assert rc == -signal.SIGKILL, f"not killed: exit {rc}: {err}"
+        done = k - 1 if when == "before" else k
+        assert emulator_writes(emulator.calls()) == WAIT_WRITES[:done]
+        emulator.faults()
+        r = run_cli(emulator, "apply", manifest, "--auto-approve", "--wait", env=later)
+        assert r.returncode == 0, r.stderr
+        assert alias_moves(emulator.calls()) == SCHEDULE
+        assert routes_from_state(emulator.state(FUNCTION)) == {"prod": AliasRoute("3")}
+        plan = run_cli(emulator, "plan", manifest, "--detailed-exitcode", env=later)
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+    except AssertionError as e:
+        return f"kill {when} write {k}: {e}"
+    return None
+
+
+@pytest.mark.slow
+def test_kill_inside_a_waiting_rollout_converges_on_the_schedule(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """SIGKILL before and after each write of `apply --wait`'s waiting rounds (writes 3-7: the
+    step-2 tag and UpdateAlias, the promotion's tags and UpdateAlias): the re-run `apply --wait`
+    exits 0 at 100 %, every UpdateAlias of both runs together is exactly 10 %, 50 %, 100 %
+    (none repeated or skipped), and the plan after it is empty."""
+    m = write_manifest(tmp_path, ROLLOUT)
+    emulator.reset()
+    emulator.seed([{"name": FUNCTION, "versions": 4, "aliases": {"prod": 2}}])
+    emulator.clear_calls()
+    env = {"LAMBDA_RECONCILER_NOW": "2026-11-01T12:00:00Z"}
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--wait", env=env)
+    assert r.returncode == 0, r.stderr
+    assert emulator_writes(emulator.calls()) == WAIT_WRITES  # the writes the cases kill at
+    cases = [(when, k) for when in ("before", "after") for k in range(3, len(WAIT_WRITES) + 1)]
+    failures = [f for f in (kill_waiting(emulator, m, *case) for case in cases) if f]
+    print(f"\nFIGURE waiting crash points: {len(cases) - len(failures)}/{len(cases)} converged")
+    assert len(cases) == 10
+    assert failures == [], "\n".join(failures)

@@ -18,6 +18,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.live import AliasTie
 from reconciler.plan import (
     NEW_VERSION,
+    AlarmFired,
     AliasDeletion,
     Aliased,
     AliasField,
@@ -27,7 +28,10 @@ from reconciler.plan import (
     CreateAlias,
     DeleteAlias,
     DeleteVersion,
+    ErrorRateAbove,
     FunctionPlan,
+    HookFailed,
+    HookPhase,
     InUse,
     Kept,
     NothingPublished,
@@ -42,6 +46,7 @@ from reconciler.plan import (
     Route,
     UnmanagedAlias,
     UpdateAlias,
+    WorseThanPrevious,
     Young,
 )
 from reconciler.planfile import load_plan_file, plan_from_dict, plan_to_dict, plan_to_json
@@ -548,6 +553,20 @@ states = st.builds(
 )
 moments = st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(timezone.utc))
 times = st.none() | moments
+tag_texts = st.text(alphabet="abcXYZ019-_.", min_size=1, max_size=8)
+counts = st.integers(0, 10**6)
+rates = st.floats(0, 1, allow_nan=False)
+causes = st.none() | st.one_of(
+    st.builds(AlarmFired, tag_texts),
+    st.builds(
+        HookFailed,
+        st.sampled_from(list(HookPhase)),
+        tag_texts,
+        st.just("") | st.text(alphabet="abc XYZ019-_.:", max_size=20),
+    ),
+    st.builds(ErrorRateAbove, counts, counts, rates),
+    st.builds(WorseThanPrevious, counts, counts, counts, counts, rates),
+)
 statuses = st.builds(
     RolloutStatus,
     texts,
@@ -558,10 +577,9 @@ statuses = st.builds(
     st.sampled_from(list(RolloutPhase)),
     times,
     times,
-    maybe_texts,
+    causes,
     maybe_texts,
 )
-tag_texts = st.text(alphabet="abcXYZ019-_.", min_size=1, max_size=8)
 rollout_states = st.builds(
     RolloutState,
     st.sampled_from(["4", NEW_VERSION]),
@@ -569,11 +587,9 @@ rollout_states = st.builds(
     st.integers(1, 9),
     moments.map(lambda t: t.replace(microsecond=0)),
     st.sampled_from(["running", "failed", "done"]),
-    st.just("") | tag_texts,
+    causes,
 )
-steps = st.none() | st.builds(
-    RolloutStep, statuses, st.none() | rollout_states, st.none() | tag_texts
-)
+steps = st.none() | st.builds(RolloutStep, statuses, st.none() | rollout_states)
 publish_reasons = st.one_of(
     st.builds(NothingPublished),
     st.builds(CodeChanged, texts, texts),

@@ -50,10 +50,12 @@ class HooksSpec(StrictModel):
 
 
 class GatesSpec(StrictModel):
-    """Roll back on the new version's own error rate, read from CloudWatch (no alarm needed).
+    """Roll back on the new version's own error rate, read from CloudWatch (no alarm needed);
+    with `compare_to_previous`, on how far it exceeds the previous version's rate.
 
     ```yaml
     gates: {max_error_rate: 1%, min_invocations: 100}
+    gates: {max_error_rate: 0.5%, compare_to_previous: true}
     ```
     """
 
@@ -64,6 +66,12 @@ class GatesSpec(StrictModel):
     min_invocations: Annotated[int, Field(ge=0)] = Field(
         default=0,
         description="Fewer invocations of the new version at the current step: hold the step.",
+    )
+    compare_to_previous: bool = Field(
+        default=False,
+        description="Roll back when the new version's error rate exceeds the previous "
+        "version's (over the same window) by more than max_error_rate, instead of when it "
+        "exceeds max_error_rate.",
     )
 
 
