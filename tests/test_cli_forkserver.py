@@ -63,4 +63,5 @@ def test_another_interpreter_setting_runs_the_console_script_itself(
     assert (code, out, err) == _run(REAL, ["plan", "-", "--no-color"], env, tmp_path, MANIFEST)
     assert code == 0, err
     # cp1252 has no arrow: it prints as ?, where the server's own UTF-8 output would have it
-    assert "update_alias prod  version: 1 ? 2" in out
+    assert "update_alias prod" in out
+    assert ("→" not in out, "? 2" in out) == (True, True)
