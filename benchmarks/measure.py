@@ -1,10 +1,17 @@
 """Run the real CLI as a subprocess against the emulator and measure one run.
 
-Wall time is measured around the whole process (interpreter start-up included); peak memory is
-the process's own maximum resident set size from `wait4`; calls, throttled calls and failed calls
-come from the emulator's call log, which records every request the endpoint received. `calls`
-are the Lambda calls that count against the control-plane quota; `other_calls` the rest
-(`GetFunction` with its own quota, STS, and the one `GetAccountSettings` per region of a run).
+Wall time is measured around the whole process (interpreter start-up included); peak memory and
+CPU time are the process's own maximum resident set size and user + system time from `wait4`;
+calls, throttled calls and failed calls come from the emulator's call log, which records every
+request the endpoint received, with the time it was answered. `calls` are the Lambda calls that
+count against the control-plane quota; `other_calls` the rest (`GetFunction` with its own quota,
+STS, and the one `GetAccountSettings` per region of a run).
+
+The wall time splits into three parts by those timestamps: process start to the first request
+(interpreter start-up, imports, reading and validating the manifests, creating the clients),
+first to last request (the reads, which the quota bounds), and last request to exit (planning,
+rendering, interpreter exit). The machine's load average at the start says how much of a core the
+process could get: under load, the first and last parts stretch by the CPU the process waits for.
 """
 
 from __future__ import annotations
@@ -65,6 +72,10 @@ class Run:
     writes: int  # successful writes
     peak_rss_mb: float
     stderr_tail: str
+    cpu_s: float = 0.0  # the CLI process's user + system CPU time
+    to_first_s: float = 0.0  # process start to the first request the endpoint answered
+    after_last_s: float = 0.0  # the last request answered to the process's exit
+    load_1m: float = 0.0  # the machine's 1-minute load average when the run started
 
     @property
     def bound_s(self) -> float:
@@ -90,6 +101,8 @@ class Process:
     peak_rss_mb: float
     stdout: str
     stderr: str
+    cpu_s: float = 0.0
+    started: float = 0.0  # time.time() at the start, comparable with the call log's "t"
 
 
 def cli_command(settings: Settings, args: list[str]) -> list[str]:
@@ -109,8 +122,9 @@ def cli_command(settings: Settings, args: list[str]) -> list[str]:
 
 
 def run_process(command: list[str], env: dict[str, str], timeout_s: float) -> Process:
-    """Run to completion; peak RSS comes from this child's own rusage (`wait4`)."""
+    """Run to completion; peak RSS and CPU time come from this child's own rusage (`wait4`)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.time()
         start = time.perf_counter()
         proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         timer = threading.Timer(timeout_s, proc.kill)
@@ -129,6 +143,8 @@ def run_process(command: list[str], env: dict[str, str], timeout_s: float) -> Pr
             peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
+            cpu_s=usage.ru_utime + usage.ru_stime,
+            started=started,
         )
 
 
@@ -156,8 +172,10 @@ def measure(
         job.expected_exit,
     )
     timeout = job.timeout_s or 600 + 10 * settings.bound_s(min_calls)
+    load_1m = os.getloadavg()[0]
     proc = run_process(cli_command(settings, [command, *args]), emu.env(), timeout)
     calls = emu.calls()
+    answered = [float(c["t"]) for c in calls if "t" in c]
     emu.faults()
     control = [c for c in calls if _control_plane(c)]
     return Run(
@@ -176,6 +194,10 @@ def measure(
         writes=sum(1 for c in calls if c.get("write") and _status(c) < 300),
         peak_rss_mb=proc.peak_rss_mb,
         stderr_tail="\n".join(proc.stderr.strip().splitlines()[-5:]),
+        cpu_s=proc.cpu_s,
+        to_first_s=min(answered) - proc.started if answered else 0.0,
+        after_last_s=proc.started + proc.wall_s - max(answered) if answered else 0.0,
+        load_1m=load_1m,
     )
 
 

@@ -11,7 +11,8 @@ latency and a per-region request quota, once per read mode on the same live stat
 and prints, for each, the control-plane calls made (per function, and against the minimum for
 that read mode), the other calls (STS; GetFunction, which has its own quota), the wall time
 against its lower bound max(calls / quota, calls x latency / parallelism), throttled and failed
-calls, and the peak memory of the CLI process.
+calls, the peak memory and CPU time of the CLI process, how long it took to its first call and
+after its last, and the machine's load average when it started.
 
 Then the memory run: an in-sync plan of 10,000 functions x 50 versions in each read mode, with
 neither latency nor quota (it measures memory; at the quota it would take half an hour), and
@@ -96,7 +97,8 @@ def fleet_table(runs: list[Run]) -> str:
     head = (
         f"{'run':<6} {'read mode':<12} {'pacing':<8} {'N':>5} {'V':>3} {'calls':>6} "
         f"{'min':>6} {'per fn':>6} {'other':>5} {'thrott':>6} {'failed':>6} {'exit':>4} "
-        f"{'wall s':>7} {'bound s':>7} {'ratio':>5} {'peak MB':>7}"
+        f"{'wall s':>7} {'bound s':>7} {'ratio':>5} {'peak MB':>7} {'CPU s':>6} "
+        f"{'start s':>7} {'end s':>5} {'load':>5}"
     )
     lines = [head, "-" * len(head)]
     for r in runs:
@@ -105,7 +107,8 @@ def fleet_table(runs: list[Run]) -> str:
             f"{r.command:<6} {r.settings.read_mode:<12} {r.settings.pacing:<8} {r.size:>5} "
             f"{r.versions:>3} {r.calls:>6} {r.min_calls:>6} {r.calls_per_function:>6.2f} "
             f"{r.other_calls:>5} {r.throttled:>6} {r.failed:>6} {r.exit_code:>4} "
-            f"{r.wall_s:>7.1f} {r.bound_s:>7.1f} {ratio} {r.peak_rss_mb:>7.0f}"
+            f"{r.wall_s:>7.1f} {r.bound_s:>7.1f} {ratio} {r.peak_rss_mb:>7.0f} {r.cpu_s:>6.1f} "
+            f"{r.to_first_s:>7.1f} {r.after_last_s:>5.1f} {r.load_1m:>5.1f}"
         )
     return "\n".join(lines)
 
@@ -189,7 +192,9 @@ def _report(run: Run) -> None:
         f"  {run.command} N={run.size} V={run.versions} {run.settings.read_mode} "
         f"{run.settings.pacing}: {run.wall_s:.1f} s (bound {run.bound_s:.1f} s), {run.calls} "
         f"calls ({run.calls_per_function:.2f} per function) + {run.other_calls} other, "
-        f"{run.throttled} throttled, exit {run.exit_code}, peak {run.peak_rss_mb:.0f} MB",
+        f"{run.throttled} throttled, exit {run.exit_code}, peak {run.peak_rss_mb:.0f} MB; "
+        f"CPU {run.cpu_s:.1f} s, {run.to_first_s:.1f} s to the first call, "
+        f"{run.after_last_s:.1f} s after the last, load average {run.load_1m:.1f}",
         flush=True,
     )
     if not run.ok:

@@ -12,6 +12,7 @@ boundary is what is tested (a kill, a signal, the prompt on a terminal, the cons
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import subprocess
@@ -123,12 +124,36 @@ def _fresh_process_streams() -> Iterator[None]:
         root.setLevel(level)
 
 
+@functools.cache
+def _service_data(search_path: str | None) -> Any:
+    """One botocore loader per data path for all in-process runs (see `_shared_service_data`)."""
+    import botocore.loaders
+
+    return botocore.loaders.create_loader(search_path)
+
+
+@contextmanager
+def _shared_service_data() -> Iterator[None]:
+    """The run's botocore sessions read the installed service models through one shared
+    loader, as the clients of one session do, instead of parsing the same JSON again for each
+    run's new session (about 60 ms of CPU per client). The models are data: the same files
+    give the same clients, and `AWS_DATA_PATH` still chooses its own loader."""
+    import botocore.session
+
+    own = botocore.session.create_loader
+    botocore.session.create_loader = _service_data
+    try:
+        yield
+    finally:
+        botocore.session.create_loader = own
+
+
 def invoke(args: Sequence[str], input: str | None = None) -> CliResult:
     """`python -m reconciler ARGS` in this process, in the current environment."""
     from reconciler.cli import main
 
     runner = CliRunner()
-    with _fresh_process_streams():
+    with _fresh_process_streams(), _shared_service_data():
         result = runner.invoke(main, list(args), input=input, prog_name=PROG_NAME, color=False)
     stderr = result.stderr
     code = result.exit_code

@@ -6,7 +6,10 @@ GitHub: plan + sticky comment, a failed validate that replaces it, apply, drift 
 `run:`, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`, `$GITHUB_EVENT_PATH`, and a step's failure
 skipping the steps that have no status function. `uses:` steps (setup-python) and the install
 into the Action's own virtual environment are the only ones not run: this environment already
-has the package, and its bin directory stands in for the virtual environment's.
+has the package, and a bin directory stands in for the virtual environment's — in these tests the
+`cli_bin` fixture's, whose `lambda-reconciler` is a new process that skips the interpreter's
+imports (tests/cli_forkserver.py; tests/test_cli_forkserver.py compares it with the console
+script).
 """
 
 from __future__ import annotations
@@ -55,8 +58,12 @@ class Run:
 
 
 class ActionRunner:
-    def __init__(self, workspace: Path, env: dict[str, str], api: str) -> None:
+    def __init__(
+        self, workspace: Path, env: dict[str, str], api: str, bin_dir: Path | None = None
+    ) -> None:
         self.workspace = workspace
+        # The install step's output: where the Action finds `lambda-reconciler`.
+        self.bin_dir = str(bin_dir or Path(sys.executable).parent)
         self.env = {
             **env,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
@@ -105,8 +112,7 @@ class ActionRunner:
                 continue
             if "uses" in step or step.get("id") == "install":
                 if step.get("id") == "install":
-                    bin_dir = str(Path(sys.executable).parent)
-                    context["steps"]["install"] = {"outputs": {"bin": bin_dir}}
+                    context["steps"]["install"] = {"outputs": {"bin": self.bin_dir}}
                 done.append((name, "provided"))
                 continue
             out_file = self.workspace / "_temp" / "output"
@@ -176,12 +182,12 @@ class ActionRunner:
 
 
 @pytest.fixture
-def runner(emulator: Any, tmp_path: Path) -> Any:
+def runner(emulator: Any, tmp_path: Path, cli_bin: Path) -> Any:
     """The Action and a fake GitHub; every request the Action sent must be one GitHub's
     OpenAPI description allows."""
     fake = FakeGitHub()
     with serve(fake) as api:
-        yield ActionRunner(tmp_path, emulator.env(), api), fake
+        yield ActionRunner(tmp_path, emulator.env(), api, cli_bin), fake
     assert fake.violations == []
 
 

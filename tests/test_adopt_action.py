@@ -16,7 +16,7 @@ V2 = (MANIFEST % 2).lstrip()  # as write_manifest writes it
 
 
 def test_drift_adopt_opens_one_pull_request_and_the_issue_links_it(
-    emulator: Any, tmp_path: Path
+    emulator: Any, tmp_path: Path, cli_bin: Path
 ) -> None:
     """Drift with `drift-adopt: pr`: one pull request with the adopted manifest, linked from the
     drift issue, and no AWS write; after a revert (and a fresh checkout), the next run closes
@@ -26,7 +26,7 @@ def test_drift_adopt_opens_one_pull_request_and_the_issue_links_it(
         # The runner's own job, if any, must not lend its GITHUB_SHA/REF/WORKSPACE.
         outer = ("GITHUB_SHA", "GITHUB_REF", "GITHUB_WORKSPACE")
         env = {k: v for k, v in emulator.env().items() if k not in outer}
-        action = ActionRunner(tmp_path, env, api)
+        action = ActionRunner(tmp_path, env, api, cli_bin)
         # Git says 2; someone moved prod to 3 by hand.
         emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 3}}])
         (tmp_path / "manifests").mkdir()

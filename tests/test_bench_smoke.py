@@ -61,6 +61,11 @@ def test_fleet_smoke_run(emulator: EmulatorClient, tmp_path: Path) -> None:
         assert run.ok
         assert 0 < run.wall_s < 60
         assert 20 < run.peak_rss_mb < 300
+        # the process's own CPU time, and the wall time split by the first and last request
+        assert run.cpu_s > 0
+        assert run.to_first_s > 0
+        assert run.after_last_s > 0
+        assert run.to_first_s + run.after_last_s < run.wall_s
     for name in fleet.names:
         aliases = emulator.state(name)["aliases"]
         assert {a: s["FunctionVersion"] for a, s in aliases.items()} == {
