@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -238,9 +237,10 @@ def test_sigterm_while_waiting_then_a_later_wait_keeps_the_schedule(
 ) -> None:
     """A separate `apply --wait` process (real time) gets SIGTERM while it waits at 50 %: exit
     143 with one line saying how to continue; a later `apply --wait` finishes, and the call log's
-    alias weights are exactly the schedule, 50 % then 100 %, none repeated or skipped. (3 s
-    steps: the tag keeps whole seconds, so a step may come up to a second early.)"""
-    client, _, m = seed(emulator, tmp_path, "steps: [50%], interval: 3s")
+    alias weights are exactly the schedule, 50 % then 100 %, none repeated or skipped. (A
+    minute-long step, so that however loaded the machine the signal comes before it is due; the
+    later run's clock is pinned past it instead of waiting.)"""
+    client, _, m = seed(emulator, tmp_path, "steps: [50%], interval: 1m")
     emulator.clear_calls()
     proc = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "apply", m, "--auto-approve", "--wait"],
@@ -264,8 +264,8 @@ def test_sigterm_while_waiting_then_a_later_wait_keeps_the_schedule(
     )
     assert [said] == rest.splitlines()
     assert prod(client) == ("2", {"3": 0.5})
-    started = time.monotonic()
-    r = run_cli(emulator, "apply", m, "--auto-approve", "--wait", "--poll", "1s")
+    due = datetime.now(timezone.utc) + timedelta(minutes=1, seconds=1)
+    later = {"LAMBDA_RECONCILER_NOW": due.isoformat()}
+    r = run_cli(emulator, "apply", m, "--auto-approve", "--wait", "--poll", "1s", env=later)
     assert r.returncode == 0, r.stderr
-    assert time.monotonic() - started < 5
     assert alias_moves(emulator) == [("2", {"3": 0.5}), ("3", {})]
