@@ -24,6 +24,7 @@ that cannot sweep (no `read_mode`, such as the tests' in-memory Lambda) is read 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -85,13 +86,13 @@ def read_observed(
     target as soon as its state is read (from any thread), for progress.
     """
 
+    told = _Told(on_read)
+
     def notify(i: int) -> None:
-        if on_read is not None:
-            on_read(i)
+        told(i)
 
     def watch(i: int, fut: Future[Observed]) -> None:
-        if on_read is not None:
-            fut.add_done_callback(lambda _: on_read(i))
+        fut.add_done_callback(lambda _: told(i))
 
     mode = str(getattr(reader, "read_mode", "per-function"))
     if mode not in READ_MODES:
@@ -104,6 +105,8 @@ def read_observed(
         # of the same functions are read by the others.
         sweeps = {region: pool.submit(run.sweep, region, ix) for region, ix in by_region.items()}
         aliases = {i: pool.submit(_aliases, run.aws, targets[i]) for i in swept}
+        for region, ix in by_region.items():
+            told.as_swept(sweeps[region], {i: aliases[i] for i in ix}, targets)
         single = {i: pool.submit(per_function, t) for i, t in enumerate(targets) if i not in swept}
         for i, fut in single.items():
             watch(i, fut)
@@ -118,6 +121,57 @@ def read_observed(
             watch(i, fut)
         done.update({i: fut.result() for i, fut in later.items()})
     return [done[i] for i in range(len(targets))]
+
+
+class _Told:
+    """`on_read` once per target, from whichever thread first knows the target is read. A
+    swept function is read once both its region's sweep (that found it) and its aliases are:
+    the count moves while the aliases come in, not all at once when the region ends."""
+
+    def __init__(self, on_read: Callable[[int], None] | None) -> None:
+        self.on_read = on_read
+        self.lock = threading.Lock()
+        self.told: set[int] = set()
+
+    def __call__(self, i: int) -> None:
+        if self.on_read is None:
+            return
+        with self.lock:
+            if i in self.told:
+                return
+            self.told.add(i)
+        self.on_read(i)
+
+    def as_swept(
+        self,
+        sweep: Future[dict[str, LiveFunction] | AwsError | None],
+        aliases: dict[int, Future[tuple[LiveAlias, ...] | AwsError]],
+        targets: Sequence[FunctionTarget],
+    ) -> None:
+        """Tell each of `aliases` as soon as it and `sweep` are both done (a future is marked
+        done before its callbacks run, so one of the two callbacks sees the other done)."""
+        if self.on_read is None:
+            return
+
+        def found(i: int) -> bool:
+            result = sweep.result()
+            return isinstance(result, dict) and targets[i].name in result
+
+        def alias_done(i: int) -> Callable[[object], None]:
+            def callback(_: object) -> None:
+                if sweep.done() and found(i):
+                    self(i)
+
+            return callback
+
+        def sweep_done(_: object) -> None:
+            for i, fut in aliases.items():
+                if fut.done() and found(i):
+                    self(i)
+
+        for i, fut in aliases.items():
+            fut.add_done_callback(alias_done(i))
+        sweep.add_done_callback(sweep_done)
 
 
 class _Run:

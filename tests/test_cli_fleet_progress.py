@@ -51,6 +51,34 @@ def test_the_engine_reports_each_function_read_per_region(
     assert last == {"us-east-1": (3, 3), "eu-west-1": (2, 2)}
 
 
+def test_a_region_sweep_counts_functions_as_their_aliases_arrive(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """In bulk mode a function counts as read once the sweep found it and its aliases are in,
+    so the bar moves while the aliases are read instead of jumping to the end; each function
+    is counted once. (One worker: the sweep, then the aliases one by one.)"""
+    m = two_region_fleet(emulator, tmp_path)
+    listed: list[str] = []
+    seen_at_event: list[int] = []
+    with exact_environment({**emulator.env(), **TEST_ENV}):
+        aws = Aws(endpoint_url=emulator.env()["AWS_ENDPOINT_URL"], read_mode="bulk")
+        list_aliases = aws.list_aliases
+
+        def counting(name: str, region: str | None) -> Any:
+            listed.append(name)
+            return list_aliases(name, region)
+
+        aws.list_aliases = counting  # type: ignore[method-assign]
+        build_plan(
+            load_manifests([m]),
+            aws,
+            parallelism=1,
+            progress=lambda e: seen_at_event.append(len(listed)),
+        )
+    assert len(listed) == 5
+    assert seen_at_event == [1, 2, 3, 4, 5]
+
+
 def test_the_terminal_bar_shows_functions_read_and_regions() -> None:
     """On a terminal the bar counts the functions read of the total, and each region's count."""
     out = StringIO()
