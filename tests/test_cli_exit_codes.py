@@ -91,3 +91,14 @@ def test_output_in_a_legacy_encoding_does_not_crash(emulator: Any, tmp_path: Pat
         # each version with its age; the arrow (not in cp1252) as ?
         assert re.search(r"~ update_alias live  version: 1 \(<1 min old\) \? 2 \(<1 min", out), out
         assert b"UnicodeEncodeError" not in r.stderr
+
+
+def test_the_readme_table_lists_every_exit_code_the_cli_has() -> None:
+    """The README's exit-code table names each code `apply --wait` ends with, besides 0, 1, 2
+    and the signal codes: a new code cannot ship undocumented."""
+    from reconciler.waiting import Outcome
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("Exit codes:") :].split("\n\n")[1]
+    documented = {int(m) for m in re.findall(r"^\| `(\d+)` \|", table, re.MULTILINE)}
+    assert {0, 1, 2, 130, 143} | {o.value for o in Outcome} == documented
