@@ -115,15 +115,25 @@ def proxy(emulator: Any) -> Iterator[Proxy]:
         yield p
 
 
-def converge_and_check(
+def converge_and_check(emulator: Any, proxy: Proxy, replay: Replay, manifest: str) -> list[str]:
+    """Fault-free apply through the proxy, replayed; then the plan must be empty."""
+    writes, state = apply_replayed(emulator, proxy, replay, manifest)
+    assert {str(v) for v in state["versions"]} == DESIRED_VERSIONS
+    assert routes_from_state(state) == DESIRED_ALIASES
+    plan_is_empty(emulator, proxy, manifest)
+    return writes
+
+
+def apply_replayed(
     emulator: Any, proxy: Proxy, replay: Replay, manifest: str
-) -> tuple[list[str], int]:
-    """Fault-free apply through the proxy, replayed; then the plan must be empty. (In a
+) -> tuple[list[str], dict[str, Any]]:
+    """A fault-free apply through the proxy (exit 0, no traceback), each of its writes replayed
+    over the replay's state, which then matches the emulator's: (the writes, that state). (In a
     subprocess: the matrix runs two lanes on threads, and the CLI runs in process only on the
     main thread.)"""
-    env = {"AWS_ENDPOINT_URL": proxy.url}
     proxy.clear()
     emulator.clear_calls()
+    env = {"AWS_ENDPOINT_URL": proxy.url}
     r = run_cli_subprocess(emulator, "apply", manifest, "--auto-approve", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Traceback" not in r.stderr
@@ -132,13 +142,15 @@ def converge_and_check(
     for ex in proxy.exchanges:
         replay.apply(ex)
     assert emulator_writes(emulator.calls()) == replay.applied[before:]
-    state = emulator.state(FUNCTION)
+    state: dict[str, Any] = emulator.state(FUNCTION)
     assert replay.matches(state), (state, replay)
-    assert {str(v) for v in state["versions"]} == DESIRED_VERSIONS
-    assert routes_from_state(state) == DESIRED_ALIASES
+    return replay.applied[before:], state
+
+
+def plan_is_empty(emulator: Any, proxy: Proxy, manifest: str) -> None:
+    env = {"AWS_ENDPOINT_URL": proxy.url}
     plan = run_cli_subprocess(emulator, "plan", manifest, "--detailed-exitcode", env=env)
     assert plan.returncode == 0, plan.stdout + plan.stderr
-    return replay.applied[before:], r.returncode
 
 
 def test_fault_free_apply_makes_thirteen_ordered_writes(
@@ -148,7 +160,7 @@ def test_fault_free_apply_makes_thirteen_ordered_writes(
     order, and the replay of those writes matches the emulator's final state."""
     m = write_manifest(tmp_path, MANIFEST)
     replay = Replay.from_state(FUNCTION, arrange(emulator))
-    applied, _ = converge_and_check(emulator, proxy, replay, m)
+    applied = converge_and_check(emulator, proxy, replay, m)
     assert applied == EXPECTED_WRITES
     assert replay.deleted_versions == ["1", "2", "3", "4"]
 
@@ -174,7 +186,7 @@ def kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: int) -> 
         assert replay.matches(killed_state), killed_state
         Replay.from_state(FUNCTION, killed_state)  # checks the state on its own too
         emulator.faults()
-        rest, _ = converge_and_check(emulator, proxy, replay, manifest)
+        rest = converge_and_check(emulator, proxy, replay, manifest)
         # Killed between an alias's history tag and its move: the re-run plans that move again
         # and records the history again first (the same value: a tag write is idempotent).
         again = ["TagResource"] if done and EXPECTED_WRITES[done - 1] == "TagResource" else []
@@ -316,26 +328,13 @@ def _history(emulator: Any) -> str | None:
 def converge_layers(emulator: Any, proxy: Proxy, replay: LayerReplay, manifest: str) -> list[str]:
     """Fault-free apply through the proxy, replayed; the end state is the desired one and the
     plan after it is empty. Returns the writes of the apply."""
-    env = {"AWS_ENDPOINT_URL": proxy.url}
-    proxy.clear()
-    emulator.clear_calls()
-    r = run_cli_subprocess(emulator, "apply", manifest, "--auto-approve", env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "Traceback" not in r.stderr
-    proxy.wait_idle()
-    before = len(replay.applied)
-    for ex in proxy.exchanges:
-        replay.apply(ex)
-    assert emulator_writes(emulator.calls()) == replay.applied[before:]
-    state = emulator.state(FUNCTION)
-    assert replay.matches(state), (state, replay)
+    writes, state = apply_replayed(emulator, proxy, replay, manifest)
     assert replay.layer_versions == _layer_versions(emulator) == {1, 2, 5}
     assert {str(v) for v in state["versions"]} == {"3", "4"}
     assert routes_from_state(state) == {"prod": AliasRoute("4")}
     assert _history(emulator) == "3 2"
-    plan = run_cli_subprocess(emulator, "plan", manifest, "--detailed-exitcode", env=env)
-    assert plan.returncode == 0, plan.stdout + plan.stderr
-    return replay.applied[before:]
+    plan_is_empty(emulator, proxy, manifest)
+    return writes
 
 
 def test_fault_free_apply_tags_history_then_deletes_functions_then_layers(
