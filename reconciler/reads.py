@@ -88,9 +88,6 @@ def read_observed(
 
     told = _Told(on_read)
 
-    def notify(i: int) -> None:
-        told(i)
-
     def watch(i: int, fut: Future[Observed]) -> None:
         fut.add_done_callback(lambda _: told(i))
 
@@ -115,7 +112,7 @@ def read_observed(
         for region, ix in by_region.items():
             assembled = run.assemble(pool, ix, sweeps[region], aliases, later)
             for i in assembled:
-                notify(i)
+                told(i)
             done.update(assembled)
         for i, fut in later.items():
             watch(i, fut)
