@@ -81,13 +81,13 @@ class Fleet:
 
     @property
     def apply_calls(self) -> int:
-        """The same reads, then per function: ListTags (the alias history a move extends),
-        TagResource (the history) and UpdateAlias."""
-        return self.plan_calls + 3 * self.size
+        """The same reads, then per function one UpdateAlias (the alias record, with the
+        history of versions, is written in the same call)."""
+        return self.plan_calls + self.size
 
     def min_apply_calls(self, read_mode: str) -> int:
-        """The reads, then per function ListTags, TagResource and UpdateAlias (as above)."""
-        return self.min_plan_calls(read_mode) + 3 * self.size
+        """The reads, then per function one UpdateAlias (as above)."""
+        return self.min_plan_calls(read_mode) + self.size
 
 
 def seed(emu: EmulatorClient, fleet: Fleet) -> None:

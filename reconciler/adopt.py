@@ -43,8 +43,7 @@ from reconciler.manifest import (
     load_manifest_text,
 )
 from reconciler.planner import PlanError, _Resolver, same_weight
-from reconciler.rollout import decode as decode_rollout
-from reconciler.rollout import tag_key
+from reconciler.rollout import state_of
 from reconciler.wording import plural
 from reconciler.yamlload import YamlError, load_yaml
 
@@ -153,7 +152,7 @@ def _left_alone(
                     )
                 fixed.add(name)  # a rollout in progress towards git's version is no drift
             else:
-                state = decode_rollout(live.tags.get(tag_key(name)))
+                state = state_of(live, name)
                 if state is not None and state.status == "failed" and state.target == goal:
                     fixed.add(name)  # rolled back by an alarm: the plan already holds it
     return fixed, notes

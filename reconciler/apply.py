@@ -29,6 +29,7 @@ import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from enum import Enum
 
 from typing_extensions import assert_never
@@ -36,8 +37,10 @@ from typing_extensions import assert_never
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.lambda_api import Invocation, LambdaWriter, LayerUsageReader
 from reconciler.layer_planner import grants
+from reconciler.live import LATEST
 from reconciler.plan import (
     FORWARD,
+    AliasRecord,
     AliasState,
     CreateAlias,
     DeleteAlias,
@@ -56,10 +59,24 @@ from reconciler.plan import (
     UpdateAlias,
     VersionRef,
 )
-from reconciler.rollout import encode, history_key, tag_key
+from reconciler.record import describe as record_description
+from reconciler.record import moved
 from reconciler.wording import brake, cause, plural, rolled_back, target
 
 Progress = Callable[[str], None]
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _kept(op: UpdateAlias, record: AliasRecord) -> tuple[str, ...]:
+    """The history as it stands when the alias does not move after all (a failed hook)."""
+    moves = op.after.version != op.before.version
+    if moves and record.history[:1] == (op.before.version,):
+        return record.history[1:]
+    return record.history
 
 
 class Status(str, Enum):
@@ -146,8 +163,10 @@ class _FunctionRun:
         fp: FunctionPlan,
         progress: Progress,
         alarms: Mapping[str, str] | None = None,
+        now: Clock = _utcnow,
     ) -> None:
         self.aws = aws
+        self.now = now  # stamps a rollout step's start when its call is made
         self.alarms = alarms or {}  # alarm name → state, read right before the run
         self.fp = fp
         self.progress = progress
@@ -176,7 +195,8 @@ class _FunctionRun:
         return version, weights
 
     def _hook(self, alias: str, step: RolloutStep, which: HookPhase, to: str) -> HookFailed | None:
-        """Invoke the `which` hook of a rollout step: None when it passed, else why not."""
+        """Invoke the `which` hook of a rollout step: None when it passed, else why not. A hook
+        that cannot be invoked (missing, denied, throttled, timed out) has failed."""
         s = step.status
         function = s.pre_traffic if which is HookPhase.PRE_TRAFFIC else s.post_traffic
         if function is None:
@@ -189,33 +209,53 @@ class _FunctionRun:
             "to_version": to,
             "phase": which.value,
         }
-        out = self.aws.invoke(function, self.region, json.dumps(event).encode())
+        try:
+            out = self.aws.invoke(function, self.region, json.dumps(event).encode())
+        except ReconcilerError as e:
+            return HookFailed(which, function, f"could not be invoked: {e}")
         why = hook_failure(out)
-        return None if why is None else HookFailed(which, function, why)
+        if why is None:
+            self.progress(
+                f"{self.fp.function}:{alias}: {which.value.replace('_', '-')} hook "
+                f"{function} passed"
+            )
+            return None
+        return HookFailed(which, function, why)
 
-    def _fail_rollout(self, alias: str, step: RolloutStep, why: HookFailed) -> None:
-        """Mark the target failed in the tag (what the next plan reads)."""
-        assert step.state is not None
-        failed = replace(step.state, status="failed", cause=why)
-        value = encode(failed, self.new_version)
-        self.aws.tag_function(self.fp.key, self.region, self.fp.arn, tag_key(alias), value)
-
-    def _write_rollout_state(self, alias: str, step: RolloutStep | None) -> None:
-        """The rollout tag goes first: a crash after it makes the next run retake the step."""
-        if step is None or step.state is None:
+    def _check_alarms(self, alias: str, step: RolloutStep | None) -> None:
+        """Right before a forward step, its alarms as they are now: one in ALARM (or gone)
+        refuses the step (the next plan rolls back)."""
+        if step is None or step.status.phase not in FORWARD:
             return
-        if step.status.phase in FORWARD:
-            for alarm in step.status.alarms:
-                state = self.alarms.get(alarm)
-                if state != "ALARM" and state is not None:
-                    continue
-                why = "is in ALARM now" if state else "no longer exists"
-                raise ReconcilerError(
-                    f"{alias}: alarm {alarm} {why}; rollout step not taken (the next plan "
-                    "rolls back)"
-                )
-        value = encode(step.state, self.new_version)
-        self.aws.tag_function(self.fp.key, self.region, self.fp.arn, tag_key(alias), value)
+        for alarm in step.status.alarms:
+            state = self.alarms.get(alarm)
+            if state != "ALARM" and state is not None:
+                continue
+            why = "is in ALARM now" if state else "no longer exists"
+            raise ReconcilerError(
+                f"{alias}: alarm {alarm} {why}; rollout step not taken (the next plan rolls back)"
+            )
+
+    def _record(self, record: AliasRecord | None, restamp: bool) -> AliasRecord | None:
+        """The record with this run's versions and, for a step taken now, its start time (the
+        moment traffic moves, not when the plan was made)."""
+        if record is None:
+            return None
+        at = None if record.at is None else self._resolve(record.at)
+        rollout = record.rollout
+        if rollout is not None:
+            rollout = replace(rollout, target=self._resolve(rollout.target))
+            if restamp:
+                rollout = replace(rollout, since=self.now())
+        return replace(record, at=at, rollout=rollout, from_tags=False)
+
+    def _description(self, user: str | None, record: AliasRecord | None) -> str | None:
+        if record is None:
+            return user
+        try:
+            return record_description(user or "", record)
+        except ValueError as e:
+            raise ReconcilerError(str(e)) from None
 
     def run(self) -> list[OpResult]:
         results: list[OpResult] = []
@@ -260,61 +300,111 @@ class _FunctionRun:
         )
         return Status.DONE, f"version {self.new_version}"
 
-    def _pre_traffic(self, alias: str, step: RolloutStep | None, to: str) -> None:
-        if step is None or step.status.phase is not RolloutPhase.STARTING or step.state is None:
-            return
-        why = self._hook(alias, step, HookPhase.PRE_TRAFFIC, to)
-        if why is not None:
-            self._fail_rollout(alias, step, why)
-            raise ReconcilerError(f"{alias}: {cause(why)}; no traffic moved to {to}")
-
-    def _post_traffic(self, op: UpdateAlias, version: str) -> None:
-        step = op.rollout
-        if step is None or step.state is None or step.state.status != "done":
-            return
-        why = self._hook(op.alias, step, HookPhase.POST_TRAFFIC, version)
-        if why is None:
-            return
-        self._fail_rollout(op.alias, step, why)
-        back = step.state.previous
-        live = {a.name: a for a in self.aws.list_aliases(self.fp.key, self.region)}[op.alias]
-        self.aws.update_alias(
-            self.fp.key, self.region, op.alias, back, {}, op.after.description, live.revision_id
-        )
-        raise ReconcilerError(f"{op.alias}: {cause(why)}; rolled back to {back}")
-
     def _create(self, op: CreateAlias) -> tuple[Status, str]:
         version, weights = self._routing(op.after)
-        self._pre_traffic(op.alias, op.rollout, version)
-        self._write_rollout_state(op.alias, op.rollout)
-        self.aws.create_alias(
-            self.fp.key, self.region, op.alias, version, weights, op.after.description
-        )
+        self._check_alarms(op.alias, op.rollout)
+        record = self._record(op.record, restamp=True)
+        description = self._description(op.after.description, record)
+        self.aws.create_alias(self.fp.key, self.region, op.alias, version, weights, description)
         return Status.DONE, ""
 
     def _update(self, op: UpdateAlias) -> tuple[Status, str]:
+        """One guarded UpdateAlias writes the routing and its record together. Around it: the
+        pre-traffic hook before a rollout's first move (a failure is marked with the routing
+        unchanged), and the post-traffic hook after a promotion (`verifying` until it passes;
+        its pass writes `done`, its failure moves the alias back in the same call)."""
         version, weights = self._routing(op.after)
-        target = next(iter(weights), version)  # the version traffic moves to
-        self._pre_traffic(op.alias, op.rollout, target)
-        self._write_rollout_state(op.alias, op.rollout)
-        if op.history is not None:  # first: a crash after it only records the current version
-            value = " ".join(op.history)
-            self.aws.tag_function(
-                self.fp.key, self.region, self.fp.arn, history_key(op.alias), value
+        step, user = op.rollout, op.after.description
+        if user is None:
+            user = op.before.description
+        verifying = step is not None and step.status.phase is RolloutPhase.VERIFYING
+        record = self._record(op.record, restamp=not verifying)
+        if step is not None and record is not None and record.rollout is not None:
+            starts = step.status.phase is RolloutPhase.STARTING or (
+                step.status.phase is RolloutPhase.SWITCHING and record.rollout.previous == LATEST
             )
+            if starts:
+                self._pre_traffic(op, record, next(iter(weights), version))
+        self._check_alarms(op.alias, step)
+        revision = op.revision_id
+        if not verifying:
+            revision = self.aws.update_alias(
+                self.fp.key,
+                self.region,
+                op.alias,
+                version,
+                weights,
+                self._description(user, record),
+                revision,
+            )
+        if op.untag:
+            self.aws.untag_function(self.fp.key, self.region, self.fp.arn, op.untag)
+        verify = record is not None and record.rollout is not None and step is not None
+        if verify and (verifying or record.rollout.status == "verifying"):  # type: ignore[union-attr]
+            assert record is not None
+            self._post_traffic(op, record, version, revision, user)
+        if step is not None and step.rolls_back:
+            return Status.DONE, rolled_back(step.status)
+        return Status.DONE, ""
+
+    def _pre_traffic(self, op: UpdateAlias, record: AliasRecord, to: str) -> None:
+        """The pre-traffic hook; on failure the record marks the target failed, in a guarded
+        call that leaves the routing as it is, and no traffic moves."""
+        assert op.rollout is not None
+        assert record.rollout is not None
+        why = self._hook(op.alias, op.rollout, HookPhase.PRE_TRAFFIC, to)
+        if why is None:
+            return
+        failed = replace(record.rollout, status="failed", cause=why, since=self.now())
+        marked = replace(record, at=self._resolve(op.before.version), history=_kept(op, record))
+        here, weights = self._routing(op.before)
+        user = op.after.description if op.after.description is not None else op.before.description
         self.aws.update_alias(
             self.fp.key,
             self.region,
             op.alias,
-            version,
+            here,
             weights,
-            op.after.description,
+            self._description(user, replace(marked, rollout=failed)),
             op.revision_id,
         )
-        self._post_traffic(op, version)
-        if op.rollout is not None and op.rollout.rolls_back:
-            return Status.DONE, rolled_back(op.rollout.status)
-        return Status.DONE, ""
+        raise ReconcilerError(f"{op.alias}: {cause(why)}; no traffic moved to {to}")
+
+    def _post_traffic(
+        self, op: UpdateAlias, record: AliasRecord, version: str, revision: str, user: str | None
+    ) -> None:
+        """All traffic is on `version` and the record says `verifying`: the hook decides.
+        Passed: `done` (the bake starts at the promotion). Failed: back to the previous
+        version with the failure mark, in one call guarded by the promotion's revision."""
+        assert op.rollout is not None
+        assert record.rollout is not None
+        state = record.rollout
+        why = self._hook(op.alias, op.rollout, HookPhase.POST_TRAFFIC, version)
+        if why is None:
+            done = replace(record, rollout=replace(state, status="done"))
+            self.aws.update_alias(
+                self.fp.key,
+                self.region,
+                op.alias,
+                version,
+                {},
+                self._description(user, done),
+                revision,
+            )
+            return
+        back = state.previous
+        failed = replace(state, status="failed", cause=why, since=self.now())
+        backed = AliasRecord(back, moved(record.history, version), failed)
+        self.aws.update_alias(
+            self.fp.key,
+            self.region,
+            op.alias,
+            back,
+            {},
+            self._description(user, backed),
+            revision,
+        )
+        raise ReconcilerError(f"{op.alias}: {cause(why)}; rolled back to {back}")
 
     def _delete_version(self, op: DeleteVersion) -> tuple[Status, str]:
         name, region = self.fp.key, self.region
@@ -392,15 +482,24 @@ class _Usage:
 
 
 def apply_plan(
-    plan: Plan, aws: LambdaWriter, *, parallelism: int, progress: Progress
+    plan: Plan,
+    aws: LambdaWriter,
+    *,
+    parallelism: int,
+    progress: Progress,
+    clock: Clock = _utcnow,
 ) -> ApplyResult:
-    """Apply `plan` after the safety policy allows it (ReconcilerError otherwise)."""
+    """Apply `plan` after the safety policy allows it (ReconcilerError otherwise). `clock`
+    stamps the start of each rollout step when its call is made."""
     check_applicable(plan)
     todo = [fp for fp in plan.functions if fp.operations]
     alarms = reread_alarms(aws, todo)
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         per_function = list(
-            pool.map(lambda fp: _FunctionRun(aws, fp, progress, alarms.get(fp.region)).run(), todo)
+            pool.map(
+                lambda fp: _FunctionRun(aws, fp, progress, alarms.get(fp.region), clock).run(),
+                todo,
+            )
         )
     usage = _Usage(aws)
     for lp in plan.layers:  # sequential: one usage listing per region, in plan order
@@ -430,6 +529,7 @@ def hook_failure(out: Invocation) -> str | None:
     if out.function_error:
         message = result.get("errorMessage") if isinstance(result, dict) else None
         return f"{out.function_error}: {message or out.payload.decode(errors='replace')[:200]}"
-    if isinstance(result, dict) and result.get("status") == "Failed":
-        return str(result.get("reason") or "status Failed")
+    status = result.get("status") if isinstance(result, dict) else None
+    if isinstance(status, str) and status.strip().lower() == "failed":
+        return str(result.get("reason") or f"status {status}")
     return None

@@ -202,7 +202,7 @@ def alias_from(item: Mapping[str, Any]) -> LiveAlias:
     if weights:
         version, weight = sorted(weights.items())[0]
         canary = Canary(version=str(version), weight=float(weight))
-    return LiveAlias(
+    return LiveAlias.of(
         name=str(item["Name"]),
         version=str(item["FunctionVersion"]),
         canary=canary,
@@ -765,12 +765,13 @@ class Aws:
         except Exception as e:
             raise explain(e, f"deleting layer version {layer}:{version}") from e
 
-    def tag_function(self, name: str, region: str | None, arn: str, key: str, value: str) -> None:
+    def untag_function(self, name: str, region: str | None, arn: str, keys: Sequence[str]) -> None:
+        """Remove an earlier release's rollout tags, once their state is in the alias record."""
         client = self.lambda_client(region)
         try:
-            client.tag_resource(Resource=arn, Tags={key: value})
+            client.untag_resource(Resource=arn, TagKeys=list(keys))
         except Exception as e:
-            raise explain(e, f"writing rollout state on {name}") from e
+            raise explain(e, f"removing the old rollout tags of {name}") from e
 
     def publish_version(
         self,
@@ -801,7 +802,8 @@ class Aws:
         version: str,
         weights: Mapping[str, float],
         description: str | None,
-    ) -> None:
+    ) -> str:
+        """CreateAlias; the new alias's RevisionId."""
         client = self.lambda_client(region)
         kwargs: dict[str, Any] = {"FunctionName": name, "Name": alias, "FunctionVersion": version}
         if weights:
@@ -809,9 +811,10 @@ class Aws:
         if description is not None:
             kwargs["Description"] = description
         try:
-            client.create_alias(**kwargs)
+            out = client.create_alias(**kwargs)
         except Exception as e:
             raise explain(e, f"creating alias {name}:{alias}") from e
+        return str(out.get("RevisionId") or "")
 
     def update_alias(
         self,
@@ -822,7 +825,8 @@ class Aws:
         weights: Mapping[str, float],
         description: str | None,
         revision_id: str,
-    ) -> None:
+    ) -> str:
+        """UpdateAlias guarded by `revision_id`; the alias's new RevisionId."""
         client = self.lambda_client(region)
         # Always send the full routing config: UpdateAlias keeps the old one when it is omitted.
         kwargs: dict[str, Any] = {
@@ -835,9 +839,10 @@ class Aws:
         if description is not None:
             kwargs["Description"] = description
         try:
-            client.update_alias(**kwargs)
+            out = client.update_alias(**kwargs)
         except Exception as e:
             raise explain(e, f"updating alias {name}:{alias}") from e
+        return str(out.get("RevisionId") or "")
 
     def delete_alias(self, name: str, region: str | None, alias: str) -> None:
         client = self.lambda_client(region)

@@ -906,7 +906,7 @@ def rollback(
     aws = _aws(opts)
     live = aws.read_function(target.key, target.region)
     live = replace(live, tags=aws.function_tags(target.key, target.region, live.arn))
-    plan = rollback_plan(target, live, alias)
+    plan = rollback_plan(target, live, alias, clock()())
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:
         _confirm("roll back")
@@ -934,6 +934,7 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
             aws,
             parallelism=opts.parallelism,
             progress=lambda line: click.echo(line, err=True),
+            clock=clock(),
         )
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -948,7 +949,7 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
             bar.console.print(line, markup=False)
             bar.advance(task)
 
-        return apply_plan(plan, aws, parallelism=opts.parallelism, progress=progress)
+        return apply_plan(plan, aws, parallelism=opts.parallelism, progress=progress, clock=clock())
 
 
 @main.command("import")

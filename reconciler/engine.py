@@ -28,11 +28,10 @@ from reconciler.plan import (
     FunctionPlan,
     LayerPlan,
     Plan,
-    UpdateAlias,
 )
 from reconciler.planner import Observed, fingerprint, plan, plan_function
 from reconciler.reads import read_observed
-from reconciler.rollout import decode, tag_key
+from reconciler.rollout import state_of
 
 Clock = Callable[[], datetime]
 # From this many functions a run probes first: below it, one function's retries before the
@@ -183,7 +182,7 @@ def _metric_queries(o: Observed, now: datetime) -> list[tuple[str, MetricQuery]]
     for name, a in o.target.spec.aliases.items():
         if a.rollout is None or a.rollout.gates is None:
             continue
-        state = decode(o.live.tags.get(tag_key(name)))
+        state = state_of(o.live, name)
         if state is None or state.status == "failed" or not isinstance(state.target, str):
             continue
         versions = [(_TARGET, state.target)]
@@ -221,18 +220,10 @@ def read_metrics(aws: LambdaReader, observed: list[Observed], now: datetime) -> 
     return out
 
 
-def _moves(fp: FunctionPlan) -> bool:
-    """An alias's primary moves: its history is recorded, so the tags are needed."""
-    return any(
-        isinstance(op, UpdateAlias) and op.after.version != op.before.version
-        for op in fp.operations
-    )
-
-
 def _enrich(aws: LambdaReader, obs: Observed, fp: FunctionPlan) -> Observed:
     """Read what can veto this function's deletions (event source mappings and provisioned
-    concurrency for versions, the recorded rollback targets, what hangs on each alias about to
-    be deleted), and the alias history that a move extends."""
+    concurrency for versions, what hangs on each alias about to be deleted), and its tags: an
+    earlier release's alias history, migrated into the records."""
     live = obs.live
     assert live is not None
     if not live.tags_read:
@@ -353,11 +344,12 @@ def _build_function_plan(
     now = clock()
     observed = read_metrics(aws, observed, now)
     first = plan(observed, now=now, max_deletions=max_deletions, manifests=manifests.paths)
-    deleting = [i for i, fp in enumerate(first.functions) if fp.deletions or _moves(fp)]
+    deleting = [i for i, fp in enumerate(first.functions) if fp.deletions]
     if not deleting:
         return first
-    # Only functions about to lose versions or aliases, or to move one, pay for the reads that
-    # can veto a deletion or that a move records; then they are planned again with them.
+    # Only functions about to lose versions or aliases pay for the reads that can veto a
+    # deletion (and for their tags: an earlier release's alias history, migrated); then they
+    # are planned again with them. A move costs no read: its record is in the alias.
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         enriched = list(pool.map(lambda i: _enrich(aws, observed[i], first.functions[i]), deleting))
     functions = list(first.functions)

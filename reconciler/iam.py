@@ -16,9 +16,10 @@ qualified ARN of the function but not the function itself. So:
   about to be deleted (plan and apply), which can veto the deletion.
 - `KeepDeclaredAliases`: Deny DeleteAlias on the declared aliases (`prune_aliases` deletes only
   the others).
-- `StateTags` on `function:NAME`: TagResource, for tag keys `lambda-reconciler:rollout:*` and
-  `lambda-reconciler:history:*` only (apply + `rollout` or declared aliases: the rollout state
-  and each alias's history of versions).
+- `StateTags` on `function:NAME`: UntagResource, for tag keys `lambda-reconciler:rollout:*` and
+  `lambda-reconciler:history:*` only (apply + `rollout` or declared aliases): removing an
+  earlier release's state once it is migrated into the alias record. No TagResource: the
+  rollout state and alias history are written with the alias itself (UpdateAlias).
 - `Unscoped` on `*` (no resource-level form exists): ListEventSourceMappings (`retention`,
   `prune_aliases: true`),
   cloudwatch:DescribeAlarms (`rollout`).
@@ -66,7 +67,7 @@ class Needs:
     function: set[str] = field(default_factory=set)  # on function:NAME
     aliases: set[str] = field(default_factory=set)  # on function:NAME:ALIAS, declared aliases
     qualified: set[str] = field(default_factory=set)  # on function:NAME:*
-    tag: bool = False  # TagResource, the tool's own tag keys only, on function:NAME
+    tag: bool = False  # UntagResource, the earlier release's tag keys only, on function:NAME
     keep_declared: bool = False  # deny DeleteAlias on the declared aliases
     unscoped: set[str] = field(default_factory=set)  # on "*"
 
@@ -81,8 +82,8 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
         n.function.add("lambda:ListProvisionedConcurrencyConfigs")
         n.unscoped.add("lambda:ListEventSourceMappings")
     if rollout or spec.aliases or spec.retention is not None:
-        # the rollout state, and each alias's history (read when an alias moves or a version
-        # may be deleted: the recorded rollback targets are kept)
+        # an earlier release's rollout state and alias history, migrated into the records
+        # (read for rollouts, for functions that may lose a version, and by `rollback`)
         n.function.add("lambda:ListTags")
     if rollout:
         n.unscoped.add("cloudwatch:DescribeAlarms")
@@ -106,7 +107,7 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
             n.keep_declared = bool(spec.aliases)
         if spec.retention is not None:
             n.qualified.add("lambda:DeleteFunction")
-        n.tag = rollout or bool(spec.aliases)  # rollout state, alias history
+        n.tag = rollout or bool(spec.aliases)  # removing an earlier release's state tags
     return n
 
 
@@ -118,7 +119,7 @@ def actions_for(t: FunctionTarget, mode: Mode) -> set[str]:
         | n.aliases
         | n.qualified
         | n.unscoped
-        | ({"lambda:TagResource"} if n.tag else set())
+        | ({"lambda:UntagResource"} if n.tag else set())
     )
 
 
@@ -220,7 +221,7 @@ def _exact(
         statements.append(
             _statement(
                 "StateTags",
-                ["lambda:TagResource"],
+                ["lambda:UntagResource"],
                 _unique(tagged),
                 condition=_tag_condition(),
             )
@@ -301,7 +302,7 @@ def _compact(
         if condition:
             tag_condition = {**condition, **tag_condition}
         statements.append(
-            _statement("StateTags", ["lambda:TagResource"], tagged, condition=tag_condition)
+            _statement("StateTags", ["lambda:UntagResource"], tagged, condition=tag_condition)
         )
     if unscoped:
         statements.append(_statement("Unscoped", unscoped, ["*"]))

@@ -89,8 +89,8 @@ class LambdaWriter(LayerUsageReader, Protocol):
 
     def list_aliases(self, name: str, region: str | None) -> tuple[LiveAlias, ...]: ...
 
-    def tag_function(
-        self, name: str, region: str | None, arn: str, key: str, value: str
+    def untag_function(
+        self, name: str, region: str | None, arn: str, keys: Sequence[str]
     ) -> None: ...
 
     def publish_version(
@@ -110,7 +110,7 @@ class LambdaWriter(LayerUsageReader, Protocol):
         version: str,
         weights: Mapping[str, float],
         description: str | None,
-    ) -> None: ...
+    ) -> str: ...
 
     def update_alias(
         self,
@@ -121,7 +121,7 @@ class LambdaWriter(LayerUsageReader, Protocol):
         weights: Mapping[str, float],
         description: str | None,
         revision_id: str,
-    ) -> None: ...
+    ) -> str: ...
 
     def delete_alias(self, name: str, region: str | None, alias: str) -> None: ...
 

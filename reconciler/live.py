@@ -9,6 +9,7 @@ equal strings and configuration mappings between versions instead of copying the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,13 +69,34 @@ class LiveLatest:
     revision_id: str
 
 
+_RECORD = re.compile(r"(?:^| )\[lr:[^\]]*\]$")
+
+
+def split_description(description: str) -> tuple[str, str]:
+    """An alias description's user text, and the record block the reconciler keeps at its end
+    ("" when there is none; `reconciler.record` reads it)."""
+    m = _RECORD.search(description)
+    if m is None:
+        return description, ""
+    return description[: m.start()], description[m.start() :].lstrip(" ")
+
+
 @dataclass(frozen=True, slots=True)
 class LiveAlias:
     name: str
     version: str  # "$LATEST" or digits
     canary: Canary | None
-    description: str
+    description: str  # the user's text, without the record
     revision_id: str
+    record: str = ""  # the reconciler's record block at the end of the description
+
+    @staticmethod
+    def of(
+        name: str, version: str, canary: Canary | None, description: str, revision_id: str
+    ) -> LiveAlias:
+        """The alias as AWS returns it: its description split into text and record."""
+        text, record = split_description(description)
+        return LiveAlias(name, version, canary, text, revision_id, record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +135,11 @@ class LiveFunction:
     @property
     def newest(self) -> LiveVersion | None:
         return self.versions[-1] if self.versions else None
+
+    @property
+    def version_numbers(self) -> frozenset[str]:
+        """The published versions' numbers, as alias routing names them."""
+        return frozenset(str(v.number) for v in self.versions)
 
 
 @dataclass(frozen=True)

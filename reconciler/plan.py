@@ -124,6 +124,9 @@ class RolloutPhase(str, Enum):
     STARTING = "starting"  # first step
     BAKING = "baking"  # all traffic on the target, its `bake` period not over: alarms still count
     GATED = "gated"  # the step is due but the new version has too few invocations: holding
+    VERIFYING = "verifying"  # at 100 %, the post-traffic hook has not passed yet: run it (again)
+    UNVERIFIED = "unverified"  # the alias record does not verify: no traffic moves (reported)
+    RECORDING_ROLLBACK = "recording_rollback"  # moved back by hand: the target is marked failed
 
 
 class HookPhase(str, Enum):
@@ -170,9 +173,19 @@ class WorseThanPrevious:
     max_error_rate: float
 
 
+@dataclass(frozen=True)
+class ManualRollback:
+    """Someone moved the alias back from the rolled-out version: by hand (`hand`: the primary is
+    no longer the one the tool set, or the canary was removed) or with `rollback`."""
+
+    by: str  # "hand" | "rollback"
+
+
 # Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.wording`,
-# kept in the rollout tag (`rollout.encode`) and written to the JSON plan as `cause`.
-RollbackCause: TypeAlias = AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious
+# kept in the alias record (`reconciler.record`) and written to the JSON plan as `cause`.
+RollbackCause: TypeAlias = (
+    AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious | ManualRollback
+)
 
 
 class RolloutStage(str, Enum):
@@ -201,6 +214,9 @@ STAGES: Final[Mapping[RolloutPhase, RolloutStage]] = {
     RolloutPhase.STARTING: RolloutStage.PENDING,
     RolloutPhase.BAKING: RolloutStage.IN_PROGRESS,
     RolloutPhase.GATED: RolloutStage.HOLDING,
+    RolloutPhase.VERIFYING: RolloutStage.IN_PROGRESS,
+    RolloutPhase.UNVERIFIED: RolloutStage.HOLDING,
+    RolloutPhase.RECORDING_ROLLBACK: RolloutStage.ROLLED_BACK,
 }
 if set(STAGES) != set(RolloutPhase):  # a new phase without its status fails at import
     raise RuntimeError(f"rollout phases without a status: {set(RolloutPhase) - set(STAGES)}")
@@ -208,26 +224,45 @@ _SCHEDULED: Final = frozenset(
     {RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING}
 )
 # The steps a healthy rollout takes on its own schedule: not drift (the next apply takes them).
-_ON_SCHEDULE: Final = frozenset({RolloutPhase.ADVANCING, RolloutPhase.PROMOTING})
+_ON_SCHEDULE: Final = frozenset(
+    {RolloutPhase.ADVANCING, RolloutPhase.PROMOTING, RolloutPhase.VERIFYING}
+)
 # The steps that move traffic back to the previous version.
 ROLLBACKS: Final = frozenset({RolloutPhase.ROLLING_BACK, RolloutPhase.FINISHING_ROLLBACK})
 # The steps that move traffic towards the target: apply re-reads the alarms right before them.
 FORWARD: Final = frozenset(
-    {RolloutPhase.STARTING, RolloutPhase.ADVANCING, RolloutPhase.RETAKING, RolloutPhase.PROMOTING}
+    {
+        RolloutPhase.STARTING,
+        RolloutPhase.ADVANCING,
+        RolloutPhase.RETAKING,
+        RolloutPhase.PROMOTING,
+        RolloutPhase.SWITCHING,
+    }
 )
 
 
 @dataclass(frozen=True)
 class RolloutState:
-    """The rollout state kept in AWS as a function tag (format in `rollout.py`)."""
+    """The rollout part of an alias record (format in `reconciler.record`)."""
 
     target: VersionRef
     previous: str
     step: int
     since: datetime
-    status: str = "running"  # running | failed | done
+    status: str = "running"  # running | verifying | done | failed
     cause: RollbackCause | None = None  # why it failed (status failed)
     attempt: int = 1  # the manifest's `rollout.attempt`: another number starts afresh
+
+
+@dataclass(frozen=True)
+class AliasRecord:
+    """What the tool keeps of one alias beyond its routing, at the end of the alias's own
+    description, written in the same guarded call as the routing (`reconciler.record`)."""
+
+    at: VersionRef | None = None  # the primary this tool last set
+    history: tuple[str, ...] = ()  # the primaries before `at`, most recent first
+    rollout: RolloutState | None = None  # a rollout in progress, or its target's failure mark
+    from_tags: bool = False  # migrated from an earlier release's function tags: trusted less
 
 
 @dataclass(frozen=True)
@@ -252,6 +287,9 @@ class RolloutStatus:
     errors: int | None = None
     weights: tuple[float, ...] = ()  # the whole schedule's canary weights (then 100 %)
     interval: int = 0  # seconds at each step
+    # where the alias routes as read from AWS (None: it does not exist yet)
+    live: AliasState | None = None
+    problem: str = ""  # UNVERIFIED: why the alias record is not trusted
 
     def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
         """Each step from the current one on: its weight and earliest time (then 100 %)."""
@@ -273,15 +311,15 @@ class RolloutStatus:
     def off_course(self) -> bool:
         """Git names a version AWS does not serve and no apply will move towards it."""
         failed = self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED)
-        return failed or self.phase is RolloutPhase.HELD  # GATED holds a healthy rollout
+        held = self.phase in (RolloutPhase.HELD, RolloutPhase.UNVERIFIED)
+        return failed or held  # GATED holds a healthy rollout
 
 
 @dataclass(frozen=True)
 class RolloutStep:
-    """What an alias write does for a rollout: the tag to write first, and its status."""
+    """What an alias write does for a rollout (the record it writes is the operation's)."""
 
     status: RolloutStatus
-    state: RolloutState | None = None  # written on the function before the alias call
 
     @property
     def rolls_back(self) -> bool:
@@ -311,6 +349,7 @@ class CreateAlias:
     alias: str
     after: AliasState
     rollout: RolloutStep | None = None
+    record: AliasRecord | None = None  # written into the description with the routing
 
 
 @dataclass(frozen=True)
@@ -324,9 +363,12 @@ class UpdateAlias:
     revision_id: str
     fields: tuple[AliasField, ...]
     rollout: RolloutStep | None = None
-    # The alias's version history to record before the call (the primary moves): the versions
-    # it pointed to before, most recent first. None: the primary stays, nothing to record.
-    history: tuple[str, ...] | None = None
+    # The record written into the description in the same call: the primary set, the history
+    # of earlier primaries, the rollout's state. None only in plans that carry no record.
+    record: AliasRecord | None = None
+    # Function tags of an earlier release's rollout state, folded into `record`: removed right
+    # after the alias call succeeds (migration, docs/design/rollout-state.md).
+    untag: tuple[str, ...] = ()
 
 
 class AliasDeletion(str, Enum):

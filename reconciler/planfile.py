@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -32,6 +31,7 @@ from reconciler.plan import (
     AliasDeletion,
     Aliased,
     AliasField,
+    AliasRecord,
     AliasState,
     CodeChanged,
     ConfigChanged,
@@ -49,6 +49,7 @@ from reconciler.plan import (
     KeptLayer,
     LayerKeepReason,
     LayerPlan,
+    ManualRollback,
     NewVersion,
     NothingPublished,
     Operation,
@@ -72,7 +73,8 @@ from reconciler.plan import (
     WorseThanPrevious,
     Young,
 )
-from reconciler.rollout import decode, encode
+from reconciler.record import BadRecord, block
+from reconciler.record import decode as decode_record
 
 FORMAT_VERSION = 2
 KINDS = ("plan", "drift")
@@ -122,6 +124,8 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "errors": r.errors,
         "weights": list(r.weights),
         "interval": r.interval,
+        "live": _state(r.live),
+        "problem": r.problem,
         "schedule": [{"weight": w, "at": _time(at)} for w, at in r.schedule()],
         "message": wording.rollout_message(r),
     }
@@ -147,6 +151,8 @@ def _cause(c: RollbackCause) -> dict[str, Any]:
             data["previous_errors"] = c.previous_errors
             data["previous_invocations"] = c.previous_invocations
             data["max_error_rate"] = c.max_error_rate
+        case ManualRollback():
+            data = {"kind": "manual", "by": c.by}
         case _:
             assert_never(c)
     return {**data, "message": wording.cause(c)}
@@ -193,7 +199,12 @@ def _op_fields(op: Operation) -> dict[str, Any]:
                 "description": op.description,
             }
         case CreateAlias():
-            return {"alias": op.alias, "after": _state(op.after), **_step(op.rollout)}
+            return {
+                "alias": op.alias,
+                "after": _state(op.after),
+                **_step(op.rollout),
+                "record": None if op.record is None else block(op.record),
+            }
         case UpdateAlias():
             return {
                 "alias": op.alias,
@@ -202,7 +213,8 @@ def _op_fields(op: Operation) -> dict[str, Any]:
                 "revision_id": op.revision_id,
                 "fields": [f.value for f in op.fields],
                 **_step(op.rollout),
-                "history": None if op.history is None else list(op.history),
+                "record": None if op.record is None else block(op.record),
+                "untag": list(op.untag),
             }
         case DeleteAlias():
             return {"alias": op.alias, "before": _state(op.before), "why": op.reason.value}
@@ -229,7 +241,6 @@ def _step(step: RolloutStep | None) -> dict[str, Any]:
     if step is None:
         return {}
     return {
-        "rollout_state": None if step.state is None else encode(step.state, _NEW),
         "rollback_alarm": _rollback_alarm(step),
         "rollout": _rollout(step.status),
     }
@@ -252,7 +263,6 @@ _COMMON: Mapping[str, Any] = {
     "revision_id": None,
     "code_sha256": None,
     "code_size": 0,
-    "rollout_state": None,
     "rollback_alarm": None,
 }
 
@@ -479,8 +489,14 @@ class _CompareCause(_Doc):
     max_error_rate: Rate
 
 
+class _ManualCause(_Doc):
+    kind: Literal["manual"]
+    by: Literal["hand", "rollback"]
+
+
 _Cause: TypeAlias = Annotated[
-    _AlarmCause | _HookCause | _ErrorRateCause | _CompareCause, Field(discriminator="kind")
+    _AlarmCause | _HookCause | _ErrorRateCause | _CompareCause | _ManualCause,
+    Field(discriminator="kind"),
 ]
 
 
@@ -505,6 +521,8 @@ class _Rollout(_Doc):
     errors: Count | None = None
     weights: list[Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]] = []
     interval: Count = 0
+    live: _State | None = None
+    problem: str = ""
 
 
 class _Publish(_Doc):
@@ -519,7 +537,7 @@ class _Publish(_Doc):
 class _AliasWrite(_Doc):
     alias: str
     after: _State
-    rollout_state: str | None = None
+    record: str | None = None
     rollback_alarm: str | None = None  # derived from the rollout's cause; ignored when read
     rollout: _Rollout | None = None
 
@@ -533,7 +551,7 @@ class _Update(_AliasWrite):
     before: _State
     revision_id: Guard
     fields: list[FieldName]
-    history: list[Annotated[str, Field(pattern=r"^[1-9][0-9]*$")]] | None = None
+    untag: list[Annotated[str, Field(pattern=r"^lambda-reconciler:(rollout|history):")]] = []
 
 
 class _DeleteAlias(_Doc):
@@ -705,20 +723,22 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.errors,
         tuple(r.weights),
         r.interval,
+        None if r.live is None else _to_state(r.live),
+        r.problem,
     )
 
 
-def _to_step(w: _AliasWrite, where: str) -> RolloutStep | None:
-    if w.rollout is None:
+def _to_step(w: _AliasWrite) -> RolloutStep | None:
+    return None if w.rollout is None else RolloutStep(_to_rollout(w.rollout))
+
+
+def _to_record(w: _AliasWrite, where: str) -> AliasRecord | None:
+    if w.record is None:
         return None
-    state = None
-    if w.rollout_state is not None:
-        state = decode(w.rollout_state)
-        if state is None:
-            raise ReconcilerError(f"malformed plan file: {where}.rollout_state: unreadable")
-        if state.target == _NEW:
-            state = replace(state, target=NEW_VERSION)
-    return RolloutStep(_to_rollout(w.rollout), state)
+    try:
+        return decode_record(w.record, new=True)
+    except BadRecord as e:
+        raise ReconcilerError(f"malformed plan file: {where}.record: {e}") from None
 
 
 def _to_cause(r: _Rollout) -> RollbackCause | None:
@@ -736,6 +756,8 @@ def _to_cause(r: _Rollout) -> RollbackCause | None:
             c2 = r.cause
             counts = (c2.errors, c2.invocations, c2.previous_errors, c2.previous_invocations)
             return WorseThanPrevious(*counts, c2.max_error_rate)
+        case _ManualCause():
+            return ManualRollback(r.cause.by)
         case _:
             assert_never(r.cause)
 
@@ -776,7 +798,7 @@ def _to_op(
             reasons = tuple(_to_publish_reason(r) for r in o.reasons)
             return PublishVersion(reasons, o.revision_id, o.code_sha256, o.code_size, o.description)
         case _Create():
-            return CreateAlias(o.alias, _to_state(o.after), _to_step(o, where))
+            return CreateAlias(o.alias, _to_state(o.after), _to_step(o), _to_record(o, where))
         case _Update():
             return UpdateAlias(
                 o.alias,
@@ -784,8 +806,9 @@ def _to_op(
                 _to_state(o.after),
                 o.revision_id,
                 tuple(o.fields),
-                _to_step(o, where),
-                None if o.history is None else tuple(o.history),
+                _to_step(o),
+                _to_record(o, where),
+                tuple(o.untag),
             )
         case _DeleteAlias():
             return DeleteAlias(o.alias, _to_state(o.before), o.why)

@@ -41,6 +41,7 @@ from reconciler.plan import (
     NEW_VERSION,
     Aliased,
     AliasField,
+    AliasRecord,
     AliasState,
     AliasWrite,
     CodeChanged,
@@ -52,6 +53,7 @@ from reconciler.plan import (
     InUse,
     KeepReason,
     Kept,
+    ManualRollback,
     NewVersion,
     NothingPublished,
     Operation,
@@ -60,6 +62,8 @@ from reconciler.plan import (
     Protected,
     PublishReason,
     PublishVersion,
+    RolloutPhase,
+    RolloutState,
     RolloutStatus,
     RolloutStep,
     Route,
@@ -69,16 +73,8 @@ from reconciler.plan import (
     VersionRef,
     Young,
 )
-from reconciler.rollout import (
-    Gates,
-    Rollout,
-    decide,
-    decode,
-    decode_history,
-    history_key,
-    moved_history,
-    tag_key,
-)
+from reconciler.record import describe, moved
+from reconciler.rollout import Gates, Rollout, decide, legacy_keys, record_of
 from reconciler.wording import version as version_label
 
 # The manifest bounds no duration: longer than timedelta can hold means "forever".
@@ -333,17 +329,60 @@ class _Aliases:
     after: dict[str, AliasState] = field(default_factory=dict)
 
 
-def _plain_alias(name: str, current: LiveAlias | None, want: AliasState) -> AliasWrite | None:
+def _plain_alias(
+    name: str, current: LiveAlias | None, want: AliasState, record: AliasRecord, now: datetime
+) -> tuple[AliasWrite | None, RolloutStatus | None]:
+    """An alias without `rollout`: create or update what differs, unless the version the
+    manifest names was rolled back (`rollback`, or by hand): that sticks until the manifest
+    names another version (or gives the alias a `rollout` with a new `attempt`)."""
     if current is None:
-        return CreateAlias(alias=name, after=want)
+        return CreateAlias(name, want, None, _record(None, want, AliasRecord())), None
     have = AliasState.of(current)
+    mark = record.rollout
+    held = mark is not None and mark.status == "failed" and mark.attempt == 1
+    if held and mark is not None and want.version == mark.target != current.version:
+        return None, _rolled_back(name, want, mark, have, RolloutPhase.FAILED)
+    back = record.history[:1] == (current.version,) and current.canary is None
+    if back and record.at not in (None, current.version) and want.version == record.at:
+        # moved back by hand from the version the manifest names: stay, and mark it failed
+        assert record.at is not None
+        cause = ManualRollback("hand")
+        failed = RolloutState(record.at, current.version, 0, now, "failed", cause)
+        status = _rolled_back(name, want, failed, have, RolloutPhase.RECORDING_ROLLBACK)
+        stay = replace(have, description=want.description)
+        marked = AliasRecord(current.version, record.history[1:], failed)
+        update = UpdateAlias(name, have, stay, current.revision_id, (), RolloutStep(status), marked)
+        return update, status
     if same_state(have, want):
-        return None
-    return UpdateAlias(name, have, want, current.revision_id, fields=())
+        return None, None
+    written = _record(have, want, replace(record, rollout=None))
+    return UpdateAlias(name, have, want, current.revision_id, (), None, written), None
+
+
+def _rolled_back(
+    name: str, want: AliasState, mark: RolloutState, live: AliasState, phase: RolloutPhase
+) -> RolloutStatus:
+    return RolloutStatus(
+        name,
+        want.version,
+        0,
+        0,
+        0.0,
+        phase,
+        mark.since,
+        cause=mark.cause,
+        previous=str(live.version),
+        live=live,
+    )
 
 
 def _rollout(
-    obs: Observed, name: str, spec: RolloutSpec, want: AliasState, now: datetime
+    obs: Observed,
+    name: str,
+    spec: RolloutSpec,
+    want: AliasState,
+    now: datetime,
+    record: tuple[AliasRecord, str],
 ) -> tuple[AliasWrite | None, RolloutStatus, AliasState]:
     """One alias under progressive rollout: at most one step per plan (contract §8)."""
     live = obs.live
@@ -362,7 +401,7 @@ def _rollout(
             alarms=tuple(spec.alarms),
             description=want.description,
             live=current,
-            state=decode(live.tags.get(tag_key(name))),
+            record=record[0],
             alarm_states=obs.alarms,
             now=now,
             attempt=spec.attempt,
@@ -371,16 +410,31 @@ def _rollout(
             gates=_gates(spec),
             metrics=obs.metrics.get(name),
             previous_metrics=obs.previous_metrics.get(name),
+            versions=live.version_numbers,
+            problem=record[1],
         )
     )
     have = AliasState.of(current) if current else None
     if decision.after is None:
         return None, decision.status, have or want
-    step = RolloutStep(decision.status, decision.state)
+    step = RolloutStep(decision.status)
+    rollout = record[0].rollout if decision.state is None else decision.state
     if current is None or have is None:
-        return CreateAlias(name, decision.after, step), decision.status, decision.after
-    update = UpdateAlias(name, have, decision.after, current.revision_id, (), step)
+        create = CreateAlias(name, decision.after, step, _record(None, decision.after, record[0]))
+        return create, decision.status, decision.after
+    keep = decision.state is not None or decision.status.phase is RolloutPhase.FINISHING_ROLLBACK
+    written = _record(have, decision.after, replace(record[0], rollout=rollout if keep else None))
+    update = UpdateAlias(name, have, decision.after, current.revision_id, (), step, written)
     return update, decision.status, decision.after
+
+
+def _record(before: AliasState | None, after: AliasState, record: AliasRecord) -> AliasRecord:
+    """The record a write leaves: the primary it sets, the history extended when the primary
+    moves, and the rollout part given."""
+    history = record.history
+    if before is not None and before.version != after.version:
+        history = moved(history, before.version)
+    return AliasRecord(after.version, history, record.rollout)
 
 
 def _gates(spec: RolloutSpec) -> Gates | None:
@@ -394,20 +448,55 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
     out = _Aliases(after=dict(desired))
     for name, want in desired.items():
         rollout = obs.target.spec.aliases[name].rollout
+        record = record_of(live, name)
         if rollout is None:
-            write = _plain_alias(name, live.alias(name), want)
+            write, status = _plain_alias(name, live.alias(name), want, record[0], now)
+            if status is not None:
+                out.rollouts.append(status)
+                out.after[name] = status.live or want
         else:
             try:
-                write, status, out.after[name] = _rollout(obs, name, rollout, want, now)
+                write, status, out.after[name] = _rollout(obs, name, rollout, want, now, record)
             except PlanError as e:
                 out.errors.append(str(e))
                 continue
             out.rollouts.append(status)
+        untag = legacy_keys(live.tags, name) if live.tags_read else ()
+        if untag and write is None and live.alias(name) is not None:
+            write = _migration(name, live.alias(name), record[0])  # type: ignore[arg-type]
+        if isinstance(write, UpdateAlias) and untag:
+            write = replace(write, untag=untag)
         if write is not None:
+            problem = _too_long(name, write)
+            if problem:
+                out.errors.append(problem)
+                continue
             out.writes.append(write)
-    out.writes = _with_history(_with_fields(out.writes), live)
+    out.writes = _with_fields(out.writes)
     out.writes.sort(key=lambda w: (isinstance(w, UpdateAlias), w.alias))
     return out
+
+
+def _migration(name: str, current: LiveAlias, record: AliasRecord) -> UpdateAlias:
+    """An earlier release's tags, with no other write planned for the alias: a write that
+    moves nothing and records their state in the description (then the tags are removed)."""
+    have = AliasState.of(current)
+    written = AliasRecord(current.version, record.history, record.rollout)
+    return UpdateAlias(name, have, have, current.revision_id, (), None, written)
+
+
+def _too_long(name: str, write: AliasWrite) -> str:
+    """The description a write would leave does not fit (the user's text leaves no room)."""
+    user = write.after.description
+    if user is None and isinstance(write, UpdateAlias):
+        user = write.before.description
+    if write.record is None:
+        return ""
+    try:
+        describe(user or "", write.record)
+    except ValueError as e:
+        return f"alias {name}: {e}"
+    return ""
 
 
 def _with_fields(writes: list[AliasWrite]) -> list[AliasWrite]:
@@ -417,43 +506,30 @@ def _with_fields(writes: list[AliasWrite]) -> list[AliasWrite]:
     return [replace(w, fields=fields[w.alias]) if isinstance(w, UpdateAlias) else w for w in writes]
 
 
-def _with_history(writes: list[AliasWrite], live: LiveFunction) -> list[AliasWrite]:
-    """Each update that moves an alias's primary records the version it moves from (contract
-    §9, alias history), once the function's tags have been read."""
-    if not live.tags_read:
-        return writes
-    out: list[AliasWrite] = []
-    for w in writes:
-        moved_from = w.before.version if isinstance(w, UpdateAlias) else None
-        if (
-            isinstance(w, UpdateAlias)
-            and isinstance(moved_from, str)
-            and moved_from.isdigit()
-            and w.after.version != moved_from
-        ):
-            recorded = decode_history(live.tags.get(history_key(w.alias)))
-            w = replace(w, history=moved_history(recorded, moved_from))
-        out.append(w)
-    return out
-
-
 def _previous(
     target: FunctionTarget, live: LiveFunction, after_aliases: Mapping[str, AliasState]
 ) -> dict[int, list[KeepReason]]:
-    """The last `keep_previous` versions of each managed alias, as the plan leaves it."""
+    """The last `keep_previous` versions of each managed alias, as the plan leaves it; and,
+    whatever `keep_previous` says, the version a rollout in progress (or verifying, or baking)
+    would roll back to."""
     retention = target.spec.retention
     keep = retention.keep_previous if retention is not None else 0
     found: dict[int, list[KeepReason]] = {}
-    if keep == 0:
-        return found
     for name in sorted(target.spec.aliases):
-        history = decode_history(live.tags.get(history_key(name)))
+        record = record_of(live, name)[0]
+        history = record.history
         current, after = live.alias(name), after_aliases.get(name)
         moves = current is not None and after is not None and after.version != current.version
-        if current is not None and moves and current.version.isdigit():
-            history = moved_history(history, current.version)  # the plan moves it away
-        for n, version in enumerate(history[:keep], start=1):
+        if current is not None and moves:
+            history = moved(history, current.version)  # the plan moves it away
+        numbers = [v for v in history if v.isdigit()]
+        for n, version in enumerate(numbers[:keep], start=1):
             found.setdefault(int(version), []).append(Previous(name, n))
+        state = record.rollout
+        if state is not None and state.status != "failed" and state.previous.isdigit():
+            reasons = found.setdefault(int(state.previous), [])
+            if not any(isinstance(r, Previous) and r.alias == name for r in reasons):
+                reasons.append(Previous(name, 1))
     return found
 
 

@@ -1,30 +1,47 @@
 """`rollback`: the break-glass way back, for when CI is down.
 
-Moves one managed alias to the version it pointed to before (the first entry of its history
-tag, `lambda-reconciler:history:<alias>`, which `apply` writes whenever it moves an alias) and
-clears any canary. The move is an ordinary plan of one `UpdateAlias`, applied by the executor
-with the same guard (the alias RevisionId read here) and recording the history like any move,
-so a second rollback returns to where the first one started. Git is not changed: `drift`
-reports the difference until the manifest says the same.
+Moves one managed alias to the version it pointed to before (the first entry of the history in
+its record, which `apply` writes whenever it moves an alias) and clears any canary. The move is
+an ordinary plan of one `UpdateAlias`, applied by the executor with the same guard (the alias
+RevisionId read here), recording the history like any move, so a second rollback returns to
+where the first one started. The same call marks the version it moves away from as failed for
+that alias, as an alarm rollback does: the next `apply` does not roll it out again until the
+manifest names another version or a new `rollout.attempt`. Git is not changed: `drift` reports
+the difference until the manifest says the same.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from reconciler.errors import ReconcilerError
 from reconciler.live import LiveFunction
 from reconciler.manifest import FunctionTarget
-from reconciler.plan import AliasField, AliasState, FunctionPlan, Plan, UpdateAlias
+from reconciler.plan import (
+    AliasField,
+    AliasRecord,
+    AliasState,
+    FunctionPlan,
+    ManualRollback,
+    Plan,
+    RolloutState,
+    UpdateAlias,
+)
 from reconciler.planner import fingerprint
-from reconciler.rollout import decode_history, history_key, moved_history
+from reconciler.record import is_version, moved
+from reconciler.rollout import record_of
 
 
-def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str) -> Plan:
+def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: datetime) -> Plan:
     """The plan that moves `alias` back to its recorded previous version (ReconcilerError when
     there is none, or it no longer exists)."""
     current = live.alias(alias)
     if current is None:
         raise ReconcilerError(f"{target.name}: alias {alias} does not exist")
-    history = decode_history(live.tags.get(history_key(alias)))
+    record, problem = record_of(live, alias)
+    if problem:
+        raise ReconcilerError(f"{target.name}:{alias}: {problem}; nothing was written")
+    history = tuple(v for v in record.history if is_version(v))
     if not history:
         raise ReconcilerError(
             f"{target.name}:{alias}: no previous version is recorded (apply records one each "
@@ -48,9 +65,16 @@ def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str) -> Pla
     )
     if not fields:
         raise ReconcilerError(f"{target.name}:{alias} is already on version {back}")
-    rest = tuple(v for v in history if v != back)
-    recorded = moved_history(rest, current.version) if current.version.isdigit() else rest
-    op = UpdateAlias(alias, before, after, current.revision_id, fields, history=recorded)
+    rest = tuple(v for v in record.history if v != back)
+    spec = target.spec.aliases.get(alias)
+    attempt = spec.rollout.attempt if spec is not None and spec.rollout is not None else 1
+    mark = None
+    if is_version(current.version):  # the version rolled back from fails, as after an alarm
+        mark = RolloutState(
+            current.version, back, 0, now, "failed", ManualRollback("rollback"), attempt
+        )
+    written = AliasRecord(back, moved(rest, current.version), mark)
+    op = UpdateAlias(alias, before, after, current.revision_id, fields, record=written)
     function = FunctionPlan(
         key=target.key,
         function=target.name,

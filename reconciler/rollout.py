@@ -1,54 +1,48 @@
 """Progressive rollout (contract §8): pure decisions, one step per apply at most.
 
-State lives in AWS as one function tag per alias, `lambda-reconciler:rollout:<alias>`, whose
-value is space-separated `key=value` pairs (tag values allow letters, digits, spaces and
-`_ . : / = + - @`):
+State lives in the alias's own record, at the end of its description, written in the same
+guarded `UpdateAlias` as the routing it describes (`reconciler.record`,
+docs/design/rollout-state.md): the target, the version traffic moves from, the step, when it
+began, the status (running, verifying, done, failed) with its cause, and the attempt.
 
-    target=7 previous=5 step=2 since=2026-11-22T12:00:00Z status=running attempt=2
-    target=7 previous=5 step=1 since=… status=failed cause=alarm alarm=orders-errors
-    target=7 previous=5 step=1 since=… status=failed cause=pre_traffic hook=smoke reason=HTTP 500
-
-- `step` is 1-based: the canary runs at `steps[step-1]`; `status` is running, failed or done
-  (`since` of a done rollout is when it reached 100 %: its `bake` period starts there).
-- A failed rollout keeps its cause (`RollbackCause`): `cause=` names its kind (`alarm`,
-  `pre_traffic`, `post_traffic`, `error_rate`, `compare_to_previous`) and the fields after it its
-  data; a hook's `reason=` comes last and takes the rest of the value (spaces included), cut to
-  what fits in 256 characters. Characters a tag value does not allow become `_`.
-- `attempt` is the manifest's `rollout.attempt` (absent means 1). A tag whose target or attempt
-  differs from the manifest's belongs to another rollout: a new attempt of a failed target
-  starts afresh at step 1, which is how a rollout is retried after a false alarm.
+- `step` is 1-based: the canary runs at `steps[step-1]`; `steps + 1` once promoted (`since` of a
+  done rollout is when it reached 100 %: its `bake` period starts there).
+- `attempt` is the manifest's `rollout.attempt`. A record whose target or attempt differs from
+  the manifest's belongs to another rollout: a new attempt of a failed target starts afresh.
 - A step is taken when its interval has passed, or will pass within `tolerance` (a tenth of the
   interval, at most `MAX_TOLERANCE`): a scheduled run arriving seconds early still takes it.
-- The tag is written *before* the alias call it describes. If a run dies between the two, the
-  next run sees a tag step that the live weight does not match and takes that step again, so a
-  crash never skips a step or shortens an interval below its minimum. A promotion's tag
-  (`status=done`) with the canary still live is a promotion cut short: the next run finishes it
-  rather than taking the last step again.
+- State that does not verify (a record that does not parse, a version that does not exist, a
+  failure mark on an alias that serves its target, a rollback target the history does not
+  hold) moves no traffic: the phase is UNVERIFIED and the status says why.
+- A hand move back to the previous version (or a canary removed by hand) marks the target
+  failed, as an alarm does (RECORDING_ROLLBACK): a rollback sticks.
 - Two runners racing on one step both guard UpdateAlias with the alias RevisionId read at plan
-  time: one wins, the other gets 412 and exits 1.
+  time: one wins, the other gets 412 and stops for that function.
 
 `decide` first classifies where the rollout stands (`_classify`), then one function per phase
 says what to write. Decisions carry data (`RolloutStatus` with a `RolloutPhase`); the words are
-in `reconciler.wording`.
+in `reconciler.wording`. Earlier releases kept the state in function tags (`decode_tag`): read
+only to migrate it into the record.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from typing_extensions import assert_never
 
-from reconciler.live import LATEST, LiveAlias
+from reconciler.live import LATEST, LiveAlias, LiveFunction
 from reconciler.manifest import stored_weight
 from reconciler.plan import (
     AlarmFired,
+    AliasRecord,
     AliasState,
     ErrorRateAbove,
     HookFailed,
     HookPhase,
+    ManualRollback,
     RollbackCause,
     RolloutPhase,
     RolloutState,
@@ -57,13 +51,12 @@ from reconciler.plan import (
     VersionRef,
     WorseThanPrevious,
 )
+from reconciler.record import HISTORY_LENGTH, BadRecord, decode, is_version
 
-TAG_PREFIX = "lambda-reconciler:rollout:"
-_TAG_SAFE = re.compile(r"[^\w.:/=+\-@]")
-_TEXT_SAFE = re.compile(r"[^\w .:/=+\-@]")  # the reason at the end of a tag keeps its spaces
-_REASON = " reason="
-TAG_LENGTH = 256
+TAG_PREFIX = "lambda-reconciler:rollout:"  # earlier releases' state, read to migrate it
+HISTORY_PREFIX = "lambda-reconciler:history:"
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
+_REASON = " reason="
 MAX_TOLERANCE = timedelta(seconds=60)
 
 
@@ -73,76 +66,26 @@ def tolerance(interval: timedelta) -> timedelta:
 
 
 def tag_key(alias: str) -> str:
+    """An earlier release's rollout tag of `alias` (migrated, then removed)."""
     return TAG_PREFIX + alias
 
 
-HISTORY_PREFIX = "lambda-reconciler:history:"
-HISTORY_LENGTH = 10  # versions kept per alias: 10 numbers fit a tag value (256) many times over
-
-
 def history_key(alias: str) -> str:
-    """The tag that records the versions an alias pointed to before, most recent first:
-    `lambda-reconciler:history:prod` = `5 3 2`."""
+    """An earlier release's history tag of `alias`: `5 3 2` (migrated, then removed)."""
     return HISTORY_PREFIX + alias
 
 
+def legacy_keys(tags: Mapping[str, str], alias: str) -> tuple[str, ...]:
+    """The earlier release's tags of `alias` that the function still carries."""
+    return tuple(k for k in (tag_key(alias), history_key(alias)) if k in tags)
+
+
 def decode_history(value: str | None) -> tuple[str, ...]:
-    """The recorded versions, most recent first; anything unreadable is dropped."""
-    return tuple(v for v in (value or "").split() if v.isdigit())[:HISTORY_LENGTH]
-
-
-def moved_history(history: tuple[str, ...], moved_from: str) -> tuple[str, ...]:
-    """The history after the alias moves away from `moved_from` (a version number)."""
-    rest = tuple(v for v in history if v != moved_from)
-    return (moved_from, *rest)[:HISTORY_LENGTH]
-
-
-def encode(state: RolloutState, new_version: str | None = None) -> str:
-    """The tag value; `new_version` is the number a target of NEW_VERSION became."""
-    target = state.target if isinstance(state.target, str) else (new_version or "")
-    parts = [
-        f"target={target}",
-        f"previous={state.previous}",
-        f"step={state.step}",
-        f"since={state.since.astimezone(timezone.utc).strftime(_TIME)}",
-        f"status={state.status}",
-    ]
-    if state.attempt != 1:
-        parts.append(f"attempt={state.attempt}")
-    if state.cause is not None:
-        parts += _cause_fields(state.cause)
-    value = " ".join(parts)
-    if isinstance(state.cause, HookFailed) and state.cause.reason:
-        room = TAG_LENGTH - len(value) - len(_REASON)
-        value += _REASON + _TEXT_SAFE.sub("_", state.cause.reason)[: max(room, 0)]
-    return value[:TAG_LENGTH]
-
-
-def _cause_fields(cause: RollbackCause) -> list[str]:
-    """The tag fields of a cause, but a hook's reason (which goes last)."""
-    match cause:
-        case AlarmFired(alarm=alarm):
-            return ["cause=alarm", f"alarm={_TAG_SAFE.sub('_', alarm)}"]
-        case HookFailed(phase=phase, function=function):
-            return [f"cause={phase.value}", f"hook={_TAG_SAFE.sub('_', function)}"]
-        case ErrorRateAbove(errors=e, invocations=n, max_error_rate=m):
-            return ["cause=error_rate", f"errors={e}", f"invocations={n}", f"max_error_rate={m!r}"]
-        case WorseThanPrevious():
-            return [
-                "cause=compare_to_previous",
-                f"errors={cause.errors}",
-                f"invocations={cause.invocations}",
-                f"previous_errors={cause.previous_errors}",
-                f"previous_invocations={cause.previous_invocations}",
-                f"max_error_rate={cause.max_error_rate!r}",
-            ]
-        case _:
-            assert_never(cause)
+    """An earlier release's history tag: the recorded versions; anything unreadable dropped."""
+    return tuple(v for v in (value or "").split() if is_version(v))[:HISTORY_LENGTH]
 
 
 def _decode_cause(fields: Mapping[str, str], reason: str) -> RollbackCause | None:
-    """The cause the fields name; None when there is none (or an unknown kind).
-    Raises KeyError or ValueError for a known kind with missing or unreadable data."""
     kind = fields.get("cause", "alarm" if "alarm" in fields else "")
     if kind == "alarm":
         return AlarmFired(fields["alarm"])
@@ -159,14 +102,14 @@ def _decode_cause(fields: Mapping[str, str], reason: str) -> RollbackCause | Non
     return None
 
 
-def decode(value: str | None) -> RolloutState | None:
-    """The state a tag holds; None for no tag or an unreadable one (no rollout in progress)."""
+def decode_tag(value: str | None) -> RolloutState | None:
+    """An earlier release's rollout tag; None for no tag or an unreadable one."""
     if not value:
         return None
     head, _, reason = value.partition(_REASON)
     fields = dict(p.split("=", 1) for p in head.split() if "=" in p)
     try:
-        return RolloutState(
+        state = RolloutState(
             target=fields["target"],
             previous=fields["previous"],
             step=int(fields["step"]),
@@ -177,12 +120,39 @@ def decode(value: str | None) -> RolloutState | None:
         )
     except (KeyError, ValueError):
         return None
+    if state.status not in ("running", "done", "failed"):
+        return None
+    return state
+
+
+def record_of(live: LiveFunction, alias: str) -> tuple[AliasRecord, str]:
+    """The alias's record, and why it is not trusted ("" when it is). Without a record in the
+    description, an earlier release's tags (when they were read) are migrated into one."""
+    current = live.alias(alias)
+    raw = current.record if current is not None else ""
+    if raw:
+        try:
+            return decode(raw), ""
+        except BadRecord as e:
+            return AliasRecord(), f"its record does not parse ({e})"
+    if not live.tags_read:
+        return AliasRecord(), ""
+    state = decode_tag(live.tags.get(tag_key(alias)))
+    history = decode_history(live.tags.get(history_key(alias)))
+    if state is None and not history:
+        return AliasRecord(), ""
+    return AliasRecord(None, history, state, from_tags=True), ""
+
+
+def state_of(live: LiveFunction, alias: str) -> RolloutState | None:
+    """The rollout part of the alias's record (None without one, or when it is not trusted)."""
+    return record_of(live, alias)[0].rollout
 
 
 @dataclass(frozen=True)
 class Decision:
     after: AliasState | None  # the alias state to write; None: leave the alias alone
-    state: RolloutState | None  # the tag to write before the alias call; None: leave it
+    state: RolloutState | None  # the rollout part of the record that write leaves
     status: RolloutStatus
 
 
@@ -206,7 +176,7 @@ class Rollout:
     alarms: tuple[str, ...]
     description: str | None
     live: LiveAlias | None
-    state: RolloutState | None
+    record: AliasRecord
     alarm_states: Mapping[str, str]
     now: datetime
     attempt: int = 1
@@ -217,6 +187,8 @@ class Rollout:
     # invocations, errors of the previous version (traffic moves from) over the same window;
     # read only with `compare_to_previous`
     previous_metrics: tuple[int, int] | None = None
+    versions: frozenset[str] = frozenset()  # the function's published versions
+    problem: str = ""  # why the record is not trusted (it did not parse)
 
     def status(
         self,
@@ -228,8 +200,12 @@ class Rollout:
         due: datetime | None = None,
         cause: RollbackCause | None = None,
         previous: str | None = None,
+        problem: str = "",
     ) -> RolloutStatus:
         metrics = self.metrics if self.gates is not None else None
+        ours = self.ours
+        if previous is None and ours is not None:
+            previous = ours.previous
         return RolloutStatus(
             self.alias,
             self.target,
@@ -249,6 +225,8 @@ class Rollout:
             errors=None if metrics is None else metrics[1],
             weights=self.steps,
             interval=int(min(self.interval.total_seconds(), 10**9)),
+            live=None if self.live is None else AliasState.of(self.live),
+            problem=problem,
         )
 
     @property
@@ -285,9 +263,15 @@ class Rollout:
         return AliasState(self.target, None, self.description)
 
     @property
+    def promoted(self) -> str:
+        """The status a promotion to 100 % writes: verifying while a post-traffic hook must
+        still pass (it is run again after a crash), else done."""
+        return "verifying" if self.hooks[1] else "done"
+
+    @property
     def ours(self) -> RolloutState | None:
-        """The tag, when it belongs to this rollout (same target and attempt)."""
-        s = self.state
+        """The record's rollout, when it belongs to this one (same target and attempt)."""
+        s = self.record.rollout
         return s if s is not None and (s.target, s.attempt) == (self.target, self.attempt) else None
 
 
@@ -298,15 +282,53 @@ def _live(r: Rollout) -> LiveAlias:
 
 def _state(r: Rollout) -> RolloutState:
     state = r.ours
-    assert state is not None  # the phases after the start have this rollout's tag
+    assert state is not None  # the phases after the start have this rollout's record
     return state
 
 
+def _problem(r: Rollout) -> str:
+    """Why this rollout's record does not verify ("" when it does, or there is none)."""
+    if r.problem:
+        return r.problem
+    state, live = r.ours, _live(r)
+    if state is None:
+        return ""
+    if not isinstance(state.target, str) or state.target not in r.versions:
+        return f"its record names version {state.target}, which does not exist"
+    if state.previous != LATEST and state.previous not in r.versions:
+        return f"its record names previous version {state.previous}, which does not exist"
+    if state.step > len(r.steps) + 1:
+        return f"its record says step {state.step} of a {len(r.steps)}-step schedule"
+    if state.status == "failed" and live.version == r.target and live.canary is None:
+        return (
+            f"its record marks {state.target} failed, yet the alias sends it all traffic; "
+            "move it with `rollback`, or name another version"
+        )
+    return ""
+
+
+def _moved_back(r: Rollout, state: RolloutState | None) -> bool:
+    """The alias is back on the version the rollout moved from, with no canary, though the
+    record does not say it failed: someone rolled it back by hand."""
+    live = _live(r)
+    return (
+        state is not None
+        and state.status != "failed"
+        and live.canary is None
+        and live.version == state.previous
+        and live.version != r.target
+    )
+
+
 def _classify(r: Rollout) -> RolloutPhase:
-    """Where the rollout stands, from the live alias, the tag and the alarms."""
+    """Where the rollout stands, from the live alias, its record and the alarms."""
     live, state = r.live, r.ours
     if live is None:
         return RolloutPhase.CREATED
+    if _problem(r):
+        return RolloutPhase.UNVERIFIED
+    if _moved_back(r, state):
+        return RolloutPhase.RECORDING_ROLLBACK
     if live.version == r.target and live.canary is None:
         return _done_phase(r, state)
     canary_on_target = live.canary is not None and live.canary.version == r.target
@@ -315,18 +337,23 @@ def _classify(r: Rollout) -> RolloutPhase:
             return RolloutPhase.FINISHING_ROLLBACK if canary_on_target else RolloutPhase.FAILED
         if canary_on_target:
             return _running_phase(r, state)
-    if live.version in (r.target, LATEST):
+    if live.version == r.target:  # a canary of another version beside the target: clear it
         return RolloutPhase.SWITCHING
-    return RolloutPhase.HELD if r.firing else RolloutPhase.STARTING
+    if r.firing:
+        return RolloutPhase.HELD
+    return RolloutPhase.SWITCHING if live.version == LATEST else RolloutPhase.STARTING
 
 
 def _done_phase(r: Rollout, state: RolloutState | None) -> RolloutPhase:
-    """All traffic on the target: complete, unless its `bake` period still runs."""
-    if state is not None and state.status == "failed":  # a post-traffic hook failed
-        return RolloutPhase.FINISHING_ROLLBACK
-    if state is None or state.status != "done" or r.now >= _due(state, r.bake):
+    """All traffic on the target: complete, unless its post-traffic hook has not passed yet or
+    its `bake` period still runs."""
+    if state is None or state.status not in ("done", "verifying"):
         return RolloutPhase.COMPLETE
-    return RolloutPhase.ROLLING_BACK if r.firing else RolloutPhase.BAKING
+    if state.status == "done" and r.now >= _due(state, r.bake):
+        return RolloutPhase.COMPLETE
+    if r.firing:
+        return RolloutPhase.ROLLING_BACK
+    return RolloutPhase.VERIFYING if state.status == "verifying" else RolloutPhase.BAKING
 
 
 def _running_phase(r: Rollout, state: RolloutState) -> RolloutPhase:
@@ -334,9 +361,9 @@ def _running_phase(r: Rollout, state: RolloutState) -> RolloutPhase:
     assert live.canary is not None
     if r.firing:
         return RolloutPhase.ROLLING_BACK
-    if not r.steps or state.status == "done":
-        # an all-at-once rollout's canary, or a promotion whose tag was written but whose alias
-        # call was not (a crash in between): finish the promotion, do not retake the last step
+    if not r.steps or state.status in ("done", "verifying"):
+        # an all-at-once rollout's canary, or an earlier release's promotion whose tag was
+        # written but whose alias call was not: finish the promotion
         return RolloutPhase.PROMOTING
     if _live_step(r, live.canary.weight) != state.step:
         return RolloutPhase.RETAKING
@@ -355,7 +382,7 @@ def _live_step(r: Rollout, weight: float) -> int | None:
 def _due(state: RolloutState, interval: timedelta) -> datetime:
     try:
         return state.since + interval
-    except OverflowError:  # past year 9999 (a huge interval, or a hand-edited tag): never
+    except OverflowError:  # past year 9999 (a huge interval, or a hand-edited record): never
         return datetime.max.replace(tzinfo=timezone.utc)
 
 
@@ -367,13 +394,23 @@ def _complete(r: Rollout) -> Decision:
     return Decision(None, None, r.status(RolloutPhase.COMPLETE, len(r.steps), 1.0))
 
 
+def _unverified(r: Rollout) -> Decision:
+    live = _live(r)
+    weight = live.canary.weight if live.canary and live.canary.version == r.target else 0.0
+    weight = 1.0 if live.version == r.target and live.canary is None else weight
+    status = r.status(RolloutPhase.UNVERIFIED, 0, weight, problem=_problem(r))
+    return Decision(None, None, status)
+
+
 def _finishing_rollback(r: Rollout) -> Decision:
-    state = _state(r)
-    back = AliasState(state.previous, None, r.description)
+    """A failure mark with the canary still on the target: all traffic to the live primary
+    (never to a version named only by state)."""
+    live, state = _live(r), _state(r)
+    back = AliasState(live.version, None, r.description)
     status = r.status(
-        RolloutPhase.FINISHING_ROLLBACK, state.step, 0.0, previous=state.previous, cause=state.cause
+        RolloutPhase.FINISHING_ROLLBACK, state.step, 0.0, previous=live.version, cause=state.cause
     )
-    return Decision(back, None, status)
+    return Decision(back, state, status)
 
 
 def _failed(r: Rollout) -> Decision:
@@ -388,11 +425,39 @@ def _failed(r: Rollout) -> Decision:
     return Decision(None, None, status)
 
 
+def _recording_rollback(r: Rollout) -> Decision:
+    """Rolled back by hand: the alias stays where it was put, and the record marks the
+    target failed, as an alarm rollback does."""
+    live, state = _live(r), _state(r)
+    cause = ManualRollback("hand")
+    failed = replace(state, status="failed", cause=cause, since=r.now)
+    step = min(state.step, len(r.steps))
+    status = r.status(
+        RolloutPhase.RECORDING_ROLLBACK, step, 0.0, cause=cause, previous=live.version
+    )
+    return Decision(AliasState(live.version, None, r.description), failed, status)
+
+
+def _back_target(r: Rollout, state: RolloutState) -> str | None:
+    """Where an alias that is all on the target rolls back to: the record's previous version,
+    when the record's own history says the alias came from it (None: not verified)."""
+    if r.record.from_tags or r.record.history[:1] != (state.previous,):
+        return None
+    return state.previous
+
+
 def _rolling_back(r: Rollout) -> Decision:
-    """An alarm fires at a step, or while baking at 100 %: all traffic back to the previous."""
+    """An alarm or gate fires at a step, or at 100 % while verifying or baking: all traffic
+    back to the previous version."""
     live, state, cause = _live(r), _state(r), r.firing
     assert cause is not None
-    previous = live.version if live.canary is not None else state.previous
+    previous = live.version if live.canary is not None else _back_target(r, state)
+    if previous is None:
+        problem = (
+            f"{cause_text(cause)}, but its rollback target {state.previous} is not the version "
+            "its history records; not moving traffic: use `rollback` or name another version"
+        )
+        return Decision(None, None, r.status(RolloutPhase.UNVERIFIED, 0, 1.0, problem=problem))
     back = AliasState(previous, None, r.description)
     failed = replace(state, status="failed", cause=cause, since=r.now)
     step = min(state.step, len(r.steps))
@@ -400,8 +465,24 @@ def _rolling_back(r: Rollout) -> Decision:
     return Decision(back, failed, status)
 
 
+def cause_text(cause: RollbackCause) -> str:
+    """The kind of a cause, for a problem line (the full words are in `reconciler.wording`)."""
+    match cause:
+        case AlarmFired(alarm=alarm):
+            return f"alarm {alarm} fires"
+        case HookFailed():
+            return "a traffic hook failed"
+        case ErrorRateAbove() | WorseThanPrevious():
+            return "the error-rate gate fails"
+        case ManualRollback():
+            return "it was rolled back"
+        case _:
+            assert_never(cause)
+
+
 def _retaking(r: Rollout) -> Decision:
-    """The tag was written but the alias call never happened: take that step again."""
+    """The record's step and the live weight disagree (a weight changed by hand): take the
+    record's step again."""
     live, state = _live(r), _state(r)
     step = min(max(state.step, 1), len(r.steps))
     retaken = replace(state, step=step, since=r.now)
@@ -439,8 +520,17 @@ def _advancing(r: Rollout) -> Decision:
 
 def _promoting(r: Rollout) -> Decision:
     n = len(r.steps)
-    done = replace(_state(r), step=n + 1, since=r.now, status="done")
+    done = replace(_state(r), step=n + 1, since=r.now, status=r.promoted)
     return Decision(r.final, done, r.status(RolloutPhase.PROMOTING, n, 1.0))
+
+
+def _verifying(r: Rollout) -> Decision:
+    """All traffic on the target, its post-traffic hook not passed yet (a run stopped between
+    the promotion and the hook): the hook runs again, and its pass writes `done`."""
+    state = _state(r)
+    done = replace(state, status="done")
+    status = r.status(RolloutPhase.VERIFYING, len(r.steps), 1.0, since=state.since)
+    return Decision(r.final, done, status)
 
 
 def _baking(r: Rollout) -> Decision:
@@ -459,8 +549,15 @@ def _gated(r: Rollout) -> Decision:
 
 
 def _switching(r: Rollout) -> Decision:
-    """Nothing to shift from (or $LATEST, which cannot carry a routing config): switch."""
-    return Decision(r.final, None, r.status(RolloutPhase.SWITCHING, len(r.steps), 1.0))
+    """No weights from `$LATEST` (AWS allows none): switch at once, after the alarms and the
+    pre-traffic hook, with the post-traffic hook and `bake` after it and `$LATEST` as the
+    rollback target. A canary of another version beside the target is simply cleared."""
+    live = _live(r)
+    status = r.status(RolloutPhase.SWITCHING, len(r.steps), 1.0, previous=live.version)
+    if live.version != LATEST:
+        return Decision(r.final, None, status)
+    state = RolloutState(r.target, LATEST, len(r.steps) + 1, r.now, r.promoted, attempt=r.attempt)
+    return Decision(r.final, state, replace(status, since=r.now))
 
 
 def _held(r: Rollout) -> Decision:
@@ -472,9 +569,9 @@ def _starting(r: Rollout) -> Decision:
     start = RolloutState(
         target=r.target, previous=live.version, step=1, since=r.now, attempt=r.attempt
     )
-    if not r.steps:  # all at once: straight to 100 %, the tag says so (its bake starts now)
+    if not r.steps:  # all at once: straight to 100 %, the record says so (its bake starts now)
         status = r.status(RolloutPhase.STARTING, 0, 1.0, since=r.now, previous=live.version)
-        return Decision(r.final, replace(start, status="done"), status)
+        return Decision(r.final, replace(start, status=r.promoted), status)
     status = r.status(
         RolloutPhase.STARTING,
         1,
@@ -501,6 +598,9 @@ _PHASES: Mapping[RolloutPhase, Callable[[Rollout], Decision]] = {
     RolloutPhase.STARTING: _starting,
     RolloutPhase.BAKING: _baking,
     RolloutPhase.GATED: _gated,
+    RolloutPhase.VERIFYING: _verifying,
+    RolloutPhase.UNVERIFIED: _unverified,
+    RolloutPhase.RECORDING_ROLLBACK: _recording_rollback,
 }
 if set(_PHASES) != set(RolloutPhase):  # a new phase without its function fails at import
     raise RuntimeError(f"rollout phases without a decision: {set(RolloutPhase) - set(_PHASES)}")

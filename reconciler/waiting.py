@@ -177,7 +177,9 @@ class Waiter:
             for r in fp.rollouts:
                 if r.phase not in _QUIET:
                     self.report(f"{fp.function}:{r.alias}: {rollout_message(r)}")
-        result = apply_plan(plan, self.aws, parallelism=self.parallelism, progress=self.report)
+        result = apply_plan(
+            plan, self.aws, parallelism=self.parallelism, progress=self.report, clock=self.clock
+        )
         _raise_failures(result)
         for line in result.rollbacks:
             self.report(f"rolled back: {line}")

@@ -35,6 +35,7 @@ from reconciler.plan import (
     Kept,
     KeptLayer,
     LayerKeepReason,
+    ManualRollback,
     NewVersion,
     NothingPublished,
     Operation,
@@ -186,8 +187,24 @@ def cause(c: RollbackCause) -> str:
                 f"{plural(c.invocations, 'invocation', 'invocations')}; the previous version "
                 f"{c.previous_errors} in {c.previous_invocations})"
             )
+        case ManualRollback(by=by):
+            return "rolled back with `rollback`" if by == "rollback" else "rolled back by hand"
         case _:
             assert_never(c)
+
+
+def routing(state: AliasState | None) -> str:
+    """Where an alias sends traffic, as read from AWS: "7 serves all traffic", "7 serves 90%,
+    8 serves 10%"."""
+    if state is None:
+        return "the alias does not exist"
+    if state.canary is None:
+        return f"{version(state.version)} serves all traffic"
+    w = state.canary.weight
+    return (
+        f"{version(state.version)} serves {weight(1 - w)}, "
+        f"{version(state.canary.version)} serves {weight(w)}"
+    )
 
 
 def cause_now(c: RollbackCause) -> str:
@@ -204,18 +221,26 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
     RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
     RolloutPhase.FAILED: lambda s: (
-        f"rolled back at step {s.step}: {cause(s.cause) if s.cause else 'a failed check'}; "
-        f"{s.previous or 'the previous'} "
-        f"serves all traffic; retry with rollout.attempt: {s.attempt + 1}, or name another "
-        "version"
+        f"rolled back{f' at step {s.step}' if s.step else ''}: "
+        f"{cause(s.cause) if s.cause else 'a failed check'}; {routing(s.live)}; retry with "
+        f"rollout.attempt: {s.attempt + 1}, or name another version"
     ),
+    RolloutPhase.RECORDING_ROLLBACK: lambda s: (
+        f"rolled back by hand to {s.previous}: recording {version(s.target)} as failed; "
+        f"{routing(s.live)}; retry with rollout.attempt: {s.attempt + 1}, or name another version"
+    ),
+    RolloutPhase.VERIFYING: lambda s: (
+        f"{version(s.target)} takes all traffic; running the post-traffic hook "
+        f"{s.post_traffic} (it has not passed yet)"
+    ),
+    RolloutPhase.UNVERIFIED: lambda s: f"not moving traffic: {s.problem}; {routing(s.live)}",
     RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: {_why(s)}",
     RolloutPhase.RETAKING: lambda s: f"retaking step {s.step}/{s.steps} at {weight(s.weight)}",
     RolloutPhase.WAITING: _waiting,
     RolloutPhase.ADVANCING: lambda s: f"advancing to step {s.step}/{s.steps} at {weight(s.weight)}",
     RolloutPhase.PROMOTING: lambda s: f"promoting {version(s.target)} to all traffic",
     RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
-    RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting",
+    RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting; {routing(s.live)}",
     RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
     RolloutPhase.GATED: lambda s: (
         f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
@@ -279,11 +304,12 @@ def rolled_back(s: RolloutStatus) -> str:
 def off_course(function: str, s: RolloutStatus) -> str:
     """One line for a rollout that failed, was rolled back or cannot start: git names a version
     that AWS does not serve, and no apply moves towards it until the manifest changes."""
-    why = cause(s.cause) if s.cause is not None else "a failed check"
+    why = cause(s.cause) if s.cause is not None else s.problem or "a failed check"
     stage = s.stage.value.replace("_", " ")
+    serves = routing(s.live) if s.live is not None else f"{s.previous} serves all traffic"
     return (
         f"rollout of {function}:{s.alias} to {version(s.target)} {stage} ({why}): "
-        f"git names {version(s.target)}, AWS serves {s.previous or 'the previous version'}"
+        f"git names {version(s.target)}; in AWS {serves}"
     )
 
 

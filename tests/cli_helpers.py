@@ -39,6 +39,7 @@ WRITES = {
     "DeleteAlias",
     "DeleteFunction",
     "TagResource",
+    "UntagResource",
 }
 
 # What click names the program in usage lines when it runs as `python -m reconciler`.

@@ -221,14 +221,15 @@ class MemLambda:
         version: str,
         weights: Mapping[str, float],
         description: str | None,
-    ) -> None:
+    ) -> str:
         fn = self._fn(name)
         if alias in fn.aliases:
             raise AwsError("exists", "ResourceConflictException", 409)
         self._check_target(fn, version, dict(weights))
         canary = Canary(*next(iter(weights.items()))) if weights else None
-        fn.aliases[alias] = LiveAlias(alias, version, canary, description or "", new_rev())
+        fn.aliases[alias] = LiveAlias.of(alias, version, canary, description or "", new_rev())
         self._after_write("create_alias", name, alias)
+        return fn.aliases[alias].revision_id
 
     def update_alias(
         self,
@@ -239,7 +240,7 @@ class MemLambda:
         weights: Mapping[str, float],
         description: str | None,
         revision_id: str,
-    ) -> None:
+    ) -> str:
         fn = self._fn(name)
         current = fn.aliases.get(alias)
         if current is None:
@@ -248,18 +249,17 @@ class MemLambda:
             raise AwsError("stale revision", "PreconditionFailedException", 412)
         self._check_target(fn, version, dict(weights))
         canary = Canary(*next(iter(weights.items()))) if weights else None
-        fn.aliases[alias] = replace(
-            current,
-            version=version,
-            canary=canary,
-            description=current.description if description is None else description,
-            revision_id=new_rev(),
+        whole = current.description + (" " if current.record else "") + current.record
+        fn.aliases[alias] = LiveAlias.of(
+            alias, version, canary, whole if description is None else description, new_rev()
         )
         self._after_write("update_alias", name, alias)
+        return fn.aliases[alias].revision_id
 
-    def tag_function(self, name: str, region: str | None, arn: str, key: str, value: str) -> None:
-        self._fn(name).tags[key] = value
-        self._after_write("tag_function", name, key)
+    def untag_function(self, name: str, region: str | None, arn: str, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._fn(name).tags.pop(key, None)
+        self._after_write("untag_function", name, ",".join(keys))
 
     def delete_alias(self, name: str, region: str | None, alias: str) -> None:
         self._fn(name).aliases.pop(alias, None)

@@ -44,5 +44,6 @@ def plan_against(
     return plan(observed, now=now, max_deletions=max_deletions)
 
 
-def apply_to(mem: MemLambda, p: Plan) -> ApplyResult:
-    return apply_plan(p, mem, parallelism=1, progress=lambda _line: None)
+def apply_to(mem: MemLambda, p: Plan, now: Any = NOW) -> ApplyResult:
+    """Apply `p` to `mem` with the executor's clock at `now` (a step starts when it is made)."""
+    return apply_plan(p, mem, parallelism=1, progress=lambda _line: None, clock=lambda: now)

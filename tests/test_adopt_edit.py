@@ -12,7 +12,8 @@ from reconciler.adopt import Result, adopt
 from reconciler.live import Canary
 from reconciler.manifest import load_manifest_text
 from reconciler.plan import RolloutState
-from reconciler.rollout import encode, tag_key
+from reconciler.rollout import tag_key
+from tests.legacy import legacy_tag as encode
 from tests.memlambda import NOW, MemLambda, snap
 
 HEAD = "version: 1\nregion: us-east-1\nfunctions:\n"

@@ -19,11 +19,11 @@ from emulator.client import EmulatorClient
 
 def test_minimum_calls_are_counted_precisely() -> None:
     """50 versions plus `$LATEST` are 51 items: two ListVersionsByFunction pages of at most 50,
-    and one ListAliases page: 3 calls per function to plan, 6 to apply one alias change (the
-    reads, ListTags for the alias history, TagResource to record it, UpdateAlias)."""
+    and one ListAliases page: 3 calls per function to plan, 4 to apply one alias change (the
+    reads and one UpdateAlias, which writes the alias record with the move)."""
     fleet = Fleet(1000, versions=50)
     assert (fleet.version_pages, fleet.alias_pages) == (2, 1)
-    assert (fleet.plan_calls, fleet.apply_calls) == (3000, 6000)
+    assert (fleet.plan_calls, fleet.apply_calls) == (3000, 4000)
     assert Fleet(1, versions=49).version_pages == 1
     assert Fleet(1, versions=99).version_pages == 2
     assert Fleet(1, versions=100).version_pages == 3
@@ -55,8 +55,8 @@ def test_fleet_smoke_run(emulator: EmulatorClient, tmp_path: Path) -> None:
     assert (plan.calls, plan.min_calls) == (9, 9)
     assert (plan.throttled, plan.failed, plan.writes) == (0, 0, 0)
     assert (apply.command, apply.exit_code) == ("apply", 0), apply.stderr_tail
-    assert (apply.calls, apply.min_calls) == (18, 18)
-    assert (apply.throttled, apply.failed, apply.writes) == (0, 0, 6)
+    assert (apply.calls, apply.min_calls) == (12, 12)
+    assert (apply.throttled, apply.failed, apply.writes) == (0, 0, 3)
     for run in (plan, apply):
         assert run.ok
         assert 0 < run.wall_s < 60

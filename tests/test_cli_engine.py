@@ -76,17 +76,11 @@ def test_apply_makes_exactly_the_planned_writes(emulator: Any, tmp_path: Path) -
     emulator.clear_calls()
     r = run_cli(emulator, "apply", m, "--auto-approve")
     assert r.returncode == 0, r.stderr
-    # prod moves 1 → 2: its history is recorded (a tag) before the alias call
-    assert writes(emulator) == [
-        ("CreateAlias", "orders"),
-        ("TagResource", "orders"),
-        ("UpdateAlias", "orders"),
-    ]
+    # prod moves 1 → 2: its history is recorded in its record, in the same call
+    assert writes(emulator) == [("CreateAlias", "orders"), ("UpdateAlias", "orders")]
     assert alias(client, "orders", "prod") == ("2", {"3": 0.1})
-    tags = client.list_tags(
-        Resource=client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
-    )["Tags"]
-    assert tags["lambda-reconciler:history:prod"] == "1"
+    described = client.get_alias(FunctionName="orders", Name="prod")["Description"]
+    assert described == "[lr:1 at=2 h=1]"
 
 
 def test_canary_change_remove_promote_and_rollback(emulator: Any, tmp_path: Path) -> None:

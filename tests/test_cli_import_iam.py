@@ -80,9 +80,15 @@ functions:
 """
 
 
-def _seed_for_policy(emulator: Any) -> None:
+def _seed_for_policy(emulator: Any, legacy: bool = True) -> None:
+    """orders, with an earlier release's history tag on prod (`legacy`): apply migrates it into
+    prod's record and removes it (the one use of UntagResource)."""
     emulator.seed([{"name": "orders", "versions": 4, "aliases": {"prod": 1, "beta": 1}}])
-    update_code(emulator.boto3_client("lambda"), "orders", "next")
+    client = emulator.boto3_client("lambda")
+    update_code(client, "orders", "next")
+    if legacy:
+        arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+        client.tag_resource(Resource=arn, Tags={"lambda-reconciler:history:prod": "2"})
 
 
 def _user(emulator: Any, policy: dict[str, Any]) -> dict[str, str]:
@@ -124,7 +130,7 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
         "lambda:ListVersionsByFunction",
         "lambda:ListProvisionedConcurrencyConfigs",
         "lambda:ListEventSourceMappings",
-        "lambda:ListTags",  # each alias's history: the rollback targets retention keeps
+        "lambda:ListTags",  # an earlier release's state tags, migrated into the alias records
         # prune_aliases: what hangs on an alias about to be deleted
         "lambda:GetProvisionedConcurrencyConfig",
         "lambda:GetPolicy",
@@ -137,7 +143,7 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
         "lambda:DeleteAlias",
         "lambda:PublishVersion",
         "lambda:DeleteFunction",
-        "lambda:TagResource",  # the history of an alias that moves
+        "lambda:UntagResource",  # an earlier release's state tags, once migrated
     }
     fn = "arn:aws:lambda:us-east-1:*:function:orders"
     resources = {
@@ -163,7 +169,7 @@ def test_iam_policy_is_well_formed_and_minimal(emulator: Any, tmp_path: Path) ->
                 "ListVersionsByFunction",
                 "ListProvisionedConcurrencyConfigs",
                 "ListTags",
-                "TagResource",
+                "UntagResource",
                 "CreateAlias",
                 "PublishVersion",
             }
@@ -250,7 +256,8 @@ def test_plan_policy_cannot_write(emulator: Any, tmp_path: Path) -> None:
     """The plan role is read-only: apply under it is refused at the first write."""
     m = write_manifest(tmp_path, POLICY_MANIFEST)
     policy = json.loads(run_cli(emulator, "iam-policy", m, "--mode", "plan").stdout)
-    r = _run_as(emulator, policy, lambda: _seed_for_policy(emulator), "apply", m, "--auto-approve")
+    arrange = lambda: _seed_for_policy(emulator, legacy=False)  # noqa: E731
+    r = _run_as(emulator, policy, arrange, "apply", m, "--auto-approve")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "AccessDenied" in r.stdout + r.stderr
     writes = [c for c in emulator.calls() if c.get("write")]
@@ -271,10 +278,12 @@ functions:
 
 
 def test_rollout_policy_adds_tag_actions_and_each_is_needed(emulator: Any, tmp_path: Path) -> None:
-    """A rollout needs ListTags (plan) and TagResource (apply) on the function, and
-    DescribeAlarms on "*": under the generated policy the rollout starts; without either tag
-    action it fails with AccessDenied naming it. (The endpoint enforces IAM on Lambda calls
-    only, so DescribeAlarms is checked for presence, not proven needed.)"""
+    """A rollout needs ListTags (plan: an earlier release's state, to migrate) and
+    UntagResource (apply: removing that state once it is in the alias record) on the function,
+    never TagResource, and DescribeAlarms on "*": under the generated policy the rollout
+    starts; without either tag action it fails with AccessDenied naming it. (The endpoint
+    enforces IAM on Lambda calls only, so DescribeAlarms is checked for presence, not proven
+    needed.)"""
     m = write_manifest(tmp_path, ROLLOUT_MANIFEST)
     policy = json.loads(run_cli(emulator, "iam-policy", m, "--account-id", "123456789012").stdout)
     unscoped = [st for st in policy["Statement"] if st["Resource"] == "*"]
@@ -282,17 +291,21 @@ def test_rollout_policy_adds_tag_actions_and_each_is_needed(emulator: Any, tmp_p
         ["cloudwatch:DescribeAlarms", "lambda:GetAccountSettings"]
     ]
     scoped = {a for st in policy["Statement"] if st["Resource"] != "*" for a in st["Action"]}
-    assert {"lambda:ListTags", "lambda:TagResource"} <= scoped
+    assert {"lambda:ListTags", "lambda:UntagResource"} <= scoped
+    assert "lambda:TagResource" not in scoped
 
     def arrange() -> None:
         emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 2}}])
         create_alarm(emulator.boto3_client("cloudwatch"), "orders-errors")
+        client = emulator.boto3_client("lambda")
+        arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+        client.tag_resource(Resource=arn, Tags={"lambda-reconciler:history:prod": "1"})
 
     ok = _run_as(emulator, policy, arrange, "apply", m, "--auto-approve")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     alias = emulator.state("orders")["aliases"]["prod"]
     assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"3": 0.1}
-    for action in ("lambda:ListTags", "lambda:TagResource"):
+    for action in ("lambda:ListTags", "lambda:UntagResource"):
         _assert_denied(
             _run_as(emulator, _without(policy, action), arrange, "apply", m, "--auto-approve"),
             action,

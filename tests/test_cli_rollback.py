@@ -82,13 +82,15 @@ def test_rollback_without_git_then_drift_reports_it_until_git_agrees(
     )
     assert "orders:prod is back on version 2. To make git agree, set `version: 2`" in r.stderr
     assert f"{m}:6:7" in r.stderr  # where the alias is declared
-    assert writes(emulator) == [("TagResource", "orders"), ("UpdateAlias", "orders")]
+    assert writes(emulator) == [("UpdateAlias", "orders")]  # the move and its record, one call
     state = emulator.state("orders")["aliases"]["prod"]
     assert (state["FunctionVersion"], state.get("RoutingConfig")) == ("2", None)
 
     drift = run_cli(emulator, "drift", m)
     assert drift.returncode == 2
-    assert "update_alias prod" in drift.stdout
+    # the rollback sticks: git still names 3, and no apply rolls it out again
+    assert "rollout of orders:prod to 3 rolled back (rolled back with `rollback`)" in drift.stdout
+    assert run_cli(emulator, "plan", m, "--detailed-exitcode").returncode == 0
     assert run_cli(emulator, "drift", write_manifest(tmp_path, BODY % 2)).returncode == 0
 
     again = run_cli(
@@ -128,7 +130,7 @@ def test_rollback_is_guarded_by_the_alias_revision(emulator: Any, tmp_path: Path
     try:
         r = run_cli_interfered(
             emulator,
-            "ListTags",
+            "ListAliases",
             lambda: client.update_alias(FunctionName="orders", Name="prod", FunctionVersion="3"),
             "rollback",
             m,
@@ -146,12 +148,13 @@ def test_rollback_is_guarded_by_the_alias_revision(emulator: Any, tmp_path: Path
     assert prod(emulator) == "3"
 
 
-def test_the_history_tag_is_bounded_and_keep_previous_keeps_its_first_n(
+def test_the_history_is_bounded_and_keep_previous_keeps_its_first_n(
     emulator: Any, tmp_path: Path
 ) -> None:
-    """A move in front of a full history (10 versions) records the moved-from version first
-    and drops the oldest, so the tag stays at 10 numbers; `keep_previous: 2` keeps the first
-    two recorded versions and retention deletes the rest."""
+    """An earlier release's full history tag (10 versions) is migrated: the move records the
+    moved-from version first and drops the oldest, so the record keeps 10 numbers, and the tag
+    is removed; `keep_previous: 2` keeps the first two recorded versions and retention deletes
+    the rest."""
     client = emulator.boto3_client("lambda")
     emulator.seed([{"name": "orders", "versions": 12, "aliases": {"prod": 11}}])
     arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
@@ -162,7 +165,8 @@ def test_the_history_tag_is_bounded_and_keep_previous_keeps_its_first_n(
     )
     r = run_cli(emulator, "apply", m, "--auto-approve")
     assert r.returncode == 0, r.stdout + r.stderr
-    tags = client.list_tags(Resource=arn)["Tags"]
-    assert tags["lambda-reconciler:history:prod"] == "11 10 9 8 7 6 5 4 3 2"
+    assert client.list_tags(Resource=arn)["Tags"] == {}
+    described = client.get_alias(FunctionName="orders", Name="prod")["Description"]
+    assert described == "[lr:1 at=12 h=11,10,9,8,7,6,5,4,3,2]"
     assert versions(emulator) == [10, 11, 12]
     assert run_cli(emulator, "plan", m, "--detailed-exitcode").returncode == 0

@@ -132,8 +132,9 @@ def test_missing_alarm_is_an_error_not_healthy(emulator: Any, tmp_path: Path) ->
 def test_crash_between_state_write_and_alias_update_converges(
     emulator: Any, tmp_path: Path
 ) -> None:
-    """The run dies right after writing the step-2 state tag, before moving the alias: the
-    next run retakes step 2 (it neither skips it nor leaves the alias behind)."""
+    """The run dies right after its one write, the step-2 move with its record (there is no
+    state write before it to be left behind): the next runs see step 2 started at minute 10 and
+    keep it for its whole interval, then promote."""
     client, _, m = setup(emulator, tmp_path)
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
     env = {**emulator.env(), **at(10)}
@@ -147,12 +148,15 @@ def test_crash_between_state_write_and_alias_update_converges(
     proc.wait(timeout=120)
     assert proc.returncode == -9
     emulator.faults()
-    assert prod(client) == ("2", {"3": 0.1})  # tag written, alias not moved
+    assert prod(client) == ("2", {"3": 0.5})  # the move and its state, together
     r = run_cli(emulator, "apply", m, "--auto-approve", env=at(11))
     assert r.returncode == 0, r.stderr
     assert prod(client) == ("2", {"3": 0.5})
     r = run_cli(emulator, "apply", m, "--auto-approve", env=at(15))
-    assert prod(client) == ("2", {"3": 0.5})  # a fresh interval from the retaken step
+    assert prod(client) == ("2", {"3": 0.5})  # step 2 keeps its interval from minute 10
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(20))
+    assert r.returncode == 0, r.stderr
+    assert prod(client) == ("3", {})
 
 
 def test_two_runners_racing_do_not_skip_a_step(emulator: Any, tmp_path: Path) -> None:
@@ -248,6 +252,8 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "errors": None,
             "weights": [0.1, 0.5],
             "interval": 600,
+            "live": {"version": "2", "canary": None, "description": ""},
+            "problem": "",
             "schedule": [
                 {"weight": 0.1, "at": "2026-11-01T12:00:00+00:00"},
                 {"weight": 0.5, "at": "2026-11-01T12:10:00+00:00"},
@@ -259,7 +265,7 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
     assert rollouts["payments"][0]["step"] == 0
     assert (
         rollouts["payments"][0]["message"]
-        == "waiting: alarm payments-errors in ALARM; not starting"
+        == "waiting: alarm payments-errors in ALARM; not starting; 2 serves all traffic"
     )
     ops = {f["function"]: [o["action"] for o in f["operations"]] for f in plan["functions"]}
     assert ops == {"orders": ["update_alias"], "payments": []}

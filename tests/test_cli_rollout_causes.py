@@ -1,5 +1,5 @@
 """Rollback causes as data (contract §9): an alarm, a failed traffic hook (with its reason) and
-an error-rate gate each roll a rollout back for a typed cause that the rollout tag keeps, the
+an error-rate gate each roll a rollout back for a typed cause that the alias record keeps, the
 JSON plan carries as `cause`, and the words say the same way in every output."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from emulator.fixtures import put_lambda_metrics
-from reconciler.plan import HookFailed, HookPhase, RolloutState
-from reconciler.rollout import TAG_LENGTH, decode, encode
+from reconciler.plan import AliasRecord, HookFailed, HookPhase, RolloutState
+from reconciler.record import DESCRIPTION_LENGTH, decode, describe, split
 from tests import test_cli_rollout_gates as gates
 from tests import test_cli_rollout_hooks as hooks
 from tests.cli_helpers import run_cli
@@ -26,7 +26,7 @@ def plan_json(emulator: Any, m: str, env: dict[str, str]) -> dict[str, Any]:
 
 def test_failed_pre_traffic_hook_is_its_own_cause(emulator: Any, tmp_path: Path) -> None:
     """A pre-traffic hook answering Failed: the later plan, drift and JSON name the hook and
-    its reason (kept in the tag), not an alarm."""
+    its reason (kept in the alias record), not an alarm."""
     _, m = hooks.setup(emulator, tmp_path, hooks.FAIL, hooks.PASS)
     assert run_cli(emulator, "apply", m, "--auto-approve", env=hooks.at(0)).returncode == 1
     why = "pre-traffic hook pre-hook failed: smoke 500"
@@ -82,17 +82,21 @@ def test_error_rate_gate_is_its_own_cause(emulator: Any, tmp_path: Path) -> None
     }
 
 
-def test_a_long_hook_reason_is_cut_to_fit_the_tag() -> None:
-    """A 1000-character hook reason with characters a tag refuses: the tag value stays within
-    256 characters, the hook and the start of the reason survive, the refused ones become _."""
-    cause = HookFailed(HookPhase.PRE_TRAFFIC, "smoke", 'HTTP 500 {"x": 1} ' + "y" * 1000)
+def test_a_long_hook_reason_is_cut_to_fit_the_description() -> None:
+    """A 1000-character hook reason with characters that would end the record (`]`, spaces):
+    the description, with the user's text before the record, stays within 256 characters; the
+    user's text, the hook and the start of the reason survive, character for character."""
+    reason = 'HTTP 500 {"x": [1]} ' + "y" * 1000
+    cause = HookFailed(HookPhase.PRE_TRAFFIC, "smoke", reason)
     state = RolloutState("7", "5", 1, datetime(2026, 11, 1, tzinfo=timezone.utc), "failed", cause)
-    value = encode(state)
-    back = decode(value)
+    value = describe("Production", AliasRecord("5", ("4", "3"), state))
+    user, block = split(value)
+    back = decode(block).rollout
+    assert user == "Production"
     assert back is not None
     assert isinstance(back.cause, HookFailed)
-    assert len(value) <= TAG_LENGTH
-    expected = "HTTP 500 __x_: 1_ " + "y" * 1000
+    assert len(value) <= DESCRIPTION_LENGTH
+    expected = reason
     assert (back.cause.phase, back.cause.function) == (HookPhase.PRE_TRAFFIC, "smoke")
     assert expected[: len(back.cause.reason)] == back.cause.reason
     assert len(back.cause.reason) > 100

@@ -63,15 +63,18 @@ def ops(emulator: Any, *names: str) -> list[str]:
 
 
 def test_failing_pre_traffic_hook_moves_no_traffic(emulator: Any, tmp_path: Path) -> None:
-    """A pre-traffic hook answering {"status": "Failed"}: exit 1 with its reason, no
-    UpdateAlias at all (the call log), the target marked failed; a hook that raises counts too."""
+    """A pre-traffic hook answering {"status": "Failed"}: exit 1 with its reason; one guarded
+    UpdateAlias that leaves the routing as it was and marks the target failed in the alias
+    record (the call log); a hook that raises counts too."""
     client, m = setup(emulator, tmp_path, FAIL, PASS)
     emulator.clear_calls()
     r = run_cli(emulator, "apply", m, "--auto-approve", env=at(0))
     assert r.returncode == 1, r.stderr
     assert "prod: pre-traffic hook pre-hook failed: smoke 500; no traffic moved to 3" in r.stderr
-    assert ops(emulator, "Invoke", "TagResource", "UpdateAlias") == ["Invoke", "TagResource"]
+    assert ops(emulator, "Invoke", "TagResource", "UpdateAlias") == ["Invoke", "UpdateAlias"]
     assert prod(client) == ("2", {})
+    described = client.get_alias(FunctionName="orders", Name="prod")["Description"]
+    assert " st=fail c=pre_traffic hk=pre-hook r=smoke%20500]" in described
     r = run_cli(emulator, "plan", m, "--format", "json", env=at(1))
     assert json.loads(r.stdout)["functions"][0]["rollouts"][0]["status"] == "rolled_back"
 
@@ -86,19 +89,25 @@ def test_failing_pre_traffic_hook_moves_no_traffic(emulator: Any, tmp_path: Path
 
 def test_passing_hooks_let_the_rollout_through(emulator: Any, tmp_path: Path) -> None:
     """Passing hooks: the pre-traffic hook runs once before step 1, the post-traffic hook once
-    after 100 %; the rollout completes."""
+    after 100 % (the promotion writes `verifying`, the hook's pass writes `done`); the rollout
+    completes and leaves a line for each hook that passed."""
     client, m = setup(emulator, tmp_path, PASS, PASS)
     emulator.clear_calls()
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
     assert prod(client) == ("2", {"3": 0.5})
-    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(5)).returncode == 0
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(5))
+    assert r.returncode == 0
+    assert "orders:prod: post-traffic hook post-hook passed" in r.stderr
     assert prod(client) == ("3", {})
     assert ops(emulator, "Invoke", "UpdateAlias") == [
         "Invoke",
         "UpdateAlias",
         "UpdateAlias",
         "Invoke",
+        "UpdateAlias",
     ]
+    described = client.get_alias(FunctionName="orders", Name="prod")["Description"]
+    assert " st=done" in described
 
 
 def test_failing_post_traffic_hook_rolls_back(emulator: Any, tmp_path: Path) -> None:

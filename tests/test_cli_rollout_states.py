@@ -107,7 +107,10 @@ def test_rolled_back_rollout_is_drift_until_the_manifest_changes(
     client, cw = seed(emulator)
     m = manifest(tmp_path, STEPS)
     roll_back(emulator, cw, m)
-    line = f"rollout of orders:prod to 3 rolled back (alarm {ALARM}): git names 3, AWS serves 2"
+    line = (
+        f"rollout of orders:prod to 3 rolled back (alarm {ALARM}): git names 3; in AWS 2 serves "
+        "all traffic"
+    )
     r = run_cli(emulator, "drift", m, env=at(30))
     assert r.returncode == 2, r.stdout + r.stderr
     assert f"! {line}" in r.stdout
@@ -132,8 +135,8 @@ def test_rolled_back_rollout_is_drift_until_the_manifest_changes(
 
 
 def test_a_new_attempt_retries_the_same_version(emulator: Any, tmp_path: Path) -> None:
-    """`attempt: 2` restarts a rolled-back target at step 1 (recorded in the tag); the same
-    attempt is never retried by itself."""
+    """`attempt: 2` restarts a rolled-back target at step 1 (recorded in the alias record); the
+    same attempt is never retried by itself."""
     client, cw = seed(emulator)
     m = manifest(tmp_path, STEPS)
     roll_back(emulator, cw, m)
@@ -144,9 +147,8 @@ def test_a_new_attempt_retries_the_same_version(emulator: Any, tmp_path: Path) -
     m2 = manifest(tmp_path, f"{STEPS}, attempt: 2")
     assert apply(emulator, m2, 21).returncode == 0
     assert prod(client) == ("2", {"3": 0.1})
-    arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
-    tag = client.list_tags(Resource=arn)["Tags"]["lambda-reconciler:rollout:prod"]
-    assert tag == "target=3 previous=2 step=1 since=2026-11-01T12:21:00Z status=running attempt=2"
+    described = client.get_alias(FunctionName="orders", Name="prod")["Description"]
+    assert described == "[lr:1 at=2 v=3 p=2 s=1 t=1793535660 st=run a=2]"  # 12:21 UTC
     for minute in (31, 41):
         assert apply(emulator, m2, minute).returncode == 0
     assert prod(client) == ("3", {})

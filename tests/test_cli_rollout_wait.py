@@ -103,9 +103,8 @@ def test_wait_keeps_each_step_for_its_whole_interval(emulator: Any, tmp_path: Pa
         "2026-11-01 12:20:00 UTC",
     ]
     client = emulator.boto3_client("lambda")
-    arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
-    tag = client.list_tags(Resource=arn)["Tags"]["lambda-reconciler:rollout:prod"]
-    assert "since=2026-11-01T12:20:00Z status=done" in tag
+    described = client.get_alias(FunctionName="orders", Name="prod")["Description"]
+    assert " t=1793535600 st=done" in described  # promoted at 12:20 UTC
 
 
 def test_wait_timeout_leaves_a_resumable_rollout(emulator: Any, tmp_path: Path) -> None:

@@ -274,8 +274,9 @@ def test_keep_previous_zero_prunes_the_version_an_alias_moves_away_from() -> Non
 
 
 def test_recorded_history_keeps_the_last_n_versions_and_a_move_extends_it() -> None:
-    """The history tag (most recent first) keeps keep_previous versions; once the tags are
-    read, the update records the version it moves from in front."""
+    """An earlier release's history tag (most recent first) keeps keep_previous versions; once
+    the tags are read, the update's record takes that history with the version it moves from
+    in front, and the tag is removed after the alias call (migration)."""
     mem = lam(versions=6)
     mem.set_alias("fn", "prod", "5")
     mem.functions["fn"].tags[history_key("prod")] = "4 2 1"
@@ -293,7 +294,9 @@ def test_recorded_history_keeps_the_last_n_versions_and_a_move_extends_it() -> N
     }
     update = p.functions[0].operations[0]
     assert isinstance(update, UpdateAlias)
-    assert update.history == ("5", "4", "2", "1")
+    assert update.record is not None
+    assert update.record.history == ("5", "4", "2", "1")
+    assert update.untag == (history_key("prod"),)
 
 
 def test_keep_days_alone() -> None:
@@ -353,7 +356,7 @@ def test_apply_then_plan_is_empty() -> None:
     assert result.ok
     assert mem.violations == []
     assert sorted(mem.functions["fn"].versions) == [1, 4, 5]  # 1: prod's previous version
-    assert mem.functions["fn"].tags[history_key("prod")] == "1"
+    assert mem.functions["fn"].aliases["prod"].record == "[lr:1 at=5 h=1]"
     assert actions(plan_against(mem, [t])) == []
 
 
@@ -381,7 +384,7 @@ def test_rollout_starts_advances_and_completes() -> None:
     seen = []
     for minutes in (0, 5, 10, 20, 30):
         p = plan_against(mem, [t], now=now + timedelta(minutes=minutes))
-        apply_to(mem, p)
+        apply_to(mem, p, now + timedelta(minutes=minutes))
         a = mem.functions["fn"].aliases["prod"]
         seen.append((a.version, a.canary.weight if a.canary else None))
     assert seen == [("2", 0.1), ("2", 0.1), ("2", 0.5), ("3", None), ("3", None)]

@@ -1,7 +1,7 @@
 """Crash matrix: the real CLI is SIGKILLed just before, and just after, each of its writes.
 
-One apply of the scenario below makes thirteen writes: a publish, an alias creation, three alias
-updates each after the tag that records the alias's history, an alias deletion
+One apply of the scenario below makes ten writes: a publish, an alias creation, three alias
+updates (each writes the alias's record, with its history, in the same call), an alias deletion
 (`prune_aliases`) and four version deletions (retention). For every
 write k and both kill points, the CLI runs as a process, the emulator kills it at write k, and
 then a fault-free apply must exit 0 and reach the desired state, and the plan after it must be
@@ -10,9 +10,10 @@ the state snapshot taken before the crash: after each write, no alias routes to 
 and no version is deleted while an alias routes to it. The replay must end in exactly the
 emulator's state, and its writes must be the emulator call log's successful writes.
 
-A second scenario kills at the writes layer retention and `keep_previous` add (the alias history
-tag that keeps the previous version, and DeleteLayerVersion): after each of its twelve kill
-points the re-run converges, and no write deleted the alias's previous version or a layer
+A second scenario kills at the writes layer retention, `keep_previous` and the migration of an
+earlier release's history tag add (the alias move whose record keeps the previous version, the
+old tag's removal, and DeleteLayerVersion): after each of its twelve kill points the re-run
+converges, and no write deleted the alias's previous version or a layer
 version a function version uses.
 
 A third matrix kills `apply --wait` inside a waiting rollout: at each write the waiting rounds
@@ -37,6 +38,7 @@ import pytest
 
 from emulator.client import start_emulator
 from emulator.fixtures import create_function, publish, publish_layer, update_code, wait_updated
+from reconciler.record import decode, split
 from reconciler.rollout import history_key
 from tests.cli_helpers import TEST_ENV, run_cli, run_cli_subprocess, write_manifest
 from tests.test_reliability_support import (
@@ -69,12 +71,9 @@ functions:
 EXPECTED_WRITES = [
     "PublishVersion",  # $LATEST → 7
     "CreateAlias",  # dev → 6
-    "TagResource",  # prod's history: 4
-    "UpdateAlias",  # prod 4 + 3 @ 20% → 5 + 7 @ 10%
-    "TagResource",  # qa's history: 2
-    "UpdateAlias",  # qa 2 → 7
-    "TagResource",  # staging's history: 3
-    "UpdateAlias",  # staging 3 → 7
+    "UpdateAlias",  # prod 4 + 3 @ 20% → 5 + 7 @ 10%, its record's history: 4
+    "UpdateAlias",  # qa 2 → 7, history 2
+    "UpdateAlias",  # staging 3 → 7, history 3
     "DeleteAlias",  # legacy (unmanaged) → 1
     "DeleteFunction",  # version 1
     "DeleteFunction",  # version 2
@@ -153,10 +152,10 @@ def plan_is_empty(emulator: Any, proxy: Proxy, manifest: str) -> None:
     assert plan.returncode == 0, plan.stdout + plan.stderr
 
 
-def test_fault_free_apply_makes_thirteen_ordered_writes(
+def test_fault_free_apply_makes_ten_ordered_writes(
     emulator: Any, proxy: Proxy, tmp_path: Path
 ) -> None:
-    """The scenario's apply makes exactly the thirteen writes the matrix kills at, in the contract's
+    """The scenario's apply makes exactly the ten writes the matrix kills at, in the contract's
     order, and the replay of those writes matches the emulator's final state."""
     m = write_manifest(tmp_path, MANIFEST)
     replay = Replay.from_state(FUNCTION, arrange(emulator))
@@ -187,10 +186,8 @@ def kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: int) -> 
         Replay.from_state(FUNCTION, killed_state)  # checks the state on its own too
         emulator.faults()
         rest = converge_and_check(emulator, proxy, replay, manifest)
-        # Killed between an alias's history tag and its move: the re-run plans that move again
-        # and records the history again first (the same value: a tag write is idempotent).
-        again = ["TagResource"] if done and EXPECTED_WRITES[done - 1] == "TagResource" else []
-        assert rest == again + EXPECTED_WRITES[done:], rest
+        # An alias's history is written in the same call as its move: no write is ever retaken.
+        assert rest == EXPECTED_WRITES[done:], rest
     except AssertionError as e:
         return f"kill {when} write {k}: {e}"
     return None
@@ -200,10 +197,10 @@ def kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: int) -> 
 def test_kill_before_and_after_every_write_converges(
     emulator: Any, proxy: Proxy, tmp_path: Path
 ) -> None:
-    """SIGKILL at each of the thirteen writes, before it is handled and after it was applied: the
+    """SIGKILL at each of the ten writes, before it is handled and after it was applied: the
     killed run leaves a consistent state, the re-run exits 0 and converges, the plan after it
     is empty, and no write of either run ever left an alias dangling or deleted a routed
-    version. The 26 kill points run on two emulators at once, each with its own proxy."""
+    version. The 20 kill points run on two emulators at once, each with its own proxy."""
     m = write_manifest(tmp_path, MANIFEST)
     cases = [(when, k) for when in ("before", "after") for k in range(1, len(EXPECTED_WRITES) + 1)]
     with ExitStack() as stack:
@@ -223,7 +220,7 @@ def test_kill_before_and_after_every_write_converges(
             outcomes = list(pool.map(run, cases))
     failures = [o for o in outcomes if o is not None]
     print(f"\nFIGURE crash matrix: {len(cases) - len(failures)}/{len(cases)} kill points converged")
-    assert len(cases) == 2 * len(EXPECTED_WRITES) == 26
+    assert len(cases) == 2 * len(EXPECTED_WRITES) == 20
     assert failures == []
 
 
@@ -250,8 +247,8 @@ layers:
     retention: {keep_last: 1}
 """
 LAYER_EXPECTED_WRITES = [
-    "TagResource",  # prod's history: 3 2
-    "UpdateAlias",  # prod 3 → 4
+    "UpdateAlias",  # prod 3 → 4, its record's history 3 2 (the earlier release's tag migrated)
+    "UntagResource",  # the earlier release's history tag, now in the record
     "DeleteFunction",  # version 1
     "DeleteFunction",  # version 2
     "DeleteLayerVersion",  # deps:3
@@ -319,10 +316,13 @@ def _layer_versions(emulator: Any) -> set[int]:
 
 
 def _history(emulator: Any) -> str | None:
+    """prod's history, from its record; None while the earlier release's tag is still there."""
     client = emulator.boto3_client("lambda")
     arn = client.get_function(FunctionName=FUNCTION)["Configuration"]["FunctionArn"]
-    tags: dict[str, str] = client.list_tags(Resource=arn)["Tags"]
-    return tags.get(history_key("prod"))
+    if history_key("prod") in client.list_tags(Resource=arn)["Tags"]:
+        return None
+    _, block = split(client.get_alias(FunctionName=FUNCTION, Name="prod")["Description"])
+    return " ".join(decode(block).history)
 
 
 def converge_layers(emulator: Any, proxy: Proxy, replay: LayerReplay, manifest: str) -> list[str]:
@@ -337,7 +337,7 @@ def converge_layers(emulator: Any, proxy: Proxy, replay: LayerReplay, manifest: 
     return writes
 
 
-def test_fault_free_apply_tags_history_then_deletes_functions_then_layers(
+def test_fault_free_apply_moves_then_untags_then_deletes_functions_then_layers(
     emulator: Any, proxy: Proxy, tmp_path: Path
 ) -> None:
     """The layer scenario's apply makes the six writes its matrix kills at, in order, keeps
@@ -370,7 +370,9 @@ def layer_kill_case(emulator: Any, proxy: Proxy, manifest: str, when: str, k: in
         assert replay.layer_versions == _layer_versions(emulator)
         emulator.faults()
         rest = converge_layers(emulator, proxy, replay, manifest)
-        again = ["TagResource"] if done and LAYER_EXPECTED_WRITES[done - 1] == "TagResource" else []
+        # Killed after the move and before the old tag's removal: the re-run removes it, with
+        # a description-only UpdateAlias that carries the removal (the record already holds it).
+        again = ["UpdateAlias"] if done == 1 else []
         assert rest == again + LAYER_EXPECTED_WRITES[done:], rest
     except AssertionError as e:
         return f"kill {when} write {k}: {e}"

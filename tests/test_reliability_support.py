@@ -327,11 +327,11 @@ class Replay:
         if not ex.is_lambda_write or ex.status >= 300:
             return
         parts = [unquote(p) for p in ex.path.strip("/").split("/")]
-        # /2017-03-31/tags/ARN: the reconciler's state tags (rollout, alias history) change no
-        # version or alias, but count as a write in the order they were made
-        if len(parts) == 3 and parts[1] == "tags" and ex.method == "POST":
+        # /2017-03-31/tags/ARN: tags (an earlier release's state, removed once migrated) change
+        # no version or alias, but count as a write in the order they were made
+        if len(parts) == 3 and parts[1] == "tags" and ex.method in ("POST", "DELETE"):
             if parts[2].split(":function:")[-1].split(":")[0] == self.function:
-                self.applied.append("TagResource")
+                self.applied.append("TagResource" if ex.method == "POST" else "UntagResource")
             return
         # /2015-03-31/functions/NAME[/versions|/aliases[/ALIAS]]
         if len(parts) < 3 or parts[1] != "functions":

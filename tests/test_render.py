@@ -22,6 +22,7 @@ from reconciler.plan import (
     AliasDeletion,
     Aliased,
     AliasField,
+    AliasRecord,
     AliasState,
     CodeChanged,
     ConfigChanged,
@@ -34,6 +35,7 @@ from reconciler.plan import (
     HookPhase,
     InUse,
     Kept,
+    ManualRollback,
     NothingPublished,
     Operation,
     Plan,
@@ -566,6 +568,7 @@ causes = st.none() | st.one_of(
     ),
     st.builds(ErrorRateAbove, counts, counts, rates),
     st.builds(WorseThanPrevious, counts, counts, counts, counts, rates),
+    st.builds(ManualRollback, st.sampled_from(["hand", "rollback"])),
 )
 statuses = st.builds(
     RolloutStatus,
@@ -586,10 +589,16 @@ rollout_states = st.builds(
     st.sampled_from(["2", "3"]),
     st.integers(1, 9),
     moments.map(lambda t: t.replace(microsecond=0)),
-    st.sampled_from(["running", "failed", "done"]),
+    st.sampled_from(["running", "verifying", "failed", "done"]),
     causes,
 )
-steps = st.none() | st.builds(RolloutStep, statuses, st.none() | rollout_states)
+steps = st.none() | st.builds(RolloutStep, statuses)
+records = st.none() | st.builds(
+    AliasRecord,
+    st.none() | st.sampled_from(["1", "2", "$LATEST", NEW_VERSION]),
+    st.lists(st.sampled_from(["1", "2", "17"]), max_size=3, unique=True).map(tuple),
+    st.none() | rollout_states,
+)
 publish_reasons = st.one_of(
     st.builds(NothingPublished),
     st.builds(CodeChanged, texts, texts),
@@ -603,7 +612,7 @@ operations: st.SearchStrategy[Operation] = st.one_of(
         texts.filter(bool),
         st.integers(0, 10**10),
     ),
-    st.builds(CreateAlias, texts, states, steps),
+    st.builds(CreateAlias, texts, states, steps, records),
     st.builds(
         UpdateAlias,
         texts,
@@ -612,6 +621,7 @@ operations: st.SearchStrategy[Operation] = st.one_of(
         texts.filter(bool),
         st.lists(st.sampled_from(list(AliasField)), max_size=3, unique=True).map(tuple),
         steps,
+        records,
     ),
     st.builds(DeleteAlias, texts, states, st.just(AliasDeletion.NOT_IN_MANIFEST)),
     st.builds(

@@ -210,7 +210,7 @@ def test_endpoint_url_option_is_respected(emulator: Any, tmp_path: Path) -> None
     emulator.clear_calls()
     r = run_exactly(["apply", m, "--auto-approve", "--endpoint-url", emulator.url], dead)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert writes(emulator) == [("TagResource", "orders"), ("UpdateAlias", "orders")]
+    assert writes(emulator) == [("UpdateAlias", "orders")]
 
 
 def test_http_proxy_is_respected(emulator: Any, tmp_path: Path) -> None:
@@ -228,7 +228,7 @@ def test_http_proxy_is_respected(emulator: Any, tmp_path: Path) -> None:
     assert len(through) == len(calls) > 0
     assert all(e.target.startswith(emulator.url + "/") for e in through)
     assert {c["service"] for c in calls} == {"sts", "lambda"}
-    assert writes(emulator) == [("TagResource", "orders"), ("UpdateAlias", "orders")]
+    assert writes(emulator) == [("UpdateAlias", "orders")]
 
 
 def test_https_proxy_is_respected(emulator: Any, tmp_path: Path) -> None:
