@@ -462,8 +462,10 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
                 continue
             out.rollouts.append(status)
         untag = legacy_keys(live.tags, name) if live.tags_read else ()
-        if untag and write is None and live.alias(name) is not None:
-            write = _migration(name, live.alias(name), record[0])  # type: ignore[arg-type]
+        current = live.alias(name)
+        if untag and write is None and current is not None:
+            trusted = status is None or status.phase is not RolloutPhase.UNVERIFIED
+            write = _migration(name, current, record[0], trusted)
         if isinstance(write, UpdateAlias) and untag:
             write = replace(write, untag=untag)
         if write is not None:
@@ -477,11 +479,13 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
     return out
 
 
-def _migration(name: str, current: LiveAlias, record: AliasRecord) -> UpdateAlias:
+def _migration(name: str, current: LiveAlias, record: AliasRecord, trusted: bool) -> UpdateAlias:
     """An earlier release's tags, with no other write planned for the alias: a write that
-    moves nothing and records their state in the description (then the tags are removed)."""
+    moves nothing and records their state in the description (then the tags are removed).
+    State that did not verify is not carried over."""
     have = AliasState.of(current)
-    written = AliasRecord(current.version, record.history, record.rollout)
+    rollout = record.rollout if trusted else None
+    written = AliasRecord(current.version, record.history, rollout)
     return UpdateAlias(name, have, have, current.revision_id, (), None, written)
 
 
@@ -507,11 +511,15 @@ def _with_fields(writes: list[AliasWrite]) -> list[AliasWrite]:
 
 
 def _previous(
-    target: FunctionTarget, live: LiveFunction, after_aliases: Mapping[str, AliasState]
+    target: FunctionTarget,
+    live: LiveFunction,
+    after_aliases: Mapping[str, AliasState],
+    written: Mapping[str, AliasRecord],
 ) -> dict[int, list[KeepReason]]:
     """The last `keep_previous` versions of each managed alias, as the plan leaves it; and,
     whatever `keep_previous` says, the version a rollout in progress (or verifying, or baking)
-    would roll back to."""
+    would roll back to, in the record as this plan leaves it (`written`: the records its alias
+    writes leave)."""
     retention = target.spec.retention
     keep = retention.keep_previous if retention is not None else 0
     found: dict[int, list[KeepReason]] = {}
@@ -525,7 +533,7 @@ def _previous(
         numbers = [v for v in history if v.isdigit()]
         for n, version in enumerate(numbers[:keep], start=1):
             found.setdefault(int(version), []).append(Previous(name, n))
-        state = record.rollout
+        state = written[name].rollout if name in written else record.rollout
         if state is not None and state.status != "failed" and state.previous.isdigit():
             reasons = found.setdefault(int(state.previous), [])
             if not any(isinstance(r, Previous) and r.alias == name for r in reasons):
@@ -630,11 +638,12 @@ def _retention(
     after_aliases: Mapping[str, AliasState],
     publishing: bool,
     now: datetime,
+    written: Mapping[str, AliasRecord],
 ) -> tuple[list[DeleteVersion], tuple[Kept, ...]]:
     retention = target.spec.retention
     if retention is None:
         return [], ()
-    previous = _previous(target, live, after_aliases)
+    previous = _previous(target, live, after_aliases, written)
     rules = _Keep(retention, after_aliases, live.in_use or frozenset(), now, previous)
     keep_last = retention.keep_last
     # The version this plan publishes is the newest and counts toward keep_last.
@@ -697,7 +706,8 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
     ops += deleted
     after = aliases.after
     after.update({u.name: u.state for u in unmanaged})
-    deletions, kept = _retention(target, live, after, publish is not None, now)
+    written = {w.alias: w.record for w in aliases.writes if w.record is not None}
+    deletions, kept = _retention(target, live, after, publish is not None, now, written)
     ops += deletions
     return replace(
         base,

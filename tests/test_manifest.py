@@ -243,13 +243,20 @@ def test_invalid_alias_names_are_errors(name: str) -> None:
     assert "invalid alias name" in message
 
 
-def test_description_is_at_most_256_characters() -> None:
-    """AWS limits alias descriptions to 256 characters."""
-    assert alias(f"{{version: 1, description: {'d' * 256}}}").description == "d" * 256
-    message = one_error(with_alias(f"{{version: 1, description: {'d' * 257}}}"))
+def test_description_is_at_most_128_characters_and_cannot_hold_a_record() -> None:
+    """AWS limits alias descriptions to 256 characters; the reconciler keeps its record in the
+    rest, so a declared description has 128, and may not contain the record's mark."""
+    assert alias(f"{{version: 1, description: {'d' * 128}}}").description == "d" * 128
+    message = one_error(with_alias(f"{{version: 1, description: {'d' * 129}}}"))
     assert message == (
         "m.yaml:5:39: functions.api.aliases.prod.description: "
-        "expected at most 256 characters, got 257"
+        "expected at most 128 characters, got 129"
+    )
+    message = one_error(with_alias('{version: 1, description: "Prod [lr:1 v=9 p=1 st=fail]"}'))
+    assert message.startswith("m.yaml:5:39: functions.api.aliases.prod.description: ")
+    assert message.endswith(
+        "may not contain `[lr:`: it marks the record the reconciler keeps at "
+        "the end of the alias description"
     )
 
 

@@ -156,8 +156,10 @@ class AliasSpec(StrictModel):
 
     version: Selector = Field(description="The primary version.")
     canary: CanarySpec | None = Field(default=None, description="A second version with a weight.")
-    description: Annotated[str, Field(max_length=256)] | None = Field(
-        default=None, description="The alias description; absent leaves the live one alone."
+    description: Annotated[str, Field(max_length=128)] | None = Field(
+        default=None,
+        description="The alias description, at most 128 characters (the rest of AWS's 256 holds "
+        "the reconciler's record); absent leaves the live one alone.",
     )
     rollout: RolloutSpec | None = Field(
         default=None, description="Move to `version` in steps; excludes `canary`."
@@ -186,6 +188,8 @@ class AliasSpec(StrictModel):
                 )
         if self.rollout is not None and self.version == "$LATEST":
             issues.append((("rollout",), _NO_LATEST_ROLLOUT, True))
+        if self.description is not None and "[lr:" in self.description:
+            issues.append((("description",), _RECORD_MARK, False))
         if issues:
             rule(issues)
         return self
@@ -198,6 +202,10 @@ _LATEST_AS_CANARY = (
     "$LATEST cannot be a canary: AWS routes weighted traffic between published versions only"
 )
 _NO_LATEST_ROLLOUT = "a rollout cannot move to $LATEST: it needs a published version"
+_RECORD_MARK = (
+    "a description may not contain `[lr:`: it marks the record the reconciler keeps at the end "
+    "of the alias description"
+)
 
 
 class RetentionSpec(StrictModel):
