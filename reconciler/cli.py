@@ -15,7 +15,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
@@ -51,6 +51,7 @@ class Options:
     color: bool = True
     verbose: bool = False
     debug: bool = False
+    clock_warned: bool = False  # the unsafe test clock's warning is said once per run
 
 
 def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -381,22 +382,24 @@ def _aws(opts: Options) -> Aws:
     )
 
 
-def clock() -> Callable[[], datetime]:
+def clock(opts: Options) -> Callable[[], datetime]:
     """The time rollouts and retention compare against.
 
     `LAMBDA_RECONCILER_NOW` (ISO 8601) pins it, so rollout intervals and version ages can be
-    tested and demonstrated without waiting for real time to pass.
+    tested and demonstrated without waiting for real time to pass: only against a local
+    endpoint, or with `LAMBDA_RECONCILER_UNSAFE_CLOCK=1` (reconciler/testclock.py).
     """
     from reconciler.engine import utcnow
+    from reconciler.testclock import pinned
 
-    pinned = os.environ.get("LAMBDA_RECONCILER_NOW")
-    if not pinned:
+    def warn(line: str) -> None:
+        if not opts.clock_warned:
+            opts.clock_warned = True
+            click.echo(line, err=True)
+
+    when = pinned(opts.endpoint_url, warn)
+    if when is None:
         return utcnow
-    try:
-        when = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
-    except ValueError:
-        raise ReconcilerError(f"LAMBDA_RECONCILER_NOW={pinned!r} is not an ISO 8601 time") from None
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
     return lambda: when
 
 
@@ -417,7 +420,7 @@ def _build(
             _aws(opts),
             parallelism=opts.parallelism,
             max_deletions=max_deletions,
-            clock=clock(),
+            clock=clock(opts),
             storage_warn=storage_warn,
             progress=progress,
         )
@@ -669,11 +672,13 @@ def WAIT(func: F) -> F:
     return _wait_option(cast(F, wrapper))
 
 
-def _timekeeping(stop: threading.Event) -> tuple[Callable[[], datetime], Callable[[float], None]]:
+def _timekeeping(
+    opts: Options, stop: threading.Event
+) -> tuple[Callable[[], datetime], Callable[[float], None]]:
     """Wall time and a sleep that a signal cuts short; virtual time when the clock is pinned."""
     from reconciler.waiting import VirtualClock
 
-    now = clock()
+    now = clock(opts)
     if os.environ.get("LAMBDA_RECONCILER_NOW"):
         virtual = VirtualClock(now())
         return virtual, virtual.sleep
@@ -702,7 +707,7 @@ def _wait_for_rollouts(
     if not manifests:
         raise ReconcilerError("--wait: the saved plan names no manifests to follow")
     stop = threading.Event()
-    now, sleep = _timekeeping(stop)
+    now, sleep = _timekeeping(opts, stop)
     table = _live_table(opts)
     waiter = Waiter(
         _load(manifests, only, warn=False),
@@ -821,7 +826,7 @@ def apply(
                 aws,
                 parallelism=opts.parallelism,
                 max_deletions=max_deletions,
-                clock=clock(),
+                clock=clock(opts),
                 progress=progress,
                 storage_warn=storage_warn,
             )
