@@ -382,14 +382,14 @@ def _aws(opts: Options) -> Aws:
     )
 
 
-def clock(opts: Options) -> Callable[[], datetime]:
-    """The time rollouts and retention compare against.
+def clock(opts: Options) -> Callable[[], datetime] | None:
+    """The time rollouts and retention compare against: None for AWS's (the engine reads it
+    from the `Date` of AWS's responses).
 
     `LAMBDA_RECONCILER_NOW` (ISO 8601) pins it, so rollout intervals and version ages can be
     tested and demonstrated without waiting for real time to pass: only against a local
     endpoint, or with `LAMBDA_RECONCILER_UNSAFE_CLOCK=1` (reconciler/testclock.py).
     """
-    from reconciler.engine import utcnow
     from reconciler.testclock import pinned
 
     def warn(line: str) -> None:
@@ -398,9 +398,7 @@ def clock(opts: Options) -> Callable[[], datetime]:
             click.echo(line, err=True)
 
     when = pinned(opts.endpoint_url, warn)
-    if when is None:
-        return utcnow
-    return lambda: when
+    return None if when is None else lambda: when
 
 
 def _build(
@@ -676,17 +674,18 @@ def _timekeeping(
     opts: Options, stop: threading.Event
 ) -> tuple[Callable[[], datetime], Callable[[float], None]]:
     """Wall time and a sleep that a signal cuts short; virtual time when the clock is pinned."""
+    from reconciler.engine import utcnow
     from reconciler.waiting import VirtualClock
 
-    now = clock(opts)
-    if os.environ.get("LAMBDA_RECONCILER_NOW"):
-        virtual = VirtualClock(now())
+    pinned = clock(opts)
+    if pinned is not None:
+        virtual = VirtualClock(pinned())
         return virtual, virtual.sleep
 
     def sleep(seconds: float) -> None:
         stop.wait(seconds)
 
-    return now, sleep
+    return utcnow, sleep
 
 
 def _wait_for_rollouts(
@@ -701,7 +700,7 @@ def _wait_for_rollouts(
     `--target` functions only when the run was narrowed."""
     if wait is None:
         return
-    from reconciler.waiting import Outcome, Stopped, Waiter
+    from reconciler.waiting import Outcome, Stopped, VirtualClock, Waiter
 
     manifests = first.manifests if _is_saved_plan(targets) else tuple(targets)
     if not manifests:
@@ -721,6 +720,7 @@ def _wait_for_rollouts(
         parallelism=opts.parallelism,
         max_deletions=max_deletions,
         stop=stop,
+        aws_time=not isinstance(now, VirtualClock),
     )
     caught: list[int] = []
     with _stopping_on_signals(stop, caught), table or contextlib.nullcontext():

@@ -30,6 +30,11 @@ class LambdaReader(LayerUsageReader, Protocol):
 
     def account_id(self) -> str: ...
 
+    def clock_offset(self) -> float | None:
+        """AWS's clock minus this runner's, in seconds, estimated from the `Date` of the
+        responses read so far; None before any (or when there is no server clock)."""
+        ...
+
     def probe(self, name: str, region: str | None) -> None: ...
 
     def read_function(

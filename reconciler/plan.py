@@ -175,6 +175,27 @@ class WorseThanPrevious:
 RollbackCause: TypeAlias = AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious
 
 
+@dataclass(frozen=True)
+class ClockSkew:
+    """This runner's clock and AWS's (the `Date` of its responses) differ by more than the
+    bound: step times cannot be trusted, so no step forward is taken (rollbacks still are)."""
+
+    seconds: float  # AWS's clock minus the runner's
+    bound: float
+
+
+@dataclass(frozen=True)
+class MetricsUnread:
+    """The gate's metrics could not be read for this function: its steps forward wait."""
+
+    error: str
+
+
+# Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
+# `reconciler.wording`; a hold keeps the rollout where it stands until it clears.
+HoldCause: TypeAlias = ClockSkew | MetricsUnread
+
+
 class RolloutStage(str, Enum):
     """A rollout's status as users read it (JSON `status`), derived from its phase alone."""
 
@@ -252,6 +273,7 @@ class RolloutStatus:
     errors: int | None = None
     weights: tuple[float, ...] = ()  # the whole schedule's canary weights (then 100 %)
     interval: int = 0  # seconds at each step
+    hold: HoldCause | None = None  # why a step forward that is due waits (GATED, HELD)
 
     def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
         """Each step from the current one on: its weight and earliest time (then 100 %)."""
@@ -273,7 +295,8 @@ class RolloutStatus:
     def off_course(self) -> bool:
         """Git names a version AWS does not serve and no apply will move towards it."""
         failed = self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED)
-        return failed or self.phase is RolloutPhase.HELD  # GATED holds a healthy rollout
+        held = self.phase is RolloutPhase.HELD and self.hold is None  # an alarm, not a hold
+        return failed or held  # GATED holds a healthy rollout
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,11 @@ from typing_extensions import assert_never
 from reconciler.live import LATEST, LiveAlias
 from reconciler.manifest import stored_weight
 from reconciler.plan import (
+    FORWARD,
     AlarmFired,
     AliasState,
     ErrorRateAbove,
+    HoldCause,
     HookFailed,
     HookPhase,
     RollbackCause,
@@ -217,6 +219,7 @@ class Rollout:
     # invocations, errors of the previous version (traffic moves from) over the same window;
     # read only with `compare_to_previous`
     previous_metrics: tuple[int, int] | None = None
+    hold: HoldCause | None = None  # a step forward waits for it to clear (rollbacks do not)
 
     def status(
         self,
@@ -507,5 +510,17 @@ if set(_PHASES) != set(RolloutPhase):  # a new phase without its function fails 
 
 
 def decide(r: Rollout) -> Decision:
-    """At most one step of one alias's rollout: what to write, and where it stands."""
-    return _PHASES[_classify(r)](r)
+    """At most one step of one alias's rollout: what to write, and where it stands. A hold
+    (`Rollout.hold`) turns a step forward, or the wait for one, into holding where it stands
+    with its reason: GATED mid-rollout, HELD before the start; rollbacks go ahead."""
+    phase = _classify(r)
+    if r.hold is not None and (phase in FORWARD or phase is RolloutPhase.WAITING):
+        live = r.live
+        if phase is RolloutPhase.STARTING or live is None or live.canary is None:
+            return Decision(None, None, replace(r.status(RolloutPhase.HELD, 0, 0.0), hold=r.hold))
+        state = r.ours
+        step = min(state.step, len(r.steps)) if state is not None else 0
+        since = state.since if state is not None else None
+        held = r.status(RolloutPhase.GATED, step, live.canary.weight, since=since)
+        return Decision(None, None, replace(held, hold=r.hold))
+    return _PHASES[phase](r)

@@ -124,6 +124,7 @@ class Waiter:
     max_deletions: int = 100
     stop: threading.Event = field(default_factory=threading.Event)
     display: Display | None = None  # a live table: then no line per waiting rollout
+    aws_time: bool = False  # plan in AWS's time (the `Date` of its responses), not `clock`'s
     rolled_back: bool = False
     _said: set[str] = field(default_factory=set)
     _due: dict[tuple[str, str], datetime] = field(default_factory=dict)  # last seen, per alias
@@ -144,7 +145,7 @@ class Waiter:
                 self.aws,
                 parallelism=self.parallelism,
                 max_deletions=self.max_deletions,
-                clock=self.clock,
+                clock=None if self.aws_time else self.clock,
             )
             check_applicable(plan)
             if self.display is not None:

@@ -22,6 +22,7 @@ from reconciler.plan import (
     AliasField,
     AliasState,
     Brake,
+    ClockSkew,
     CodeChanged,
     ConfigChanged,
     CreateAlias,
@@ -29,12 +30,14 @@ from reconciler.plan import (
     DeleteLayerVersion,
     DeleteVersion,
     ErrorRateAbove,
+    HoldCause,
     HookFailed,
     InUse,
     KeepReason,
     Kept,
     KeptLayer,
     LayerKeepReason,
+    MetricsUnread,
     NewVersion,
     NothingPublished,
     Operation,
@@ -196,7 +199,24 @@ def cause_now(c: RollbackCause) -> str:
 
 
 def _why(s: RolloutStatus) -> str:
+    if s.hold is not None:
+        return hold(s.hold)
     return cause_now(s.cause) if s.cause is not None else "a failed check"
+
+
+def hold(h: HoldCause) -> str:
+    """Why a due step forward waits: "this runner's clock is 95s behind AWS's (more than 30s)"."""
+    match h:
+        case ClockSkew(seconds=off, bound=bound):
+            way = "behind" if off > 0 else "ahead of"
+            return (
+                f"this runner's clock is {duration(round(abs(off)))} {way} AWS's (more than "
+                f"{duration(bound)}); steps forward wait for a corrected clock"
+            )
+        case MetricsUnread(error=error):
+            return f"the gate's metrics could not be read: {error}"
+        case _:
+            assert_never(h)
 
 
 _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
@@ -218,7 +238,9 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting",
     RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
     RolloutPhase.GATED: lambda s: (
-        f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
+        f"holding at step {s.step}/{s.steps}: {hold(s.hold)}"
+        if s.hold is not None
+        else f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
         f"{version(s.target)} so far, fewer than the gate's minimum"
     ),
     RolloutPhase.BAKING: lambda s: (
@@ -252,7 +274,7 @@ def _live_next(s: RolloutStatus, now: datetime) -> str:
         case RolloutPhase.BAKING:
             return f"baking, ends in {due}"
         case RolloutPhase.GATED:
-            return "holding: too few invocations"
+            return f"holding: {hold(s.hold)}" if s.hold else "holding: too few invocations"
         case RolloutPhase.HELD:
             return f"holding: {_why(s)}"
         case RolloutPhase.FAILED:
