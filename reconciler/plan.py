@@ -191,9 +191,24 @@ class MetricsUnread:
     error: str
 
 
+@dataclass(frozen=True)
+class MetricsPending:
+    """The step is due, but CloudWatch's metrics of its last minutes are not in yet (they
+    arrive minutes late): the gate judges the whole step once they are, at `ready`."""
+
+    ready: datetime
+
+
+@dataclass(frozen=True)
+class AlarmNoData:
+    """`rollout.insufficient_data: hold` and these alarms are in INSUFFICIENT_DATA."""
+
+    alarms: tuple[str, ...]
+
+
 # Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
 # `reconciler.wording`; a hold keeps the rollout where it stands until it clears.
-HoldCause: TypeAlias = ClockSkew | MetricsUnread
+HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData
 
 
 class RolloutStage(str, Enum):
@@ -274,6 +289,7 @@ class RolloutStatus:
     weights: tuple[float, ...] = ()  # the whole schedule's canary weights (then 100 %)
     interval: int = 0  # seconds at each step
     hold: HoldCause | None = None  # why a step forward that is due waits (GATED, HELD)
+    no_data: tuple[str, ...] = ()  # its alarms in INSUFFICIENT_DATA (shown; held on request)
 
     def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
         """Each step from the current one on: its weight and earliest time (then 100 %)."""

@@ -67,6 +67,7 @@ _REASON = " reason="
 TAG_LENGTH = 256
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 MAX_TOLERANCE = timedelta(seconds=60)
+NO_DATA = "INSUFFICIENT_DATA"  # an alarm's state without enough data to decide
 
 
 def tolerance(interval: timedelta) -> timedelta:
@@ -193,7 +194,7 @@ class Gates:
     """A rollout's metric gates (the manifest's `gates`)."""
 
     max_error_rate: float
-    min_invocations: int = 0
+    min_invocations: int = 1  # at least 1 whatever the manifest says: no data never passes
     compare_to_previous: bool = False  # max_error_rate is then the excess over the previous
 
 
@@ -252,6 +253,7 @@ class Rollout:
             errors=None if metrics is None else metrics[1],
             weights=self.steps,
             interval=int(min(self.interval.total_seconds(), 10**9)),
+            no_data=tuple(a for a in self.alarms if self.alarm_states.get(a) == NO_DATA),
         )
 
     @property
@@ -274,10 +276,11 @@ class Rollout:
 
     @property
     def short(self) -> bool:
-        """The target has had fewer invocations at this step than the gate asks for."""
+        """The target has had fewer invocations in the gate's window than the gate asks for,
+        and never none: a gate without data holds the step rather than pass it."""
         if self.gates is None:
             return False
-        return (self.metrics or (0, 0))[0] < self.gates.min_invocations
+        return (self.metrics or (0, 0))[0] < max(1, self.gates.min_invocations)
 
     def at(self, primary: str, step: int) -> AliasState:
         """The alias at `step` (1-based): the target gets that step's weight."""
@@ -509,12 +512,15 @@ if set(_PHASES) != set(RolloutPhase):  # a new phase without its function fails 
     raise RuntimeError(f"rollout phases without a decision: {set(RolloutPhase) - set(_PHASES)}")
 
 
+_HELD_TOO = frozenset({RolloutPhase.WAITING, RolloutPhase.GATED})  # a hold names its reason
+
+
 def decide(r: Rollout) -> Decision:
     """At most one step of one alias's rollout: what to write, and where it stands. A hold
     (`Rollout.hold`) turns a step forward, or the wait for one, into holding where it stands
     with its reason: GATED mid-rollout, HELD before the start; rollbacks go ahead."""
     phase = _classify(r)
-    if r.hold is not None and (phase in FORWARD or phase is RolloutPhase.WAITING):
+    if r.hold is not None and (phase in FORWARD or phase in _HELD_TOO):
         live = r.live
         if phase is RolloutPhase.STARTING or live is None or live.canary is None:
             return Decision(None, None, replace(r.status(RolloutPhase.HELD, 0, 0.0), hold=r.hold))

@@ -17,6 +17,7 @@ from reconciler.manifest import weight_text
 from reconciler.plan import (
     Action,
     AlarmFired,
+    AlarmNoData,
     AliasDeletion,
     Aliased,
     AliasField,
@@ -37,6 +38,7 @@ from reconciler.plan import (
     Kept,
     KeptLayer,
     LayerKeepReason,
+    MetricsPending,
     MetricsUnread,
     NewVersion,
     NothingPublished,
@@ -47,6 +49,7 @@ from reconciler.plan import (
     PublishVersion,
     RollbackCause,
     RolloutPhase,
+    RolloutStage,
     RolloutStatus,
     Route,
     Shared,
@@ -215,6 +218,11 @@ def hold(h: HoldCause) -> str:
             )
         case MetricsUnread(error=error):
             return f"the gate's metrics could not be read: {error}"
+        case MetricsPending(ready=ready):
+            return f"waiting for CloudWatch's metrics of the step's end, in by {utc_time(ready)}"
+        case AlarmNoData(alarms=alarms):
+            names = ", ".join(alarms)
+            return f"alarm {names} has insufficient data (rollout.insufficient_data: hold)"
         case _:
             assert_never(h)
 
@@ -254,6 +262,17 @@ if set(_ROLLOUT) != set(RolloutPhase):  # a new phase without its words fails at
 
 def rollout_message(s: RolloutStatus) -> str:
     return _ROLLOUT[s.phase](s)
+
+
+def no_data(s: RolloutStatus) -> str | None:
+    """Its alarms in INSUFFICIENT_DATA, while the rollout is under way: shown, not hidden."""
+    if not s.no_data or s.stage not in _UNDER_WAY:
+        return None
+    verb = "has" if len(s.no_data) == 1 else "have"
+    return f"alarm {', '.join(s.no_data)} {verb} insufficient data (INSUFFICIENT_DATA)"
+
+
+_UNDER_WAY = (RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING)
 
 
 def duration(seconds: float) -> str:

@@ -252,7 +252,7 @@ def test_a_failing_metric_read_is_retried_per_function(
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
     put_lambda_metrics(cw, "payments", "prod", "3", T0 + timedelta(seconds=5), 100, 50)
     aws = FailingFor("orders")
-    plan = build_plan(load_manifests([m]), aws, clock=lambda: T0 + timedelta(minutes=1))
+    plan = build_plan(load_manifests([m]), aws, clock=lambda: T0 + timedelta(minutes=5))
     got = {fp.function: fp.rollouts[0] for fp in plan.functions}
     assert aws.batches == [{"orders", "payments"}, {"orders"}, {"payments"}]
     assert got["payments"].phase is RolloutPhase.ROLLING_BACK
