@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -25,9 +26,18 @@ def main() -> int:
 
     from emulator.server import Emulator
 
-    server = make_server(
-        args.host, args.port, Emulator(), threaded=True, request_handler=MotoRequestHandler
-    )
+    app = Emulator()
+
+    class Handler(MotoRequestHandler):
+        """Every response's `Date` is AWS's clock as the emulator plays it: the host's time
+        plus the offset set through the control API (`POST /_emulator/clock`)."""
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            if timestamp is None:
+                timestamp = time.time() + app.clock_offset
+            return super().date_time_string(timestamp)
+
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=Handler)
     url = f"http://{args.host}:{server.server_port}"
     print(f"AWS_ENDPOINT_URL={url}", flush=True)
     if sys.stdin.isatty() or sys.stderr.isatty():

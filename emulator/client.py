@@ -47,6 +47,11 @@ class EmulatorClient:
     def faults(self, **kw: Any) -> None:
         self._call("POST", "faults", kw)
 
+    def clock(self, offset_seconds: float) -> None:
+        """Set how far AWS's clock (every response's `Date`) is ahead of this host's (negative:
+        behind): a runner whose clock is off by the opposite amount, as AWS sees it."""
+        self._call("POST", "clock", {"offset_seconds": offset_seconds})
+
     def calls(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "calls")
         return result

@@ -654,8 +654,42 @@ def dispatch(
                     "Tags on function aliases and versions are not supported. "
                     "Please specify a function ARN."
                 )
+            if operation == "TagResource":
+                fn = resource.split(":function:", 1)[-1]
+                check_tags(body.get("Tags") or {}, dict(layer.latest(region, fn).tags or {}))
+            return None
+        case "CreateFunction":
+            check_tags(body.get("Tags") or {}, {})
             return None
     return None
+
+
+TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_PER_FUNCTION = 128, 256, 50
+_TAG_CHARS = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+
+
+def check_tags(new: dict[str, Any], existing: dict[str, str]) -> None:
+    """AWS's tag limits on TagResource and CreateFunction: a key of at most 128 characters and
+    a value of at most 256 fail the request's validation (400 ValidationException, in the
+    service's "1 validation error detected" form); more than 50 tags on the function once
+    these are added, counting the ones it has, is 400 InvalidParameterValueException."""
+    shown = "{" + ", ".join(f"{k}={v}" for k, v in new.items()) + "}"
+    if any(len(str(k)) > TAG_KEY_MAX for k in new):
+        raise validation(
+            f"1 validation error detected: Value '{shown}' at 'tags' failed to satisfy "
+            "constraint: Map keys must satisfy constraint: [Member must have length less than "
+            f"or equal to {TAG_KEY_MAX}, Member must have length greater than or equal to 1, "
+            f"Member must satisfy regular expression pattern: ^(?!aws:){_TAG_CHARS}$]"
+        )
+    if any(len(str(v)) > TAG_VALUE_MAX for v in new.values()):
+        raise validation(
+            f"1 validation error detected: Value '{shown}' at 'tags' failed to satisfy "
+            "constraint: Map value must satisfy constraint: [Member must have length less "
+            f"than or equal to {TAG_VALUE_MAX}, Member must have length greater than or equal "
+            f"to 0, Member must satisfy regular expression pattern: ^({_TAG_CHARS})$]"
+        )
+    if len(existing.keys() | new.keys()) > TAGS_PER_FUNCTION:
+        raise invalid("Number of tags exceeds function tag limit.")
 
 
 def _on_alias(query: dict[str, str], qualifier: str | None) -> bool:

@@ -120,6 +120,7 @@ class Emulator:
         self.fault_lock = threading.Lock()
         self.seq = 0
         self.enforce_iam = False
+        self.clock_offset = 0.0  # seconds the `Date` of every response is ahead of the host
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -552,6 +553,7 @@ class Emulator:
                     self.layers.reset()
                     self.invoker.configure()
                 self.enforce_iam = False
+                self.clock_offset = 0.0
                 self.faults = Faults()
                 with self.log_lock:
                     self.calls = []
@@ -583,6 +585,10 @@ class Emulator:
                 else:
                     self.layers.state.code_limit[region] = int(body["total_code_size"])
                 return {"account": body}
+            case ("POST", "clock"):
+                # AWS's clock ahead of (positive) or behind the host's: the `Date` header.
+                self.clock_offset = float(body.get("offset_seconds", 0))
+                return {"clock": {"offset_seconds": self.clock_offset}}
             case ("POST", "auth"):
                 # Enforce IAM on every Lambda call from now on (or stop enforcing it).
                 self.enforce_iam = bool(body.get("enabled"))

@@ -173,6 +173,7 @@ class _FunctionRun:
         self.region = fp.region or None
         self.new_version: str | None = None
         self.routed: set[str] | None = None  # versions aliases route to, read before deleting
+        self.in_use: frozenset[int] | None = None  # versions mappings/provisioning hold, too
 
     def _resolve(self, version: VersionRef) -> str:
         if not isinstance(version, NewVersion):
@@ -416,6 +417,10 @@ class _FunctionRun:
                     self.routed.add(a.canary.version)
         if str(op.version) in self.routed:
             return Status.SKIPPED, "an alias routes to it now"
+        if self.in_use is None:  # mappings and provisioned concurrency, read again at apply
+            self.in_use = self.aws.versions_in_use(name, region, self.fp.arn)
+        if op.version in self.in_use:
+            return Status.SKIPPED, "an event source mapping or provisioned concurrency uses it now"
         try:
             self.aws.delete_version(name, region, str(op.version))
         except AwsError as e:

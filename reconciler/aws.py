@@ -14,8 +14,10 @@ costs a few hundred bytes however many fields Lambda returns.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
+import statistics
 import sys
 import threading
 import time
@@ -279,6 +281,36 @@ def _has_tie(client: LambdaClient, tie: AliasTie, name: str, arn: str, alias: st
     return True
 
 
+class ServerClock:
+    """AWS's clock as this runner sees it: the offset of the `Date` of AWS's responses from the
+    midpoint of each call's last send and its response (as smithy-rs estimates skew; botocore
+    corrects none). `Date` has one-second resolution and is truncated, so a sample is
+    `Date + 0.5 s - midpoint`, within about half a second plus half the round trip; the
+    estimate is the median of the last `SAMPLES` (one slow or odd response does not move it).
+    Responses carrying `Age` (served from a cache) are ignored."""
+
+    SAMPLES = 15
+
+    def __init__(self) -> None:
+        self._samples: list[float] = []
+        self._lock = threading.Lock()
+
+    def observe(self, date: str | None, sent: float, received: float) -> None:
+        if not date:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        with self._lock:
+            self._samples = [*self._samples, server + 0.5 - (sent + received) / 2][-self.SAMPLES :]
+
+    def offset(self) -> float | None:
+        """AWS's clock minus this runner's, in seconds; None before any response."""
+        with self._lock:
+            return statistics.median(self._samples) if self._samples else None
+
+
 class Aws:
     """Lambda, STS and CloudWatch access for one credential set (one profile)."""
 
@@ -313,12 +345,17 @@ class Aws:
         self._max_rate = max_rate
         self.pacers: dict[str, RegionPacers] = {}
         self.calls = 0
+        self.server_clock = ServerClock()
         # How live state is read (`reconciler.reads`): auto, per-function or bulk.
         self.read_mode = read_mode
 
     @property
     def default_region(self) -> str | None:
         return self._session.region_name
+
+    def clock_offset(self) -> float | None:
+        """AWS's clock minus this runner's (`ServerClock`), from the responses so far."""
+        return self.server_clock.offset()
 
     def _client(self, service: str, region: str | None) -> Any:
         region = region or self._session.region_name
@@ -414,9 +451,17 @@ class Aws:
         def before_call(context: Any, **_: Any) -> None:
             context["lr_start"] = time.monotonic()
 
+        def before_send(request: Any, **_: Any) -> None:
+            context = getattr(request, "context", None)
+            if isinstance(context, dict):
+                context["lr_sent"] = time.time()  # each attempt's: the last one's answers
+
         def after_call(http_response: Any, parsed: Any, model: Any, context: Any, **_: Any) -> None:
             with self._lock:
                 self.calls += 1
+            headers = getattr(http_response, "headers", None) or {}
+            if "lr_sent" in context and "Age" not in headers:
+                self.server_clock.observe(headers.get("Date"), context["lr_sent"], time.time())
             if self._log is None:
                 return
             elapsed = (time.monotonic() - context.get("lr_start", time.monotonic())) * 1000
@@ -434,6 +479,7 @@ class Aws:
 
         client.meta.events.register("before-parameter-build", before_parameters)
         client.meta.events.register("before-call", before_call)
+        client.meta.events.register("before-send", before_send)
         client.meta.events.register("after-call", after_call)
 
     # -- STS ------------------------------------------------------------------------------------

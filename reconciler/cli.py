@@ -15,7 +15,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
@@ -51,6 +51,7 @@ class Options:
     color: bool = True
     verbose: bool = False
     debug: bool = False
+    clock_warned: bool = False  # the unsafe test clock's warning is said once per run
 
 
 def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -381,23 +382,32 @@ def _aws(opts: Options) -> Aws:
     )
 
 
-def clock() -> Callable[[], datetime]:
-    """The time rollouts and retention compare against.
+def clock(opts: Options) -> Callable[[], datetime] | None:
+    """The time rollouts and retention compare against: None for AWS's (the engine reads it
+    from the `Date` of AWS's responses).
 
     `LAMBDA_RECONCILER_NOW` (ISO 8601) pins it, so rollout intervals and version ages can be
-    tested and demonstrated without waiting for real time to pass.
+    tested and demonstrated without waiting for real time to pass: only against a local
+    endpoint, or with `LAMBDA_RECONCILER_UNSAFE_CLOCK=1` (reconciler/testclock.py).
     """
-    from reconciler.engine import utcnow
+    from reconciler.testclock import pinned
 
-    pinned = os.environ.get("LAMBDA_RECONCILER_NOW")
-    if not pinned:
-        return utcnow
-    try:
-        when = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
-    except ValueError:
-        raise ReconcilerError(f"LAMBDA_RECONCILER_NOW={pinned!r} is not an ISO 8601 time") from None
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    return lambda: when
+    def warn(line: str) -> None:
+        if not opts.clock_warned:
+            opts.clock_warned = True
+            click.echo(line, err=True)
+
+    when = pinned(opts.endpoint_url, warn)
+    return None if when is None else lambda: when
+
+
+def _apply_clock(opts: Options, aws: Aws) -> Callable[[], datetime]:
+    """What stamps a rollout step's start when its call is made: the pinned test clock, else
+    AWS's time (the runner's clock corrected by the `Date` of AWS's responses)."""
+    from reconciler.engine import aws_now
+
+    pinned = clock(opts)
+    return pinned if pinned is not None else lambda: aws_now(aws)
 
 
 def _build(
@@ -417,7 +427,7 @@ def _build(
             _aws(opts),
             parallelism=opts.parallelism,
             max_deletions=max_deletions,
-            clock=clock(),
+            clock=clock(opts),
             storage_warn=storage_warn,
             progress=progress,
         )
@@ -669,19 +679,22 @@ def WAIT(func: F) -> F:
     return _wait_option(cast(F, wrapper))
 
 
-def _timekeeping(stop: threading.Event) -> tuple[Callable[[], datetime], Callable[[float], None]]:
+def _timekeeping(
+    opts: Options, stop: threading.Event
+) -> tuple[Callable[[], datetime], Callable[[float], None]]:
     """Wall time and a sleep that a signal cuts short; virtual time when the clock is pinned."""
+    from reconciler.engine import utcnow
     from reconciler.waiting import VirtualClock
 
-    now = clock()
-    if os.environ.get("LAMBDA_RECONCILER_NOW"):
-        virtual = VirtualClock(now())
+    pinned = clock(opts)
+    if pinned is not None:
+        virtual = VirtualClock(pinned())
         return virtual, virtual.sleep
 
     def sleep(seconds: float) -> None:
         stop.wait(seconds)
 
-    return now, sleep
+    return utcnow, sleep
 
 
 def _wait_for_rollouts(
@@ -696,13 +709,13 @@ def _wait_for_rollouts(
     `--target` functions only when the run was narrowed."""
     if wait is None:
         return
-    from reconciler.waiting import Outcome, Stopped, Waiter
+    from reconciler.waiting import Outcome, Stopped, VirtualClock, Waiter
 
     manifests = first.manifests if _is_saved_plan(targets) else tuple(targets)
     if not manifests:
         raise ReconcilerError("--wait: the saved plan names no manifests to follow")
     stop = threading.Event()
-    now, sleep = _timekeeping(stop)
+    now, sleep = _timekeeping(opts, stop)
     table = _live_table(opts)
     waiter = Waiter(
         _load(manifests, only, warn=False),
@@ -716,6 +729,7 @@ def _wait_for_rollouts(
         parallelism=opts.parallelism,
         max_deletions=max_deletions,
         stop=stop,
+        aws_time=not isinstance(now, VirtualClock),
     )
     caught: list[int] = []
     with _stopping_on_signals(stop, caught), table or contextlib.nullcontext():
@@ -821,7 +835,7 @@ def apply(
                 aws,
                 parallelism=opts.parallelism,
                 max_deletions=max_deletions,
-                clock=clock(),
+                clock=clock(opts),
                 progress=progress,
                 storage_warn=storage_warn,
             )
@@ -906,7 +920,7 @@ def rollback(
     aws = _aws(opts)
     live = aws.read_function(target.key, target.region)
     live = replace(live, tags=aws.function_tags(target.key, target.region, live.arn))
-    plan = rollback_plan(target, live, alias, clock()())
+    plan = rollback_plan(target, live, alias, _apply_clock(opts, aws)())
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:
         _confirm("roll back")
@@ -934,7 +948,7 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
             aws,
             parallelism=opts.parallelism,
             progress=lambda line: click.echo(line, err=True),
-            clock=clock(),
+            clock=_apply_clock(opts, aws),
         )
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -949,7 +963,13 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
             bar.console.print(line, markup=False)
             bar.advance(task)
 
-        return apply_plan(plan, aws, parallelism=opts.parallelism, progress=progress, clock=clock())
+        return apply_plan(
+            plan,
+            aws,
+            parallelism=opts.parallelism,
+            progress=progress,
+            clock=_apply_clock(opts, aws),
+        )
 
 
 @main.command("import")

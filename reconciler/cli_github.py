@@ -91,9 +91,11 @@ def _event() -> dict[str, Any]:
 
 
 def _now() -> str:
-    pinned = os.environ.get("LAMBDA_RECONCILER_NOW")
-    if pinned:
-        return pinned
+    from reconciler.testclock import NOW, pinned
+
+    api = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+    if pinned(api, lambda line: click.echo(line, err=True)) is not None:
+        return os.environ[NOW]  # the test clock: only against a local GitHub (testclock.py)
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

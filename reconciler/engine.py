@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from reconciler.errors import AwsError, GuardError
 from reconciler.lambda_api import LambdaReader, MetricQuery
@@ -24,16 +24,30 @@ from reconciler.manifest import FunctionTarget, LayerTarget, ManifestSet
 from reconciler.plan import (
     DEFAULT_STORAGE_WARN,
     Action,
+    AlarmNoData,
+    ClockSkew,
     DeleteAlias,
     FunctionPlan,
+    HoldCause,
     LayerPlan,
+    MetricsPending,
+    MetricsUnread,
     Plan,
 )
 from reconciler.planner import Observed, fingerprint, plan, plan_function
 from reconciler.reads import read_observed
-from reconciler.rollout import state_of
+from reconciler.rollout import NO_DATA, state_of, tolerance
 
 Clock = Callable[[], datetime]
+# How far this runner's clock may be from AWS's (the `Date` of its responses) before rollout
+# steps forward hold (contract §9): well above the estimate's error (about a second) and far
+# below the five minutes after which AWS refuses a request's signature.
+CLOCK_SKEW_BOUND = 30.0
+# How long before the plan's time a gate's metric window ends: CloudWatch publishes Lambda's
+# one-minute metrics about two minutes after the minute ends (reference, "CloudWatch metrics
+# for rollouts"); a due step waits until its whole interval is in.
+METRICS_DELAY = timedelta(minutes=3)
+_LOOKBACK = 86400  # seconds: the previous step is read back at most a day (huge intervals)
 # From this many functions a run probes first: below it, one function's retries before the
 # short-circuit cost less than the probe's call on every run.
 PROBE_MIN_FUNCTIONS = 10
@@ -173,42 +187,91 @@ def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
 _TARGET, _PREVIOUS = "target", "previous"  # whose counts a metric query reads
 
 
-def _metric_queries(o: Observed, now: datetime) -> list[tuple[str, MetricQuery]]:
-    """Invocations and Errors of each gated rollout's target since its current step began, and
-    of the version it moves from over the same window when the gates `compare_to_previous`."""
+def _metric_queries(
+    o: Observed, now: datetime
+) -> tuple[list[tuple[str, MetricQuery]], dict[str, HoldCause]]:
+    """Invocations and Errors of each gated rollout's target over the gate's window, and of
+    the version it moves from over the same window when the gates `compare_to_previous`; and
+    the holds the window implies (a step time after `now`; a due step whose end CloudWatch
+    has not published yet).
+
+    The window runs from the start of the step before the current one (so the step just
+    finished is judged again during the next one, and a bake re-reads the last step) to
+    `METRICS_DELAY` before `now` (CloudWatch publishes Lambda's metrics minutes late)."""
     if o.live is None:
-        return []
+        return [], {}
     out: list[tuple[str, MetricQuery]] = []
+    holds: dict[str, HoldCause] = {}
     for name, a in o.target.spec.aliases.items():
         if a.rollout is None or a.rollout.gates is None:
             continue
         state = state_of(o.live, name)
         if state is None or state.status == "failed" or not isinstance(state.target, str):
             continue
+        if state.since > now:  # written by a clock ahead of this plan's: no window to read
+            at = state.since.strftime("%Y-%m-%d %H:%M:%S UTC")
+            holds[name] = MetricsUnread(f"its step began at {at}, after the plan's time")
+            continue
+        interval = timedelta(seconds=min(a.rollout.schedule[1], _LOOKBACK))
+        due = _step_due(state.since, a.rollout.schedule[1])
+        if state.status == "running" and due - tolerance(interval) <= now < due + METRICS_DELAY:
+            holds[name] = MetricsPending(due + METRICS_DELAY)
+        back = state.step > 1 or state.status == "done"
+        start, end = (state.since - interval if back else state.since), now - METRICS_DELAY
+        if start >= end:
+            continue  # nothing published yet: no data, which holds a due step
         versions = [(_TARGET, state.target)]
         if a.rollout.gates.compare_to_previous:
             versions.append((_PREVIOUS, state.previous))
         out += [
-            (whose, MetricQuery(f"{name}|{whose}|{m}", o.target.name, name, v, m, state.since, now))
+            (whose, MetricQuery(f"{name}|{whose}|{m}", o.target.name, name, v, m, start, end))
             for whose, v in versions
             for m in ("Invocations", "Errors")
         ]
-    return out
+    return out, holds
+
+
+def _step_due(since: datetime, seconds: int) -> datetime:
+    try:
+        return since + timedelta(seconds=min(seconds, 10**12))
+    except OverflowError:  # past year 9999: never due
+        return datetime.max.replace(tzinfo=timezone.utc) - METRICS_DELAY
+
+
+def _no_data_holds(o: Observed) -> Observed:
+    """`rollout.insufficient_data: hold`: a rollout whose alarms lack data takes no step."""
+    for name, a in o.target.spec.aliases.items():
+        if a.rollout is None or a.rollout.insufficient_data != "hold":
+            continue
+        empty = tuple(x for x in a.rollout.alarms if o.alarms.get(x) == NO_DATA)
+        if empty:
+            o = _hold(o, name, AlarmNoData(empty))
+    return o
 
 
 def read_metrics(aws: LambdaReader, observed: list[Observed], now: datetime) -> list[Observed]:
-    """One GetMetricData per region, for every gated rollout of the run (contract §9)."""
+    """One GetMetricData per region, for every gated rollout of the run (contract §9).
+
+    A failure is one function's alone: a step time after `now` (from a clock ahead of AWS's)
+    is not sent, and when a region's call fails each function's queries
+    are sent again on their own; a function whose metrics cannot be read holds its gated
+    rollouts (`MetricsUnread`), and every other function, rollbacks included, goes on."""
     by_region: dict[str, list[tuple[int, str, MetricQuery]]] = {}
+    out = list(observed)
     for i, o in enumerate(observed):
-        for whose, q in _metric_queries(o, now):
+        queries, holds = _metric_queries(o, now)
+        for name, why in holds.items():
+            out[i] = _hold(out[i], name, why)
+        for whose, q in queries:
             assert o.live is not None
             keyed = replace(q, key=f"{i}|{q.key}")
             by_region.setdefault(o.live.region, []).append((i, whose, keyed))
-    out = list(observed)
     for region, items in by_region.items():
-        sums = aws.metric_sums(region, [q for _, _, q in items])
+        sums = _metric_sums(aws, region, items, out)
         counts: dict[tuple[int, str], dict[str, list[int]]] = {}
         for i, whose, q in items:
+            if q.key not in sums:
+                continue
             pair = counts.setdefault((i, whose), {}).setdefault(q.alias, [0, 0])
             pair[0 if q.metric == "Invocations" else 1] = int(sums.get(q.key, 0))
         for (i, whose), per_alias in counts.items():
@@ -218,6 +281,51 @@ def read_metrics(aws: LambdaReader, observed: list[Observed], now: datetime) -> 
             else:
                 out[i] = replace(out[i], previous_metrics=pairs)
     return out
+
+
+def _metric_sums(
+    aws: LambdaReader, region: str, items: list[tuple[int, str, MetricQuery]], out: list[Observed]
+) -> dict[str, float]:
+    """The region's sums in one call; if it fails, one call per function, and a function whose
+    call fails too holds its gated rollouts with the error (in `out`)."""
+    try:
+        return aws.metric_sums(region, [q for _, _, q in items])
+    except AwsError:
+        pass
+    sums: dict[str, float] = {}
+    for i in sorted({i for i, _, _ in items}):
+        mine = [q for j, _, q in items if j == i]
+        try:
+            sums.update(aws.metric_sums(region, mine))
+        except AwsError as e:
+            for q in mine:
+                out[i] = _hold(out[i], q.alias, MetricsUnread(str(e)))
+    return sums
+
+
+def _hold_all(o: Observed, why: HoldCause) -> Observed:
+    for name, a in o.target.spec.aliases.items():
+        if a.rollout is not None:
+            o = _hold(o, name, why)
+    return o
+
+
+def _hold(o: Observed, alias: str, why: HoldCause) -> Observed:
+    """`o` with `alias`'s rollout held by `why` (a hold already there stays)."""
+    return replace(o, holds={alias: why, **o.holds})
+
+
+def clock_skew(aws: LambdaReader) -> ClockSkew | None:
+    """The runner's clock against AWS's, when they differ by more than `CLOCK_SKEW_BOUND`."""
+    offset = aws.clock_offset()
+    if offset is None or abs(offset) <= CLOCK_SKEW_BOUND:
+        return None
+    return ClockSkew(offset, CLOCK_SKEW_BOUND)
+
+
+def aws_now(aws: LambdaReader) -> datetime:
+    """AWS's time: this runner's clock corrected by the offset of AWS's `Date` headers."""
+    return utcnow() + timedelta(seconds=aws.clock_offset() or 0.0)
 
 
 def _enrich(aws: LambdaReader, obs: Observed, fp: FunctionPlan) -> Observed:
@@ -311,14 +419,16 @@ def build_plan(
     *,
     parallelism: int = 8,
     max_deletions: int = 100,
-    clock: Clock = utcnow,
+    clock: Clock | None = None,
     storage_warn: float = DEFAULT_STORAGE_WARN,
     progress: OnRead | None = None,
 ) -> Plan:
-    """Read live state and plan; `progress` hears of each function read."""
+    """Read live state and plan; `progress` hears of each function read. The plan's time is
+    `clock` (the test clock), else AWS's (`aws_now`): then a runner whose clock is more than
+    `CLOCK_SKEW_BOUND` off AWS's takes no rollout step forward (`ClockSkew`)."""
     manifests = with_default_region(manifests, aws.default_region)
     functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock, progress)
-    layers = plan_layers(aws, manifests.layers, clock(), parallelism)
+    layers = plan_layers(aws, manifests.layers, clock() if clock else aws_now(aws), parallelism)
     regions = [fp.region for fp in functions.functions] + [lp.region for lp in layers]
     if not regions and aws.default_region:
         regions = [aws.default_region]
@@ -331,7 +441,7 @@ def _build_function_plan(
     aws: LambdaReader,
     parallelism: int,
     max_deletions: int,
-    clock: Clock,
+    clock: Clock | None,
     progress: OnRead | None = None,
 ) -> Plan:
     check_accounts(aws, [*manifests.functions, *manifests.layers])
@@ -341,8 +451,12 @@ def _build_function_plan(
         aws.probe(probed.key, probed.region)
     observed = read_all(aws, manifests.functions, parallelism, progress)
     observed = read_alarms(aws, observed)
-    now = clock()
+    now = clock() if clock is not None else aws_now(aws)
     observed = read_metrics(aws, observed, now)
+    observed = [_no_data_holds(o) for o in observed]
+    skew = None if clock is not None else clock_skew(aws)
+    if skew is not None:  # every rollout waits where it stands; the test clock is exempt
+        observed = [_hold_all(o, skew) for o in observed]
     first = plan(observed, now=now, max_deletions=max_deletions, manifests=manifests.paths)
     deleting = [i for i, fp in enumerate(first.functions) if fp.deletions]
     if not deleting:

@@ -188,6 +188,42 @@ RollbackCause: TypeAlias = (
 )
 
 
+@dataclass(frozen=True)
+class ClockSkew:
+    """This runner's clock and AWS's (the `Date` of its responses) differ by more than the
+    bound: step times cannot be trusted, so no step forward is taken (rollbacks still are)."""
+
+    seconds: float  # AWS's clock minus the runner's
+    bound: float
+
+
+@dataclass(frozen=True)
+class MetricsUnread:
+    """The gate's metrics could not be read for this function: its steps forward wait."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class MetricsPending:
+    """The step is due, but CloudWatch's metrics of its last minutes are not in yet (they
+    arrive minutes late): the gate judges the whole step once they are, at `ready`."""
+
+    ready: datetime
+
+
+@dataclass(frozen=True)
+class AlarmNoData:
+    """`rollout.insufficient_data: hold` and these alarms are in INSUFFICIENT_DATA."""
+
+    alarms: tuple[str, ...]
+
+
+# Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
+# `reconciler.wording`; a hold keeps the rollout where it stands until it clears.
+HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData
+
+
 class RolloutStage(str, Enum):
     """A rollout's status as users read it (JSON `status`), derived from its phase alone."""
 
@@ -290,6 +326,8 @@ class RolloutStatus:
     # where the alias routes as read from AWS (None: it does not exist yet)
     live: AliasState | None = None
     problem: str = ""  # UNVERIFIED: why the alias record is not trusted
+    hold: HoldCause | None = None  # why a step forward that is due waits (GATED, HELD)
+    no_data: tuple[str, ...] = ()  # its alarms in INSUFFICIENT_DATA (shown; held on request)
 
     def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
         """Each step from the current one on: its weight and earliest time (then 100 %)."""
@@ -311,7 +349,9 @@ class RolloutStatus:
     def off_course(self) -> bool:
         """Git names a version AWS does not serve and no apply will move towards it."""
         failed = self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED)
-        held = self.phase in (RolloutPhase.HELD, RolloutPhase.UNVERIFIED)
+        held = self.phase is RolloutPhase.UNVERIFIED or (
+            self.phase is RolloutPhase.HELD and self.hold is None  # an alarm, not a hold
+        )
         return failed or held  # GATED holds a healthy rollout
 
 

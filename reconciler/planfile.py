@@ -117,6 +117,7 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "cause": None if r.cause is None else _cause(r.cause),
         "previous": r.previous,
         "alarms": list(r.alarms),
+        "insufficient_data": list(r.no_data),  # its alarms in INSUFFICIENT_DATA now
         "attempt": r.attempt,
         "pre_traffic": r.pre_traffic,
         "post_traffic": r.post_traffic,

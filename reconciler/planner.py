@@ -50,6 +50,7 @@ from reconciler.plan import (
     DeleteAlias,
     DeleteVersion,
     FunctionPlan,
+    HoldCause,
     InUse,
     KeepReason,
     Kept,
@@ -101,6 +102,9 @@ class Observed:
     # alias → (invocations, errors) of the version its rollout moves from, over the same window;
     # read only for gates with `compare_to_previous`, in the same GetMetricData
     previous_metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # alias → why its rollout's steps forward wait: the runner's clock is off AWS's, or its
+    # gate's metrics could not be read (engine.py); rollbacks are not held
+    holds: Mapping[str, HoldCause] = field(default_factory=dict)
 
 
 def fingerprint(live: LiveFunction) -> str:
@@ -412,6 +416,7 @@ def _rollout(
             previous_metrics=obs.previous_metrics.get(name),
             versions=live.version_numbers,
             problem=record[1],
+            hold=obs.holds.get(name),
         )
     )
     have = AliasState.of(current) if current else None

@@ -36,10 +36,12 @@ from typing_extensions import assert_never
 from reconciler.live import LATEST, LiveAlias, LiveFunction
 from reconciler.manifest import stored_weight
 from reconciler.plan import (
+    FORWARD,
     AlarmFired,
     AliasRecord,
     AliasState,
     ErrorRateAbove,
+    HoldCause,
     HookFailed,
     HookPhase,
     ManualRollback,
@@ -58,6 +60,7 @@ HISTORY_PREFIX = "lambda-reconciler:history:"
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 _REASON = " reason="
 MAX_TOLERANCE = timedelta(seconds=60)
+NO_DATA = "INSUFFICIENT_DATA"  # an alarm's state without enough data to decide
 
 
 def tolerance(interval: timedelta) -> timedelta:
@@ -161,7 +164,7 @@ class Gates:
     """A rollout's metric gates (the manifest's `gates`)."""
 
     max_error_rate: float
-    min_invocations: int = 0
+    min_invocations: int = 1  # at least 1 whatever the manifest says: no data never passes
     compare_to_previous: bool = False  # max_error_rate is then the excess over the previous
 
 
@@ -189,6 +192,7 @@ class Rollout:
     previous_metrics: tuple[int, int] | None = None
     versions: frozenset[str] = frozenset()  # the function's published versions
     problem: str = ""  # why the record is not trusted (it did not parse)
+    hold: HoldCause | None = None  # a step forward waits for it to clear (rollbacks do not)
 
     def status(
         self,
@@ -227,6 +231,7 @@ class Rollout:
             interval=int(min(self.interval.total_seconds(), 10**9)),
             live=None if self.live is None else AliasState.of(self.live),
             problem=problem,
+            no_data=tuple(a for a in self.alarms if self.alarm_states.get(a) == NO_DATA),
         )
 
     @property
@@ -249,10 +254,11 @@ class Rollout:
 
     @property
     def short(self) -> bool:
-        """The target has had fewer invocations at this step than the gate asks for."""
+        """The target has had fewer invocations in the gate's window than the gate asks for,
+        and never none: a gate without data holds the step rather than pass it."""
         if self.gates is None:
             return False
-        return (self.metrics or (0, 0))[0] < self.gates.min_invocations
+        return (self.metrics or (0, 0))[0] < max(1, self.gates.min_invocations)
 
     def at(self, primary: str, step: int) -> AliasState:
         """The alias at `step` (1-based): the target gets that step's weight."""
@@ -606,6 +612,21 @@ if set(_PHASES) != set(RolloutPhase):  # a new phase without its function fails 
     raise RuntimeError(f"rollout phases without a decision: {set(RolloutPhase) - set(_PHASES)}")
 
 
+_HELD_TOO = frozenset({RolloutPhase.WAITING, RolloutPhase.GATED})  # a hold names its reason
+
+
 def decide(r: Rollout) -> Decision:
-    """At most one step of one alias's rollout: what to write, and where it stands."""
-    return _PHASES[_classify(r)](r)
+    """At most one step of one alias's rollout: what to write, and where it stands. A hold
+    (`Rollout.hold`) turns a step forward, or the wait for one, into holding where it stands
+    with its reason: GATED mid-rollout, HELD before the start; rollbacks go ahead."""
+    phase = _classify(r)
+    if r.hold is not None and (phase in FORWARD or phase in _HELD_TOO):
+        live = r.live
+        if phase is RolloutPhase.STARTING or live is None or live.canary is None:
+            return Decision(None, None, replace(r.status(RolloutPhase.HELD, 0, 0.0), hold=r.hold))
+        state = r.ours
+        step = min(state.step, len(r.steps)) if state is not None else 0
+        since = state.since if state is not None else None
+        held = r.status(RolloutPhase.GATED, step, live.canary.weight, since=since)
+        return Decision(None, None, replace(held, hold=r.hold))
+    return _PHASES[phase](r)

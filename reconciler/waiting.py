@@ -31,12 +31,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 from reconciler.apply import ApplyResult, Status, apply_plan, check_applicable
-from reconciler.engine import build_plan
+from reconciler.engine import aws_now, build_plan
 from reconciler.errors import ReconcilerError
 from reconciler.lambda_api import LambdaApi
 from reconciler.manifest import ManifestSet
 from reconciler.plan import CreateAlias, Plan, RolloutPhase, RolloutStage, UpdateAlias
-from reconciler.wording import LIVE_COLUMNS, live_row, rollout_message, utc_time
+from reconciler.wording import (
+    LIVE_COLUMNS,
+    detail,
+    live_row,
+    rollout_message,
+    target,
+    utc_time,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -117,28 +124,52 @@ class Waiter:
     max_deletions: int = 100
     stop: threading.Event = field(default_factory=threading.Event)
     display: Display | None = None  # a live table: then no line per waiting rollout
+    aws_time: bool = False  # plan in AWS's time (the `Date` of its responses), not `clock`'s
     rolled_back: bool = False
     _said: set[str] = field(default_factory=set)
     _due: dict[tuple[str, str], datetime] = field(default_factory=dict)  # last seen, per alias
 
     def run(self) -> Outcome:
-        """Rounds until every rollout is complete or rolled back, the timeout, or a stop."""
+        """Rounds until every rollout is complete or rolled back, the timeout, or a stop.
+
+        The deadline is checked after every round, applying or not. Rounds that apply one after
+        another back off (none, then 1 s, 2 s, 4 s, … up to `poll`), and a round that plans a
+        write that an earlier round of the same run of applying rounds already made stops
+        the run (`NoProgress`): AWS accepted it, yet the plan asks for it again."""
         deadline = self.clock() + self.timeout
+        made: set[str] = set()  # the writes of the applying rounds since the last waiting one
+        streak = 0
         while not self.stop.is_set():
             plan = build_plan(
                 self.manifests,
                 self.aws,
                 parallelism=self.parallelism,
                 max_deletions=self.max_deletions,
-                clock=self.clock,
+                clock=None if self.aws_time else self.clock,
             )
             check_applicable(plan)
             if self.display is not None:
                 self.display.update(plan, self.clock())
             early = self._early(plan)
             if plan.has_changes and early is None:
+                writes = planned_writes(plan)
+                again = sorted(made.intersection(writes))
+                if again:
+                    raise NoProgress(again)
                 self._apply(plan)
+                made.update(writes)
+                streak += 1
+                now = self.clock()
+                if now >= deadline:
+                    return Outcome.TIMED_OUT
+                if streak > 1:
+                    pause = min(2.0 ** (streak - 2), self.poll.total_seconds())
+                    self.sleep(min(pause, (deadline - now).total_seconds()))
+                    if self.clock() >= deadline:
+                        return Outcome.TIMED_OUT
                 continue
+            made.clear()
+            streak = 0
             if _settled(plan):
                 return (
                     Outcome.ROLLED_BACK
@@ -178,7 +209,11 @@ class Waiter:
                 if r.phase not in _QUIET:
                     self.report(f"{fp.function}:{r.alias}: {rollout_message(r)}")
         result = apply_plan(
-            plan, self.aws, parallelism=self.parallelism, progress=self.report, clock=self.clock
+            plan,
+            self.aws,
+            parallelism=self.parallelism,
+            progress=self.report,
+            clock=(lambda: aws_now(self.aws)) if self.aws_time else self.clock,
         )
         _raise_failures(result)
         for line in result.rollbacks:
@@ -196,6 +231,26 @@ class Waiter:
                 if r.phase in _WAITING and line not in self._said:
                     self._said.add(line)
                     self.report(line)
+
+
+class NoProgress(ReconcilerError):
+    """A round planned again a write an earlier round made: the run would not converge."""
+
+    def __init__(self, writes: list[str]) -> None:
+        shown = "; ".join(writes[:3]) + (f"; and {len(writes) - 3} more" if len(writes) > 3 else "")
+        super().__init__(
+            f"--wait: the plan asks again for writes already made, without progress: {shown}; "
+            "stopping (AWS accepted them but the live state does not match)"
+        )
+
+
+def planned_writes(plan: Plan) -> tuple[str, ...]:
+    """Each write of the plan as one line: the function, what it acts on and what it does."""
+    return tuple(
+        f"{fp.function} {target(op)}: {detail(op)}" for fp in plan.functions for op in fp.operations
+    ) + tuple(
+        f"layer {lp.layer} {target(op)}: {detail(op)}" for lp in plan.layers for op in lp.operations
+    )
 
 
 class Stopped(ReconcilerError):

@@ -17,11 +17,13 @@ from reconciler.manifest import weight_text
 from reconciler.plan import (
     Action,
     AlarmFired,
+    AlarmNoData,
     AliasDeletion,
     Aliased,
     AliasField,
     AliasState,
     Brake,
+    ClockSkew,
     CodeChanged,
     ConfigChanged,
     CreateAlias,
@@ -29,6 +31,7 @@ from reconciler.plan import (
     DeleteLayerVersion,
     DeleteVersion,
     ErrorRateAbove,
+    HoldCause,
     HookFailed,
     InUse,
     KeepReason,
@@ -36,6 +39,8 @@ from reconciler.plan import (
     KeptLayer,
     LayerKeepReason,
     ManualRollback,
+    MetricsPending,
+    MetricsUnread,
     NewVersion,
     NothingPublished,
     Operation,
@@ -45,6 +50,7 @@ from reconciler.plan import (
     PublishVersion,
     RollbackCause,
     RolloutPhase,
+    RolloutStage,
     RolloutStatus,
     Route,
     Shared,
@@ -213,7 +219,29 @@ def cause_now(c: RollbackCause) -> str:
 
 
 def _why(s: RolloutStatus) -> str:
+    if s.hold is not None:
+        return hold(s.hold)
     return cause_now(s.cause) if s.cause is not None else "a failed check"
+
+
+def hold(h: HoldCause) -> str:
+    """Why a due step forward waits: "this runner's clock is 95s behind AWS's (more than 30s)"."""
+    match h:
+        case ClockSkew(seconds=off, bound=bound):
+            way = "behind" if off > 0 else "ahead of"
+            return (
+                f"this runner's clock is {duration(round(abs(off)))} {way} AWS's (more than "
+                f"{duration(bound)}); steps forward wait for a corrected clock"
+            )
+        case MetricsUnread(error=error):
+            return f"the gate's metrics could not be read: {error}"
+        case MetricsPending(ready=ready):
+            return f"waiting for CloudWatch's metrics of the step's end, in by {utc_time(ready)}"
+        case AlarmNoData(alarms=alarms):
+            names = ", ".join(alarms)
+            return f"alarm {names} has insufficient data (rollout.insufficient_data: hold)"
+        case _:
+            assert_never(h)
 
 
 _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
@@ -243,7 +271,9 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting; {routing(s.live)}",
     RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
     RolloutPhase.GATED: lambda s: (
-        f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
+        f"holding at step {s.step}/{s.steps}: {hold(s.hold)}"
+        if s.hold is not None
+        else f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
         f"{version(s.target)} so far, fewer than the gate's minimum"
     ),
     RolloutPhase.BAKING: lambda s: (
@@ -257,6 +287,17 @@ if set(_ROLLOUT) != set(RolloutPhase):  # a new phase without its words fails at
 
 def rollout_message(s: RolloutStatus) -> str:
     return _ROLLOUT[s.phase](s)
+
+
+def no_data(s: RolloutStatus) -> str | None:
+    """Its alarms in INSUFFICIENT_DATA, while the rollout is under way: shown, not hidden."""
+    if not s.no_data or s.stage not in _UNDER_WAY:
+        return None
+    verb = "has" if len(s.no_data) == 1 else "have"
+    return f"alarm {', '.join(s.no_data)} {verb} insufficient data (INSUFFICIENT_DATA)"
+
+
+_UNDER_WAY = (RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING)
 
 
 def duration(seconds: float) -> str:
@@ -277,7 +318,7 @@ def _live_next(s: RolloutStatus, now: datetime) -> str:
         case RolloutPhase.BAKING:
             return f"baking, ends in {due}"
         case RolloutPhase.GATED:
-            return "holding: too few invocations"
+            return f"holding: {hold(s.hold)}" if s.hold else "holding: too few invocations"
         case RolloutPhase.HELD:
             return f"holding: {_why(s)}"
         case RolloutPhase.FAILED:

@@ -121,6 +121,9 @@ class MemLambda:
     def account_id(self) -> str:
         return "123456789012"
 
+    def clock_offset(self) -> float | None:
+        return None  # no server: the caller's clock is the only one
+
     def read_function(self, name: str, region: str | None, *, wait: bool = False) -> LiveFunction:
         self.calls += 2
         fn = self._fn(name)

@@ -159,3 +159,54 @@ def test_the_brake_counts_every_deletion_of_the_run(emulator: Any, tmp_path: Pat
     assert writes(emulator) == []
     r = run_cli(emulator, "plan", m, "--max-deletions", "6", "--detailed-exitcode")
     assert r.returncode == 2, r.stderr
+
+
+def _version_mapping(emulator: Any, client: Any) -> None:
+    arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+    client.create_event_source_mapping(EventSourceArn=queue_arn(emulator), FunctionName=f"{arn}:2")
+
+
+def _version_provisioned(emulator: Any, client: Any) -> None:
+    emulator.provision("orders", 2, 5)
+
+
+VETOES: list[tuple[str, Callable[[Any, Any], None]]] = [
+    ("event_source_mapping", _version_mapping),
+    ("provisioned_concurrency", _version_provisioned),
+]
+
+
+@pytest.mark.parametrize(("veto", "attach"), VETOES, ids=[v[0] for v in VETOES])
+def test_a_version_that_gains_a_veto_after_the_plan_is_not_deleted_by_the_saved_plan(
+    emulator: Any, tmp_path: Path, veto: str, attach: Callable[[Any, Any], None]
+) -> None:
+    """The saved plan deletes versions 1 and 2; version 2 then gains an event source mapping
+    (or provisioned concurrency). `apply PLAN.json` reads the vetoes again before its first
+    deletion: version 2 is skipped and says why, version 1 goes, and the vetoes are read
+    once for the function, not once per deletion."""
+    client = seed(emulator, versions=3)
+    m = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        region: us-east-1
+        functions:
+          orders: {retention: {keep_last: 1}}
+        """,
+    )
+    saved = str(tmp_path / "plan.json")
+    r = run_cli(emulator, "plan", m, "--out", saved)
+    assert r.returncode == 0, r.stderr
+    ops = json.loads(Path(saved).read_text())["functions"][0]["operations"]
+    assert sorted(int(o["version"]) for o in ops if o["action"] == "delete_version") == [1, 2]
+    attach(emulator, client)
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", saved)
+    assert r.returncode == 0, r.stderr
+    assert "uses it now" in r.stderr
+    versions = [
+        v["Version"] for v in client.list_versions_by_function(FunctionName="orders")["Versions"]
+    ]
+    assert versions == ["$LATEST", "2", "3"]
+    reads = [c["operation"] for c in emulator.calls()]
+    assert reads.count("ListProvisionedConcurrencyConfigs") == 1

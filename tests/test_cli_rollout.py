@@ -245,6 +245,7 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "cause": None,
             "previous": "2",
             "alarms": [ALARM, "shared-latency"],
+            "insufficient_data": [],
             "attempt": 1,
             "pre_traffic": None,
             "post_traffic": None,

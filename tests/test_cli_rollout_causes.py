@@ -67,11 +67,11 @@ def test_error_rate_gate_is_its_own_cause(emulator: Any, tmp_path: Path) -> None
     client, cw, m = gates.setup(emulator, tmp_path)
     put_lambda_metrics(cw, "orders", "prod", "3", gates.T0 + timedelta(minutes=2), 200, 10)
     why = "gate: error rate 5% > 1% (10 errors in 200 invocations)"
-    r = run_cli(emulator, "apply", m, "--auto-approve", env=gates.at(5))
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=gates.at(6))
     assert r.returncode == 1, r.stderr
     assert f"error: orders:prod rolled back to 2: {why}" in r.stderr
     assert gates.prod(client) == ("2", {})
-    found = plan_json(emulator, m, gates.at(6))
+    found = plan_json(emulator, m, gates.at(7))
     assert found["message"].startswith(f"rolled back at step 1: {why}; 2 serves all traffic")
     assert found["cause"] == {
         "kind": "error_rate",

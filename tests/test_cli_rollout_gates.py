@@ -64,7 +64,7 @@ def test_error_rate_above_the_gate_rolls_back(emulator: Any, tmp_path: Path) -> 
     put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=2), 200, 10)
     put_lambda_metrics(cw, "orders", "prod", "2", T0 + timedelta(minutes=2), 2000, 0)
     emulator.clear_calls()
-    found = rollout(emulator, m, 5)
+    found = rollout(emulator, m, 6)  # the window ends 3 minutes back: minute 2 is in
     calls = [c for c in emulator.calls() if c.get("operation") == "GetMetricData"]
     assert len(calls) == 1
     assert (
@@ -76,24 +76,25 @@ def test_error_rate_above_the_gate_rolls_back(emulator: Any, tmp_path: Path) -> 
     assert found["message"] == (
         "rolling back: gate: error rate 5% > 1% (10 errors in 200 invocations)"
     )
-    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(5))
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(6))
     assert r.returncode == 1, r.stderr
     assert prod(client) == ("2", {})
 
 
 def test_too_few_invocations_hold_the_step(emulator: Any, tmp_path: Path) -> None:
-    """50 invocations of the target when 100 are needed: the due step is not taken (status
-    holding, not drift); 100 more and the next apply advances."""
+    """50 invocations of the target when 100 are needed: the due step (10 minutes, plus the 3
+    CloudWatch needs to publish its end) is not taken (status holding, not drift); 100 more
+    and the next apply advances."""
     client, cw, m = setup(emulator, tmp_path)
     put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=2), 50, 0)
-    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(11)).returncode == 0
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(14)).returncode == 0
     assert prod(client) == ("2", {"3": 0.1})
-    found = rollout(emulator, m, 11)
+    found = rollout(emulator, m, 14)
     assert (found["phase"], found["status"]) == ("gated", "holding")
     assert found["message"].startswith("holding at step 1/2: 50 invocations of 3")
-    assert run_cli(emulator, "drift", m, env=at(11)).returncode == 0
+    assert run_cli(emulator, "drift", m, env=at(14)).returncode == 0
     put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=11), 100, 0)
-    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(12)).returncode == 0
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(15)).returncode == 0
     assert prod(client) == ("2", {"3": 0.5})
 
 
@@ -110,12 +111,12 @@ def test_compare_to_previous_rolls_back_on_the_excess_over_the_previous_version(
     put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=2), 200, 10)
     put_lambda_metrics(cw, "orders", "prod", "2", T0 + timedelta(minutes=2), 2000, 100)
     emulator.clear_calls()
-    found = rollout(emulator, m, 5)
+    found = rollout(emulator, m, 6)
     assert len([c for c in emulator.calls() if c.get("operation") == "GetMetricData"]) == 1
-    assert (found["phase"], found["cause"]) == ("waiting", None)
+    assert (found["phase"], found["cause"], found["invocations"]) == ("waiting", None, 200)
 
-    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=6), 100, 11)
-    found = rollout(emulator, m, 7)
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=4), 100, 11)
+    found = rollout(emulator, m, 8)
     why = (
         "gate: error rate 7% > the previous version's 5% + 1% (21 errors in 300 invocations; "
         "the previous version 100 in 2000)"
@@ -132,11 +133,11 @@ def test_compare_to_previous_rolls_back_on_the_excess_over_the_previous_version(
             "message": why,
         },
     )
-    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(7))
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(8))
     assert r.returncode == 1, r.stderr
     assert f"error: orders:prod rolled back to 2: {why}" in r.stderr
     assert prod(client) == ("2", {})
-    r = run_cli(emulator, "plan", m, env=at(8))
+    r = run_cli(emulator, "plan", m, env=at(9))
     assert f"rolled back at step 1: {why}; 2 serves all traffic" in r.stdout
 
 

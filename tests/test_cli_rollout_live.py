@@ -62,10 +62,11 @@ def last_frame(out: str) -> list[str]:
 
 def test_the_live_table_shows_step_share_and_time_to_next_step(tmp_path: Path) -> None:
     """A minute into the run: orders at step 1/2, 10 %, next step in 1 minute; payments at its
-    due step with too few invocations, shown as holding; no per-rollout waiting lines."""
+    due step, holding for CloudWatch's metrics of the step's end (three minutes after it);
+    no per-rollout waiting lines."""
     mem, m = fleet(tmp_path)
     out = io.StringIO()
-    console = Console(file=out, force_terminal=True, width=100, color_system=None)
+    console = Console(file=out, force_terminal=True, width=160, color_system=None)
     clock = VirtualClock(T0)
     table = LiveTable(console)
 
@@ -87,7 +88,8 @@ def test_the_live_table_shows_step_share_and_time_to_next_step(tmp_path: Path) -
         waiter.run()
     expected = [
         "orders:prod step 1/2 10% next step in 1m 0s",
-        "payments:prod step 1/1 10% holding: too few invocations",
+        "payments:prod step 1/1 10% holding: waiting for CloudWatch's metrics of the step's end, "
+        "in by 2026-11-01 12:04:00 UTC",
     ]
     assert expected == last_frame(out.getvalue())
     assert "since 2026-11-01" not in out.getvalue()  # the table replaces the waiting lines

@@ -340,6 +340,47 @@ def test_tags_refused_on_versions_and_aliases(emulator: Any, moto_lambda: Any) -
     moto_lambda.tag_resource(Resource=f"{marn}:1", Tags={"a": "b"})  # moto accepts
 
 
+def test_tag_limits_key_value_and_count(emulator: Any, moto_lambda: Any) -> None:
+    """AWS's tag limits on a function: a key over 128 characters or a value over 256 is a
+    400 ValidationException ("at 'tags' failed to satisfy constraint"); a TagResource that
+    would leave more than 50 tags, counting the ones already there, is a 400
+    InvalidParameterValueException "Number of tags exceeds function tag limit." and adds
+    none; at the limits exactly, it is accepted. CreateFunction's tags are held to the same.
+    Plain moto accepts every one of these."""
+    client = emu_fn(emulator, versions=1)
+    arn = client.get_function(FunctionName="fn")["Configuration"]["FunctionArn"]
+    refusals = {
+        "key": lambda c, a: c.tag_resource(Resource=a, Tags={"k" * 129: "v"}),
+        "value": lambda c, a: c.tag_resource(Resource=a, Tags={"k": "v" * 257}),
+    }
+    for what, call in refusals.items():
+        status, code, msg = error(partial(call, client, arn))
+        assert (status, code) == (400, "ValidationException"), what
+        assert "at 'tags' failed to satisfy constraint" in msg
+    client.tag_resource(Resource=arn, Tags={"k" * 128: "v" * 256})
+    client.tag_resource(Resource=arn, Tags={f"t{i}": "x" for i in range(48)})
+    status, code, msg = error(lambda: client.tag_resource(Resource=arn, Tags={"a": "1", "b": "2"}))
+    assert (status, code, msg) == (
+        400,
+        "InvalidParameterValueException",
+        "Number of tags exceeds function tag limit.",
+    )
+    assert len(client.list_tags(Resource=arn)["Tags"]) == 49
+    client.tag_resource(Resource=arn, Tags={"a": "1", "t0": "replaced"})  # 50: accepted
+    assert len(client.list_tags(Resource=arn)["Tags"]) == 50
+    status, code, _ = error(
+        lambda: create_function(client, "many", "v1", Tags={f"t{i}": "x" for i in range(51)})
+    )
+    assert (status, code) == (400, "InvalidParameterValueException")
+
+    moto_fn(moto_lambda)
+    marn = moto_lambda.get_function(FunctionName="fn")["Configuration"]["FunctionArn"]
+    for call in refusals.values():
+        call(moto_lambda, marn)  # moto accepts
+    moto_lambda.tag_resource(Resource=marn, Tags={f"t{i}": "x" for i in range(60)})
+    assert len(moto_lambda.list_tags(Resource=marn)["Tags"]) == 62  # moto holds 62
+
+
 # -- faults, log and control calls ---------------------------------------------------------------
 
 

@@ -64,8 +64,10 @@ class GatesSpec(StrictModel):
         "roll back."
     )
     min_invocations: Annotated[int, Field(ge=0)] = Field(
-        default=0,
-        description="Fewer invocations of the new version at the current step: hold the step.",
+        default=1,
+        description="Fewer invocations of the new version in the gate's window (the current "
+        "step and the one before it): hold the step. Never less than 1: a step without data "
+        "holds.",
     )
     compare_to_previous: bool = Field(
         default=False,
@@ -113,6 +115,11 @@ class RolloutSpec(StrictModel):
     attempt: Annotated[int, Field(ge=1)] = Field(
         default=1,
         description="Raise it to retry a target whose rollout was rolled back (a false alarm).",
+    )
+    insufficient_data: Literal["hold", "ignore"] = Field(
+        default="ignore",
+        description="An alarm in INSUFFICIENT_DATA: `ignore` (shown, steps go on) or `hold` "
+        "(no step forward until every alarm has data; rollbacks still happen).",
     )
 
     @model_validator(mode="after")

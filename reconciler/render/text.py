@@ -189,7 +189,9 @@ def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
     for r, head in zip(table, heads, strict=True):
         text = f"{r.target} {r.detail}" if r.action in inline else r.detail
         lines.append(f"  {r.symbol} {head.ljust(width)}  {text}")
-    lines += [f"  » rollout {r.alias}: {wording.rollout_message(r)}" for r in fp.rollouts]
+    for s in fp.rollouts:
+        said = (wording.rollout_message(s), wording.no_data(s))
+        lines += [f"  » rollout {s.alias}: {line}" for line in said if line]
     storage = storage_line(fp)
     if storage:
         lines.append(f"  = {storage}")
