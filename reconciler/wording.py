@@ -415,6 +415,8 @@ def changes(op: Operation, notes: Notes | None = None) -> tuple[str, ...]:
             lines = tuple(_field_change(f, op.before, op.after, notes) for f in op.fields)
             if op.rollout is not None:
                 lines += (f"rollout: {rollout_message(op.rollout.status)}",)
+            if op.untag:
+                lines += (MIGRATION,)
             return lines
         case DeleteAlias():
             return (f"{op.alias} → {state(op.before)} (not in the manifest)",)
@@ -422,6 +424,9 @@ def changes(op: Operation, notes: Notes | None = None) -> tuple[str, ...]:
             return ()
         case _:
             assert_never(op)
+
+
+MIGRATION = "an earlier release's state tags → the alias record (the tags are then removed)"
 
 
 def reason(op: Operation) -> str:
