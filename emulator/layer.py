@@ -66,6 +66,17 @@ def validation(message: str) -> ApiError:
     return ApiError(400, "ValidationException", message)
 
 
+def _check_description(body: dict[str, Any]) -> None:
+    """An alias description longer than 256 characters (botocore's model: `Description` max 256,
+    which the client does not check) is refused by AWS's request validation."""
+    text = str(body.get("Description") or "")
+    if len(text) > 256:
+        raise validation(
+            f"1 validation error detected: Value '{text}' at 'description' failed to satisfy "
+            "constraint: Member must have length less than or equal to 256"
+        )
+
+
 @dataclass
 class Response:
     status: int
@@ -328,6 +339,7 @@ class Layer:
             raise ApiError(409, "ResourceConflictException", f"Alias already exists: {arn}:{alias}")
         self._check_primary(region, name, version)
         weights = self._check_routing(region, name, version, body.get("RoutingConfig"))
+        _check_description(body)
         a = LambdaAlias(
             account_id=latest.account_id,
             region=region,
@@ -366,6 +378,7 @@ class Layer:
                 else None
             )
             self._check_routing(region, name, version, {"AdditionalVersionWeights": current or {}})
+        _check_description(body)
         a.function_version = version
         if "Description" in body:
             a.description = str(body["Description"])

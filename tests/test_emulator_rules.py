@@ -564,3 +564,32 @@ def test_get_function_has_its_own_quota(emulator: Any) -> None:
     assert codes[:3] == [200, 200, 200]
     assert 429 in codes
     assert [c for c in emulator.calls() if c["operation"] == "GetFunction" and c["throttled"]] == []
+
+
+def test_alias_description_is_at_most_256_characters(emulator: Any, moto_lambda: Any) -> None:
+    """An alias description of 257 characters is refused (400 ValidationException) on create and
+    update, as AWS's request validation does (botocore's model gives `Description` max 256 and
+    does not check it client-side); 256 is accepted. Plain moto accepts 300. The alias record
+    the reconciler keeps in the description must fit, and this is what would say so."""
+    client = emu_fn(emulator)
+    client.create_alias(FunctionName="fn", Name="ok", FunctionVersion="1", Description="d" * 256)
+    status, code, msg = error(
+        partial(
+            client.create_alias,
+            FunctionName="fn",
+            Name="long",
+            FunctionVersion="1",
+            Description="d" * 257,
+        )
+    )
+    assert (status, code) == (400, "ValidationException")
+    assert msg.endswith("Member must have length less than or equal to 256")
+    status, code, _ = error(
+        partial(client.update_alias, FunctionName="fn", Name="ok", Description="d" * 257)
+    )
+    assert (status, code) == (400, "ValidationException")
+    moto_fn(moto_lambda)
+    plain = moto_lambda.create_alias(
+        FunctionName="fn", Name="long", FunctionVersion="1", Description="d" * 300
+    )
+    assert len(plain["Description"]) == 300  # moto: no limit
