@@ -104,6 +104,8 @@ def rollout_with_wait(emu: Any, env: dict[str, str], tmp: Path) -> None:
     print(ROLLOUT, end="")
     cli(env, "plan", str(manifest), "--format", "markdown", expect=(0, 2))
     cli(env, "apply", str(manifest), "--auto-approve", "--wait", "--poll", "1s")
+    described = client.get_alias(FunctionName="checkout", Name="live")["Description"]
+    print(f"\nThe rollout's state lives in the alias itself, written with each move: {described}")
 
 
 def main() -> int:
