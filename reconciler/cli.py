@@ -334,21 +334,31 @@ def _load(manifests: Sequence[str], only: Sequence[str] = (), *, warn: bool = Tr
         ) from None
     if not only:
         return loaded
-    chosen = tuple(
-        t
-        for t in loaded.functions
-        if any(fnmatch.fnmatchcase(t.name, p) or fnmatch.fnmatchcase(t.key, p) for p in only)
-    )
-    if not chosen:
-        raise ReconcilerError(f"--target {' '.join(only)} matches no function of the manifests")
+
+    def hit(name: str, key: str) -> bool:
+        return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(key, p) for p in only)
+
+    # Layers are narrowed as functions are: `--target orders` plans no layer retention.
+    chosen = tuple(t for t in loaded.functions if hit(t.name, t.key))
+    layers = tuple(t for t in loaded.layers if hit(t.name, t.key))
+    if not chosen and not layers:
+        raise ReconcilerError(
+            f"--target {' '.join(only)} matches no function or layer of the manifests"
+        )
     if warn:
+        of_layers = (
+            f" and {len(layers)} of {plural(len(loaded.layers), 'layer', 'layers')}"
+            if loaded.layers
+            else ""
+        )
         click.echo(
             f"warning: --target: this run covers {len(chosen)} of "
-            f"{plural(len(loaded.functions), 'function', 'functions')}; the result is partial "
+            f"{plural(len(loaded.functions), 'function', 'functions')}{of_layers}; the result "
+            "is partial "
             "(the others are neither read nor changed)",
             err=True,
         )
-    return replace(loaded, functions=chosen)
+    return replace(loaded, functions=chosen, layers=layers)
 
 
 def warn_unused_region(opts: Options, loaded: ManifestSet) -> None:
@@ -566,7 +576,14 @@ def plan(
 @FORMAT
 @OUT
 @MAX_DELETIONS
+@TARGET
 @STORAGE_WARN
+@click.option(
+    "--housekeeping-is-drift",
+    is_flag=True,
+    help="Count retention deletions that became due (versions aged out, unused layer "
+    "versions) as drift: exit 2 for them too.",
+)
 @click.pass_obj
 @handle_errors
 def drift(
@@ -575,10 +592,14 @@ def drift(
     fmt: str,
     out: str | None,
     max_deletions: int,
+    only: tuple[str, ...],
     storage_warn: float,
+    housekeeping_is_drift: bool,
 ) -> None:
-    """Report where live state differs from git; exit 2 when it does."""
-    result = _build(opts, manifests, max_deletions, storage_warn)
+    """Report where live state differs from git; exit 2 when it does. Housekeeping due
+    (retention deletions) is shown but is not drift unless --housekeeping-is-drift."""
+    result = _build(opts, manifests, max_deletions, storage_warn, only)
+    result = replace(result, housekeeping_drift=housekeeping_is_drift)
     _emit(result, fmt, opts, drift=True, out=out)
     if result.refused:
         _refuse(result)

@@ -11,7 +11,7 @@ deletion.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -25,6 +25,7 @@ from reconciler.plan import (
     DEFAULT_STORAGE_WARN,
     Action,
     DeleteAlias,
+    DeleteVersion,
     FunctionPlan,
     LayerPlan,
     Plan,
@@ -272,12 +273,38 @@ def _read_layer(aws: LambdaReader, target: LayerTarget, now: datetime) -> Observ
     return ObservedLayer(target, region, versions, policies=policies)
 
 
+def _without(usage: dict[str, tuple[str, ...]], gone: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """The layer usage once the function versions `gone` ("name:version") are deleted."""
+    if not gone:
+        return usage
+    left = {arn: tuple(u for u in users if u not in gone) for arn, users in usage.items()}
+    return {arn: users for arn, users in left.items() if users}
+
+
+def deleted_versions(functions: Sequence[FunctionPlan]) -> dict[str, frozenset[str]]:
+    """Per region, the function versions ("name:version") a plan deletes."""
+    out: dict[str, set[str]] = {}
+    for fp in functions:
+        for op in fp.operations:
+            if isinstance(op, DeleteVersion):
+                out.setdefault(fp.region, set()).add(f"{fp.function}:{op.version}")
+    return {region: frozenset(users) for region, users in out.items()}
+
+
 def plan_layers(
-    aws: LambdaReader, targets: Sequence[LayerTarget], now: datetime, parallelism: int
+    aws: LambdaReader,
+    targets: Sequence[LayerTarget],
+    now: datetime,
+    parallelism: int,
+    deleting: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[LayerPlan, ...]:
     """Layer retention: list each layer's versions; only in a region where some version could
     be deleted, list the region's function versions once (ListFunctions FunctionVersion=ALL) to
-    see which layer versions they use."""
+    see which layer versions they use. A use by a function version this same plan deletes
+    (`deleting`, per region) does not keep a layer version: apply deletes function versions
+    first and lists the usage again before each layer deletion, so retention converges in one
+    apply and a function deletion that fails keeps the layer version."""
+    deleting = deleting or {}
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         observed = list(pool.map(lambda t: _read_layer(aws, t, now), targets))
     regions = sorted({o.region for o in observed if o.error is None and candidates(o, now)})
@@ -285,7 +312,9 @@ def plan_layers(
     errors: dict[str, str] = {}
     for region in regions:
         try:
-            usage[region] = aws.layer_usage(region or None)
+            usage[region] = _without(
+                aws.layer_usage(region or None), deleting.get(region, frozenset())
+            )
         except AwsError as e:
             errors[region] = str(e)
     return tuple(
@@ -327,7 +356,8 @@ def build_plan(
     """Read live state and plan; `progress` hears of each function read."""
     manifests = with_default_region(manifests, aws.default_region)
     functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock, progress)
-    layers = plan_layers(aws, manifests.layers, clock(), parallelism)
+    deleting = deleted_versions(functions.functions)
+    layers = plan_layers(aws, manifests.layers, clock(), parallelism, deleting)
     regions = [fp.region for fp in functions.functions] + [lp.region for lp in layers]
     if not regions and aws.default_region:
         regions = [aws.default_region]

@@ -530,3 +530,18 @@ def unmanaged(u: UnmanagedAlias) -> str:
         carried = ", ".join(alias_tie(t) for t in u.ties)
         text += f"; not deleted: it carries {carried} (prune_aliases: force deletes it)"
     return text
+
+
+def housekeeping(versions: int, layer_versions: int) -> str | None:
+    """The retention deletions due that `drift` shows but does not count as drift."""
+    parts = []
+    if versions:
+        parts.append(plural(versions, "version", "versions"))
+    if layer_versions:
+        parts.append(plural(layer_versions, "layer version", "layer versions"))
+    if not parts:
+        return None
+    return (
+        f"Housekeeping due: {' and '.join(parts)} to delete under retention (apply deletes "
+        "them; not drift, see --housekeeping-is-drift)."
+    )

@@ -137,7 +137,9 @@ def _headline(plan: Plan, kind: str) -> list[str]:
     if plan.has_errors:
         return [f"### ❌ lambda-reconciler drift: {', '.join(nonzero)}", ""]
     if not plan.drifted:
-        return ["### ✅ lambda-reconciler drift: No drift, live state matches git", ""]
+        due = wording.housekeeping(*plan.housekeeping)
+        head = "### ✅ lambda-reconciler drift: No drift, live state matches git"
+        return [head, "", due, ""] if due else [head, ""]
     n = drifted_where(plan)
     if failed:
         n += f"; {wording.off_course_headline(len(plan.off_course))}"

@@ -162,14 +162,15 @@ def summary_line(plan: Plan, *, drift: bool = False) -> str:
 
 
 def drifted_functions(plan: Plan) -> int:
-    return sum(1 for fp in plan.functions if fp.drifted)
+    kept = plan.housekeeping_drift
+    return sum(1 for fp in plan.functions if fp.drifted or (kept and fp.housekeeping))
 
 
 def drifted_where(plan: Plan) -> str:
     """ "2 functions", "1 function and 1 layer", or "1 layer" (layer versions to delete)."""
     functions = drifted_functions(plan)
     text = plural(functions, "function", "functions")
-    layers = sum(1 for lp in plan.layers if lp.operations)
+    layers = sum(1 for lp in plan.layers if lp.operations) if plan.housekeeping_drift else 0
     if not layers:
         return text
     layer_text = plural(layers, "layer", "layers")
@@ -220,7 +221,9 @@ def _preamble(plan: Plan, *, color: bool, drift: bool) -> list[str]:
             if plan.drifted
             else "No drift: live state matches git."
         )
-        out += [_paint(headline, color, bold=True), ""]
+        out.append(_paint(headline, color, bold=True))
+        due = None if plan.drifted else wording.housekeeping(*plan.housekeeping)
+        out += [due, ""] if due else [""]
     if plan.off_course:
         out.append(_paint(f"! {wording.off_course_headline(len(plan.off_course))}:", color))
         out += [_paint(f"! {wording.off_course(f, r)}", color) for f, r in plan.off_course]
