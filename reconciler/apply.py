@@ -191,6 +191,9 @@ class _FunctionRun:
         }
         out = self.aws.invoke(function, self.region, json.dumps(event).encode())
         why = hook_failure(out)
+        if why is None:  # a passing hook leaves a line too
+            phase = which.value.replace("_", "-")
+            self.progress(f"{self.fp.function}: {alias}: {phase} hook {function} passed")
         return None if why is None else HookFailed(which, function, why)
 
     def _fail_rollout(self, alias: str, step: RolloutStep, why: HookFailed) -> None:

@@ -637,6 +637,20 @@ class Aws:
         except Exception as e:
             raise explain(e, f"reading the tags of {name}") from e
 
+    def function_exists(self, function: str, region: str | None) -> bool:
+        """GetFunction of `function` (name or ARN, maybe qualified, as a hook is named): False
+        on ResourceNotFoundException, any other failure raised. Paced at GetFunction's own
+        100 requests per second."""
+        client = self.lambda_client(region)
+        try:
+            client.get_function(FunctionName=function)
+        except Exception as e:
+            err = explain(e, f"checking that traffic hook {function} exists")
+            if err.code == "ResourceNotFoundException":
+                return False
+            raise err from e
+        return True
+
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]:
         """Alarm name → StateValue, batched: one DescribeAlarms call per 100 names."""
         wanted = sorted(set(names))

@@ -172,6 +172,33 @@ def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
     ]
 
 
+def _hooks(o: Observed) -> set[str]:
+    """The traffic hooks (as named) of the function's rollouts."""
+    out: set[str] = set()
+    for a in o.target.spec.aliases.values():
+        hooks = a.rollout.hooks if a.rollout is not None else None
+        if hooks is not None:
+            out |= {h for h in (hooks.pre_traffic, hooks.post_traffic) if h}
+    return out
+
+
+def read_hooks(aws: LambdaReader, observed: list[Observed], parallelism: int) -> list[Observed]:
+    """One GetFunction per distinct traffic hook of the run and region: a hook that does not
+    exist is a planning error at plan time, as a missing alarm is, not a failed apply."""
+    wanted = sorted({(o.live.region, h) for o in observed if o.live is not None for h in _hooks(o)})
+    if not wanted:
+        return observed
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        found = list(pool.map(lambda rh: aws.function_exists(rh[1], rh[0] or None), wanted))
+    missing = {rh for rh, ok in zip(wanted, found, strict=True) if not ok}
+    return [
+        replace(o, missing_hooks=frozenset(h for h in _hooks(o) if (o.live.region, h) in missing))
+        if o.live is not None
+        else o
+        for o in observed
+    ]
+
+
 _TARGET, _PREVIOUS = "target", "previous"  # whose counts a metric query reads
 
 
@@ -380,6 +407,7 @@ def _build_function_plan(
         aws.probe(probed.key, probed.region)
     observed = read_all(aws, manifests.functions, parallelism, progress)
     observed = read_alarms(aws, observed)
+    observed = read_hooks(aws, observed, parallelism)
     now = clock()
     observed = read_metrics(aws, observed, now)
     first = plan(observed, now=now, max_deletions=max_deletions, manifests=manifests.paths)

@@ -383,15 +383,19 @@ def hook_functions(t: FunctionTarget) -> list[str]:
 def _hook_statements(
     targets: Sequence[FunctionTarget], mode: Mode, region: str | None, account: str | None
 ) -> list[dict[str, Any]]:
-    """`apply` invokes traffic hooks: InvokeFunction on exactly those functions (as named)."""
-    if mode != "apply":
-        return []
+    """`plan` checks that each traffic hook exists (GetFunction) and `apply` invokes them
+    (InvokeFunction), on exactly those functions (as named)."""
+    actions = (
+        ["lambda:GetFunction", "lambda:InvokeFunction"]
+        if mode == "apply"
+        else ["lambda:GetFunction"]
+    )
     arns = [
         h if h.startswith("arn:") else _base(t, region, account) + h
         for t in targets
         for h in hook_functions(t)
     ]
-    return [_statement("TrafficHooks", ["lambda:InvokeFunction"], _unique(arns))] if arns else []
+    return [_statement("TrafficHooks", actions, _unique(arns))] if arns else []
 
 
 def _sweeps(targets: Sequence[FunctionTarget], region: str | None) -> bool:

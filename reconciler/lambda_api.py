@@ -40,6 +40,10 @@ class LambdaReader(LayerUsageReader, Protocol):
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...
 
+    def function_exists(self, function: str, region: str | None) -> bool:
+        """Whether a function (name or ARN, maybe qualified) exists: a traffic hook's check."""
+        ...
+
     def metric_sums(self, region: str | None, queries: Sequence[MetricQuery]) -> dict[str, float]:
         """One GetMetricData (paginated) for all `queries`: key → sum over its window."""
         ...

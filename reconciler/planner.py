@@ -105,6 +105,8 @@ class Observed:
     # alias → (invocations, errors) of the version its rollout moves from, over the same window;
     # read only for gates with `compare_to_previous`, in the same GetMetricData
     previous_metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # traffic hooks (as named) of this function's rollouts that do not exist (GetFunction 404)
+    missing_hooks: frozenset[str] = frozenset()
 
 
 def fingerprint(live: LiveFunction) -> str:
@@ -351,6 +353,10 @@ def _rollout(
     missing = [a for a in spec.alarms if a not in obs.alarms]
     if missing:
         raise PlanError(f"alias {name}: rollout alarm {missing[0]} does not exist in {live.region}")
+    hooks = (spec.hooks.pre_traffic, spec.hooks.post_traffic) if spec.hooks else (None, None)
+    for phase, hook in zip(("pre_traffic", "post_traffic"), hooks, strict=True):
+        if hook is not None and hook in obs.missing_hooks:
+            raise PlanError(f"alias {name}: {phase} hook {hook} does not exist in {live.region}")
     current = live.alias(name)
     steps, interval = spec.schedule
     decision = decide(

@@ -44,6 +44,7 @@ from reconciler.plan import (
     PublishVersion,
     RollbackCause,
     RolloutPhase,
+    RolloutStage,
     RolloutStatus,
     Route,
     Shared,
@@ -545,3 +546,17 @@ def housekeeping(versions: int, layer_versions: int) -> str | None:
         f"Housekeeping due: {' and '.join(parts)} to delete under retention (apply deletes "
         "them; not drift, see --housekeeping-is-drift)."
     )
+
+
+def rollout_checks(s: RolloutStatus) -> str | None:
+    """What a rollout that still moves traffic checks: its alarms, hooks and metric gates."""
+    if s.stage not in (RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING):
+        return None
+    parts = [f"alarm {a}" for a in s.alarms]
+    if s.pre_traffic:
+        parts.append(f"pre-traffic hook {s.pre_traffic}")
+    if s.post_traffic:
+        parts.append(f"post-traffic hook {s.post_traffic}")
+    if s.invocations is not None:
+        parts.append("metric gates")
+    return ", ".join(parts) or None

@@ -143,6 +143,9 @@ class MemLambda:
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]:
         return {n: self.alarms[n] for n in names if n in self.alarms}
 
+    def function_exists(self, function: str, region: str | None) -> bool:
+        return function.split(":")[-1] in self.functions or function in self.functions
+
     def metric_sums(self, region: str | None, queries: Sequence[MetricQuery]) -> dict[str, float]:
         return {q.key: 0.0 for q in queries}
 

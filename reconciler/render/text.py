@@ -190,7 +190,11 @@ def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
     for r, head in zip(table, heads, strict=True):
         text = f"{r.target} {r.detail}" if r.action in inline else r.detail
         lines.append(f"  {r.symbol} {head.ljust(width)}  {text}")
-    lines += [f"  » rollout {r.alias}: {wording.rollout_message(r)}" for r in fp.rollouts]
+    for status in fp.rollouts:
+        lines.append(f"  » rollout {status.alias}: {wording.rollout_message(status)}")
+        checks = wording.rollout_checks(status)
+        if checks:
+            lines.append(f"      checks: {checks}")
     storage = storage_line(fp)
     if storage:
         lines.append(f"  = {storage}")
