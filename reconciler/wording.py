@@ -560,3 +560,11 @@ def rollout_checks(s: RolloutStatus) -> str | None:
     if s.invocations is not None:
         parts.append("metric gates")
     return ", ".join(parts) or None
+
+
+def drift_unknown(errors: int, first: str) -> str:
+    """The drift headline when some live state could not be read: no verdict, its cause once."""
+    return (
+        f"Drift unknown: {plural(errors, 'error', 'errors')} kept live state from being read or "
+        f"planned (first: {first}); nothing can be said of what was not read."
+    )

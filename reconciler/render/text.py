@@ -115,6 +115,15 @@ def error_count(plan: Plan) -> int:
     )
 
 
+def first_error(plan: Plan) -> str:
+    errors = [
+        *plan.errors,
+        *(e for fp in plan.functions for e in fp.errors),
+        *(e for lp in plan.layers for e in lp.errors),
+    ]
+    return errors[0] if errors else ""
+
+
 def layer_needs_attention(lp: LayerPlan, *, verbose: bool = False) -> bool:
     """A layer gets a block when it loses versions, has errors, or keeps one that a user keeps
     (used by a function version, or shared by its policy); with -v for any kept version."""
@@ -220,11 +229,12 @@ def _preamble(plan: Plan, *, color: bool, drift: bool) -> list[str]:
     errors and the brake."""
     out: list[str] = []
     if drift:
-        headline = (
-            f"Drift: live state differs from git in {drifted_where(plan)}."
-            if plan.drifted
-            else "No drift: live state matches git."
-        )
+        if plan.drifted:
+            headline = f"Drift: live state differs from git in {drifted_where(plan)}."
+        elif plan.has_errors:  # what could not be read is never "No drift"
+            headline = wording.drift_unknown(error_count(plan), first_error(plan))
+        else:
+            headline = "No drift: live state matches git."
         out.append(_paint(headline, color, bold=True))
         due = None if plan.drifted else wording.housekeeping(*plan.housekeeping)
         out += [due, ""] if due else [""]
