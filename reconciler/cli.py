@@ -860,9 +860,12 @@ def apply(
         return
     if not _is_saved_plan(targets) and not auto_approve:
         _confirm("apply")
-    outcome = _run_with_progress(result, aws, opts)
-    if fmt == "json":
-        click.echo(result_to_json(outcome), nl=False)
+    outcome, signalled = _run_with_progress(result, aws, opts)
+    if fmt == "json":  # interrupted too: CI gets what was done
+        click.echo(result_to_json(outcome, interrupted=_signal_name(signalled)), nl=False)
+    if signalled is not None:
+        click.echo(outcome.summary(), err=True)
+        raise signalled
     _report_outcome(outcome)
     _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
 
@@ -931,7 +934,9 @@ def rollback(
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:
         _confirm("roll back")
-    outcome = _run_with_progress(plan, aws, opts)
+    outcome, signalled = _run_with_progress(plan, aws, opts)
+    if signalled is not None:
+        raise signalled
     _report_outcome(outcome)
     op = plan.functions[0].operations[0]
     assert isinstance(op, UpdateAlias)
@@ -943,18 +948,69 @@ def rollback(
     )
 
 
-def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
-    """A progress bar on a terminal; one plain line per operation in CI and in logs."""
+Signalled = KeyboardInterrupt | Terminated
+
+
+def _signal_name(e: Signalled | None) -> str | None:
+    if e is None:
+        return None
+    return "SIGINT" if isinstance(e, KeyboardInterrupt) else "SIGTERM"
+
+
+def _until_done(
+    work: Callable[[threading.Event], ApplyResult],
+) -> tuple[ApplyResult, Signalled | None]:
+    """Run `work` in a thread; on SIGINT or SIGTERM set its stop event and wait for the
+    operations under way to finish, so that what was done can still be reported."""
+    stop = threading.Event()
+    done = threading.Event()
+    box: list[ApplyResult | BaseException] = []
+
+    def target() -> None:
+        try:
+            box.append(work(stop))
+        except BaseException as e:  # re-raised in the calling thread
+            box.append(e)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name="apply", daemon=True)
+    signalled: Signalled | None = None
+    started = False
+    while not done.is_set():
+        try:
+            if not started:  # a signal may land while start() waits for the thread
+                started = True
+                thread.start()
+            done.wait()  # a signal interrupts the wait (POSIX lock acquires do)
+        except (KeyboardInterrupt, Terminated) as e:
+            if signalled is not None:
+                raise  # a second signal: stop waiting
+            signalled = e
+            stop.set()
+            fail("stopping: the operations under way finish, nothing new starts")
+    out = box[0]
+    if isinstance(out, BaseException):
+        raise out
+    return out, signalled
+
+
+def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult, Signalled | None]:
+    """A progress bar on a terminal; one plain line per operation in CI and in logs. A signal
+    stops the run between functions; the result says what was done, and which signal."""
     from reconciler.apply import apply_plan
 
     total = sum(len(fp.operations) for fp in plan.functions)
     total += sum(len(lp.operations) for lp in plan.layers)
     if not _progress_wanted():
-        return apply_plan(
-            plan,
-            aws,
-            parallelism=opts.parallelism,
-            progress=lambda line: click.echo(line, err=True),
+        return _until_done(
+            lambda stop: apply_plan(
+                plan,
+                aws,
+                parallelism=opts.parallelism,
+                progress=lambda line: click.echo(line, err=True),
+                stop=stop,
+            )
         )
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -969,7 +1025,11 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
             bar.console.print(line, markup=False)
             bar.advance(task)
 
-        return apply_plan(plan, aws, parallelism=opts.parallelism, progress=progress)
+        return _until_done(
+            lambda stop: apply_plan(
+                plan, aws, parallelism=opts.parallelism, progress=progress, stop=stop
+            )
+        )
 
 
 @main.command("import")

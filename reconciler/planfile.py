@@ -379,9 +379,10 @@ def plan_to_json(plan: Plan, *, kind: str = "plan") -> str:
     return json.dumps(plan_to_dict(plan, kind=kind), indent=2, ensure_ascii=False) + "\n"
 
 
-def result_to_json(result: ApplyResult) -> str:
-    """What `apply --format json` did, per operation, in plan order within each function."""
-    doc = {
+def result_to_json(result: ApplyResult, *, interrupted: str | None = None) -> str:
+    """What `apply --format json` did, per operation, in plan order within each function;
+    `interrupted` names the signal that stopped the run (SIGINT, SIGTERM), if one did."""
+    doc: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "kind": "apply",
         "ok": result.ok,
@@ -399,6 +400,8 @@ def result_to_json(result: ApplyResult) -> str:
         "summary": {s.value: result.count(s) for s in Status},
         "rollbacks": result.rollbacks,
     }
+    if interrupted is not None:
+        doc["interrupted"] = interrupted
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
