@@ -1035,29 +1035,39 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult
 @main.command("import")
 @global_options
 @click.argument("functions", nargs=-1)
-@click.option("--prefix", help="Import every function whose name starts with this.")
+@click.option(
+    "--prefix",
+    "prefixes",
+    multiple=True,
+    help="Import every function whose name starts with this (repeatable).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the manifest to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @click.pass_obj
 @handle_errors
 def import_(
-    opts: Options, functions: tuple[str, ...], prefix: str | None, out: str | None, force: bool
+    opts: Options,
+    functions: tuple[str, ...],
+    prefixes: tuple[str, ...],
+    out: str | None,
+    force: bool,
 ) -> None:
     """Print a manifest that reproduces the live aliases of FUNCTION... exactly."""
     from concurrent.futures import ThreadPoolExecutor
 
     from reconciler.importer import render_manifest
 
-    if not functions and prefix is None:
+    if not functions and not prefixes:
         raise click.UsageError("name at least one FUNCTION, or --prefix")
     if out and os.path.exists(out) and not force:
         raise ReconcilerError(f"{out} exists; pass --force to overwrite it")
     aws = _aws(opts)
     names = list(functions)
-    if prefix is not None:
-        names += [n for n in aws.list_function_names(opts.region, prefix) if n not in names]
-        if not names:
+    for prefix in prefixes:  # each prefix its own listing; every match once, in order
+        found = aws.list_function_names(opts.region, prefix)
+        if not found:
             raise ReconcilerError(f"no function name starts with {prefix!r}")
+        names += [n for n in found if n not in names]
     with ThreadPoolExecutor(max_workers=opts.parallelism) as pool:
         live = list(pool.map(lambda n: aws.read_function(n, opts.region), names))
     text = render_manifest(live, opts.region)
