@@ -230,6 +230,12 @@ class Rollout:
         previous: str | None = None,
     ) -> RolloutStatus:
         metrics = self.metrics if self.gates is not None else None
+        if previous is None:  # the version traffic moves from, named in every phase
+            same = self.state is not None and self.state.target == self.target
+            previous = self.state.previous if same and self.state else None
+            unstarted = phase in (RolloutPhase.HELD, RolloutPhase.SWITCHING)
+            if previous is None and unstarted and self.live is not None:
+                previous = self.live.version  # not started: what serves now
         return RolloutStatus(
             self.alias,
             self.target,

@@ -30,6 +30,7 @@ from reconciler.plan import (
     DeleteVersion,
     ErrorRateAbove,
     HookFailed,
+    HookPhase,
     InUse,
     KeepReason,
     Kept,
@@ -153,10 +154,30 @@ def publish_reason(reason: PublishReason) -> str:
 # ---- rollouts ----------------------------------------------------------------------------
 
 
+def _at_step(s: RolloutStatus, step: int | None = None) -> str:
+    """ "step 1/2 at 10%"; a schedule without steps (AllAtOnce) is "all at once at 100%"."""
+    if not s.steps:
+        return f"all at once at {weight(s.weight or 1.0)}"
+    return f"step {s.step if step is None else step}/{s.steps} at {weight(s.weight)}"
+
+
 def _waiting(s: RolloutStatus) -> str:
     since = utc_time(s.since) if s.since else "?"
     due = utc_time(s.due) if s.due else "never"
-    return f"step {s.step}/{s.steps} at {weight(s.weight)} since {since}, next at {due}"
+    return f"{_at_step(s)} since {since}, next at {due}"
+
+
+def _rolled_back_at(s: RolloutStatus) -> str:
+    """ "rolled back at step 2"; before any step, or with no steps (AllAtOnce), no number."""
+    if isinstance(s.cause, HookFailed) and s.cause.phase is HookPhase.PRE_TRAFFIC:
+        return "stopped before any traffic moved"
+    if not s.steps or not s.step:
+        return "rolled back"
+    return f"rolled back at step {s.step}"
+
+
+def _serving(s: RolloutStatus) -> str:
+    return s.previous or "the previous version"
 
 
 def rate(errors: int, invocations: int) -> str:
@@ -205,19 +226,21 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
     RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
     RolloutPhase.FAILED: lambda s: (
-        f"rolled back at step {s.step}: {cause(s.cause) if s.cause else 'a failed check'}; "
-        f"{s.previous or 'the previous'} "
+        f"{_rolled_back_at(s)}: {cause(s.cause) if s.cause else 'a failed check'}; "
+        f"{_serving(s)} "
         f"serves all traffic; retry with rollout.attempt: {s.attempt + 1}, or name another "
         "version"
     ),
     RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: {_why(s)}",
-    RolloutPhase.RETAKING: lambda s: f"retaking step {s.step}/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.RETAKING: lambda s: f"retaking {_at_step(s)}",
     RolloutPhase.WAITING: _waiting,
-    RolloutPhase.ADVANCING: lambda s: f"advancing to step {s.step}/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.ADVANCING: lambda s: f"advancing to {_at_step(s)}",
     RolloutPhase.PROMOTING: lambda s: f"promoting {version(s.target)} to all traffic",
     RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
-    RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting",
-    RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.HELD: lambda s: (
+        f"waiting: {_why(s)}; not starting, {_serving(s)} serves all traffic"
+    ),
+    RolloutPhase.STARTING: lambda s: f"starting: {_at_step(s, 1)}",
     RolloutPhase.GATED: lambda s: (
         f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
         f"{version(s.target)} so far, fewer than the gate's minimum"
@@ -568,3 +591,9 @@ def drift_unknown(errors: int, first: str) -> str:
         f"Drift unknown: {plural(errors, 'error', 'errors')} kept live state from being read or "
         f"planned (first: {first}); nothing can be said of what was not read."
     )
+
+
+def young_run(least: int, most: int, keep_days: int) -> str:
+    """The reason of a run of versions kept for being young, said once."""
+    days = f"{least} days" if least == most else f"{least}–{most} days"
+    return f"young ({days} old, keep_days={keep_days})"

@@ -216,3 +216,17 @@ def test_the_plan_lists_the_checks_a_rollout_will_use(emulator: Any, tmp_path: P
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(5)).returncode == 0
     assert "checks:" not in run_cli(emulator, "plan", m, env=at(6)).stdout
+
+
+def test_json_previous_is_named_during_the_rollout(emulator: Any, tmp_path: Path) -> None:
+    """While the rollout waits at its step, and once complete, the JSON names the version
+    traffic moves from (it was null outside the starting and rollback phases)."""
+    _, m = setup(emulator, tmp_path, PASS, PASS)
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
+    r = run_cli(emulator, "plan", m, "--format", "json", env=at(1))
+    rollout = json.loads(r.stdout)["functions"][0]["rollouts"][0]
+    assert (rollout["phase"], rollout["previous"]) == ("waiting", "2")
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(5)).returncode == 0
+    r = run_cli(emulator, "plan", m, "--format", "json", env=at(6))
+    rollout = json.loads(r.stdout)["functions"][0]["rollouts"][0]
+    assert (rollout["phase"], rollout["previous"]) == ("complete", "2")

@@ -16,7 +16,10 @@ renderer so that both say the same thing in the same words.
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from typing_extensions import assert_never
 
@@ -24,9 +27,12 @@ from reconciler import wording
 from reconciler.plan import (
     Action,
     FunctionPlan,
+    Kept,
+    KeptLayer,
     LayerPlan,
     Operation,
     Plan,
+    Young,
 )
 from reconciler.wording import plural
 
@@ -139,7 +145,7 @@ def layer_lines(lp: LayerPlan, *, verbose: bool = False) -> list[str]:
     for op, head in zip(lp.operations, heads, strict=True):
         lines.append(f"  - {head.ljust(width)}  {wording.detail(op)}")
     shown = lp.kept if verbose else lp.vetoed
-    lines += [f"  = keep {k.version}  {wording.kept_layer(k)}" for k in shown]
+    lines += keep_lines(shown, wording.kept_layer)
     if lp.storage_freed:
         lines.append(f"  = frees {wording.storage_size(lp.storage_freed)} of code storage")
     return lines
@@ -208,8 +214,43 @@ def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
     if storage:
         lines.append(f"  = {storage}")
     if verbose:
-        lines += [f"  = keep {k.version}  {wording.kept(k)}" for k in fp.kept]
+        lines += keep_lines(fp.kept, wording.kept)
     return lines
+
+
+K = TypeVar("K", Kept, KeptLayer)
+_RUN = 3  # from this many young versions in a row, one line says them all
+
+
+def keep_lines(kept: Sequence[K], words: Callable[[K], str]) -> list[str]:
+    """One `= keep` line per kept version, except that a run of versions kept only for being
+    young is one line ("keep 12–211 (200 versions)  young (0–29 days old, keep_days=30)"):
+    `plan -v` of a layer published daily is not 200 lines of the same reason."""
+    out: list[str] = []
+    run: list[tuple[int, Young]] = []
+
+    def flush() -> None:
+        if len(run) >= _RUN:
+            days = [y.days for _, y in run]
+            out.append(
+                f"  = keep {run[0][0]}–{run[-1][0]} ({len(run)} versions)  "
+                f"{wording.young_run(min(days), max(days), run[0][1].keep_days)}"
+            )
+        else:
+            out.extend(f"  = keep {v}  {wording.keep_reason(y)}" for v, y in run)
+        run.clear()
+
+    for k in kept:
+        young = k.reasons[0] if len(k.reasons) == 1 else None
+        if isinstance(young, Young):
+            if run and run[-1][1].keep_days != young.keep_days:
+                flush()
+            run.append((k.version, young))
+            continue
+        flush()
+        out.append(f"  = keep {k.version}  {words(k)}")
+    flush()
+    return out
 
 
 def _paint(line: str, color: bool, *, bold: bool = False) -> str:
@@ -265,8 +306,12 @@ def render_text(
         out += [_paint(line, color) for line in block[1:]]
         out.append("")
     if in_sync:
-        names = f": {', '.join(in_sync)}" if verbose else ""
-        out += [f"{plural(len(in_sync), 'function', 'functions')} in sync{names}.", ""]
+        head = f"{plural(len(in_sync), 'function', 'functions')} in sync"
+        if verbose:  # the names, wrapped: 250 of them are not one line
+            names = textwrap.wrap(", ".join(in_sync) + ".", width=96, break_on_hyphens=False)
+            out += [f"{head}:", *(f"  {line}" for line in names), ""]
+        else:
+            out += [f"{head}.", ""]
     for lp in plan.layers:
         if layer_needs_attention(lp, verbose=verbose):
             block = layer_lines(lp, verbose=verbose)
