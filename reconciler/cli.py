@@ -53,8 +53,22 @@ class Options:
     debug: bool = False
 
 
+def _check_region(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """`--region` is checked as a manifest's `region:` is: a typo gets a suggestion
+    ("unknown region us-esat-1: did you mean us-east-1?") before any AWS call."""
+    if isinstance(value, str):
+        from reconciler.manifest.regions import region_problem
+
+        problem = region_problem(value)
+        if problem is not None:
+            raise click.BadParameter(problem)
+    return value
+
+
 def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if field == "region":
+            _check_region(ctx, param, value)
         if value is None or value is False:
             return
         root = ctx.find_root()
@@ -210,7 +224,7 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambda-reconciler")
-@click.option("--region", help=REGION_HELP)
+@click.option("--region", help=REGION_HELP, callback=_check_region)
 @click.option("--profile", help="AWS named profile.")
 @click.option(
     "--endpoint-url",
@@ -1104,7 +1118,13 @@ def import_(
     help="exact ARNs (default); every function whose name starts with a prefix; or every "
     "function carrying a tag. The last two stay small for any fleet.",
 )
-@click.option("--prefix", help="The name prefix for --scope prefix (default: the longest common).")
+@click.option(
+    "--prefix",
+    "prefixes",
+    multiple=True,
+    help="A name prefix for --scope prefix (repeatable: each function under the longest that "
+    "it starts with; default: the names' longest common prefix).",
+)
 @click.option("--tag", "tag_spec", metavar="KEY=VALUE", help="The tag for --scope tag.")
 @click.option(
     "--split",
@@ -1126,7 +1146,7 @@ def iam_policy(
     mode: str,
     account_id: str | None,
     scope: str | None,
-    prefix: str | None,
+    prefixes: tuple[str, ...],
     tag_spec: str | None,
     split: bool,
     max_size: int,
@@ -1142,8 +1162,8 @@ def iam_policy(
     )
 
     if scope is None:
-        scope = "prefix" if prefix is not None else "tag" if tag_spec is not None else "exact"
-    if prefix is not None and scope != "prefix":
+        scope = "prefix" if prefixes else "tag" if tag_spec is not None else "exact"
+    if prefixes and scope != "prefix":
         raise click.UsageError("--prefix goes with --scope prefix")
     if tag_spec is not None and scope != "tag":
         raise click.UsageError("--tag goes with --scope tag")
@@ -1162,7 +1182,7 @@ def iam_policy(
         region=opts.region,
         account=account_id,
         scope=form,
-        prefix=prefix,
+        prefixes=prefixes,
         tag=tag,
         layers=loaded.layers,
     )
