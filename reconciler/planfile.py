@@ -372,6 +372,7 @@ def plan_to_dict(plan: Plan, *, kind: str = "plan") -> dict[str, Any]:
         "layers": [_layer(lp) for lp in plan.layers],
         "code_storage": [_storage(plan, s) for s in plan.storage],
         "storage_warn": plan.storage_warn,
+        "housekeeping_is_drift": plan.housekeeping_drift,
     }
 
 
@@ -674,6 +675,7 @@ class _PlanDoc(_Doc):
     layers: list[_Layer] = []
     code_storage: list[_Storage] = []
     storage_warn: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.8
+    housekeeping_is_drift: bool = False
 
 
 # ---- reading: document → typed plan ------------------------------------------------------
@@ -954,6 +956,7 @@ def plan_from_dict(data: object) -> Plan:
             CodeStorage(s.region, s.used, s.limit, s.error or "") for s in doc.code_storage
         ),
         storage_warn=doc.storage_warn,
+        housekeeping_drift=doc.housekeeping_is_drift,
     )
 
 

@@ -141,3 +141,24 @@ def test_target_narrows_layers_and_drift_takes_target(emulator: Any, tmp_path: P
     r = run_cli(emulator, "drift", m, "--target", "nope")
     assert r.returncode == 1
     assert "--target nope matches no function or layer of the manifests" in r.stderr
+
+
+def test_the_saved_drift_keeps_housekeeping_is_drift(emulator: Any, tmp_path: Path) -> None:
+    """`drift --out` records --housekeeping-is-drift, so the drift issue rendered from the saved
+    plan says drift as the exit code did; without the option it says "No drift"."""
+    from reconciler.planfile import load_plan_document
+    from reconciler.render.markdown import render_markdown
+
+    emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 3}}])
+    m = write_manifest(
+        tmp_path, HOUSEKEEPING.replace("layers:\n  deps:\n    retention: {keep_last: 1}\n", "")
+    )
+    saved = tmp_path / "drift.json"
+    r = run_cli(emulator, "drift", m, "--out", str(saved), "--housekeeping-is-drift")
+    assert r.returncode == 2, r.stdout + r.stderr
+    plan, kind = load_plan_document(str(saved))
+    assert kind == "drift"
+    assert "Drift detected" in render_markdown(plan, drift=True)
+    assert run_cli(emulator, "drift", m, "--out", str(saved)).returncode == 0
+    plan, _ = load_plan_document(str(saved))
+    assert "No drift, live state matches git" in render_markdown(plan, drift=True)

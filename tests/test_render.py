@@ -387,6 +387,7 @@ def test_json_has_the_documented_fields_in_a_stable_order() -> None:
         "layers",
         "code_storage",
         "storage_warn",
+        "housekeeping_is_drift",
     ]
     assert data["format_version"] == 2
     assert data["summary"] == {
