@@ -10,7 +10,8 @@ CLI, as a scheduled job and a deploy would:
 3. `plan --detailed-exitcode` — exit 0: layer retention converged in that one apply.
 
 It prints each command, its exit code, wall time and the lines that show the result.
-`--max-deletions` is raised above the fleet's due deletions (the brake's default is 100).
+`drift` runs with the default `--max-deletions` (100: it warns that apply would refuse, and
+still exits 0); `apply` and `plan` get it raised above the fleet's due deletions.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def run_steps(
     env = {**emu.env(), "LAMBDA_RECONCILER_MAX_RATE": max_rate}
     steps: list[Step] = []
     for args in (
-        ["drift", str(manifest), "--max-deletions", brake],
+        ["drift", str(manifest)],  # as scheduled: the default brake
         ["apply", str(manifest), "--auto-approve", "--max-deletions", brake],
         ["plan", str(manifest), "--detailed-exitcode", "--max-deletions", brake],
     ):

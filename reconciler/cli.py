@@ -615,8 +615,10 @@ def drift(
     result = _build(opts, manifests, max_deletions, storage_warn, only)
     result = replace(result, housekeeping_drift=housekeeping_is_drift)
     _emit(result, fmt, opts, drift=True, out=out)
-    if result.refused:
+    if result.has_errors:
         _refuse(result)
+    if result.brake is not None:  # apply would refuse it; drift writes nothing: a warning
+        click.echo(f"warning: {brake(result.brake)}", err=True)
     if result.drifted:
         sys.exit(2)
 

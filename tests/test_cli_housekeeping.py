@@ -162,3 +162,19 @@ def test_the_saved_drift_keeps_housekeeping_is_drift(emulator: Any, tmp_path: Pa
     assert run_cli(emulator, "drift", m, "--out", str(saved)).returncode == 0
     plan, _ = load_plan_document(str(saved))
     assert "No drift, live state matches git" in render_markdown(plan, drift=True)
+
+
+def test_drift_warns_about_the_brake_without_failing(emulator: Any, tmp_path: Path) -> None:
+    """More deletions due than --max-deletions: plan exits 1 (apply would refuse), but drift,
+    which writes nothing, warns and still says whether live state differs from git."""
+    emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 3}}])
+    m = write_manifest(
+        tmp_path, HOUSEKEEPING.replace("layers:\n  deps:\n    retention: {keep_last: 1}\n", "")
+    )
+    assert run_cli(emulator, "plan", m, "--max-deletions", "1").returncode == 1
+    r = run_cli(emulator, "drift", m, "--max-deletions", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "warning: 2 deletions in this run" in r.stderr
+    assert "--housekeeping-is-drift" in r.stdout
+    r = run_cli(emulator, "drift", m, "--max-deletions", "1", "--housekeeping-is-drift")
+    assert r.returncode == 2, r.stdout + r.stderr
