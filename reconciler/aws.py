@@ -596,8 +596,11 @@ class Aws:
             partition = "aws-us-gov"
         return f"arn:{partition}:lambda:{region}:{self.account_id()}:function:{name}"
 
-    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
-        """Versions bound to an event source mapping or a provisioned-concurrency config.
+    def versions_in_use(
+        self, name: str, region: str | None, arn: str
+    ) -> dict[int, tuple[str, ...]]:
+        """Versions bound to an event source mapping or a provisioned-concurrency config, each
+        with what uses it ("event source mapping UUID", "provisioned concurrency").
 
         Event source mappings are listed by each qualified ARN's owner: ListEventSourceMappings
         filtered by the unqualified function name is not documented to return version-bound
@@ -605,7 +608,7 @@ class Aws:
         `FunctionArn` of each mapping. Provisioned-concurrency configs are listed per function.
         """
         client = self.lambda_client(region)
-        used: set[int] = set()
+        used: dict[int, list[str]] = {}
         prefix = arn + ":"
         try:
             for page in client.get_paginator("list_event_source_mappings").paginate():
@@ -613,17 +616,18 @@ class Aws:
                     fa = str(m.get("FunctionArn", ""))
                     qualifier = fa[len(prefix) :] if fa.startswith(prefix) else ""
                     if qualifier.isdigit():
-                        used.add(int(qualifier))
+                        what = f"event source mapping {m.get('UUID', '')}".rstrip()
+                        used.setdefault(int(qualifier), []).append(what)
             for pc_page in client.get_paginator("list_provisioned_concurrency_configs").paginate(
                 FunctionName=name
             ):
                 for c in pc_page.get("ProvisionedConcurrencyConfigs", []):
                     qualifier = str(c.get("FunctionArn", "")).rsplit(":", 1)[-1]
                     if qualifier.isdigit():
-                        used.add(int(qualifier))
+                        used.setdefault(int(qualifier), []).append("provisioned concurrency")
         except Exception as e:
             raise explain(e, f"listing what uses the versions of {name}") from e
-        return frozenset(used)
+        return {n: tuple(what) for n, what in used.items()}
 
     def alias_ties(
         self, name: str, region: str | None, arn: str, aliases: Iterable[str]

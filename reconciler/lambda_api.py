@@ -48,7 +48,9 @@ class LambdaReader(LayerUsageReader, Protocol):
         """One GetMetricData (paginated) for all `queries`: key → sum over its window."""
         ...
 
-    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]: ...
+    def versions_in_use(
+        self, name: str, region: str | None, arn: str
+    ) -> dict[int, tuple[str, ...]]: ...
 
     def alias_ties(
         self, name: str, region: str | None, arn: str, aliases: Iterable[str]

@@ -380,7 +380,10 @@ class Protected(NamedTuple):
 
 
 class InUse(NamedTuple):
-    """Bound to an event source mapping or provisioned concurrency."""
+    """Bound to an event source mapping or provisioned concurrency: `what` says which
+    ("event source mapping 2f1c…", "provisioned concurrency"; empty: not known)."""
+
+    what: tuple[str, ...] = ()
 
 
 class Aliased(NamedTuple):

@@ -174,8 +174,8 @@ def _keep_reason(r: KeepReason) -> dict[str, Any]:
             return {"kind": "previous", "alias": r.alias, "n": r.n}
         case Young():
             return {"kind": "young", "days": r.days, "keep_days": r.keep_days}
-        case InUse():
-            return {"kind": "in_use"}
+        case InUse(what=what):
+            return {"kind": "in_use", "what": list(what)}
         case _:
             assert_never(r)
 
@@ -592,6 +592,7 @@ class _Young(_Doc):
 
 class _InUse(_Doc):
     kind: Literal["in_use"]
+    what: list[str] = []
 
 
 class _Kept(_Doc):
@@ -768,7 +769,7 @@ def _to_keep(r: _Aliased | _Protected | _Previous | _Young | _InUse) -> KeepReas
         case _Young():
             return Young(r.days, r.keep_days)
         case _InUse():
-            return InUse()
+            return InUse(tuple(r.what))
         case _:
             assert_never(r)
 

@@ -494,7 +494,7 @@ class _Keep:
         self,
         retention: RetentionSpec,
         after_aliases: Mapping[str, AliasState],
-        in_use: frozenset[int],
+        in_use: Mapping[int, tuple[str, ...]],
         now: datetime,
         previous: Mapping[int, list[KeepReason]],
     ) -> None:
@@ -518,7 +518,7 @@ class _Keep:
         young = self.young_since is not None and version.snapshot.last_modified >= self.young_since
         kept = number in self.aliased or number in self.protect or number in self.previous
         if not young and not kept:
-            return (InUse(),) if number in self.in_use else ()
+            return (InUse(self.in_use[number]),) if number in self.in_use else ()
         why: list[KeepReason] = []
         if number in self.aliased:
             why.append(self.aliased[number])
@@ -531,7 +531,7 @@ class _Keep:
                 return shared
             why.extend(shared)
         if number in self.in_use:
-            why.append(InUse())
+            why.append(InUse(self.in_use[number]))
         return tuple(why)
 
     def age(self, version: LiveVersion) -> int:
@@ -565,7 +565,7 @@ def _retention(
     if retention is None:
         return [], ()
     previous = _previous(target, live, after_aliases)
-    rules = _Keep(retention, after_aliases, live.in_use or frozenset(), now, previous)
+    rules = _Keep(retention, after_aliases, live.in_use or {}, now, previous)
     keep_last = retention.keep_last
     # The version this plan publishes is the newest and counts toward keep_last.
     window = 0 if keep_last is None else max(0, keep_last - 1 if publishing else keep_last)

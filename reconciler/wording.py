@@ -457,8 +457,10 @@ def keep_reason(r: KeepReason) -> str:
             return f"{alias}'s previous version" + ("" if n == 1 else f" ({n} back)")
         case Young(days=days, keep_days=keep_days):
             return f"young ({days} days old, keep_days={keep_days})"
-        case InUse():
-            return "used by an event source mapping or provisioned concurrency"
+        case InUse(what=what):
+            return "used by " + (
+                ", ".join(what) if what else "an event source mapping or provisioned concurrency"
+            )
         case _:
             assert_never(r)
 

@@ -152,8 +152,10 @@ class MemLambda:
     def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation:
         raise AwsError(f"the in-memory Lambda does not invoke {function}")
 
-    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
-        return frozenset(self._fn(name).in_use)
+    def versions_in_use(
+        self, name: str, region: str | None, arn: str
+    ) -> dict[int, tuple[str, ...]]:
+        return dict.fromkeys(self._fn(name).in_use, ("provisioned concurrency",))
 
     def alias_ties(
         self, name: str, region: str | None, arn: str, aliases: Iterable[str]
