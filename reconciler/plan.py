@@ -218,6 +218,15 @@ FORWARD: Final = frozenset(
 
 
 @dataclass(frozen=True)
+class GateLimits:
+    """A rollout's metric gates as the manifest sets them (what the plan lists it checks)."""
+
+    max_error_rate: float
+    min_invocations: int = 0
+    compare_to_previous: bool = False  # max_error_rate is the excess over the previous version
+
+
+@dataclass(frozen=True)
 class RolloutState:
     """The rollout state kept in AWS as a function tag (format in `rollout.py`)."""
 
@@ -252,6 +261,7 @@ class RolloutStatus:
     errors: int | None = None
     weights: tuple[float, ...] = ()  # the whole schedule's canary weights (then 100 %)
     interval: int = 0  # seconds at each step
+    gates: GateLimits | None = None  # the manifest's metric gates (None: no gates)
 
     def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
         """Each step from the current one on: its weight and earliest time (then 100 %)."""

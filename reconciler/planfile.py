@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -41,6 +41,7 @@ from reconciler.plan import (
     DeleteVersion,
     ErrorRateAbove,
     FunctionPlan,
+    GateLimits,
     HookFailed,
     HookPhase,
     InUse,
@@ -122,6 +123,7 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "errors": r.errors,
         "weights": list(r.weights),
         "interval": r.interval,
+        "gates": None if r.gates is None else asdict(r.gates),
         "schedule": [{"weight": w, "at": _time(at)} for w, at in r.schedule()],
         "message": wording.rollout_message(r),
     }
@@ -509,6 +511,13 @@ class _Rollout(_Doc):
     errors: Count | None = None
     weights: list[Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]] = []
     interval: Count = 0
+    gates: _GateLimits | None = None
+
+
+class _GateLimits(_Doc):
+    max_error_rate: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    min_invocations: Count = 0
+    compare_to_previous: bool = False
 
 
 class _Publish(_Doc):
@@ -711,6 +720,11 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.errors,
         tuple(r.weights),
         r.interval,
+        None
+        if r.gates is None
+        else GateLimits(
+            r.gates.max_error_rate, r.gates.min_invocations, r.gates.compare_to_previous
+        ),
     )
 
 

@@ -47,6 +47,7 @@ from reconciler.plan import (
     AlarmFired,
     AliasState,
     ErrorRateAbove,
+    GateLimits,
     HookFailed,
     HookPhase,
     RollbackCause,
@@ -255,6 +256,13 @@ class Rollout:
             errors=None if metrics is None else metrics[1],
             weights=self.steps,
             interval=int(min(self.interval.total_seconds(), 10**9)),
+            gates=None
+            if self.gates is None
+            else GateLimits(
+                self.gates.max_error_rate,
+                self.gates.min_invocations,
+                self.gates.compare_to_previous,
+            ),
         )
 
     @property

@@ -582,8 +582,11 @@ def rollout_checks(s: RolloutStatus) -> str | None:
         parts.append(f"pre-traffic hook {s.pre_traffic}")
     if s.post_traffic:
         parts.append(f"post-traffic hook {s.post_traffic}")
-    if s.invocations is not None:
-        parts.append("metric gates")
+    if s.gates is not None:
+        g = s.gates
+        over = " over the previous version's" if g.compare_to_previous else ""
+        least = f", at least {g.min_invocations} invocations a step" if g.min_invocations else ""
+        parts.append(f"gate: error rate at most {weight(g.max_error_rate)}{over}{least}")
     return ", ".join(parts) or None
 
 

@@ -248,6 +248,7 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "errors": None,
             "weights": [0.1, 0.5],
             "interval": 600,
+            "gates": None,
             "schedule": [
                 {"weight": 0.1, "at": "2026-11-01T12:00:00+00:00"},
                 {"weight": 0.5, "at": "2026-11-01T12:10:00+00:00"},
