@@ -1039,7 +1039,8 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult
 
         def progress(line: str) -> None:
             bar.console.print(line, markup=False)
-            bar.advance(task)
+            if " … " in line:  # an operation's outcome ("… done"), not a hook's "passed" note
+                bar.advance(task)
 
         return _until_done(
             lambda stop: apply_plan(
