@@ -292,8 +292,9 @@ class _Builder:
                     _node_pos(key_node),
                 )
             name = str(key_node.value)
-            if name in names:
-                raise YamlError(f"duplicate key {name!r}", _node_pos(key_node))
+            if name in names:  # the first one stands; read on for the file's other errors
+                self.doc.problems.append(YamlError(f"duplicate key {name!r}", _node_pos(key_node)))
+                continue
             names.add(name)
             written.append((name, key_node, value_node))
         for item in merged:  # earlier sources win over later ones, written keys over all
@@ -363,8 +364,10 @@ def _position_of_index(text: str, index: int) -> Position:
     return Position(before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
 
 
-def load_yaml(raw: bytes) -> Document:
-    """Parse exactly one YAML document; raise YamlError with a position on any problem."""
+def load_yaml(raw: bytes, *, collect: bool = False) -> Document:
+    """Parse exactly one YAML document; raise YamlError with a position on any problem. With
+    `collect`, problems of single values that leave the rest readable (a YAML 1.1 integer, a
+    duplicate key) are in `problems` instead, for the caller to report with its own checks."""
     if len(raw) > MAX_BYTES:
         raise YamlError(
             f"file is larger than the limit of {MAX_BYTES:,} bytes (1 MiB) per manifest; split "
@@ -392,6 +395,8 @@ def load_yaml(raw: bytes) -> Document:
         )
     doc = Document(data=None)
     doc.data = _Builder(doc).build(node, (), 0)
+    if doc.problems and not collect:
+        raise doc.problems[0]
     return doc
 
 

@@ -867,7 +867,9 @@ def test_anchors_and_merge_keys_share_settings() -> None:
 def test_duplicate_key_beside_a_merge_is_still_an_error() -> None:
     """Merged keys may be overridden once; writing the same key twice stays an error."""
     body = "version: 1\nx: &x {a: 1}\nfunctions: {f: {<<: *x, publish: true, publish: false}}\n"
-    assert one_error(body) == "m.yaml:3:40: duplicate key 'publish'"
+    with pytest.raises(ManifestError) as e:
+        load(body)
+    assert "m.yaml:3:40: duplicate key 'publish'" in [str(d) for d in e.value.diagnostics]
 
 
 @pytest.mark.parametrize(
@@ -1321,3 +1323,17 @@ def test_a_yaml_11_integer_does_not_hide_the_other_errors() -> None:
     assert lines[0].startswith("m.yaml:5:23: functions.orders.aliases.prod.version: 010 is not")
     assert lines[1].startswith("m.yaml:6:23: functions.orders.aliases.beta.version:")
     assert lines[2].startswith("m.yaml:7:12: functions.orders.aliases.qa.verison: unknown key")
+
+
+def test_a_duplicate_key_does_not_hide_the_other_errors() -> None:
+    """A key written twice is reported with the file's schema errors, in line order."""
+    body = (
+        "version: 1\nfunctions:\n  orders:\n    publish: true\n    publish: false\n"
+        "    aliases: {prod: {version: 0}}\n"
+    )
+    with pytest.raises(ManifestError) as e:
+        load(body)
+    lines = [str(d) for d in e.value.diagnostics]
+    assert lines[0] == "m.yaml:5:5: duplicate key 'publish'"
+    assert lines[1].startswith("m.yaml:6:")
+    assert len(lines) == 2, lines

@@ -125,7 +125,7 @@ Loaded = tuple[list[FunctionTarget], list[LayerTarget]]
 
 def _load_one(raw: bytes, path: str) -> tuple[Loaded, list[Diagnostic]]:
     try:
-        doc = load_yaml(raw)
+        doc = load_yaml(raw, collect=True)
     except YamlError as e:
         return ([], []), [Diagnostic(Location(path, e.position.line, e.position.col), e.message)]
     if doc.data is None:
