@@ -121,3 +121,92 @@ def write_manifests(fleet: Fleet, directory: Path, *, changed: bool = False) -> 
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         paths.append(str(path))
     return paths
+
+
+# -- a fleet handed over from a janitor: housekeeping due, a shared layer ------------------------
+
+LAYER = "shared-deps"
+
+
+@dataclass(frozen=True)
+class HousekeepingFleet:
+    """N functions of V versions, `live` on the newest, under `retention: {keep_last: K}`: each
+    function has V - K versions due for deletion (housekeeping, not drift). The first
+    `layer_users` functions are built through the API so that version k uses layer version k of
+    `shared-deps` (`$LATEST` the newest); under `keep_last: 1` for the layer, the layer versions
+    used only by the function versions retention deletes are due in the same apply."""
+
+    size: int = 250
+    versions: int = 6
+    keep_last: int = 3
+    layer_users: int = 25
+
+    def name(self, i: int) -> str:
+        return f"fleet-{i:04d}"
+
+    @property
+    def deletions(self) -> tuple[int, int]:
+        """(function versions, layer versions) one apply deletes."""
+        return self.size * (self.versions - self.keep_last), self.versions - self.keep_last
+
+    def manifest(self) -> str:
+        lines = [
+            "version: 1",
+            f"region: {REGION}",
+            f"defaults: {{retention: {{keep_last: {self.keep_last}}}}}",
+            "functions:",
+        ]
+        lines += [
+            f"  {self.name(i)}: {{aliases: {{live: {{version: {self.versions}}}}}}}"
+            for i in range(self.size)
+        ]
+        lines += ["layers:", f"  {LAYER}: {{retention: {{keep_last: 1}}}}"]
+        return "\n".join(lines) + "\n"
+
+
+def _zip(text: str) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("python/m.py", date_time=(2024, 1, 1, 0, 0, 0)), text)
+    return buf.getvalue()
+
+
+def seed_housekeeping(emu: EmulatorClient, fleet: HousekeepingFleet, parallelism: int = 8) -> None:
+    """Forget all state; the layer's versions and the layer users through the API (a version
+    per layer version), the other functions in the emulator's backend."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from emulator.fixtures import create_function, wait_updated
+
+    emu.reset()
+    client = emu.boto3_client("lambda", REGION)
+    arns = [
+        str(
+            client.publish_layer_version(LayerName=LAYER, Content={"ZipFile": _zip(f"X = {k}")})[
+                "LayerVersionArn"
+            ]
+        )
+        for k in range(1, fleet.versions + 1)
+    ]
+
+    def build(i: int) -> None:
+        name = fleet.name(i)
+        create_function(client, name, code=f"{name}-1", Layers=[arns[0]])
+        for k in range(1, fleet.versions + 1):
+            if k > 1:
+                client.update_function_configuration(FunctionName=name, Layers=[arns[k - 1]])
+                wait_updated(client, name)
+            client.publish_version(FunctionName=name)
+        client.create_alias(FunctionName=name, Name="live", FunctionVersion=str(fleet.versions))
+
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        list(pool.map(build, range(fleet.layer_users)))
+    rest = [
+        {"name": fleet.name(i), "versions": fleet.versions, "aliases": {"live": fleet.versions}}
+        for i in range(fleet.layer_users, fleet.size)
+    ]
+    for start in range(0, len(rest), SEED_BATCH):
+        emu.seed(rest[start : start + SEED_BATCH], region=REGION)

@@ -26,6 +26,7 @@ plan rolls the alias back.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -173,7 +174,8 @@ class _FunctionRun:
         self.region = fp.region or None
         self.new_version: str | None = None
         self.routed: set[str] | None = None  # versions aliases route to, read before deleting
-        self.in_use: frozenset[int] | None = None  # versions mappings/provisioning hold, too
+        # versions mappings or provisioned concurrency hold, and by what (read before deleting)
+        self.in_use: dict[int, tuple[str, ...]] | None = None
 
     def _resolve(self, version: VersionRef) -> str:
         if not isinstance(version, NewVersion):
@@ -493,21 +495,29 @@ def apply_plan(
     parallelism: int,
     progress: Progress,
     clock: Clock = _utcnow,
+    stop: threading.Event | None = None,
 ) -> ApplyResult:
     """Apply `plan` after the safety policy allows it (ReconcilerError otherwise). `clock`
-    stamps the start of each rollout step when its call is made."""
+    stamps the start of each rollout step when its call is made. Once `stop` is set (a signal),
+    functions and layers not started are not attempted; those under way finish their
+    operations, so the result says exactly what was done."""
     check_applicable(plan)
     todo = [fp for fp in plan.functions if fp.operations]
     alarms = reread_alarms(aws, todo)
+
+    def run(fp: FunctionPlan) -> list[OpResult]:
+        if stop is not None and stop.is_set():
+            return [OpResult(fp.function, op, Status.NOT_ATTEMPTED) for op in fp.operations]
+        return _FunctionRun(aws, fp, progress, alarms.get(fp.region), clock).run()
+
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        per_function = list(
-            pool.map(
-                lambda fp: _FunctionRun(aws, fp, progress, alarms.get(fp.region), clock).run(),
-                todo,
-            )
-        )
+        per_function = list(pool.map(run, todo))
     usage = _Usage(aws)
     for lp in plan.layers:  # sequential: one usage listing per region, in plan order
+        if stop is not None and stop.is_set():
+            name = f"layer {lp.layer}"
+            per_function.append([OpResult(name, op, Status.NOT_ATTEMPTED) for op in lp.operations])
+            continue
         per_function.append(_LayerRun(aws, usage, lp, progress).run())
     return ApplyResult(tuple(r for rs in per_function for r in rs))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import re
 import statistics
 import sys
 import threading
@@ -226,25 +227,65 @@ _CREDENTIAL_CODES = frozenset(
 )
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _html(message: str, status: int) -> str | None:
+    """An HTML page where an AWS API error was expected (a proxy, a web server, a wrong
+    `--endpoint-url`), said in one line with its title instead of printed raw; None otherwise."""
+    if not re.match(r"\s*<(!doctype|html|head|body|\?xml[^>]*>\s*<html)", message, re.IGNORECASE):
+        return None
+    title = _TITLE.search(message)
+    said = " ".join(title.group(1).split())[:80] if title else f"HTTP {status}"
+    return (
+        f"the endpoint answered with an HTML page ({said}), not the Lambda API — check "
+        "--endpoint-url (or AWS_ENDPOINT_URL), the region and any proxy"
+    )
+
+
+_EXPIRED = " — the credentials have expired: renew the session (aws sso login, re-assume the role)"
+_REJECTED = (
+    " — AWS does not accept these credentials (an unknown, mistyped or deactivated key): check "
+    "AWS_PROFILE / AWS_ACCESS_KEY_ID; this is not about the IAM policy"
+)
+# Error code → what to do, after the 412 and the credential checks of `_hint`.
+_HINTS = {
+    "AccessDeniedException": " — check the IAM policy (lambda-reconciler iam-policy prints the "
+    "one needed)",
+    "TooManyRequestsException": " — throttled even after retries; lower --parallelism",
+    "ResourceConflictException": " — another change is in progress; re-run plan",
+}
+_HINTS["AccessDenied"] = _HINTS["AccessDeniedException"]
+_HINTS["ThrottlingException"] = _HINTS["Throttling"] = _HINTS["TooManyRequestsException"]
+
+
+def _hint(code: str, status: int) -> str:
+    if code == "PreconditionFailedException" or status == 412:
+        return " — changed since it was read; re-run plan"
+    if code in ("ExpiredToken", "ExpiredTokenException"):
+        return _EXPIRED
+    if code in _CREDENTIAL_CODES:
+        return _REJECTED
+    return _HINTS.get(code, "")
+
+
+def _client_error(error: botocore.exceptions.ClientError, doing: str) -> AwsError:
+    err = error.response.get("Error", {})
+    code = str(err.get("Code", ""))
+    message = str(err.get("Message", "")).strip()
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    page = _html(message, status)
+    if page is not None:  # not AWS answering: every call of the run would get the same
+        return AwsError(f"{doing}: {page}", code=code, status=status, everywhere=True)
+    everywhere = code in _CREDENTIAL_CODES
+    text = f"{doing}: {code} ({status}): {message}{_hint(code, status)}"
+    return AwsError(text, code=code, status=status, everywhere=everywhere)
+
+
 def explain(error: Exception, doing: str) -> AwsError:
     """One line a person can act on, for any botocore failure."""
     if isinstance(error, botocore.exceptions.ClientError):
-        err = error.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        message = str(err.get("Message", "")).strip()
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-        hint = ""
-        if code == "PreconditionFailedException" or status == 412:
-            hint = " — changed since it was read; re-run plan"
-        elif code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException"):
-            hint = " — check the IAM policy (lambda-reconciler iam-policy prints the one needed)"
-        elif code in ("TooManyRequestsException", "ThrottlingException", "Throttling"):
-            hint = " — throttled even after retries; lower --parallelism"
-        elif code == "ResourceConflictException":
-            hint = " — another change is in progress; re-run plan"
-        everywhere = code in _CREDENTIAL_CODES
-        text = f"{doing}: {code} ({status}): {message}{hint}"
-        return AwsError(text, code=code, status=status, everywhere=everywhere)
+        return _client_error(error, doing)
     if isinstance(error, botocore.exceptions.NoCredentialsError):
         return AwsError(
             f"{doing}: no AWS credentials found (set a profile, or AWS_* variables)",
@@ -601,8 +642,11 @@ class Aws:
             partition = "aws-us-gov"
         return f"arn:{partition}:lambda:{region}:{self.account_id()}:function:{name}"
 
-    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
-        """Versions bound to an event source mapping or a provisioned-concurrency config.
+    def versions_in_use(
+        self, name: str, region: str | None, arn: str
+    ) -> dict[int, tuple[str, ...]]:
+        """Versions bound to an event source mapping or a provisioned-concurrency config, each
+        with what uses it ("event source mapping UUID", "provisioned concurrency").
 
         Event source mappings are listed by each qualified ARN's owner: ListEventSourceMappings
         filtered by the unqualified function name is not documented to return version-bound
@@ -610,7 +654,7 @@ class Aws:
         `FunctionArn` of each mapping. Provisioned-concurrency configs are listed per function.
         """
         client = self.lambda_client(region)
-        used: set[int] = set()
+        used: dict[int, list[str]] = {}
         prefix = arn + ":"
         try:
             for page in client.get_paginator("list_event_source_mappings").paginate():
@@ -618,17 +662,18 @@ class Aws:
                     fa = str(m.get("FunctionArn", ""))
                     qualifier = fa[len(prefix) :] if fa.startswith(prefix) else ""
                     if qualifier.isdigit():
-                        used.add(int(qualifier))
+                        what = f"event source mapping {m.get('UUID', '')}".rstrip()
+                        used.setdefault(int(qualifier), []).append(what)
             for pc_page in client.get_paginator("list_provisioned_concurrency_configs").paginate(
                 FunctionName=name
             ):
                 for c in pc_page.get("ProvisionedConcurrencyConfigs", []):
                     qualifier = str(c.get("FunctionArn", "")).rsplit(":", 1)[-1]
                     if qualifier.isdigit():
-                        used.add(int(qualifier))
+                        used.setdefault(int(qualifier), []).append("provisioned concurrency")
         except Exception as e:
             raise explain(e, f"listing what uses the versions of {name}") from e
-        return frozenset(used)
+        return {n: tuple(what) for n, what in used.items()}
 
     def alias_ties(
         self, name: str, region: str | None, arn: str, aliases: Iterable[str]
@@ -682,6 +727,20 @@ class Aws:
             return dict(client.list_tags(Resource=arn).get("Tags", {}))
         except Exception as e:
             raise explain(e, f"reading the tags of {name}") from e
+
+    def function_exists(self, function: str, region: str | None) -> bool:
+        """GetFunction of `function` (name or ARN, maybe qualified, as a hook is named): False
+        on ResourceNotFoundException, any other failure raised. Paced at GetFunction's own
+        100 requests per second."""
+        client = self.lambda_client(region)
+        try:
+            client.get_function(FunctionName=function)
+        except Exception as e:
+            err = explain(e, f"checking that traffic hook {function} exists")
+            if err.code == "ResourceNotFoundException":
+                return False
+            raise err from e
+        return True
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]:
         """Alarm name → StateValue, batched: one DescribeAlarms call per 100 names."""

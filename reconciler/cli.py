@@ -54,8 +54,22 @@ class Options:
     clock_warned: bool = False  # the unsafe test clock's warning is said once per run
 
 
+def _check_region(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """`--region` is checked as a manifest's `region:` is: a typo gets a suggestion
+    ("unknown region us-esat-1: did you mean us-east-1?") before any AWS call."""
+    if isinstance(value, str):
+        from reconciler.manifest.regions import region_problem
+
+        problem = region_problem(value)
+        if problem is not None:
+            raise click.BadParameter(problem)
+    return value
+
+
 def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if field == "region":
+            _check_region(ctx, param, value)
         if value is None or value is False:
             return
         root = ctx.find_root()
@@ -211,7 +225,7 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambda-reconciler")
-@click.option("--region", help=REGION_HELP)
+@click.option("--region", help=REGION_HELP, callback=_check_region)
 @click.option("--profile", help="AWS named profile.")
 @click.option(
     "--endpoint-url",
@@ -335,21 +349,31 @@ def _load(manifests: Sequence[str], only: Sequence[str] = (), *, warn: bool = Tr
         ) from None
     if not only:
         return loaded
-    chosen = tuple(
-        t
-        for t in loaded.functions
-        if any(fnmatch.fnmatchcase(t.name, p) or fnmatch.fnmatchcase(t.key, p) for p in only)
-    )
-    if not chosen:
-        raise ReconcilerError(f"--target {' '.join(only)} matches no function of the manifests")
+
+    def hit(name: str, key: str) -> bool:
+        return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(key, p) for p in only)
+
+    # Layers are narrowed as functions are: `--target orders` plans no layer retention.
+    chosen = tuple(t for t in loaded.functions if hit(t.name, t.key))
+    layers = tuple(t for t in loaded.layers if hit(t.name, t.key))
+    if not chosen and not layers:
+        raise ReconcilerError(
+            f"--target {' '.join(only)} matches no function or layer of the manifests"
+        )
     if warn:
+        of_layers = (
+            f" and {len(layers)} of {plural(len(loaded.layers), 'layer', 'layers')}"
+            if loaded.layers
+            else ""
+        )
         click.echo(
             f"warning: --target: this run covers {len(chosen)} of "
-            f"{plural(len(loaded.functions), 'function', 'functions')}; the result is partial "
+            f"{plural(len(loaded.functions), 'function', 'functions')}{of_layers}; the result "
+            "is partial "
             "(the others are neither read nor changed)",
             err=True,
         )
-    return replace(loaded, functions=chosen)
+    return replace(loaded, functions=chosen, layers=layers)
 
 
 def warn_unused_region(opts: Options, loaded: ManifestSet) -> None:
@@ -576,7 +600,14 @@ def plan(
 @FORMAT
 @OUT
 @MAX_DELETIONS
+@TARGET
 @STORAGE_WARN
+@click.option(
+    "--housekeeping-is-drift",
+    is_flag=True,
+    help="Count retention deletions that became due (versions aged out, unused layer "
+    "versions) as drift: exit 2 for them too.",
+)
 @click.pass_obj
 @handle_errors
 def drift(
@@ -585,13 +616,19 @@ def drift(
     fmt: str,
     out: str | None,
     max_deletions: int,
+    only: tuple[str, ...],
     storage_warn: float,
+    housekeeping_is_drift: bool,
 ) -> None:
-    """Report where live state differs from git; exit 2 when it does."""
-    result = _build(opts, manifests, max_deletions, storage_warn)
+    """Report where live state differs from git; exit 2 when it does. Housekeeping due
+    (retention deletions) is shown but is not drift unless --housekeeping-is-drift."""
+    result = _build(opts, manifests, max_deletions, storage_warn, only)
+    result = replace(result, housekeeping_drift=housekeeping_is_drift)
     _emit(result, fmt, opts, drift=True, out=out)
-    if result.refused:
+    if result.has_errors:
         _refuse(result)
+    if result.brake is not None:  # apply would refuse it; drift writes nothing: a warning
+        click.echo(f"warning: {brake(result.brake)}", err=True)
     if result.drifted:
         sys.exit(2)
 
@@ -853,9 +890,12 @@ def apply(
         return
     if not _is_saved_plan(targets) and not auto_approve:
         _confirm("apply")
-    outcome = _run_with_progress(result, aws, opts)
-    if fmt == "json":
-        click.echo(result_to_json(outcome), nl=False)
+    outcome, signalled = _run_with_progress(result, aws, opts)
+    if fmt == "json":  # interrupted too: CI gets what was done
+        click.echo(result_to_json(outcome, interrupted=_signal_name(signalled)), nl=False)
+    if signalled is not None:
+        click.echo(outcome.summary(), err=True)
+        raise signalled
     _report_outcome(outcome)
     _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
 
@@ -924,7 +964,9 @@ def rollback(
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:
         _confirm("roll back")
-    outcome = _run_with_progress(plan, aws, opts)
+    outcome, signalled = _run_with_progress(plan, aws, opts)
+    if signalled is not None:
+        raise signalled
     _report_outcome(outcome)
     op = plan.functions[0].operations[0]
     assert isinstance(op, UpdateAlias)
@@ -936,19 +978,70 @@ def rollback(
     )
 
 
-def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
-    """A progress bar on a terminal; one plain line per operation in CI and in logs."""
+Signalled = KeyboardInterrupt | Terminated
+
+
+def _signal_name(e: Signalled | None) -> str | None:
+    if e is None:
+        return None
+    return "SIGINT" if isinstance(e, KeyboardInterrupt) else "SIGTERM"
+
+
+def _until_done(
+    work: Callable[[threading.Event], ApplyResult],
+) -> tuple[ApplyResult, Signalled | None]:
+    """Run `work` in a thread; on SIGINT or SIGTERM set its stop event and wait for the
+    operations under way to finish, so that what was done can still be reported."""
+    stop = threading.Event()
+    done = threading.Event()
+    box: list[ApplyResult | BaseException] = []
+
+    def target() -> None:
+        try:
+            box.append(work(stop))
+        except BaseException as e:  # re-raised in the calling thread
+            box.append(e)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name="apply", daemon=True)
+    signalled: Signalled | None = None
+    started = False
+    while not done.is_set():
+        try:
+            if not started:  # a signal may land while start() waits for the thread
+                started = True
+                thread.start()
+            done.wait()  # a signal interrupts the wait (POSIX lock acquires do)
+        except (KeyboardInterrupt, Terminated) as e:
+            if signalled is not None:
+                raise  # a second signal: stop waiting
+            signalled = e
+            stop.set()
+            fail("stopping: the operations under way finish, nothing new starts")
+    out = box[0]
+    if isinstance(out, BaseException):
+        raise out
+    return out, signalled
+
+
+def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult, Signalled | None]:
+    """A progress bar on a terminal; one plain line per operation in CI and in logs. A signal
+    stops the run between functions; the result says what was done, and which signal."""
     from reconciler.apply import apply_plan
 
     total = sum(len(fp.operations) for fp in plan.functions)
     total += sum(len(lp.operations) for lp in plan.layers)
     if not _progress_wanted():
-        return apply_plan(
-            plan,
-            aws,
-            parallelism=opts.parallelism,
-            progress=lambda line: click.echo(line, err=True),
-            clock=_apply_clock(opts, aws),
+        return _until_done(
+            lambda stop: apply_plan(
+                plan,
+                aws,
+                parallelism=opts.parallelism,
+                progress=lambda line: click.echo(line, err=True),
+                clock=_apply_clock(opts, aws),
+                stop=stop,
+            )
         )
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -961,43 +1054,57 @@ def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> ApplyResult:
 
         def progress(line: str) -> None:
             bar.console.print(line, markup=False)
-            bar.advance(task)
+            if " … " in line:  # an operation's outcome ("… done"), not a hook's "passed" note
+                bar.advance(task)
 
-        return apply_plan(
-            plan,
-            aws,
-            parallelism=opts.parallelism,
-            progress=progress,
-            clock=_apply_clock(opts, aws),
+        return _until_done(
+            lambda stop: apply_plan(
+                plan,
+                aws,
+                parallelism=opts.parallelism,
+                progress=progress,
+                clock=_apply_clock(opts, aws),
+                stop=stop,
+            )
         )
 
 
 @main.command("import")
 @global_options
 @click.argument("functions", nargs=-1)
-@click.option("--prefix", help="Import every function whose name starts with this.")
+@click.option(
+    "--prefix",
+    "prefixes",
+    multiple=True,
+    help="Import every function whose name starts with this (repeatable).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the manifest to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @click.pass_obj
 @handle_errors
 def import_(
-    opts: Options, functions: tuple[str, ...], prefix: str | None, out: str | None, force: bool
+    opts: Options,
+    functions: tuple[str, ...],
+    prefixes: tuple[str, ...],
+    out: str | None,
+    force: bool,
 ) -> None:
     """Print a manifest that reproduces the live aliases of FUNCTION... exactly."""
     from concurrent.futures import ThreadPoolExecutor
 
     from reconciler.importer import render_manifest
 
-    if not functions and prefix is None:
+    if not functions and not prefixes:
         raise click.UsageError("name at least one FUNCTION, or --prefix")
     if out and os.path.exists(out) and not force:
         raise ReconcilerError(f"{out} exists; pass --force to overwrite it")
     aws = _aws(opts)
     names = list(functions)
-    if prefix is not None:
-        names += [n for n in aws.list_function_names(opts.region, prefix) if n not in names]
-        if not names:
+    for prefix in prefixes:  # each prefix its own listing; every match once, in order
+        found = aws.list_function_names(opts.region, prefix)
+        if not found:
             raise ReconcilerError(f"no function name starts with {prefix!r}")
+        names += [n for n in found if n not in names]
     with ThreadPoolExecutor(max_workers=opts.parallelism) as pool:
         live = list(pool.map(lambda n: aws.read_function(n, opts.region), names))
     text = render_manifest(live, opts.region)
@@ -1034,7 +1141,13 @@ def import_(
     help="exact ARNs (default); every function whose name starts with a prefix; or every "
     "function carrying a tag. The last two stay small for any fleet.",
 )
-@click.option("--prefix", help="The name prefix for --scope prefix (default: the longest common).")
+@click.option(
+    "--prefix",
+    "prefixes",
+    multiple=True,
+    help="A name prefix for --scope prefix (repeatable: each function under the longest that "
+    "it starts with; default: the names' longest common prefix).",
+)
 @click.option("--tag", "tag_spec", metavar="KEY=VALUE", help="The tag for --scope tag.")
 @click.option(
     "--split",
@@ -1056,7 +1169,7 @@ def iam_policy(
     mode: str,
     account_id: str | None,
     scope: str | None,
-    prefix: str | None,
+    prefixes: tuple[str, ...],
     tag_spec: str | None,
     split: bool,
     max_size: int,
@@ -1072,8 +1185,8 @@ def iam_policy(
     )
 
     if scope is None:
-        scope = "prefix" if prefix is not None else "tag" if tag_spec is not None else "exact"
-    if prefix is not None and scope != "prefix":
+        scope = "prefix" if prefixes else "tag" if tag_spec is not None else "exact"
+    if prefixes and scope != "prefix":
         raise click.UsageError("--prefix goes with --scope prefix")
     if tag_spec is not None and scope != "tag":
         raise click.UsageError("--tag goes with --scope tag")
@@ -1092,7 +1205,7 @@ def iam_policy(
         region=opts.region,
         account=account_id,
         scope=form,
-        prefix=prefix,
+        prefixes=prefixes,
         tag=tag,
         layers=loaded.layers,
     )

@@ -11,7 +11,7 @@ deletion.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -27,6 +27,7 @@ from reconciler.plan import (
     AlarmNoData,
     ClockSkew,
     DeleteAlias,
+    DeleteVersion,
     FunctionPlan,
     HoldCause,
     LayerPlan,
@@ -180,6 +181,33 @@ def read_alarms(aws: LambdaReader, observed: list[Observed]) -> list[Observed]:
     states = {region: aws.alarm_states(region, names) for region, names in by_region.items()}
     return [
         replace(o, alarms=states.get(o.live.region, {})) if o.live is not None else o
+        for o in observed
+    ]
+
+
+def _hooks(o: Observed) -> set[str]:
+    """The traffic hooks (as named) of the function's rollouts."""
+    out: set[str] = set()
+    for a in o.target.spec.aliases.values():
+        hooks = a.rollout.hooks if a.rollout is not None else None
+        if hooks is not None:
+            out |= {h for h in (hooks.pre_traffic, hooks.post_traffic) if h}
+    return out
+
+
+def read_hooks(aws: LambdaReader, observed: list[Observed], parallelism: int) -> list[Observed]:
+    """One GetFunction per distinct traffic hook of the run and region: a hook that does not
+    exist is a planning error at plan time, as a missing alarm is, not a failed apply."""
+    wanted = sorted({(o.live.region, h) for o in observed if o.live is not None for h in _hooks(o)})
+    if not wanted:
+        return observed
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        found = list(pool.map(lambda rh: aws.function_exists(rh[1], rh[0] or None), wanted))
+    missing = {rh for rh, ok in zip(wanted, found, strict=True) if not ok}
+    return [
+        replace(o, missing_hooks=frozenset(h for h in _hooks(o) if (o.live.region, h) in missing))
+        if o.live is not None
+        else o
         for o in observed
     ]
 
@@ -371,12 +399,38 @@ def _read_layer(aws: LambdaReader, target: LayerTarget, now: datetime) -> Observ
     return ObservedLayer(target, region, versions, policies=policies)
 
 
+def _without(usage: dict[str, tuple[str, ...]], gone: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """The layer usage once the function versions `gone` ("name:version") are deleted."""
+    if not gone:
+        return usage
+    left = {arn: tuple(u for u in users if u not in gone) for arn, users in usage.items()}
+    return {arn: users for arn, users in left.items() if users}
+
+
+def deleted_versions(functions: Sequence[FunctionPlan]) -> dict[str, frozenset[str]]:
+    """Per region, the function versions ("name:version") a plan deletes."""
+    out: dict[str, set[str]] = {}
+    for fp in functions:
+        for op in fp.operations:
+            if isinstance(op, DeleteVersion):
+                out.setdefault(fp.region, set()).add(f"{fp.function}:{op.version}")
+    return {region: frozenset(users) for region, users in out.items()}
+
+
 def plan_layers(
-    aws: LambdaReader, targets: Sequence[LayerTarget], now: datetime, parallelism: int
+    aws: LambdaReader,
+    targets: Sequence[LayerTarget],
+    now: datetime,
+    parallelism: int,
+    deleting: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[LayerPlan, ...]:
     """Layer retention: list each layer's versions; only in a region where some version could
     be deleted, list the region's function versions once (ListFunctions FunctionVersion=ALL) to
-    see which layer versions they use."""
+    see which layer versions they use. A use by a function version this same plan deletes
+    (`deleting`, per region) does not keep a layer version: apply deletes function versions
+    first and lists the usage again before each layer deletion, so retention converges in one
+    apply and a function deletion that fails keeps the layer version."""
+    deleting = deleting or {}
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         observed = list(pool.map(lambda t: _read_layer(aws, t, now), targets))
     regions = sorted({o.region for o in observed if o.error is None and candidates(o, now)})
@@ -384,7 +438,9 @@ def plan_layers(
     errors: dict[str, str] = {}
     for region in regions:
         try:
-            usage[region] = aws.layer_usage(region or None)
+            usage[region] = _without(
+                aws.layer_usage(region or None), deleting.get(region, frozenset())
+            )
         except AwsError as e:
             errors[region] = str(e)
     return tuple(
@@ -428,7 +484,10 @@ def build_plan(
     `CLOCK_SKEW_BOUND` off AWS's takes no rollout step forward (`ClockSkew`)."""
     manifests = with_default_region(manifests, aws.default_region)
     functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock, progress)
-    layers = plan_layers(aws, manifests.layers, clock() if clock else aws_now(aws), parallelism)
+    deleting = deleted_versions(functions.functions)
+    layers = plan_layers(
+        aws, manifests.layers, clock() if clock else aws_now(aws), parallelism, deleting
+    )
     regions = [fp.region for fp in functions.functions] + [lp.region for lp in layers]
     if not regions and aws.default_region:
         regions = [aws.default_region]
@@ -451,6 +510,7 @@ def _build_function_plan(
         aws.probe(probed.key, probed.region)
     observed = read_all(aws, manifests.functions, parallelism, progress)
     observed = read_alarms(aws, observed)
+    observed = read_hooks(aws, observed, parallelism)
     now = clock() if clock is not None else aws_now(aws)
     observed = read_metrics(aws, observed, now)
     observed = [_no_data_holds(o) for o in observed]

@@ -42,8 +42,9 @@ characters IAM counts: the JSON without white space):
 
 from __future__ import annotations
 
+import fnmatch
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -246,19 +247,31 @@ def common_prefix(names: Sequence[str]) -> str:
     return lo[:i]
 
 
-def _prefix_pattern(base: str, members: Sequence[FunctionTarget], prefix: str | None) -> str:
-    """`PREFIX*` covering every function of one partition/region/account, or why not."""
-    p = prefix if prefix is not None else common_prefix([t.name for t in members])
-    outside = [t.name for t in members if not t.name.startswith(p)]
+def _prefix_patterns(
+    base: str, members: Sequence[FunctionTarget], prefixes: Sequence[str]
+) -> dict[str, str]:
+    """Function name → the `PREFIX*` that covers it (the longest of `prefixes` it starts with,
+    or the names' common prefix when none is given), for one partition/region/account; or
+    why not."""
+    given = list(prefixes) or [common_prefix([t.name for t in members])]
+    out: dict[str, str] = {}
+    outside: list[str] = []
+    for t in members:
+        matching = [p for p in given if t.name.startswith(p)]
+        if matching:
+            out[t.name] = max(matching, key=len) + "*"
+        else:
+            outside.append(t.name)
     if outside:
-        raise ReconcilerError(f"--prefix {p!r} does not cover {', '.join(outside)}")
-    if not p:
+        said = ", ".join(repr(p) for p in given)
+        raise ReconcilerError(f"--prefix {said} does not cover {', '.join(outside)}")
+    if "" in given:
         raise ReconcilerError(
             "the functions' names have no common prefix, so --scope prefix would "
-            f"grant on every function of {base.rstrip(':')}; name one with --prefix, "
-            "or use --scope tag or --split"
+            f"grant on every function of {base.rstrip(':')}; name prefixes with --prefix "
+            "(repeatable), or use --scope tag or --split"
         )
-    return p + "*"
+    return out
 
 
 def _compact(
@@ -267,7 +280,7 @@ def _compact(
     region: str | None,
     account: str | None,
     *,
-    prefix: str | None,
+    prefixes: Sequence[str],
     tag: tuple[str, str] | None,
 ) -> list[dict[str, Any]]:
     """One set of statements per partition/region/account, with the actions of all its
@@ -281,8 +294,9 @@ def _compact(
     tagged: list[str] = []
     unscoped: set[str] = set()
     for base, members in groups.items():
-        pattern = "*" if tag is not None else _prefix_pattern(base, members, prefix)
+        patterns = {} if tag is not None else _prefix_patterns(base, members, prefixes)
         for t in members:
+            pattern = patterns.get(t.name, "*")
             n = needs_for(t, mode)
             function.setdefault(base + pattern, set()).update(n.function)
             qualified.setdefault(base + pattern + ":*", set()).update(n.qualified | n.aliases)
@@ -345,7 +359,7 @@ def policy_for(
     region: str | None = None,
     account: str | None = None,
     scope: Scope = "exact",
-    prefix: str | None = None,
+    prefixes: Sequence[str] = (),
     tag: tuple[str, str] | None = None,
     layers: Sequence[LayerTarget] = (),
 ) -> dict[str, Any]:
@@ -354,9 +368,9 @@ def policy_for(
             raise ReconcilerError("--scope tag needs --tag KEY=VALUE")
         if tag[0].startswith(TAG_PREFIX) or tag[0].lower().startswith("aws:"):
             raise ReconcilerError(f"--tag {tag[0]}: choose a tag key of your own")
-        statements = _compact(targets, mode, region, account, prefix=None, tag=tag)
+        statements = _compact(targets, mode, region, account, prefixes=(), tag=tag)
     elif scope == "prefix":
-        statements = _compact(targets, mode, region, account, prefix=prefix, tag=None)
+        statements = _compact(targets, mode, region, account, prefixes=prefixes, tag=None)
     else:
         statements = _exact(targets, mode, region, account)
     statements += _hook_statements(targets, mode, region, account)
@@ -368,7 +382,34 @@ def policy_for(
         unscoped.add("lambda:ListFunctions")
     for action in sorted(unscoped):
         _allow_unscoped(statements, action)
-    return {"Version": "2012-10-17", "Statement": _numbered(statements)}
+    policy = {"Version": "2012-10-17", "Statement": _numbered(statements)}
+    if tag is not None and scope == "tag" and can_set_tag(policy, tag[0]):
+        raise ReconcilerError(
+            f"--tag {tag[0]}: the generated policy could set this tag key itself (its "
+            "TagResource right covers it), so its holder could widen its own reach; choose a "
+            "key that only your provisioning role sets"
+        )
+    return policy
+
+
+def can_set_tag(policy: Mapping[str, Any], key: str) -> bool:
+    """Whether any Allow statement of `policy` lets its holder add, change or remove a function's
+    tag `key`: TagResource or UntagResource without an `aws:TagKeys` condition, or with a
+    pattern that matches `key`."""
+    tagging = ("lambda:TagResource", "lambda:UntagResource")
+    for st in policy["Statement"]:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if st.get("Effect") != "Allow" or not any(
+            fnmatch.fnmatchcase(t, a) for a in actions for t in tagging
+        ):
+            continue
+        keys = (st.get("Condition") or {}).get("ForAllValues:StringLike", {}).get("aws:TagKeys")
+        if keys is None:
+            return True
+        patterns = keys if isinstance(keys, list) else [keys]
+        if any(fnmatch.fnmatchcase(key, p) for p in patterns):
+            return True
+    return False
 
 
 def hook_functions(t: FunctionTarget) -> list[str]:
@@ -384,15 +425,19 @@ def hook_functions(t: FunctionTarget) -> list[str]:
 def _hook_statements(
     targets: Sequence[FunctionTarget], mode: Mode, region: str | None, account: str | None
 ) -> list[dict[str, Any]]:
-    """`apply` invokes traffic hooks: InvokeFunction on exactly those functions (as named)."""
-    if mode != "apply":
-        return []
+    """`plan` checks that each traffic hook exists (GetFunction) and `apply` invokes them
+    (InvokeFunction), on exactly those functions (as named)."""
+    actions = (
+        ["lambda:GetFunction", "lambda:InvokeFunction"]
+        if mode == "apply"
+        else ["lambda:GetFunction"]
+    )
     arns = [
         h if h.startswith("arn:") else _base(t, region, account) + h
         for t in targets
         for h in hook_functions(t)
     ]
-    return [_statement("TrafficHooks", ["lambda:InvokeFunction"], _unique(arns))] if arns else []
+    return [_statement("TrafficHooks", actions, _unique(arns))] if arns else []
 
 
 def _sweeps(targets: Sequence[FunctionTarget], region: str | None) -> bool:
@@ -478,7 +523,9 @@ def size_warnings(policies: Sequence[dict[str, Any]], *, split: bool, limit: int
         if len(policies) > MANAGED_POLICIES_PER_ROLE:
             out.append(
                 f"{len(policies)} managed policies: a role takes {MANAGED_POLICIES_PER_ROLE} "
-                "by default (20 after a quota increase); use --scope prefix or --scope tag"
+                "by default; ask for more with a Service Quotas increase of IAM's \"Managed "
+                'policies per role" (20 is granted on request), or split the manifests over '
+                "several roles, or use --scope prefix or --scope tag (one policy for any fleet)"
             )
         return out
     size = policy_size(policies[0])

@@ -45,11 +45,17 @@ class LambdaReader(LayerUsageReader, Protocol):
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...
 
+    def function_exists(self, function: str, region: str | None) -> bool:
+        """Whether a function (name or ARN, maybe qualified) exists: a traffic hook's check."""
+        ...
+
     def metric_sums(self, region: str | None, queries: Sequence[MetricQuery]) -> dict[str, float]:
         """One GetMetricData (paginated) for all `queries`: key → sum over its window."""
         ...
 
-    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]: ...
+    def versions_in_use(
+        self, name: str, region: str | None, arn: str
+    ) -> dict[int, tuple[str, ...]]: ...
 
     def alias_ties(
         self, name: str, region: str | None, arn: str, aliases: Iterable[str]
@@ -130,7 +136,9 @@ class LambdaWriter(LayerUsageReader, Protocol):
 
     def delete_alias(self, name: str, region: str | None, alias: str) -> None: ...
 
-    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
+    def versions_in_use(
+        self, name: str, region: str | None, arn: str
+    ) -> dict[int, tuple[str, ...]]:
         """Read again right before a version deletion (a mapping may have come since the plan)."""
         ...
 

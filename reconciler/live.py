@@ -111,9 +111,10 @@ class LiveFunction:
     latest: LiveLatest
     versions: tuple[LiveVersion, ...]  # ascending by number
     aliases: tuple[LiveAlias, ...]  # sorted by name
-    # Versions bound to an event source mapping or a provisioned-concurrency config. Read only
-    # when retention is about to prune something in this function; None means "not read".
-    in_use: frozenset[int] | None = None
+    # Versions bound to an event source mapping or a provisioned-concurrency config, each with
+    # what uses it ("event source mapping 2f1c…", "provisioned concurrency"). Read only when
+    # retention is about to prune something in this function; None means "not read".
+    in_use: Mapping[int, tuple[str, ...]] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     tags_read: bool = False  # ListTags was called: `tags` is the function's tags, not a default
     # What hangs on each alias about to be deleted (prune_aliases). Read only for those

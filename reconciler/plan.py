@@ -278,6 +278,15 @@ FORWARD: Final = frozenset(
 
 
 @dataclass(frozen=True)
+class GateLimits:
+    """A rollout's metric gates as the manifest sets them (what the plan lists it checks)."""
+
+    max_error_rate: float
+    min_invocations: int = 0
+    compare_to_previous: bool = False  # max_error_rate is the excess over the previous version
+
+
+@dataclass(frozen=True)
 class RolloutState:
     """The rollout part of an alias record (format in `reconciler.record`)."""
 
@@ -328,6 +337,7 @@ class RolloutStatus:
     problem: str = ""  # UNVERIFIED: why the alias record is not trusted
     hold: HoldCause | None = None  # why a step forward that is due waits (GATED, HELD)
     no_data: tuple[str, ...] = ()  # its alarms in INSUFFICIENT_DATA (shown; held on request)
+    gates: GateLimits | None = None  # the manifest's metric gates (None: no gates)
 
     def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
         """Each step from the current one on: its weight and earliest time (then 100 %)."""
@@ -462,7 +472,10 @@ class Protected(NamedTuple):
 
 
 class InUse(NamedTuple):
-    """Bound to an event source mapping or provisioned concurrency."""
+    """Bound to an event source mapping or provisioned concurrency: `what` says which
+    ("event source mapping 2f1c…", "provisioned concurrency"; empty: not known)."""
+
+    what: tuple[str, ...] = ()
 
 
 class Aliased(NamedTuple):
@@ -558,12 +571,21 @@ class FunctionPlan:
 
     @property
     def drifted(self) -> bool:
-        """Live state differs from git other than by a healthy rollout's scheduled step (§8)."""
+        """Live state differs from git other than by a healthy rollout's scheduled step (§8) or
+        by housekeeping (retention deletions that became due: not a difference from git)."""
         return (
             bool(self.unmanaged_aliases)
-            or any(not _on_schedule(op) for op in self.operations)
+            or any(
+                not _on_schedule(op) and op.action is not Action.DELETE_VERSION
+                for op in self.operations
+            )
             or any(r.off_course for r in self.rollouts)
         )
+
+    @property
+    def housekeeping(self) -> int:
+        """Retention deletions that became due (versions aged out or pushed out of keep_last)."""
+        return self.count(Action.DELETE_VERSION)
 
 
 def _on_schedule(op: Operation) -> bool:
@@ -649,6 +671,7 @@ class Plan:
     layers: tuple[LayerPlan, ...] = ()
     storage: tuple[CodeStorage, ...] = ()  # one per region the run touches
     storage_warn: float = DEFAULT_STORAGE_WARN  # warn above this share of the quota
+    housekeeping_drift: bool = False  # `drift --housekeeping-is-drift`: due deletions count
 
     @property
     def summary(self) -> Mapping[str, int]:
@@ -687,10 +710,21 @@ class Plan:
 
     @property
     def drifted(self) -> bool:
-        """Anything differs from git: a change to make other than a healthy rollout's next step,
-        an unmanaged alias, a layer version to delete, or a rollout that failed or cannot start
-        (§8)."""
-        return any(fp.drifted for fp in self.functions) or any(lp.operations for lp in self.layers)
+        """Anything differs from git: a change to make other than a healthy rollout's next step
+        or housekeeping, an unmanaged alias, or a rollout that failed or cannot start (§8).
+        Housekeeping (function and layer versions retention deletes) counts only with
+        `housekeeping_drift`."""
+        return any(fp.drifted for fp in self.functions) or (
+            self.housekeeping_drift and any(self.housekeeping)
+        )
+
+    @property
+    def housekeeping(self) -> tuple[int, int]:
+        """(function versions, layer versions) retention deletes: due, not drift."""
+        return (
+            sum(fp.housekeeping for fp in self.functions),
+            sum(lp.deletions for lp in self.layers),
+        )
 
     @property
     def off_course(self) -> tuple[tuple[str, RolloutStatus], ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -41,6 +42,7 @@ from reconciler.plan import (
     DeleteVersion,
     ErrorRateAbove,
     FunctionPlan,
+    GateLimits,
     HookFailed,
     HookPhase,
     InUse,
@@ -127,6 +129,7 @@ def _rollout(r: RolloutStatus) -> dict[str, Any]:
         "interval": r.interval,
         "live": _state(r.live),
         "problem": r.problem,
+        "gates": None if r.gates is None else asdict(r.gates),
         "schedule": [{"weight": w, "at": _time(at)} for w, at in r.schedule()],
         "message": wording.rollout_message(r),
     }
@@ -181,8 +184,8 @@ def _keep_reason(r: KeepReason) -> dict[str, Any]:
             return {"kind": "previous", "alias": r.alias, "n": r.n}
         case Young():
             return {"kind": "young", "days": r.days, "keep_days": r.keep_days}
-        case InUse():
-            return {"kind": "in_use"}
+        case InUse(what=what):
+            return {"kind": "in_use", "what": list(what)}
         case _:
             assert_never(r)
 
@@ -383,6 +386,7 @@ def plan_to_dict(plan: Plan, *, kind: str = "plan") -> dict[str, Any]:
         "layers": [_layer(lp) for lp in plan.layers],
         "code_storage": [_storage(plan, s) for s in plan.storage],
         "storage_warn": plan.storage_warn,
+        "housekeeping_is_drift": plan.housekeeping_drift,
     }
 
 
@@ -390,9 +394,10 @@ def plan_to_json(plan: Plan, *, kind: str = "plan") -> str:
     return json.dumps(plan_to_dict(plan, kind=kind), indent=2, ensure_ascii=False) + "\n"
 
 
-def result_to_json(result: ApplyResult) -> str:
-    """What `apply --format json` did, per operation, in plan order within each function."""
-    doc = {
+def result_to_json(result: ApplyResult, *, interrupted: str | None = None) -> str:
+    """What `apply --format json` did, per operation, in plan order within each function;
+    `interrupted` names the signal that stopped the run (SIGINT, SIGTERM), if one did."""
+    doc: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "kind": "apply",
         "ok": result.ok,
@@ -410,6 +415,8 @@ def result_to_json(result: ApplyResult) -> str:
         "summary": {s.value: result.count(s) for s in Status},
         "rollbacks": result.rollbacks,
     }
+    if interrupted is not None:
+        doc["interrupted"] = interrupted
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -524,6 +531,13 @@ class _Rollout(_Doc):
     interval: Count = 0
     live: _State | None = None
     problem: str = ""
+    gates: _GateLimits | None = None
+
+
+class _GateLimits(_Doc):
+    max_error_rate: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    min_invocations: Count = 0
+    compare_to_previous: bool = False
 
 
 class _Publish(_Doc):
@@ -607,6 +621,7 @@ class _Young(_Doc):
 
 class _InUse(_Doc):
     kind: Literal["in_use"]
+    what: list[str] = []
 
 
 class _Kept(_Doc):
@@ -690,6 +705,7 @@ class _PlanDoc(_Doc):
     layers: list[_Layer] = []
     code_storage: list[_Storage] = []
     storage_warn: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.8
+    housekeeping_is_drift: bool = False
 
 
 # ---- reading: document → typed plan ------------------------------------------------------
@@ -726,6 +742,11 @@ def _to_rollout(r: _Rollout) -> RolloutStatus:
         r.interval,
         None if r.live is None else _to_state(r.live),
         r.problem,
+        gates=None
+        if r.gates is None
+        else GateLimits(
+            r.gates.max_error_rate, r.gates.min_invocations, r.gates.compare_to_previous
+        ),
     )
 
 
@@ -786,7 +807,7 @@ def _to_keep(r: _Aliased | _Protected | _Previous | _Young | _InUse) -> KeepReas
         case _Young():
             return Young(r.days, r.keep_days)
         case _InUse():
-            return InUse()
+            return InUse(tuple(r.what))
         case _:
             assert_never(r)
 
@@ -975,6 +996,7 @@ def plan_from_dict(data: object) -> Plan:
             CodeStorage(s.region, s.used, s.limit, s.error or "") for s in doc.code_storage
         ),
         storage_warn=doc.storage_warn,
+        housekeeping_drift=doc.housekeeping_is_drift,
     )
 
 

@@ -105,6 +105,8 @@ class Observed:
     # alias → why its rollout's steps forward wait: the runner's clock is off AWS's, or its
     # gate's metrics could not be read (engine.py); rollbacks are not held
     holds: Mapping[str, HoldCause] = field(default_factory=dict)
+    # traffic hooks (as named) of this function's rollouts that do not exist (GetFunction 404)
+    missing_hooks: frozenset[str] = frozenset()
 
 
 def fingerprint(live: LiveFunction) -> str:
@@ -394,6 +396,10 @@ def _rollout(
     missing = [a for a in spec.alarms if a not in obs.alarms]
     if missing:
         raise PlanError(f"alias {name}: rollout alarm {missing[0]} does not exist in {live.region}")
+    hooks = (spec.hooks.pre_traffic, spec.hooks.post_traffic) if spec.hooks else (None, None)
+    for phase, hook in zip(("pre_traffic", "post_traffic"), hooks, strict=True):
+        if hook is not None and hook in obs.missing_hooks:
+            raise PlanError(f"alias {name}: {phase} hook {hook} does not exist in {live.region}")
     current = live.alias(name)
     steps, interval = spec.schedule
     decision = decide(
@@ -577,7 +583,7 @@ class _Keep:
         self,
         retention: RetentionSpec,
         after_aliases: Mapping[str, AliasState],
-        in_use: frozenset[int],
+        in_use: Mapping[int, tuple[str, ...]],
         now: datetime,
         previous: Mapping[int, list[KeepReason]],
     ) -> None:
@@ -601,7 +607,7 @@ class _Keep:
         young = self.young_since is not None and version.snapshot.last_modified >= self.young_since
         kept = number in self.aliased or number in self.protect or number in self.previous
         if not young and not kept:
-            return (InUse(),) if number in self.in_use else ()
+            return (InUse(self.in_use[number]),) if number in self.in_use else ()
         why: list[KeepReason] = []
         if number in self.aliased:
             why.append(self.aliased[number])
@@ -614,7 +620,7 @@ class _Keep:
                 return shared
             why.extend(shared)
         if number in self.in_use:
-            why.append(InUse())
+            why.append(InUse(self.in_use[number]))
         return tuple(why)
 
     def age(self, version: LiveVersion) -> int:
@@ -649,7 +655,7 @@ def _retention(
     if retention is None:
         return [], ()
     previous = _previous(target, live, after_aliases, written)
-    rules = _Keep(retention, after_aliases, live.in_use or frozenset(), now, previous)
+    rules = _Keep(retention, after_aliases, live.in_use or {}, now, previous)
     keep_last = retention.keep_last
     # The version this plan publishes is the newest and counts toward keep_last.
     window = 0 if keep_last is None else max(0, keep_last - 1 if publishing else keep_last)

@@ -41,6 +41,7 @@ from reconciler.plan import (
     AliasRecord,
     AliasState,
     ErrorRateAbove,
+    GateLimits,
     HoldCause,
     HookFailed,
     HookPhase,
@@ -210,6 +211,9 @@ class Rollout:
         ours = self.ours
         if previous is None and ours is not None:
             previous = ours.previous
+        unstarted = phase in (RolloutPhase.HELD, RolloutPhase.SWITCHING)
+        if previous is None and unstarted and self.live is not None:
+            previous = self.live.version  # not started: what serves now
         return RolloutStatus(
             self.alias,
             self.target,
@@ -232,6 +236,13 @@ class Rollout:
             live=None if self.live is None else AliasState.of(self.live),
             problem=problem,
             no_data=tuple(a for a in self.alarms if self.alarm_states.get(a) == NO_DATA),
+            gates=None
+            if self.gates is None
+            else GateLimits(
+                self.gates.max_error_rate,
+                self.gates.min_invocations,
+                self.gates.compare_to_previous,
+            ),
         )
 
     @property

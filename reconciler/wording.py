@@ -33,6 +33,7 @@ from reconciler.plan import (
     ErrorRateAbove,
     HoldCause,
     HookFailed,
+    HookPhase,
     InUse,
     KeepReason,
     Kept,
@@ -159,10 +160,36 @@ def publish_reason(reason: PublishReason) -> str:
 # ---- rollouts ----------------------------------------------------------------------------
 
 
+def _at_step(s: RolloutStatus, step: int | None = None) -> str:
+    """ "step 1/2 at 10%"; a schedule without steps (AllAtOnce) is "all at once at 100%"."""
+    if not s.steps:
+        return f"all at once at {weight(s.weight or 1.0)}"
+    return f"step {s.step if step is None else step}/{s.steps} at {weight(s.weight)}"
+
+
 def _waiting(s: RolloutStatus) -> str:
     since = utc_time(s.since) if s.since else "?"
     due = utc_time(s.due) if s.due else "never"
-    return f"step {s.step}/{s.steps} at {weight(s.weight)} since {since}, next at {due}"
+    return f"{_at_step(s)} since {since}, next at {due}"
+
+
+def _rolled_back_at(s: RolloutStatus) -> str:
+    """ "rolled back at step 2"; before any step, or with no steps (AllAtOnce), no number."""
+    if isinstance(s.cause, HookFailed) and s.cause.phase is HookPhase.PRE_TRAFFIC:
+        return "stopped before any traffic moved"
+    if not s.steps or not s.step:
+        return "rolled back"
+    return f"rolled back at step {s.step}"
+
+
+def _serving(s: RolloutStatus) -> str:
+    return s.previous or "the previous version"
+
+
+def _serves(s: RolloutStatus) -> str:
+    """What serves traffic, as read from AWS ("2 serves 90%, 1 serves 10%"); without a live
+    alias (a saved plan of an earlier release), the previous version."""
+    return routing(s.live) if s.live is not None else f"{_serving(s)} serves all traffic"
 
 
 def rate(errors: int, invocations: int) -> str:
@@ -249,9 +276,8 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
     RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
     RolloutPhase.FAILED: lambda s: (
-        f"rolled back{f' at step {s.step}' if s.step else ''}: "
-        f"{cause(s.cause) if s.cause else 'a failed check'}; {routing(s.live)}; retry with "
-        f"rollout.attempt: {s.attempt + 1}, or name another version"
+        f"{_rolled_back_at(s)}: {cause(s.cause) if s.cause else 'a failed check'}; "
+        f"{_serves(s)}; retry with rollout.attempt: {s.attempt + 1}, or name another version"
     ),
     RolloutPhase.RECORDING_ROLLBACK: lambda s: (
         f"rolled back by hand to {s.previous}: recording {version(s.target)} as failed; "
@@ -263,13 +289,13 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     ),
     RolloutPhase.UNVERIFIED: lambda s: f"not moving traffic: {s.problem}; {routing(s.live)}",
     RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: {_why(s)}",
-    RolloutPhase.RETAKING: lambda s: f"retaking step {s.step}/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.RETAKING: lambda s: f"retaking {_at_step(s)}",
     RolloutPhase.WAITING: _waiting,
-    RolloutPhase.ADVANCING: lambda s: f"advancing to step {s.step}/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.ADVANCING: lambda s: f"advancing to {_at_step(s)}",
     RolloutPhase.PROMOTING: lambda s: f"promoting {version(s.target)} to all traffic",
     RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
-    RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting; {routing(s.live)}",
-    RolloutPhase.STARTING: lambda s: f"starting: step 1/{s.steps} at {weight(s.weight)}",
+    RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting, {_serves(s)}",
+    RolloutPhase.STARTING: lambda s: f"starting: {_at_step(s, 1)}",
     RolloutPhase.GATED: lambda s: (
         f"holding at step {s.step}/{s.steps}: {hold(s.hold)}"
         if s.hold is not None
@@ -505,8 +531,10 @@ def keep_reason(r: KeepReason) -> str:
             return f"{alias}'s previous version" + ("" if n == 1 else f" ({n} back)")
         case Young(days=days, keep_days=keep_days):
             return f"young ({days} days old, keep_days={keep_days})"
-        case InUse():
-            return "used by an event source mapping or provisioned concurrency"
+        case InUse(what=what):
+            return "used by " + (
+                ", ".join(what) if what else "an event source mapping or provisioned concurrency"
+            )
         case _:
             assert_never(r)
 
@@ -602,3 +630,49 @@ def unmanaged(u: UnmanagedAlias) -> str:
         carried = ", ".join(alias_tie(t) for t in u.ties)
         text += f"; not deleted: it carries {carried} (prune_aliases: force deletes it)"
     return text
+
+
+def housekeeping(versions: int, layer_versions: int) -> str | None:
+    """The retention deletions due that `drift` shows but does not count as drift."""
+    parts = []
+    if versions:
+        parts.append(plural(versions, "version", "versions"))
+    if layer_versions:
+        parts.append(plural(layer_versions, "layer version", "layer versions"))
+    if not parts:
+        return None
+    return (
+        f"Housekeeping due: {' and '.join(parts)} to delete under retention (apply deletes "
+        "them; not drift, see --housekeeping-is-drift)."
+    )
+
+
+def rollout_checks(s: RolloutStatus) -> str | None:
+    """What a rollout that still moves traffic checks: its alarms, hooks and metric gates."""
+    if s.stage not in (RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING):
+        return None
+    parts = [f"alarm {a}" for a in s.alarms]
+    if s.pre_traffic:
+        parts.append(f"pre-traffic hook {s.pre_traffic}")
+    if s.post_traffic:
+        parts.append(f"post-traffic hook {s.post_traffic}")
+    if s.gates is not None:
+        g = s.gates
+        over = " over the previous version's" if g.compare_to_previous else ""
+        least = f", at least {g.min_invocations} invocations a step" if g.min_invocations else ""
+        parts.append(f"gate: error rate at most {weight(g.max_error_rate)}{over}{least}")
+    return ", ".join(parts) or None
+
+
+def drift_unknown(errors: int, first: str) -> str:
+    """The drift headline when some live state could not be read: no verdict, its cause once."""
+    return (
+        f"Drift unknown: {plural(errors, 'error', 'errors')} kept live state from being read or "
+        f"planned (first: {first}); nothing can be said of what was not read."
+    )
+
+
+def young_run(least: int, most: int, keep_days: int) -> str:
+    """The reason of a run of versions kept for being young, said once."""
+    days = f"{least} days" if least == most else f"{least}–{most} days"
+    return f"young ({days} old, keep_days={keep_days})"

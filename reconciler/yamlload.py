@@ -75,6 +75,9 @@ class Document:
     values: dict[Path, Position] = field(default_factory=dict)  # where each value starts
     keys: dict[Path, Position] = field(default_factory=dict)  # where each mapping key starts
     scalars: dict[Path, str] = field(default_factory=dict)  # a scalar's text as written
+    # Problems of single values that do not stop the reading (a YAML 1.1 integer such as
+    # `010`, kept as its text): reported together with the schema's errors, in one pass.
+    problems: list[YamlError] = field(default_factory=list)
 
     def position(self, path: Path, *, key: bool = False) -> Position:
         """Where `path` (its key when `key` is true) starts, else its nearest recorded ancestor."""
@@ -104,9 +107,19 @@ def _too_deep() -> str:
 
 
 def _too_many() -> str:
+    """Found while expanding aliases: the file itself is below the limit."""
     return (
-        f"the document expands to more than {MAX_VALUES} values "
+        f"the document expands to more than {MAX_VALUES:,} values "
         "(an alias *name counts the values of its anchor again each time it is used)"
+    )
+
+
+def _too_many_written() -> str:
+    """Found while reading the file: it holds that many values as written."""
+    return (
+        f"the file holds more than {MAX_VALUES:,} values (keys, values and list items), the "
+        "limit per manifest; split it into several manifests (a directory or a glob of them "
+        "is one run)"
     )
 
 
@@ -124,7 +137,7 @@ class _Bounded:
             if self._depth > MAX_DEPTH:
                 raise YamlError(_too_deep(), self._here())
             if self._nodes > MAX_VALUES:  # stop early: the walk below would refuse it anyway
-                raise YamlError(_too_many(), self._here())
+                raise YamlError(_too_many_written(), self._here())
             node: yaml.Node | None = super().compose_node(parent, index)  # type: ignore[misc]
             return node
         finally:
@@ -210,7 +223,9 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             self.doc.scalars.setdefault(path, str(node.value))
             if node.tag == _INT and not _INT_12.fullmatch(node.value) and self._reads_as_int(node):
-                raise YamlError(_not_yaml12_int(path, str(node.value)), _node_pos(node))
+                problem = YamlError(_not_yaml12_int(path, str(node.value)), _node_pos(node))
+                self.doc.problems.append(problem)
+                return str(node.value)  # the file is refused: read on for its other errors
             if node.tag == _STR and node.style is None and _EXP_FLOAT_12.fullmatch(node.value):
                 return float(node.value)
             return self._scalar(node)
@@ -277,8 +292,9 @@ class _Builder:
                     _node_pos(key_node),
                 )
             name = str(key_node.value)
-            if name in names:
-                raise YamlError(f"duplicate key {name!r}", _node_pos(key_node))
+            if name in names:  # the first one stands; read on for the file's other errors
+                self.doc.problems.append(YamlError(f"duplicate key {name!r}", _node_pos(key_node)))
+                continue
             names.add(name)
             written.append((name, key_node, value_node))
         for item in merged:  # earlier sources win over later ones, written keys over all
@@ -348,11 +364,14 @@ def _position_of_index(text: str, index: int) -> Position:
     return Position(before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
 
 
-def load_yaml(raw: bytes) -> Document:
-    """Parse exactly one YAML document; raise YamlError with a position on any problem."""
+def load_yaml(raw: bytes, *, collect: bool = False) -> Document:
+    """Parse exactly one YAML document; raise YamlError with a position on any problem. With
+    `collect`, problems of single values that leave the rest readable (a YAML 1.1 integer, a
+    duplicate key) are in `problems` instead, for the caller to report with its own checks."""
     if len(raw) > MAX_BYTES:
         raise YamlError(
-            f"file is larger than {MAX_BYTES // 1024} KiB; split it into several manifests",
+            f"file is larger than the limit of {MAX_BYTES:,} bytes (1 MiB) per manifest; split "
+            "it into several manifests (a directory or a glob of them is one run)",
             Position(1, 1),
         )
     try:
@@ -376,6 +395,8 @@ def load_yaml(raw: bytes) -> Document:
         )
     doc = Document(data=None)
     doc.data = _Builder(doc).build(node, (), 0)
+    if doc.problems and not collect:
+        raise doc.problems[0]
     return doc
 
 

@@ -146,14 +146,19 @@ class MemLambda:
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]:
         return {n: self.alarms[n] for n in names if n in self.alarms}
 
+    def function_exists(self, function: str, region: str | None) -> bool:
+        return function.split(":")[-1] in self.functions or function in self.functions
+
     def metric_sums(self, region: str | None, queries: Sequence[MetricQuery]) -> dict[str, float]:
         return {q.key: 0.0 for q in queries}
 
     def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation:
         raise AwsError(f"the in-memory Lambda does not invoke {function}")
 
-    def versions_in_use(self, name: str, region: str | None, arn: str) -> frozenset[int]:
-        return frozenset(self._fn(name).in_use)
+    def versions_in_use(
+        self, name: str, region: str | None, arn: str
+    ) -> dict[int, tuple[str, ...]]:
+        return dict.fromkeys(self._fn(name).in_use, ("provisioned concurrency",))
 
     def alias_ties(
         self, name: str, region: str | None, arn: str, aliases: Iterable[str]

@@ -35,7 +35,14 @@ def client_error(code: str, status: int, message: str = "  the service said so  
         (
             "UnrecognizedClientException",
             403,
-            " — check the IAM policy (lambda-reconciler iam-policy prints the one needed)",
+            " — AWS does not accept these credentials (an unknown, mistyped or deactivated "
+            "key): check AWS_PROFILE / AWS_ACCESS_KEY_ID; this is not about the IAM policy",
+        ),
+        (
+            "ExpiredTokenException",
+            403,
+            " — the credentials have expired: renew the session (aws sso login, re-assume the "
+            "role)",
         ),
         ("TooManyRequestsException", 429, " — throttled even after retries; lower --parallelism"),
         ("ThrottlingException", 400, " — throttled even after retries; lower --parallelism"),
@@ -97,3 +104,22 @@ def test_sdk_failures_say_what_to_do(error: Exception, expected: str) -> None:
     each get their own wording, with no code or status."""
     e = explain(error, "reading orders")
     assert (str(e), e.code, e.status) == (expected, "", 0)
+
+
+def test_an_html_page_is_one_line_with_its_title_never_raw() -> None:
+    """An HTML error page where the Lambda API was expected (a wrong endpoint, a proxy): one
+    line naming the page's title and what to check, never the markup; it concerns every call
+    of the run (`everywhere`), so it is reported once."""
+    page = (
+        "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>"
+        "<hr><address>nginx</address></body></html>"
+    )
+    e = explain(client_error("404", 404, page), "reading orders")
+    assert str(e) == (
+        "reading orders: the endpoint answered with an HTML page (404 Not Found), not the Lambda "
+        "API — check --endpoint-url (or AWS_ENDPOINT_URL), the region and any proxy"
+    )
+    assert e.everywhere
+    e = explain(client_error("502", 502, "<!DOCTYPE html>\n<p>bad gateway</p>"), "reading")
+    assert "(HTTP 502)" in str(e)
+    assert "<" not in str(e)

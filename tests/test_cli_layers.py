@@ -280,14 +280,14 @@ def test_generated_policy_covers_layer_retention_and_each_layer_action_is_needed
 def test_drift_names_the_layer_and_a_saved_plan_for_another_account_is_refused(
     emulator: Any, tmp_path: Path
 ) -> None:
-    """drift reports a layer with versions to delete; a saved plan whose layer deletion names
-    another account is refused before any write."""
+    """drift reports a layer with versions to delete (as drift with --housekeeping-is-drift);
+    a saved plan whose layer deletion names another account is refused before any write."""
     client = emulator.boto3_client("lambda")
     _layers(client, 2)
     create_function(client, "orders")
     m = write_manifest(tmp_path, LAYER_MANIFEST)
     saved = tmp_path / "drift.json"
-    r = run_cli(emulator, "drift", m, "--out", str(saved))
+    r = run_cli(emulator, "drift", m, "--out", str(saved), "--housekeeping-is-drift")
     assert r.returncode == 2, r.stdout + r.stderr
     assert "Drift: live state differs from git in 1 layer." in r.stdout
     doc = json.loads(saved.read_text())
@@ -337,9 +337,10 @@ def test_a_layers_only_manifest_plans_applies_and_drifts(emulator: Any, tmp_path
         "ListFunctions",
         "GetAccountSettings",
     }
-    r = run_cli(emulator, "drift", m)
-    assert r.returncode == 2, r.stdout + r.stderr
-    assert r.stdout.startswith("Drift: live state differs from git in 1 layer.")
+    r = run_cli(emulator, "drift", m)  # housekeeping due: shown, not drift
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Housekeeping due: 1 layer version to delete" in r.stdout
+    assert "- delete_layer_version 2" in r.stdout
     md = run_cli(emulator, "plan", m, "--format", "markdown").stdout
     assert "### 📋 lambda-reconciler plan: 1 layer version to delete" in md
     r = run_cli(emulator, "apply", m, "--auto-approve")

@@ -92,6 +92,7 @@ def test_provisioned_concurrency_keeps_a_version(emulator: Any, tmp_path: Path) 
 
 
 def test_event_source_mapping_keeps_a_version(emulator: Any, tmp_path: Path) -> None:
+    """A version an event source mapping uses stays, and `plan -v` names the mapping."""
     client = seed_many(emulator, versions=4)
     sqs = emulator.boto3_client("sqs")
     queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
@@ -101,6 +102,9 @@ def test_event_source_mapping_keeps_a_version(emulator: Any, tmp_path: Path) -> 
     arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
     client.create_event_source_mapping(EventSourceArn=qarn, FunctionName=f"{arn}:2")
     m = manifest(tmp_path, "  orders:\n    retention: {keep_last: 1}\n")
+    uuid = client.list_event_source_mappings()["EventSourceMappings"][0]["UUID"]
+    r = run_cli(emulator, "plan", m, "-v")
+    assert f"= keep 2  used by event source mapping {uuid}" in r.stdout
     r = run_cli(emulator, "apply", m, "--auto-approve")
     assert r.returncode == 0, r.stderr
     assert live_versions(emulator) == [2, 4]

@@ -255,6 +255,7 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
             "interval": 600,
             "live": {"version": "2", "canary": None, "description": ""},
             "problem": "",
+            "gates": None,
             "schedule": [
                 {"weight": 0.1, "at": "2026-11-01T12:00:00+00:00"},
                 {"weight": 0.5, "at": "2026-11-01T12:10:00+00:00"},
@@ -266,12 +267,12 @@ def test_alarms_read_once_per_region_and_a_firing_alarm_holds_the_start(
     assert rollouts["payments"][0]["step"] == 0
     assert (
         rollouts["payments"][0]["message"]
-        == "waiting: alarm payments-errors in ALARM; not starting; 2 serves all traffic"
+        == "waiting: alarm payments-errors in ALARM; not starting, 2 serves all traffic"
     )
     ops = {f["function"]: [o["action"] for o in f["operations"]] for f in plan["functions"]}
     assert ops == {"orders": ["update_alias"], "payments": []}
 
     r = run_cli(emulator, "drift", m, env=at(0))
     assert r.returncode == 2, r.stdout + r.stderr
-    assert "waiting: alarm payments-errors in ALARM; not starting" in r.stdout
+    assert "waiting: alarm payments-errors in ALARM; not starting, 2 serves all traffic" in r.stdout
     assert "starting: step 1/2 at 10%" in r.stdout

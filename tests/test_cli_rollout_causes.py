@@ -31,7 +31,7 @@ def test_failed_pre_traffic_hook_is_its_own_cause(emulator: Any, tmp_path: Path)
     assert run_cli(emulator, "apply", m, "--auto-approve", env=hooks.at(0)).returncode == 1
     why = "pre-traffic hook pre-hook failed: smoke 500"
     r = run_cli(emulator, "plan", m, env=hooks.at(1))
-    assert f"rolled back at step 1: {why}; 2 serves all traffic" in r.stdout
+    assert f"stopped before any traffic moved: {why}; 2 serves all traffic" in r.stdout
     r = run_cli(emulator, "drift", m, env=hooks.at(1))
     assert r.returncode == 2, r.stdout + r.stderr
     assert f"rollout of orders:prod to 3 rolled back ({why}): git names 3" in r.stdout

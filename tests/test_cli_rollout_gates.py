@@ -185,3 +185,26 @@ def test_iam_policy_adds_get_metric_data_for_gates(emulator: Any, tmp_path: Path
     actions = {a for st in json.loads(r.stdout)["Statement"] for a in st["Action"]}
     assert "cloudwatch:GetMetricData" not in actions
     assert "cloudwatch:DescribeAlarms" in actions
+
+
+def test_the_plan_and_the_pr_comment_list_the_gates(emulator: Any, tmp_path: Path) -> None:
+    """While the rollout moves traffic, the text plan and the Markdown name its gates with
+    their limits; the JSON carries them, and the Markdown rendered again from the saved JSON
+    (as the PR comment is) says the same."""
+    _, _, m = setup(emulator, tmp_path)
+    said = "gate: error rate at most 1%, at least 100 invocations a step"
+    r = run_cli(emulator, "plan", m, env=at(1))
+    assert f"      checks: {said}" in r.stdout
+    saved = tmp_path / "plan.json"
+    r = run_cli(emulator, "plan", m, "--format", "markdown", "--out", str(saved), env=at(1))
+    assert f"<br>Checks: {said}" in r.stdout
+    found = json.loads(saved.read_text())["functions"][0]["rollouts"][0]
+    assert found["gates"] == {
+        "max_error_rate": 0.01,
+        "min_invocations": 100,
+        "compare_to_previous": False,
+    }
+    from reconciler.planfile import load_plan_file
+    from reconciler.render.markdown import render_markdown
+
+    assert f"<br>Checks: {said}" in render_markdown(load_plan_file(str(saved)))

@@ -140,8 +140,8 @@ def test_the_hook_event_names_the_shift(emulator: Any, tmp_path: Path) -> None:
 
 
 def test_iam_policy_allows_invoking_exactly_the_hooks(emulator: Any, tmp_path: Path) -> None:
-    """Under enforced IAM, the apply policy lets the rollout invoke its hooks (InvokeFunction on
-    exactly those functions) and no other function."""
+    """Under enforced IAM, the apply policy lets the rollout check and invoke its hooks
+    (GetFunction and InvokeFunction on exactly those functions) and no other function."""
     client, m = setup(emulator, tmp_path, PASS, PASS)
     create_python_function(client, "other", PASS)
     policy = json.loads(run_cli(emulator, "iam-policy", m, "--account-id", "123456789012").stdout)
@@ -151,7 +151,7 @@ def test_iam_policy_allows_invoking_exactly_the_hooks(emulator: Any, tmp_path: P
         {
             "Sid": "TrafficHooks",
             "Effect": "Allow",
-            "Action": ["lambda:InvokeFunction"],
+            "Action": ["lambda:GetFunction", "lambda:InvokeFunction"],
             "Resource": [base + "pre-hook", base + "post-hook"],
         }
     ] == hooks
@@ -176,3 +176,66 @@ def test_iam_policy_allows_invoking_exactly_the_hooks(emulator: Any, tmp_path: P
     assert r.returncode == 0, r.stderr
     assert prod(client) == ("2", {"3": 0.5})
     assert other == "AccessDeniedException"
+
+
+def test_a_missing_hook_is_a_planning_error(emulator: Any, tmp_path: Path) -> None:
+    """A hook that does not exist (a typo) is a located planning error at plan time, as a
+    missing alarm is: plan exits 1 naming it, apply writes nothing; one GetFunction per hook."""
+    client, m = setup(emulator, tmp_path, PASS, PASS)
+    Path(m).write_text(
+        Path(m).read_text().replace("pre_traffic: pre-hook", "pre_traffic: smoke-typo")
+    )
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", m, env=at(0))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (
+        f"{m}:4:3: orders: alias prod: pre_traffic hook smoke-typo does not exist in us-east-1"
+        in r.stderr
+    )
+    assert sorted(
+        c["function"] for c in emulator.calls() if c.get("operation") == "GetFunction"
+    ) == ["post-hook", "smoke-typo"]
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(0))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert ops(emulator, "Invoke", "TagResource", "UpdateAlias") == []
+    assert prod(client) == ("2", {})
+
+
+def test_a_passing_hook_leaves_a_line(emulator: Any, tmp_path: Path) -> None:
+    """apply's output says that the pre-traffic hook ran and passed."""
+    _, m = setup(emulator, tmp_path, PASS, PASS)
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(0))
+    assert r.returncode == 0, r.stderr
+    assert "orders:prod: pre-traffic hook pre-hook passed" in r.stderr
+
+
+def test_the_plan_lists_the_checks_a_rollout_will_use(emulator: Any, tmp_path: Path) -> None:
+    """Before a rollout starts, the text plan, the Markdown (PR comment) and the JSON plan
+    name its hooks (and alarms); a finished rollout lists none."""
+    _, m = setup(emulator, tmp_path, PASS, PASS)
+    r = run_cli(emulator, "plan", m, env=at(0))
+    assert "      checks: pre-traffic hook pre-hook, post-traffic hook post-hook" in r.stdout
+    md = run_cli(emulator, "plan", m, "--format", "markdown", env=at(0)).stdout
+    assert "<br>Checks: pre-traffic hook pre-hook, post-traffic hook post-hook" in md
+    rollout = json.loads(run_cli(emulator, "plan", m, "--format", "json", env=at(0)).stdout)[
+        "functions"
+    ][0]["rollouts"][0]
+    assert (rollout["pre_traffic"], rollout["post_traffic"]) == ("pre-hook", "post-hook")
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(5)).returncode == 0
+    assert "checks:" not in run_cli(emulator, "plan", m, env=at(6)).stdout
+
+
+def test_json_previous_is_named_during_the_rollout(emulator: Any, tmp_path: Path) -> None:
+    """While the rollout waits at its step, and once complete, the JSON names the version
+    traffic moves from (it was null outside the starting and rollback phases)."""
+    _, m = setup(emulator, tmp_path, PASS, PASS)
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
+    r = run_cli(emulator, "plan", m, "--format", "json", env=at(1))
+    rollout = json.loads(r.stdout)["functions"][0]["rollouts"][0]
+    assert (rollout["phase"], rollout["previous"]) == ("waiting", "2")
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(5)).returncode == 0
+    r = run_cli(emulator, "plan", m, "--format", "json", env=at(6))
+    rollout = json.loads(r.stdout)["functions"][0]["rollouts"][0]
+    assert (rollout["phase"], rollout["previous"]) == ("complete", "2")

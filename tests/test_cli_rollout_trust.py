@@ -77,17 +77,20 @@ def rollout_json(emulator: Any, m: str, minute: float) -> dict[str, Any]:
 def test_a_post_traffic_hook_that_cannot_be_invoked_rolls_back(
     emulator: Any, tmp_path: Path
 ) -> None:
-    """Defect 1: the post-traffic hook's function is gone when the promotion comes. Invoking it
-    fails (404), which fails the hook: the alias goes back to 2 in the same call that marks 3
-    failed, exit 1, and `drift` says rolled back (it said "No drift" before)."""
+    """Defect 1: the post-traffic hook's function is gone by the time the reviewed plan of the
+    promotion is applied (the plan checked that it existed). Invoking it fails (404), which
+    fails the hook: the alias goes back to 2 in the same call that marks 3 failed, exit 1, and
+    `drift` says rolled back (it said "No drift" before)."""
     client = seed(emulator)
     create_python_function(client, "pre-hook", PASS)
     create_python_function(client, "post-hook", PASS)
     hooks = "hooks: {pre_traffic: pre-hook, post_traffic: post-hook}"
     m = manifest(tmp_path, f"steps: [50%], interval: 5m, {hooks}")
     assert apply(emulator, m, 0).returncode == 0
+    saved = tmp_path / "promote.json"
+    assert run_cli(emulator, "plan", m, "--out", str(saved), env=at(5)).returncode == 0
     client.delete_function(FunctionName="post-hook")
-    r = apply(emulator, m, 5)
+    r = run_cli(emulator, "apply", str(saved), env=at(5))
     assert r.returncode == 1, r.stdout + r.stderr
     assert "post-traffic hook post-hook failed: could not be invoked" in r.stderr
     assert "rolled back to 2" in r.stderr
@@ -95,6 +98,7 @@ def test_a_post_traffic_hook_that_cannot_be_invoked_rolls_back(
     mark = record(client).rollout
     assert mark is not None
     assert (mark.target, mark.status) == ("3", "failed")
+    create_python_function(client, "post-hook", PASS)  # back, so that drift can plan
     drift = run_cli(emulator, "drift", m, env=at(6))
     assert drift.returncode == 2, drift.stdout
     assert "rollout of orders:prod to 3 rolled back (post-traffic hook post-hook failed" in (

@@ -52,7 +52,7 @@ def test_a_target_that_matches_nothing_is_an_error(emulator: Any, tmp_path: Path
     m = fleet(emulator, tmp_path)
     r = run_cli(emulator, "plan", m, "--target", "nope-*")
     assert r.returncode == 1
-    assert "--target nope-* matches no function of the manifests" in r.stderr
+    assert "--target nope-* matches no function or layer of the manifests" in r.stderr
 
 
 def test_apply_format_json_says_what_was_done_per_operation(emulator: Any, tmp_path: Path) -> None:

@@ -188,7 +188,7 @@ def test_insufficient_data_hold_keeps_the_rollout_but_not_a_rollback(
     assert (found["phase"], found["status"]) == ("held", "holding")
     assert found["message"] == (
         "waiting: alarm orders-latency has insufficient data (rollout.insufficient_data: "
-        "hold); not starting; 2 serves all traffic"
+        "hold); not starting, 2 serves all traffic"
     )
     cw.set_alarm_state(AlarmName="orders-latency", StateValue="OK", StateReason="fine")
     assert run_cli(emulator, "apply", m, "--auto-approve", env=at(1)).returncode == 0

@@ -243,7 +243,7 @@ def test_retention_keeps_aliased_protected_young_and_in_use() -> None:
     assert reasons[1] == "aliased by live"
     assert reasons[2] == "aliased by prod"
     assert reasons[3] == "protected"
-    assert reasons[4] == "used by an event source mapping or provisioned concurrency"
+    assert reasons[4] == "used by provisioned concurrency"
     assert reasons[5].startswith("young (5 days old")
 
 

@@ -159,7 +159,7 @@ def test_text_shows_errors_brake_rollouts_storage_and_kept() -> None:
         "! brake: 4 deletions in this run (versions and aliases), more than --max-deletions=2; "
         "apply refuses the whole plan",
         "  » rollout live: advancing to step 2/2 at 50%",
-        "1 function in sync: quiet.",
+        "1 function in sync:\n  quiet.",
     ):
         assert line in text
     assert text.endswith(
@@ -389,6 +389,7 @@ def test_json_has_the_documented_fields_in_a_stable_order() -> None:
         "layers",
         "code_storage",
         "storage_warn",
+        "housekeeping_is_drift",
     ]
     assert data["format_version"] == 2
     assert data["summary"] == {

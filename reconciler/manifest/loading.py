@@ -125,7 +125,7 @@ Loaded = tuple[list[FunctionTarget], list[LayerTarget]]
 
 def _load_one(raw: bytes, path: str) -> tuple[Loaded, list[Diagnostic]]:
     try:
-        doc = load_yaml(raw)
+        doc = load_yaml(raw, collect=True)
     except YamlError as e:
         return ([], []), [Diagnostic(Location(path, e.position.line, e.position.col), e.message)]
     if doc.data is None:
@@ -146,10 +146,21 @@ def _load_one(raw: bytes, path: str) -> tuple[Loaded, list[Diagnostic]]:
             )
         ]
     data = {k: v for k, v in doc.data.items() if not k.startswith(EXTENSION_PREFIX)}
+    # Problems of single values found while reading (`010`) come with the schema's errors,
+    # so that one does not hide the others; the schema's word on the same value is dropped.
+    problems = [
+        Diagnostic(Location(path, p.position.line, p.position.col), p.message) for p in doc.problems
+    ]
+    said = {(d.location.line, d.location.col) for d in problems}
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as e:
-        return ([], []), to_diagnostics(e, doc, path)
+        found = [
+            d for d in to_diagnostics(e, doc, path) if (d.location.line, d.location.col) not in said
+        ]
+        return ([], []), sorted(problems + found, key=lambda d: (d.location.line, d.location.col))
+    if problems:
+        return ([], []), problems
     return (_targets(manifest, doc, path), _layer_targets(manifest, doc, path)), []
 
 

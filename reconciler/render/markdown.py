@@ -137,7 +137,9 @@ def _headline(plan: Plan, kind: str) -> list[str]:
     if plan.has_errors:
         return [f"### ❌ lambda-reconciler drift: {', '.join(nonzero)}", ""]
     if not plan.drifted:
-        return ["### ✅ lambda-reconciler drift: No drift, live state matches git", ""]
+        due = wording.housekeeping(*plan.housekeeping)
+        head = "### ✅ lambda-reconciler drift: No drift, live state matches git"
+        return [head, "", due, ""] if due else [head, ""]
     n = drifted_where(plan)
     if failed:
         n += f"; {wording.off_course_headline(len(plan.off_course))}"
@@ -196,7 +198,7 @@ def _function_section(fp: FunctionPlan) -> list[str]:
         lines.append("")
     notes = [
         f"⏩ Rollout of {code(r.alias)} to version {code(wording.version(r.target))}: "
-        f"{cell(wording.rollout_message(r))}{_schedule(r)}"
+        f"{cell(wording.rollout_message(r))}{_checks(r)}{_schedule(r)}"
         for r in fp.rollouts
     ]
     if any(not u.ties for u in fp.unmanaged_aliases):  # prune_aliases is off for this function
@@ -211,6 +213,11 @@ def _function_section(fp: FunctionPlan) -> list[str]:
     if notes:
         lines.append("")
     return lines
+
+
+def _checks(r: RolloutStatus) -> str:
+    checks = wording.rollout_checks(r)
+    return f"<br>Checks: {cell(checks)}" if checks else ""
 
 
 def _schedule(r: RolloutStatus) -> str:

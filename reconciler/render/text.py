@@ -16,7 +16,10 @@ renderer so that both say the same thing in the same words.
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from typing_extensions import assert_never
 
@@ -24,9 +27,12 @@ from reconciler import wording
 from reconciler.plan import (
     Action,
     FunctionPlan,
+    Kept,
+    KeptLayer,
     LayerPlan,
     Operation,
     Plan,
+    Young,
 )
 from reconciler.wording import plural
 
@@ -115,6 +121,15 @@ def error_count(plan: Plan) -> int:
     )
 
 
+def first_error(plan: Plan) -> str:
+    errors = [
+        *plan.errors,
+        *(e for fp in plan.functions for e in fp.errors),
+        *(e for lp in plan.layers for e in lp.errors),
+    ]
+    return errors[0] if errors else ""
+
+
 def layer_needs_attention(lp: LayerPlan, *, verbose: bool = False) -> bool:
     """A layer gets a block when it loses versions, has errors, or keeps one that a user keeps
     (used by a function version, or shared by its policy); with -v for any kept version."""
@@ -130,7 +145,7 @@ def layer_lines(lp: LayerPlan, *, verbose: bool = False) -> list[str]:
     for op, head in zip(lp.operations, heads, strict=True):
         lines.append(f"  - {head.ljust(width)}  {wording.detail(op)}")
     shown = lp.kept if verbose else lp.vetoed
-    lines += [f"  = keep {k.version}  {wording.kept_layer(k)}" for k in shown]
+    lines += keep_lines(shown, wording.kept_layer)
     if lp.storage_freed:
         lines.append(f"  = frees {wording.storage_size(lp.storage_freed)} of code storage")
     return lines
@@ -162,14 +177,15 @@ def summary_line(plan: Plan, *, drift: bool = False) -> str:
 
 
 def drifted_functions(plan: Plan) -> int:
-    return sum(1 for fp in plan.functions if fp.drifted)
+    kept = plan.housekeeping_drift
+    return sum(1 for fp in plan.functions if fp.drifted or (kept and fp.housekeeping))
 
 
 def drifted_where(plan: Plan) -> str:
     """ "2 functions", "1 function and 1 layer", or "1 layer" (layer versions to delete)."""
     functions = drifted_functions(plan)
     text = plural(functions, "function", "functions")
-    layers = sum(1 for lp in plan.layers if lp.operations)
+    layers = sum(1 for lp in plan.layers if lp.operations) if plan.housekeeping_drift else 0
     if not layers:
         return text
     layer_text = plural(layers, "layer", "layers")
@@ -192,12 +208,50 @@ def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
     for s in fp.rollouts:
         said = (wording.rollout_message(s), wording.no_data(s))
         lines += [f"  » rollout {s.alias}: {line}" for line in said if line]
+        checks = wording.rollout_checks(s)
+        if checks:
+            lines.append(f"      checks: {checks}")
     storage = storage_line(fp)
     if storage:
         lines.append(f"  = {storage}")
     if verbose:
-        lines += [f"  = keep {k.version}  {wording.kept(k)}" for k in fp.kept]
+        lines += keep_lines(fp.kept, wording.kept)
     return lines
+
+
+K = TypeVar("K", Kept, KeptLayer)
+_RUN = 3  # from this many young versions in a row, one line says them all
+
+
+def keep_lines(kept: Sequence[K], words: Callable[[K], str]) -> list[str]:
+    """One `= keep` line per kept version, except that a run of versions kept only for being
+    young is one line ("keep 12–211 (200 versions)  young (0–29 days old, keep_days=30)"):
+    `plan -v` of a layer published daily is not 200 lines of the same reason."""
+    out: list[str] = []
+    run: list[tuple[int, Young]] = []
+
+    def flush() -> None:
+        if len(run) >= _RUN:
+            days = [y.days for _, y in run]
+            out.append(
+                f"  = keep {run[0][0]}–{run[-1][0]} ({len(run)} versions)  "
+                f"{wording.young_run(min(days), max(days), run[0][1].keep_days)}"
+            )
+        else:
+            out.extend(f"  = keep {v}  {wording.keep_reason(y)}" for v, y in run)
+        run.clear()
+
+    for k in kept:
+        young = k.reasons[0] if len(k.reasons) == 1 else None
+        if isinstance(young, Young):
+            if run and run[-1][1].keep_days != young.keep_days:
+                flush()
+            run.append((k.version, young))
+            continue
+        flush()
+        out.append(f"  = keep {k.version}  {words(k)}")
+    flush()
+    return out
 
 
 def _paint(line: str, color: bool, *, bold: bool = False) -> str:
@@ -217,12 +271,15 @@ def _preamble(plan: Plan, *, color: bool, drift: bool) -> list[str]:
     errors and the brake."""
     out: list[str] = []
     if drift:
-        headline = (
-            f"Drift: live state differs from git in {drifted_where(plan)}."
-            if plan.drifted
-            else "No drift: live state matches git."
-        )
-        out += [_paint(headline, color, bold=True), ""]
+        if plan.drifted:
+            headline = f"Drift: live state differs from git in {drifted_where(plan)}."
+        elif plan.has_errors:  # what could not be read is never "No drift"
+            headline = wording.drift_unknown(error_count(plan), first_error(plan))
+        else:
+            headline = "No drift: live state matches git."
+        out.append(_paint(headline, color, bold=True))
+        due = None if plan.drifted else wording.housekeeping(*plan.housekeeping)
+        out += [due, ""] if due else [""]
     if plan.off_course:
         out.append(_paint(f"! {wording.off_course_headline(len(plan.off_course))}:", color))
         out += [_paint(f"! {wording.off_course(f, r)}", color) for f, r in plan.off_course]
@@ -250,8 +307,12 @@ def render_text(
         out += [_paint(line, color) for line in block[1:]]
         out.append("")
     if in_sync:
-        names = f": {', '.join(in_sync)}" if verbose else ""
-        out += [f"{plural(len(in_sync), 'function', 'functions')} in sync{names}.", ""]
+        head = f"{plural(len(in_sync), 'function', 'functions')} in sync"
+        if verbose:  # the names, wrapped: 250 of them are not one line
+            names = textwrap.wrap(", ".join(in_sync) + ".", width=96, break_on_hyphens=False)
+            out += [f"{head}:", *(f"  {line}" for line in names), ""]
+        else:
+            out += [f"{head}.", ""]
     for lp in plan.layers:
         if layer_needs_attention(lp, verbose=verbose):
             block = layer_lines(lp, verbose=verbose)
