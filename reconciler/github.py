@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.message import Message
+from http.client import HTTPMessage
 from typing import Any
 
 from reconciler.errors import ReconcilerError
@@ -411,6 +412,7 @@ class GitHubClient:
         self.max_wait = max_wait
         self.max_pages = max_pages
         self.log = log or (lambda _line: None)
+        self._opener = urllib.request.build_opener(_SameHostCredentials(self.api))
         self.waited = 0.0  # seconds spent waiting for rate limits so far
         self._identity = Identity(author, "given") if author else None
         # What the last upsert_comment / sync_drift_issue did, for the CLI to report.
@@ -439,7 +441,7 @@ class GitHubClient:
                 },
             )
             try:
-                with urllib.request.urlopen(req, timeout=30) as resp:
+                with self._opener.open(req, timeout=30) as resp:
                     raw = resp.read()
                     headers = resp.headers
                 break
@@ -649,24 +651,15 @@ class GitHubClient:
     def find_drift_issues(self, marker: str) -> list[dict[str, Any]]:
         """Our drift issues for this manifest set, open and closed, newest first.
 
-        One labelled query finds them. GitHub silently drops labels a token may not set, so
-        when it finds no open one, the open issues are read once more without the filter.
+        The label is the contract: one labelled query finds them (one request while there are
+        at most 100), and the repository's other issues are never listed. An issue that lost
+        its label is not ours any more.
         """
-        path = f"/repos/{self.repo}/issues"
         labelled = self._pages(
-            path,
+            f"/repos/{self.repo}/issues",
             {"state": "all", "labels": DRIFT_LABEL, "sort": "created", "direction": "desc"},
         )
-        found = [i for i in labelled if "pull_request" not in i and self._ours(i, marker)]
-        if not any(i.get("state") == "open" for i in found):
-            more = self._pages(path, {"state": "open", "sort": "created", "direction": "desc"})
-            seen = {i.get("number") for i in found}
-            found = [
-                i
-                for i in more
-                if "pull_request" not in i and i.get("number") not in seen and self._ours(i, marker)
-            ] + found
-        return found
+        return [i for i in labelled if "pull_request" not in i and self._ours(i, marker)]
 
     def find_drift_issue(self, marker: str) -> int | None:
         """The number of our open drift issue for this manifest set, if any."""
@@ -739,9 +732,10 @@ class GitHubClient:
         self.last_url = str(created.get("html_url") or "")
         self._check_author(created)
         if DRIFT_LABEL not in [_label(x) for x in created.get("labels") or []]:
-            self.log(
-                f"GitHub did not set the label {DRIFT_LABEL!r} on issue "
-                f"#{self.last_number} (the token may not set labels)"
+            raise GitHubError(
+                f"GitHub opened issue #{self.last_number} without the label {DRIFT_LABEL!r} "
+                "(the token may not set labels: it needs issues: write); later runs find the "
+                "drift issue by that label only, so label it by hand or fix the token"
             )
         return "opened"
 
@@ -764,6 +758,41 @@ class GitHubClient:
         exact = [p for p in merged if p.get("merge_commit_sha") == sha]
         chosen: list[dict[str, Any]] = exact or merged
         return chosen[0] if chosen else None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class _SameHostCredentials(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect, with the token only while it stays on the API's scheme and host.
+
+    urllib copies every header of a request onto its redirect, `Authorization` included, to
+    whatever host the `Location` names. GitHub redirects within the API (a renamed repository)
+    and to other hosts (downloads); only the first may see the token.
+    """
+
+    def __init__(self, api: str) -> None:
+        super().__init__()
+        self.api = _origin(api)
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(new.full_url) != self.api:
+            for name in list(new.headers):
+                if name.lower() == "authorization":
+                    del new.headers[name]
+            new.unredirected_hdrs.pop("Authorization", None)
+        return new
 
 
 def _label(label: Any) -> str:

@@ -1075,19 +1075,118 @@ def test_each_manifest_set_has_its_own_drift_issue(
     assert [i["state"] for i in fake.issues.values()] == ["closed", "open"]
 
 
-def test_drift_issue_is_found_even_when_github_dropped_its_label(tmp_path: Path) -> None:
-    """GitHub silently drops labels a token may not set: the open issues are read too."""
+def test_a_drift_issue_github_opened_without_its_label_is_an_error(tmp_path: Path) -> None:
+    """The label is how later runs find the issue: an issue opened without it (a token that
+    may not set labels) is one line and exit 1, not a silent duplicate on the next run."""
     fake = FakeGitHub(drop_labels=True)
     with serve(fake) as api:
         md = body(tmp_path, ["a.yaml"], "d", kind="drift")
         r = gh(api, "drift-issue", "--body-file", md, "--drifted")
-        assert "did not set the label 'lambda-drift' on issue #1" in r.stderr
-        r = gh(
-            api, "drift-issue", "--body-file", body(tmp_path, ["a.yaml"], "e", "drift"), "--drifted"
-        )
-    assert r.stderr == "drift issue: updated #1\n"
-    assert len(fake.issues) == 1
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: GitHub opened issue #1 without the label 'lambda-drift' (the token may not set "
+        "labels: it needs issues: write); later runs find the drift issue by that label only, "
+        "so label it by hand or fix the token\n"
+    )
     assert fake.violations == []
+
+
+def test_an_in_sync_run_without_a_drift_issue_never_lists_the_open_issues(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """450 open issues, none labelled: the in-sync run makes one request (at most 2)."""
+    fake, api = github
+    for n in range(1, 451):
+        fake.issues[n] = {
+            "number": n,
+            "html_url": f"https://github.com/{REPO}/issues/{n}",
+            "title": f"bug {n}",
+            "body": f"{marker_for(['a.yaml'], 'drift')}\nquoted by a person",
+            "labels": [],
+            "state": "open",
+            "state_reason": None,
+            "user": {"login": BOT, "type": "Bot"},
+            "performed_via_github_app": None,
+        }
+    md = body(tmp_path, ["a.yaml"], "in sync", kind="drift")
+    r = gh(api, "drift-issue", "--body-file", md, "--in-sync")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "drift issue: none\n"
+    assert len(fake.requests) <= 2
+    assert fake.requests == [
+        (
+            "GET",
+            "/repos/acme/lambdas/issues?state=all&labels=lambda-drift&sort=created"
+            "&direction=desc&per_page=100",
+        )
+    ]
+
+
+@dataclass
+class Recorder:
+    """Another host: records the Authorization header of every request it gets."""
+
+    seen: list[str | None] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def other_host(recorder: Recorder) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            recorder.seen.append(self.headers.get("Authorization"))
+            data = b"[]"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}"  # another host than 127.0.0.1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_to_another_host_carries_no_token(
+    github: tuple[FakeGitHub, str], status: int
+) -> None:
+    """urllib keeps `Authorization` across hosts; the client drops it off the API's host."""
+    fake, api = github
+    recorder = Recorder()
+    with other_host(recorder) as elsewhere:
+        fake.fail(
+            "GET",
+            "/repos/acme/lambdas/issues/5/comments",
+            status,
+            headers={"Location": f"{elsewhere}/somewhere"},
+        )
+        c, _ = client(api)
+        assert c.find_comment(5, marker_for(["a.yaml"])) is None
+    assert recorder.seen == [None]
+
+
+def test_a_redirect_within_the_api_host_keeps_the_token(github: tuple[FakeGitHub, str]) -> None:
+    """A renamed repository answers 301 to its new path on the same host: still authorised."""
+    fake, api = github
+    fake.fail(
+        "GET",
+        "/repos/acme/old-name/issues/5/comments",
+        301,
+        headers={"Location": f"{api}/repos/acme/lambdas/issues/5/comments?per_page=100"},
+    )
+    fake.add_comment(5, f"{marker_for(['a.yaml'])}\nmine\n")
+    c = GitHubClient(TOKEN, "acme/old-name", api, sleep=lambda _s: None)
+    found = c.find_comment(5, marker_for(["a.yaml"]))
+    assert found is not None  # the fake answers 401 to a request without the token
+    assert found["body"].endswith("mine\n")
 
 
 # ---- apply only what was reviewed --------------------------------------------------------
