@@ -40,11 +40,11 @@ from reconciler.github import (
     GitHubError,
     RunContext,
     fit_body,
-    hidden_value,
-    operations_fingerprint,
+    trailer_values,
 )
 from reconciler.plan import Action
 from reconciler.planfile import FORMAT_VERSION
+from reconciler.review import Review
 
 F = TypeVar("F", bound=Callable[..., Any])
 SUMMARY_LIMIT = 250_000  # characters: under the 1 MiB job-summary limit even if all were emoji
@@ -103,8 +103,8 @@ def _context(plan_json: str | None = None) -> RunContext | None:
     head = ((event.get("pull_request") or {}).get("head") or {}).get("sha")
     sha = str(head or os.environ.get("GITHUB_SHA", ""))
     run_id = os.environ.get("GITHUB_RUN_ID", "")
-    operations = operations_fingerprint(_plan_dict(plan_json)) if plan_json else None
-    if not (sha or run_id or operations):
+    review = Review.of(_plan_dict(plan_json)) if plan_json else None
+    if not (sha or run_id or review):
         return None
     return RunContext(
         sha=sha,
@@ -114,7 +114,8 @@ def _context(plan_json: str | None = None) -> RunContext | None:
         at=_now(),
         server=os.environ.get("GITHUB_SERVER_URL") or "https://github.com",
         repo=os.environ.get("GITHUB_REPOSITORY", ""),
-        operations=operations,
+        review=review.fingerprint(sha) if review else None,
+        index=review.index() if review else None,
     )
 
 
@@ -380,17 +381,17 @@ def check_reviewed(
     author: str | None,
     max_wait: float,
 ) -> None:
-    """Exit 0 only if PLAN_FILE makes the same writes as the plan reviewed in the pull request.
+    """Exit 0 only if PLAN_FILE, planned at the merge, is the plan reviewed in the pull request.
 
-    Finds the pull request merged as the commit, reads the operations fingerprint recorded in
-    this manifest set's plan comment, and compares. Exit 1, with the reason, when there is no
-    such pull request or comment, when the comment describes another commit than the one
-    merged, or when the operations differ.
+    Finds the pull request merged as the commit and this manifest set's plan comment, reads the
+    review the comment's trailer recorded for the pull request's head commit, and compares it
+    with the review of PLAN_FILE and the manifests on disk. Exit 1, naming what differs, when
+    there is no such pull request or comment, when the comment describes another commit than
+    the head merged, or when anything the plan will do differs.
     """
     from reconciler.render.markdown import marker_for
 
     plan = _plan_dict(plan_file)
-    fresh = operations_fingerprint(plan)
     commit = sha or os.environ.get("GITHUB_SHA", "")
     if not commit:
         raise ReconcilerError("no commit: pass --sha or set GITHUB_SHA")
@@ -410,36 +411,38 @@ def check_reviewed(
             f"pull request #{number} has no plan comment for these manifests. {refuse}"
         )
     url = found.get("html_url") or f"#{number}"
-    reviewed = _reviewed_operations(found, pr, number, url, refuse)
-    if reviewed != fresh:
+    fields = _reviewed(found, pr, number, url, refuse)
+    head = fields["commit"][0]
+    fresh = Review.of(plan)
+    if fresh.fingerprint(head) != fields["review"][0]:
+        said = fresh.differences(fields.get("index", [""])[0])
+        what = "; ".join(said[:10]) + (f"; and {len(said) - 10} more" if len(said) > 10 else "")
         raise ReconcilerError(
-            f"the plan now differs from the plan reviewed in #{number} ({url}): live state or "
-            f"the manifests changed since. {refuse} Plan again in a pull request, or set "
-            "allow-unreviewed to apply it anyway."
+            f"the plan changed since the review in #{number} ({url}): "
+            f"{what or 'the reviewed commit or the plan differs'}. {refuse} Plan again in a "
+            "pull request, or set allow-unreviewed to apply it anyway."
         )
     click.echo(f"the plan is the one reviewed in #{number}: {url}", err=True)
 
 
-def _reviewed_operations(
+def _reviewed(
     comment: dict[str, Any], pr: dict[str, Any], number: int, url: str, refuse: str
-) -> str:
-    """The operations fingerprint the plan comment recorded for the merged head commit."""
-    text = str(comment.get("body") or "")
-    reviewed = hidden_value(text, "<!-- lambda-reconciler:operations=")
-    if not reviewed:
+) -> dict[str, list[str]]:
+    """The trailer of the plan comment, checked to describe the merged head commit."""
+    fields = trailer_values(str(comment.get("body") or ""))
+    if not fields.get("review") or not fields.get("commit"):
         raise ReconcilerError(
             f"the plan comment of #{number} records no plan (the last plan failed?): {url}. "
             f"{refuse}"
         )
     head = str((pr.get("head") or {}).get("sha") or "")
-    runs = re.findall(r"<!-- lambda-reconciler:run sha=(\w+)", text)
-    described = runs[0] if runs else ""
-    if head and described and described != head:
+    described = fields["commit"][0]
+    if head != described:
         raise ReconcilerError(
-            f"the plan comment of #{number} describes commit {described[:7]}, but {head[:7]} was "
-            f"merged: the last push was never planned. {refuse}"
+            f"the plan comment of #{number} describes commit {described[:7]}, but "
+            f"{head[:7] or 'another head'} was merged: the last push was never planned. {refuse}"
         )
-    return reviewed
+    return fields
 
 
 def _annotations(plan: dict[str, Any]) -> list[str]:

@@ -55,9 +55,8 @@ APP_BOT = "github-actions[bot]"  # who GITHUB_TOKEN writes as
 _BACKOFF = (1.0, 4.0)  # 5xx / network error on GET and PATCH: the waits before each retry
 _SECONDARY_WAIT = 60.0  # a secondary limit without headers: "wait at least one minute"
 _IDEMPOTENT = frozenset({"GET", "PATCH"})
-_CONTENT = "<!-- lambda-reconciler:content="  # digest of the rendered body, before our context
-_OPS = "<!-- lambda-reconciler:operations="  # the reviewed plan's operations fingerprint
-_RUN = "<!-- lambda-reconciler:run "  # one hidden line per run that updated a comment
+TRAILER = "<!-- lambda-reconciler:trailer"  # opens the one hidden block that ends every body
+_VALUE = re.compile(r"[A-Za-z0-9+/=._:-]+")  # what a trailer value may hold: no space, no `>`
 _HISTORY = 20  # runs listed under a sticky comment
 
 
@@ -92,22 +91,39 @@ def _normal(text: str) -> str:
 
 
 def content_digest(body: str) -> str:
-    """What a body says: the digest recorded in it by `decorate`, else that of the whole text.
+    """What a body says: the digest recorded in its trailer by `decorate`, else that of the
+    whole text.
 
     Equal digests mean the same plan or the same drift, whichever run reported it.
     """
-    recorded = hidden_value(body, _CONTENT)
+    recorded = trailer_values(body).get("content")
     if recorded:
-        return recorded
+        return recorded[0]
     return hashlib.sha256(_normal(body).encode()).hexdigest()[:16]
 
 
-def hidden_value(body: str, prefix: str) -> str | None:
-    """The value of a hidden `<!-- lambda-reconciler:NAME=VALUE -->` line, if the body has one."""
-    for line in _normal(body).split("\n"):
-        if line.startswith(prefix) and line.endswith(" -->"):
-            return line[len(prefix) : -4].strip()
-    return None
+def trailer_values(body: str) -> dict[str, list[str]]:
+    """The fields of the trailer that ends `body` (`decorate` writes it), by name.
+
+    Only the last block of the body is read, and only when it is a well-formed trailer: the
+    body's last line closes it, and every line in it is `NAME VALUE…` or `NAME=VALUE` of
+    characters that cannot close an HTML comment. A marker anywhere else — in a description
+    quoted by the plan, say — is text, never a field. No trailer: an empty mapping.
+    """
+    text = _normal(body).rstrip("\n")
+    start = text.rfind("\n" + TRAILER + "\n")
+    if start < 0 or not text.endswith("\n-->"):
+        return {}
+    inner = text[start + len(TRAILER) + 2 : -4].split("\n")
+    fields: dict[str, list[str]] = {}
+    for line in inner:
+        name, sep, value = (
+            line.partition("=") if "=" in line.split(" ", 1)[0] else line.partition(" ")
+        )
+        if not (sep and name.isalpha() and all(_VALUE.fullmatch(v) for v in value.split(" "))):
+            return {}
+        fields.setdefault(name, []).append(value)
+    return fields
 
 
 def fit_title(title: str) -> str:
@@ -172,7 +188,8 @@ class RunContext:
     at: str = ""  # ISO 8601, UTC
     server: str = "https://github.com"
     repo: str = ""
-    operations: str | None = None  # operations_fingerprint of the plan, for a plan comment
+    review: str | None = None  # the review fingerprint of the plan, for a plan comment
+    index: str | None = None  # its parts' short digests (reconciler.review), to name changes
 
     @property
     def run_url(self) -> str:
@@ -188,10 +205,11 @@ class RunContext:
         return f"{self.server.rstrip('/')}/{self.repo}/commit/{self.sha}"
 
     def hidden(self) -> str:
+        """The trailer's `run …` line: only values a trailer may hold."""
         fields = {"sha": self.sha, "run": self.run_id, "number": self.run_number}
         fields |= {"attempt": self.attempt, "at": self.at}
-        text = " ".join(f"{k}={v}" for k, v in fields.items() if v and " " not in v)
-        return f"{_RUN}{text} -->"
+        text = " ".join(f"{k}={v}" for k, v in fields.items() if v and _VALUE.fullmatch(v))
+        return f"run {text}"
 
     def line(self) -> str:
         """One visible line: commit (linked), workflow run (linked), time."""
@@ -218,29 +236,30 @@ def _when(at: str) -> str:
 
 
 def _runs_of(body: str) -> list[RunContext]:
-    """The runs recorded in a body by `decorate`, newest first."""
+    """The runs recorded in a body's trailer by `decorate`, newest first."""
     runs = []
-    for line in _normal(body).split("\n"):
-        if line.startswith(_RUN) and line.endswith(" -->"):
-            fields = dict(f.split("=", 1) for f in line[len(_RUN) : -4].split() if "=" in f)
-            runs.append(
-                RunContext(
-                    sha=fields.get("sha", ""),
-                    run_id=fields.get("run", ""),
-                    run_number=fields.get("number", ""),
-                    attempt=fields.get("attempt", ""),
-                    at=fields.get("at", ""),
-                )
+    for line in trailer_values(body).get("run", []):
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        runs.append(
+            RunContext(
+                sha=fields.get("sha", ""),
+                run_id=fields.get("run", ""),
+                run_number=fields.get("number", ""),
+                attempt=fields.get("attempt", ""),
+                at=fields.get("at", ""),
             )
+        )
     return runs
 
 
 def decorate(body: str, ctx: RunContext, previous: str | None = None) -> str:
     """`body` naming what it describes: a line under the headline with the commit, the run and
-    the time; the earlier runs that updated it (folded, newest first); and hidden lines recording
-    its content digest, the plan's operations fingerprint and the runs.
+    the time; the earlier runs that updated it (folded, newest first); and the trailer.
 
-    The opening markers stay first, so the body is still found as ours.
+    The trailer is one hidden block that ends the body, and the only place its records are
+    read from (`trailer_values`): the content digest, the commit the plan was made at, the
+    review fingerprint and index of a plan, and the runs. The opening markers stay first, so
+    the body is still found as ours.
     """
     marker = markers_of(body)
     digest = content_digest(body)
@@ -265,11 +284,21 @@ def decorate(body: str, ctx: RunContext, previous: str | None = None) -> str:
             "",
             "</details>",
         ]
-    lines += ["", f"{_CONTENT}{digest} -->"]
-    if ctx.operations:
-        lines.append(f"{_OPS}{ctx.operations} -->")
-    lines += [ctx.hidden(), *(r.hidden() for r in earlier)]
+    lines += ["", *trailer(digest, ctx, earlier)]
     return "\n".join(lines) + "\n"
+
+
+def trailer(digest: str, ctx: RunContext, earlier: list[RunContext]) -> list[str]:
+    """The lines of the hidden block that ends a decorated body."""
+    fields = [f"content={digest}"]
+    if ctx.review and _VALUE.fullmatch(ctx.review):
+        fields.append(f"review={ctx.review}")
+        if ctx.sha and _VALUE.fullmatch(ctx.sha):
+            fields.append(f"commit={ctx.sha}")
+        if ctx.index and _VALUE.fullmatch(ctx.index):
+            fields.append(f"index={ctx.index}")
+    runs = [r.hidden() for r in [ctx, *earlier]]
+    return [TRAILER, *fields, *(r for r in runs if r != "run "), "-->"]
 
 
 _HEADING = re.compile(r"^#### (`+) ?(.*?) ?\1")
@@ -333,37 +362,6 @@ def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") ->
         kept -= 1
     out = [*pre, *note(names), *rest]
     return fit_body("\n".join(out) + "\n", limit, full_at)
-
-
-# ---- the plan that was reviewed ---------------------------------------------------------------
-
-
-def operations_fingerprint(plan: Mapping[str, Any]) -> str:
-    """A digest of what a JSON plan (docs/plan-format.md) would write, and nothing else.
-
-    Per function (by region, account and manifest key): each operation's action, alias, version
-    and its alias states before and after, in order. Two plans with equal fingerprints make the
-    same calls; reasons, guards (RevisionIds) and wording are left out, because they may differ
-    between the pull request's plan and the merge's without changing what is written.
-    """
-    functions = []
-    for fp in plan.get("functions") or []:
-        ops = [
-            [
-                op.get("action"),
-                op.get("alias"),
-                op.get("version"),
-                op.get("before"),
-                op.get("after"),
-            ]
-            for op in fp.get("operations") or []
-        ]
-        if ops:
-            key = fp.get("key") or fp.get("function")
-            functions.append([fp.get("region"), fp.get("account"), key, ops])
-    functions.sort(key=lambda f: json.dumps(f[:3]))
-    canonical = json.dumps(functions, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # ---- the client ---------------------------------------------------------------------------

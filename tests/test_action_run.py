@@ -310,8 +310,9 @@ def test_apply_refuses_a_plan_that_differs_from_the_reviewed_one(
     assert r.status == "failure"
     assert r.outputs["exit-code"] == "1"
     assert (
-        "::error title=lambda-reconciler apply refused::error: the plan now differs from the "
-        "plan reviewed in #7" in r.log
+        "::error title=lambda-reconciler apply refused::error: the plan changed since the "
+        "review in #7 (https://github.com/acme/lambdas/pull/7#issuecomment-1001): operations "
+        "of orders (us-east-1) changed. Nothing was applied." in r.log
     )
     assert "#### ❌ Apply refused: this is not the plan that was reviewed." in r.summary
     assert [c for c in emulator.calls() if c.get("write")] == []
@@ -503,7 +504,8 @@ def test_planning_errors_are_annotations_on_the_manifest_line(
     [comment] = github.comments[7]
     assert "### ❌ lambda-reconciler plan: 1 error" in comment["body"]
     assert "`apply` refuses the whole plan while any error remains" in comment["body"]
-    assert "<!-- lambda-reconciler:operations=sha256:" in comment["body"]
+    assert "\n<!-- lambda-reconciler:trailer\n" in comment["body"]
+    assert "\nreview=sha256:" in comment["body"]
 
 
 def test_the_log_is_folded_and_shown_with_commands_off(

@@ -34,13 +34,15 @@ from reconciler.github import (
     GitHubClient,
     GitHubError,
     RunContext,
+    content_digest,
     cut_at_functions,
     decorate,
     fit_body,
-    operations_fingerprint,
+    trailer_values,
 )
 from reconciler.planfile import plan_to_json
 from reconciler.render.markdown import marker_for, render_markdown
+from reconciler.review import Review
 from tests.github_openapi import problems
 from tests.render_fixtures import realistic_plan
 
@@ -50,6 +52,30 @@ READ_ONLY = "ghs_fork"  # the token of a pull request from a fork
 BOT = "github-actions[bot]"
 REPO = "acme/lambdas"
 NOW = 1_800_000_000  # the fake's clock, seconds since the epoch
+MANIFEST = """\
+version: 1
+region: us-east-1
+functions:
+  orders:
+    aliases:
+      prod:
+        version: 5
+        rollout:
+          steps: [10%, 50%]
+          interval: 10m
+          alarms: [orders-errors]
+          gates: {max_error_rate: 1%}
+          hooks: {pre_traffic: orders-smoke}
+          bake: 10m
+"""
+
+
+@pytest.fixture(autouse=True)
+def in_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test runs in a checkout of its own: `m.yaml` is the manifest the plans name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST)
+    return tmp_path
 
 
 @dataclass
@@ -919,15 +945,22 @@ def test_the_comment_names_commit_run_and_time_and_keeps_its_history(
         "workflow [run 1](https://github.com/acme/lambdas/actions/runs/9001) · "
         "2026-12-01 10:00 UTC\n\n</details>"
     ) in c["body"]
-    fingerprint = operations_fingerprint(json_plan(1))
-    assert f"<!-- lambda-reconciler:operations={fingerprint} -->" in lines
-    assert lines[-3:] == [
-        f"<!-- lambda-reconciler:run sha={'b' * 40} run=9002 number=2 attempt=1 "
-        "at=2026-12-01T11:30:00Z -->",
-        f"<!-- lambda-reconciler:run sha={'a' * 40} run=9001 number=1 attempt=1 "
-        "at=2026-12-01T10:00:00Z -->",
+    review = Review.of(json_plan(1))
+    assert lines[-10:] == [
+        "",
+        "<!-- lambda-reconciler:trailer",
+        f"content={content_digest(md.read_text())}",
+        f"review={review.fingerprint('b' * 40)}",
+        f"commit={'b' * 40}",
+        f"index={review.index()}",
+        f"run sha={'b' * 40} run=9002 number=2 attempt=1 at=2026-12-01T11:30:00Z",
+        f"run sha={'a' * 40} run=9001 number=1 attempt=1 at=2026-12-01T10:00:00Z",
+        "-->",
         "",
     ]
+    fields = trailer_values(c["body"])
+    assert fields["commit"] == ["b" * 40]
+    assert len(fields["run"]) == 2
 
 
 def test_a_plan_too_large_for_a_comment_is_cut_between_functions(
@@ -1238,10 +1271,11 @@ def test_apply_goes_ahead_when_the_plan_is_the_one_reviewed(
     [
         (
             "operations",
-            "error: the plan now differs from the plan reviewed in #7 "
-            "(https://github.com/acme/lambdas/pull/7#issuecomment-1001): live state or the "
-            "manifests changed since. Nothing was applied. Plan again in a pull request, or set "
-            "allow-unreviewed to apply it anyway.\n",
+            "error: the plan changed since the review in #7 "
+            "(https://github.com/acme/lambdas/pull/7#issuecomment-1001): operations of "
+            "service-000-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed; operations of "
+            "service-001-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed. Nothing was applied. Plan "
+            "again in a pull request, or set allow-unreviewed to apply it anyway.\n",
         ),
         (
             "head",
@@ -1293,18 +1327,114 @@ def test_a_failed_plan_comment_is_no_review(github: tuple[FakeGitHub, str], tmp_
     assert "records no plan (the last plan failed?)" in r.stderr
 
 
-def test_the_operations_fingerprint_covers_exactly_the_writes() -> None:
-    """Order of functions does not matter; an operation's target does; wording does not."""
-    a = json_plan(3)
+def test_the_review_binds_every_parameter_and_nothing_that_moves_with_the_clock() -> None:
+    """Order of functions, words, guards and ages do not change the review; any parameter of
+    an operation, a retention decision, max_deletions or the manifest's bytes does."""
+    a = Review.of(json_plan(3))
     b = json_plan(3)
     b["functions"].reverse()
-    b["functions"][0]["operations"][0]["reason"] = "other words"
-    assert operations_fingerprint(a) == operations_fingerprint(b)
-    b["functions"][0]["operations"][0]["after"]["canary"] = {"version": "3", "weight": 0.1}
-    assert operations_fingerprint(a) != operations_fingerprint(b)
-    c = json_plan(3)
-    c["functions"][1]["operations"].pop()
-    assert operations_fingerprint(a) != operations_fingerprint(c)
+    op = b["functions"][0]["operations"][0]
+    op.update(reason="other words", changes=["x"], revision_id="other-guard")
+    b["functions"][0]["fingerprint"] = "other live state"
+    assert Review.of(b).fingerprint("c" * 40) == a.fingerprint("c" * 40)
+    assert a.fingerprint("c" * 40) != a.fingerprint("d" * 40)  # the commit is bound too
+    changes: list[tuple[str, Any]] = [
+        ("after", {"version": "2", "canary": {"version": "3", "weight": 0.1}, "description": None}),
+        ("after", {"version": "2", "canary": None, "description": "Production"}),
+        ("before", {"version": "9", "canary": None, "description": None}),
+        ("fields", ["version", "description"]),
+        ("code_sha256", "other code"),
+        ("description", "other version description"),
+    ]
+    for key, value in changes:
+        c = json_plan(3)
+        c["functions"][1]["operations"][0][key] = value
+        assert Review.of(c).differences(a.index()) == [
+            "operations of service-001-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed"
+        ], key
+    d = json_plan(3)
+    d["functions"][2]["kept"] = [{"version": 1, "reasons": [{"kind": "protected"}]}]
+    assert Review.of(d).differences(a.index()) == [
+        "retention of service-002-xxxxxxxxxxxxxxxxxxxx (us-east-1) is new"
+    ]
+    e = json_plan(3)
+    e["max_deletions"] = 1000
+    assert Review.of(e).differences(a.index()) == ["max_deletions changed"]
+    Path("m.yaml").write_text(MANIFEST + "# a comment\n")
+    assert Review.of(json_plan(3)).differences(a.index()) == ["manifest m.yaml changed"]
+
+
+@pytest.mark.parametrize(
+    ("field", "before", "after"),
+    [
+        ("steps", "steps: [10%, 50%]", "steps: [50%]"),
+        ("interval", "interval: 10m", "interval: 1m"),
+        ("alarms", "alarms: [orders-errors]", "alarms: []"),
+        ("gates", "gates: {max_error_rate: 1%}", "gates: {max_error_rate: 50%}"),
+        ("hooks", "hooks: {pre_traffic: orders-smoke}", "hooks: {}"),
+        ("bake", "bake: 10m", "bake: 1s"),
+        ("attempt", "bake: 10m", "bake: 10m\n          attempt: 2"),
+    ],
+)
+def test_changing_any_rollout_setting_after_review_is_refused_naming_it(
+    github: tuple[FakeGitHub, str], tmp_path: Path, field: str, before: str, after: str
+) -> None:
+    """The same operations, but a rollout setting changed in the merged manifest: refused,
+    and the message says which setting of which alias."""
+    fake, api = github
+    reviewed(fake, api, tmp_path, "a" * 40, json_plan(1))
+    assert before in MANIFEST
+    (tmp_path / "m.yaml").write_text(MANIFEST.replace(before, after))
+    r = gh(api, "check-reviewed", write_json(tmp_path, json_plan(1)), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert r.stderr.startswith("error: the plan changed since the review in #7 ")
+    assert f"rollout {field} of orders:prod (us-east-1) changed" in r.stderr
+    assert "manifest m.yaml changed" in r.stderr
+    others = {"steps", "interval", "alarms", "gates", "hooks", "bake", "attempt"} - {field}
+    assert not any(f"rollout {o} of" in r.stderr for o in others)
+
+
+FORGED = (
+    "ok\n<!-- lambda-reconciler:run sha=" + "c" * 40 + " -->\n"
+    "<!-- lambda-reconciler:trailer\nreview=sha256:0\ncommit=" + "c" * 40 + "\n-->\n"
+)
+
+
+def test_a_forged_marker_in_an_alias_description_is_not_a_review(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """An alias description carrying the tool's markers, reviewed at commit A: a later push C
+    that was never planned is refused, because the markers are read from the trailer only."""
+    fake, api = github
+    plan = json_plan(1)
+    for op in plan["functions"][0]["operations"]:
+        op["after"]["description"] = FORGED
+        op["fields"] = ["version", "description"]
+    reviewed(fake, api, tmp_path, "a" * 40, plan)
+    [posted] = fake.comments[7]
+    assert "<!-- lambda-reconciler:run sha=" + "c" * 40 in posted["body"]  # quoted in the plan
+    assert trailer_values(posted["body"])["commit"] == ["a" * 40]
+    fake.pulls_of_commit["M" * 40][0]["head"]["sha"] = "c" * 40  # C merged, never planned
+    r = gh(api, "check-reviewed", write_json(tmp_path, plan), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: the plan comment of #7 describes commit aaaaaaa, but ccccccc was merged: the "
+        "last push was never planned. Nothing was applied.\n"
+    )
+
+
+def test_the_trailer_is_read_only_where_it_ends_the_body() -> None:
+    """A trailer that is not the body's last block, or holds anything but plain fields, is no
+    trailer."""
+    ours = decorate(
+        f"{marker_for(['m.yaml'])}\n### head\n",
+        RunContext(sha="a" * 40, review="sha256:1", index="f.x"),
+    )
+    assert trailer_values(ours)["review"] == ["sha256:1"]
+    assert trailer_values(ours + "more text\n") == {}
+    assert trailer_values(ours.replace("review=sha256:1", "review=sha256:1 -->")) == {}
+    assert trailer_values(ours.replace("review=sha256:1", "review=<b>")) == {}
+    assert trailer_values(FORGED + ours)["review"] == ["sha256:1"]
 
 
 # ---- rendering, annotations, outputs ------------------------------------------------------

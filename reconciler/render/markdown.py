@@ -18,6 +18,7 @@ says so: GitHub refuses comments over 65,536 characters.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -91,6 +92,8 @@ _ESCAPES = str.maketrans(
         "<": "&lt;",
         "\n": " ",
         "\r": " ",
+        "\u2028": " ",
+        "\u2029": " ",
     }
 )
 
@@ -99,9 +102,17 @@ def cell(text: str) -> str:
     """Plain text made safe for a Markdown table cell or an inline position.
 
     Values come from manifests and AWS (descriptions, error messages): a `|` must not split the
-    cell, a backtick or `*` must not start formatting, and `<` must not open HTML.
+    cell, a backtick or `*` must not start formatting, `<` must not open HTML (a comment, a
+    `<details>`), a line break must not end the line, and the start must not open a block — a
+    heading, a quote, a list item, a setext underline — after the `- ` of a list item.
     """
-    return text.translate(_ESCAPES)
+    text = text.translate(_ESCAPES).lstrip(" \t")
+    if text[:1] in ("#", ">", "-", "+", "="):
+        return "\\" + text
+    return _ORDERED.sub(r"\1\\\2", text, count=1)
+
+
+_ORDERED = re.compile(r"^(\d+)([.)])")
 
 
 def code(text: str, *, in_table: bool = False) -> str:
@@ -110,7 +121,7 @@ def code(text: str, *, in_table: bool = False) -> str:
     In a table cell a `|` would end the cell even inside a code span, so it is escaped there
     (GitHub's tables read `\\|` as a literal `|`, in code spans too).
     """
-    text = text.replace("\n", " ")
+    text = " ".join(text.splitlines()) if text else text
     if in_table:
         text = text.replace("|", "\\|")
     fence = "`"
