@@ -119,6 +119,15 @@ def _context(plan_json: str | None = None) -> RunContext | None:
     )
 
 
+def _renderer(plan_json: str, full_at: str) -> Callable[[int], str]:
+    """The saved plan's Markdown again, within a limit: riskiest sections first when cut."""
+    from reconciler.planfile import load_plan_document
+    from reconciler.render.markdown import render_markdown
+
+    plan, kind = load_plan_document(plan_json)
+    return lambda limit: render_markdown(plan, drift=kind == "drift", limit=limit, full_at=full_at)
+
+
 def _full_at(ctx: RunContext | None) -> str:
     url = ctx.run_url if ctx else ""
     return f"the [job summary]({url})" if url else "the job summary"
@@ -260,8 +269,10 @@ def comment(
     number = pr or _event_pr()
     client = _client(token, repo, api_url, author, max_wait)
     ctx = _context(plan_json)
+    full_at = _full_at(ctx)
+    again = _renderer(plan_json, full_at) if plan_json else None
     try:
-        ident = client.upsert_comment(number, _read(body_file), marker, ctx, _full_at(ctx))
+        ident = client.upsert_comment(number, _read(body_file), marker, ctx, full_at, again)
     except GitHubError as e:
         if e.status == 403 and _is_fork(_event()) and "rate limit" not in str(e):
             click.echo(

@@ -301,7 +301,6 @@ def trailer(digest: str, ctx: RunContext, earlier: list[RunContext]) -> list[str
     return [TRAILER, *fields, *(r for r in runs if r != "run "), "-->"]
 
 
-_HEADING = re.compile(r"^#### (`+) ?(.*?) ?\1")
 _TAIL = ("✅ ", "<details>", "No changes", "No drift")
 
 
@@ -336,13 +335,11 @@ def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") ->
     pre, rest = lines[: heads[0]], lines[tail:]
     bounds = [*heads, tail]
     sections = [lines[a:b] for a, b in itertools.pairwise(bounds)]
-    names = []
-    for s in sections:
-        m = _HEADING.match(s[0])
-        names.append(m.group(2) if m else s[0][5:])
+    # Each function as its heading says it (its name already a code span): no nested backticks.
+    names = [s[0][5:] for s in sections]
 
     def note(left_out: list[str]) -> list[str]:
-        shown = ", ".join(f"`{n}`" for n in left_out[:50])
+        shown = ", ".join(left_out[:50])
         more = f" and {len(left_out) - 50} more" if len(left_out) > 50 else ""
         return [
             f"> ✂️ Cut to fit GitHub's {BODY_LIMIT:,}-character limit: "
@@ -573,14 +570,24 @@ class GitHubClient:
         context: RunContext | None,
         previous: str | None,
         full_at: str = "the job summary",
+        render: Callable[[int], str] | None = None,
     ) -> str:
-        """The body to send: decorated with `context`, cut between functions to GitHub's limit."""
+        """The body to send: decorated with `context`, within GitHub's limit.
+
+        `render(limit)` renders the same plan again within a limit (riskiest sections first,
+        one line per section cut); without it the body is cut between functions.
+        """
+        shrink = render or (lambda room: cut_at_functions(body, room, full_at))
         if context is None:
-            return fit_body(cut_at_functions(body, BODY_LIMIT, full_at), BODY_LIMIT, full_at)
+            return fit_body(
+                body if len(body) <= BODY_LIMIT else shrink(BODY_LIMIT), BODY_LIMIT, full_at
+            )
         out = decorate(body, context, previous)
-        if len(out) > BODY_LIMIT:
-            room = BODY_LIMIT - (len(out) - len(body)) - 64
-            out = decorate(cut_at_functions(body, room, full_at), context, previous)
+        room = BODY_LIMIT - (len(out) - len(body)) - 64
+        while len(out) > BODY_LIMIT and room > 1000:
+            smaller = shrink(room)
+            out = decorate(smaller, context, previous)
+            room -= max(len(out) - BODY_LIMIT, 0) + 256
         return fit_body(out, BODY_LIMIT, full_at)
 
     def upsert_comment(
@@ -590,6 +597,7 @@ class GitHubClient:
         marker: str | None = None,
         context: RunContext | None = None,
         full_at: str = "the job summary",
+        render: Callable[[int], str] | None = None,
     ) -> int:
         """Update our comment that opens with `marker` (default: the body's own), or create one.
 
@@ -601,7 +609,8 @@ class GitHubClient:
         """
         marker = marker or markers_of(body)
         found = self.find_comment(issue_number, marker)
-        text = self.prepare(body, context, str(found.get("body") or "") if found else None, full_at)
+        previous = str(found.get("body") or "") if found else None
+        text = self.prepare(body, context, previous, full_at, render)
         action = ""
         if found is None:
             try:

@@ -20,6 +20,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from markdown_it import MarkdownIt
 
 from reconciler.cli import main
 from reconciler.github import (
@@ -39,6 +41,23 @@ from reconciler.github import (
     decorate,
     fit_body,
     trailer_values,
+)
+from reconciler.live import CodeStorage
+from reconciler.plan import (
+    AlarmFired,
+    AliasField,
+    AliasState,
+    DeleteAlias,
+    DeleteLayerVersion,
+    DeleteVersion,
+    FunctionPlan,
+    LayerPlan,
+    Plan,
+    RolloutPhase,
+    RolloutStatus,
+    RolloutStep,
+    Route,
+    UpdateAlias,
 )
 from reconciler.planfile import plan_to_json
 from reconciler.render.markdown import marker_for, render_markdown
@@ -963,15 +982,104 @@ def test_the_comment_names_commit_run_and_time_and_keeps_its_history(
     assert len(fields["run"]) == 2
 
 
-def test_a_plan_too_large_for_a_comment_is_cut_between_functions(
+def thousand_deletions() -> Plan:
+    """A 1,000-deletion plan with something in every section of the comment."""
+    since = datetime(2026, 11, 1, 12, 10, tzinfo=timezone.utc)
+
+    def fn(name: str, *ops: Any, rollouts: tuple[RolloutStatus, ...] = ()) -> FunctionPlan:
+        region = "eu-west-1" if name.endswith("-eu") else "us-east-1"
+        return FunctionPlan(
+            name,
+            name,
+            region,
+            "123456789012",
+            f"m.yaml:{len(name)}:3",
+            operations=ops,
+            rollouts=rollouts,
+            storage_before=10**9,
+        )
+
+    rolled = RolloutStatus(
+        "live", "8", 1, 2, 0.0, RolloutPhase.ROLLING_BACK, since, cause=AlarmFired("errors")
+    )
+    going = RolloutStatus("live", "8", 1, 2, 0.1, RolloutPhase.ADVANCING, since)
+    update = UpdateAlias("live", AliasState("7"), AliasState("8"), "r", (AliasField.VERSION,))
+    functions = [
+        fn(
+            "payments",
+            UpdateAlias(
+                "live",
+                AliasState("7", Route("8", 0.1)),
+                AliasState("7"),
+                "r",
+                (AliasField.CANARY,),
+                RolloutStep(rolled),
+            ),
+            rollouts=(rolled,),
+        ),
+        fn(
+            "api",
+            UpdateAlias(
+                "live",
+                AliasState("7"),
+                AliasState("7", Route("8", 0.1)),
+                "r",
+                (AliasField.CANARY,),
+                RolloutStep(going),
+            ),
+            rollouts=(going,),
+        ),
+        *(fn(f"mover-{i}", update) for i in range(3)),
+        *(fn(f"pruned-{i}", DeleteAlias("old", AliasState("2"))) for i in range(2)),
+        *(
+            fn(
+                f"service-{i:03d}-with-a-long-name" + ("-eu" if i % 2 else ""),
+                *(DeleteVersion(v, 12_300_000, 400, 10) for v in range(1, 11)),
+            )
+            for i in range(95)
+        ),
+    ]
+    layers = [
+        LayerPlan(
+            f"deps-{i}",
+            f"deps-{i}",
+            "us-east-1",
+            f"m.yaml:{900 + i}:3",
+            tuple(
+                DeleteLayerVersion(
+                    v, f"arn:aws:lambda:us-east-1:123456789012:layer:deps-{i}:{v}", 5, 40, 2
+                )
+                for v in range(1, 6)
+            ),
+        )
+        for i in range(10)
+    ]
+    return Plan(
+        functions=tuple(functions),
+        manifests=("m.yaml",),
+        max_deletions=5000,
+        layers=tuple(layers),
+        storage=(
+            CodeStorage("us-east-1", 70 * 2**30, 75 * 2**30),
+            CodeStorage("eu-west-1", 10 * 2**30, 75 * 2**30),
+        ),
+    )
+
+
+def test_a_1000_deletion_plan_comment_keeps_the_headline_quotas_and_every_section(
     github: tuple[FakeGitHub, str], tmp_path: Path
 ) -> None:
-    """400 functions: the comment keeps whole function sections, names every function left
-    out, links the run's job summary, and fits GitHub's limit."""
+    """1,000 deletions, far over GitHub's limit: the comment is under 65,536 characters, keeps
+    the headline and the quota lines, shows the riskiest sections first and whole, gives one
+    summary line to each section it cut, links the full plan, and its cut note renders."""
     fake, api = github
-    plan = write_json(tmp_path, json_plan(400))
-    full = gh(api, "render", plan, "--limit", "10000000").stdout
-    assert len(full) > BODY_LIMIT
+    plan = thousand_deletions()
+    counted = plan.summary
+    assert counted["delete_version"] + counted["delete_layer_version"] == 1000
+    path = tmp_path / "plan.json"
+    path.write_text(plan_to_json(plan))
+    full = gh(api, "render", str(path), "--limit", "10000000").stdout
+    assert len(full) > 2 * BODY_LIMIT
     md = tmp_path / "plan.md"
     md.write_text(full)
     r = gh(
@@ -980,30 +1088,71 @@ def test_a_plan_too_large_for_a_comment_is_cut_between_functions(
         "--body-file",
         str(md),
         "--plan-json",
-        plan,
+        str(path),
         **run_env(tmp_path, "9001", "a" * 40, "2026-12-01T10:00:00Z"),
     )
     assert r.returncode == 0, r.stderr
-    posted = fake.comments[7][0]["body"]
-    assert len(posted) <= BODY_LIMIT
+    [c] = fake.comments[7]
+    posted = c["body"]
+    assert len(posted) < BODY_LIMIT
+    lines = posted.split("\n")
+    headline = next(x for x in full.split("\n") if x.startswith("### "))
+    assert headline in lines
+    quota = [x for x in full.split("\n") if x.startswith(("- 💾 Code storage", "- ⚠️ **Code"))]
+    assert len(quota) >= 2
+    assert all(q in lines for q in quota)
+    # Riskiest first: the rolled-back rollout, the rollout, the alias moves and deletions.
+    order = [x for x in lines if x.startswith("#### ")]
+    assert order[:7] == [
+        "#### `payments` (us-east-1)",
+        "#### `api` (us-east-1)",
+        "#### `mover-0` (us-east-1)",
+        "#### `mover-1` (us-east-1)",
+        "#### `mover-2` (us-east-1)",
+        "#### `pruned-0` (us-east-1)",
+        "#### `pruned-1` (us-east-1)",
+    ]
     sections = full.split("\n#### ")[1:]
-    kept = [s for s in sections if "\n#### " + s.split("\n")[0] + "\n" in posted]
-    assert 0 < len(kept) < 400
-    for s in kept:  # every kept section is whole
-        assert s.rstrip("\n").split("\n<details>")[0].split("\n✅")[0] in posted
-    names = [f"service-{i:03d}-" + "x" * 20 for i in range(400)]
-    left = names[len(kept) :]
-    [note] = [line for line in posted.split("\n") if line.startswith("> ✂️")]
-    assert note.startswith(
-        f"> ✂️ Cut to fit GitHub's 65,536-character limit: {len(left)} of 400 functions"
+    for s in sections:  # every section shown is whole, cut at a function boundary
+        name = s.split("\n")[0]
+        if f"#### {name}" in lines:
+            assert s.split("\n✅")[0].split("\n<details>")[0].split("\n- ✂️")[0] in posted
+    cut = [x for x in lines if x.startswith("- ✂️ ")]
+    shown = sum(1 for x in order if x.startswith("#### `service-"))
+    assert 0 < shown < 95
+    assert cut[0].startswith(
+        f"- ✂️ **Version deletions**: {95 - shown} of 95 left out "
+        f"({(95 - shown) * 10} versions to delete): "
     )
-    assert all(f"`{n}`" in note for n in left[:50])
-    assert note.count("`") == 2 * 50  # the first 50 by name, then how many more
-    assert f" and {len(left) - 50} more. " in note
-    assert note.endswith(
-        "The full plan is in the [job summary](https://github.com/acme/lambdas/actions/runs/9001)."
+    assert cut[1] == (
+        "- ✂️ **Layers**: 10 of 10 left out (50 layer versions to delete): `layer deps-0`, "
+        "`layer deps-1`, `layer deps-2`, `layer deps-3`, `layer deps-4`, `layer deps-5`, "
+        "`layer deps-6`, `layer deps-7`, `layer deps-8`, `layer deps-9`."
     )
-    assert "<details><summary>Full plan</summary>" not in posted
+    [note] = [x for x in lines if x.startswith("> ✂️")]
+    html = MarkdownIt("commonmark").render(note)
+    assert html == (
+        "<blockquote>\n<p>✂️ Cut to fit the length of a GitHub comment: the text plan and the "
+        "sections above left out. The full plan is in the "
+        '<a href="https://github.com/acme/lambdas/actions/runs/9001">job summary</a>.</p>\n'
+        "</blockquote>\n"
+    )
+    assert trailer_values(posted)["commit"] == ["a" * 40]
+
+
+def test_a_drift_body_cut_between_functions_keeps_the_quota_and_a_note_that_renders() -> None:
+    """The drift issue's cut (no saved plan to render again): the quota lines stay, and the
+    note names the functions left out as their headings do, without nested backticks."""
+    full = render_markdown(thousand_deletions(), drift=True, limit=10**9)
+    cut = cut_at_functions(full, 30000, "the [job summary](https://x)")
+    assert len(cut) <= 30000
+    assert "- 💾 Code storage in us-east-1: 70 GB of 75 GB, 93 %; this plan frees 5.5 GB" in cut
+    [note] = [x for x in cut.split("\n") if x.startswith("> ✂️")]
+    assert note.startswith("> ✂️ Cut to fit GitHub's 65,536-character limit: ")
+    html = MarkdownIt("commonmark").render(note)
+    assert "`" not in html
+    assert html.count("<code>") == 50  # the first 50 left out, each named as its heading
+    assert "<code>service-078-with-a-long-name</code> (us-east-1)" in html
 
 
 def test_cut_at_functions_drops_the_folded_plan_first() -> None:
