@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -379,12 +380,19 @@ def failure_body(manifests: tuple[str, ...], reason: str, log_file: str | None, 
 @github.command("check-reviewed")
 @click.argument("plan_file", type=click.Path(dir_okay=False))
 @click.option("--sha", help="The merge commit (default: GITHUB_SHA).")
+@click.option(
+    "--fingerprint",
+    "posted",
+    help="Apply only the fresh plan `post-fresh` put up for review with this review "
+    "fingerprint (a manual run after a refusal), instead of the pull request's plan.",
+)
 @MARKER
 @_connection
 @_one_line_errors
 def check_reviewed(
     plan_file: str,
     sha: str | None,
+    posted: str | None,
     marker: str | None,
     token: str | None,
     repo: str | None,
@@ -396,9 +404,11 @@ def check_reviewed(
 
     Finds the pull request merged as the commit and this manifest set's plan comment, reads the
     review the comment's trailer recorded for the pull request's head commit, and compares it
-    with the review of PLAN_FILE and the manifests on disk. Exit 1, naming what differs, when
-    there is no such pull request or comment, when the comment describes another commit than
-    the head merged, or when anything the plan will do differs.
+    with the review of PLAN_FILE and the manifests on disk. Exit 1, naming what differs and the
+    commits the merge carries beyond the reviewed head, when there is no such pull request or
+    comment, when the comment describes another commit than the head merged, or when anything
+    the plan will do differs. With --fingerprint, the plan must be the fresh plan posted on the
+    pull request for review with that fingerprint, at this very commit.
     """
     from reconciler.render.markdown import marker_for
 
@@ -408,52 +418,202 @@ def check_reviewed(
         raise ReconcilerError("no commit: pass --sha or set GITHUB_SHA")
     client = _client(token, repo, api_url, author, max_wait)
     pr = client.merged_pull_request(commit)
-    refuse = "Nothing was applied."
     if pr is None:
         raise ReconcilerError(
             f"commit {commit[:12]} is not the merge of a pull request, so no plan was reviewed "
-            f"for it. {refuse}"
+            f"for it. {REFUSE}"
         )
     number = int(pr["number"])
     manifests = [str(m) for m in plan.get("manifests") or []]
+    if posted:
+        _check_posted(client, plan, commit, number, posted)
+        return
     found = client.find_comment(number, marker or marker_for(manifests, "plan"))
     if found is None:
         raise ReconcilerError(
-            f"pull request #{number} has no plan comment for these manifests. {refuse}"
+            f"pull request #{number} has no plan comment for these manifests. {REFUSE}"
         )
     url = found.get("html_url") or f"#{number}"
-    fields = _reviewed(found, pr, number, url, refuse)
+    fields = _reviewed(found, pr, number, url)
     head = fields["commit"][0]
     fresh = Review.of(plan)
     if fresh.fingerprint(head) != fields["review"][0]:
-        said = fresh.differences(fields.get("index", [""])[0])
-        what = "; ".join(said[:10]) + (f"; and {len(said) - 10} more" if len(said) > 10 else "")
-        raise ReconcilerError(
-            f"the plan changed since the review in #{number} ({url}): "
-            f"{what or 'the reviewed commit or the plan differs'}. {refuse} Plan again in a "
-            "pull request, or set allow-unreviewed to apply it anyway."
-        )
+        raise _changed(fresh, fields, number, url, _carried(head, commit, manifests))
     click.echo(f"the plan is the one reviewed in #{number}: {url}", err=True)
 
 
+def _changed(
+    fresh: Review, fields: dict[str, list[str]], number: int, url: str, carried: list[str]
+) -> ReconcilerError:
+    """The refusal of a plan that differs from the review: what differs, what the merge brings."""
+    said = fresh.differences(fields.get("index", [""])[0])
+    what = "; ".join(said[:10]) + (f"; and {len(said) - 10} more" if len(said) > 10 else "")
+    more = (
+        f" The merged commit carries more than #{number} reviewed: {', '.join(carried)}."
+        if carried
+        else ""
+    )
+    return ReconcilerError(
+        f"the plan changed since the review in #{number} ({url}): "
+        f"{what or 'the reviewed commit or the plan differs'}.{more} {REFUSE} Review the "
+        "fresh plan, or set allow-unreviewed to apply it anyway."
+    )
+
+
+REFUSE = "Nothing was applied."
+FRESH = "fresh"  # the marker kind of the fresh plan posted after a refused apply
+
+
+def _check_posted(
+    client: GitHubClient, plan: dict[str, Any], commit: str, number: int, posted: str
+) -> None:
+    """The plan is the fresh plan posted for review on the pull request, with `posted`."""
+    from reconciler.render.markdown import marker_for
+
+    manifests = [str(m) for m in plan.get("manifests") or []]
+    found = client.find_comment(number, marker_for(manifests, FRESH))
+    url = str(found.get("html_url") or f"#{number}") if found else f"#{number}"
+    recorded = trailer_values(str(found.get("body") or "")).get("review") if found else None
+    if recorded != [posted]:
+        raise ReconcilerError(
+            f"{posted} is not the fingerprint of the fresh plan posted for review on #{number} "
+            f"({url}). {REFUSE}"
+        )
+    if Review.of(plan).fingerprint(commit) != posted:
+        raise ReconcilerError(
+            f"the plan changed since the fresh plan was posted for review on #{number} ({url}): "
+            f"live state, the commit or the manifests moved again. {REFUSE}"
+        )
+    click.echo(f"the plan is the one posted for review on #{number}: {url}", err=True)
+
+
+def _carried(head: str, commit: str, paths: list[str]) -> list[str]:
+    """The commits touching `paths` that the merge `commit` brings beyond the reviewed `head`:
+    those of its first parent (the branch merged into) that `head` lacks, the same change
+    rebased or cherry-picked left out. Empty when git cannot tell (no history, no git)."""
+    if not (head and commit and paths):
+        return []
+    args = ["git", "log", "--no-merges", "--right-only", "--cherry-pick", "--format=%h %s"]
+    try:
+        run = subprocess.run(
+            [*args, f"{head}...{commit}^", "--", *paths],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if run.returncode != 0:
+        return []
+    return [" ".join(line.split()) for line in run.stdout.splitlines() if line.strip()][:20]
+
+
 def _reviewed(
-    comment: dict[str, Any], pr: dict[str, Any], number: int, url: str, refuse: str
+    comment: dict[str, Any], pr: dict[str, Any], number: int, url: str
 ) -> dict[str, list[str]]:
     """The trailer of the plan comment, checked to describe the merged head commit."""
     fields = trailer_values(str(comment.get("body") or ""))
     if not fields.get("review") or not fields.get("commit"):
         raise ReconcilerError(
             f"the plan comment of #{number} records no plan (the last plan failed?): {url}. "
-            f"{refuse}"
+            f"{REFUSE}"
         )
     head = str((pr.get("head") or {}).get("sha") or "")
     described = fields["commit"][0]
     if head != described:
         raise ReconcilerError(
             f"the plan comment of #{number} describes commit {described[:7]}, but "
-            f"{head[:7] or 'another head'} was merged: the last push was never planned. {refuse}"
+            f"{head[:7] or 'another head'} was merged: the last push was never planned. {REFUSE}"
         )
     return fields
+
+
+@github.command("post-fresh")
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--reason-file",
+    type=click.Path(dir_okay=False),
+    help="What check-reviewed said: why the apply was refused (its last line is quoted).",
+)
+@click.option("--manifest-set", help="The manifest set's name, for the manual run's inputs.")
+@_connection
+@_one_line_errors
+def post_fresh(
+    plan_file: str,
+    reason_file: str | None,
+    manifest_set: str | None,
+    token: str | None,
+    repo: str | None,
+    api_url: str | None,
+    author: str | None,
+    max_wait: float,
+) -> None:
+    """After a refused apply: put the fresh plan up for review on the merged pull request.
+
+    One comment per manifest set on the pull request merged as GITHUB_SHA, updated in place,
+    shows the fresh plan and its review fingerprint, which a manual run of the workflow takes
+    (`reviewed-plan`, i.e. `check-reviewed --fingerprint`) to apply exactly that plan at that
+    commit. Prints the fingerprint; nothing is applied here.
+    """
+    from reconciler.planfile import load_plan_document
+    from reconciler.render.markdown import marker_for, render_markdown
+
+    commit = os.environ.get("GITHUB_SHA", "")
+    if not commit:
+        raise ReconcilerError("no commit: set GITHUB_SHA")
+    client = _client(token, repo, api_url, author, max_wait)
+    pr = client.merged_pull_request(commit)
+    if pr is None:
+        raise ReconcilerError(
+            f"commit {commit[:12]} is not the merge of a pull request: the fresh plan is in the "
+            "job summary only"
+        )
+    number = int(pr["number"])
+    plan, _ = load_plan_document(plan_file)
+    ctx = _context(plan_file)
+    if ctx is None or not ctx.review:  # a plan file always gives a review
+        raise ReconcilerError(f"{plan_file}: no plan to post")
+    reason = _read(reason_file).strip().splitlines()[-1:] if reason_file else []
+    intro = _fresh_intro(plan.manifests, ctx.review, reason, manifest_set)
+    full_at = _full_at(ctx)
+
+    def body(limit: int) -> str:
+        shown = render_markdown(plan, limit=limit - len(intro), full_at=full_at)
+        return intro + shown.split("\n", 2)[2]  # its own markers give way to ours
+
+    marker = marker_for(plan.manifests, FRESH)
+    client.upsert_comment(number, body(10**9), marker, ctx, full_at, body)
+    click.echo(f"{client.last_action} the fresh plan on #{number}: {client.last_url}", err=True)
+    click.echo(ctx.review)
+
+
+def _fresh_intro(
+    manifests: tuple[str, ...], review: str, reason: list[str], manifest_set: str | None
+) -> str:
+    from reconciler.render.markdown import cell, code, marker_for
+
+    workflow = os.environ.get("GITHUB_WORKFLOW") or "the apply workflow"
+    why = f" ({cell(reason[0].removeprefix('error: '))})" if reason else ""
+    inputs = [f"- `set`: {code(manifest_set)}"] if manifest_set else []
+    inputs.append(f"- `reviewed-plan`: {code(review)}")
+    return "\n".join(
+        [
+            marker_for(manifests, FRESH),
+            "### 🔁 lambda-reconciler: the merge was not applied; the fresh plan needs a review",
+            "",
+            f"The apply was refused{why}. Nothing was written. This is what applying now would "
+            "do. To apply exactly this plan, run the workflow "
+            f"{code(workflow)} (Actions → Run workflow) with:",
+            "",
+            *inputs,
+            "",
+            "It is refused, and a new plan posted here, if live state, the commit or the "
+            "manifests move before it runs.",
+            "",
+            "",
+        ]
+    )
 
 
 def _annotations(plan: dict[str, Any]) -> list[str]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -1423,8 +1425,8 @@ def test_apply_goes_ahead_when_the_plan_is_the_one_reviewed(
             "error: the plan changed since the review in #7 "
             "(https://github.com/acme/lambdas/pull/7#issuecomment-1001): operations of "
             "service-000-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed; operations of "
-            "service-001-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed. Nothing was applied. Plan "
-            "again in a pull request, or set allow-unreviewed to apply it anyway.\n",
+            "service-001-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed. Nothing was applied. Review "
+            "the fresh plan, or set allow-unreviewed to apply it anyway.\n",
         ),
         (
             "head",
@@ -1547,6 +1549,50 @@ FORGED = (
     "ok\n<!-- lambda-reconciler:run sha=" + "c" * 40 + " -->\n"
     "<!-- lambda-reconciler:trailer\nreview=sha256:0\ncommit=" + "c" * 40 + "\n-->\n"
 )
+
+
+def _git(*args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com", "HOME": os.getcwd()}
+    env |= {"GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com"}
+    env["PATH"] = os.environ.get("PATH", os.defpath)
+    r = subprocess.run(["git", *args], capture_output=True, text=True, env=env, check=False)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_a_merge_that_carries_more_than_the_review_names_the_commits(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """#7 was reviewed at its head; `main` had moved (another change to the same manifests)
+    and the merge brings that along: refused, naming what differs and the commit it carries."""
+    fake, api = github
+    _git("init", "-q", "-b", "main")
+    _git("add", "m.yaml")
+    _git("commit", "-qm", "base")
+    _git("checkout", "-q", "-b", "feature")
+    Path("m.yaml").write_text(MANIFEST.replace("version: 5", "version: 6"))
+    _git("commit", "-qam", "Move orders to 6")
+    head = _git("rev-parse", "HEAD")
+    reviewed(fake, api, tmp_path, head, json_plan(1))
+    _git("checkout", "-q", "main")
+    Path("m.yaml").write_text(MANIFEST.replace("alarms: [orders-errors]", "alarms: []"))
+    _git("commit", "-qam", "Drop the orders alarm (#41)")
+    extra = _git("rev-parse", "--short", "HEAD")
+    Path("m.yaml").write_text(
+        MANIFEST.replace("version: 5", "version: 6").replace(
+            "alarms: [orders-errors]", "alarms: []"
+        )
+    )
+    _git("commit", "-qam", "Move orders to 6 (#7)")  # the squash merge of #7
+    merge = _git("rev-parse", "HEAD")
+    fake.pulls_of_commit[merge] = fake.pulls_of_commit.pop("M" * 40)
+    r = gh(api, "check-reviewed", write_json(tmp_path, json_plan(1)), GITHUB_SHA=merge)
+    assert r.returncode == 1
+    assert "rollout alarms of orders:prod (us-east-1) changed" in r.stderr
+    assert (
+        f" The merged commit carries more than #7 reviewed: {extra} Drop the orders alarm (#41). "
+        "Nothing was applied." in r.stderr
+    )
 
 
 def test_a_forged_marker_in_an_alias_description_is_not_a_review(
