@@ -689,13 +689,8 @@ def report(plan_file: str, directory: str) -> None:
     plan, kind = load_plan_document(plan_file)
     drift = kind == "drift"
     full = render_markdown(plan, drift=drift, limit=10**9)
-    summary = full
-    if len(full) > SUMMARY_LIMIT:
-        note = (
-            "\nThe full plan is the Action's `plan-text` output file: upload it as an artifact "
-            "to keep it.\n"
-        )
-        summary = render_markdown(plan, drift=drift, limit=SUMMARY_LIMIT - len(note)) + note
+    where = "the Action's `plan-text` output file (upload it as an artifact to keep it)"
+    summary = render_markdown(plan, drift=drift, limit=SUMMARY_LIMIT, full_at=where)
     files = {
         "plan.md": full,
         "summary.md": summary,

@@ -1134,8 +1134,8 @@ def test_a_1000_deletion_plan_comment_keeps_the_headline_quotas_and_every_sectio
     [note] = [x for x in lines if x.startswith("> ✂️")]
     html = MarkdownIt("commonmark").render(note)
     assert html == (
-        "<blockquote>\n<p>✂️ Cut to fit the length of a GitHub comment: the text plan and the "
-        "sections above left out. The full plan is in the "
+        "<blockquote>\n<p>✂️ Cut to fit GitHub's limit: the text plan and the sections above "
+        "left out. The full plan is in the "
         '<a href="https://github.com/acme/lambdas/actions/runs/9001">job summary</a>.</p>\n'
         "</blockquote>\n"
     )
@@ -1759,8 +1759,8 @@ def test_report_writes_what_the_action_shows(
     summary = (out / "summary.md").read_text()
     assert len(summary) <= 5000 < len(full)
     assert summary.endswith(
-        "\nThe full plan is the Action's `plan-text` output file: upload it as an artifact "
-        "to keep it.\n"
+        "The full plan is in the Action's `plan-text` output file (upload it as an artifact to "
+        "keep it).\n"
     )
     text = gh("http://127.0.0.1:9", "render", saved, "--format", "text").stdout
     assert (out / "plan.txt").read_text() == text

@@ -15,6 +15,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -265,7 +266,8 @@ CTX = RunContext(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.no_cover
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(user_strings(), st.booleans())
 def test_plan_and_drift_bodies_keep_their_structure(t: dict[str, str], drift: bool) -> None:
     """Hostile strings in a plan or drift body: same structure as harmless ones, our markers
@@ -284,7 +286,8 @@ def test_plan_and_drift_bodies_keep_their_structure(t: dict[str, str], drift: bo
     assert [r.split()[0] for r in fields["run"]] == ["sha=" + "a" * 40]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.no_cover
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(user_strings(), st.integers(min_value=3000, max_value=20000))
 def test_a_cut_body_keeps_its_structure(t: dict[str, str], limit: int) -> None:
     """Cut to a limit, hostile strings still open nothing: every fence, `<details>` and table
@@ -313,6 +316,7 @@ def _table_rows(tokens: list[Token]) -> list[list[str]]:
     return rows
 
 
+@pytest.mark.no_cover
 @settings(max_examples=100, deadline=None)
 @given(hostile, hostile, hostile)
 def test_a_failure_body_keeps_its_structure(manifest: str, reason: str, log: str) -> None:

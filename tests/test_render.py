@@ -340,8 +340,8 @@ def test_markdown_is_cut_below_the_limit_with_a_note() -> None:
     assert len(md) <= 60000
     assert md.startswith(marker_for(["m.yaml"]))
     assert (
-        "> ✂️ Cut to fit the length of a GitHub comment: the text plan and the sections above "
-        "left out. The full plan is in the job summary." in md
+        "> ✂️ Cut to fit GitHub's limit: the text plan and the sections above left out. The full "
+        "plan is in the job summary." in md
     )
     assert "<details>" not in md
     kept = md.count("\n#### `fn-")

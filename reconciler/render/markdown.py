@@ -399,8 +399,7 @@ def render_markdown(
 def _note(kind: str, cut: list[int], full_at: str) -> list[str]:
     what = "the folded text plan" if not cut else "the text plan and the sections above"
     return [
-        f"> ✂️ Cut to fit the length of a GitHub comment: {what} left out. "
-        f"The full {kind} is in {full_at}.",
+        f"> ✂️ Cut to fit GitHub's limit: {what} left out. The full {kind} is in {full_at}.",
         "",
     ]
 
