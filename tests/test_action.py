@@ -244,6 +244,21 @@ def test_plan_and_apply_run_per_manifest_set_with_a_group_each(name: str) -> Non
         assert flow[True]["push"] == {"branches": ["main"], "paths": ["manifests/**"]}
 
 
+def test_rollout_workflow_waits_within_its_job_timeout() -> None:
+    """rollout.yml applies on merge with `wait`, and its job's timeout-minutes is above
+    wait-timeout (so the apply stops itself, resumable, first); its AWS session outlasts the
+    job."""
+    flow = yaml.safe_load((ROOT / "examples" / "workflows" / "rollout.yml").read_text())
+    [job] = _aws_jobs(flow).values()
+    step = job["steps"][-1]["with"]
+    assert (step["command"], step["wait"]) == ("apply", "true")
+    units = {"s": 1, "m": 60, "h": 3600}
+    timeout = int(step["wait-timeout"][:-1]) * units[step["wait-timeout"][-1]]
+    assert job["timeout-minutes"] * 60 > timeout
+    creds = next(s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/"))
+    assert creds["with"]["role-duration-seconds"] > job["timeout-minutes"] * 60
+
+
 def _pick(flow: dict[str, Any], tmp_path: Path, env: dict[str, str]) -> list[str]:
     """Run a workflow's `changes` step as a runner would; the names of the sets it picked."""
     [step] = [s for s in flow["jobs"]["changes"]["steps"] if s.get("id") == "pick"]

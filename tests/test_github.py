@@ -1515,6 +1515,34 @@ def test_the_review_binds_every_parameter_and_nothing_that_moves_with_the_clock(
     assert Review.of(json_plan(3)).differences(a.index()) == ["manifest m.yaml changed"]
 
 
+def test_a_review_too_large_to_index_by_part_still_names_the_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the index's room, one digest a function: a change still names its function."""
+    monkeypatch.setattr("reconciler.review.INDEX_ROOM", 200)
+    a = Review.of(json_plan(30))
+    assert a.index().startswith("c.")
+    b = json_plan(30)
+    b["functions"][7]["operations"][0]["after"]["version"] = "9"
+    assert Review.of(b).differences(a.index()) == [
+        "service-007-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed"
+    ]
+    assert Review.of(b).differences("not an index") == []
+
+
+def test_post_fresh_without_a_merged_pull_request_is_one_line(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    r = gh(api, "post-fresh", write_json(tmp_path, json_plan(1)), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: commit MMMMMMMMMMMM is not the merge of a pull request: the fresh plan is in the "
+        "job summary only\n"
+    )
+    assert fake.writes() == []
+
+
 @pytest.mark.parametrize(
     ("field", "before", "after"),
     [
