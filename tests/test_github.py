@@ -63,7 +63,7 @@ from reconciler.plan import (
 )
 from reconciler.planfile import plan_to_json
 from reconciler.render.markdown import marker_for, render_markdown
-from reconciler.review import Review
+from reconciler.review import Review, blob_hash
 from tests.github_openapi import problems
 from tests.render_fixtures import realistic_plan
 
@@ -1613,6 +1613,7 @@ def test_a_merge_that_carries_more_than_the_review_names_the_commits(
     )
     _git("commit", "-qam", "Move orders to 6 (#7)")  # the squash merge of #7
     merge = _git("rev-parse", "HEAD")
+    assert blob_hash(Path("m.yaml").read_bytes()) == _git("hash-object", "m.yaml")
     fake.pulls_of_commit[merge] = fake.pulls_of_commit.pop("M" * 40)
     r = gh(api, "check-reviewed", write_json(tmp_path, json_plan(1)), GITHUB_SHA=merge)
     assert r.returncode == 1
