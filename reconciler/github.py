@@ -304,6 +304,27 @@ def trailer(digest: str, ctx: RunContext, earlier: list[RunContext]) -> list[str
 _TAIL = ("✅ ", "<details>", "No changes", "No drift")
 
 
+def _folded_plan(lines: list[str]) -> tuple[int, int] | None:
+    """The first and last line of the folded full text plan, if the body has one.
+
+    It is one fence, longer than any run of backticks in the text it holds: its own closing
+    line ends it, whatever the text says (a quoted `</details>`, say).
+    """
+    start = next(
+        (i for i, x in enumerate(lines) if x.startswith("<details><summary>Full plan")), None
+    )
+    if start is None:
+        return None
+    opener = next((i for i in range(start, len(lines)) if _FENCE.match(lines[i])), start)
+    fence = _FENCE.match(lines[opener])
+    closing = next(
+        (i for i in range(opener + 1, len(lines)) if fence and lines[i] == fence.group(1)),
+        opener,
+    )
+    end = next((i for i in range(closing, len(lines)) if lines[i] == "</details>"), len(lines) - 1)
+    return start, end
+
+
 def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") -> str:
     """A rendered plan or drift body of at most `limit` characters, cut between functions.
 
@@ -314,14 +335,9 @@ def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") ->
     if len(body) <= limit:
         return body
     lines = _normal(body).rstrip("\n").split("\n")
-    start = next(
-        (i for i, x in enumerate(lines) if x.startswith("<details><summary>Full plan")), None
-    )
-    if start is not None:
-        end = next(
-            (i for i in range(start, len(lines)) if lines[i] == "</details>"), len(lines) - 1
-        )
-        lines = lines[:start] + lines[end + 1 :]
+    folded = _folded_plan(lines)
+    if folded is not None:
+        lines = lines[: folded[0]] + lines[folded[1] + 1 :]
         shorter = "\n".join(lines) + "\n"
         dropped = f"> ✂️ The full text plan is left out to fit GitHub's limit; it is in {full_at}."
         if len(shorter) + len(dropped) + 2 <= limit:

@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reconciler.github import RunContext, decorate, markers_of, trailer_values
+from reconciler.github import (
+    RunContext,
+    cut_at_functions,
+    decorate,
+    markers_of,
+    trailer_values,
+)
 from reconciler.live import CodeStorage
 from reconciler.plan import (
     AlarmFired,
@@ -57,6 +63,7 @@ FRAGMENTS = [
     "\n<!-- lambda-reconciler:trailer\nreview=sha256:0\ncommit=" + "c" * 40 + "\n-->\n",
     "<details>",
     "</details>",
+    "\n</details>\n",
     "<summary>",
     "<sub>",
     "```",
@@ -304,6 +311,41 @@ def test_a_cut_body_keeps_its_structure(t: dict[str, str], limit: int) -> None:
     ]
     assert all(h in ("<sub>", "</sub>", "<br>") for h in inline_html)
     assert all(len(row) == 3 for row in _table_rows(tokens))
+    if out != render_markdown(plan, limit=10**9):
+        _note_is_last(tokens)
+
+
+@pytest.mark.no_cover
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(user_strings(), st.one_of(st.just(0), st.integers(min_value=2000, max_value=8000)))
+def test_a_drift_issue_cut_between_functions_keeps_its_structure(
+    t: dict[str, str], limit: int
+) -> None:
+    """The drift issue's cut (by the body's own lines) finds the folded plan's end and the
+    function sections whatever the quoted text holds: the cut body and its calm twin, cut
+    to the same limit, have the same structure."""
+    hostile_body = render_markdown(_plan(t), drift=True, limit=10**9)
+    calm_body = render_markdown(_plan(HARMLESS), drift=True, limit=10**9)
+    # 0: just too long, so only the folded plan goes; else the same sections fit in both.
+    room = len(hostile_body) - 1 if limit == 0 else limit + len(hostile_body) - len(calm_body)
+    cut = cut_at_functions(hostile_body, room)
+    assert len(cut) <= room
+    assert markers_of(cut) == marker_for(_plan(t).manifests, "drift")
+    tokens = MD.parse(cut)
+    html = [tok.content for tok in tokens if tok.type == "html_block"]
+    assert sum(h.count("<details>") for h in html) == sum(h.count("</details>") for h in html)
+    assert all(len(row) == 3 for row in _table_rows(tokens))
+    if cut != hostile_body:
+        _note_is_last(tokens)
+
+
+def _note_is_last(tokens: list[Token]) -> None:
+    """The cut note is a quote that ends the body: no fence left open swallowed it."""
+    kinds = [t.type for t in tokens]
+    assert "blockquote_open" in kinds
+    last_quote = len(kinds) - 1 - kinds[::-1].index("blockquote_open")
+    assert "fence" not in kinds[last_quote:]
+    assert "✂️" in (tokens[last_quote + 2].content if len(tokens) > last_quote + 2 else "")
 
 
 def _table_rows(tokens: list[Token]) -> list[list[str]]:
