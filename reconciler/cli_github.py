@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -40,11 +41,11 @@ from reconciler.github import (
     GitHubError,
     RunContext,
     fit_body,
-    hidden_value,
-    operations_fingerprint,
+    trailer_values,
 )
 from reconciler.plan import Action
 from reconciler.planfile import FORMAT_VERSION
+from reconciler.review import Review
 
 F = TypeVar("F", bound=Callable[..., Any])
 SUMMARY_LIMIT = 250_000  # characters: under the 1 MiB job-summary limit even if all were emoji
@@ -105,8 +106,8 @@ def _context(plan_json: str | None = None) -> RunContext | None:
     head = ((event.get("pull_request") or {}).get("head") or {}).get("sha")
     sha = str(head or os.environ.get("GITHUB_SHA", ""))
     run_id = os.environ.get("GITHUB_RUN_ID", "")
-    operations = operations_fingerprint(_plan_dict(plan_json)) if plan_json else None
-    if not (sha or run_id or operations):
+    review = Review.of(_plan_dict(plan_json)) if plan_json else None
+    if not (sha or run_id or review):
         return None
     return RunContext(
         sha=sha,
@@ -116,8 +117,18 @@ def _context(plan_json: str | None = None) -> RunContext | None:
         at=_now(),
         server=os.environ.get("GITHUB_SERVER_URL") or "https://github.com",
         repo=os.environ.get("GITHUB_REPOSITORY", ""),
-        operations=operations,
+        review=review.fingerprint(sha) if review else None,
+        index=review.index() if review else None,
     )
+
+
+def _renderer(plan_json: str, full_at: str) -> Callable[[int], str]:
+    """The saved plan's Markdown again, within a limit: riskiest sections first when cut."""
+    from reconciler.planfile import load_plan_document
+    from reconciler.render.markdown import render_markdown
+
+    plan, kind = load_plan_document(plan_json)
+    return lambda limit: render_markdown(plan, drift=kind == "drift", limit=limit, full_at=full_at)
 
 
 def _full_at(ctx: RunContext | None) -> str:
@@ -261,8 +272,10 @@ def comment(
     number = pr or _event_pr()
     client = _client(token, repo, api_url, author, max_wait)
     ctx = _context(plan_json)
+    full_at = _full_at(ctx)
+    again = _renderer(plan_json, full_at) if plan_json else None
     try:
-        ident = client.upsert_comment(number, _read(body_file), marker, ctx, _full_at(ctx))
+        ident = client.upsert_comment(number, _read(body_file), marker, ctx, full_at, again)
     except GitHubError as e:
         if e.status == 403 and _is_fork(_event()) and "rate limit" not in str(e):
             click.echo(
@@ -369,12 +382,19 @@ def failure_body(manifests: tuple[str, ...], reason: str, log_file: str | None, 
 @github.command("check-reviewed")
 @click.argument("plan_file", type=click.Path(dir_okay=False))
 @click.option("--sha", help="The merge commit (default: GITHUB_SHA).")
+@click.option(
+    "--fingerprint",
+    "posted",
+    help="Apply only the fresh plan `post-fresh` put up for review with this review "
+    "fingerprint (a manual run after a refusal), instead of the pull request's plan.",
+)
 @MARKER
 @_connection
 @_one_line_errors
 def check_reviewed(
     plan_file: str,
     sha: str | None,
+    posted: str | None,
     marker: str | None,
     token: str | None,
     repo: str | None,
@@ -382,66 +402,220 @@ def check_reviewed(
     author: str | None,
     max_wait: float,
 ) -> None:
-    """Exit 0 only if PLAN_FILE makes the same writes as the plan reviewed in the pull request.
+    """Exit 0 only if PLAN_FILE, planned at the merge, is the plan reviewed in the pull request.
 
-    Finds the pull request merged as the commit, reads the operations fingerprint recorded in
-    this manifest set's plan comment, and compares. Exit 1, with the reason, when there is no
-    such pull request or comment, when the comment describes another commit than the one
-    merged, or when the operations differ.
+    Finds the pull request merged as the commit and this manifest set's plan comment, reads the
+    review the comment's trailer recorded for the pull request's head commit, and compares it
+    with the review of PLAN_FILE and the manifests on disk. Exit 1, naming what differs and the
+    commits the merge carries beyond the reviewed head, when there is no such pull request or
+    comment, when the comment describes another commit than the head merged, or when anything
+    the plan will do differs. With --fingerprint, the plan must be the fresh plan posted on the
+    pull request for review with that fingerprint, at this very commit.
     """
     from reconciler.render.markdown import marker_for
 
     plan = _plan_dict(plan_file)
-    fresh = operations_fingerprint(plan)
     commit = sha or os.environ.get("GITHUB_SHA", "")
     if not commit:
         raise ReconcilerError("no commit: pass --sha or set GITHUB_SHA")
     client = _client(token, repo, api_url, author, max_wait)
     pr = client.merged_pull_request(commit)
-    refuse = "Nothing was applied."
     if pr is None:
         raise ReconcilerError(
             f"commit {commit[:12]} is not the merge of a pull request, so no plan was reviewed "
-            f"for it. {refuse}"
+            f"for it. {REFUSE}"
         )
     number = int(pr["number"])
     manifests = [str(m) for m in plan.get("manifests") or []]
+    if posted:
+        _check_posted(client, plan, commit, number, posted)
+        return
     found = client.find_comment(number, marker or marker_for(manifests, "plan"))
     if found is None:
         raise ReconcilerError(
-            f"pull request #{number} has no plan comment for these manifests. {refuse}"
+            f"pull request #{number} has no plan comment for these manifests. {REFUSE}"
         )
     url = found.get("html_url") or f"#{number}"
-    reviewed = _reviewed_operations(found, pr, number, url, refuse)
-    if reviewed != fresh:
-        raise ReconcilerError(
-            f"the plan now differs from the plan reviewed in #{number} ({url}): live state or "
-            f"the manifests changed since. {refuse} Plan again in a pull request, or set "
-            "allow-unreviewed to apply it anyway."
-        )
+    fields = _reviewed(found, pr, number, url)
+    head = fields["commit"][0]
+    fresh = Review.of(plan)
+    if fresh.fingerprint(head) != fields["review"][0]:
+        raise _changed(fresh, fields, number, url, _carried(head, commit, manifests))
     click.echo(f"the plan is the one reviewed in #{number}: {url}", err=True)
 
 
-def _reviewed_operations(
-    comment: dict[str, Any], pr: dict[str, Any], number: int, url: str, refuse: str
-) -> str:
-    """The operations fingerprint the plan comment recorded for the merged head commit."""
-    text = str(comment.get("body") or "")
-    reviewed = hidden_value(text, "<!-- lambda-reconciler:operations=")
-    if not reviewed:
+def _changed(
+    fresh: Review, fields: dict[str, list[str]], number: int, url: str, carried: list[str]
+) -> ReconcilerError:
+    """The refusal of a plan that differs from the review: what differs, what the merge brings."""
+    said = fresh.differences(fields.get("index", [""])[0])
+    what = "; ".join(said[:10]) + (f"; and {len(said) - 10} more" if len(said) > 10 else "")
+    more = (
+        f" The merged commit carries more than #{number} reviewed: {', '.join(carried)}."
+        if carried
+        else ""
+    )
+    return ReconcilerError(
+        f"the plan changed since the review in #{number} ({url}): "
+        f"{what or 'the reviewed commit or the plan differs'}.{more} {REFUSE} Review the "
+        "fresh plan, or set allow-unreviewed to apply it anyway."
+    )
+
+
+REFUSE = "Nothing was applied."
+FRESH = "fresh"  # the marker kind of the fresh plan posted after a refused apply
+
+
+def _check_posted(
+    client: GitHubClient, plan: dict[str, Any], commit: str, number: int, posted: str
+) -> None:
+    """The plan is the fresh plan posted for review on the pull request, with `posted`."""
+    from reconciler.render.markdown import marker_for
+
+    manifests = [str(m) for m in plan.get("manifests") or []]
+    found = client.find_comment(number, marker_for(manifests, FRESH))
+    url = str(found.get("html_url") or f"#{number}") if found else f"#{number}"
+    recorded = trailer_values(str(found.get("body") or "")).get("review") if found else None
+    if recorded != [posted]:
+        raise ReconcilerError(
+            f"{posted} is not the fingerprint of the fresh plan posted for review on #{number} "
+            f"({url}). {REFUSE}"
+        )
+    if Review.of(plan).fingerprint(commit) != posted:
+        raise ReconcilerError(
+            f"the plan changed since the fresh plan was posted for review on #{number} ({url}): "
+            f"live state, the commit or the manifests moved again. {REFUSE}"
+        )
+    click.echo(f"the plan is the one posted for review on #{number}: {url}", err=True)
+
+
+def _carried(head: str, commit: str, paths: list[str]) -> list[str]:
+    """The commits touching `paths` that the merge `commit` brings beyond the reviewed `head`:
+    those of its first parent (the branch merged into) that `head` lacks, the same change
+    rebased or cherry-picked left out. Empty when git cannot tell (no history, no git)."""
+    if not (head and commit and paths):
+        return []
+    args = ["git", "log", "--no-merges", "--right-only", "--cherry-pick", "--format=%h %s"]
+    try:
+        run = subprocess.run(
+            [*args, f"{head}...{commit}^", "--", *paths],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if run.returncode != 0:
+        return []
+    return [" ".join(line.split()) for line in run.stdout.splitlines() if line.strip()][:20]
+
+
+def _reviewed(
+    comment: dict[str, Any], pr: dict[str, Any], number: int, url: str
+) -> dict[str, list[str]]:
+    """The trailer of the plan comment, checked to describe the merged head commit."""
+    fields = trailer_values(str(comment.get("body") or ""))
+    if not fields.get("review") or not fields.get("commit"):
         raise ReconcilerError(
             f"the plan comment of #{number} records no plan (the last plan failed?): {url}. "
-            f"{refuse}"
+            f"{REFUSE}"
         )
     head = str((pr.get("head") or {}).get("sha") or "")
-    runs = re.findall(r"<!-- lambda-reconciler:run sha=(\w+)", text)
-    described = runs[0] if runs else ""
-    if head and described and described != head:
+    described = fields["commit"][0]
+    if head != described:
         raise ReconcilerError(
-            f"the plan comment of #{number} describes commit {described[:7]}, but {head[:7]} was "
-            f"merged: the last push was never planned. {refuse}"
+            f"the plan comment of #{number} describes commit {described[:7]}, but "
+            f"{head[:7] or 'another head'} was merged: the last push was never planned. {REFUSE}"
         )
-    return reviewed
+    return fields
+
+
+@github.command("post-fresh")
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--reason-file",
+    type=click.Path(dir_okay=False),
+    help="What check-reviewed said: why the apply was refused (its last line is quoted).",
+)
+@click.option("--manifest-set", help="The manifest set's name, for the manual run's inputs.")
+@_connection
+@_one_line_errors
+def post_fresh(
+    plan_file: str,
+    reason_file: str | None,
+    manifest_set: str | None,
+    token: str | None,
+    repo: str | None,
+    api_url: str | None,
+    author: str | None,
+    max_wait: float,
+) -> None:
+    """After a refused apply: put the fresh plan up for review on the merged pull request.
+
+    One comment per manifest set on the pull request merged as GITHUB_SHA, updated in place,
+    shows the fresh plan and its review fingerprint, which a manual run of the workflow takes
+    (`reviewed-plan`, i.e. `check-reviewed --fingerprint`) to apply exactly that plan at that
+    commit. Prints the fingerprint; nothing is applied here.
+    """
+    from reconciler.planfile import load_plan_document
+    from reconciler.render.markdown import marker_for, render_markdown
+
+    commit = os.environ.get("GITHUB_SHA", "")
+    if not commit:
+        raise ReconcilerError("no commit: set GITHUB_SHA")
+    client = _client(token, repo, api_url, author, max_wait)
+    pr = client.merged_pull_request(commit)
+    if pr is None:
+        raise ReconcilerError(
+            f"commit {commit[:12]} is not the merge of a pull request: the fresh plan is in the "
+            "job summary only"
+        )
+    number = int(pr["number"])
+    plan, _ = load_plan_document(plan_file)
+    ctx = _context(plan_file)
+    if ctx is None or not ctx.review:  # a plan file always gives a review
+        raise ReconcilerError(f"{plan_file}: no plan to post")
+    reason = _read(reason_file).strip().splitlines()[-1:] if reason_file else []
+    intro = _fresh_intro(plan.manifests, ctx.review, reason, manifest_set)
+    full_at = _full_at(ctx)
+
+    def body(limit: int) -> str:
+        shown = render_markdown(plan, limit=limit - len(intro), full_at=full_at)
+        return intro + shown.split("\n", 2)[2]  # its own markers give way to ours
+
+    marker = marker_for(plan.manifests, FRESH)
+    client.upsert_comment(number, body(10**9), marker, ctx, full_at, body)
+    click.echo(f"{client.last_action} the fresh plan on #{number}: {client.last_url}", err=True)
+    click.echo(ctx.review)
+
+
+def _fresh_intro(
+    manifests: tuple[str, ...], review: str, reason: list[str], manifest_set: str | None
+) -> str:
+    from reconciler.render.markdown import cell, code, marker_for
+
+    workflow = os.environ.get("GITHUB_WORKFLOW") or "the apply workflow"
+    why = f" ({cell(reason[0].removeprefix('error: '))})" if reason else ""
+    inputs = [f"- `set`: {code(manifest_set)}"] if manifest_set else []
+    inputs.append(f"- `reviewed-plan`: {code(review)}")
+    return "\n".join(
+        [
+            marker_for(manifests, FRESH),
+            "### 🔁 lambda-reconciler: the merge was not applied; the fresh plan needs a review",
+            "",
+            f"The apply was refused{why}. Nothing was written. This is what applying now would "
+            "do. To apply exactly this plan, run the workflow "
+            f"{code(workflow)} (Actions → Run workflow) with:",
+            "",
+            *inputs,
+            "",
+            "It is refused, and a new plan posted here, if live state, the commit or the "
+            "manifests move before it runs.",
+            "",
+            "",
+        ]
+    )
 
 
 def _annotations(plan: dict[str, Any]) -> list[str]:
@@ -517,13 +691,8 @@ def report(plan_file: str, directory: str) -> None:
     plan, kind = load_plan_document(plan_file)
     drift = kind == "drift"
     full = render_markdown(plan, drift=drift, limit=10**9)
-    summary = full
-    if len(full) > SUMMARY_LIMIT:
-        note = (
-            "\nThe full plan is the Action's `plan-text` output file: upload it as an artifact "
-            "to keep it.\n"
-        )
-        summary = render_markdown(plan, drift=drift, limit=SUMMARY_LIMIT - len(note)) + note
+    where = "the Action's `plan-text` output file (upload it as an artifact to keep it)"
+    summary = render_markdown(plan, drift=drift, limit=SUMMARY_LIMIT, full_at=where)
     files = {
         "plan.md": full,
         "summary.md": summary,

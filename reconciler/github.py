@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.message import Message
+from http.client import HTTPMessage
 from typing import Any
 
 from reconciler.errors import ReconcilerError
@@ -54,9 +55,8 @@ APP_BOT = "github-actions[bot]"  # who GITHUB_TOKEN writes as
 _BACKOFF = (1.0, 4.0)  # 5xx / network error on GET and PATCH: the waits before each retry
 _SECONDARY_WAIT = 60.0  # a secondary limit without headers: "wait at least one minute"
 _IDEMPOTENT = frozenset({"GET", "PATCH"})
-_CONTENT = "<!-- lambda-reconciler:content="  # digest of the rendered body, before our context
-_OPS = "<!-- lambda-reconciler:operations="  # the reviewed plan's operations fingerprint
-_RUN = "<!-- lambda-reconciler:run "  # one hidden line per run that updated a comment
+TRAILER = "<!-- lambda-reconciler:trailer"  # opens the one hidden block that ends every body
+_VALUE = re.compile(r"[A-Za-z0-9+/=._:-]+")  # what a trailer value may hold: no space, no `>`
 _HISTORY = 20  # runs listed under a sticky comment
 
 
@@ -91,22 +91,39 @@ def _normal(text: str) -> str:
 
 
 def content_digest(body: str) -> str:
-    """What a body says: the digest recorded in it by `decorate`, else that of the whole text.
+    """What a body says: the digest recorded in its trailer by `decorate`, else that of the
+    whole text.
 
     Equal digests mean the same plan or the same drift, whichever run reported it.
     """
-    recorded = hidden_value(body, _CONTENT)
+    recorded = trailer_values(body).get("content")
     if recorded:
-        return recorded
+        return recorded[0]
     return hashlib.sha256(_normal(body).encode()).hexdigest()[:16]
 
 
-def hidden_value(body: str, prefix: str) -> str | None:
-    """The value of a hidden `<!-- lambda-reconciler:NAME=VALUE -->` line, if the body has one."""
-    for line in _normal(body).split("\n"):
-        if line.startswith(prefix) and line.endswith(" -->"):
-            return line[len(prefix) : -4].strip()
-    return None
+def trailer_values(body: str) -> dict[str, list[str]]:
+    """The fields of the trailer that ends `body` (`decorate` writes it), by name.
+
+    Only the last block of the body is read, and only when it is a well-formed trailer: the
+    body's last line closes it, and every line in it is `NAME VALUE…` or `NAME=VALUE` of
+    characters that cannot close an HTML comment. A marker anywhere else — in a description
+    quoted by the plan, say — is text, never a field. No trailer: an empty mapping.
+    """
+    text = _normal(body).rstrip("\n")
+    start = text.rfind("\n" + TRAILER + "\n")
+    if start < 0 or not text.endswith("\n-->"):
+        return {}
+    inner = text[start + len(TRAILER) + 2 : -4].split("\n")
+    fields: dict[str, list[str]] = {}
+    for line in inner:
+        name, sep, value = (
+            line.partition("=") if "=" in line.split(" ", 1)[0] else line.partition(" ")
+        )
+        if not (sep and name.isalpha() and all(_VALUE.fullmatch(v) for v in value.split(" "))):
+            return {}
+        fields.setdefault(name, []).append(value)
+    return fields
 
 
 def fit_title(title: str) -> str:
@@ -171,7 +188,8 @@ class RunContext:
     at: str = ""  # ISO 8601, UTC
     server: str = "https://github.com"
     repo: str = ""
-    operations: str | None = None  # operations_fingerprint of the plan, for a plan comment
+    review: str | None = None  # the review fingerprint of the plan, for a plan comment
+    index: str | None = None  # its parts' short digests (reconciler.review), to name changes
 
     @property
     def run_url(self) -> str:
@@ -187,10 +205,11 @@ class RunContext:
         return f"{self.server.rstrip('/')}/{self.repo}/commit/{self.sha}"
 
     def hidden(self) -> str:
+        """The trailer's `run …` line: only values a trailer may hold."""
         fields = {"sha": self.sha, "run": self.run_id, "number": self.run_number}
         fields |= {"attempt": self.attempt, "at": self.at}
-        text = " ".join(f"{k}={v}" for k, v in fields.items() if v and " " not in v)
-        return f"{_RUN}{text} -->"
+        text = " ".join(f"{k}={v}" for k, v in fields.items() if v and _VALUE.fullmatch(v))
+        return f"run {text}"
 
     def line(self) -> str:
         """One visible line: commit (linked), workflow run (linked), time."""
@@ -217,29 +236,30 @@ def _when(at: str) -> str:
 
 
 def _runs_of(body: str) -> list[RunContext]:
-    """The runs recorded in a body by `decorate`, newest first."""
+    """The runs recorded in a body's trailer by `decorate`, newest first."""
     runs = []
-    for line in _normal(body).split("\n"):
-        if line.startswith(_RUN) and line.endswith(" -->"):
-            fields = dict(f.split("=", 1) for f in line[len(_RUN) : -4].split() if "=" in f)
-            runs.append(
-                RunContext(
-                    sha=fields.get("sha", ""),
-                    run_id=fields.get("run", ""),
-                    run_number=fields.get("number", ""),
-                    attempt=fields.get("attempt", ""),
-                    at=fields.get("at", ""),
-                )
+    for line in trailer_values(body).get("run", []):
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        runs.append(
+            RunContext(
+                sha=fields.get("sha", ""),
+                run_id=fields.get("run", ""),
+                run_number=fields.get("number", ""),
+                attempt=fields.get("attempt", ""),
+                at=fields.get("at", ""),
             )
+        )
     return runs
 
 
 def decorate(body: str, ctx: RunContext, previous: str | None = None) -> str:
     """`body` naming what it describes: a line under the headline with the commit, the run and
-    the time; the earlier runs that updated it (folded, newest first); and hidden lines recording
-    its content digest, the plan's operations fingerprint and the runs.
+    the time; the earlier runs that updated it (folded, newest first); and the trailer.
 
-    The opening markers stay first, so the body is still found as ours.
+    The trailer is one hidden block that ends the body, and the only place its records are
+    read from (`trailer_values`): the content digest, the commit the plan was made at, the
+    review fingerprint and index of a plan, and the runs. The opening markers stay first, so
+    the body is still found as ours.
     """
     marker = markers_of(body)
     digest = content_digest(body)
@@ -264,15 +284,45 @@ def decorate(body: str, ctx: RunContext, previous: str | None = None) -> str:
             "",
             "</details>",
         ]
-    lines += ["", f"{_CONTENT}{digest} -->"]
-    if ctx.operations:
-        lines.append(f"{_OPS}{ctx.operations} -->")
-    lines += [ctx.hidden(), *(r.hidden() for r in earlier)]
+    lines += ["", *trailer(digest, ctx, earlier)]
     return "\n".join(lines) + "\n"
 
 
-_HEADING = re.compile(r"^#### (`+) ?(.*?) ?\1")
+def trailer(digest: str, ctx: RunContext, earlier: list[RunContext]) -> list[str]:
+    """The lines of the hidden block that ends a decorated body."""
+    fields = [f"content={digest}"]
+    if ctx.review and _VALUE.fullmatch(ctx.review):
+        fields.append(f"review={ctx.review}")
+        if ctx.sha and _VALUE.fullmatch(ctx.sha):
+            fields.append(f"commit={ctx.sha}")
+        if ctx.index and _VALUE.fullmatch(ctx.index):
+            fields.append(f"index={ctx.index}")
+    runs = [r.hidden() for r in [ctx, *earlier]]
+    return [TRAILER, *fields, *(r for r in runs if r != "run "), "-->"]
+
+
 _TAIL = ("✅ ", "<details>", "No changes", "No drift")
+
+
+def _folded_plan(lines: list[str]) -> tuple[int, int] | None:
+    """The first and last line of the folded full text plan, if the body has one.
+
+    It is one fence, longer than any run of backticks in the text it holds: its own closing
+    line ends it, whatever the text says (a quoted `</details>`, say).
+    """
+    start = next(
+        (i for i, x in enumerate(lines) if x.startswith("<details><summary>Full plan")), None
+    )
+    if start is None:
+        return None
+    opener = next((i for i in range(start, len(lines)) if _FENCE.match(lines[i])), start)
+    fence = _FENCE.match(lines[opener])
+    closing = next(
+        (i for i in range(opener + 1, len(lines)) if fence and lines[i] == fence.group(1)),
+        opener,
+    )
+    end = next((i for i in range(closing, len(lines)) if lines[i] == "</details>"), len(lines) - 1)
+    return start, end
 
 
 def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") -> str:
@@ -285,14 +335,9 @@ def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") ->
     if len(body) <= limit:
         return body
     lines = _normal(body).rstrip("\n").split("\n")
-    start = next(
-        (i for i, x in enumerate(lines) if x.startswith("<details><summary>Full plan")), None
-    )
-    if start is not None:
-        end = next(
-            (i for i in range(start, len(lines)) if lines[i] == "</details>"), len(lines) - 1
-        )
-        lines = lines[:start] + lines[end + 1 :]
+    folded = _folded_plan(lines)
+    if folded is not None:
+        lines = lines[: folded[0]] + lines[folded[1] + 1 :]
         shorter = "\n".join(lines) + "\n"
         dropped = f"> ✂️ The full text plan is left out to fit GitHub's limit; it is in {full_at}."
         if len(shorter) + len(dropped) + 2 <= limit:
@@ -306,13 +351,11 @@ def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") ->
     pre, rest = lines[: heads[0]], lines[tail:]
     bounds = [*heads, tail]
     sections = [lines[a:b] for a, b in itertools.pairwise(bounds)]
-    names = []
-    for s in sections:
-        m = _HEADING.match(s[0])
-        names.append(m.group(2) if m else s[0][5:])
+    # Each function as its heading says it (its name already a code span): no nested backticks.
+    names = [s[0][5:] for s in sections]
 
     def note(left_out: list[str]) -> list[str]:
-        shown = ", ".join(f"`{n}`" for n in left_out[:50])
+        shown = ", ".join(left_out[:50])
         more = f" and {len(left_out) - 50} more" if len(left_out) > 50 else ""
         return [
             f"> ✂️ Cut to fit GitHub's {BODY_LIMIT:,}-character limit: "
@@ -332,37 +375,6 @@ def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") ->
         kept -= 1
     out = [*pre, *note(names), *rest]
     return fit_body("\n".join(out) + "\n", limit, full_at)
-
-
-# ---- the plan that was reviewed ---------------------------------------------------------------
-
-
-def operations_fingerprint(plan: Mapping[str, Any]) -> str:
-    """A digest of what a JSON plan (docs/plan-format.md) would write, and nothing else.
-
-    Per function (by region, account and manifest key): each operation's action, alias, version
-    and its alias states before and after, in order. Two plans with equal fingerprints make the
-    same calls; reasons, guards (RevisionIds) and wording are left out, because they may differ
-    between the pull request's plan and the merge's without changing what is written.
-    """
-    functions = []
-    for fp in plan.get("functions") or []:
-        ops = [
-            [
-                op.get("action"),
-                op.get("alias"),
-                op.get("version"),
-                op.get("before"),
-                op.get("after"),
-            ]
-            for op in fp.get("operations") or []
-        ]
-        if ops:
-            key = fp.get("key") or fp.get("function")
-            functions.append([fp.get("region"), fp.get("account"), key, ops])
-    functions.sort(key=lambda f: json.dumps(f[:3]))
-    canonical = json.dumps(functions, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # ---- the client ---------------------------------------------------------------------------
@@ -411,6 +423,7 @@ class GitHubClient:
         self.max_wait = max_wait
         self.max_pages = max_pages
         self.log = log or (lambda _line: None)
+        self._opener = urllib.request.build_opener(_SameHostCredentials(self.api))
         self.waited = 0.0  # seconds spent waiting for rate limits so far
         self._identity = Identity(author, "given") if author else None
         # What the last upsert_comment / sync_drift_issue did, for the CLI to report.
@@ -439,7 +452,7 @@ class GitHubClient:
                 },
             )
             try:
-                with urllib.request.urlopen(req, timeout=30) as resp:
+                with self._opener.open(req, timeout=30) as resp:
                     raw = resp.read()
                     headers = resp.headers
                 break
@@ -573,14 +586,24 @@ class GitHubClient:
         context: RunContext | None,
         previous: str | None,
         full_at: str = "the job summary",
+        render: Callable[[int], str] | None = None,
     ) -> str:
-        """The body to send: decorated with `context`, cut between functions to GitHub's limit."""
+        """The body to send: decorated with `context`, within GitHub's limit.
+
+        `render(limit)` renders the same plan again within a limit (riskiest sections first,
+        one line per section cut); without it the body is cut between functions.
+        """
+        shrink = render or (lambda room: cut_at_functions(body, room, full_at))
         if context is None:
-            return fit_body(cut_at_functions(body, BODY_LIMIT, full_at), BODY_LIMIT, full_at)
+            return fit_body(
+                body if len(body) <= BODY_LIMIT else shrink(BODY_LIMIT), BODY_LIMIT, full_at
+            )
         out = decorate(body, context, previous)
-        if len(out) > BODY_LIMIT:
-            room = BODY_LIMIT - (len(out) - len(body)) - 64
-            out = decorate(cut_at_functions(body, room, full_at), context, previous)
+        room = BODY_LIMIT - (len(out) - len(body)) - 64
+        while len(out) > BODY_LIMIT and room > 1000:
+            smaller = shrink(room)
+            out = decorate(smaller, context, previous)
+            room -= max(len(out) - BODY_LIMIT, 0) + 256
         return fit_body(out, BODY_LIMIT, full_at)
 
     def upsert_comment(
@@ -590,6 +613,7 @@ class GitHubClient:
         marker: str | None = None,
         context: RunContext | None = None,
         full_at: str = "the job summary",
+        render: Callable[[int], str] | None = None,
     ) -> int:
         """Update our comment that opens with `marker` (default: the body's own), or create one.
 
@@ -601,7 +625,8 @@ class GitHubClient:
         """
         marker = marker or markers_of(body)
         found = self.find_comment(issue_number, marker)
-        text = self.prepare(body, context, str(found.get("body") or "") if found else None, full_at)
+        previous = str(found.get("body") or "") if found else None
+        text = self.prepare(body, context, previous, full_at, render)
         action = ""
         if found is None:
             try:
@@ -649,24 +674,15 @@ class GitHubClient:
     def find_drift_issues(self, marker: str) -> list[dict[str, Any]]:
         """Our drift issues for this manifest set, open and closed, newest first.
 
-        One labelled query finds them. GitHub silently drops labels a token may not set, so
-        when it finds no open one, the open issues are read once more without the filter.
+        The label is the contract: one labelled query finds them (one request while there are
+        at most 100), and the repository's other issues are never listed. An issue that lost
+        its label is not ours any more.
         """
-        path = f"/repos/{self.repo}/issues"
         labelled = self._pages(
-            path,
+            f"/repos/{self.repo}/issues",
             {"state": "all", "labels": DRIFT_LABEL, "sort": "created", "direction": "desc"},
         )
-        found = [i for i in labelled if "pull_request" not in i and self._ours(i, marker)]
-        if not any(i.get("state") == "open" for i in found):
-            more = self._pages(path, {"state": "open", "sort": "created", "direction": "desc"})
-            seen = {i.get("number") for i in found}
-            found = [
-                i
-                for i in more
-                if "pull_request" not in i and i.get("number") not in seen and self._ours(i, marker)
-            ] + found
-        return found
+        return [i for i in labelled if "pull_request" not in i and self._ours(i, marker)]
 
     def find_drift_issue(self, marker: str) -> int | None:
         """The number of our open drift issue for this manifest set, if any."""
@@ -739,9 +755,10 @@ class GitHubClient:
         self.last_url = str(created.get("html_url") or "")
         self._check_author(created)
         if DRIFT_LABEL not in [_label(x) for x in created.get("labels") or []]:
-            self.log(
-                f"GitHub did not set the label {DRIFT_LABEL!r} on issue "
-                f"#{self.last_number} (the token may not set labels)"
+            raise GitHubError(
+                f"GitHub opened issue #{self.last_number} without the label {DRIFT_LABEL!r} "
+                "(the token may not set labels: it needs issues: write); later runs find the "
+                "drift issue by that label only, so label it by hand or fix the token"
             )
         return "opened"
 
@@ -764,6 +781,41 @@ class GitHubClient:
         exact = [p for p in merged if p.get("merge_commit_sha") == sha]
         chosen: list[dict[str, Any]] = exact or merged
         return chosen[0] if chosen else None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class _SameHostCredentials(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect, with the token only while it stays on the API's scheme and host.
+
+    urllib copies every header of a request onto its redirect, `Authorization` included, to
+    whatever host the `Location` names. GitHub redirects within the API (a renamed repository)
+    and to other hosts (downloads); only the first may see the token.
+    """
+
+    def __init__(self, api: str) -> None:
+        super().__init__()
+        self.api = _origin(api)
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(new.full_url) != self.api:
+            for name in list(new.headers):
+                if name.lower() == "authorization":
+                    del new.headers[name]
+            new.unredirected_hdrs.pop("Authorization", None)
+        return new
 
 
 def _label(label: Any) -> str:

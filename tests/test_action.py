@@ -4,14 +4,17 @@ the expected structure."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import markdown
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -167,17 +170,31 @@ def test_third_party_actions_are_pinned_by_full_sha() -> None:
         assert all(c in "0123456789abcdef" for c in sha), ref
 
 
+def _aws_jobs(flow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The jobs that assume an AWS role."""
+    return {
+        name: job
+        for name, job in flow["jobs"].items()
+        if any(str(s.get("uses", "")).startswith("aws-actions/") for s in job["steps"])
+    }
+
+
 def test_example_workflows_use_oidc_least_privilege_and_no_persisted_credentials() -> None:
     for w in WORKFLOWS:
         flow = yaml.safe_load((ROOT / w).read_text())
         assert flow["permissions"] == {}, w
-        for job in flow["jobs"].values():
-            assert job["permissions"]["id-token"] == "write", w
+        aws = _aws_jobs(flow)
+        assert aws, w
+        for name, job in flow["jobs"].items():
             assert job["permissions"]["contents"] == "read", w
-            steps = {s["uses"].split("@")[0]: s.get("with", {}) for s in job["steps"]}
+            assert job["permissions"].get("id-token") == ("write" if name in aws else None), w
+            steps = {
+                s["uses"].split("@")[0]: s.get("with", {}) for s in job["steps"] if "uses" in s
+            }
             assert steps["actions/checkout"]["persist-credentials"] is False, w
-            assert "role-to-assume" in steps["aws-actions/configure-aws-credentials"], w
-            assert "aws-access-key-id" not in steps["aws-actions/configure-aws-credentials"], w
+            if name in aws:
+                assert "role-to-assume" in steps["aws-actions/configure-aws-credentials"], w
+                assert "aws-access-key-id" not in steps["aws-actions/configure-aws-credentials"], w
     plan = yaml.safe_load((ROOT / "examples/workflows/plan.yml").read_text())
     assert plan["jobs"]["plan"]["permissions"]["pull-requests"] == "write"
     drift = yaml.safe_load((ROOT / "examples/workflows/drift.yml").read_text())
@@ -185,27 +202,154 @@ def test_example_workflows_use_oidc_least_privilege_and_no_persisted_credentials
     assert set(drift[True]) == {"schedule", "workflow_dispatch"}  # YAML 1.1 reads `on` as True
 
 
-def test_apply_workflow_never_overlaps() -> None:
-    apply = yaml.safe_load((ROOT / "examples" / "workflows" / "apply.yml").read_text())
-    assert apply["concurrency"] == {"group": "lambda-reconciler-apply", "cancel-in-progress": False}
-    assert apply[True] == {"push": {"branches": ["main"], "paths": ["manifests/**"]}}
+SET_FLOWS = ("plan", "apply", "rollout")
+
+
+def _sets(flow: dict[str, Any]) -> list[dict[str, str]]:
+    """The manifest sets a workflow's `changes` job picks from."""
+    [step] = [s for s in flow["jobs"]["changes"]["steps"] if s.get("id") == "pick"]
+    sets: list[dict[str, str]] = json.loads(step["env"]["LR_SETS"])
+    return sets
+
+
+@pytest.mark.parametrize("name", SET_FLOWS)
+def test_plan_and_apply_run_per_manifest_set_with_a_group_each(name: str) -> None:
+    """A matrix job per changed manifest set (account x region), each in a concurrency group
+    of its own set, with that account's role and region; apply and rollout in the account's
+    environment and in the same group per set, so one set's rollout never holds another's."""
+    flow = yaml.safe_load((ROOT / f"examples/workflows/{name}.yml").read_text())
+    assert "concurrency" not in flow  # no repository-wide group
+    sets = _sets(flow)
+    assert len({(s["account"], s["region"]) for s in sets}) == len(sets) == 6
+    assert len({s["account"] for s in sets}) == 3
+    [job] = _aws_jobs(flow).values()
+    assert job["needs"] == "changes"
+    assert job["strategy"]["matrix"] == {"set": "${{ fromJSON(needs.changes.outputs.sets) }}"}
+    assert job["if"] == "${{ needs.changes.outputs.sets != '[]' }}"
+    group = job["concurrency"]["group"]
+    assert "${{ matrix.set.name }}" in group
+    creds = next(s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/"))
+    assert "${{ matrix.set.account }}" in creds["with"]["role-to-assume"]
+    assert creds["with"]["aws-region"] == "${{ matrix.set.region }}"
+    action = job["steps"][-1]["with"]
+    assert action["manifests"] == "${{ matrix.set.path }}/*.yaml"
+    if name == "plan":
+        assert "environment" not in job
+        assert job["concurrency"]["cancel-in-progress"] is True
+    else:
+        assert job["environment"] == "${{ matrix.set.environment }}"
+        assert group == "lambda-reconciler-apply-${{ matrix.set.name }}"
+        assert job["concurrency"]["cancel-in-progress"] is False
+        assert action["reviewed-plan"] == "${{ inputs.reviewed-plan }}"
+        assert flow[True]["push"] == {"branches": ["main"], "paths": ["manifests/**"]}
 
 
 def test_rollout_workflow_waits_within_its_job_timeout() -> None:
-    """rollout.yml applies on merge with `wait`, in the apply concurrency group, and its job's
-    timeout-minutes is above wait-timeout (so the apply stops itself, resumable, first); its
-    AWS session outlasts the job."""
+    """rollout.yml applies on merge with `wait`, and its job's timeout-minutes is above
+    wait-timeout (so the apply stops itself, resumable, first); its AWS session outlasts the
+    job."""
     flow = yaml.safe_load((ROOT / "examples" / "workflows" / "rollout.yml").read_text())
-    assert flow["concurrency"] == {"group": "lambda-reconciler-apply", "cancel-in-progress": False}
-    assert flow[True]["push"] == {"branches": ["main"], "paths": ["manifests/**"]}
-    [job] = flow["jobs"].values()
+    [job] = _aws_jobs(flow).values()
     step = job["steps"][-1]["with"]
     assert (step["command"], step["wait"]) == ("apply", "true")
     units = {"s": 1, "m": 60, "h": 3600}
     timeout = int(step["wait-timeout"][:-1]) * units[step["wait-timeout"][-1]]
     assert job["timeout-minutes"] * 60 > timeout
-    session = job["steps"][1]["with"]["role-duration-seconds"]
-    assert session > job["timeout-minutes"] * 60
+    creds = next(s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/"))
+    assert creds["with"]["role-duration-seconds"] > job["timeout-minutes"] * 60
+
+
+def _pick(flow: dict[str, Any], tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """Run a workflow's `changes` step as a runner would; the names of the sets it picked."""
+    [step] = [s for s in flow["jobs"]["changes"]["steps"] if s.get("id") == "pick"]
+    out = tmp_path / "output"
+    out.write_text("")
+    full = {**OFFLINE, "LR_SETS": step["env"]["LR_SETS"], "GITHUB_OUTPUT": str(out)}
+    full |= {"RUNNER_TEMP": str(tmp_path), **env}
+    r = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=full, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    [line] = out.read_text().splitlines()
+    return [s["name"] for s in json.loads(line.removeprefix("sets="))]
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**OFFLINE, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com"}
+    r = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_only_the_changed_manifest_sets_run(tmp_path: Path) -> None:
+    """The `changes` job of each workflow, run on a real repository: a pull request or a push
+    that touches two sets runs those two; a manual run, the one set it names."""
+    _git(tmp_path, "init", "-q", "-b", "main")
+    for d in ("prod/us-east-1", "staging/eu-west-1", "dev/us-east-1"):
+        (tmp_path / "manifests" / d).mkdir(parents=True)
+        (tmp_path / "manifests" / d / "m.yaml").write_text("version: 1\n")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "base")
+    base = _git(tmp_path, "rev-parse", "HEAD")
+    for d in ("prod/us-east-1", "staging/eu-west-1"):
+        (tmp_path / "manifests" / d / "m.yaml").write_text("version: 1\n# changed\n")
+    (tmp_path / "README.md").write_text("not a manifest\n")
+    _git(tmp_path, "commit", "-qam", "two sets")
+    head = _git(tmp_path, "rev-parse", "HEAD")
+    both = ["prod-us-east-1", "staging-eu-west-1"]
+    plan = yaml.safe_load((ROOT / "examples/workflows/plan.yml").read_text())
+    assert _pick(plan, tmp_path, {"BASE": base, "HEAD": head}) == both
+    for name in ("apply", "rollout"):
+        flow = yaml.safe_load((ROOT / f"examples/workflows/{name}.yml").read_text())
+        push = {"EVENT": "push", "BEFORE": base, "AFTER": head, "ONLY": ""}
+        assert _pick(flow, tmp_path, push) == both
+        manual = {"EVENT": "workflow_dispatch", "BEFORE": "", "AFTER": head}
+        assert _pick(flow, tmp_path, {**manual, "ONLY": "dev-eu-west-1"}) == ["dev-eu-west-1"]
+
+
+def _subjects(flow: dict[Any, Any]) -> dict[str, set[str]]:
+    """Per AWS job, the OIDC `sub` its token carries by GitHub's rules: the environment's
+    when the job has one (it wins over the event and the branch), else `pull_request` for a
+    pull_request event, else the branch (main) of a push, a schedule or a manual run."""
+    out: dict[str, set[str]] = {}
+    for name, job in _aws_jobs(flow).items():
+        env = job.get("environment")
+        if env == "${{ matrix.set.environment }}":
+            out[name] = {f"repo:ORG/REPO:environment:{s['environment']}" for s in _sets(flow)}
+        elif env:
+            out[name] = {f"repo:ORG/REPO:environment:{env}"}
+        else:
+            events = set(flow[True])
+            subs = {"repo:ORG/REPO:pull_request"} if "pull_request" in events else set()
+            if events - {"pull_request"}:
+                subs.add("repo:ORG/REPO:ref:refs/heads/main")
+            out[name] = subs
+    return out
+
+
+def _documented(text: str) -> set[str]:
+    return set(re.findall(r"repo:ORG/REPO:[a-z_]+(?::[\w/.-]+)*", text))
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS)
+def test_the_documented_oidc_subject_of_each_example_is_the_one_its_jobs_carry(
+    workflow: str,
+) -> None:
+    """The trust-policy subjects the example's header and docs/github-action.md name are
+    exactly those GitHub puts in its AWS jobs' tokens: a trust policy copied from the docs
+    lets the first merge through."""
+    text = (ROOT / workflow).read_text()
+    carried = set().union(*_subjects(yaml.safe_load(text)).values())
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert _documented(header) == carried
+    docs = (ROOT / "docs/github-action.md").read_text(encoding="utf-8")
+    [row] = [
+        line
+        for line in docs.splitlines()
+        if line.startswith(f"| `{Path(workflow).name}` | ") and "repo:ORG/REPO" in line
+    ]
+    assert _documented(row) == carried
 
 
 def test_pre_commit_hooks_validate_the_changed_files_or_the_whole_set() -> None:

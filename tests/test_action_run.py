@@ -310,8 +310,9 @@ def test_apply_refuses_a_plan_that_differs_from_the_reviewed_one(
     assert r.status == "failure"
     assert r.outputs["exit-code"] == "1"
     assert (
-        "::error title=lambda-reconciler apply refused::error: the plan now differs from the "
-        "plan reviewed in #7" in r.log
+        "::error title=lambda-reconciler apply refused::error: the plan changed since the "
+        "review in #7 (https://github.com/acme/lambdas/pull/7#issuecomment-1001): operations "
+        "of orders (us-east-1) changed. Nothing was applied." in r.log
     )
     assert "#### ❌ Apply refused: this is not the plan that was reviewed." in r.summary
     assert [c for c in emulator.calls() if c.get("write")] == []
@@ -325,6 +326,86 @@ def test_apply_refuses_a_plan_that_differs_from_the_reviewed_one(
     )
     assert forced.status == "success", forced.log
     assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "2"
+
+
+def test_a_stale_merge_posts_the_fresh_plan_and_applies_it_only_with_its_fingerprint(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    """Live state moved between review and merge: the apply is refused, the fresh plan is
+    posted on the pull request with its review fingerprint, and a manual run applies it only
+    with that fingerprint and only while the plan is still the one posted."""
+    action, github = runner
+    seeded(emulator, tmp_path)
+    review_then_merge(action, github)
+    lam = emulator.boto3_client("lambda")
+    lam.create_alias(FunctionName="orders", Name="prod", FunctionVersion="3")
+    refused = action.run(
+        event="push",
+        command="apply",
+        manifests="manifests/*.yaml",
+        manifest_set="prod-us-east-1",
+        env={"GITHUB_SHA": MERGE, "GITHUB_WORKFLOW": "lambda apply"},
+    )
+    assert refused.status == "failure"
+    _, fresh = github.comments[7]
+    assert fresh["body"].startswith(marker_for(["manifests/prod.yaml"], "fresh"))
+    fingerprint = re.findall(r"\nreview=(sha256:[0-9a-f]{64})\n", fresh["body"])[-1]
+    assert f"- `reviewed-plan`: `{fingerprint}`" in fresh["body"]
+    assert "- `set`: `prod-us-east-1`" in fresh["body"]
+    assert "run the workflow `lambda apply`" in fresh["body"]
+    assert "🔄 update alias" in fresh["body"]  # the fresh plan itself: prod 3 → 2
+    assert f"run this workflow by hand with `reviewed-plan: {fingerprint}`" in refused.summary
+    assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "3"
+
+    wrong = action.run(
+        event="workflow_dispatch",
+        command="apply",
+        manifests="manifests/*.yaml",
+        reviewed_plan="sha256:" + "0" * 64,
+        env={"GITHUB_SHA": MERGE},
+    )
+    assert wrong.status == "failure"
+    assert "is not the fingerprint of the fresh plan posted for review on #7" in wrong.log
+    assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "3"
+
+    applied = action.run(
+        event="workflow_dispatch",
+        command="apply",
+        manifests="manifests/*.yaml",
+        reviewed_plan=fingerprint,
+        env={"GITHUB_SHA": MERGE},
+    )
+    assert applied.status == "success", applied.log
+    assert "the plan is the one posted for review on #7" in applied.log
+    assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "2"
+
+
+def test_a_posted_fresh_plan_is_refused_once_live_state_moves_again(
+    runner: tuple[ActionRunner, FakeGitHub], emulator: Any, tmp_path: Path
+) -> None:
+    action, github = runner
+    seeded(emulator, tmp_path)
+    review_then_merge(action, github)
+    lam = emulator.boto3_client("lambda")
+    lam.create_alias(FunctionName="orders", Name="prod", FunctionVersion="3")
+    action.run(
+        event="push", command="apply", manifests="manifests/*.yaml", env={"GITHUB_SHA": MERGE}
+    )
+    _, fresh = github.comments[7]
+    fingerprint = re.findall(r"\nreview=(sha256:[0-9a-f]{64})\n", fresh["body"])[-1]
+    lam.update_alias(FunctionName="orders", Name="prod", FunctionVersion="1")  # moved again
+    r = action.run(
+        event="workflow_dispatch",
+        command="apply",
+        manifests="manifests/*.yaml",
+        reviewed_plan=fingerprint,
+        env={"GITHUB_SHA": MERGE},
+    )
+    assert r.status == "failure"
+    assert "the plan changed since the fresh plan was posted for review on #7" in r.log
+    assert emulator.state("orders")["aliases"]["prod"]["FunctionVersion"] == "1"
+    _, fresh = github.comments[7]  # the same comment, now with the newer fresh plan
+    assert re.findall(r"\nreview=(sha256:[0-9a-f]{64})\n", fresh["body"])[-1] != fingerprint
 
 
 def test_apply_without_a_merged_pull_request_is_refused(
@@ -503,7 +584,8 @@ def test_planning_errors_are_annotations_on_the_manifest_line(
     [comment] = github.comments[7]
     assert "### ❌ lambda-reconciler plan: 1 error" in comment["body"]
     assert "`apply` refuses the whole plan while any error remains" in comment["body"]
-    assert "<!-- lambda-reconciler:operations=sha256:" in comment["body"]
+    assert "\n<!-- lambda-reconciler:trailer\n" in comment["body"]
+    assert "\nreview=sha256:" in comment["body"]
 
 
 def test_the_log_is_folded_and_shown_with_commands_off(

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from markdown_it import MarkdownIt
 
 from reconciler.cli import main
 from reconciler.github import (
@@ -34,13 +38,32 @@ from reconciler.github import (
     GitHubClient,
     GitHubError,
     RunContext,
+    content_digest,
     cut_at_functions,
     decorate,
     fit_body,
-    operations_fingerprint,
+    trailer_values,
+)
+from reconciler.live import CodeStorage
+from reconciler.plan import (
+    AlarmFired,
+    AliasField,
+    AliasState,
+    DeleteAlias,
+    DeleteLayerVersion,
+    DeleteVersion,
+    FunctionPlan,
+    LayerPlan,
+    Plan,
+    RolloutPhase,
+    RolloutStatus,
+    RolloutStep,
+    Route,
+    UpdateAlias,
 )
 from reconciler.planfile import plan_to_json
 from reconciler.render.markdown import marker_for, render_markdown
+from reconciler.review import Review, blob_hash
 from tests.github_openapi import problems
 from tests.render_fixtures import realistic_plan
 
@@ -50,6 +73,30 @@ READ_ONLY = "ghs_fork"  # the token of a pull request from a fork
 BOT = "github-actions[bot]"
 REPO = "acme/lambdas"
 NOW = 1_800_000_000  # the fake's clock, seconds since the epoch
+MANIFEST = """\
+version: 1
+region: us-east-1
+functions:
+  orders:
+    aliases:
+      prod:
+        version: 5
+        rollout:
+          steps: [10%, 50%]
+          interval: 10m
+          alarms: [orders-errors]
+          gates: {max_error_rate: 1%}
+          hooks: {pre_traffic: orders-smoke}
+          bake: 10m
+"""
+
+
+@pytest.fixture(autouse=True)
+def in_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test runs in a checkout of its own: `m.yaml` is the manifest the plans name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST)
+    return tmp_path
 
 
 @dataclass
@@ -919,26 +966,122 @@ def test_the_comment_names_commit_run_and_time_and_keeps_its_history(
         "workflow [run 1](https://github.com/acme/lambdas/actions/runs/9001) · "
         "2026-12-01 10:00 UTC\n\n</details>"
     ) in c["body"]
-    fingerprint = operations_fingerprint(json_plan(1))
-    assert f"<!-- lambda-reconciler:operations={fingerprint} -->" in lines
-    assert lines[-3:] == [
-        f"<!-- lambda-reconciler:run sha={'b' * 40} run=9002 number=2 attempt=1 "
-        "at=2026-12-01T11:30:00Z -->",
-        f"<!-- lambda-reconciler:run sha={'a' * 40} run=9001 number=1 attempt=1 "
-        "at=2026-12-01T10:00:00Z -->",
+    review = Review.of(json_plan(1))
+    assert lines[-10:] == [
+        "",
+        "<!-- lambda-reconciler:trailer",
+        f"content={content_digest(md.read_text())}",
+        f"review={review.fingerprint('b' * 40)}",
+        f"commit={'b' * 40}",
+        f"index={review.index()}",
+        f"run sha={'b' * 40} run=9002 number=2 attempt=1 at=2026-12-01T11:30:00Z",
+        f"run sha={'a' * 40} run=9001 number=1 attempt=1 at=2026-12-01T10:00:00Z",
+        "-->",
         "",
     ]
+    fields = trailer_values(c["body"])
+    assert fields["commit"] == ["b" * 40]
+    assert len(fields["run"]) == 2
 
 
-def test_a_plan_too_large_for_a_comment_is_cut_between_functions(
+def thousand_deletions() -> Plan:
+    """A 1,000-deletion plan with something in every section of the comment."""
+    since = datetime(2026, 11, 1, 12, 10, tzinfo=timezone.utc)
+
+    def fn(name: str, *ops: Any, rollouts: tuple[RolloutStatus, ...] = ()) -> FunctionPlan:
+        region = "eu-west-1" if name.endswith("-eu") else "us-east-1"
+        return FunctionPlan(
+            name,
+            name,
+            region,
+            "123456789012",
+            f"m.yaml:{len(name)}:3",
+            operations=ops,
+            rollouts=rollouts,
+            storage_before=10**9,
+        )
+
+    rolled = RolloutStatus(
+        "live", "8", 1, 2, 0.0, RolloutPhase.ROLLING_BACK, since, cause=AlarmFired("errors")
+    )
+    going = RolloutStatus("live", "8", 1, 2, 0.1, RolloutPhase.ADVANCING, since)
+    update = UpdateAlias("live", AliasState("7"), AliasState("8"), "r", (AliasField.VERSION,))
+    functions = [
+        fn(
+            "payments",
+            UpdateAlias(
+                "live",
+                AliasState("7", Route("8", 0.1)),
+                AliasState("7"),
+                "r",
+                (AliasField.CANARY,),
+                RolloutStep(rolled),
+            ),
+            rollouts=(rolled,),
+        ),
+        fn(
+            "api",
+            UpdateAlias(
+                "live",
+                AliasState("7"),
+                AliasState("7", Route("8", 0.1)),
+                "r",
+                (AliasField.CANARY,),
+                RolloutStep(going),
+            ),
+            rollouts=(going,),
+        ),
+        *(fn(f"mover-{i}", update) for i in range(3)),
+        *(fn(f"pruned-{i}", DeleteAlias("old", AliasState("2"))) for i in range(2)),
+        *(
+            fn(
+                f"service-{i:03d}-with-a-long-name" + ("-eu" if i % 2 else ""),
+                *(DeleteVersion(v, 12_300_000, 400, 10) for v in range(1, 11)),
+            )
+            for i in range(95)
+        ),
+    ]
+    layers = [
+        LayerPlan(
+            f"deps-{i}",
+            f"deps-{i}",
+            "us-east-1",
+            f"m.yaml:{900 + i}:3",
+            tuple(
+                DeleteLayerVersion(
+                    v, f"arn:aws:lambda:us-east-1:123456789012:layer:deps-{i}:{v}", 5, 40, 2
+                )
+                for v in range(1, 6)
+            ),
+        )
+        for i in range(10)
+    ]
+    return Plan(
+        functions=tuple(functions),
+        manifests=("m.yaml",),
+        max_deletions=5000,
+        layers=tuple(layers),
+        storage=(
+            CodeStorage("us-east-1", 70 * 2**30, 75 * 2**30),
+            CodeStorage("eu-west-1", 10 * 2**30, 75 * 2**30),
+        ),
+    )
+
+
+def test_a_1000_deletion_plan_comment_keeps_the_headline_quotas_and_every_section(
     github: tuple[FakeGitHub, str], tmp_path: Path
 ) -> None:
-    """400 functions: the comment keeps whole function sections, names every function left
-    out, links the run's job summary, and fits GitHub's limit."""
+    """1,000 deletions, far over GitHub's limit: the comment is under 65,536 characters, keeps
+    the headline and the quota lines, shows the riskiest sections first and whole, gives one
+    summary line to each section it cut, links the full plan, and its cut note renders."""
     fake, api = github
-    plan = write_json(tmp_path, json_plan(400))
-    full = gh(api, "render", plan, "--limit", "10000000").stdout
-    assert len(full) > BODY_LIMIT
+    plan = thousand_deletions()
+    counted = plan.summary
+    assert counted["delete_version"] + counted["delete_layer_version"] == 1000
+    path = tmp_path / "plan.json"
+    path.write_text(plan_to_json(plan))
+    full = gh(api, "render", str(path), "--limit", "10000000").stdout
+    assert len(full) > 2 * BODY_LIMIT
     md = tmp_path / "plan.md"
     md.write_text(full)
     r = gh(
@@ -947,30 +1090,71 @@ def test_a_plan_too_large_for_a_comment_is_cut_between_functions(
         "--body-file",
         str(md),
         "--plan-json",
-        plan,
+        str(path),
         **run_env(tmp_path, "9001", "a" * 40, "2026-12-01T10:00:00Z"),
     )
     assert r.returncode == 0, r.stderr
-    posted = fake.comments[7][0]["body"]
-    assert len(posted) <= BODY_LIMIT
+    [c] = fake.comments[7]
+    posted = c["body"]
+    assert len(posted) < BODY_LIMIT
+    lines = posted.split("\n")
+    headline = next(x for x in full.split("\n") if x.startswith("### "))
+    assert headline in lines
+    quota = [x for x in full.split("\n") if x.startswith(("- 💾 Code storage", "- ⚠️ **Code"))]
+    assert len(quota) >= 2
+    assert all(q in lines for q in quota)
+    # Riskiest first: the rolled-back rollout, the rollout, the alias moves and deletions.
+    order = [x for x in lines if x.startswith("#### ")]
+    assert order[:7] == [
+        "#### `payments` (us-east-1)",
+        "#### `api` (us-east-1)",
+        "#### `mover-0` (us-east-1)",
+        "#### `mover-1` (us-east-1)",
+        "#### `mover-2` (us-east-1)",
+        "#### `pruned-0` (us-east-1)",
+        "#### `pruned-1` (us-east-1)",
+    ]
     sections = full.split("\n#### ")[1:]
-    kept = [s for s in sections if "\n#### " + s.split("\n")[0] + "\n" in posted]
-    assert 0 < len(kept) < 400
-    for s in kept:  # every kept section is whole
-        assert s.rstrip("\n").split("\n<details>")[0].split("\n✅")[0] in posted
-    names = [f"service-{i:03d}-" + "x" * 20 for i in range(400)]
-    left = names[len(kept) :]
-    [note] = [line for line in posted.split("\n") if line.startswith("> ✂️")]
-    assert note.startswith(
-        f"> ✂️ Cut to fit GitHub's 65,536-character limit: {len(left)} of 400 functions"
+    for s in sections:  # every section shown is whole, cut at a function boundary
+        name = s.split("\n")[0]
+        if f"#### {name}" in lines:
+            assert s.split("\n✅")[0].split("\n<details>")[0].split("\n- ✂️")[0] in posted
+    cut = [x for x in lines if x.startswith("- ✂️ ")]
+    shown = sum(1 for x in order if x.startswith("#### `service-"))
+    assert 0 < shown < 95
+    assert cut[0].startswith(
+        f"- ✂️ **Version deletions**: {95 - shown} of 95 left out "
+        f"({(95 - shown) * 10} versions to delete): "
     )
-    assert all(f"`{n}`" in note for n in left[:50])
-    assert note.count("`") == 2 * 50  # the first 50 by name, then how many more
-    assert f" and {len(left) - 50} more. " in note
-    assert note.endswith(
-        "The full plan is in the [job summary](https://github.com/acme/lambdas/actions/runs/9001)."
+    assert cut[1] == (
+        "- ✂️ **Layers**: 10 of 10 left out (50 layer versions to delete): `layer deps-0`, "
+        "`layer deps-1`, `layer deps-2`, `layer deps-3`, `layer deps-4`, `layer deps-5`, "
+        "`layer deps-6`, `layer deps-7`, `layer deps-8`, `layer deps-9`."
     )
-    assert "<details><summary>Full plan</summary>" not in posted
+    [note] = [x for x in lines if x.startswith("> ✂️")]
+    html = MarkdownIt("commonmark").render(note)
+    assert html == (
+        "<blockquote>\n<p>✂️ Cut to fit GitHub's limit: the text plan and the sections above "
+        "left out. The full plan is in the "
+        '<a href="https://github.com/acme/lambdas/actions/runs/9001">job summary</a>.</p>\n'
+        "</blockquote>\n"
+    )
+    assert trailer_values(posted)["commit"] == ["a" * 40]
+
+
+def test_a_drift_body_cut_between_functions_keeps_the_quota_and_a_note_that_renders() -> None:
+    """The drift issue's cut (no saved plan to render again): the quota lines stay, and the
+    note names the functions left out as their headings do, without nested backticks."""
+    full = render_markdown(thousand_deletions(), drift=True, limit=10**9)
+    cut = cut_at_functions(full, 30000, "the [job summary](https://x)")
+    assert len(cut) <= 30000
+    assert "- 💾 Code storage in us-east-1: 70 GB of 75 GB, 93 %; this plan frees 5.5 GB" in cut
+    [note] = [x for x in cut.split("\n") if x.startswith("> ✂️")]
+    assert note.startswith("> ✂️ Cut to fit GitHub's 65,536-character limit: ")
+    html = MarkdownIt("commonmark").render(note)
+    assert "`" not in html
+    assert html.count("<code>") == 50  # the first 50 left out, each named as its heading
+    assert "<code>service-078-with-a-long-name</code> (us-east-1)" in html
 
 
 def test_cut_at_functions_drops_the_folded_plan_first() -> None:
@@ -1075,19 +1259,118 @@ def test_each_manifest_set_has_its_own_drift_issue(
     assert [i["state"] for i in fake.issues.values()] == ["closed", "open"]
 
 
-def test_drift_issue_is_found_even_when_github_dropped_its_label(tmp_path: Path) -> None:
-    """GitHub silently drops labels a token may not set: the open issues are read too."""
+def test_a_drift_issue_github_opened_without_its_label_is_an_error(tmp_path: Path) -> None:
+    """The label is how later runs find the issue: an issue opened without it (a token that
+    may not set labels) is one line and exit 1, not a silent duplicate on the next run."""
     fake = FakeGitHub(drop_labels=True)
     with serve(fake) as api:
         md = body(tmp_path, ["a.yaml"], "d", kind="drift")
         r = gh(api, "drift-issue", "--body-file", md, "--drifted")
-        assert "did not set the label 'lambda-drift' on issue #1" in r.stderr
-        r = gh(
-            api, "drift-issue", "--body-file", body(tmp_path, ["a.yaml"], "e", "drift"), "--drifted"
-        )
-    assert r.stderr == "drift issue: updated #1\n"
-    assert len(fake.issues) == 1
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: GitHub opened issue #1 without the label 'lambda-drift' (the token may not set "
+        "labels: it needs issues: write); later runs find the drift issue by that label only, "
+        "so label it by hand or fix the token\n"
+    )
     assert fake.violations == []
+
+
+def test_an_in_sync_run_without_a_drift_issue_never_lists_the_open_issues(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """450 open issues, none labelled: the in-sync run makes one request (at most 2)."""
+    fake, api = github
+    for n in range(1, 451):
+        fake.issues[n] = {
+            "number": n,
+            "html_url": f"https://github.com/{REPO}/issues/{n}",
+            "title": f"bug {n}",
+            "body": f"{marker_for(['a.yaml'], 'drift')}\nquoted by a person",
+            "labels": [],
+            "state": "open",
+            "state_reason": None,
+            "user": {"login": BOT, "type": "Bot"},
+            "performed_via_github_app": None,
+        }
+    md = body(tmp_path, ["a.yaml"], "in sync", kind="drift")
+    r = gh(api, "drift-issue", "--body-file", md, "--in-sync")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "drift issue: none\n"
+    assert len(fake.requests) <= 2
+    assert fake.requests == [
+        (
+            "GET",
+            "/repos/acme/lambdas/issues?state=all&labels=lambda-drift&sort=created"
+            "&direction=desc&per_page=100",
+        )
+    ]
+
+
+@dataclass
+class Recorder:
+    """Another host: records the Authorization header of every request it gets."""
+
+    seen: list[str | None] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def other_host(recorder: Recorder) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            recorder.seen.append(self.headers.get("Authorization"))
+            data = b"[]"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}"  # another host than 127.0.0.1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_to_another_host_carries_no_token(
+    github: tuple[FakeGitHub, str], status: int
+) -> None:
+    """urllib keeps `Authorization` across hosts; the client drops it off the API's host."""
+    fake, api = github
+    recorder = Recorder()
+    with other_host(recorder) as elsewhere:
+        fake.fail(
+            "GET",
+            "/repos/acme/lambdas/issues/5/comments",
+            status,
+            headers={"Location": f"{elsewhere}/somewhere"},
+        )
+        c, _ = client(api)
+        assert c.find_comment(5, marker_for(["a.yaml"])) is None
+    assert recorder.seen == [None]
+
+
+def test_a_redirect_within_the_api_host_keeps_the_token(github: tuple[FakeGitHub, str]) -> None:
+    """A renamed repository answers 301 to its new path on the same host: still authorised."""
+    fake, api = github
+    fake.fail(
+        "GET",
+        "/repos/acme/old-name/issues/5/comments",
+        301,
+        headers={"Location": f"{api}/repos/acme/lambdas/issues/5/comments?per_page=100"},
+    )
+    fake.add_comment(5, f"{marker_for(['a.yaml'])}\nmine\n")
+    c = GitHubClient(TOKEN, "acme/old-name", api, sleep=lambda _s: None)
+    found = c.find_comment(5, marker_for(["a.yaml"]))
+    assert found is not None  # the fake answers 401 to a request without the token
+    assert found["body"].endswith("mine\n")
 
 
 # ---- apply only what was reviewed --------------------------------------------------------
@@ -1139,10 +1422,11 @@ def test_apply_goes_ahead_when_the_plan_is_the_one_reviewed(
     [
         (
             "operations",
-            "error: the plan now differs from the plan reviewed in #7 "
-            "(https://github.com/acme/lambdas/pull/7#issuecomment-1001): live state or the "
-            "manifests changed since. Nothing was applied. Plan again in a pull request, or set "
-            "allow-unreviewed to apply it anyway.\n",
+            "error: the plan changed since the review in #7 "
+            "(https://github.com/acme/lambdas/pull/7#issuecomment-1001): operations of "
+            "service-000-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed; operations of "
+            "service-001-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed. Nothing was applied. Review "
+            "the fresh plan, or set allow-unreviewed to apply it anyway.\n",
         ),
         (
             "head",
@@ -1194,18 +1478,187 @@ def test_a_failed_plan_comment_is_no_review(github: tuple[FakeGitHub, str], tmp_
     assert "records no plan (the last plan failed?)" in r.stderr
 
 
-def test_the_operations_fingerprint_covers_exactly_the_writes() -> None:
-    """Order of functions does not matter; an operation's target does; wording does not."""
-    a = json_plan(3)
+def test_the_review_binds_every_parameter_and_nothing_that_moves_with_the_clock() -> None:
+    """Order of functions, words, guards and ages do not change the review; any parameter of
+    an operation, a retention decision, max_deletions or the manifest's bytes does."""
+    a = Review.of(json_plan(3))
     b = json_plan(3)
     b["functions"].reverse()
-    b["functions"][0]["operations"][0]["reason"] = "other words"
-    assert operations_fingerprint(a) == operations_fingerprint(b)
-    b["functions"][0]["operations"][0]["after"]["canary"] = {"version": "3", "weight": 0.1}
-    assert operations_fingerprint(a) != operations_fingerprint(b)
-    c = json_plan(3)
-    c["functions"][1]["operations"].pop()
-    assert operations_fingerprint(a) != operations_fingerprint(c)
+    op = b["functions"][0]["operations"][0]
+    op.update(reason="other words", changes=["x"], revision_id="other-guard")
+    b["functions"][0]["fingerprint"] = "other live state"
+    assert Review.of(b).fingerprint("c" * 40) == a.fingerprint("c" * 40)
+    assert a.fingerprint("c" * 40) != a.fingerprint("d" * 40)  # the commit is bound too
+    changes: list[tuple[str, Any]] = [
+        ("after", {"version": "2", "canary": {"version": "3", "weight": 0.1}, "description": None}),
+        ("after", {"version": "2", "canary": None, "description": "Production"}),
+        ("before", {"version": "9", "canary": None, "description": None}),
+        ("fields", ["version", "description"]),
+        ("code_sha256", "other code"),
+        ("description", "other version description"),
+    ]
+    for key, value in changes:
+        c = json_plan(3)
+        c["functions"][1]["operations"][0][key] = value
+        assert Review.of(c).differences(a.index()) == [
+            "operations of service-001-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed"
+        ], key
+    d = json_plan(3)
+    d["functions"][2]["kept"] = [{"version": 1, "reasons": [{"kind": "protected"}]}]
+    assert Review.of(d).differences(a.index()) == [
+        "retention of service-002-xxxxxxxxxxxxxxxxxxxx (us-east-1) is new"
+    ]
+    e = json_plan(3)
+    e["max_deletions"] = 1000
+    assert Review.of(e).differences(a.index()) == ["max_deletions changed"]
+    Path("m.yaml").write_text(MANIFEST + "# a comment\n")
+    assert Review.of(json_plan(3)).differences(a.index()) == ["manifest m.yaml changed"]
+
+
+def test_a_review_too_large_to_index_by_part_still_names_the_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the index's room, one digest a function: a change still names its function."""
+    monkeypatch.setattr("reconciler.review.INDEX_ROOM", 200)
+    a = Review.of(json_plan(30))
+    assert a.index().startswith("c.")
+    b = json_plan(30)
+    b["functions"][7]["operations"][0]["after"]["version"] = "9"
+    assert Review.of(b).differences(a.index()) == [
+        "service-007-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed"
+    ]
+    assert Review.of(b).differences("not an index") == []
+
+
+def test_post_fresh_without_a_merged_pull_request_is_one_line(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    fake, api = github
+    r = gh(api, "post-fresh", write_json(tmp_path, json_plan(1)), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: commit MMMMMMMMMMMM is not the merge of a pull request: the fresh plan is in the "
+        "job summary only\n"
+    )
+    assert fake.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "before", "after"),
+    [
+        ("steps", "steps: [10%, 50%]", "steps: [50%]"),
+        ("interval", "interval: 10m", "interval: 1m"),
+        ("alarms", "alarms: [orders-errors]", "alarms: []"),
+        ("gates", "gates: {max_error_rate: 1%}", "gates: {max_error_rate: 50%}"),
+        ("hooks", "hooks: {pre_traffic: orders-smoke}", "hooks: {}"),
+        ("bake", "bake: 10m", "bake: 1s"),
+        ("attempt", "bake: 10m", "bake: 10m\n          attempt: 2"),
+    ],
+)
+def test_changing_any_rollout_setting_after_review_is_refused_naming_it(
+    github: tuple[FakeGitHub, str], tmp_path: Path, field: str, before: str, after: str
+) -> None:
+    """The same operations, but a rollout setting changed in the merged manifest: refused,
+    and the message says which setting of which alias."""
+    fake, api = github
+    reviewed(fake, api, tmp_path, "a" * 40, json_plan(1))
+    assert before in MANIFEST
+    (tmp_path / "m.yaml").write_text(MANIFEST.replace(before, after))
+    r = gh(api, "check-reviewed", write_json(tmp_path, json_plan(1)), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert r.stderr.startswith("error: the plan changed since the review in #7 ")
+    assert f"rollout {field} of orders:prod (us-east-1) changed" in r.stderr
+    assert "manifest m.yaml changed" in r.stderr
+    others = {"steps", "interval", "alarms", "gates", "hooks", "bake", "attempt"} - {field}
+    assert not any(f"rollout {o} of" in r.stderr for o in others)
+
+
+FORGED = (
+    "ok\n<!-- lambda-reconciler:run sha=" + "c" * 40 + " -->\n"
+    "<!-- lambda-reconciler:trailer\nreview=sha256:0\ncommit=" + "c" * 40 + "\n-->\n"
+)
+
+
+def _git(*args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com", "HOME": os.getcwd()}
+    env |= {"GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com"}
+    env["PATH"] = os.environ.get("PATH", os.defpath)
+    r = subprocess.run(["git", *args], capture_output=True, text=True, env=env, check=False)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_a_merge_that_carries_more_than_the_review_names_the_commits(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """#7 was reviewed at its head; `main` had moved (another change to the same manifests)
+    and the merge brings that along: refused, naming what differs and the commit it carries."""
+    fake, api = github
+    _git("init", "-q", "-b", "main")
+    _git("add", "m.yaml")
+    _git("commit", "-qm", "base")
+    _git("checkout", "-q", "-b", "feature")
+    Path("m.yaml").write_text(MANIFEST.replace("version: 5", "version: 6"))
+    _git("commit", "-qam", "Move orders to 6")
+    head = _git("rev-parse", "HEAD")
+    reviewed(fake, api, tmp_path, head, json_plan(1))
+    _git("checkout", "-q", "main")
+    Path("m.yaml").write_text(MANIFEST.replace("alarms: [orders-errors]", "alarms: []"))
+    _git("commit", "-qam", "Drop the orders alarm (#41)")
+    extra = _git("rev-parse", "--short", "HEAD")
+    Path("m.yaml").write_text(
+        MANIFEST.replace("version: 5", "version: 6").replace(
+            "alarms: [orders-errors]", "alarms: []"
+        )
+    )
+    _git("commit", "-qam", "Move orders to 6 (#7)")  # the squash merge of #7
+    merge = _git("rev-parse", "HEAD")
+    assert blob_hash(Path("m.yaml").read_bytes()) == _git("hash-object", "m.yaml")
+    fake.pulls_of_commit[merge] = fake.pulls_of_commit.pop("M" * 40)
+    r = gh(api, "check-reviewed", write_json(tmp_path, json_plan(1)), GITHUB_SHA=merge)
+    assert r.returncode == 1
+    assert "rollout alarms of orders:prod (us-east-1) changed" in r.stderr
+    assert (
+        f" The merged commit carries more than #7 reviewed: {extra} Drop the orders alarm (#41). "
+        "Nothing was applied." in r.stderr
+    )
+
+
+def test_a_forged_marker_in_an_alias_description_is_not_a_review(
+    github: tuple[FakeGitHub, str], tmp_path: Path
+) -> None:
+    """An alias description carrying the tool's markers, reviewed at commit A: a later push C
+    that was never planned is refused, because the markers are read from the trailer only."""
+    fake, api = github
+    plan = json_plan(1)
+    for op in plan["functions"][0]["operations"]:
+        op["after"]["description"] = FORGED
+        op["fields"] = ["version", "description"]
+    reviewed(fake, api, tmp_path, "a" * 40, plan)
+    [posted] = fake.comments[7]
+    assert "<!-- lambda-reconciler:run sha=" + "c" * 40 in posted["body"]  # quoted in the plan
+    assert trailer_values(posted["body"])["commit"] == ["a" * 40]
+    fake.pulls_of_commit["M" * 40][0]["head"]["sha"] = "c" * 40  # C merged, never planned
+    r = gh(api, "check-reviewed", write_json(tmp_path, plan), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: the plan comment of #7 describes commit aaaaaaa, but ccccccc was merged: the "
+        "last push was never planned. Nothing was applied.\n"
+    )
+
+
+def test_the_trailer_is_read_only_where_it_ends_the_body() -> None:
+    """A trailer that is not the body's last block, or holds anything but plain fields, is no
+    trailer."""
+    ours = decorate(
+        f"{marker_for(['m.yaml'])}\n### head\n",
+        RunContext(sha="a" * 40, review="sha256:1", index="f.x"),
+    )
+    assert trailer_values(ours)["review"] == ["sha256:1"]
+    assert trailer_values(ours + "more text\n") == {}
+    assert trailer_values(ours.replace("review=sha256:1", "review=sha256:1 -->")) == {}
+    assert trailer_values(ours.replace("review=sha256:1", "review=<b>")) == {}
+    assert trailer_values(FORGED + ours)["review"] == ["sha256:1"]
 
 
 # ---- rendering, annotations, outputs ------------------------------------------------------
@@ -1336,8 +1789,8 @@ def test_report_writes_what_the_action_shows(
     summary = (out / "summary.md").read_text()
     assert len(summary) <= 5000 < len(full)
     assert summary.endswith(
-        "\nThe full plan is the Action's `plan-text` output file: upload it as an artifact "
-        "to keep it.\n"
+        "The full plan is in the Action's `plan-text` output file (upload it as an artifact to "
+        "keep it).\n"
     )
     text = gh("http://127.0.0.1:9", "render", saved, "--format", "text").stdout
     assert (out / "plan.txt").read_text() == text

@@ -342,11 +342,17 @@ def test_markdown_is_cut_below_the_limit_with_a_note() -> None:
     assert len(md) <= 60000
     assert md.startswith(marker_for(["m.yaml"]))
     assert (
-        "> ✂️ Output cut at 60000 characters — run `lambda-reconciler plan` locally or see the "
-        "job summary for the full plan." in md
+        "> ✂️ Cut to fit GitHub's limit: the text plan and the sections above left out. The full "
+        "plan is in the job summary." in md
     )
     assert "<details>" not in md
-    assert "**Plan: 0 to publish, 0 to create, 0 to update, 0 aliases to delete, " in md
+    kept = md.count("\n#### `fn-")
+    assert 0 < kept < 60
+    [line] = [x for x in md.split("\n") if x.startswith("- ✂️ ")]
+    assert line.startswith(
+        f"- ✂️ **Version deletions**: {60 - kept} of 60 left out "
+        f"({(60 - kept) * 50} versions to delete): `fn-{kept}`, "
+    )
     html = to_html(md)
     assert all(len(r) == 3 for r in html.rows)  # the last table was closed, not torn
     assert len(render_markdown(big, limit=2_000_000)) > 60000

@@ -5,20 +5,28 @@ Layout, top to bottom:
 1. two hidden markers: `<!-- lambda-reconciler:plan -->` (or `:drift`) and one naming the
    manifest set, so the Action updates its own comment per manifest set instead of adding one;
 2. a headline with the counts, and the manifests;
-3. what blocks an apply: errors (❌) and tripped deletion brakes (🛑);
-4. one section per function that has something to say, with one table of its operations and
-   unmanaged aliases, then its rollouts and the code storage its deletions free;
+3. what blocks an apply: errors (❌) and tripped deletion brakes (🛑); then code storage per
+   region against its quota;
+4. one section per function (or layer) that has something to say, riskiest first (`RISKS`:
+   rolled-back or failed rollouts, rollouts, alias moves, alias deletions, version deletions,
+   other changes, layers), each with one table of its operations, then its rollouts and the
+   code storage its deletions free;
 5. the functions in sync, in one line;
 6. the full text plan in a collapsed `<details>`.
 
-A body longer than `limit` drops the `<details>`, then cuts whole lines of the sections, and
-says so: GitHub refuses comments over 65,536 characters.
+A body longer than `limit` drops the `<details>`, then whole sections from the least risky
+end; the headline, the blockers and the quota lines always stay, and each risk section that lost
+functions gets one line saying how many, what they would do and the first names. GitHub refuses
+comments over 65,536 characters. Every string from a manifest or AWS goes through `cell` or
+`code`, so it cannot open HTML, a comment, a fence, a table cell or a block.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from typing_extensions import assert_never
@@ -37,7 +45,6 @@ from reconciler.render.text import (
     row,
     rows,
     storage_line,
-    summary_line,
 )
 from reconciler.wording import plural
 
@@ -91,6 +98,8 @@ _ESCAPES = str.maketrans(
         "<": "&lt;",
         "\n": " ",
         "\r": " ",
+        "\u2028": " ",
+        "\u2029": " ",
     }
 )
 
@@ -99,9 +108,17 @@ def cell(text: str) -> str:
     """Plain text made safe for a Markdown table cell or an inline position.
 
     Values come from manifests and AWS (descriptions, error messages): a `|` must not split the
-    cell, a backtick or `*` must not start formatting, and `<` must not open HTML.
+    cell, a backtick or `*` must not start formatting, `<` must not open HTML (a comment, a
+    `<details>`), a line break must not end the line, and the start must not open a block — a
+    heading, a quote, a list item, a setext underline — after the `- ` of a list item.
     """
-    return text.translate(_ESCAPES)
+    text = text.translate(_ESCAPES).lstrip(" \t")
+    if text[:1] in ("#", ">", "-", "+", "="):
+        return "\\" + text
+    return _ORDERED.sub(r"\1\\\2", text, count=1)
+
+
+_ORDERED = re.compile(r"^(\d+)([.)])")
 
 
 def code(text: str, *, in_table: bool = False) -> str:
@@ -110,7 +127,7 @@ def code(text: str, *, in_table: bool = False) -> str:
     In a table cell a `|` would end the cell even inside a code span, so it is escaped there
     (GitHub's tables read `\\|` as a literal `|`, in code spans too).
     """
-    text = text.replace("\n", " ")
+    text = " ".join(text.splitlines()) if text else text
     if in_table:
         text = text.replace("|", "\\|")
     fence = "`"
@@ -287,29 +304,84 @@ def _in_sync(names: list[str]) -> list[str]:
     return [f"✅ {plural(len(names), 'function', 'functions')} in sync{listed}.", ""]
 
 
-def render_markdown(plan: Plan, *, drift: bool = False, limit: int = DEFAULT_LIMIT) -> str:
-    """A PR comment or drift issue body of at most `limit` characters."""
-    kind = "drift" if drift else "plan"
-    head = [marker_for(plan.manifests, kind), *_headline(plan, kind)]
-    if plan.manifests:
-        head += ["Manifests: " + ", ".join(code(m) for m in plan.manifests), ""]
+# The sections of a plan, riskiest first: a function goes in the first one it belongs to.
+RISKS = (
+    "rolled-back or failed rollouts",
+    "rollouts",
+    "alias moves",
+    "alias deletions",
+    "version deletions",
+    "other changes",
+    "layers",
+)
+_NAMED = 10  # functions named in the summary line of a section that was cut
 
-    body = _blockers(plan)
+
+@dataclass(frozen=True)
+class _Block:
+    """One function's (or layer's) section of the body, and what it would count."""
+
+    name: str
+    lines: list[str]
+    plan: Plan  # the function or layer alone, for the counts of a cut section
+
+
+def _risk(fp: FunctionPlan) -> int:
+    actions = {op.action for op in fp.operations}
+    if any(r.off_course for r in fp.rollouts):
+        return 0
+    if fp.rollouts or any(getattr(op, "rollout", None) for op in fp.operations):
+        return 1
+    if actions & {Action.CREATE_ALIAS, Action.UPDATE_ALIAS, Action.PUBLISH_VERSION}:
+        return 2
+    if Action.DELETE_ALIAS in actions:
+        return 3
+    if Action.DELETE_VERSION in actions:
+        return 4
+    return 5
+
+
+def _sections(plan: Plan) -> tuple[list[list[_Block]], list[str]]:
+    """The function and layer sections by risk, and the names of the functions in sync."""
+    sections: list[list[_Block]] = [[] for _ in RISKS]
     in_sync: list[str] = []
     for fp in plan.functions:
         if fp.errors and not (fp.operations or fp.unmanaged_aliases):
             continue  # listed with the errors above; nothing else to say
         if needs_attention(fp):
-            body += _function_section(fp)
+            alone = Plan(functions=(fp,))
+            sections[_risk(fp)].append(_Block(fp.function, _function_section(fp), alone))
         elif not fp.errors:
             in_sync.append(fp.function)
-    body += _in_sync(in_sync)
     for lp in plan.layers:
         if layer_needs_attention(lp) and not (lp.errors and not lp.operations):
-            body += _layer_section(lp)
-    body += _storage_section(plan)
+            alone = Plan(functions=(), layers=(lp,))
+            sections[-1].append(_Block(f"layer {lp.layer}", _layer_section(lp), alone))
+    return sections, in_sync
+
+
+def render_markdown(
+    plan: Plan,
+    *,
+    drift: bool = False,
+    limit: int = DEFAULT_LIMIT,
+    full_at: str = "the job summary",
+) -> str:
+    """A PR comment or drift issue body of at most `limit` characters.
+
+    The sections come riskiest first (`RISKS`). A body over `limit` drops the folded text plan,
+    then whole sections from the least risky end; the headline, the blockers, the code storage
+    and quota lines stay, and each section that lost functions says so in one line.
+    """
+    kind = "drift" if drift else "plan"
+    head = [marker_for(plan.manifests, kind), *_headline(plan, kind)]
+    if plan.manifests:
+        head += ["Manifests: " + ", ".join(code(m) for m in plan.manifests), ""]
+    head += _blockers(plan) + _storage_section(plan)
+    sections, in_sync = _sections(plan)
+    tail = _in_sync(in_sync)
     if not plan.has_errors and not plan.drifted:
-        body += [
+        tail += [
             "No drift. Live state matches git."
             if drift
             else "No changes. Live state matches the manifests.",
@@ -319,40 +391,69 @@ def render_markdown(plan: Plan, *, drift: bool = False, limit: int = DEFAULT_LIM
     fence = "```"
     while fence in text:
         fence += "`"
-    details = [
-        "<details><summary>Full plan</summary>",
-        "",
-        f"{fence}text",
-        text,
-        fence,
-        "",
-        "</details>",
-        "",
-    ]
-    out = "\n".join([*head, *body, *details])
+    details = ["<details><summary>Full plan</summary>", "", f"{fence}text", text, fence, ""]
+    details += ["</details>", ""]
+    body = [x for blocks in sections for b in blocks for x in b.lines]
+    out = "\n".join([*head, *body, *tail, *details])
     if len(out) <= limit:
         return out
-    return _cut(head, body, plan, kind, limit)
+    shorter = "\n".join([*head, *body, *tail, *_note(kind, [], full_at)])
+    if len(shorter) <= limit:
+        return shorter
+    return _cut(head, sections, tail, kind, limit, full_at)
 
 
-def _cut(head: list[str], body: list[str], plan: Plan, kind: str, limit: int) -> str:
-    """Drop the details, then whole lines of the sections, to fit `limit` with a note."""
-    note = (
-        f"> ✂️ Output cut at {limit} characters — run `lambda-reconciler {kind}` locally or see "
-        "the job summary for the full plan."
+def _note(kind: str, cut: list[int], full_at: str) -> list[str]:
+    what = "the folded text plan" if not cut else "the text plan and the sections above"
+    return [
+        f"> ✂️ Cut to fit GitHub's limit: {what} left out. The full {kind} is in {full_at}.",
+        "",
+    ]
+
+
+def _cut_line(section: int, cut: list[_Block], total: int) -> str:
+    """One line for a section that lost functions: how many, what they do, the first names."""
+    plan = Plan(
+        functions=tuple(f for b in cut for f in b.plan.functions),
+        layers=tuple(lp for b in cut for lp in b.plan.layers),
     )
-    tail = ["", f"**{cell(summary_line(plan, drift=kind == 'drift'))}**", "", note, ""]
-    kept = list(head)
-    budget = limit - len("\n".join([*kept, *tail])) - 1
-    for line in body:
-        if len(line) + 1 > budget:
-            break
-        kept.append(line)
-        budget -= len(line) + 1
-    out = "\n".join([*kept, *tail])
-    if len(out) > limit:  # a huge list of manifests: keep the markers, the count and the note
-        out = "\n".join([head[0], head[1], "", *tail])
-    return out
+    what = ", ".join(words for n, words in counts(plan) if n) or "nothing to change"
+    names = ", ".join(code(b.name) for b in cut[:_NAMED])
+    more = f" and {len(cut) - _NAMED} more" if len(cut) > _NAMED else ""
+    return (
+        f"- ✂️ **{RISKS[section][0].upper()}{RISKS[section][1:]}**: {len(cut)} of {total} left "
+        f"out ({what}): {names}{more}."
+    )
+
+
+def _cut(
+    head: list[str],
+    sections: list[list[_Block]],
+    tail: list[str],
+    kind: str,
+    limit: int,
+    full_at: str,
+) -> str:
+    """Keep the head, then whole sections riskiest first, and one line per section cut."""
+    order = [(i, b) for i, blocks in enumerate(sections) for b in blocks]
+    kept = len(order)
+    while kept >= 0:
+        shown: list[str] = []
+        for _, b in order[:kept]:
+            shown += b.lines
+        lost: dict[int, list[_Block]] = {}
+        for i, b in order[kept:]:
+            lost.setdefault(i, []).append(b)
+        lines = [_cut_line(i, bs, len(sections[i])) for i, bs in sorted(lost.items())]
+        summary = [*lines, ""] if lines else []
+        out = "\n".join([*head, *shown, *summary, *tail, *_note(kind, sorted(lost), full_at)])
+        if len(out) <= limit:
+            return out
+        kept -= 1
+    # The head alone is too long (thousands of errors): its first whole lines, then the note.
+    note = "\n".join(["", *_note(kind, [0], full_at)])
+    text = "\n".join(head)[: max(0, limit - len(note) - 1)]
+    return text.rsplit("\n", 1)[0] + "\n" + note
 
 
 def render_failure(
