@@ -72,6 +72,12 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _awaits_hook(record: AliasRecord, verifying: bool) -> bool:
+    """The alias is all on the target and its post-traffic hook decides what comes next."""
+    state = record.rollout
+    return state is not None and (verifying or state.status == "verifying")
+
+
 def _kept(op: UpdateAlias, record: AliasRecord) -> tuple[str, ...]:
     """The history as it stands when the alias does not move after all (a failed hook)."""
     moves = op.after.version != op.before.version
@@ -342,9 +348,7 @@ class _FunctionRun:
             )
         if op.untag:
             self.aws.untag_function(self.fp.key, self.region, self.fp.arn, op.untag)
-        verify = record is not None and record.rollout is not None and step is not None
-        if verify and (verifying or record.rollout.status == "verifying"):  # type: ignore[union-attr]
-            assert record is not None
+        if record is not None and step is not None and _awaits_hook(record, verifying):
             self._post_traffic(op, record, version, revision, user)
         if step is not None and step.rolls_back:
             return Status.DONE, rolled_back(step.status)
