@@ -5,7 +5,6 @@ its post-traffic hook) or where two plans must be interleaved exactly (the in-me
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from datetime import timedelta
@@ -19,6 +18,8 @@ from tests.cli_helpers import run_cli, write_manifest, writes
 from tests.memlambda import NOW
 from tests.planner_helpers import apply_to, plan_against, target
 from tests.test_cli_rollout_hooks import FAIL, PASS, T0, at
+from tests.test_cli_rollout_states import apply, prod
+from tests.test_cli_rollout_states import rollout as rollout_json
 from tests.test_planner import lam
 
 ALARM = "orders-errors"
@@ -45,11 +46,6 @@ def manifest(tmp_path: Path, rollout: str, version: str = "3", name: str = "m.ya
     return write_manifest(tmp_path, body, name=name)
 
 
-def prod(client: Any) -> tuple[str, dict[str, float]]:
-    a = client.get_alias(FunctionName="orders", Name="prod")
-    return a["FunctionVersion"], a.get("RoutingConfig", {}).get("AdditionalVersionWeights", {})
-
-
 def record(client: Any) -> AliasRecord:
     return decode(split(client.get_alias(FunctionName="orders", Name="prod")["Description"])[1])
 
@@ -58,17 +54,6 @@ def alarm(emulator: Any, state: str) -> None:
     emulator.boto3_client("cloudwatch").set_alarm_state(
         AlarmName=ALARM, StateValue=state, StateReason="test"
     )
-
-
-def apply(emulator: Any, m: str, minute: float) -> Any:
-    return run_cli(emulator, "apply", m, "--auto-approve", env=at(minute))
-
-
-def rollout_json(emulator: Any, m: str, minute: float) -> dict[str, Any]:
-    r = run_cli(emulator, "plan", m, "--format", "json", env=at(minute))
-    assert r.returncode == 0, r.stderr
-    found: dict[str, Any] = json.loads(r.stdout)["functions"][0]["rollouts"][0]
-    return found
 
 
 # -- 1. a post-traffic hook that cannot be invoked, and one a crash kept from running ----------
