@@ -861,6 +861,7 @@ def apply(
         _no_storage_warn_for_saved_plans()
         result = load_plan_file(targets[0])
         refuse_if_stale(result, aws, parallelism=opts.parallelism)
+        _recheck_gates(opts, result, aws)
     else:
         from reconciler.engine import build_plan
 
@@ -898,6 +899,34 @@ def apply(
         raise signalled
     _report_outcome(outcome)
     _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
+
+
+def _recheck_gates(opts: Options, saved: Plan, aws: Aws) -> None:
+    """A saved plan's steps forward on metric gates are planned again from the manifests it
+    names and the metrics as they are now; any step that would not be taken the same way
+    refuses the whole plan (contract §9, saved plans)."""
+    from reconciler.engine import gated_steps, recheck_rollouts, with_default_region
+
+    if not gated_steps(saved):
+        return
+    if not saved.manifests:
+        raise ReconcilerError(
+            "the saved plan moves traffic on metric gates but names no manifest to read them "
+            "from again; run plan again (nothing was written)"
+        )
+    problems = recheck_rollouts(
+        saved,
+        with_default_region(_load(saved.manifests, (), warn=False), aws.default_region),
+        aws,
+        parallelism=opts.parallelism,
+        clock=clock(opts),
+    )
+    if problems:
+        raise ReconcilerError(
+            "the saved plan's rollout checks, read again, no longer hold: "
+            + "; ".join(problems)
+            + " (nothing was written)"
+        )
 
 
 def _no_storage_warn_for_saved_plans() -> None:

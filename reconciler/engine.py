@@ -23,9 +23,11 @@ from reconciler.live import CodeStorage
 from reconciler.manifest import FunctionTarget, LayerTarget, ManifestSet
 from reconciler.plan import (
     DEFAULT_STORAGE_WARN,
+    FORWARD,
     Action,
     AlarmNoData,
     ClockSkew,
+    CreateAlias,
     DeleteAlias,
     DeleteVersion,
     FunctionPlan,
@@ -34,10 +36,12 @@ from reconciler.plan import (
     MetricsPending,
     MetricsUnread,
     Plan,
+    UpdateAlias,
 )
 from reconciler.planner import Observed, fingerprint, plan, plan_function
 from reconciler.reads import read_observed
 from reconciler.rollout import NO_DATA, state_of, tolerance
+from reconciler.wording import rollout_message
 
 Clock = Callable[[], datetime]
 # How far this runner's clock may be from AWS's (the `Date` of its responses) before rollout
@@ -563,3 +567,60 @@ def refuse_if_stale(saved: Plan, aws: LambdaReader, *, parallelism: int) -> None
             f"the saved plan is stale: {', '.join(stale)} changed since it was planned; "
             "run plan again (nothing was written)"
         )
+
+
+def gated_steps(saved: Plan) -> list[tuple[FunctionPlan, str]]:
+    """The rollout steps of a saved plan that move traffic forward on metric gates: (the
+    function's plan, the alias)."""
+    return [
+        (fp, op.alias)
+        for fp in saved.functions
+        for op in fp.operations
+        if isinstance(op, CreateAlias | UpdateAlias)
+        and op.rollout is not None
+        and op.rollout.status.phase in FORWARD
+        and op.rollout.status.gates is not None
+    ]
+
+
+def recheck_rollouts(
+    saved: Plan,
+    manifests: ManifestSet,
+    aws: LambdaReader,
+    *,
+    parallelism: int,
+    clock: Clock | None = None,
+) -> list[str]:
+    """A saved plan's forward steps on metric gates, planned again now from live state, the
+    gates' metrics and the alarms (contract §9, saved plans): one line for each step the fresh
+    plan would not take the same way (a gate that now fails or lacks data, an alarm); [] when
+    every one stands."""
+    steps = gated_steps(saved)
+    if not steps:
+        return []
+    keys = {(fp.key, fp.region) for fp, _ in steps}
+    targets = tuple(t for t in manifests.functions if (t.key, t.region or "") in keys)
+    missing = keys - {(t.key, t.region or "") for t in targets}
+    problems = [
+        f"{key}: the saved plan moves it on metric gates, and the manifests do not name it "
+        "any more; run plan again"
+        for key, _ in sorted(missing)
+    ]
+    fresh = _build_function_plan(
+        replace(manifests, functions=targets, layers=()),
+        aws,
+        parallelism,
+        saved.max_deletions,
+        clock,
+    )
+    now = {(fp.key, fp.region): {s.alias: s for s in fp.rollouts} for fp in fresh.functions}
+    for fp, alias in steps:
+        then = next(s for s in fp.rollouts if s.alias == alias)
+        current = now.get((fp.key, fp.region), {}).get(alias)
+        if current is None or (current.phase, current.step) != (then.phase, then.step):
+            said = "not planned" if current is None else rollout_message(current)
+            problems.append(
+                f"{fp.function}:{alias}: read again now, the rollout is {said} (the saved plan: "
+                f"{rollout_message(then)}); run plan again"
+            )
+    return problems

@@ -208,3 +208,32 @@ def test_the_plan_and_the_pr_comment_list_the_gates(emulator: Any, tmp_path: Pat
     from reconciler.render.markdown import render_markdown
 
     assert f"<br>Checks: {said}" in render_markdown(load_plan_file(str(saved)))
+
+
+def test_a_saved_plan_reads_the_gates_again_before_its_step(emulator: Any, tmp_path: Path) -> None:
+    """Defect 6: a plan saved while the gate passed (200 clean invocations) is applied after
+    errors came in for the same step. `apply PLAN.json` plans the step again from the manifests
+    it names and the metrics as they are now: the gate fails, so the saved step is refused
+    (exit 1, nothing written) instead of moving traffic on metrics read at review."""
+    client, cw, m = setup(emulator, tmp_path)
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=2), 200, 0)
+    saved = tmp_path / "plan.json"
+    r = run_cli(emulator, "plan", m, "--out", str(saved), env=at(13))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(saved.read_text())["functions"][0]["rollouts"][0]["phase"] == "advancing"
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=4), 100, 50)
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", str(saved), env=at(13))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "orders:prod: read again now, the rollout is rolling back: gate: error rate" in r.stderr
+    assert "nothing was written" in r.stderr
+    assert [c for c in emulator.calls() if c.get("write")] == []
+    assert prod(client) == ("2", {"3": 0.1})
+    # with the gate still passing, the same saved plan is applied as reviewed
+    emulator.reset()
+    client, cw, m = setup(emulator, tmp_path)
+    put_lambda_metrics(cw, "orders", "prod", "3", T0 + timedelta(minutes=2), 200, 0)
+    assert run_cli(emulator, "plan", m, "--out", str(saved), env=at(13)).returncode == 0
+    r = run_cli(emulator, "apply", str(saved), env=at(13))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert prod(client) == ("2", {"3": 0.5})
