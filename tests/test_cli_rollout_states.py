@@ -302,16 +302,14 @@ def test_all_at_once_moves_everything_and_bakes(emulator: Any, tmp_path: Path) -
 
 
 def test_markdown_shows_the_whole_schedule_with_a_chart(emulator: Any, tmp_path: Path) -> None:
-    """The PR Markdown gives each remaining step's weight and earliest time, and a Mermaid
-    chart of the traffic share; the same plan read back from JSON renders the same."""
+    """The PR Markdown gives each remaining step's weight and earliest time — counted from when
+    the plan is applied, since the step this plan takes starts then, not at review — and a
+    Mermaid chart of the traffic share; the same plan read back from JSON renders the same."""
     seed(emulator)
     m = manifest(tmp_path, STEPS)
     saved = tmp_path / "plan.json"
     r = run_cli(emulator, "plan", m, "--format", "markdown", "--out", str(saved), env=at(0))
-    schedule = (
-        "Schedule: 10% from 2026-11-01 12:00:00 UTC → 50% from 2026-11-01 12:10:00 UTC → "
-        "100% from 2026-11-01 12:20:00 UTC"
-    )
+    schedule = "Schedule: 10% when applied → 50% 10m 0s later → 100% 20m 0s later"
     chart = "\n".join(
         [
             "  ```mermaid",

@@ -32,7 +32,7 @@ from datetime import datetime
 from typing_extensions import assert_never
 
 from reconciler import wording
-from reconciler.plan import Action, FunctionPlan, LayerPlan, Plan, RolloutStatus
+from reconciler.plan import FORWARD, Action, FunctionPlan, LayerPlan, Plan, RolloutStatus
 from reconciler.render.text import (
     UNMANAGED,
     Row,
@@ -242,8 +242,20 @@ def _schedule(r: RolloutStatus) -> str:
     steps = r.schedule()
     if not steps:
         return ""
-    said = " → ".join(f"{wording.weight(w)} {_when(at)}" for w, at in steps)
     start = steps[0][1]
+    if r.phase in FORWARD:
+        # this plan takes the current step: it starts when the plan is applied, not at review
+        said = " → ".join(
+            f"{wording.weight(w)} "
+            + (
+                "when applied"
+                if at is None or start is None or at == start
+                else f"{wording.duration((at - start).total_seconds())} later"
+            )
+            for w, at in steps
+        )
+    else:
+        said = " → ".join(f"{wording.weight(w)} {_when(at)}" for w, at in steps)
     seconds = [
         0.0 if at is None or start is None else (at - start).total_seconds() for _, at in steps
     ]
