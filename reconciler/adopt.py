@@ -42,7 +42,7 @@ from reconciler.manifest import (
     Sha256Ref,
     load_manifest_text,
 )
-from reconciler.planner import PlanError, _Resolver, same_weight
+from reconciler.planner import PlanError, Resolver, same_weight
 from reconciler.rollout import state_of
 from reconciler.wording import plural
 from reconciler.yamlload import YamlError, load_yaml
@@ -107,7 +107,7 @@ def decide(
     def resolve(name: str, selector: Any) -> str | None:
         spec = target.spec.model_copy(update={"aliases": aliases})
         try:
-            got = _Resolver(replace(target, spec=spec), live, False).resolve(name, selector)
+            got = Resolver(replace(target, spec=spec), live, False).resolve(name, selector)
         except PlanError:
             return None
         return got if isinstance(got, str) else None  # not publishing: never a new version

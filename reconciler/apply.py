@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Any
 
 from typing_extensions import assert_never
 
@@ -60,6 +61,7 @@ from reconciler.plan import (
     UpdateAlias,
     VersionRef,
 )
+from reconciler.planfile import FORMAT_VERSION
 from reconciler.record import describe as record_description
 from reconciler.record import moved
 from reconciler.wording import brake, cause, plural, rolled_back, target
@@ -552,3 +554,29 @@ def hook_failure(out: Invocation) -> str | None:
     if isinstance(status, str) and status.strip().lower() == "failed":
         return str(result.get("reason") or f"status {status}")
     return None
+
+
+def result_to_json(result: ApplyResult, *, interrupted: str | None = None) -> str:
+    """What `apply --format json` did, per operation, in plan order within each function;
+    `interrupted` names the signal that stopped the run (SIGINT, SIGTERM), if one did."""
+    doc: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "kind": "apply",
+        "ok": result.ok,
+        "results": [
+            {
+                "function": r.function,
+                "action": r.operation.action.value,
+                "target": target(r.operation),
+                "status": r.status.value,
+                "message": r.message,
+                "new_version": r.new_version,
+            }
+            for r in result.results
+        ],
+        "summary": {s.value: result.count(s) for s in Status},
+        "rollbacks": result.rollbacks,
+    }
+    if interrupted is not None:
+        doc["interrupted"] = interrupted
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -849,9 +849,9 @@ def apply(
     wait: Wait | None = None,
 ) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
-    from reconciler.apply import ApplyResult, check_applicable
+    from reconciler.apply import ApplyResult, check_applicable, result_to_json
     from reconciler.engine import refuse_if_stale
-    from reconciler.planfile import load_plan_file, result_to_json
+    from reconciler.planfile import load_plan_file
     from reconciler.render import render
 
     aws = _aws(opts)

@@ -39,6 +39,11 @@ NEW_VERSION: Final = NewVersion()
 VersionRef: TypeAlias = str | NewVersion
 
 
+def version_label(v: VersionRef) -> str:
+    """A version as plan lines and refusals name it: its number, `$LATEST`, or "new version"."""
+    return "new version" if isinstance(v, NewVersion) else v
+
+
 class Action(str, Enum):
     PUBLISH_VERSION = "publish_version"
     CREATE_ALIAS = "create_alias"

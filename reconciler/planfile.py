@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from typing_extensions import assert_never
 
 from reconciler import wording
-from reconciler.apply import ApplyResult, Status
 from reconciler.errors import ReconcilerError
 from reconciler.live import AliasTie, CodeStorage
 from reconciler.plan import (
@@ -392,32 +391,6 @@ def plan_to_dict(plan: Plan, *, kind: str = "plan") -> dict[str, Any]:
 
 def plan_to_json(plan: Plan, *, kind: str = "plan") -> str:
     return json.dumps(plan_to_dict(plan, kind=kind), indent=2, ensure_ascii=False) + "\n"
-
-
-def result_to_json(result: ApplyResult, *, interrupted: str | None = None) -> str:
-    """What `apply --format json` did, per operation, in plan order within each function;
-    `interrupted` names the signal that stopped the run (SIGINT, SIGTERM), if one did."""
-    doc: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "kind": "apply",
-        "ok": result.ok,
-        "results": [
-            {
-                "function": r.function,
-                "action": r.operation.action.value,
-                "target": wording.target(r.operation),
-                "status": r.status.value,
-                "message": r.message,
-                "new_version": r.new_version,
-            }
-            for r in result.results
-        ],
-        "summary": {s.value: result.count(s) for s in Status},
-        "rollbacks": result.rollbacks,
-    }
-    if interrupted is not None:
-        doc["interrupted"] = interrupted
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 # ---- reading: the document, strictly -----------------------------------------------------

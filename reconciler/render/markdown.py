@@ -32,7 +32,7 @@ from datetime import datetime
 from typing_extensions import assert_never
 
 from reconciler import wording
-from reconciler.plan import Action, FunctionPlan, LayerPlan, Plan, RolloutStatus
+from reconciler.plan import Action, FunctionPlan, LayerPlan, Plan, RolloutStatus, version_label
 from reconciler.render.text import (
     UNMANAGED,
     Row,
@@ -214,7 +214,7 @@ def _function_section(fp: FunctionPlan) -> list[str]:
             lines.append(f"| {label(r)} | {where} | {cell(r.detail)} |")
         lines.append("")
     notes = [
-        f"⏩ Rollout of {code(r.alias)} to version {code(wording.version(r.target))}: "
+        f"⏩ Rollout of {code(r.alias)} to version {code(version_label(r.target))}: "
         f"{cell(wording.rollout_message(r))}{_checks(r)}{_schedule(r)}"
         for r in fp.rollouts
     ]
@@ -254,7 +254,7 @@ def _schedule(r: RolloutStatus) -> str:
         "",
         "  ```mermaid",
         "  xychart-beta",
-        f'    title "{r.alias}: share of traffic on {wording.version(r.target)}"',
+        f'    title "{r.alias}: share of traffic on {version_label(r.target)}"',
         f'    x-axis "{unit} from the current step" [{", ".join(ticks)}]',
         '    y-axis "%" 0 --> 100',
         f"    line [{', '.join(f'{w * 100:g}' for w, _ in steps)}]",
