@@ -31,8 +31,16 @@ from datetime import datetime
 
 from typing_extensions import assert_never
 
-from reconciler import wording
-from reconciler.plan import Action, FunctionPlan, LayerPlan, Plan, RolloutStatus, version_label
+from reconciler.plan import (
+    Action,
+    FunctionPlan,
+    LayerPlan,
+    Plan,
+    RolloutStatus,
+    version_label,
+    wording,
+)
+from reconciler.plan.wording import plural
 from reconciler.render.text import (
     UNMANAGED,
     Row,
@@ -46,7 +54,6 @@ from reconciler.render.text import (
     rows,
     storage_line,
 )
-from reconciler.wording import plural
 
 GITHUB_LIMIT = 65536
 DEFAULT_LIMIT = 60000

@@ -9,7 +9,7 @@ Stages per function (`plan_function`):
 
 The planner trusts what manifest validation guarantees (alias references name declared aliases
 without cycles; no canary or rollout involves `$LATEST`); it checks only what depends on live
-state. Reasons are data (`reconciler.plan`); `reconciler.wording` says them.
+state. Reasons are data (`reconciler.plan`); `reconciler.plan.wording` says them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from operator import attrgetter
 
 from deepdiff import DeepDiff
 
-from reconciler.live import LATEST, LiveAlias, LiveFunction, LiveVersion, Snapshot
+from reconciler.aws import LATEST, LiveAlias, LiveFunction, LiveVersion, Snapshot
 from reconciler.manifest import (
     AliasRef,
     AliasSpec,
@@ -75,8 +75,8 @@ from reconciler.plan import (
     Young,
     version_label,
 )
-from reconciler.record import describe, moved
-from reconciler.rollout import Gates, Rollout, decide, legacy_keys, record_of
+from reconciler.plan.record import describe, moved
+from reconciler.planning.rollout import Gates, Rollout, decide, legacy_keys, record_of
 
 # The manifest bounds no duration: longer than timedelta can hold means "forever".
 _MAX_SECONDS = timedelta.max.days * 86400
@@ -103,7 +103,7 @@ class Observed:
     # read only for gates with `compare_to_previous`, in the same GetMetricData
     previous_metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # alias → why its rollout's steps forward wait: the runner's clock is off AWS's, or its
-    # gate's metrics could not be read (engine.py); rollbacks are not held
+    # gate's metrics could not be read (engine/run.py); rollbacks are not held
     holds: Mapping[str, HoldCause] = field(default_factory=dict)
     # traffic hooks (as named) of this function's rollouts that do not exist (GetFunction 404)
     missing_hooks: frozenset[str] = frozenset()

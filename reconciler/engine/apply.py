@@ -1,4 +1,4 @@
-"""The executor: walks a Plan through the Lambda API (`LambdaWriter`, implemented by `aws.py`).
+"""The executor: walks a Plan through the Lambda API (`LambdaWriter`, implemented by `aws.client`).
 
 Safety policy first (`check_applicable`): a plan with errors or a tripped deletion brake is
 refused whole, before any call, whoever calls `apply_plan`.
@@ -36,10 +36,8 @@ from typing import Any
 
 from typing_extensions import assert_never
 
+from reconciler.aws import LATEST, Invocation, LambdaWriter, LayerUsageReader
 from reconciler.errors import AwsError, ReconcilerError
-from reconciler.lambda_api import Invocation, LambdaWriter, LayerUsageReader
-from reconciler.layer_planner import grants
-from reconciler.live import LATEST
 from reconciler.plan import (
     FORWARD,
     AliasRecord,
@@ -61,10 +59,11 @@ from reconciler.plan import (
     UpdateAlias,
     VersionRef,
 )
-from reconciler.planfile import FORMAT_VERSION
-from reconciler.record import describe as record_description
-from reconciler.record import moved
-from reconciler.wording import brake, cause, plural, rolled_back, target
+from reconciler.plan.planfile import FORMAT_VERSION
+from reconciler.plan.record import describe as record_description
+from reconciler.plan.record import moved
+from reconciler.plan.wording import brake, cause, plural, rolled_back, target
+from reconciler.planning import grants
 
 Progress = Callable[[str], None]
 Clock = Callable[[], datetime]

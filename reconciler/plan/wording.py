@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 from typing_extensions import assert_never
 
-from reconciler.live import AliasTie, CodeStorage
+from reconciler.aws import AliasTie, CodeStorage
 from reconciler.manifest import weight_text
-from reconciler.plan import (
+from reconciler.plan.types import (
     Action,
     AlarmFired,
     AlarmNoData,

@@ -2,7 +2,7 @@
 
 `plan --out` writes it and `apply PLAN.json` applies exactly what it says, so every value the
 executor needs round-trips: `plan_from_dict(plan_to_dict(p)) == p`. Writing adds the words of
-`reconciler.wording` (`changes`, `reason`, `message`) for people and scripts; reading ignores
+`reconciler.plan.wording` (`changes`, `reason`, `message`) for people and scripts; reading ignores
 them and rebuilds the typed plan from the data fields alone.
 
 Reading is strict (pydantic, strict mode) because a saved plan drives writes: a missing guard
@@ -21,10 +21,12 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from typing_extensions import assert_never
 
-from reconciler import wording
+from reconciler.aws import AliasTie, CodeStorage
 from reconciler.errors import ReconcilerError
-from reconciler.live import AliasTie, CodeStorage
-from reconciler.plan import (
+from reconciler.plan import wording
+from reconciler.plan.record import BadRecord, block
+from reconciler.plan.record import decode as decode_record
+from reconciler.plan.types import (
     NEW_VERSION,
     Action,
     AlarmFired,
@@ -74,8 +76,6 @@ from reconciler.plan import (
     WorseThanPrevious,
     Young,
 )
-from reconciler.record import BadRecord, block
-from reconciler.record import decode as decode_record
 
 FORMAT_VERSION = 2
 KINDS = ("plan", "drift")
