@@ -11,7 +11,7 @@ of a role together. Nothing is applied; the policies are only generated and meas
 
 from __future__ import annotations
 
-from reconciler.iam import (
+from reconciler.iam.policy import (
     INLINE_ROLE_LIMIT,
     MANAGED_POLICY_LIMIT,
     Mode,

@@ -1,7 +1,7 @@
 """CPU time of the pure planner: 10,000 functions x 100 versions, built in memory.
 
 No I/O and no AWS: the `Observed` inputs are constructed directly (as the planner tests do) and
-`reconciler.planner.plan` is timed with `time.process_time`. Every function gets its own
+`reconciler.planning.planner.plan` is timed with `time.process_time`. Every function gets its own
 `LiveFunction`, target, aliases and revision ids; the 100 `LiveVersion`s are one shared tuple,
 which the planner only reads, so building the input stays fast and small.
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from reconciler.live import LiveAlias, LiveFunction, LiveLatest, LiveVersion, Snapshot
+from reconciler.aws.live import LiveAlias, LiveFunction, LiveLatest, LiveVersion, Snapshot
 from reconciler.manifest import FunctionSpec, FunctionTarget, Location
-from reconciler.planner import Observed, plan
+from reconciler.planning import Observed, plan
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 ACCOUNT = "123456789012"

@@ -38,12 +38,12 @@ _INTERPRETER = ("PYTHON", "LC_", "LANG")
 _DECLINE = b"exec"
 # What a run of the CLI imports, loaded once in the server before any fork.
 _PRELOAD = (
-    "reconciler.cli",
-    "reconciler.cli_github",
-    "reconciler.aws",
-    "reconciler.engine",
-    "reconciler.apply",
-    "reconciler.planfile",
+    "reconciler.cli.main",
+    "reconciler.cli.github",
+    "reconciler.aws.client",
+    "reconciler.engine.run",
+    "reconciler.engine.apply",
+    "reconciler.plan.planfile",
     "reconciler.render",
 )
 
@@ -116,7 +116,7 @@ def _run(request: dict[str, object]) -> int:
     sys.argv = [REAL, *(str(a) for a in args)]
     _streams()
     try:
-        from reconciler.cli import main
+        from reconciler.cli.main import main
 
         raise SystemExit(main())
     except SystemExit as e:

@@ -1,6 +1,6 @@
 """Run the real CLI against the emulator, and read what it did.
 
-`run_cli` runs the CLI in this process (click's test runner around `reconciler.cli.main`): the
+`run_cli` runs the CLI in this process (click's test runner around `reconciler.cli.main.main`): the
 same command line, over the same HTTP wire protocol to the emulator, with the environment made
 exactly what a fresh process would get and restored afterwards. Standard input is never a
 terminal, standard output and standard error are captured separately, and an exception that
@@ -151,7 +151,7 @@ def _shared_service_data() -> Iterator[None]:
 
 def invoke(args: Sequence[str], input: str | None = None) -> CliResult:
     """`python -m reconciler ARGS` in this process, in the current environment."""
-    from reconciler.cli import main
+    from reconciler.cli.main import main
 
     runner = CliRunner()
     with _fresh_process_streams(), _shared_service_data():

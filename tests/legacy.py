@@ -1,5 +1,5 @@
 """The rollout tag format of earlier releases, written by tests that check its migration into the
-alias record (the reconciler only reads it now: `reconciler.rollout.decode_tag`)."""
+alias record (the reconciler only reads it now: `reconciler.planning.rollout.decode_tag`)."""
 
 from __future__ import annotations
 

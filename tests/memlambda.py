@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from reconciler.errors import AwsError
-from reconciler.lambda_api import Invocation, LambdaApi, MetricQuery
-from reconciler.live import (
+from reconciler.aws import Invocation, LambdaApi, MetricQuery
+from reconciler.aws.live import (
     LATEST,
     AliasTie,
     Canary,
@@ -27,6 +26,7 @@ from reconciler.live import (
     LiveVersion,
     Snapshot,
 )
+from reconciler.errors import AwsError
 
 _rev = itertools.count(1)
 
@@ -76,7 +76,7 @@ class MemFunction:
 
 
 class MemLambda:
-    """The in-memory `LambdaApi` (reconciler/lambda_api.py) for the executor and engine."""
+    """The in-memory `LambdaApi` (reconciler/aws/protocols.py) for the executor and engine."""
 
     def __init__(self) -> None:
         self.functions: dict[str, MemFunction] = {}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.apply import ApplyResult, apply_plan
+from reconciler.engine import ApplyResult, apply_plan
 from reconciler.manifest import FunctionSpec, FunctionTarget, Location
 from reconciler.plan import Plan
-from reconciler.planner import Observed, plan
+from reconciler.planning import Observed, plan
 from tests.memlambda import NOW, MemLambda
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.planfile import load_plan_file
+from reconciler.plan.planfile import load_plan_file
 from reconciler.render.markdown import marker_for
 from tests.cli_helpers import write_manifest
 from tests.test_github import READ_ONLY, TOKEN, FakeGitHub, serve

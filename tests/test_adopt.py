@@ -197,7 +197,7 @@ def test_the_read_only_plan_policy_is_enough(emulator: Any, tmp_path: Path) -> N
 
 def test_write_replaces_the_file_keeping_its_mode_and_symlink(tmp_path: Path) -> None:
     """--write replaces the file atomically; its permissions stay, a symlink stays a symlink."""
-    from reconciler.adopt_cli import _write
+    from reconciler.cli.adopt import _write
 
     target = tmp_path / "real.yaml"
     target.write_text("old\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.adopt_pr import branch_for
+from reconciler.github.adopt_pr import branch_for
 from tests.cli_helpers import writes
 from tests.test_action_run import MANIFEST, ActionRunner
 from tests.test_adopt_pr import FakeGitRepo

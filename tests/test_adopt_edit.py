@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from reconciler.adopt import Result, adopt
-from reconciler.live import Canary
+from reconciler.aws.live import Canary
 from reconciler.manifest import load_manifest_text
 from reconciler.plan import RolloutState
-from reconciler.rollout import tag_key
+from reconciler.planning.rollout import tag_key
 from tests.legacy import legacy_tag as encode
 from tests.memlambda import NOW, MemLambda, snap
 
@@ -362,9 +362,9 @@ def test_an_edit_that_would_change_anything_else_is_refused(
 ) -> None:
     """The safety net: should an edit ever touch another value (here: a faulty edit that also
     changes retention), adopt raises and no file is produced."""
-    import reconciler.adopt as adopt_module
-    from reconciler.adopt import AdoptError
-    from reconciler.adopt_edit import Edit, apply_edit
+    import reconciler.adopt.aliases as adopt_module
+    from reconciler.adopt.aliases import AdoptError
+    from reconciler.adopt.edit import Edit, apply_edit
 
     def faulty(text: str, edit: Edit) -> str:
         return apply_edit(text, edit).replace("keep_last: 3", "keep_last: 2")

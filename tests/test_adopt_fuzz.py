@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.adopt import Result, adopt
-from reconciler.live import Canary, LiveFunction
+from reconciler.aws.live import Canary, LiveFunction
 from reconciler.manifest import FunctionTarget
-from reconciler.planfile import plan_to_json
-from reconciler.planner import Observed, plan
+from reconciler.plan.planfile import plan_to_json
+from reconciler.planning import Observed, plan
 from tests.memlambda import NOW, MemLambda
 from tests.planner_helpers import apply_to
 from tests.test_fuzz import FUZZ, FUZZ_EXAMPLES, TAGS, check, dump, generated_manifests, live_lambda

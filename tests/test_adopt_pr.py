@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.adopt_pr import branch_for
-from reconciler.cli import main
+from reconciler.cli.main import main
+from reconciler.github.adopt_pr import branch_for
 from tests.cli_helpers import run_cli, write_manifest
 from tests.test_github import TOKEN, FakeGitHub, serve
 

@@ -96,7 +96,7 @@ def test_output_in_a_legacy_encoding_does_not_crash(emulator: Any, tmp_path: Pat
 def test_the_readme_table_lists_every_exit_code_the_cli_has() -> None:
     """The README's exit-code table names each code `apply --wait` ends with, besides 0, 1, 2
     and the signal codes: a new code cannot ship undocumented."""
-    from reconciler.waiting import Outcome
+    from reconciler.engine import Outcome
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("Exit codes:") :].split("\n\n")[1]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from reconciler.aws import Aws
-from reconciler.cli import Options, reading_progress
+from reconciler.aws.client import Aws
+from reconciler.cli.main import Options, reading_progress
 from reconciler.engine import ReadProgress, build_plan
 from reconciler.manifest import load_manifests
 from tests.cli_helpers import TEST_ENV, exact_environment, run_cli, write_manifest

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import aws
+from reconciler.aws import client as aws
 from tests.cli_helpers import lambda_calls, run_cli, write_manifest
 
 LINE = re.compile(

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from emulator.fixtures import create_function, publish, update_code
-from reconciler import wording
-from reconciler.aws import parse_time
+from reconciler.aws.client import parse_time
+from reconciler.plan import wording
 from tests.cli_helpers import run_cli, write_manifest
 
 LONG = "release 3f2a9c1d8e7b6a5f4e3d2c1b0a"  # cut to 24 characters in the plan

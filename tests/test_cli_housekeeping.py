@@ -146,7 +146,7 @@ def test_target_narrows_layers_and_drift_takes_target(emulator: Any, tmp_path: P
 def test_the_saved_drift_keeps_housekeeping_is_drift(emulator: Any, tmp_path: Path) -> None:
     """`drift --out` records --housekeeping-is-drift, so the drift issue rendered from the saved
     plan says drift as the exit code did; without the option it says "No drift"."""
-    from reconciler.planfile import load_plan_document
+    from reconciler.plan.planfile import load_plan_document
     from reconciler.render.markdown import render_markdown
 
     emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 3}}])

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from emulator.client import EmulatorClient
-from reconciler.cli import main
-from reconciler.pacing import LAMBDA_REQUESTS_PER_SECOND
+from reconciler.aws.pacing import LAMBDA_REQUESTS_PER_SECOND
+from reconciler.cli.main import main
 from tests.cli_helpers import TEST_ENV, run_cli, run_cli_subprocess, run_main, write_manifest
 
 MANIFEST = """

@@ -201,7 +201,7 @@ def test_apply_shows_the_storage_warning_above_its_threshold(emulator: Any, tmp_
 
 
 def _size(n: int) -> str:
-    from reconciler.wording import storage_size
+    from reconciler.plan.wording import storage_size
 
     return storage_size(n)
 

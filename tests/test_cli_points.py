@@ -80,7 +80,7 @@ def test_a_misspelt_region_on_the_command_line_gets_a_suggestion(
 def test_a_tag_the_deployer_could_set_itself_is_refused(emulator: Any, tmp_path: Path) -> None:
     """--scope tag checks the policy it generates: a key under the state tags' prefixes, which
     its UntagResource right covers, is refused; a key of your own is not settable by it."""
-    from reconciler.iam import can_set_tag
+    from reconciler.iam.policy import can_set_tag
 
     m = write_manifest(
         tmp_path,

@@ -11,7 +11,7 @@ from typing import Any
 
 from emulator.fixtures import put_lambda_metrics
 from reconciler.plan import AliasRecord, HookFailed, HookPhase, RolloutState
-from reconciler.record import DESCRIPTION_LENGTH, decode, describe, split
+from reconciler.plan.record import DESCRIPTION_LENGTH, decode, describe, split
 from tests import test_cli_rollout_gates as gates
 from tests import test_cli_rollout_hooks as hooks
 from tests.cli_helpers import run_cli

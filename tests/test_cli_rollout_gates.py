@@ -204,7 +204,7 @@ def test_the_plan_and_the_pr_comment_list_the_gates(emulator: Any, tmp_path: Pat
         "min_invocations": 100,
         "compare_to_previous": False,
     }
-    from reconciler.planfile import load_plan_file
+    from reconciler.plan.planfile import load_plan_file
     from reconciler.render.markdown import render_markdown
 
     assert f"<br>Checks: {said}" in render_markdown(load_plan_file(str(saved)))

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from reconciler.engine import LiveTable, Stopped, VirtualClock, Waiter
 from reconciler.manifest import load_manifests
-from reconciler.waiting import LiveTable, Stopped, VirtualClock, Waiter
 from tests.cli_helpers import write_manifest
 from tests.memlambda import MemLambda, snap
 

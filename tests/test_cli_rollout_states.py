@@ -15,7 +15,7 @@ import pytest
 
 from emulator.fixtures import create_alarm
 from reconciler.manifest.presets import PRESETS
-from reconciler.planfile import load_plan_file
+from reconciler.plan.planfile import load_plan_file
 from reconciler.render import render
 from tests.cli_helpers import run_cli, write_manifest, writes
 

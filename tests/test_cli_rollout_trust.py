@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator.fixtures import create_alarm, create_python_function
 from reconciler.plan import AliasRecord, Previous
-from reconciler.record import decode, describe, split
+from reconciler.plan.record import decode, describe, split
 from tests.cli_helpers import run_cli, write_manifest, writes
 from tests.memlambda import NOW
 from tests.planner_helpers import apply_to, plan_against, target

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from emulator.fixtures import create_alarm
-from reconciler.aws import Aws
+from reconciler.aws.client import Aws
+from reconciler.engine import Outcome, Stopped, VirtualClock, Waiter
 from reconciler.manifest import load_manifests
-from reconciler.waiting import Outcome, Stopped, VirtualClock, Waiter
 from tests.cli_helpers import TEST_ENV, run_cli, write_manifest
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

@@ -20,10 +20,10 @@ import pytest
 from moto import mock_aws
 
 from emulator.fixtures import create_alarm, put_lambda_metrics
-from reconciler.aws import Aws
-from reconciler.engine import CLOCK_SKEW_BOUND, build_plan
+from reconciler.aws import MetricQuery
+from reconciler.aws.client import Aws
+from reconciler.engine.run import CLOCK_SKEW_BOUND, build_plan
 from reconciler.errors import AwsError
-from reconciler.lambda_api import MetricQuery
 from reconciler.manifest import load_manifests
 from reconciler.plan import MetricsUnread, RolloutPhase
 from tests.cli_helpers import run_cli, write_manifest

@@ -31,15 +31,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 from reconciler.engine import build_plan
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import ManifestError, ManifestSet, load_manifest_text
 from reconciler.manifest.regions import known_regions
+from reconciler.manifest.yamlload import MAX_BYTES, load_yaml
 from reconciler.plan import RolloutState
-from reconciler.planner import Observed, plan
-from reconciler.rollout import history_key, tag_key
-from reconciler.yamlload import MAX_BYTES, load_yaml
+from reconciler.planning import Observed, plan
+from reconciler.planning.rollout import history_key, tag_key
 from tests import yaml12
 from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
 from tests.legacy import legacy_tag as encode
@@ -587,7 +587,7 @@ def live_lambda(tag: str | None) -> MemLambda:
     mem.add("fn", snap("c9"))
     for i in range(1, 6):
         mem.add_version("fn", snap(f"c{1 + i % 3}", days_old=100 - 20 * i))
-    from reconciler.live import Canary
+    from reconciler.aws.live import Canary
 
     mem.set_alias("fn", "prod", "2", Canary("4", 0.1))
     mem.set_alias("fn", "beta", "1")

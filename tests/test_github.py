@@ -32,8 +32,9 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from reconciler.cli import main
-from reconciler.github import (
+from reconciler.aws import CodeStorage
+from reconciler.cli.main import main
+from reconciler.github.client import (
     BODY_LIMIT,
     GitHubClient,
     GitHubError,
@@ -44,7 +45,7 @@ from reconciler.github import (
     fit_body,
     trailer_values,
 )
-from reconciler.live import CodeStorage
+from reconciler.github.review import Review, blob_hash
 from reconciler.plan import (
     AlarmFired,
     AliasField,
@@ -61,9 +62,8 @@ from reconciler.plan import (
     Route,
     UpdateAlias,
 )
-from reconciler.planfile import plan_to_json
+from reconciler.plan.planfile import plan_to_json
 from reconciler.render.markdown import marker_for, render_markdown
-from reconciler.review import Review, blob_hash
 from tests.github_openapi import problems
 from tests.render_fixtures import realistic_plan
 
@@ -339,7 +339,8 @@ def serve(fake: FakeGitHub) -> Iterator[str]:
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeGitHub, str]]:
     """A fake GitHub; the test fails if any request it got breaks GitHub's description."""
     fake = FakeGitHub()
-    monkeypatch.setattr("reconciler.github.time.sleep", lambda _seconds: None)  # the CLI's client
+    # the CLI's client
+    monkeypatch.setattr("reconciler.github.client.time.sleep", lambda _seconds: None)
     with serve(fake) as url:
         yield fake, url
     assert fake.violations == []
@@ -1519,7 +1520,7 @@ def test_a_review_too_large_to_index_by_part_still_names_the_function(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the index's room, one digest a function: a change still names its function."""
-    monkeypatch.setattr("reconciler.review.INDEX_ROOM", 200)
+    monkeypatch.setattr("reconciler.github.review.INDEX_ROOM", 200)
     a = Review.of(json_plan(30))
     assert a.index().startswith("c.")
     b = json_plan(30)
@@ -1769,7 +1770,7 @@ def test_report_writes_what_the_action_shows(
 ) -> None:
     """One call: the uncut Markdown, a job summary within its limit that says where the full
     plan is, the text plan twice, the count outputs, and the errors as annotations."""
-    from reconciler import cli_github
+    from reconciler.cli import github as cli_github
 
     monkeypatch.setattr(cli_github, "SUMMARY_LIMIT", 5000)
     data = json_plan(40)

@@ -296,7 +296,7 @@ def test_size_is_measured_and_too_large_a_policy_is_warned_about(
     """A policy larger than a managed policy may be gets a warning on standard error naming the
     limits and the compact forms; --split then prints policies that each fit, and the compact
     forms stay small."""
-    from reconciler.iam import MANAGED_POLICY_LIMIT, policy_size
+    from reconciler.iam.policy import MANAGED_POLICY_LIMIT, policy_size
 
     m = write_manifest(tmp_path, _fleet(40))
     r = run_cli(emulator, "iam-policy", m)

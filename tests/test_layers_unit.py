@@ -8,13 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from reconciler.apply import apply_plan
-from reconciler.engine import build_plan
+from reconciler.engine import apply_plan, build_plan
 from reconciler.errors import ReconcilerError
-from reconciler.layer_planner import grants
 from reconciler.manifest import load_manifest_text
 from reconciler.plan import DeleteLayerVersion, Shared, UsedBy
-from reconciler.planfile import plan_from_dict, plan_to_dict
+from reconciler.plan.planfile import plan_from_dict, plan_to_dict
+from reconciler.planning import grants
 from tests.memlambda import NOW, MemLambda, snap
 
 ACCOUNT = "123456789012"

@@ -21,14 +21,14 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reconciler.github import (
+from reconciler.aws import CodeStorage
+from reconciler.github.client import (
     RunContext,
     cut_at_functions,
     decorate,
     markers_of,
     trailer_values,
 )
-from reconciler.live import CodeStorage
 from reconciler.plan import (
     AlarmFired,
     AliasField,

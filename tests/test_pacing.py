@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.pacing import Pacer
+from reconciler.aws.pacing import Pacer
 from tests.cli_helpers import lambda_calls, run_cli, write_manifest
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from reconciler.aws.live import Canary
 from reconciler.errors import ReconcilerError
-from reconciler.live import Canary
 from reconciler.plan import (
     NEW_VERSION,
     Brake,
@@ -17,9 +17,9 @@ from reconciler.plan import (
     PublishVersion,
     UpdateAlias,
 )
-from reconciler.rollout import history_key
-from reconciler.wording import changes, kept, reason
-from reconciler.wording import target as op_target
+from reconciler.plan.wording import changes, kept, reason
+from reconciler.plan.wording import target as op_target
+from reconciler.planning.rollout import history_key
 from tests.memlambda import NOW, MemLambda, snap
 from tests.planner_helpers import apply_to, plan_against, target
 
@@ -333,7 +333,7 @@ def test_the_executor_refuses_a_plan_with_errors_whoever_calls_it() -> None:
 
 
 def test_missing_function_is_a_plan_error() -> None:
-    from reconciler.planner import Observed, plan
+    from reconciler.planning import Observed, plan
 
     p = plan([Observed(target("gone"), None, "function gone not found in us-east-1")], now=NOW)
     assert p.functions[0].errors == ("function gone not found in us-east-1",)

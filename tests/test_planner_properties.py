@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.live import Canary
+from reconciler.aws.live import Canary
 from tests.memlambda import NOW, MemLambda, snap
 from tests.planner_helpers import apply_to, plan_against, target
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from emulator.fixtures import create_alarm
+from reconciler.aws.pacing import CONTROL_PLANE, RegionPacers, quota_of
+from reconciler.engine import AUTO_MIN_FUNCTIONS
 from reconciler.manifest import load_manifests
-from reconciler.pacing import CONTROL_PLANE, RegionPacers, quota_of
-from reconciler.reads import AUTO_MIN_FUNCTIONS
 from tests.cli_helpers import lambda_calls, run_cli, write_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,7 +270,7 @@ def test_auto_falls_back_without_list_functions_and_bulk_says_why(
 def test_the_client_paces_each_operation_against_its_own_quota() -> None:
     """The Lambda client's send hook charges GetFunction to its own pacer and ListAliases to the
     control plane's (`--max-rate`), and Invoke to neither."""
-    from reconciler.aws import Aws
+    from reconciler.aws.client import Aws
 
     aws = Aws(region="us-east-1", endpoint_url="http://127.0.0.1:9", max_rate=15)
     events = aws.lambda_client("us-east-1").meta.events

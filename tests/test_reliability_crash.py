@@ -38,8 +38,8 @@ import pytest
 
 from emulator.client import start_emulator
 from emulator.fixtures import create_function, publish, publish_layer, update_code, wait_updated
-from reconciler.record import decode, split
-from reconciler.rollout import history_key
+from reconciler.plan.record import decode, split
+from reconciler.planning.rollout import history_key
 from tests.cli_helpers import TEST_ENV, run_cli, run_cli_subprocess, write_manifest
 from tests.test_reliability_support import (
     AliasRoute,

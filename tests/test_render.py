@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.aws import AliasTie
 from reconciler.errors import ReconcilerError
-from reconciler.live import AliasTie
 from reconciler.plan import (
     NEW_VERSION,
     AlarmFired,
@@ -51,11 +51,11 @@ from reconciler.plan import (
     WorseThanPrevious,
     Young,
 )
-from reconciler.planfile import load_plan_file, plan_from_dict, plan_to_dict, plan_to_json
+from reconciler.plan.planfile import load_plan_file, plan_from_dict, plan_to_dict, plan_to_json
+from reconciler.plan.wording import weight
 from reconciler.render import FORMATS, render
 from reconciler.render.markdown import marker_for, render_failure, render_markdown
 from reconciler.render.text import render_text
-from reconciler.wording import weight
 from tests.render_fixtures import realistic_plan
 
 ANSI = re.compile(r"\033\[[0-9;]*m")

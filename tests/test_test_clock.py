@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.testclock import is_local
+from reconciler.cli.testclock import is_local
 from tests.cli_helpers import lambda_calls, run_cli, run_main, write_manifest
 
 NOW = {"LAMBDA_RECONCILER_NOW": "2026-11-01T12:00:00Z"}

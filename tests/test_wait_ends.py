@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.aws import Aws
+from reconciler.aws.client import Aws
+from reconciler.engine.waiting import NoProgress, Outcome, VirtualClock, Waiter
 from reconciler.manifest import load_manifests
-from reconciler.waiting import NoProgress, Outcome, VirtualClock, Waiter
 from tests.cli_helpers import write_manifest
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

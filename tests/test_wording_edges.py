@@ -20,8 +20,8 @@ from reconciler.plan import (
     RolloutStatus,
     Young,
 )
+from reconciler.plan.wording import rollout_message
 from reconciler.render.text import render_text
-from reconciler.wording import rollout_message
 
 SINCE = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 

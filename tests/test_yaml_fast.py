@@ -1,5 +1,5 @@
-"""The YAML reader's two parsers (reconciler/yamlload.py): LibYAML's events, used when PyYAML
-has them, and PyYAML's own parser, used otherwise and for every document that fails."""
+"""The YAML reader's two parsers (reconciler/manifest/yamlload.py): LibYAML's events, used when
+PyYAML has them, and PyYAML's own parser, used otherwise and for every document that fails."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler import yamlload
-from reconciler.yamlload import YamlError, load_yaml
+from reconciler.manifest import yamlload
+from reconciler.manifest.yamlload import YamlError, load_yaml
 
 DOCS = {
     "block and flow": "version: 1\nfunctions:\n  api: {aliases: {prod: {version: 3}}}\n"

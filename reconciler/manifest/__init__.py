@@ -2,6 +2,7 @@
 
 The package, one concern per module (import from here; the modules are its layout, not its API):
 
+    yamlload.py     the bounded safe YAML reader that records positions
     names.py        function names and ARNs, alias names, regions, account ids
     selectors.py    version selectors: 5, latest, $LATEST, {alias:}, {sha256:}, {description:}
     weights.py      weights (share of traffic) and intervals

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from reconciler.errors import ReconcilerError
 from reconciler.manifest._base import show
 from reconciler.manifest.models import Manifest
-from reconciler.yamlload import Document, dotted
+from reconciler.manifest.yamlload import Document, dotted
 
 
 @dataclass(frozen=True)

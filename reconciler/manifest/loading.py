@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from reconciler.manifest._base import show
 from reconciler.manifest.diagnostics import Diagnostic, Location, ManifestError, to_diagnostics
 from reconciler.manifest.models import Defaults, FunctionSpec, LayerSpec, Manifest, split_key
-from reconciler.yamlload import MAX_BYTES, Document, YamlError, load_yaml
+from reconciler.manifest.yamlload import MAX_BYTES, Document, YamlError, load_yaml
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 - `text.render_text`: the Terraform-like plan for terminals and logs (contract §7);
 - `markdown.render_markdown`: PR comments, drift issues and job summaries;
-- `reconciler.planfile.plan_to_json`: the JSON plan, also the saved plan `apply PLAN.json` reads.
+- `reconciler.plan.plan_to_json`: the JSON plan, also the saved plan `apply PLAN.json` reads.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from reconciler.plan import Plan
-from reconciler.planfile import plan_to_json
+from reconciler.plan.planfile import plan_to_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 

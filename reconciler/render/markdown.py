@@ -31,8 +31,17 @@ from datetime import datetime
 
 from typing_extensions import assert_never
 
-from reconciler import wording
-from reconciler.plan import FORWARD, Action, FunctionPlan, LayerPlan, Plan, RolloutStatus
+from reconciler.plan import (
+    FORWARD,
+    Action,
+    FunctionPlan,
+    LayerPlan,
+    Plan,
+    RolloutStatus,
+    version_label,
+    wording,
+)
+from reconciler.plan.wording import plural
 from reconciler.render.text import (
     UNMANAGED,
     Row,
@@ -46,7 +55,6 @@ from reconciler.render.text import (
     rows,
     storage_line,
 )
-from reconciler.wording import plural
 
 GITHUB_LIMIT = 65536
 DEFAULT_LIMIT = 60000
@@ -214,7 +222,7 @@ def _function_section(fp: FunctionPlan) -> list[str]:
             lines.append(f"| {label(r)} | {where} | {cell(r.detail)} |")
         lines.append("")
     notes = [
-        f"⏩ Rollout of {code(r.alias)} to version {code(wording.version(r.target))}: "
+        f"⏩ Rollout of {code(r.alias)} to version {code(version_label(r.target))}: "
         f"{cell(wording.rollout_message(r))}{_checks(r)}{_schedule(r)}"
         for r in fp.rollouts
     ]
@@ -266,7 +274,7 @@ def _schedule(r: RolloutStatus) -> str:
         "",
         "  ```mermaid",
         "  xychart-beta",
-        f'    title "{r.alias}: share of traffic on {wording.version(r.target)}"',
+        f'    title "{r.alias}: share of traffic on {version_label(r.target)}"',
         f'    x-axis "{unit} from the current step" [{", ".join(ticks)}]',
         '    y-axis "%" 0 --> 100',
         f"    line [{', '.join(f'{w * 100:g}' for w, _ in steps)}]",

@@ -23,7 +23,6 @@ from typing import TypeVar
 
 from typing_extensions import assert_never
 
-from reconciler import wording
 from reconciler.plan import (
     Action,
     FunctionPlan,
@@ -33,8 +32,9 @@ from reconciler.plan import (
     Operation,
     Plan,
     Young,
+    wording,
 )
-from reconciler.wording import plural
+from reconciler.plan.wording import plural
 
 UNMANAGED = "unmanaged alias"
 

@@ -30,11 +30,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Protocol, cast
 
+from reconciler.aws import READ_MODES, LambdaReader, LiveAlias, LiveFunction
 from reconciler.errors import AwsError
-from reconciler.lambda_api import LambdaReader
-from reconciler.live import READ_MODES, LiveAlias, LiveFunction
 from reconciler.manifest import FunctionTarget
-from reconciler.planner import Observed
+from reconciler.planning import Observed
 
 # Below this many sweepable functions in a region, auto reads per function: the most a sweep
 # could save there is a few calls, and a crowded region would make it cost more.
@@ -44,7 +43,7 @@ PerFunction = Callable[[FunctionTarget], Observed]
 
 
 class Sweeper(LambdaReader, Protocol):
-    """A reader that can sweep a region (`reconciler.aws.Aws`)."""
+    """A reader that can sweep a region (`reconciler.aws.client.Aws`)."""
 
     read_mode: str
 

@@ -2,9 +2,9 @@
 
 A plan holds no English. Each write is one of the operation classes below, with exactly the
 fields it needs; why a version goes or stays, why `$LATEST` is published and where a rollout
-stands are values (enums and numbers). `reconciler.wording` turns them into words for every
+stands are values (enums and numbers). `reconciler.plan.wording` turns them into words for every
 output format. Adding an operation means: its dataclass here (and in `Operation`), one planner
-function that emits it, one executor arm (`apply.py`), one wording function; mypy then names
+function that emits it, one executor arm (`engine/apply.py`), one wording function; mypy then names
 every `match` that must handle it (each ends in `assert_never`).
 
 Invariants (the planner guarantees them, the executor relies on them):
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import ClassVar, Final, NamedTuple, TypeAlias
 
-from reconciler.live import AliasTie, CodeStorage, LiveAlias
+from reconciler.aws import AliasTie, CodeStorage, LiveAlias
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,11 @@ class NewVersion:
 NEW_VERSION: Final = NewVersion()
 # A version an alias routes to in a plan: digits, "$LATEST", or the version being published.
 VersionRef: TypeAlias = str | NewVersion
+
+
+def version_label(v: VersionRef) -> str:
+    """A version as plan lines and refusals name it: its number, `$LATEST`, or "new version"."""
+    return "new version" if isinstance(v, NewVersion) else v
 
 
 class Action(str, Enum):
@@ -181,8 +186,8 @@ class ManualRollback:
     by: str  # "hand" | "rollback"
 
 
-# Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.wording`,
-# kept in the alias record (`reconciler.record`) and written to the JSON plan as `cause`.
+# Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.plan.wording`,
+# kept in the alias record (`reconciler.plan.record`) and written to the JSON plan as `cause`.
 RollbackCause: TypeAlias = (
     AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious | ManualRollback
 )
@@ -220,7 +225,7 @@ class AlarmNoData:
 
 
 # Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
-# `reconciler.wording`; a hold keeps the rollout where it stands until it clears.
+# `reconciler.plan.wording`; a hold keeps the rollout where it stands until it clears.
 HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData
 
 
@@ -288,7 +293,7 @@ class GateLimits:
 
 @dataclass(frozen=True)
 class RolloutState:
-    """The rollout part of an alias record (format in `reconciler.record`)."""
+    """The rollout part of an alias record (format in `reconciler.plan.record`)."""
 
     target: VersionRef
     previous: str
@@ -302,7 +307,7 @@ class RolloutState:
 @dataclass(frozen=True)
 class AliasRecord:
     """What the tool keeps of one alias beyond its routing, at the end of the alias's own
-    description, written in the same guarded call as the routing (`reconciler.record`)."""
+    description, written in the same guarded call as the routing (`reconciler.plan.record`)."""
 
     at: VersionRef | None = None  # the primary this tool last set
     history: tuple[str, ...] = ()  # the primaries before `at`, most recent first

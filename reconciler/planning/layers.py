@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reconciler.live import LiveLayerVersion
+from reconciler.aws import LiveLayerVersion
 from reconciler.manifest import LayerTarget
 from reconciler.plan import (
     DeleteLayerVersion,

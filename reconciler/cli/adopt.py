@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import click
 
 from reconciler.adopt import Result, adopt, render_markdown, summary, unified_diff
-from reconciler.aws import Aws
+from reconciler.aws import LiveFunction
+from reconciler.aws.client import Aws
 from reconciler.engine import check_accounts, read_all
 from reconciler.errors import ReconcilerError
-from reconciler.live import LiveFunction
 from reconciler.manifest import FunctionTarget, ManifestSet
 from reconciler.render.markdown import marker_for
 

@@ -22,20 +22,18 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 import click
 
 from reconciler import __version__
+from reconciler.aws import READ_MODES
 from reconciler.errors import ReconcilerError
-from reconciler.live import READ_MODES
 from reconciler.plan import UpdateAlias
-from reconciler.wording import brake, plural
+from reconciler.plan.wording import brake, plural
 
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
 
-    from reconciler.apply import ApplyResult
-    from reconciler.aws import Aws
-    from reconciler.engine import OnRead, ReadProgress
+    from reconciler.aws.client import Aws
+    from reconciler.engine import ApplyResult, LiveTable, OnRead, ReadProgress
     from reconciler.manifest import ManifestSet
     from reconciler.plan import Plan
-    from reconciler.waiting import LiveTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -393,7 +391,7 @@ def warn_unused_region(opts: Options, loaded: ManifestSet) -> None:
 
 
 def _aws(opts: Options) -> Aws:
-    from reconciler.aws import Aws, stderr_logger
+    from reconciler.aws.client import Aws, stderr_logger
 
     return Aws(
         region=opts.region,
@@ -412,9 +410,9 @@ def clock(opts: Options) -> Callable[[], datetime] | None:
 
     `LAMBDA_RECONCILER_NOW` (ISO 8601) pins it, so rollout intervals and version ages can be
     tested and demonstrated without waiting for real time to pass: only against a local
-    endpoint, or with `LAMBDA_RECONCILER_UNSAFE_CLOCK=1` (reconciler/testclock.py).
+    endpoint, or with `LAMBDA_RECONCILER_UNSAFE_CLOCK=1` (reconciler/cli/testclock.py).
     """
-    from reconciler.testclock import pinned
+    from reconciler.cli.testclock import pinned
 
     def warn(line: str) -> None:
         if not opts.clock_warned:
@@ -522,7 +520,7 @@ STORAGE_WARN = click.option(
 
 
 def _emit(plan: Plan, fmt: str, opts: Options, *, drift: bool, out: str | None) -> None:
-    from reconciler.planfile import plan_to_json
+    from reconciler.plan.planfile import plan_to_json
     from reconciler.render import render
 
     color = opts.color and fmt == "text" and sys.stdout.isatty()
@@ -720,8 +718,7 @@ def _timekeeping(
     opts: Options, stop: threading.Event
 ) -> tuple[Callable[[], datetime], Callable[[float], None]]:
     """Wall time and a sleep that a signal cuts short; virtual time when the clock is pinned."""
-    from reconciler.engine import utcnow
-    from reconciler.waiting import VirtualClock
+    from reconciler.engine import VirtualClock, utcnow
 
     pinned = clock(opts)
     if pinned is not None:
@@ -746,7 +743,7 @@ def _wait_for_rollouts(
     `--target` functions only when the run was narrowed."""
     if wait is None:
         return
-    from reconciler.waiting import Outcome, Stopped, VirtualClock, Waiter
+    from reconciler.engine import Outcome, Stopped, VirtualClock, Waiter
 
     manifests = first.manifests if _is_saved_plan(targets) else tuple(targets)
     if not manifests:
@@ -793,7 +790,7 @@ def _live_table(opts: Options) -> LiveTable | None:
         return None
     from rich.console import Console
 
-    from reconciler.waiting import LiveTable
+    from reconciler.engine import LiveTable
 
     return LiveTable(Console(stderr=True, no_color=not opts.color, highlight=False))
 
@@ -849,9 +846,8 @@ def apply(
     wait: Wait | None = None,
 ) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
-    from reconciler.apply import ApplyResult, check_applicable
-    from reconciler.engine import refuse_if_stale
-    from reconciler.planfile import load_plan_file, result_to_json
+    from reconciler.engine import ApplyResult, check_applicable, refuse_if_stale, result_to_json
+    from reconciler.plan.planfile import load_plan_file
     from reconciler.render import render
 
     aws = _aws(opts)
@@ -979,8 +975,8 @@ def rollback(
     """Move ALIAS of FUNCTION back to the version it pointed to before its last move (recorded
     by apply), clearing any canary; print the manifest change that makes git agree. For when CI
     is down: otherwise revert the commit and let apply move it back."""
+    from reconciler.engine import find_target, rollback_plan
     from reconciler.render import render
-    from reconciler.rollback import find_target, rollback_plan
 
     loaded = _load(manifests)
     target = find_target(loaded.functions, function)
@@ -1057,7 +1053,7 @@ def _until_done(
 def _run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult, Signalled | None]:
     """A progress bar on a terminal; one plain line per operation in CI and in logs. A signal
     stops the run between functions; the result says what was done, and which signal."""
-    from reconciler.apply import apply_plan
+    from reconciler.engine import apply_plan
 
     total = sum(len(fp.operations) for fp in plan.functions)
     total += sum(len(lp.operations) for lp in plan.layers)
@@ -1121,7 +1117,7 @@ def import_(
     """Print a manifest that reproduces the live aliases of FUNCTION... exactly."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from reconciler.importer import render_manifest
+    from reconciler.adopt import render_manifest
 
     if not functions and not prefixes:
         raise click.UsageError("name at least one FUNCTION, or --prefix")
@@ -1284,7 +1280,7 @@ def adopt(
     Prints a unified diff and exits 2 when there is something to adopt (0 when nothing);
     --write edits the files in place instead and exits 0.
     """
-    from reconciler.adopt_cli import run_adopt
+    from reconciler.cli.adopt import run_adopt
 
     code = run_adopt(
         _load(manifests),
@@ -1310,6 +1306,6 @@ def schema() -> None:
     click.echo(json_schema_text(), nl=False)
 
 
-from reconciler.cli_github import github as _github  # noqa: E402
+from reconciler.cli.github import github as _github  # noqa: E402
 
 main.add_command(_github)

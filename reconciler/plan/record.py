@@ -18,8 +18,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from urllib.parse import quote, unquote
 
-from reconciler.live import LATEST, split_description
-from reconciler.plan import (
+from reconciler.aws import LATEST, split_description
+from reconciler.plan.types import (
     NEW_VERSION,
     AlarmFired,
     AliasRecord,

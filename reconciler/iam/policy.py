@@ -48,10 +48,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.engine import AUTO_MIN_FUNCTIONS, sweepable
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import FunctionTarget, LayerTarget
-from reconciler.reads import AUTO_MIN_FUNCTIONS, sweepable
-from reconciler.rollout import HISTORY_PREFIX, TAG_PREFIX
+from reconciler.planning import HISTORY_PREFIX, TAG_PREFIX
 
 Mode = Literal["plan", "apply"]
 Scope = Literal["exact", "prefix", "tag"]

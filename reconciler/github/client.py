@@ -189,7 +189,7 @@ class RunContext:
     server: str = "https://github.com"
     repo: str = ""
     review: str | None = None  # the review fingerprint of the plan, for a plan comment
-    index: str | None = None  # its parts' short digests (reconciler.review), to name changes
+    index: str | None = None  # its parts' short digests (reconciler.github.review), to name changes
 
     @property
     def run_url(self) -> str:

@@ -29,9 +29,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.adopt_edit import Edit, Refused, Value, WeightValue, apply_edit
+from reconciler.adopt.edit import Edit, Refused, Value, WeightValue, apply_edit
+from reconciler.aws import LATEST, LiveAlias, LiveFunction
 from reconciler.errors import ReconcilerError
-from reconciler.live import LATEST, LiveAlias, LiveFunction
 from reconciler.manifest import (
     AliasRef,
     AliasSpec,
@@ -42,10 +42,9 @@ from reconciler.manifest import (
     Sha256Ref,
     load_manifest_text,
 )
-from reconciler.planner import PlanError, _Resolver, same_weight
-from reconciler.rollout import state_of
-from reconciler.wording import plural
-from reconciler.yamlload import YamlError, load_yaml
+from reconciler.manifest.yamlload import YamlError, load_yaml
+from reconciler.plan.wording import plural
+from reconciler.planning import PlanError, Resolver, same_weight, state_of
 
 OUTSIDE_GIT = "changed outside git since the last apply"
 
@@ -107,7 +106,7 @@ def decide(
     def resolve(name: str, selector: Any) -> str | None:
         spec = target.spec.model_copy(update={"aliases": aliases})
         try:
-            got = _Resolver(replace(target, spec=spec), live, False).resolve(name, selector)
+            got = Resolver(replace(target, spec=spec), live, False).resolve(name, selector)
         except PlanError:
             return None
         return got if isinstance(got, str) else None  # not publishing: never a new version

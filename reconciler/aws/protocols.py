@@ -1,6 +1,6 @@
 """The seam between the engine and AWS: the Lambda (and alarm) calls the engine makes.
 
-`reconciler.aws.Aws` implements it with boto3; the tests' in-memory `MemLambda` implements it
+`reconciler.aws.client.Aws` implements it with boto3; the tests' in-memory `MemLambda` implements it
 too, and mypy checks both against this Protocol. Nothing here imports boto3.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from reconciler.live import AliasTie, CodeStorage, LiveAlias, LiveFunction, LiveLayerVersion
+from reconciler.aws.live import AliasTie, CodeStorage, LiveAlias, LiveFunction, LiveLayerVersion
 
 
 class LayerUsageReader(Protocol):

@@ -39,13 +39,13 @@ from reconciler.github import (
     MAX_WAIT,
     GitHubClient,
     GitHubError,
+    Review,
     RunContext,
     fit_body,
     trailer_values,
 )
 from reconciler.plan import Action
-from reconciler.planfile import FORMAT_VERSION
-from reconciler.review import Review
+from reconciler.plan.planfile import FORMAT_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
 SUMMARY_LIMIT = 250_000  # characters: under the 1 MiB job-summary limit even if all were emoji
@@ -92,11 +92,11 @@ def _event() -> dict[str, Any]:
 
 
 def _now() -> str:
-    from reconciler.testclock import NOW, pinned
+    from reconciler.cli.testclock import NOW, pinned
 
     api = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
     if pinned(api, lambda line: click.echo(line, err=True)) is not None:
-        return os.environ[NOW]  # the test clock: only against a local GitHub (testclock.py)
+        return os.environ[NOW]  # the test clock: only against a local GitHub (cli/testclock.py)
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -124,7 +124,7 @@ def _context(plan_json: str | None = None) -> RunContext | None:
 
 def _renderer(plan_json: str, full_at: str) -> Callable[[int], str]:
     """The saved plan's Markdown again, within a limit: riskiest sections first when cut."""
-    from reconciler.planfile import load_plan_document
+    from reconciler.plan.planfile import load_plan_document
     from reconciler.render.markdown import render_markdown
 
     plan, kind = load_plan_document(plan_json)
@@ -348,7 +348,7 @@ def drift_issue(
 @_one_line_errors
 def render(plan_file: str, fmt: str, limit: int, color: bool) -> None:
     """Re-render a saved JSON plan: the job summary, which may be longer than a comment."""
-    from reconciler.planfile import load_plan_document
+    from reconciler.plan.planfile import load_plan_document
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
 
@@ -558,7 +558,7 @@ def post_fresh(
     (`reviewed-plan`, i.e. `check-reviewed --fingerprint`) to apply exactly that plan at that
     commit. Prints the fingerprint; nothing is applied here.
     """
-    from reconciler.planfile import load_plan_document
+    from reconciler.plan.planfile import load_plan_document
     from reconciler.render.markdown import marker_for, render_markdown
 
     commit = os.environ.get("GITHUB_SHA", "")
@@ -683,7 +683,7 @@ def report(plan_file: str, directory: str) -> None:
     and plan-color.txt: the text of `plan -v`; outputs.txt: the `count-…` outputs. The errors
     are printed as `::error` workflow commands.
     """
-    from reconciler.planfile import load_plan_document
+    from reconciler.plan.planfile import load_plan_document
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
 
@@ -707,6 +707,6 @@ def report(plan_file: str, directory: str) -> None:
         click.echo(line)
 
 
-from reconciler.adopt_pr import adopt_pr as _adopt_pr  # noqa: E402
+from reconciler.github.adopt_pr import adopt_pr as _adopt_pr  # noqa: E402
 
 github.add_command(_adopt_pr)

@@ -9,7 +9,7 @@ Stages per function (`plan_function`):
 
 The planner trusts what manifest validation guarantees (alias references name declared aliases
 without cycles; no canary or rollout involves `$LATEST`); it checks only what depends on live
-state. Reasons are data (`reconciler.plan`); `reconciler.wording` says them.
+state. Reasons are data (`reconciler.plan`); `reconciler.plan.wording` says them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from operator import attrgetter
 
 from deepdiff import DeepDiff
 
-from reconciler.live import LATEST, LiveAlias, LiveFunction, LiveVersion, Snapshot
+from reconciler.aws import LATEST, LiveAlias, LiveFunction, LiveVersion, Snapshot
 from reconciler.manifest import (
     AliasRef,
     AliasSpec,
@@ -73,10 +73,10 @@ from reconciler.plan import (
     VersionNote,
     VersionRef,
     Young,
+    version_label,
 )
-from reconciler.record import describe, moved
-from reconciler.rollout import Gates, Rollout, decide, legacy_keys, record_of
-from reconciler.wording import version as version_label
+from reconciler.plan.record import describe, moved
+from reconciler.planning.rollout import Gates, Rollout, decide, legacy_keys, record_of
 
 # The manifest bounds no duration: longer than timedelta can hold means "forever".
 _MAX_SECONDS = timedelta.max.days * 86400
@@ -103,7 +103,7 @@ class Observed:
     # read only for gates with `compare_to_previous`, in the same GetMetricData
     previous_metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # alias → why its rollout's steps forward wait: the runner's clock is off AWS's, or its
-    # gate's metrics could not be read (engine.py); rollbacks are not held
+    # gate's metrics could not be read (engine/run.py); rollbacks are not held
     holds: Mapping[str, HoldCause] = field(default_factory=dict)
     # traffic hooks (as named) of this function's rollouts that do not exist (GetFunction 404)
     missing_hooks: frozenset[str] = frozenset()
@@ -171,7 +171,7 @@ def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | Non
 # ---- 2. resolve --------------------------------------------------------------------------
 
 
-class _Resolver:
+class Resolver:
     """Resolves selectors for one function, in the state this plan leads to."""
 
     def __init__(self, target: FunctionTarget, live: LiveFunction, publishing: bool) -> None:
@@ -253,7 +253,7 @@ def _ranges(numbers: Sequence[int]) -> str:
     return ", ".join(out)
 
 
-def desired_state(resolver: _Resolver, name: str, spec: AliasSpec) -> AliasState:
+def desired_state(resolver: Resolver, name: str, spec: AliasSpec) -> AliasState:
     version = resolver.resolve(name, spec.version)
     if spec.canary is None:
         return AliasState(version=version, canary=None, description=spec.description)
@@ -274,7 +274,7 @@ def desired_state(resolver: _Resolver, name: str, spec: AliasSpec) -> AliasState
     return AliasState(version, Route(cversion, spec.canary.weight), spec.description)
 
 
-def _resolve_all(resolver: _Resolver) -> tuple[dict[str, AliasState], list[str]]:
+def _resolve_all(resolver: Resolver) -> tuple[dict[str, AliasState], list[str]]:
     desired: dict[str, AliasState] = {}
     errors: list[str] = []
     for name, aspec in resolver.target.spec.aliases.items():
@@ -705,7 +705,7 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
     if live is None:
         return base
     publish = _publish(target, live)
-    desired, errors = _resolve_all(_Resolver(target, live, publish is not None))
+    desired, errors = _resolve_all(Resolver(target, live, publish is not None))
     if errors:
         return replace(base, errors=tuple(errors))
     aliases = _aliases(obs, desired, now)

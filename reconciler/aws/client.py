@@ -1,6 +1,6 @@
 """The only module that imports boto3: typed reads and writes, error translation, retries.
 
-Reads return `reconciler.live` dataclasses; writes take plain values. Every botocore error is
+Reads return `reconciler.aws.live` dataclasses; writes take plain values. Every botocore error is
 translated into an `AwsError` whose message a person can act on. Clients use botocore's adaptive
 retry mode (retries on throttling, then client-side rate limiting), one client per region, shared
 by all threads; every Lambda request waits for its slot in the region's pacer for its quota
@@ -31,9 +31,7 @@ import botocore.exceptions
 from botocore.config import Config
 from typing_extensions import assert_never
 
-from reconciler.errors import AwsError
-from reconciler.lambda_api import Invocation, MetricQuery
-from reconciler.live import (
+from reconciler.aws.live import (
     LATEST,
     AliasTie,
     Canary,
@@ -45,7 +43,9 @@ from reconciler.live import (
     LiveVersion,
     Snapshot,
 )
-from reconciler.pacing import LAMBDA_REQUESTS_PER_SECOND, RegionPacers
+from reconciler.aws.pacing import LAMBDA_REQUESTS_PER_SECOND, RegionPacers
+from reconciler.aws.protocols import Invocation, MetricQuery
+from reconciler.errors import AwsError
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda.client import LambdaClient
@@ -73,7 +73,8 @@ SNAPSHOT_FIELDS: tuple[tuple[str, str], ...] = (
 # What ListFunctions with FunctionVersion=ALL returns of each version (the project's Lambda
 # reference): a subset of the configuration. Of SNAPSHOT_FIELDS it lacks the handler, the
 # dead-letter configuration and others, so a function whose plan compares configurations
-# (`publish`) or checks a canary's dead-letter target is never read that way (`reconciler.reads`).
+# (`publish`) or checks a canary's dead-letter target is never read that way
+# (`reconciler.engine.reads`).
 LIST_FUNCTIONS_FIELDS = frozenset(
     {
         "FunctionName",
@@ -387,7 +388,7 @@ class Aws:
         self.pacers: dict[str, RegionPacers] = {}
         self.calls = 0
         self.server_clock = ServerClock()
-        # How live state is read (`reconciler.reads`): auto, per-function or bulk.
+        # How live state is read (`reconciler.engine.reads`): auto, per-function or bulk.
         self.read_mode = read_mode
 
     @property

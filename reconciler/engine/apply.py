@@ -1,4 +1,4 @@
-"""The executor: walks a Plan through the Lambda API (`LambdaWriter`, implemented by `aws.py`).
+"""The executor: walks a Plan through the Lambda API (`LambdaWriter`, implemented by `aws.client`).
 
 Safety policy first (`check_applicable`): a plan with errors or a tripped deletion brake is
 refused whole, before any call, whoever calls `apply_plan`.
@@ -32,13 +32,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Any
 
 from typing_extensions import assert_never
 
+from reconciler.aws import LATEST, Invocation, LambdaWriter, LayerUsageReader
 from reconciler.errors import AwsError, ReconcilerError
-from reconciler.lambda_api import Invocation, LambdaWriter, LayerUsageReader
-from reconciler.layer_planner import grants
-from reconciler.live import LATEST
 from reconciler.plan import (
     FORWARD,
     AliasRecord,
@@ -60,9 +59,11 @@ from reconciler.plan import (
     UpdateAlias,
     VersionRef,
 )
-from reconciler.record import describe as record_description
-from reconciler.record import moved
-from reconciler.wording import brake, cause, plural, rolled_back, target
+from reconciler.plan.planfile import FORMAT_VERSION
+from reconciler.plan.record import describe as record_description
+from reconciler.plan.record import moved
+from reconciler.plan.wording import brake, cause, plural, rolled_back, target
+from reconciler.planning import grants
 
 Progress = Callable[[str], None]
 Clock = Callable[[], datetime]
@@ -552,3 +553,29 @@ def hook_failure(out: Invocation) -> str | None:
     if isinstance(status, str) and status.strip().lower() == "failed":
         return str(result.get("reason") or f"status {status}")
     return None
+
+
+def result_to_json(result: ApplyResult, *, interrupted: str | None = None) -> str:
+    """What `apply --format json` did, per operation, in plan order within each function;
+    `interrupted` names the signal that stopped the run (SIGINT, SIGTERM), if one did."""
+    doc: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "kind": "apply",
+        "ok": result.ok,
+        "results": [
+            {
+                "function": r.function,
+                "action": r.operation.action.value,
+                "target": target(r.operation),
+                "status": r.status.value,
+                "message": r.message,
+                "new_version": r.new_version,
+            }
+            for r in result.results
+        ],
+        "summary": {s.value: result.count(s) for s in Status},
+        "rollbacks": result.rollbacks,
+    }
+    if interrupted is not None:
+        doc["interrupted"] = interrupted
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

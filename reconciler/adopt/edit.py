@@ -13,7 +13,7 @@ YAML that is shared cannot be edited in one place without changing the others: a
 with an anchor (`&x`) and used elsewhere (`*x`), or a key that a mapping receives through a
 `<<` merge. Such an edit is refused with its FILE:LINE:COL (`Refused`), except where writing the
 key explicitly into the mapping overrides the shared value without touching it (a merged key
-that must change). The caller verifies every edited text by loading it again (see adopt.py).
+that must change). The caller verifies every edited text by loading it again (see aliases.py).
 
 Values are written in the style of the value they replace: `"5"` stays quoted, `10%` stays a
 percentage, `0.1` stays a number. New keys are written as `key: {flow: mapping}` lines at the

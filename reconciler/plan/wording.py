@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 from typing_extensions import assert_never
 
-from reconciler.live import AliasTie, CodeStorage
+from reconciler.aws import AliasTie, CodeStorage
 from reconciler.manifest import weight_text
-from reconciler.plan import (
+from reconciler.plan.types import (
     Action,
     AlarmFired,
     AlarmNoData,
@@ -62,6 +62,7 @@ from reconciler.plan import (
     VersionRef,
     WorseThanPrevious,
     Young,
+    version_label,
 )
 
 KNOWN_AFTER_APPLY = "new version (known after apply)"
@@ -75,10 +76,6 @@ def plural(n: int, one: str, many: str) -> str:
 def weight(w: float) -> str:
     """0.1 → "10%", 0.055 → "5.5%", 0.9999 → "99.99%": the digits Lambda keeps, no more."""
     return weight_text(w)
-
-
-def version(v: VersionRef) -> str:
-    return "new version" if isinstance(v, NewVersion) else v
 
 
 Notes = Mapping[str, VersionNote]
@@ -98,7 +95,7 @@ def age(minutes: int) -> str:
 def noted(v: VersionRef, notes: Notes | None) -> str:
     """A version with what the listing says of it: its description (cut short) if it has one,
     else its age: `5 ("release 3f2a…")`, `6 (3 d old)`; just the number without a note."""
-    text = version(v)
+    text = version_label(v)
     note = notes.get(v) if notes is not None and isinstance(v, str) else None
     if note is None:
         return text
@@ -108,14 +105,14 @@ def noted(v: VersionRef, notes: Notes | None) -> str:
 
 
 def canary(c: Route | None) -> str:
-    return "none" if c is None else f"{version(c.version)} @ {weight(c.weight)}"
+    return "none" if c is None else f"{version_label(c.version)} @ {weight(c.weight)}"
 
 
 def state(s: AliasState | None) -> str:
     """ "5", "5 + 6 @ 10%", "none"."""
     if s is None:
         return "none"
-    text = version(s.version)
+    text = version_label(s.version)
     return text if s.canary is None else f"{text} + {canary(s.canary)}"
 
 
@@ -232,11 +229,11 @@ def routing(state: AliasState | None) -> str:
     if state is None:
         return "the alias does not exist"
     if state.canary is None:
-        return f"{version(state.version)} serves all traffic"
+        return f"{version_label(state.version)} serves all traffic"
     w = state.canary.weight
     return (
-        f"{version(state.version)} serves {weight(1 - w)}, "
-        f"{version(state.canary.version)} serves {weight(w)}"
+        f"{version_label(state.version)} serves {weight(1 - w)}, "
+        f"{version_label(state.canary.version)} serves {weight(w)}"
     )
 
 
@@ -272,19 +269,19 @@ def hold(h: HoldCause) -> str:
 
 
 _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
-    RolloutPhase.CREATED: lambda s: f"new alias: created at {version(s.target)}",
-    RolloutPhase.COMPLETE: lambda s: f"complete: {version(s.target)} takes all traffic",
+    RolloutPhase.CREATED: lambda s: f"new alias: created at {version_label(s.target)}",
+    RolloutPhase.COMPLETE: lambda s: f"complete: {version_label(s.target)} takes all traffic",
     RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
     RolloutPhase.FAILED: lambda s: (
         f"{_rolled_back_at(s)}: {cause(s.cause) if s.cause else 'a failed check'}; "
         f"{_serves(s)}; retry with rollout.attempt: {s.attempt + 1}, or name another version"
     ),
     RolloutPhase.RECORDING_ROLLBACK: lambda s: (
-        f"rolled back by hand to {s.previous}: recording {version(s.target)} as failed; "
+        f"rolled back by hand to {s.previous}: recording {version_label(s.target)} as failed; "
         f"{routing(s.live)}; retry with rollout.attempt: {s.attempt + 1}, or name another version"
     ),
     RolloutPhase.VERIFYING: lambda s: (
-        f"{version(s.target)} takes all traffic; running the post-traffic hook "
+        f"{version_label(s.target)} takes all traffic; running the post-traffic hook "
         f"{s.post_traffic} (it has not passed yet)"
     ),
     RolloutPhase.UNVERIFIED: lambda s: f"not moving traffic: {s.problem}; {routing(s.live)}",
@@ -292,18 +289,18 @@ _ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
     RolloutPhase.RETAKING: lambda s: f"retaking {_at_step(s)}",
     RolloutPhase.WAITING: _waiting,
     RolloutPhase.ADVANCING: lambda s: f"advancing to {_at_step(s)}",
-    RolloutPhase.PROMOTING: lambda s: f"promoting {version(s.target)} to all traffic",
-    RolloutPhase.SWITCHING: lambda s: f"switching to {version(s.target)} directly",
+    RolloutPhase.PROMOTING: lambda s: f"promoting {version_label(s.target)} to all traffic",
+    RolloutPhase.SWITCHING: lambda s: f"switching to {version_label(s.target)} directly",
     RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting, {_serves(s)}",
     RolloutPhase.STARTING: lambda s: f"starting: {_at_step(s, 1)}",
     RolloutPhase.GATED: lambda s: (
         f"holding at step {s.step}/{s.steps}: {hold(s.hold)}"
         if s.hold is not None
         else f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
-        f"{version(s.target)} so far, fewer than the gate's minimum"
+        f"{version_label(s.target)} so far, fewer than the gate's minimum"
     ),
     RolloutPhase.BAKING: lambda s: (
-        f"baking: {version(s.target)} takes all traffic; alarms roll back until "
+        f"baking: {version_label(s.target)} takes all traffic; alarms roll back until "
         f"{utc_time(s.due) if s.due else '?'}"
     ),
 }
@@ -375,8 +372,8 @@ def off_course(function: str, s: RolloutStatus) -> str:
     stage = s.stage.value.replace("_", " ")
     serves = routing(s.live) if s.live is not None else f"{s.previous} serves all traffic"
     return (
-        f"rollout of {function}:{s.alias} to {version(s.target)} {stage} ({why}): "
-        f"git names {version(s.target)}; in AWS {serves}"
+        f"rollout of {function}:{s.alias} to {version_label(s.target)} {stage} ({why}): "
+        f"git names {version_label(s.target)}; in AWS {serves}"
     )
 
 

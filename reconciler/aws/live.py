@@ -1,9 +1,9 @@
 """Observed AWS state, as frozen data with no boto3 types.
 
-`aws.py` builds these from API responses; the planner reads them. Version numbers are ints;
+`client.py` builds these from API responses; the planner reads them. Version numbers are ints;
 `$LATEST` is never a `LiveVersion` (it is `LiveFunction.latest`).
 
-A fleet holds hundreds of thousands of versions, so every class uses slots, and `aws.py` shares
+A fleet holds hundreds of thousands of versions, so every class uses slots, and `client.py` shares
 equal strings and configuration mappings between versions instead of copying them.
 """
 
@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import Enum
 
 LATEST = "$LATEST"
-# How live state is read (`reconciler.reads`, `--read-mode`).
+# How live state is read (`reconciler.engine.reads`, `--read-mode`).
 READ_MODES = ("auto", "per-function", "bulk")
 
 
@@ -74,7 +74,7 @@ _RECORD = re.compile(r"(?:^| )\[lr:[^\]]*\]$")
 
 def split_description(description: str) -> tuple[str, str]:
     """An alias description's user text, and the record block the reconciler keeps at its end
-    ("" when there is none; `reconciler.record` reads it)."""
+    ("" when there is none; `reconciler.plan.record` reads it)."""
     m = _RECORD.search(description)
     if m is None:
         return description, ""

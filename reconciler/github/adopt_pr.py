@@ -30,7 +30,7 @@ from typing import Any
 import click
 
 from reconciler.errors import ReconcilerError
-from reconciler.github import GitHubClient, GitHubError
+from reconciler.github.client import GitHubClient, GitHubError
 
 BRANCH_PREFIX = "lambda-reconciler/adopt-"
 TITLE = "Adopt Lambda aliases changed outside git"

@@ -30,13 +30,13 @@ from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-from reconciler.apply import ApplyResult, Status, apply_plan, check_applicable
-from reconciler.engine import aws_now, build_plan
+from reconciler.aws import LambdaApi
+from reconciler.engine.apply import ApplyResult, Status, apply_plan, check_applicable
+from reconciler.engine.run import aws_now, build_plan
 from reconciler.errors import ReconcilerError
-from reconciler.lambda_api import LambdaApi
 from reconciler.manifest import ManifestSet
 from reconciler.plan import CreateAlias, Plan, RolloutPhase, RolloutStage, UpdateAlias
-from reconciler.wording import (
+from reconciler.plan.wording import (
     LIVE_COLUMNS,
     detail,
     live_row,

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from reconciler.live import LiveFunction
-from reconciler.wording import plural
+from reconciler.aws import LiveFunction
+from reconciler.plan.wording import plural
 
 SCHEMA_LINE = (
     "# yaml-language-server: $schema="

@@ -1,7 +1,7 @@
 """Progressive rollout (contract §8): pure decisions, one step per apply at most.
 
 State lives in the alias's own record, at the end of its description, written in the same
-guarded `UpdateAlias` as the routing it describes (`reconciler.record`,
+guarded `UpdateAlias` as the routing it describes (`reconciler.plan.record`,
 docs/design/rollout-state.md): the target, the version traffic moves from, the step, when it
 began, the status (running, verifying, done, failed) with its cause, and the attempt.
 
@@ -21,7 +21,7 @@ began, the status (running, verifying, done, failed) with its cause, and the att
 
 `decide` first classifies where the rollout stands (`_classify`), then one function per phase
 says what to write. Decisions carry data (`RolloutStatus` with a `RolloutPhase`); the words are
-in `reconciler.wording`. Earlier releases kept the state in function tags (`decode_tag`): read
+in `reconciler.plan.wording`. Earlier releases kept the state in function tags (`decode_tag`): read
 only to migrate it into the record.
 """
 
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 
 from typing_extensions import assert_never
 
-from reconciler.live import LATEST, LiveAlias, LiveFunction
+from reconciler.aws import LATEST, LiveAlias, LiveFunction
 from reconciler.manifest import stored_weight
 from reconciler.plan import (
     FORWARD,
@@ -54,7 +54,7 @@ from reconciler.plan import (
     VersionRef,
     WorseThanPrevious,
 )
-from reconciler.record import HISTORY_LENGTH, BadRecord, decode, is_version
+from reconciler.plan.record import HISTORY_LENGTH, BadRecord, decode, is_version
 
 TAG_PREFIX = "lambda-reconciler:rollout:"  # earlier releases' state, read to migrate it
 HISTORY_PREFIX = "lambda-reconciler:history:"
@@ -483,7 +483,7 @@ def _rolling_back(r: Rollout) -> Decision:
 
 
 def cause_text(cause: RollbackCause) -> str:
-    """The kind of a cause, for a problem line (the full words are in `reconciler.wording`)."""
+    """The kind of a cause, for a problem line (the full words are in `reconciler.plan.wording`)."""
     match cause:
         case AlarmFired(alarm=alarm):
             return f"alarm {alarm} fires"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from reconciler.aws import LiveFunction
 from reconciler.errors import ReconcilerError
-from reconciler.live import LiveFunction
 from reconciler.manifest import FunctionTarget
 from reconciler.plan import (
     AliasField,
@@ -27,9 +27,8 @@ from reconciler.plan import (
     RolloutState,
     UpdateAlias,
 )
-from reconciler.planner import fingerprint
-from reconciler.record import is_version, moved
-from reconciler.rollout import record_of
+from reconciler.plan.record import is_version, moved
+from reconciler.planning import fingerprint, record_of
 
 
 def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: datetime) -> Plan:

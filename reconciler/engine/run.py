@@ -16,10 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
+from reconciler.aws import CodeStorage, LambdaReader, MetricQuery
+from reconciler.engine.reads import read_observed
 from reconciler.errors import AwsError, GuardError
-from reconciler.lambda_api import LambdaReader, MetricQuery
-from reconciler.layer_planner import ObservedLayer, candidates, plan_layer
-from reconciler.live import CodeStorage
 from reconciler.manifest import FunctionTarget, LayerTarget, ManifestSet
 from reconciler.plan import (
     DEFAULT_STORAGE_WARN,
@@ -38,10 +37,19 @@ from reconciler.plan import (
     Plan,
     UpdateAlias,
 )
-from reconciler.planner import Observed, fingerprint, plan, plan_function
-from reconciler.reads import read_observed
-from reconciler.rollout import NO_DATA, state_of, tolerance
-from reconciler.wording import rollout_message
+from reconciler.plan.wording import rollout_message
+from reconciler.planning import (
+    NO_DATA,
+    Observed,
+    ObservedLayer,
+    candidates,
+    fingerprint,
+    plan,
+    plan_function,
+    plan_layer,
+    state_of,
+    tolerance,
+)
 
 Clock = Callable[[], datetime]
 # How far this runner's clock may be from AWS's (the `Date` of its responses) before rollout
@@ -151,7 +159,7 @@ def read_all(
     parallelism: int,
     progress: OnRead | None = None,
 ) -> list[Observed]:
-    """Per function, or one ListFunctions sweep per region (`--read-mode`, reconciler/reads.py).
+    """Per function, or one ListFunctions sweep per region (`--read-mode`, engine/reads.py).
 
     A failure that awaits every call (no credentials, an expired token, an unreachable
     endpoint) is raised once: the reads not yet started are skipped, not each one failed.

@@ -2,7 +2,7 @@
 
 `plan --out` writes it and `apply PLAN.json` applies exactly what it says, so every value the
 executor needs round-trips: `plan_from_dict(plan_to_dict(p)) == p`. Writing adds the words of
-`reconciler.wording` (`changes`, `reason`, `message`) for people and scripts; reading ignores
+`reconciler.plan.wording` (`changes`, `reason`, `message`) for people and scripts; reading ignores
 them and rebuilds the typed plan from the data fields alone.
 
 Reading is strict (pydantic, strict mode) because a saved plan drives writes: a missing guard
@@ -21,11 +21,12 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from typing_extensions import assert_never
 
-from reconciler import wording
-from reconciler.apply import ApplyResult, Status
+from reconciler.aws import AliasTie, CodeStorage
 from reconciler.errors import ReconcilerError
-from reconciler.live import AliasTie, CodeStorage
-from reconciler.plan import (
+from reconciler.plan import wording
+from reconciler.plan.record import BadRecord, block
+from reconciler.plan.record import decode as decode_record
+from reconciler.plan.types import (
     NEW_VERSION,
     Action,
     AlarmFired,
@@ -75,8 +76,6 @@ from reconciler.plan import (
     WorseThanPrevious,
     Young,
 )
-from reconciler.record import BadRecord, block
-from reconciler.record import decode as decode_record
 
 FORMAT_VERSION = 2
 KINDS = ("plan", "drift")
@@ -392,32 +391,6 @@ def plan_to_dict(plan: Plan, *, kind: str = "plan") -> dict[str, Any]:
 
 def plan_to_json(plan: Plan, *, kind: str = "plan") -> str:
     return json.dumps(plan_to_dict(plan, kind=kind), indent=2, ensure_ascii=False) + "\n"
-
-
-def result_to_json(result: ApplyResult, *, interrupted: str | None = None) -> str:
-    """What `apply --format json` did, per operation, in plan order within each function;
-    `interrupted` names the signal that stopped the run (SIGINT, SIGTERM), if one did."""
-    doc: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "kind": "apply",
-        "ok": result.ok,
-        "results": [
-            {
-                "function": r.function,
-                "action": r.operation.action.value,
-                "target": wording.target(r.operation),
-                "status": r.status.value,
-                "message": r.message,
-                "new_version": r.new_version,
-            }
-            for r in result.results
-        ],
-        "summary": {s.value: result.count(s) for s in Status},
-        "rollbacks": result.rollbacks,
-    }
-    if interrupted is not None:
-        doc["interrupted"] = interrupted
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 # ---- reading: the document, strictly -----------------------------------------------------

@@ -1,0 +1,43 @@
+"""Lambda as the engine sees it: observed state as frozen data (`live`) and the Protocols of the
+calls it makes (`protocols`). `client` implements them with boto3; only the CLI imports it,
+and this package does not, so importing `reconciler.aws` never imports boto3."""
+
+from reconciler.aws.live import (
+    LATEST,
+    READ_MODES,
+    AliasTie,
+    CodeStorage,
+    LiveAlias,
+    LiveFunction,
+    LiveLayerVersion,
+    LiveVersion,
+    Snapshot,
+    split_description,
+)
+from reconciler.aws.protocols import (
+    Invocation,
+    LambdaApi,
+    LambdaReader,
+    LambdaWriter,
+    LayerUsageReader,
+    MetricQuery,
+)
+
+__all__ = [
+    "LATEST",
+    "READ_MODES",
+    "AliasTie",
+    "CodeStorage",
+    "Invocation",
+    "LambdaApi",
+    "LambdaReader",
+    "LambdaWriter",
+    "LayerUsageReader",
+    "LiveAlias",
+    "LiveFunction",
+    "LiveLayerVersion",
+    "LiveVersion",
+    "MetricQuery",
+    "Snapshot",
+    "split_description",
+]

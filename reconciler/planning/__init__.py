@@ -1,0 +1,46 @@
+"""Pure planning: observed state and manifests in, a `Plan` out, no I/O (`planner`; progressive
+rollouts in `rollout`, layer retention in `layers`)."""
+
+from reconciler.planning.layers import (
+    ObservedLayer,
+    candidates,
+    grants,
+    plan_layer,
+)
+from reconciler.planning.planner import (
+    Observed,
+    PlanError,
+    Resolver,
+    fingerprint,
+    plan,
+    plan_function,
+    same_weight,
+)
+from reconciler.planning.rollout import (
+    HISTORY_PREFIX,
+    NO_DATA,
+    TAG_PREFIX,
+    record_of,
+    state_of,
+    tolerance,
+)
+
+__all__ = [
+    "HISTORY_PREFIX",
+    "NO_DATA",
+    "TAG_PREFIX",
+    "Observed",
+    "ObservedLayer",
+    "PlanError",
+    "Resolver",
+    "candidates",
+    "fingerprint",
+    "grants",
+    "plan",
+    "plan_function",
+    "plan_layer",
+    "record_of",
+    "same_weight",
+    "state_of",
+    "tolerance",
+]
