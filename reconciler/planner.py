@@ -462,7 +462,7 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
                 continue
             out.rollouts.append(status)
         untag = legacy_keys(live.tags, name) if live.tags_read else ()
-        if untag and write is None and live.alias(name) is not None:
+        if untag and write is None and live.alias(name) is not None and _exists(record[0], live):
             write = _migration(name, live.alias(name), record[0])  # type: ignore[arg-type]
         if isinstance(write, UpdateAlias) and untag:
             write = replace(write, untag=untag)
@@ -475,6 +475,14 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
     out.writes = _with_fields(out.writes)
     out.writes.sort(key=lambda w: (isinstance(w, UpdateAlias), w.alias))
     return out
+
+
+def _exists(record: AliasRecord, live: LiveFunction) -> bool:
+    """The rollout state folded from tags names versions that exist. State that does not is
+    not written into the description by a migration: it stays in the tags, trusted less."""
+    s = record.rollout
+    versions = live.version_numbers
+    return s is None or (str(s.target) in versions and s.previous in versions | {LATEST})
 
 
 def _migration(name: str, current: LiveAlias, record: AliasRecord) -> UpdateAlias:
@@ -567,6 +575,7 @@ class _Keep:
         in_use: frozenset[int],
         now: datetime,
         previous: Mapping[int, list[KeepReason]],
+        named: Mapping[str, AliasState],
     ) -> None:
         self.previous = previous
         self.retention = retention
@@ -574,10 +583,13 @@ class _Keep:
         self.in_use = in_use
         self.protect = frozenset(retention.protect)
         refs: dict[int, list[str]] = {}
-        for name, state in sorted(after_aliases.items()):
-            for v in state.versions():
-                if isinstance(v, str) and v.isdigit():
-                    refs.setdefault(int(v), []).append(name)
+        # the aliases as the plan leaves them, and as the manifest names them: a target that
+        # is held, or failed and waits for a new attempt, stays
+        for states in (after_aliases, named):
+            for name, state in sorted(states.items()):
+                for v in state.versions():
+                    if isinstance(v, str) and v.isdigit() and name not in refs.get(int(v), ()):
+                        refs.setdefault(int(v), []).append(name)
         self.aliased = {n: Aliased(tuple(names)) for n, names in refs.items()}
         self.young_since = _young_since(retention.keep_days, now)
         self._young: dict[int, tuple[KeepReason, ...]] = {}  # days old → shared reasons
@@ -630,12 +642,13 @@ def _retention(
     after_aliases: Mapping[str, AliasState],
     publishing: bool,
     now: datetime,
+    desired: Mapping[str, AliasState],
 ) -> tuple[list[DeleteVersion], tuple[Kept, ...]]:
     retention = target.spec.retention
     if retention is None:
         return [], ()
     previous = _previous(target, live, after_aliases)
-    rules = _Keep(retention, after_aliases, live.in_use or frozenset(), now, previous)
+    rules = _Keep(retention, after_aliases, live.in_use or frozenset(), now, previous, desired)
     keep_last = retention.keep_last
     # The version this plan publishes is the newest and counts toward keep_last.
     window = 0 if keep_last is None else max(0, keep_last - 1 if publishing else keep_last)
@@ -697,7 +710,7 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
     ops += deleted
     after = aliases.after
     after.update({u.name: u.state for u in unmanaged})
-    deletions, kept = _retention(target, live, after, publish is not None, now)
+    deletions, kept = _retention(target, live, after, publish is not None, now, desired)
     ops += deletions
     return replace(
         base,

@@ -5,13 +5,17 @@ its record, which `apply` writes whenever it moves an alias) and clears any cana
 an ordinary plan of one `UpdateAlias`, applied by the executor with the same guard (the alias
 RevisionId read here), recording the history like any move, so a second rollback returns to
 where the first one started. The same call marks the version it moves away from as failed for
-that alias, as an alarm rollback does: the next `apply` does not roll it out again until the
-manifest names another version or a new `rollout.attempt`. Git is not changed: `drift` reports
-the difference until the manifest says the same.
+that alias (the canary, when the alias has one: the version being rolled out), as an alarm
+rollback does: the next `apply` does not roll it out again until the manifest names another
+version or a new `rollout.attempt`. When the version the manifest names is out of the alias
+already (its rollout failed, or its canary was removed by hand), its mark is kept (or made)
+instead: it is the one the next `apply` reads. Git is not changed: `drift` reports the
+difference until the manifest says the same.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from reconciler.errors import ReconcilerError
@@ -68,11 +72,28 @@ def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: d
     rest = tuple(v for v in record.history if v != back)
     spec = target.spec.aliases.get(alias)
     attempt = spec.rollout.attempt if spec is not None and spec.rollout is not None else 1
+    # the version rolled back from fails, as after an alarm: the canary when there is one (the
+    # version being rolled out), else the primary
+    rolled = current.canary.version if current.canary is not None else current.version
     mark = None
-    if is_version(current.version):  # the version rolled back from fails, as after an alarm
-        mark = RolloutState(
-            current.version, back, 0, now, "failed", ManualRollback("rollback"), attempt
-        )
+    if is_version(rolled):
+        mark = RolloutState(rolled, back, 0, now, "failed", ManualRollback("rollback"), attempt)
+    held = record.rollout
+    if (
+        held is not None
+        and spec is not None
+        and isinstance(spec.version, int)
+        and (str(spec.version), attempt) == (held.target, held.attempt)
+        and held.target not in (current.version, rolled)
+        and live.version(spec.version) is not None
+    ):
+        # the manifest's target is out of the alias already: it failed, or its canary was
+        # removed by hand (a rollback the next apply would have recorded). Its mark is the one
+        # the next apply reads, so it stays (or is made); one for `rolled` would be ignored, as
+        # the manifest does not name it
+        mark = held
+        if held.status != "failed":
+            mark = replace(held, status="failed", cause=ManualRollback("hand"), since=now)
     written = AliasRecord(back, moved(rest, current.version), mark)
     op = UpdateAlias(alias, before, after, current.revision_id, fields, record=written)
     function = FunctionPlan(
