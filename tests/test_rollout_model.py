@@ -361,6 +361,24 @@ class RolloutModel(RuleBasedStateMachine):
         assert p is not None
         self.run(p, self.now + r.skew, kill, rollback=False)
 
+    @rule(first=st.sampled_from(["A", "B"]), between=st.sampled_from(["none", "alarm", "hook"]))
+    def race(self, first: str, between: str) -> None:
+        """Two applies at once: both plan from the same state, one applies, then the other
+        applies its now stale plan (an alarm or a hook may change in between)."""
+        self.step()
+        second = "B" if first == "A" else "A"
+        self.plan_now(second)
+        self.plan_now(first)
+        for runner in (first, second):
+            r = self.runners[runner]
+            p, r.plan = r.plan, None
+            assert p is not None
+            self.run(p, self.now + r.skew, None, rollback=False)
+            if between == "alarm":
+                self.mem.alarms[ALARM] = "ALARM"
+            elif between == "hook":
+                self.mem.hooks[POST] = self.mem.hooks[PRE] = "Failed"
+
     def run(self, p: Plan, now: datetime, kill: tuple[int, bool] | None, rollback: bool) -> None:
         before, alarm = self.alias(), self.mem.alarms[ALARM]
         invoked = len(self.mem.invocations)
@@ -800,3 +818,27 @@ def test_rollback_after_a_canary_removed_by_hand_marks_the_target() -> None:
     p = _step(mem, Manifest(version=2, pre=False), NOW + timedelta(hours=1))
     assert [s.phase.value for s in p.functions[0].rollouts] == ["failed"]
     assert share(mem.functions[FN].aliases[ALIAS], "2") == 0
+
+
+def test_a_failed_post_traffic_hook_after_a_canary_goes_back_to_the_live_primary() -> None:
+    """2 + 1 @ 10 %, the record edited to say the rollout moved from 1 and is verifying: the
+    promotion's post-traffic hook failed and the rollback went to the record's 1, leaving all
+    traffic on the version that failed."""
+    mem = _lambda()
+    for hook in (PRE, POST):
+        mem.add(hook, snap(hook))
+        mem.hooks[hook] = "pass"
+    mem.set_alias(FN, ALIAS, "2")
+    manifest = Manifest(version=1, post=True)
+    _step(mem, manifest)
+    prod = mem.functions[FN].aliases[ALIAS]
+    assert (prod.version, prod.canary) == ("2", Canary("1", 0.1))
+    record = decode(prod.record)
+    assert record.rollout is not None
+    edited = replace(record.rollout, previous="1", status="verifying")
+    whole = describe("", replace(record, rollout=edited))
+    mem.update_alias(FN, None, ALIAS, "2", {"1": 0.1}, whole, prod.revision_id)
+    mem.hooks[POST] = "Failed"
+    _step(mem, manifest)
+    prod = mem.functions[FN].aliases[ALIAS]
+    assert (prod.version, prod.canary) == ("2", None)
