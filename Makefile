@@ -30,10 +30,12 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# The minutes-long runs `make test` leaves out: the kill matrix, and the fuzz at scale.
+# The minutes-long runs `make test` leaves out: the kill matrix, the fuzz and the rollout state
+# model at scale.
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow
 	FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/test_fuzz.py -q
+	MODEL_EXAMPLES=2000 MODEL_STEPS=60 $(BIN)/pytest tests/test_rollout_model.py -q -s -k state_model
 
 demo: $(STAMP)
 	PYTHONPATH=. $(BIN)/python examples/demo.py

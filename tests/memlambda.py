@@ -4,11 +4,16 @@ It enforces the real-AWS rules that matter to safety (see the Lambda reference):
 RevisionId and CodeSha256, at most one additional version, no routing on $LATEST, no alias to a
 missing version, no deletion of a version an alias routes to, version numbers never reused. After
 every write it checks the invariant "no alias points to a missing version" and records a violation.
+
+For model-based tests it also invokes traffic hooks with the outcome a test sets per hook function
+(`hooks`), and stops a run at a chosen write (`kill_at`), raising `Killed` as a SIGKILL would stop
+the process there.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -29,6 +34,20 @@ from reconciler.aws.live import (
 from reconciler.errors import AwsError
 
 _rev = itertools.count(1)
+
+# What an invoked hook does (`MemLambda.hooks`): return a pass, `{"status": "Failed"}` in two
+# letter cases, a FunctionError, or fail to be invoked (missing, denied, throttled).
+HOOK_OUTCOMES = ("pass", "Failed", "FAILED", "error", "404", "403", "429")
+_INVOKE_ERRORS = {
+    "404": ("Function not found", "ResourceNotFoundException", 404),
+    "403": ("not authorized to perform lambda:InvokeFunction", "AccessDeniedException", 403),
+    "429": ("Rate exceeded", "TooManyRequestsException", 429),
+}
+
+
+class Killed(Exception):
+    """The run stops at the write `MemLambda.kill_at` names, as a SIGKILL would stop it: not a
+    ReconcilerError, so nothing in the executor handles it."""
 
 
 def new_rev() -> str:
@@ -91,6 +110,12 @@ class MemLambda:
         self.layer_policies: dict[tuple[str, int], str] = {}
         self.layer_users: dict[str, tuple[str, ...]] = {}
         self.storage_limit = 80_530_636_800
+        self.hooks: dict[str, str] = {}  # hook function → one of HOOK_OUTCOMES
+        self.invocations: list[tuple[str, str, str]] = []  # (hook, to_version, outcome)
+        # (k, after): the k-th write call (1-based, counted in `write_calls`) raises Killed,
+        # before it is applied or right after
+        self.kill_at: tuple[int, bool] | None = None
+        self.write_calls = 0
 
     # -- seeding --------------------------------------------------------------------------------
     def add(self, name: str, latest: Snapshot) -> MemFunction:
@@ -153,7 +178,19 @@ class MemLambda:
         return {q.key: 0.0 for q in queries}
 
     def invoke(self, function: str, region: str | None, payload: bytes) -> Invocation:
-        raise AwsError(f"the in-memory Lambda does not invoke {function}")
+        outcome = self.hooks.get(function)
+        if outcome is None:
+            raise AwsError(f"the in-memory Lambda does not invoke {function}")
+        event = json.loads(payload)
+        self.invocations.append((function, str(event.get("to_version")), outcome))
+        if outcome in _INVOKE_ERRORS:
+            message, code, status = _INVOKE_ERRORS[outcome]
+            raise AwsError(f"{message}: {function}", code, status)
+        if outcome == "error":
+            return Invocation("Unhandled", b'{"errorMessage": "smoke test crashed"}')
+        if outcome == "pass":
+            return Invocation(None, b'{"status": "Succeeded"}')
+        return Invocation(None, json.dumps({"status": outcome, "reason": "smoke test"}).encode())
 
     def versions_in_use(
         self, name: str, region: str | None, arn: str
@@ -191,6 +228,12 @@ class MemLambda:
         if version in weights:
             raise AwsError("already included", "InvalidParameterValueException", 400)
 
+    def _write(self) -> None:
+        """Count a write call; the one `kill_at` names before it is applied raises Killed."""
+        self.write_calls += 1
+        if self.kill_at == (self.write_calls, False):
+            raise Killed(f"killed before write {self.write_calls}")
+
     def _after_write(self, *record: str) -> None:
         self.writes.append(record)
         for fn in self.functions.values():
@@ -198,6 +241,8 @@ class MemLambda:
                 for v in (a.version, a.canary.version if a.canary else None):
                     if v is not None and v != LATEST and int(v) not in fn.versions:
                         self.violations.append(f"{fn.name}:{a.name} → missing {v} after {record}")
+        if self.kill_at == (self.write_calls, True):
+            raise Killed(f"killed after write {self.write_calls}")
 
     def publish_version(
         self,
@@ -207,6 +252,7 @@ class MemLambda:
         revision_id: str,
         description: str | None = None,
     ) -> str:
+        self._write()
         fn = self._fn(name)
         if revision_id != fn.latest_rev:
             raise AwsError("stale revision", "PreconditionFailedException", 412)
@@ -230,6 +276,7 @@ class MemLambda:
         weights: Mapping[str, float],
         description: str | None,
     ) -> str:
+        self._write()
         fn = self._fn(name)
         if alias in fn.aliases:
             raise AwsError("exists", "ResourceConflictException", 409)
@@ -249,6 +296,7 @@ class MemLambda:
         description: str | None,
         revision_id: str,
     ) -> str:
+        self._write()
         fn = self._fn(name)
         current = fn.aliases.get(alias)
         if current is None:
@@ -265,15 +313,18 @@ class MemLambda:
         return fn.aliases[alias].revision_id
 
     def untag_function(self, name: str, region: str | None, arn: str, keys: Sequence[str]) -> None:
+        self._write()
         for key in keys:
             self._fn(name).tags.pop(key, None)
         self._after_write("untag_function", name, ",".join(keys))
 
     def delete_alias(self, name: str, region: str | None, alias: str) -> None:
+        self._write()
         self._fn(name).aliases.pop(alias, None)
         self._after_write("delete_alias", name, alias)
 
     def delete_version(self, name: str, region: str | None, version: str) -> None:
+        self._write()
         fn = self._fn(name)
         n = int(version)
         users = [
@@ -323,6 +374,7 @@ class MemLambda:
         return CodeStorage(region or self.default_region, used, self.storage_limit)
 
     def delete_layer_version(self, layer: str, region: str | None, version: int) -> None:
+        self._write()
         self.layers.get(layer, {}).pop(version, None)
         self._after_write("delete_layer_version", layer, str(version))
 

@@ -400,7 +400,9 @@ class _FunctionRun:
                 revision,
             )
             return
-        back = state.previous
+        # back to the live primary when the promotion was from a canary (never to a version
+        # named only by the record), else to the version the rollout moved from
+        back = self._resolve(op.before.version) if op.before.canary is not None else state.previous
         failed = replace(state, status="failed", cause=why, since=self.now())
         backed = AliasRecord(back, moved(record.history, version), failed)
         self.aws.update_alias(

@@ -5,13 +5,17 @@ its record, which `apply` writes whenever it moves an alias) and clears any cana
 an ordinary plan of one `UpdateAlias`, applied by the executor with the same guard (the alias
 RevisionId read here), recording the history like any move, so a second rollback returns to
 where the first one started. The same call marks the version it moves away from as failed for
-that alias, as an alarm rollback does: the next `apply` does not roll it out again until the
-manifest names another version or a new `rollout.attempt`. Git is not changed: `drift` reports
-the difference until the manifest says the same.
+that alias (the canary, when the alias has one: the version being rolled out), as an alarm
+rollback does: the next `apply` does not roll it out again until the manifest names another
+version or a new `rollout.attempt`. When the version the manifest names is out of the alias
+already (its rollout failed, or its canary was removed by hand), its mark is kept (or made)
+instead: it is the one the next `apply` reads. Git is not changed: `drift` reports the
+difference until the manifest says the same.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from reconciler.aws import LiveFunction
@@ -40,18 +44,7 @@ def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: d
     record, problem = record_of(live, alias)
     if problem:
         raise ReconcilerError(f"{target.name}:{alias}: {problem}; nothing was written")
-    history = tuple(v for v in record.history if is_version(v))
-    if not history:
-        raise ReconcilerError(
-            f"{target.name}:{alias}: no previous version is recorded (apply records one each "
-            "time it moves the alias); nothing was written"
-        )
-    back = history[0]
-    if live.version(int(back)) is None:
-        raise ReconcilerError(
-            f"{target.name}:{alias}: the previous version {back} no longer exists; nothing was "
-            "written"
-        )
+    back = _way_back(target, live, alias, record)
     before = AliasState.of(current)
     after = AliasState(back, None, current.description)
     fields = tuple(
@@ -65,13 +58,7 @@ def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: d
     if not fields:
         raise ReconcilerError(f"{target.name}:{alias} is already on version {back}")
     rest = tuple(v for v in record.history if v != back)
-    spec = target.spec.aliases.get(alias)
-    attempt = spec.rollout.attempt if spec is not None and spec.rollout is not None else 1
-    mark = None
-    if is_version(current.version):  # the version rolled back from fails, as after an alarm
-        mark = RolloutState(
-            current.version, back, 0, now, "failed", ManualRollback("rollback"), attempt
-        )
+    mark = _mark(target, live, alias, record, back, now)
     written = AliasRecord(back, moved(rest, current.version), mark)
     op = UpdateAlias(alias, before, after, current.revision_id, fields, record=written)
     function = FunctionPlan(
@@ -85,6 +72,60 @@ def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: d
         operations=(op,),
     )
     return Plan(functions=(function,), manifests=(target.manifest,))
+
+
+def _way_back(target: FunctionTarget, live: LiveFunction, alias: str, record: AliasRecord) -> str:
+    """The recorded previous version, which must still exist."""
+    history = tuple(v for v in record.history if is_version(v))
+    if not history:
+        raise ReconcilerError(
+            f"{target.name}:{alias}: no previous version is recorded (apply records one each "
+            "time it moves the alias); nothing was written"
+        )
+    back = history[0]
+    if live.version(int(back)) is None:
+        raise ReconcilerError(
+            f"{target.name}:{alias}: the previous version {back} no longer exists; nothing was "
+            "written"
+        )
+    return back
+
+
+def _mark(
+    target: FunctionTarget,
+    live: LiveFunction,
+    alias: str,
+    record: AliasRecord,
+    back: str,
+    now: datetime,
+) -> RolloutState | None:
+    """The failure mark the rollback leaves: the version it moves traffic away from fails, as
+    after an alarm — the canary when there is one other than the way back (the version being
+    rolled out), else the primary. When the manifest's target is out of the alias already (it
+    failed, or its canary was removed by hand), its mark is the one the next apply reads, so it
+    stays (or is made): one for another version would be ignored."""
+    current = live.alias(alias)
+    assert current is not None
+    spec = target.spec.aliases.get(alias)
+    attempt = spec.rollout.attempt if spec is not None and spec.rollout is not None else 1
+    canary = current.canary.version if current.canary is not None else None
+    rolled = canary if canary is not None and canary != back else current.version
+    mark = None
+    if is_version(rolled):
+        mark = RolloutState(rolled, back, 0, now, "failed", ManualRollback("rollback"), attempt)
+    held = record.rollout
+    if (
+        held is not None
+        and spec is not None
+        and isinstance(spec.version, int)
+        and (str(spec.version), attempt) == (held.target, held.attempt)
+        and held.target not in (current.version, rolled)
+        and live.version(spec.version) is not None
+    ):
+        mark = held
+        if held.status != "failed":
+            mark = replace(held, status="failed", cause=ManualRollback("hand"), since=now)
+    return mark
 
 
 def find_target(targets: tuple[FunctionTarget, ...], function: str) -> FunctionTarget:

@@ -364,12 +364,13 @@ def cut_at_functions(body: str, limit: int, full_at: str = "the job summary") ->
             "",
         ]
 
-    kept = len(sections)
+    # Every section with the note that the folded plan is left out did not fit (or there was
+    # no folded plan and the body did not fit): at least one function goes, and the note says
+    # which and where the full plan is.
+    kept = len(sections) - 1
     while kept > 0:
         out = [*pre, *(x for s in sections[:kept] for x in s), *note(names[kept:]), *rest]
         text = "\n".join(out) + "\n"
-        if kept == len(sections):
-            text = "\n".join([*pre, *(x for s in sections for x in s), *rest]) + "\n"
         if len(text) <= limit:
             return text
         kept -= 1

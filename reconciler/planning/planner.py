@@ -475,7 +475,8 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
         untag = legacy_keys(live.tags, name) if live.tags_read else ()
         current = live.alias(name)
         if untag and write is None and current is not None:
-            trusted = status is None or status.phase is not RolloutPhase.UNVERIFIED
+            unverified = status is not None and status.phase is RolloutPhase.UNVERIFIED
+            trusted = not unverified and _exists(record[0], live)
             write = _migration(name, current, record[0], trusted)
         if isinstance(write, UpdateAlias) and untag:
             write = replace(write, untag=untag)
@@ -488,6 +489,14 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
     out.writes = _with_fields(out.writes)
     out.writes.sort(key=lambda w: (isinstance(w, UpdateAlias), w.alias))
     return out
+
+
+def _exists(record: AliasRecord, live: LiveFunction) -> bool:
+    """The rollout state folded from tags names versions that exist. State that does not is
+    not written into the description by a migration (it is dropped with the tags)."""
+    s = record.rollout
+    versions = live.version_numbers
+    return s is None or (str(s.target) in versions and s.previous in versions | {LATEST})
 
 
 def _migration(name: str, current: LiveAlias, record: AliasRecord, trusted: bool) -> UpdateAlias:
@@ -586,6 +595,7 @@ class _Keep:
         in_use: Mapping[int, tuple[str, ...]],
         now: datetime,
         previous: Mapping[int, list[KeepReason]],
+        named: Mapping[str, AliasState],
     ) -> None:
         self.previous = previous
         self.retention = retention
@@ -593,10 +603,13 @@ class _Keep:
         self.in_use = in_use
         self.protect = frozenset(retention.protect)
         refs: dict[int, list[str]] = {}
-        for name, state in sorted(after_aliases.items()):
-            for v in state.versions():
-                if isinstance(v, str) and v.isdigit():
-                    refs.setdefault(int(v), []).append(name)
+        # the aliases as the plan leaves them, and as the manifest names them: a target that
+        # is held, or failed and waits for a new attempt, stays
+        for states in (after_aliases, named):
+            for name, state in sorted(states.items()):
+                for v in state.versions():
+                    if isinstance(v, str) and v.isdigit() and name not in refs.get(int(v), ()):
+                        refs.setdefault(int(v), []).append(name)
         self.aliased = {n: Aliased(tuple(names)) for n, names in refs.items()}
         self.young_since = _young_since(retention.keep_days, now)
         self._young: dict[int, tuple[KeepReason, ...]] = {}  # days old → shared reasons
@@ -650,12 +663,13 @@ def _retention(
     publishing: bool,
     now: datetime,
     written: Mapping[str, AliasRecord],
+    desired: Mapping[str, AliasState],
 ) -> tuple[list[DeleteVersion], tuple[Kept, ...]]:
     retention = target.spec.retention
     if retention is None:
         return [], ()
     previous = _previous(target, live, after_aliases, written)
-    rules = _Keep(retention, after_aliases, live.in_use or {}, now, previous)
+    rules = _Keep(retention, after_aliases, live.in_use or {}, now, previous, desired)
     keep_last = retention.keep_last
     # The version this plan publishes is the newest and counts toward keep_last.
     window = 0 if keep_last is None else max(0, keep_last - 1 if publishing else keep_last)
@@ -718,7 +732,7 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
     after = aliases.after
     after.update({u.name: u.state for u in unmanaged})
     written = {w.alias: w.record for w in aliases.writes if w.record is not None}
-    deletions, kept = _retention(target, live, after, publish is not None, now, written)
+    deletions, kept = _retention(target, live, after, publish is not None, now, written, desired)
     ops += deletions
     return replace(
         base,

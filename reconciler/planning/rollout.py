@@ -325,16 +325,17 @@ def _problem(r: Rollout) -> str:
 
 
 def _moved_back(r: Rollout, state: RolloutState | None) -> bool:
-    """The alias is back on the version the rollout moved from, with no canary, though the
-    record does not say it failed: someone rolled it back by hand."""
+    """The alias is back on the version the rollout moved from, or its canary on the target is
+    gone while the record says a step runs, though the record does not say it failed: someone
+    rolled it back by hand (wherever they moved the primary)."""
     live = _live(r)
-    return (
-        state is not None
-        and state.status != "failed"
-        and live.canary is None
-        and live.version == state.previous
-        and live.version != r.target
-    )
+    if state is None or state.status == "failed" or live.canary is not None:
+        return False
+    if live.version == r.target:
+        return False
+    # a running record is written in the same call as its canary; an earlier release's tag was
+    # written before its alias call, so a tag alone does not say the canary was ever set
+    return live.version == state.previous or (state.status == "running" and not r.record.from_tags)
 
 
 def _classify(r: Rollout) -> RolloutPhase:
@@ -411,11 +412,18 @@ def _complete(r: Rollout) -> Decision:
     return Decision(None, None, r.status(RolloutPhase.COMPLETE, len(r.steps), 1.0))
 
 
-def _unverified(r: Rollout) -> Decision:
+def _share(r: Rollout) -> float:
+    """The target's share of the alias's traffic as read: what a status that moves nothing
+    says, whether the target is the canary or the primary beside another canary."""
     live = _live(r)
-    weight = live.canary.weight if live.canary and live.canary.version == r.target else 0.0
-    weight = 1.0 if live.version == r.target and live.canary is None else weight
-    status = r.status(RolloutPhase.UNVERIFIED, 0, weight, problem=_problem(r))
+    canary = live.canary
+    if live.version == r.target:
+        return 1.0 - (canary.weight if canary is not None else 0.0)
+    return canary.weight if canary is not None and canary.version == r.target else 0.0
+
+
+def _unverified(r: Rollout) -> Decision:
+    status = r.status(RolloutPhase.UNVERIFIED, 0, _share(r), problem=_problem(r))
     return Decision(None, None, status)
 
 
@@ -435,7 +443,7 @@ def _failed(r: Rollout) -> Decision:
     status = r.status(
         RolloutPhase.FAILED,
         min(state.step, len(r.steps)),
-        0.0,
+        _share(r),
         cause=state.cause,
         previous=_live(r).version,
     )
@@ -578,7 +586,7 @@ def _switching(r: Rollout) -> Decision:
 
 
 def _held(r: Rollout) -> Decision:
-    return Decision(None, None, r.status(RolloutPhase.HELD, 0, 0.0, cause=r.firing))
+    return Decision(None, None, r.status(RolloutPhase.HELD, 0, _share(r), cause=r.firing))
 
 
 def _starting(r: Rollout) -> Decision:
