@@ -18,7 +18,10 @@ from tests.cli_helpers import TEST_ENV, write_manifest
 FUNCTIONS = 4
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("sig", "code"),
+    [(signal.SIGTERM, 143), pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow)],
+)
 def test_a_signal_mid_apply_still_writes_the_json_result(
     emulator: Any, tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:

@@ -277,7 +277,7 @@ CTX = RunContext(
 
 
 @pytest.mark.no_cover
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(user_strings(), st.booleans())
 def test_plan_and_drift_bodies_keep_their_structure(t: dict[str, str], drift: bool) -> None:
     """Hostile strings in a plan or drift body: same structure as harmless ones, our markers
@@ -297,7 +297,7 @@ def test_plan_and_drift_bodies_keep_their_structure(t: dict[str, str], drift: bo
 
 
 @pytest.mark.no_cover
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(user_strings(), st.integers(min_value=3000, max_value=20000))
 def test_a_cut_body_keeps_its_structure(t: dict[str, str], limit: int) -> None:
     """Cut to a limit, hostile strings still open nothing: every fence, `<details>` and table
@@ -319,7 +319,7 @@ def test_a_cut_body_keeps_its_structure(t: dict[str, str], limit: int) -> None:
 
 
 @pytest.mark.no_cover
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(user_strings(), st.one_of(st.just(0), st.integers(min_value=2000, max_value=8000)))
 def test_a_drift_issue_cut_between_functions_keeps_its_structure(
     t: dict[str, str], limit: int

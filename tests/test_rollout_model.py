@@ -43,7 +43,7 @@ attempts, alarms and bake in tests/test_cli_rollout_states.py, `rollback` in
 tests/test_cli_rollback.py, kills at every write in tests/test_reliability_crash.py, and two
 applies at once in tests/test_reliability_concurrency.py.
 
-`MODEL_EXAMPLES` (default 150 in `make test`) and `MODEL_STEPS` (default 40) set the examples and
+`MODEL_EXAMPLES` (default 100 in `make test`) and `MODEL_STEPS` (default 40) set the examples and
 the steps of each; unset, the runs are derandomized (the same cases every time), set (`make
 test-slow`), they explore.
 """
@@ -87,7 +87,7 @@ from tests.legacy import legacy_tag
 from tests.memlambda import HOOK_OUTCOMES, NOW, Killed, MemLambda, snap
 from tests.planner_helpers import apply_to, plan_against, target
 
-MODEL_EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "150"))
+MODEL_EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "100"))
 MODEL_STEPS = int(os.environ.get("MODEL_STEPS", "40"))
 EXPLORE = "MODEL_EXAMPLES" in os.environ
 MODEL = settings(
