@@ -465,3 +465,33 @@ def test_the_record_fits_beside_any_declared_description() -> None:
         assert back.rollout is not None
         assert (back.rollout.target, back.rollout.previous) == ("123456", "123455")
         assert back.history == rec.history[: len(back.history)]
+
+
+def test_a_forged_done_tag_never_becomes_a_trusted_rollback_target() -> None:
+    """Defect 3 (laundering): `prod` serves 5 and the manifest names 5 with a bake; tags that
+    `TagResource` alone could write say a rollout of 5 from 3 is `done` and baking, with a
+    history of `3`. Migrating that state would make 3 a rollback target the record trusts, and
+    the next alarm would send all traffic to 3. The migration drops a `done` state (it keeps
+    only what holds traffic or sends it back to the live primary): the alarm moves nothing."""
+    from reconciler.plan import RolloutState
+    from reconciler.planning.rollout import history_key, tag_key
+    from tests.legacy import legacy_tag
+    from tests.memlambda import NOW
+    from tests.planner_helpers import apply_to, plan_against, target
+    from tests.test_planner import lam
+
+    mem = lam(versions=5)
+    mem.set_alias("fn", "prod", "5")
+    tags = mem.functions["fn"].tags
+    tags[tag_key("prod")] = legacy_tag(RolloutState("5", "3", 2, NOW, "done"))
+    tags[history_key("prod")] = "3"
+    rollout = {"steps": ["10%"], "interval": "5m", "bake": "1h", "alarms": ["e"]}
+    t = target(aliases={"prod": {"version": 5, "rollout": rollout}}, retention={"keep_last": 5})
+    mem.alarms["e"] = "OK"
+    apply_to(mem, plan_against(mem, [t], alarms={"e": "OK"}))  # the migration write
+    assert tag_key("prod") not in mem.functions["fn"].tags
+    assert decode(mem.functions["fn"].aliases["prod"].record).rollout is None
+    later = NOW + timedelta(minutes=10)
+    p = plan_against(mem, [t], alarms={"e": "ALARM"}, now=later)
+    apply_to(mem, p, later)
+    assert mem.functions["fn"].aliases["prod"].version == "5"

@@ -429,7 +429,7 @@ def _rollout(
     if decision.after is None:
         return None, decision.status, have or want
     step = RolloutStep(decision.status)
-    rollout = record[0].rollout if decision.state is None else decision.state
+    rollout = _carried(record[0]) if decision.state is None else decision.state
     if current is None or have is None:
         create = CreateAlias(name, decision.after, step, _record(None, decision.after, record[0]))
         return create, decision.status, decision.after
@@ -491,6 +491,18 @@ def _aliases(obs: Observed, desired: Mapping[str, AliasState], now: datetime) ->
     return out
 
 
+def _carried(record: AliasRecord) -> RolloutState | None:
+    """The rollout state a write carries on into the record. From an earlier release's tags
+    (which `TagResource` alone could write), only what can hold traffic or send it back to the
+    live primary is carried: a failure mark, or a running step. A `done` or `verifying` state
+    would make its `previous` a rollback target the record trusts; it is dropped instead (a
+    bake in progress at the upgrade is watched no more)."""
+    state = record.rollout
+    if state is not None and record.from_tags and state.status in ("done", "verifying"):
+        return None
+    return state
+
+
 def _exists(record: AliasRecord, live: LiveFunction) -> bool:
     """The rollout state folded from tags names versions that exist. State that does not is
     not written into the description by a migration (it is dropped with the tags)."""
@@ -504,7 +516,7 @@ def _migration(name: str, current: LiveAlias, record: AliasRecord, trusted: bool
     moves nothing and records their state in the description (then the tags are removed).
     State that did not verify is not carried over."""
     have = AliasState.of(current)
-    rollout = record.rollout if trusted else None
+    rollout = _carried(record) if trusted else None
     written = AliasRecord(current.version, record.history, rollout)
     return UpdateAlias(name, have, have, current.revision_id, (), None, written)
 
