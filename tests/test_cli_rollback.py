@@ -170,3 +170,21 @@ def test_the_history_is_bounded_and_keep_previous_keeps_its_first_n(
     assert described == "[lr:1 at=12 h=11,10,9,8,7,6,5,4,3,2]"
     assert versions(emulator) == [10, 11, 12]
     assert run_cli(emulator, "plan", m, "--detailed-exitcode").returncode == 0
+
+
+def test_rollback_reads_an_earlier_releases_history_tag(emulator: Any, tmp_path: Path) -> None:
+    """An alias an earlier release moved has its history in a function tag until an apply
+    migrates it: `rollback` reads it (it said "no previous version is recorded"), moves back,
+    and writes the history into the record."""
+    client = emulator.boto3_client("lambda")
+    emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 3}}])
+    arn = client.get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+    client.tag_resource(Resource=arn, Tags={"lambda-reconciler:history:prod": "2 1"})
+    m = write_manifest(tmp_path, BODY % 3)
+    r = run_cli(
+        emulator, "rollback", m, "--function", "orders", "--alias", "prod", "--auto-approve"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert prod(emulator) == "2"
+    described = client.get_alias(FunctionName="orders", Name="prod")["Description"]
+    assert described.startswith("[lr:1 at=2 h=3,1 ")

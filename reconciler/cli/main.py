@@ -984,7 +984,9 @@ def rollback(
         raise ReconcilerError(f"{target.name}: alias {alias} is not managed by the manifests")
     aws = _aws(opts)
     live = aws.read_function(target.key, target.region)
-    live = replace(live, tags=aws.function_tags(target.key, target.region, live.arn))
+    # the tags: an alias an earlier release moved has its history there until migrated
+    tags = aws.function_tags(target.key, target.region, live.arn)
+    live = replace(live, tags=tags, tags_read=True)
     plan = rollback_plan(target, live, alias, _apply_clock(opts, aws)())
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:
