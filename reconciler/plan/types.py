@@ -17,13 +17,34 @@ Invariants (the planner guarantees them, the executor relies on them):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import ClassVar, Final, NamedTuple, TypeAlias
+from typing import Annotated, Any, ClassVar, Final, NamedTuple, TypeAlias
+
+from pydantic import Field, Strict
+from pydantic_core import PydanticCustomError
 
 from reconciler.aws import AliasTie, CodeStorage, LiveAlias
+from reconciler.plan.fields import (
+    Bool,
+    Count,
+    Guard,
+    Ignoring,
+    Number,
+    OmitNone,
+    Positive,
+    Rate,
+    Shape,
+    Share,
+    Tagged,
+    Transient,
+    Via,
+    Weight,
+    WriteOnly,
+    tag,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,14 @@ class NewVersion:
 NEW_VERSION: Final = NewVersion()
 # A version an alias routes to in a plan: digits, "$LATEST", or the version being published.
 VersionRef: TypeAlias = str | NewVersion
+
+
+def _load_ref(value: str) -> VersionRef:
+    return NEW_VERSION if value == str(NEW_VERSION) else value
+
+
+# A version as the plan file saves it: its number, "$LATEST", or "(new)".
+Ref = Annotated[VersionRef, Via(str, _load_ref, str)]
 
 
 def version_label(v: VersionRef) -> str:
@@ -57,15 +86,15 @@ class Action(str, Enum):
 class Route:
     """The additional version of a weighted alias and its share of traffic (0 < weight < 1)."""
 
-    version: VersionRef
-    weight: float
+    version: Ref
+    weight: Share
 
 
 @dataclass(frozen=True)
 class AliasState:
     """Where an alias routes. `description` None means "not managed" (desired) or unknown."""
 
-    version: VersionRef
+    version: Ref
     canary: Route | None = None
     description: str | None = None
 
@@ -90,17 +119,20 @@ class AliasField(str, Enum):
 # ---- why $LATEST is published ------------------------------------------------------------
 
 
+@tag("nothing_published")
 @dataclass(frozen=True)
 class NothingPublished:
     """No version exists yet."""
 
 
+@tag("code_changed")
 @dataclass(frozen=True)
 class CodeChanged:
     before: str  # CodeSha256 of the newest version
     after: str  # CodeSha256 of $LATEST
 
 
+@tag("config_changed")
 @dataclass(frozen=True)
 class ConfigChanged:
     fields: tuple[str, ...]  # names of the differing configuration fields, never their values
@@ -141,6 +173,7 @@ class HookPhase(str, Enum):
     POST_TRAFFIC = "post_traffic"
 
 
+@tag("alarm")
 @dataclass(frozen=True)
 class AlarmFired:
     """A CloudWatch alarm of the rollout is in `ALARM`."""
@@ -148,6 +181,7 @@ class AlarmFired:
     alarm: str
 
 
+@tag("hook_failed")
 @dataclass(frozen=True)
 class HookFailed:
     """A traffic hook's invocation failed (`FunctionError`, or `{"status": "Failed"}`)."""
@@ -157,33 +191,36 @@ class HookFailed:
     reason: str  # the error message or the result's `reason` ("" when it gave none)
 
 
+@tag("error_rate")
 @dataclass(frozen=True)
 class ErrorRateAbove:
     """The new version's error rate at this step is above the gate's `max_error_rate`."""
 
-    errors: int
-    invocations: int
-    max_error_rate: float
+    errors: Count
+    invocations: Count
+    max_error_rate: Rate
 
 
+@tag("compare_to_previous")
 @dataclass(frozen=True)
 class WorseThanPrevious:
     """`compare_to_previous`: the new version's error rate exceeds the previous version's (the
     one traffic moves from, over the same window) by more than `max_error_rate`."""
 
-    errors: int
-    invocations: int
-    previous_errors: int
-    previous_invocations: int
-    max_error_rate: float
+    errors: Count
+    invocations: Count
+    previous_errors: Count
+    previous_invocations: Count
+    max_error_rate: Rate
 
 
+@tag("manual")
 @dataclass(frozen=True)
 class ManualRollback:
     """Someone moved the alias back from the rolled-out version: by hand (`hand`: the primary is
     no longer the one the tool set, or the canary was removed) or with `rollback`."""
 
-    by: str  # "hand" | "rollback"
+    by: Annotated[str, Field(pattern="^(hand|rollback)$")]  # "hand" | "rollback"
 
 
 # Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.plan.wording`,
@@ -286,9 +323,9 @@ FORWARD: Final = frozenset(
 class GateLimits:
     """A rollout's metric gates as the manifest sets them (what the plan lists it checks)."""
 
-    max_error_rate: float
-    min_invocations: int = 0
-    compare_to_previous: bool = False  # max_error_rate is the excess over the previous version
+    max_error_rate: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+    min_invocations: Count = 0
+    compare_to_previous: Bool = False  # max_error_rate is the excess over the previous version
 
 
 @dataclass(frozen=True)
@@ -320,28 +357,32 @@ class RolloutStatus:
     """Where a progressive rollout of one alias stands (contract §8)."""
 
     alias: str
-    target: VersionRef
-    step: int  # 1-based; 0 = not started
-    steps: int
-    weight: float
+    target: Ref
+    step: Count  # 1-based; 0 = not started
+    steps: Count
+    weight: Weight
     phase: RolloutPhase
     since: datetime | None = None  # when the current step started
-    due: datetime | None = None  # when the next step may be taken
-    cause: RollbackCause | None = None  # what holds or rolled back the rollout
+    # when the next step may be taken
+    due: Annotated[datetime | None, Field(alias="next_at")] = None
+    # what holds or rolled back the rollout
+    cause: Annotated[RollbackCause, Tagged("kind")] | None = None
     previous: str | None = None  # the version traffic moves from
     alarms: tuple[str, ...] = ()  # the alarms that roll it back (apply re-reads them)
-    attempt: int = 1
+    attempt: Positive = 1
     pre_traffic: str | None = None  # hook invoked before the first shift (function name/ARN)
     post_traffic: str | None = None  # hook invoked after 100 %
-    invocations: int | None = None  # of the target at this step, when gates are set
-    errors: int | None = None
-    weights: tuple[float, ...] = ()  # the whole schedule's canary weights (then 100 %)
-    interval: int = 0  # seconds at each step
+    invocations: Count | None = None  # of the target at this step, when gates are set
+    errors: Count | None = None
+    weights: tuple[Share, ...] = ()  # the whole schedule's canary weights (then 100 %)
+    interval: Count = 0  # seconds at each step
     # where the alias routes as read from AWS (None: it does not exist yet)
     live: AliasState | None = None
     problem: str = ""  # UNVERIFIED: why the alias record is not trusted
-    hold: HoldCause | None = None  # why a step forward that is due waits (GATED, HELD)
-    no_data: tuple[str, ...] = ()  # its alarms in INSUFFICIENT_DATA (shown; held on request)
+    # why a step forward that is due waits (GATED, HELD); apply re-reads it
+    hold: Annotated[HoldCause | None, Transient] = None
+    # its alarms in INSUFFICIENT_DATA (shown; held on request; apply re-reads them)
+    no_data: Annotated[tuple[str, ...], Field(alias="insufficient_data"), WriteOnly(())] = ()
     gates: GateLimits | None = None  # the manifest's metric gates (None: no gates)
 
     def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
@@ -370,6 +411,20 @@ class RolloutStatus:
         return failed or held  # GATED holds a healthy rollout
 
 
+def _load_status(saved: Any) -> Any:
+    """A rollout saved by an earlier release of format 2 names only its alarm."""
+    if isinstance(saved, dict) and saved.get("cause") is None and saved.get("alarm") is not None:
+        return {**saved, "cause": {"kind": "alarm", "alarm": saved["alarm"]}}
+    return saved
+
+
+def _describe_status(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
+    schema["properties"]["alarm"] = {"type": ["string", "null"], "default": None}
+
+
+Status = Annotated[RolloutStatus, Shape(_load_status, _describe_status)]
+
+
 @dataclass(frozen=True)
 class RolloutStep:
     """What an alias write does for a rollout (the record it writes is the operation's)."""
@@ -382,6 +437,35 @@ class RolloutStep:
         return self.status.phase in ROLLBACKS
 
 
+def _load_record(saved: str | None) -> AliasRecord | None:
+    from reconciler.plan.record import BadRecord, decode  # the record format uses these types
+
+    try:
+        return None if saved is None else decode(saved, new=True)
+    except BadRecord as e:
+        raise ValueError(str(e)) from None
+
+
+def _dump_record(record: AliasRecord) -> str:
+    from reconciler.plan.record import block
+
+    return block(record)
+
+
+def _load_step(saved: RolloutStatus | None) -> RolloutStep | None:
+    return None if saved is None else RolloutStep(saved)
+
+
+def _dump_step(step: RolloutStep) -> RolloutStatus:
+    return step.status
+
+
+# An alias write's rollout step: saved as its status (absent without one).
+Step = Annotated[RolloutStep | None, OmitNone, Via(Status | None, _load_step, _dump_step)]
+# The alias record an alias write sets: saved as its description block.
+Record = Annotated[AliasRecord | None, Via(str | None, _load_record, _dump_record)]
+
+
 # ---- operations --------------------------------------------------------------------------
 
 
@@ -391,10 +475,10 @@ class PublishVersion:
     `description` (from `publish: {description:}`) is the new version's, None: `$LATEST`'s."""
 
     action: ClassVar[Action] = Action.PUBLISH_VERSION
-    reasons: tuple[PublishReason, ...]
-    revision_id: str
-    code_sha256: str
-    code_size: int
+    reasons: tuple[Annotated[PublishReason, Tagged("kind")], ...]
+    revision_id: Guard
+    code_sha256: Guard
+    code_size: Count
     description: str | None = None
 
 
@@ -403,8 +487,8 @@ class CreateAlias:
     action: ClassVar[Action] = Action.CREATE_ALIAS
     alias: str
     after: AliasState
-    rollout: RolloutStep | None = None
-    record: AliasRecord | None = None  # written into the description with the routing
+    rollout: Step = None
+    record: Record = None  # written into the description with the routing
 
 
 @dataclass(frozen=True)
@@ -415,15 +499,15 @@ class UpdateAlias:
     alias: str
     before: AliasState
     after: AliasState
-    revision_id: str
+    revision_id: Guard
     fields: tuple[AliasField, ...]
-    rollout: RolloutStep | None = None
+    rollout: Step = None
     # The record written into the description in the same call: the primary set, the history
     # of earlier primaries, the rollout's state. None only in plans that carry no record.
-    record: AliasRecord | None = None
+    record: Record = None
     # Function tags of an earlier release's rollout state, folded into `record`: removed right
     # after the alias call succeeds (migration, docs/design/rollout-state.md).
-    untag: tuple[str, ...] = ()
+    untag: tuple[Annotated[str, Field(pattern=r"^lambda-reconciler:(rollout|history):")], ...] = ()
 
 
 class AliasDeletion(str, Enum):
@@ -435,7 +519,7 @@ class DeleteAlias:
     action: ClassVar[Action] = Action.DELETE_ALIAS
     alias: str
     before: AliasState
-    reason: AliasDeletion = AliasDeletion.NOT_IN_MANIFEST
+    reason: Annotated[AliasDeletion, Field(alias="why")] = AliasDeletion.NOT_IN_MANIFEST
 
 
 @dataclass(frozen=True)
@@ -443,10 +527,10 @@ class DeleteVersion:
     """DeleteFunction with a version qualifier: retention found it outside every keep rule."""
 
     action: ClassVar[Action] = Action.DELETE_VERSION
-    version: int
-    code_size: int
-    age_days: int
-    keep_last: int | None  # the keep_last it falls outside of, if any
+    version: Number
+    code_size: Count
+    age_days: Count
+    keep_last: Positive | None  # the keep_last it falls outside of, if any
 
 
 @dataclass(frozen=True)
@@ -456,11 +540,15 @@ class DeleteLayerVersion:
     call). Only in a `LayerPlan`."""
 
     action: ClassVar[Action] = Action.DELETE_LAYER_VERSION
-    version: int
-    arn: str  # the layer version ARN
-    code_size: int
-    age_days: int
-    keep_last: int | None
+    version: Number
+    # the layer version ARN
+    arn: Annotated[
+        str,
+        Field(alias="layer_version_arn", pattern=r"^arn:[^:]+:lambda:[^:]+:[0-9]{12}:layer:"),
+    ]
+    code_size: Count
+    age_days: Count
+    keep_last: Positive | None
 
 
 Operation: TypeAlias = (
@@ -472,10 +560,12 @@ AliasWrite: TypeAlias = CreateAlias | UpdateAlias
 # ---- why retention keeps a version -------------------------------------------------------
 
 
+@tag("protected")
 class Protected(NamedTuple):
     """Listed in `protect`."""
 
 
+@tag("in_use")
 class InUse(NamedTuple):
     """Bound to an event source mapping or provisioned concurrency: `what` says which
     ("event source mapping 2f1c…", "provisioned concurrency"; empty: not known)."""
@@ -483,20 +573,23 @@ class InUse(NamedTuple):
     what: tuple[str, ...] = ()
 
 
+@tag("aliased")
 class Aliased(NamedTuple):
     aliases: tuple[str, ...]
 
 
+@tag("previous")
 class Previous(NamedTuple):
     """One of the last `keep_previous` versions an alias pointed to: a rollback target."""
 
     alias: str
-    n: int  # 1: the version it pointed to just before the current one
+    n: Positive  # 1: the version it pointed to just before the current one
 
 
+@tag("young")
 class Young(NamedTuple):
-    days: int
-    keep_days: int
+    days: Count
+    keep_days: Count
 
 
 KeepReason: TypeAlias = Aliased | Protected | Previous | Young | InUse
@@ -510,8 +603,8 @@ class Kept(NamedTuple):
     half the time; the common reasons are shared tuples.
     """
 
-    version: int
-    reasons: tuple[KeepReason, ...]
+    version: Positive
+    reasons: tuple[Annotated[KeepReason, Tagged("kind")], ...]
 
 
 @dataclass(frozen=True)
@@ -540,7 +633,66 @@ class VersionNote:
 
     version: str
     description: str
-    age_minutes: int
+    age_minutes: Count
+
+
+def _required(saved: dict[str, Any], *names: str) -> None:
+    for name in names:
+        if name not in saved:
+            raise PydanticCustomError("missing", "Field required", {"field": name})
+
+
+def _load_function(saved: Any) -> Any:
+    """A saved function plan's fields: its key defaults to its name, and its unmanaged aliases
+    are saved as their names, with their states and ties beside them by name."""
+    if not isinstance(saved, dict):
+        return saved
+    _required(saved, "function", "fingerprint")
+    name = saved["function"] if isinstance(saved["function"], str) else ""
+    out = {"key": name, "region": "", "account": "", "source": "", **saved}
+    if out["key"] is None:
+        out["key"] = name
+    names, states = saved.get("unmanaged_aliases", []), saved.get("unmanaged_alias_states", {})
+    ties = saved.get("unmanaged_alias_ties", {})
+    if isinstance(names, list) and isinstance(states, dict) and isinstance(ties, dict):
+        out["unmanaged_aliases"] = [
+            {"name": n, "state": states.get(n, {"version": "?"}), "ties": ties.get(n, [])}
+            if isinstance(n, str)
+            else n
+            for n in names
+        ]
+    return out
+
+
+def _describe_function(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
+    props = schema["properties"]
+    unmanaged = resolve(props["unmanaged_aliases"]["items"])["properties"]
+    props["unmanaged_aliases"] = {"type": "array", "items": {"type": "string"}}
+    props["unmanaged_alias_states"] = {"type": "object", "additionalProperties": unmanaged["state"]}
+    props["unmanaged_alias_ties"] = {"type": "object", "additionalProperties": unmanaged["ties"]}
+    schema["required"] = ["function", "fingerprint"]
+
+
+def _load_layer(saved: Any) -> Any:
+    if not isinstance(saved, dict):
+        return saved
+    return {"region": "", "source": "", **saved}
+
+
+def _describe_layer(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
+    schema["required"] = ["key", "layer"]
+
+
+def _load_storage(saved: Any) -> Any:
+    if isinstance(saved, dict) and saved.get("error", "") is None:
+        return {**saved, "error": ""}
+    return saved
+
+
+def _describe_storage(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
+    schema["properties"]["error"] = {"type": ["string", "null"]}
+    for name in ("used", "limit"):
+        schema["properties"][name]["minimum"] = 0
 
 
 @dataclass(frozen=True)
@@ -552,13 +704,14 @@ class FunctionPlan:
     source: str  # "path/to/manifest.yaml:LINE:COL" of the function key
     arn: str = ""
     fingerprint: str = ""
-    operations: tuple[Operation, ...] = ()
+    operations: tuple[Annotated[Operation, Tagged("action")], ...] = ()
     unmanaged_aliases: tuple[UnmanagedAlias, ...] = ()
     errors: tuple[str, ...] = ()
-    kept: tuple[Kept, ...] = ()
-    storage_before: int = 0  # bytes of code storage held by published versions
-    rollouts: tuple[RolloutStatus, ...] = ()
-    version_notes: tuple[VersionNote, ...] = ()  # of the versions alias writes name
+    kept: tuple[Annotated[Kept, Ignoring(("reason",))], ...] = ()
+    storage_before: Count = 0  # bytes of code storage held by published versions
+    rollouts: tuple[Status, ...] = ()
+    # of the versions alias writes name
+    version_notes: Annotated[tuple[VersionNote, ...], Field(alias="versions")] = ()
 
     def notes(self) -> dict[str, VersionNote]:
         return {n.version: n for n in self.version_notes}
@@ -604,13 +757,15 @@ def _on_schedule(op: Operation) -> bool:
 # ---- layers and code storage -------------------------------------------------------------
 
 
+@tag("used_by")
 class UsedBy(NamedTuple):
     """Function versions of the region use the layer version ("orders:3", "orders:$LATEST")."""
 
     functions: tuple[str, ...]  # the first few, sorted
-    total: int  # how many in all
+    total: Count  # how many in all
 
 
+@tag("shared")
 class Shared(NamedTuple):
     """Its policy grants accounts or organizations this account cannot see."""
 
@@ -623,8 +778,8 @@ LayerKeepReason: TypeAlias = Protected | Young | UsedBy | Shared
 class KeptLayer(NamedTuple):
     """A layer version outside keep_last that stays, and why."""
 
-    version: int
-    reasons: tuple[LayerKeepReason, ...]
+    version: Positive
+    reasons: tuple[Annotated[LayerKeepReason, Tagged("kind")], ...]
 
 
 @dataclass(frozen=True)
@@ -634,9 +789,9 @@ class LayerPlan:
     region: str
     source: str  # "path/to/manifest.yaml:LINE:COL" of the layer key
     operations: tuple[DeleteLayerVersion, ...] = ()
-    kept: tuple[KeptLayer, ...] = ()
+    kept: tuple[Annotated[KeptLayer, Ignoring(("reason",))], ...] = ()
     errors: tuple[str, ...] = ()
-    versions: int = 0  # how many versions the layer has
+    versions: Count = 0  # how many versions the layer has
 
     @property
     def storage_freed(self) -> int:
@@ -669,14 +824,22 @@ def summary_counts(
 
 @dataclass(frozen=True)
 class Plan:
-    functions: tuple[FunctionPlan, ...]
+    functions: tuple[Annotated[FunctionPlan, Shape(_load_function, _describe_function)], ...]
     manifests: tuple[str, ...] = ()
-    max_deletions: int = 100
+    max_deletions: Count = 100
     errors: tuple[str, ...] = field(default=())
-    layers: tuple[LayerPlan, ...] = ()
-    storage: tuple[CodeStorage, ...] = ()  # one per region the run touches
-    storage_warn: float = DEFAULT_STORAGE_WARN  # warn above this share of the quota
-    housekeeping_drift: bool = False  # `drift --housekeeping-is-drift`: due deletions count
+    layers: tuple[Annotated[LayerPlan, Shape(_load_layer, _describe_layer)], ...] = ()
+    # one per region the run touches
+    storage: Annotated[
+        tuple[Annotated[CodeStorage, Shape(_load_storage, _describe_storage)], ...],
+        Field(alias="code_storage"),
+    ] = ()
+    # warn above this share of the quota
+    storage_warn: Annotated[float, Strict(), Field(gt=0, le=1, allow_inf_nan=False)] = (
+        DEFAULT_STORAGE_WARN
+    )
+    # `drift --housekeeping-is-drift`: due deletions count
+    housekeeping_drift: Annotated[bool, Strict(), Field(alias="housekeeping_is_drift")] = False
 
     @property
     def summary(self) -> Mapping[str, int]:
