@@ -40,7 +40,44 @@ class Tagged:
             if _is_tuple(member):  # a named tuple takes only its fields: drop the tag
                 schema = core_schema.no_info_before_validator_function(_without(self.key), schema)
             choices[getattr(tag, "value", tag)] = schema
-        return core_schema.tagged_union_schema(choices, discriminator=self.key)
+        return core_schema.tagged_union_schema(
+            choices, discriminator=self.key, metadata={_MEMBERS: get_args(source)}
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        members = schema.get("metadata", {})[_MEMBERS]
+        for member, choice in zip(members, out["oneOf"], strict=True):
+            resolved = handler.resolve_ref_schema(choice)
+            if _is_tuple(member):
+                resolved.update(object_schema(member, resolved))
+            tag = getattr(member, self.key)
+            resolved["properties"] = {
+                self.key: {"const": getattr(tag, "value", tag)},
+                **resolved.get("properties", {}),
+            }
+            required = resolved.get("required", [])
+            resolved["required"] = [self.key, *(r for r in required if r != self.key)]
+        return out
+
+
+_MEMBERS = "lambda_reconciler_members"
+
+
+def object_schema(cls: type, schema: dict[str, Any]) -> dict[str, Any]:
+    """A named tuple's JSON Schema as the object the plan file saves (pydantic gives an array)."""
+    if schema.get("type") != "array":
+        return schema
+    names = getattr(cls, "_fields")  # noqa: B009
+    items = schema.get("prefixItems", [])
+    out: dict[str, Any] = {"type": "object", "properties": dict(zip(names, items, strict=True))}
+    required = list(names[: schema.get("minItems", 0)])
+    if required:
+        out["required"] = required
+    schema.clear()
+    return out
 
 
 def _is_tuple(cls: Any) -> bool:
@@ -170,7 +207,19 @@ class Ignoring:
                 return {k: v for k, v in value.items() if k not in keys}
             return value
 
-        return core_schema.no_info_before_validator_function(drop, handler(source))
+        return core_schema.no_info_before_validator_function(
+            drop, handler(source), metadata={_MEMBERS: (source,)}
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        cls = schema.get("metadata", {})[_MEMBERS][0]
+        resolved = handler.resolve_ref_schema(out)
+        if _is_tuple(cls):
+            resolved.update(object_schema(cls, resolved))
+        return out
 
 
 @dataclass(frozen=True)
