@@ -51,6 +51,7 @@ from reconciler.plan import (
     RolloutStep,
     Route,
     Shared,
+    UnknownTarget,
     UnmanagedAlias,
     UpdateAlias,
     UsedBy,
@@ -104,11 +105,7 @@ def _status(phase: RolloutPhase, n: int) -> RolloutStatus:
         weights=(0.1, 0.5) if n % 5 else (),
         interval=600 if n % 5 else 0,
         live=None if n % 7 == 6 else LIVE,
-        problem=(
-            "its record names version 9, which does not exist"
-            if phase is RolloutPhase.UNVERIFIED
-            else ""
-        ),
+        problem=UnknownTarget("9") if phase is RolloutPhase.UNVERIFIED else None,
         no_data=("orders-latency",) if n % 4 == 1 else (),
         gates=GATES if n % 2 else (GateLimits(0.1) if n % 3 else None),
     )

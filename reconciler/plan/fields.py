@@ -20,7 +20,7 @@ from typing import Annotated, Any, Final, TypeVar, get_args
 
 from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler, Strict
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import PydanticOmit, core_schema
+from pydantic_core import PydanticCustomError, PydanticOmit, core_schema
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,30 @@ class WriteOnly:
         return core_schema.no_info_plain_validator_function(
             lambda _: empty, json_schema_input_schema=handler(source)
         )
+
+
+@dataclass(frozen=True)
+class Worded:
+    """A value saved as its words (a string; "" for None): the plan file writes them and reads
+    them back with the parser it passes as the validation context's `WORDS` entry."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def load(value: Any, info: core_schema.ValidationInfo) -> Any:
+            if not isinstance(value, str):
+                raise PydanticCustomError("string_type", "Input should be a valid string")
+            return (info.context or {})[WORDS](value) if value else None
+
+        return core_schema.with_info_plain_validator_function(load)
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "default": ""}
+
+
+WORDS: Final = "words"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from reconciler.aws import CodeStorage
 from reconciler.errors import ReconcilerError
 from reconciler.plan import types as _types
 from reconciler.plan import wording
-from reconciler.plan.fields import OmitNone, Transient, Via, tag_of
+from reconciler.plan.fields import WORDS, OmitNone, Transient, Via, tag_of
 from reconciler.plan.types import (
     NEW_VERSION,
     AlarmFired,
@@ -148,6 +148,7 @@ def _rollout(r: RolloutStatus, data: dict[str, Any]) -> dict[str, Any]:
         "alarm": r.cause.alarm if isinstance(r.cause, AlarmFired) else None,
         "schedule": [{"weight": w, "at": _time(at)} for w, at in r.schedule()],
         "message": wording.rollout_message(r),
+        "problem": wording.record_problem(r.problem),
     }
     order = (
         *("alias", "target", "step", "steps", "weight", "phase", "status", "since", "next_at"),
@@ -283,6 +284,10 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of a plan file's data fields (the words beside them are not read)."""
     schema = _adapter().json_schema(by_alias=True)
     props = schema["properties"]
+    for definition in schema.get("$defs", {}).values():  # a value saved as its words
+        for field in definition.get("properties", {}).values():
+            if field.get("type") == "string" and "default" in field and field["default"] is None:
+                field["default"] = ""
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "lambda-reconciler plan file",
@@ -401,7 +406,7 @@ def plan_from_dict(data: object) -> Plan:
             f"malformed plan file: kind: input should be 'plan' or 'drift', got {kind!r}"
         )
     try:
-        return _adapter().validate_python(data)
+        return _adapter().validate_python(data, context={WORDS: wording.record_problem_from})
     except ValidationError as e:
         raise ReconcilerError(f"malformed plan file: {_one_line(e)}") from None
 

@@ -42,6 +42,7 @@ from reconciler.plan.fields import (
     Transient,
     Via,
     Weight,
+    Worded,
     WriteOnly,
     tag,
 )
@@ -266,6 +267,84 @@ class AlarmNoData:
 HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData
 
 
+# ---- why an alias record is not trusted (UNVERIFIED) -------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordUnparsed:
+    """The record in the alias description does not parse."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class UnknownTarget:
+    """The record names a target version the function does not have."""
+
+    version: VersionRef
+
+
+@dataclass(frozen=True)
+class UnknownPrevious:
+    """The record names a previous version the function does not have."""
+
+    version: str
+
+
+@dataclass(frozen=True)
+class StepBeyond:
+    """The record's step is past the schedule's end (and 100 %)."""
+
+    step: int
+    steps: int
+
+
+@dataclass(frozen=True)
+class FailedYetServing:
+    """The record marks the target failed, yet the alias sends it all traffic."""
+
+    version: VersionRef
+
+
+class CauseKind(str, Enum):
+    """What kind of cause fired, as a problem names it (the cause itself is not kept)."""
+
+    ALARM = "alarm"
+    HOOK = "hook"
+    GATE = "gate"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class NoWayBack:
+    """A cause fires at 100 %, but the rollback target the record names is not the version its
+    history records."""
+
+    fired: CauseKind
+    previous: str
+    alarm: str = ""  # the alarm, when an alarm fired
+
+
+@dataclass(frozen=True)
+class OtherProblem:
+    """A problem read from a plan file in words this version does not word (never planned)."""
+
+    text: str
+
+
+# Why a rollout's alias record is not trusted: data, worded by `reconciler.plan.wording` and
+# saved in the plan file as those words (`problem`), read back by them.
+RecordProblem: TypeAlias = (
+    RecordUnparsed
+    | UnknownTarget
+    | UnknownPrevious
+    | StepBeyond
+    | FailedYetServing
+    | NoWayBack
+    | OtherProblem
+)
+
+
 class RolloutStage(str, Enum):
     """A rollout's status as users read it (JSON `status`), derived from its phase alone."""
 
@@ -378,7 +457,8 @@ class RolloutStatus:
     interval: Count = 0  # seconds at each step
     # where the alias routes as read from AWS (None: it does not exist yet)
     live: AliasState | None = None
-    problem: str = ""  # UNVERIFIED: why the alias record is not trusted
+    # UNVERIFIED: why the alias record is not trusted (saved as its words)
+    problem: Annotated[RecordProblem | None, Worded()] = None
     # why a step forward that is due waits (GATED, HELD); apply re-reads it
     hold: Annotated[HoldCause | None, Transient] = None
     # its alarms in INSUFFICIENT_DATA (shown; held on request; apply re-reads them)

@@ -63,6 +63,7 @@ from reconciler.plan import (
     Protected,
     PublishReason,
     PublishVersion,
+    RecordProblem,
     RolloutPhase,
     RolloutState,
     RolloutStatus,
@@ -388,7 +389,7 @@ def _rollout(
     spec: RolloutSpec,
     want: AliasState,
     now: datetime,
-    record: tuple[AliasRecord, str],
+    record: tuple[AliasRecord, RecordProblem | None],
 ) -> tuple[AliasWrite | None, RolloutStatus, AliasState]:
     """One alias under progressive rollout: at most one step per plan (contract §8)."""
     live = obs.live

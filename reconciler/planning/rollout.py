@@ -40,17 +40,25 @@ from reconciler.plan import (
     AlarmFired,
     AliasRecord,
     AliasState,
+    CauseKind,
     ErrorRateAbove,
+    FailedYetServing,
     GateLimits,
     HoldCause,
     HookFailed,
     HookPhase,
     ManualRollback,
+    NoWayBack,
+    RecordProblem,
+    RecordUnparsed,
     RollbackCause,
     RolloutPhase,
     RolloutState,
     RolloutStatus,
     Route,
+    StepBeyond,
+    UnknownPrevious,
+    UnknownTarget,
     VersionRef,
     WorseThanPrevious,
 )
@@ -129,23 +137,23 @@ def decode_tag(value: str | None) -> RolloutState | None:
     return state
 
 
-def record_of(live: LiveFunction, alias: str) -> tuple[AliasRecord, str]:
-    """The alias's record, and why it is not trusted ("" when it is). Without a record in the
+def record_of(live: LiveFunction, alias: str) -> tuple[AliasRecord, RecordProblem | None]:
+    """The alias's record, and why it is not trusted (None when it is). Without a record in the
     description, an earlier release's tags (when they were read) are migrated into one."""
     current = live.alias(alias)
     raw = current.record if current is not None else ""
     if raw:
         try:
-            return decode(raw), ""
+            return decode(raw), None
         except BadRecord as e:
-            return AliasRecord(), f"its record does not parse ({e})"
+            return AliasRecord(), RecordUnparsed(str(e))
     if not live.tags_read:
-        return AliasRecord(), ""
+        return AliasRecord(), None
     state = decode_tag(live.tags.get(tag_key(alias)))
     history = decode_history(live.tags.get(history_key(alias)))
     if state is None and not history:
-        return AliasRecord(), ""
-    return AliasRecord(None, history, state, from_tags=True), ""
+        return AliasRecord(), None
+    return AliasRecord(None, history, state, from_tags=True), None
 
 
 def state_of(live: LiveFunction, alias: str) -> RolloutState | None:
@@ -192,7 +200,7 @@ class Rollout:
     # read only with `compare_to_previous`
     previous_metrics: tuple[int, int] | None = None
     versions: frozenset[str] = frozenset()  # the function's published versions
-    problem: str = ""  # why the record is not trusted (it did not parse)
+    problem: RecordProblem | None = None  # why the record is not trusted (it did not parse)
     hold: HoldCause | None = None  # a step forward waits for it to clear (rollbacks do not)
 
     def status(
@@ -205,7 +213,7 @@ class Rollout:
         due: datetime | None = None,
         cause: RollbackCause | None = None,
         previous: str | None = None,
-        problem: str = "",
+        problem: RecordProblem | None = None,
     ) -> RolloutStatus:
         metrics = self.metrics if self.gates is not None else None
         ours = self.ours
@@ -303,25 +311,22 @@ def _state(r: Rollout) -> RolloutState:
     return state
 
 
-def _problem(r: Rollout) -> str:
-    """Why this rollout's record does not verify ("" when it does, or there is none)."""
-    if r.problem:
+def _problem(r: Rollout) -> RecordProblem | None:
+    """Why this rollout's record does not verify (None when it does, or there is none)."""
+    if r.problem is not None:
         return r.problem
     state, live = r.ours, _live(r)
     if state is None:
-        return ""
+        return None
     if not isinstance(state.target, str) or state.target not in r.versions:
-        return f"its record names version {state.target}, which does not exist"
+        return UnknownTarget(state.target)
     if state.previous != LATEST and state.previous not in r.versions:
-        return f"its record names previous version {state.previous}, which does not exist"
+        return UnknownPrevious(state.previous)
     if state.step > len(r.steps) + 1:
-        return f"its record says step {state.step} of a {len(r.steps)}-step schedule"
+        return StepBeyond(state.step, len(r.steps))
     if state.status == "failed" and live.version == r.target and live.canary is None:
-        return (
-            f"its record marks {state.target} failed, yet the alias sends it all traffic; "
-            "move it with `rollback`, or name another version"
-        )
-    return ""
+        return FailedYetServing(state.target)
+    return None
 
 
 def _moved_back(r: Rollout, state: RolloutState | None) -> bool:
@@ -343,7 +348,7 @@ def _classify(r: Rollout) -> RolloutPhase:
     live, state = r.live, r.ours
     if live is None:
         return RolloutPhase.CREATED
-    if _problem(r):
+    if _problem(r) is not None:
         return RolloutPhase.UNVERIFIED
     if _moved_back(r, state):
         return RolloutPhase.RECORDING_ROLLBACK
@@ -478,10 +483,8 @@ def _rolling_back(r: Rollout) -> Decision:
     assert cause is not None
     previous = live.version if live.canary is not None else _back_target(r, state)
     if previous is None:
-        problem = (
-            f"{cause_text(cause)}, but its rollback target {state.previous} is not the version "
-            "its history records; not moving traffic: use `rollback` or name another version"
-        )
+        alarm = cause.alarm if isinstance(cause, AlarmFired) else ""
+        problem = NoWayBack(cause_kind(cause), state.previous, alarm)
         return Decision(None, None, r.status(RolloutPhase.UNVERIFIED, 0, 1.0, problem=problem))
     back = AliasState(previous, None, r.description)
     failed = replace(state, status="failed", cause=cause, since=r.now)
@@ -490,17 +493,17 @@ def _rolling_back(r: Rollout) -> Decision:
     return Decision(back, failed, status)
 
 
-def cause_text(cause: RollbackCause) -> str:
-    """The kind of a cause, for a problem line (the full words are in `reconciler.plan.wording`)."""
+def cause_kind(cause: RollbackCause) -> CauseKind:
+    """The kind of a cause, as a problem names it."""
     match cause:
-        case AlarmFired(alarm=alarm):
-            return f"alarm {alarm} fires"
+        case AlarmFired():
+            return CauseKind.ALARM
         case HookFailed():
-            return "a traffic hook failed"
+            return CauseKind.HOOK
         case ErrorRateAbove() | WorseThanPrevious():
-            return "the error-rate gate fails"
+            return CauseKind.GATE
         case ManualRollback():
-            return "it was rolled back"
+            return CauseKind.MANUAL
         case _:
             assert_never(cause)
 
