@@ -266,3 +266,65 @@ class Shape:
         out = handler(schema)
         self.describe(handler.resolve_ref_schema(out), handler.resolve_ref_schema)
         return out
+
+
+# ---- how the plan's containers are saved ---------------------------------------------------
+
+
+def _required(saved: dict[str, Any], *names: str) -> None:
+    for name in names:
+        if name not in saved:
+            raise PydanticCustomError("missing", "Field required", {"field": name})
+
+
+def load_function(saved: Any) -> Any:
+    """A saved function plan's fields: its key defaults to its name, and its unmanaged aliases
+    are saved as their names, with their states and ties beside them by name."""
+    if not isinstance(saved, dict):
+        return saved
+    _required(saved, "function", "fingerprint")
+    name = saved["function"] if isinstance(saved["function"], str) else ""
+    out = {"key": name, "region": "", "account": "", "source": "", **saved}
+    if out["key"] is None:
+        out["key"] = name
+    names, states = saved.get("unmanaged_aliases", []), saved.get("unmanaged_alias_states", {})
+    ties = saved.get("unmanaged_alias_ties", {})
+    if isinstance(names, list) and isinstance(states, dict) and isinstance(ties, dict):
+        out["unmanaged_aliases"] = [
+            {"name": n, "state": states.get(n, {"version": "?"}), "ties": ties.get(n, [])}
+            if isinstance(n, str)
+            else n
+            for n in names
+        ]
+    return out
+
+
+def describe_function(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
+    props = schema["properties"]
+    unmanaged = resolve(props["unmanaged_aliases"]["items"])["properties"]
+    props["unmanaged_aliases"] = {"type": "array", "items": {"type": "string"}}
+    props["unmanaged_alias_states"] = {"type": "object", "additionalProperties": unmanaged["state"]}
+    props["unmanaged_alias_ties"] = {"type": "object", "additionalProperties": unmanaged["ties"]}
+    schema["required"] = ["function", "fingerprint"]
+
+
+def load_layer(saved: Any) -> Any:
+    if not isinstance(saved, dict):
+        return saved
+    return {"region": "", "source": "", **saved}
+
+
+def describe_layer(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
+    schema["required"] = ["key", "layer"]
+
+
+def load_storage(saved: Any) -> Any:
+    if isinstance(saved, dict) and saved.get("error", "") is None:
+        return {**saved, "error": ""}
+    return saved
+
+
+def describe_storage(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
+    schema["properties"]["error"] = {"type": ["string", "null"]}
+    for name in ("used", "limit"):
+        schema["properties"][name]["minimum"] = 0

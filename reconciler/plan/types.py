@@ -5,7 +5,13 @@ fields it needs; why a version goes or stays, why `$LATEST` is published and whe
 stands are values (enums and numbers). `reconciler.plan.wording` turns them into words for every
 output format. Adding an operation means: its dataclass here (and in `Operation`), one planner
 function that emits it, one executor arm (`engine/apply.py`), one wording function; mypy then names
-every `match` that must handle it (each ends in `assert_never`).
+every `match` that must handle it (each ends in `assert_never`). The dataclass is also the plan
+file's definition of it: its fields are saved under their names (or `Field(alias=...)`), in the
+forms their markers (`reconciler.plan.fields`) give, and read back and described (the JSON
+Schema) from the same annotations (`reconciler.plan.planfile`).
+
+The versions and routes live in `routes`, the rollout types in `rollout_types`; both are
+re-exported here.
 
 Invariants (the planner guarantees them, the executor relies on them):
 - `FunctionPlan.operations` is in the contract's §4 order: publish, create/update aliases,
@@ -17,105 +23,126 @@ Invariants (the planner guarantees them, the executor relies on them):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from enum import Enum
-from typing import Annotated, Any, ClassVar, Final, NamedTuple, TypeAlias
+from typing import Annotated, ClassVar, NamedTuple, TypeAlias
 
 from pydantic import Field, Strict
-from pydantic_core import PydanticCustomError
 
-from reconciler.aws import AliasTie, CodeStorage, LiveAlias
+from reconciler.aws import AliasTie, CodeStorage
 from reconciler.plan.fields import (
-    Bool,
     Count,
     Guard,
     Ignoring,
     Number,
-    OmitNone,
     Positive,
-    Rate,
     Shape,
-    Share,
     Tagged,
-    Transient,
-    Via,
-    Weight,
-    Worded,
-    WriteOnly,
+    describe_function,
+    describe_layer,
+    describe_storage,
+    load_function,
+    load_layer,
+    load_storage,
     tag,
 )
+from reconciler.plan.rollout_types import (
+    FORWARD,
+    ON_SCHEDULE,
+    ROLLBACKS,
+    STAGES,
+    AlarmFired,
+    AlarmNoData,
+    AliasRecord,
+    CauseKind,
+    ClockSkew,
+    ErrorRateAbove,
+    FailedYetServing,
+    GateLimits,
+    HoldCause,
+    HookFailed,
+    HookPhase,
+    ManualRollback,
+    MetricsPending,
+    MetricsUnread,
+    NoWayBack,
+    OtherProblem,
+    Record,
+    RecordProblem,
+    RecordUnparsed,
+    RollbackCause,
+    RolloutPhase,
+    RolloutStage,
+    RolloutState,
+    RolloutStatus,
+    RolloutStep,
+    Status,
+    Step,
+    StepBeyond,
+    UnknownPrevious,
+    UnknownTarget,
+    WorseThanPrevious,
+)
+from reconciler.plan.routes import (
+    NEW_VERSION,
+    Action,
+    AliasField,
+    AliasState,
+    NewVersion,
+    Ref,
+    Route,
+    VersionRef,
+    version_label,
+)
 
-
-@dataclass(frozen=True)
-class NewVersion:
-    """The version this plan publishes: its number is known only after `PublishVersion`."""
-
-    def __str__(self) -> str:
-        return "(new)"
-
-
-NEW_VERSION: Final = NewVersion()
-# A version an alias routes to in a plan: digits, "$LATEST", or the version being published.
-VersionRef: TypeAlias = str | NewVersion
-
-
-def _load_ref(value: str) -> VersionRef:
-    return NEW_VERSION if value == str(NEW_VERSION) else value
-
-
-# A version as the plan file saves it: its number, "$LATEST", or "(new)".
-Ref = Annotated[VersionRef, Via(str, _load_ref, str)]
-
-
-def version_label(v: VersionRef) -> str:
-    """A version as plan lines and refusals name it: its number, `$LATEST`, or "new version"."""
-    return "new version" if isinstance(v, NewVersion) else v
-
-
-class Action(str, Enum):
-    PUBLISH_VERSION = "publish_version"
-    CREATE_ALIAS = "create_alias"
-    UPDATE_ALIAS = "update_alias"
-    DELETE_ALIAS = "delete_alias"
-    DELETE_VERSION = "delete_version"
-    DELETE_LAYER_VERSION = "delete_layer_version"
-
-
-@dataclass(frozen=True)
-class Route:
-    """The additional version of a weighted alias and its share of traffic (0 < weight < 1)."""
-
-    version: Ref
-    weight: Share
-
-
-@dataclass(frozen=True)
-class AliasState:
-    """Where an alias routes. `description` None means "not managed" (desired) or unknown."""
-
-    version: Ref
-    canary: Route | None = None
-    description: str | None = None
-
-    @staticmethod
-    def of(alias: LiveAlias) -> AliasState:
-        canary = None if alias.canary is None else Route(alias.canary.version, alias.canary.weight)
-        return AliasState(alias.version, canary, alias.description)
-
-    def versions(self) -> tuple[VersionRef, ...]:
-        """The versions this state routes to: primary, then canary."""
-        return (self.version,) if self.canary is None else (self.version, self.canary.version)
-
-
-class AliasField(str, Enum):
-    """A field of an alias that an update changes (field-level diff, computed with deepdiff)."""
-
-    VERSION = "version"
-    CANARY = "canary"
-    DESCRIPTION = "description"
-
+# re-exported: callers import these from here
+__all__ = [
+    "FORWARD",
+    "NEW_VERSION",
+    "ON_SCHEDULE",
+    "ROLLBACKS",
+    "STAGES",
+    "Action",
+    "AlarmFired",
+    "AlarmNoData",
+    "AliasField",
+    "AliasRecord",
+    "AliasState",
+    "CauseKind",
+    "ClockSkew",
+    "ErrorRateAbove",
+    "FailedYetServing",
+    "GateLimits",
+    "HoldCause",
+    "HookFailed",
+    "HookPhase",
+    "ManualRollback",
+    "MetricsPending",
+    "MetricsUnread",
+    "NewVersion",
+    "NoWayBack",
+    "OtherProblem",
+    "Record",
+    "RecordProblem",
+    "RecordUnparsed",
+    "Ref",
+    "RollbackCause",
+    "RolloutPhase",
+    "RolloutStage",
+    "RolloutState",
+    "RolloutStatus",
+    "RolloutStep",
+    "Route",
+    "Status",
+    "Step",
+    "StepBeyond",
+    "UnknownPrevious",
+    "UnknownTarget",
+    "VersionRef",
+    "WorseThanPrevious",
+    "version_label",
+]
 
 # ---- why $LATEST is published ------------------------------------------------------------
 
@@ -140,410 +167,6 @@ class ConfigChanged:
 
 
 PublishReason: TypeAlias = NothingPublished | CodeChanged | ConfigChanged
-
-
-# ---- progressive rollouts -----------------------------------------------------------------
-
-
-class RolloutPhase(str, Enum):
-    """Where a rollout stands at plan time (contract §8); the wording module says each."""
-
-    CREATED = "created"  # the alias does not exist: created at the target directly
-    COMPLETE = "complete"  # the target takes all traffic
-    FINISHING_ROLLBACK = "finishing_rollback"  # a rollback that did not finish
-    FAILED = "failed"  # rolled back earlier; waits for another version in the manifest
-    ROLLING_BACK = "rolling_back"  # an alarm fires now
-    RETAKING = "retaking"  # the tag says a step the alias does not show: take it again
-    WAITING = "waiting"  # at a step, the interval has not passed
-    ADVANCING = "advancing"  # to the next step
-    PROMOTING = "promoting"  # past the last step: all traffic to the target
-    SWITCHING = "switching"  # nothing to shift from ($LATEST, or already there): switch
-    HELD = "held"  # an alarm fires before the start: not starting
-    STARTING = "starting"  # first step
-    BAKING = "baking"  # all traffic on the target, its `bake` period not over: alarms still count
-    GATED = "gated"  # the step is due but the new version has too few invocations: holding
-    VERIFYING = "verifying"  # at 100 %, the post-traffic hook has not passed yet: run it (again)
-    UNVERIFIED = "unverified"  # the alias record does not verify: no traffic moves (reported)
-    RECORDING_ROLLBACK = "recording_rollback"  # moved back by hand: the target is marked failed
-
-
-class HookPhase(str, Enum):
-    """When a traffic hook runs: before the first shift, or after 100 %."""
-
-    PRE_TRAFFIC = "pre_traffic"
-    POST_TRAFFIC = "post_traffic"
-
-
-@tag("alarm")
-@dataclass(frozen=True)
-class AlarmFired:
-    """A CloudWatch alarm of the rollout is in `ALARM`."""
-
-    alarm: str
-
-
-@tag("hook_failed")
-@dataclass(frozen=True)
-class HookFailed:
-    """A traffic hook's invocation failed (`FunctionError`, or `{"status": "Failed"}`)."""
-
-    phase: HookPhase
-    function: str  # the hook, as the manifest names it
-    reason: str  # the error message or the result's `reason` ("" when it gave none)
-
-
-@tag("error_rate")
-@dataclass(frozen=True)
-class ErrorRateAbove:
-    """The new version's error rate at this step is above the gate's `max_error_rate`."""
-
-    errors: Count
-    invocations: Count
-    max_error_rate: Rate
-
-
-@tag("compare_to_previous")
-@dataclass(frozen=True)
-class WorseThanPrevious:
-    """`compare_to_previous`: the new version's error rate exceeds the previous version's (the
-    one traffic moves from, over the same window) by more than `max_error_rate`."""
-
-    errors: Count
-    invocations: Count
-    previous_errors: Count
-    previous_invocations: Count
-    max_error_rate: Rate
-
-
-@tag("manual")
-@dataclass(frozen=True)
-class ManualRollback:
-    """Someone moved the alias back from the rolled-out version: by hand (`hand`: the primary is
-    no longer the one the tool set, or the canary was removed) or with `rollback`."""
-
-    by: Annotated[str, Field(pattern="^(hand|rollback)$")]  # "hand" | "rollback"
-
-
-# Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.plan.wording`,
-# kept in the alias record (`reconciler.plan.record`) and written to the JSON plan as `cause`.
-RollbackCause: TypeAlias = (
-    AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious | ManualRollback
-)
-
-
-@dataclass(frozen=True)
-class ClockSkew:
-    """This runner's clock and AWS's (the `Date` of its responses) differ by more than the
-    bound: step times cannot be trusted, so no step forward is taken (rollbacks still are)."""
-
-    seconds: float  # AWS's clock minus the runner's
-    bound: float
-
-
-@dataclass(frozen=True)
-class MetricsUnread:
-    """The gate's metrics could not be read for this function: its steps forward wait."""
-
-    error: str
-
-
-@dataclass(frozen=True)
-class MetricsPending:
-    """The step is due, but CloudWatch's metrics of its last minutes are not in yet (they
-    arrive minutes late): the gate judges the whole step once they are, at `ready`."""
-
-    ready: datetime
-
-
-@dataclass(frozen=True)
-class AlarmNoData:
-    """`rollout.insufficient_data: hold` and these alarms are in INSUFFICIENT_DATA."""
-
-    alarms: tuple[str, ...]
-
-
-# Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
-# `reconciler.plan.wording`; a hold keeps the rollout where it stands until it clears.
-HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData
-
-
-# ---- why an alias record is not trusted (UNVERIFIED) -------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordUnparsed:
-    """The record in the alias description does not parse."""
-
-    error: str
-
-
-@dataclass(frozen=True)
-class UnknownTarget:
-    """The record names a target version the function does not have."""
-
-    version: VersionRef
-
-
-@dataclass(frozen=True)
-class UnknownPrevious:
-    """The record names a previous version the function does not have."""
-
-    version: str
-
-
-@dataclass(frozen=True)
-class StepBeyond:
-    """The record's step is past the schedule's end (and 100 %)."""
-
-    step: int
-    steps: int
-
-
-@dataclass(frozen=True)
-class FailedYetServing:
-    """The record marks the target failed, yet the alias sends it all traffic."""
-
-    version: VersionRef
-
-
-class CauseKind(str, Enum):
-    """What kind of cause fired, as a problem names it (the cause itself is not kept)."""
-
-    ALARM = "alarm"
-    HOOK = "hook"
-    GATE = "gate"
-    MANUAL = "manual"
-
-
-@dataclass(frozen=True)
-class NoWayBack:
-    """A cause fires at 100 %, but the rollback target the record names is not the version its
-    history records."""
-
-    fired: CauseKind
-    previous: str
-    alarm: str = ""  # the alarm, when an alarm fired
-
-
-@dataclass(frozen=True)
-class OtherProblem:
-    """A problem read from a plan file in words this version does not word (never planned)."""
-
-    text: str
-
-
-# Why a rollout's alias record is not trusted: data, worded by `reconciler.plan.wording` and
-# saved in the plan file as those words (`problem`), read back by them.
-RecordProblem: TypeAlias = (
-    RecordUnparsed
-    | UnknownTarget
-    | UnknownPrevious
-    | StepBeyond
-    | FailedYetServing
-    | NoWayBack
-    | OtherProblem
-)
-
-
-class RolloutStage(str, Enum):
-    """A rollout's status as users read it (JSON `status`), derived from its phase alone."""
-
-    PENDING = "pending"  # not started yet (this plan starts it or switches directly)
-    IN_PROGRESS = "in_progress"  # traffic is shifting, or baking at 100 %
-    HOLDING = "holding"  # an alarm keeps it from starting
-    COMPLETE = "complete"  # the target takes all traffic for good
-    FAILED = "failed"  # an alarm fires: this plan rolls back (or finishes rolling back)
-    ROLLED_BACK = "rolled_back"  # rolled back earlier: git names a version AWS does not serve
-
-
-STAGES: Final[Mapping[RolloutPhase, RolloutStage]] = {
-    RolloutPhase.CREATED: RolloutStage.PENDING,
-    RolloutPhase.COMPLETE: RolloutStage.COMPLETE,
-    RolloutPhase.FINISHING_ROLLBACK: RolloutStage.FAILED,
-    RolloutPhase.FAILED: RolloutStage.ROLLED_BACK,
-    RolloutPhase.ROLLING_BACK: RolloutStage.FAILED,
-    RolloutPhase.RETAKING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.WAITING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.ADVANCING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.PROMOTING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.SWITCHING: RolloutStage.PENDING,
-    RolloutPhase.HELD: RolloutStage.HOLDING,
-    RolloutPhase.STARTING: RolloutStage.PENDING,
-    RolloutPhase.BAKING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.GATED: RolloutStage.HOLDING,
-    RolloutPhase.VERIFYING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.UNVERIFIED: RolloutStage.HOLDING,
-    RolloutPhase.RECORDING_ROLLBACK: RolloutStage.ROLLED_BACK,
-}
-if set(STAGES) != set(RolloutPhase):  # a new phase without its status fails at import
-    raise RuntimeError(f"rollout phases without a status: {set(RolloutPhase) - set(STAGES)}")
-_SCHEDULED: Final = frozenset(
-    {RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING}
-)
-# The steps a healthy rollout takes on its own schedule: not drift (the next apply takes them).
-_ON_SCHEDULE: Final = frozenset(
-    {RolloutPhase.ADVANCING, RolloutPhase.PROMOTING, RolloutPhase.VERIFYING}
-)
-# The steps that move traffic back to the previous version.
-ROLLBACKS: Final = frozenset({RolloutPhase.ROLLING_BACK, RolloutPhase.FINISHING_ROLLBACK})
-# The steps that move traffic towards the target: apply re-reads the alarms right before them.
-FORWARD: Final = frozenset(
-    {
-        RolloutPhase.STARTING,
-        RolloutPhase.ADVANCING,
-        RolloutPhase.RETAKING,
-        RolloutPhase.PROMOTING,
-        RolloutPhase.SWITCHING,
-    }
-)
-
-
-@dataclass(frozen=True)
-class GateLimits:
-    """A rollout's metric gates as the manifest sets them (what the plan lists it checks)."""
-
-    max_error_rate: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
-    min_invocations: Count = 0
-    compare_to_previous: Bool = False  # max_error_rate is the excess over the previous version
-
-
-@dataclass(frozen=True)
-class RolloutState:
-    """The rollout part of an alias record (format in `reconciler.plan.record`)."""
-
-    target: VersionRef
-    previous: str
-    step: int
-    since: datetime
-    status: str = "running"  # running | verifying | done | failed
-    cause: RollbackCause | None = None  # why it failed (status failed)
-    attempt: int = 1  # the manifest's `rollout.attempt`: another number starts afresh
-
-
-@dataclass(frozen=True)
-class AliasRecord:
-    """What the tool keeps of one alias beyond its routing, at the end of the alias's own
-    description, written in the same guarded call as the routing (`reconciler.plan.record`)."""
-
-    at: VersionRef | None = None  # the primary this tool last set
-    history: tuple[str, ...] = ()  # the primaries before `at`, most recent first
-    rollout: RolloutState | None = None  # a rollout in progress, or its target's failure mark
-    from_tags: bool = False  # migrated from an earlier release's function tags: trusted less
-
-
-@dataclass(frozen=True)
-class RolloutStatus:
-    """Where a progressive rollout of one alias stands (contract §8)."""
-
-    alias: str
-    target: Ref
-    step: Count  # 1-based; 0 = not started
-    steps: Count
-    weight: Weight
-    phase: RolloutPhase
-    since: datetime | None = None  # when the current step started
-    # when the next step may be taken
-    due: Annotated[datetime | None, Field(alias="next_at")] = None
-    # what holds or rolled back the rollout
-    cause: Annotated[RollbackCause, Tagged("kind")] | None = None
-    previous: str | None = None  # the version traffic moves from
-    alarms: tuple[str, ...] = ()  # the alarms that roll it back (apply re-reads them)
-    attempt: Positive = 1
-    pre_traffic: str | None = None  # hook invoked before the first shift (function name/ARN)
-    post_traffic: str | None = None  # hook invoked after 100 %
-    invocations: Count | None = None  # of the target at this step, when gates are set
-    errors: Count | None = None
-    weights: tuple[Share, ...] = ()  # the whole schedule's canary weights (then 100 %)
-    interval: Count = 0  # seconds at each step
-    # where the alias routes as read from AWS (None: it does not exist yet)
-    live: AliasState | None = None
-    # UNVERIFIED: why the alias record is not trusted (saved as its words)
-    problem: Annotated[RecordProblem | None, Worded()] = None
-    # why a step forward that is due waits (GATED, HELD); apply re-reads it
-    hold: Annotated[HoldCause | None, Transient] = None
-    # its alarms in INSUFFICIENT_DATA (shown; held on request; apply re-reads them)
-    no_data: Annotated[tuple[str, ...], Field(alias="insufficient_data"), WriteOnly(())] = ()
-    gates: GateLimits | None = None  # the manifest's metric gates (None: no gates)
-
-    def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
-        """Each step from the current one on: its weight and earliest time (then 100 %)."""
-        if not self.weights or self.stage not in _SCHEDULED:
-            return ()
-        first = max(self.step, 1)
-        start = self.since
-        out: list[tuple[float, datetime | None]] = []
-        for k, w in enumerate((*self.weights[first - 1 :], 1.0)):
-            at = None if start is None else start + timedelta(seconds=self.interval * k)
-            out.append((w, at))
-        return tuple(out)
-
-    @property
-    def stage(self) -> RolloutStage:
-        return STAGES[self.phase]
-
-    @property
-    def off_course(self) -> bool:
-        """Git names a version AWS does not serve and no apply will move towards it."""
-        failed = self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED)
-        held = self.phase is RolloutPhase.UNVERIFIED or (
-            self.phase is RolloutPhase.HELD and self.hold is None  # an alarm, not a hold
-        )
-        return failed or held  # GATED holds a healthy rollout
-
-
-def _load_status(saved: Any) -> Any:
-    """A rollout saved by an earlier release of format 2 names only its alarm."""
-    if isinstance(saved, dict) and saved.get("cause") is None and saved.get("alarm") is not None:
-        return {**saved, "cause": {"kind": "alarm", "alarm": saved["alarm"]}}
-    return saved
-
-
-def _describe_status(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
-    schema["properties"]["alarm"] = {"type": ["string", "null"], "default": None}
-
-
-Status = Annotated[RolloutStatus, Shape(_load_status, _describe_status)]
-
-
-@dataclass(frozen=True)
-class RolloutStep:
-    """What an alias write does for a rollout (the record it writes is the operation's)."""
-
-    status: RolloutStatus
-
-    @property
-    def rolls_back(self) -> bool:
-        """This write moves the alias back (its cause is `status.cause`)."""
-        return self.status.phase in ROLLBACKS
-
-
-def _load_record(saved: str | None) -> AliasRecord | None:
-    from reconciler.plan.record import BadRecord, decode  # the record format uses these types
-
-    try:
-        return None if saved is None else decode(saved, new=True)
-    except BadRecord as e:
-        raise ValueError(str(e)) from None
-
-
-def _dump_record(record: AliasRecord) -> str:
-    from reconciler.plan.record import block
-
-    return block(record)
-
-
-def _load_step(saved: RolloutStatus | None) -> RolloutStep | None:
-    return None if saved is None else RolloutStep(saved)
-
-
-def _dump_step(step: RolloutStep) -> RolloutStatus:
-    return step.status
-
-
-# An alias write's rollout step: saved as its status (absent without one).
-Step = Annotated[RolloutStep | None, OmitNone, Via(Status | None, _load_step, _dump_step)]
-# The alias record an alias write sets: saved as its description block.
-Record = Annotated[AliasRecord | None, Via(str | None, _load_record, _dump_record)]
 
 
 # ---- operations --------------------------------------------------------------------------
@@ -716,65 +339,6 @@ class VersionNote:
     age_minutes: Count
 
 
-def _required(saved: dict[str, Any], *names: str) -> None:
-    for name in names:
-        if name not in saved:
-            raise PydanticCustomError("missing", "Field required", {"field": name})
-
-
-def _load_function(saved: Any) -> Any:
-    """A saved function plan's fields: its key defaults to its name, and its unmanaged aliases
-    are saved as their names, with their states and ties beside them by name."""
-    if not isinstance(saved, dict):
-        return saved
-    _required(saved, "function", "fingerprint")
-    name = saved["function"] if isinstance(saved["function"], str) else ""
-    out = {"key": name, "region": "", "account": "", "source": "", **saved}
-    if out["key"] is None:
-        out["key"] = name
-    names, states = saved.get("unmanaged_aliases", []), saved.get("unmanaged_alias_states", {})
-    ties = saved.get("unmanaged_alias_ties", {})
-    if isinstance(names, list) and isinstance(states, dict) and isinstance(ties, dict):
-        out["unmanaged_aliases"] = [
-            {"name": n, "state": states.get(n, {"version": "?"}), "ties": ties.get(n, [])}
-            if isinstance(n, str)
-            else n
-            for n in names
-        ]
-    return out
-
-
-def _describe_function(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
-    props = schema["properties"]
-    unmanaged = resolve(props["unmanaged_aliases"]["items"])["properties"]
-    props["unmanaged_aliases"] = {"type": "array", "items": {"type": "string"}}
-    props["unmanaged_alias_states"] = {"type": "object", "additionalProperties": unmanaged["state"]}
-    props["unmanaged_alias_ties"] = {"type": "object", "additionalProperties": unmanaged["ties"]}
-    schema["required"] = ["function", "fingerprint"]
-
-
-def _load_layer(saved: Any) -> Any:
-    if not isinstance(saved, dict):
-        return saved
-    return {"region": "", "source": "", **saved}
-
-
-def _describe_layer(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
-    schema["required"] = ["key", "layer"]
-
-
-def _load_storage(saved: Any) -> Any:
-    if isinstance(saved, dict) and saved.get("error", "") is None:
-        return {**saved, "error": ""}
-    return saved
-
-
-def _describe_storage(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:
-    schema["properties"]["error"] = {"type": ["string", "null"]}
-    for name in ("used", "limit"):
-        schema["properties"][name]["minimum"] = 0
-
-
 @dataclass(frozen=True)
 class FunctionPlan:
     key: str  # the manifest key (name or ARN)
@@ -831,7 +395,7 @@ def _on_schedule(op: Operation) -> bool:
     if not isinstance(op, UpdateAlias) or op.rollout is None:
         return False
     routing = {AliasField.VERSION, AliasField.CANARY}
-    return op.rollout.status.phase in _ON_SCHEDULE and set(op.fields) <= routing
+    return op.rollout.status.phase in ON_SCHEDULE and set(op.fields) <= routing
 
 
 # ---- layers and code storage -------------------------------------------------------------
@@ -904,14 +468,14 @@ def summary_counts(
 
 @dataclass(frozen=True)
 class Plan:
-    functions: tuple[Annotated[FunctionPlan, Shape(_load_function, _describe_function)], ...]
+    functions: tuple[Annotated[FunctionPlan, Shape(load_function, describe_function)], ...]
     manifests: tuple[str, ...] = ()
     max_deletions: Count = 100
     errors: tuple[str, ...] = field(default=())
-    layers: tuple[Annotated[LayerPlan, Shape(_load_layer, _describe_layer)], ...] = ()
+    layers: tuple[Annotated[LayerPlan, Shape(load_layer, describe_layer)], ...] = ()
     # one per region the run touches
     storage: Annotated[
-        tuple[Annotated[CodeStorage, Shape(_load_storage, _describe_storage)], ...],
+        tuple[Annotated[CodeStorage, Shape(load_storage, describe_storage)], ...],
         Field(alias="code_storage"),
     ] = ()
     # warn above this share of the quota

@@ -9,83 +9,65 @@ from typing_extensions import assert_never
 
 from reconciler.aws import AliasTie, CodeStorage
 from reconciler.plan.phrases import (
-    KNOWN_AFTER_APPLY as KNOWN_AFTER_APPLY,
-)
-from reconciler.plan.phrases import (
-    Notes as Notes,
-)
-from reconciler.plan.phrases import (
-    age as age,
-)
-from reconciler.plan.phrases import (
-    canary as canary,
-)
-from reconciler.plan.phrases import (
-    duration as duration,
-)
-from reconciler.plan.phrases import (
-    noted as noted,
-)
-from reconciler.plan.phrases import (
-    plural as plural,
-)
-from reconciler.plan.phrases import (
-    quoted as quoted,
-)
-from reconciler.plan.phrases import (
-    rate as rate,
-)
-from reconciler.plan.phrases import (
-    routing as routing,
-)
-from reconciler.plan.phrases import (
-    state as state,
-)
-from reconciler.plan.phrases import (
-    utc_time as utc_time,
-)
-from reconciler.plan.phrases import (
-    weight as weight,
+    KNOWN_AFTER_APPLY,
+    Notes,
+    age,
+    canary,
+    duration,
+    noted,
+    plural,
+    quoted,
+    rate,
+    routing,
+    state,
+    utc_time,
+    weight,
 )
 from reconciler.plan.rollout_wording import (
-    LIVE_COLUMNS as LIVE_COLUMNS,
+    LIVE_COLUMNS,
+    cause,
+    cause_now,
+    hold,
+    live_row,
+    no_data,
+    off_course,
+    off_course_headline,
+    record_problem,
+    record_problem_from,
+    rolled_back,
+    rollout_checks,
+    rollout_message,
 )
-from reconciler.plan.rollout_wording import (
-    cause as cause,
-)
-from reconciler.plan.rollout_wording import (
-    cause_now as cause_now,
-)
-from reconciler.plan.rollout_wording import (
-    hold as hold,
-)
-from reconciler.plan.rollout_wording import (
-    live_row as live_row,
-)
-from reconciler.plan.rollout_wording import (
-    no_data as no_data,
-)
-from reconciler.plan.rollout_wording import (
-    off_course as off_course,
-)
-from reconciler.plan.rollout_wording import (
-    off_course_headline as off_course_headline,
-)
-from reconciler.plan.rollout_wording import (
-    record_problem as record_problem,
-)
-from reconciler.plan.rollout_wording import (
-    record_problem_from as record_problem_from,
-)
-from reconciler.plan.rollout_wording import (
-    rolled_back as rolled_back,
-)
-from reconciler.plan.rollout_wording import (
-    rollout_checks as rollout_checks,
-)
-from reconciler.plan.rollout_wording import (
-    rollout_message as rollout_message,
-)
+
+# re-exported: callers import these from here
+__all__ = [
+    "KNOWN_AFTER_APPLY",
+    "LIVE_COLUMNS",
+    "Notes",
+    "age",
+    "canary",
+    "cause",
+    "cause_now",
+    "duration",
+    "hold",
+    "live_row",
+    "no_data",
+    "noted",
+    "off_course",
+    "off_course_headline",
+    "plural",
+    "quoted",
+    "rate",
+    "record_problem",
+    "record_problem_from",
+    "rolled_back",
+    "rollout_checks",
+    "rollout_message",
+    "routing",
+    "state",
+    "utc_time",
+    "weight",
+]
 from reconciler.plan.types import (
     Action,
     AliasDeletion,
