@@ -93,10 +93,10 @@ def _without(key: str) -> Callable[[Any], Any]:
     return drop
 
 
-def tag_of(obj: object) -> tuple[str, str] | None:
-    """(key, tag) of a tagged union's member, None for any other value."""
+def tag_of(cls: type) -> tuple[str, str] | None:
+    """(key, tag) of a tagged union's member class, None for any other class."""
     for key in ("kind", "action"):
-        tag = getattr(type(obj), key, None)
+        tag = getattr(cls, key, None)
         if tag is not None and not callable(tag):
             return key, getattr(tag, "value", tag)
     return None

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
-from typing import Annotated, Any, NamedTuple, cast, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -87,31 +87,49 @@ def _saved_fields(cls: type) -> tuple[_Saved, ...]:
     return tuple(out)
 
 
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
 def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, NewVersion):
-        return _NEW
-    if dataclasses.is_dataclass(value) or (isinstance(value, tuple) and hasattr(value, "_fields")):
-        return _object(value)
-    if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
-    raise TypeError(f"a plan holds no {type(value).__name__}")
+    cls: type = type(value)
+    return value if cls in _SCALARS else _encoder(cls)(value)
+
+
+@cache
+def _encoder(cls: type) -> Callable[[Any], Any]:
+    """How a value of this type is saved (looked up once per type: a plan holds many)."""
+    if issubclass(cls, Enum):
+        return lambda v: v.value
+    if issubclass(cls, datetime):
+        return datetime.isoformat
+    if issubclass(cls, NewVersion):
+        return lambda _: _NEW
+    if dataclasses.is_dataclass(cls) or (issubclass(cls, tuple) and hasattr(cls, "_fields")):
+        return _object
+    if issubclass(cls, tuple | list):
+        return lambda v: [_encode(x) for x in v]
+    if issubclass(cls, bool | int | float | str):
+        return lambda v: v
+    raise TypeError(f"a plan holds no {cls.__name__}")
+
+
+@cache
+def _tag(cls: type) -> tuple[str, str] | None:
+    return tag_of(cls)
 
 
 def _data(obj: Any) -> dict[str, Any]:
     """An object's saved fields: its tag first (for a member of a tagged union), then its fields."""
-    tag = tag_of(obj)
+    cls: type = type(obj)
+    tag = _tag(cls)
     out: dict[str, Any] = {} if tag is None else {tag[0]: tag[1]}
-    for f in _saved_fields(cast(type, type(obj))):
+    for f in _saved_fields(cls):
         value = getattr(obj, f.name)
-        if value is None and f.omit_none:
+        if value is None:
+            if not f.omit_none:
+                out[f.key] = None
             continue
-        if value is not None and f.via is not None:
+        if f.via is not None:
             value = f.via.dump(value)
         out[f.key] = _encode(value)
     return out
