@@ -26,22 +26,25 @@ from pydantic_core import PydanticCustomError, PydanticOmit, core_schema
 @dataclass(frozen=True)
 class Tagged:
     """A union whose members each name themselves with a class attribute `key` (their tag),
-    saved as the object's first key and read back by it."""
+    saved as the object's first key and read back by it; `only` keeps the members of a wider
+    union that may stand here."""
 
     key: str
+    only: tuple[type, ...] = ()
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         choices: dict[Any, core_schema.CoreSchema] = {}
-        for member in get_args(source):
+        members = tuple(m for m in get_args(source) if not self.only or m in self.only)
+        for member in members:
             tag = getattr(member, self.key)
             schema = handler.generate_schema(member)
             if _is_tuple(member):  # a named tuple takes only its fields: drop the tag
                 schema = core_schema.no_info_before_validator_function(_without(self.key), schema)
             choices[getattr(tag, "value", tag)] = schema
         return core_schema.tagged_union_schema(
-            choices, discriminator=self.key, metadata={_MEMBERS: get_args(source)}
+            choices, discriminator=self.key, metadata={_MEMBERS: members}
         )
 
     def __get_pydantic_json_schema__(
@@ -319,9 +322,23 @@ def describe_layer(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> Non
 
 
 def load_storage(saved: Any) -> Any:
-    if isinstance(saved, dict) and saved.get("error", "") is None:
-        return {**saved, "error": ""}
-    return saved
+    """A region's code storage: its byte counts strictly (the dataclass is the AWS layer's), its
+    error null when there is none."""
+    if not isinstance(saved, dict):
+        return saved
+    for name in ("used", "limit"):
+        value = saved.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise PydanticCustomError(
+                "int_type", "Input should be a valid integer", {"field": name, "value": value}
+            )
+        if isinstance(value, int) and value < 0:
+            raise PydanticCustomError(
+                "greater_than_equal",
+                "Input should be greater than or equal to 0",
+                {"field": name, "value": value},
+            )
+    return {**saved, "error": saved.get("error") or ""}
 
 
 def describe_storage(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> None:

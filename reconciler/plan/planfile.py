@@ -387,9 +387,10 @@ _EXPECTED = {
 def _one_line(e: ValidationError) -> str:
     err = e.errors()[0]
     where, kind, ctx = _path(err["loc"]), err["type"], err.get("ctx") or {}
+    if "field" in ctx:  # raised for a field by its object's loader
+        where, err["input"] = f"{where}.{ctx['field']}", ctx.get("value")
     if kind == "missing":
-        field = ctx.get("field")
-        return f"{where}.{field}: missing" if field else f"{where}: missing"
+        return f"{where}: missing"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         field = str(ctx.get("discriminator", "")).strip("'")
         got = f", got {ctx['tag']!r}" if "tag" in ctx else ""

@@ -258,6 +258,7 @@ Operation: TypeAlias = (
     PublishVersion | CreateAlias | UpdateAlias | DeleteAlias | DeleteVersion | DeleteLayerVersion
 )
 AliasWrite: TypeAlias = CreateAlias | UpdateAlias
+_FUNCTION_OPERATIONS = (PublishVersion, CreateAlias, UpdateAlias, DeleteAlias, DeleteVersion)
 
 
 # ---- why retention keeps a version -------------------------------------------------------
@@ -348,7 +349,8 @@ class FunctionPlan:
     source: str  # "path/to/manifest.yaml:LINE:COL" of the function key
     arn: str = ""
     fingerprint: str = ""
-    operations: tuple[Annotated[Operation, Tagged("action")], ...] = ()
+    # a layer version's deletion is in a LayerPlan only
+    operations: tuple[Annotated[Operation, Tagged("action", _FUNCTION_OPERATIONS)], ...] = ()
     unmanaged_aliases: tuple[UnmanagedAlias, ...] = ()
     errors: tuple[str, ...] = ()
     kept: tuple[Annotated[Kept, Ignoring(("reason",))], ...] = ()
