@@ -81,7 +81,7 @@ class HookFailed:
 
     phase: HookPhase
     function: str  # the hook, as the manifest names it
-    reason: str  # the error message or the result's `reason` ("" when it gave none)
+    reason: str = ""  # the error message or the result's `reason` ("" when it gave none)
 
 
 @tag("error_rate")
