@@ -103,7 +103,7 @@ def test_importing_the_aws_package_does_not_import_boto3() -> None:
     importing it, or the engine that uses them, loads no AWS SDK."""
     code = (
         "import sys, reconciler.aws, reconciler.engine, reconciler.planning\n"
-        "sdk = ('boto3', 'botocore', 'reconciler.aws.client')\n"
+        "sdk = ('boto3', 'botocore', 'reconciler.aws.client', 'reconciler.aws.session')\n"
         "print(sorted(m for m in sdk if m in sys.modules))"
     )
     out = subprocess.run(
