@@ -542,8 +542,10 @@ class Emulator:
         except ApiError as e:
             entry["status"] = e.status
             self._log(entry)
-            if not is_sts:
-                return self._error(start, e)
+            if not is_sts:  # the JSON protocol names the error in `__type`
+                return self._json(
+                    start, Response(e.status, {"__type": e.code, "message": e.message})
+                )
             data = sts.error_xml(e)
             start(
                 f"{e.status} {_REASONS.get(e.status, 'Error')}",
