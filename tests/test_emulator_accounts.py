@@ -261,11 +261,10 @@ def test_put_events_whole_request_failures(emulator: EmulatorClient, plain_moto:
     characters, a request over the size limit, or a bus that does not exist fail the whole
     request; plain moto accepts the oversized request and the long DetailType."""
     events = emulator.boto3_client("events", retries=False)
-    put: Callable[[list[dict[str, Any]]], Callable[[], Any]] = lambda e: (
-        lambda: (  # noqa: E731
-            events.put_events(Entries=e)
-        )
-    )
+
+    def put(entries: list[dict[str, Any]]) -> Callable[[], Any]:
+        return lambda: events.put_events(Entries=entries)
+
     assert error(put([_entry(i) for i in range(11)]))[:2] == (400, "ValidationException")
     assert error(put([{"Source": "s"}, {"DetailType": "d"}]))[:2] == (400, "ValidationException")
     assert "at 'entries.1.member.detailType'" in error(put([_entry(1, DetailType="d" * 129)]))[2]
