@@ -65,7 +65,8 @@ def account_for_key(access_key: str) -> str:
     if not access_key:
         return DEFAULT_ACCOUNT_ID
     for account, partitions in list(iam_backends.items()):
-        if "aws" in partitions and access_key in partitions["aws"].access_keys:
+        iam = dict.get(partitions, "aws")  # moto's __getitem__ would create the backend
+        if iam is not None and access_key in iam.access_keys:
             return str(account)
     return DEFAULT_ACCOUNT_ID
 
@@ -86,27 +87,3 @@ def create_key(account: str, user: str = "emulator") -> dict[str, str]:
         "access_key_id": key.access_key_id,
         "secret_access_key": key.secret_access_key,
     }
-
-
-def ensure_lambda_role(account: str) -> str:
-    """The demo execution role (`lambda-reconciler-demo`) in `account`, created when missing:
-    moto refuses a function whose role is not in the function's own account."""
-    from moto.iam.models import iam_backends
-
-    from emulator.fixtures import _TRUST
-
-    iam = iam_backends[account]["aws"]
-    try:
-        iam.get_role("lambda-reconciler-demo")
-    except Exception:
-        iam.create_role(
-            role_name="lambda-reconciler-demo",
-            assume_role_policy_document=_TRUST,
-            path="/",
-            permissions_boundary=None,
-            description="",
-            tags=[],
-            max_session_duration="3600",
-            linked_service=None,
-        )
-    return f"arn:aws:iam::{account}:role/lambda-reconciler-demo"

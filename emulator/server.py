@@ -29,7 +29,6 @@ from emulator.accounts import (
     account_for_key,
     create_key,
     current_account,
-    ensure_lambda_role,
     using_account,
 )
 from emulator.invoke import Invoker
@@ -767,11 +766,11 @@ def seed(layer: Layer, body: dict[str, Any]) -> dict[str, Any]:
     """Create functions with published versions and aliases directly in the backend."""
     from moto.awslambda.models import LambdaAlias, lambda_backends
 
-    from emulator.fixtures import zip_code
+    from emulator.fixtures import ensure_role_in_backend, zip_code
 
     region = body.get("region", "us-east-1")
     account = current_account()
-    role_arn = ensure_lambda_role(account)
+    role_arn = ensure_role_in_backend(account)
     backend = lambda_backends[account][region]
     created = 0
     for spec in body.get("functions", []):

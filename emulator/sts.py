@@ -124,9 +124,9 @@ def caller_of(access_key: str, account: str, state: StsState) -> Caller:
         name = session.role_arn.rsplit("/", 1)[-1]
         arn = f"arn:aws:sts::{account}:assumed-role/{name}/{session.session_name}"
         return Caller(account, arn, session.role_arn)
-    partitions = iam_backends[account]
-    if "aws" in partitions:
-        user = partitions["aws"].get_user_from_access_key_id(access_key)
+    iam = dict.get(iam_backends[account], "aws")  # without creating an IAM backend
+    if iam is not None:
+        user = iam.get_user_from_access_key_id(access_key)
         if user is not None:
             return Caller(account, str(user.arn), None)
     return Caller(account, f"arn:aws:iam::{account}:root", None)
@@ -288,7 +288,7 @@ def register_role(body: dict[str, Any]) -> dict[str, Any]:
             statement["Condition"] = {"StringEquals": {"sts:ExternalId": body["external_id"]}}
         trust = {"Version": "2012-10-17", "Statement": [statement]}
     iam = iam_backends[account]["aws"]
-    if name in iam.roles or any(r.name == name for r in iam.roles.values()):
+    if any(r.name == name for r in iam.roles.values()):
         for policy_name in list(iam.list_role_policies(name)):
             iam.delete_role_policy(name, policy_name)
         iam.delete_role(name)

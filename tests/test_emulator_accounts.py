@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from emulator.client import EmulatorClient
+from emulator.fixtures import create_function
 
 OTHER = "111111111111"
 THIRD = "222222222222"
@@ -35,7 +36,7 @@ def plain_moto() -> Iterator[Callable[[str], Any]]:
     """Plain moto, in-process, for comparison."""
     with mock_aws():
         yield lambda service: boto3.client(
-            service,
+            service,  # type: ignore[call-overload]
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
@@ -67,6 +68,10 @@ def test_the_access_key_selects_the_account(emulator: EmulatorClient) -> None:
     )
     assert other.state("orders")["aliases"]["prod"]["FunctionVersion"] == "2"
     assert emulator.state("orders")["aliases"] == {}
+    cart = create_function(theirs, "cart")  # the demo role is made in the caller's account
+    assert cart["FunctionArn"] == f"arn:aws:lambda:us-east-1:{OTHER}:function:cart"
+    assert cart["Role"] == f"arn:aws:iam::{OTHER}:role/lambda-reconciler-demo"
+    assert [f["FunctionName"] for f in mine.list_functions()["Functions"]] == ["orders"]
     assert other.boto3_client("sts").get_caller_identity()["Account"] == OTHER
     assert emulator.boto3_client("sts").get_caller_identity()["Account"] == DEFAULT
     accounts = {(c["operation"], c["account"]) for c in emulator.calls()}
