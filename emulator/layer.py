@@ -125,7 +125,11 @@ class Layer:
     @property
     def state(self) -> LayerState:
         """The state of the account being served (`accounts.py`): each account has its own."""
-        return self._states.setdefault(current_account(), LayerState())
+        account = current_account()
+        state = self._states.get(account)
+        if state is None:
+            state = self._states[account] = LayerState()
+        return state
 
     def reset(self) -> None:
         with self.lock:

@@ -68,7 +68,11 @@ class Layers:
     @property
     def state(self) -> LayersState:
         """The state of the account being served (`accounts.py`): each account has its own."""
-        return self._states.setdefault(current_account(), LayersState())
+        account = current_account()
+        state = self._states.get(account)
+        if state is None:
+            state = self._states[account] = LayersState()
+        return state
 
     def reset(self) -> None:
         self._states = {}

@@ -23,6 +23,7 @@ an expired session → 403 ExpiredTokenException.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -31,7 +32,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from xml.sax.saxutils import escape
 
-from emulator.iam_eval import Unsupported, _conditions_hold, glob_match
+from emulator.iam_eval import Unsupported, _as_list, _conditions_hold, glob_match
 from emulator.layer import ApiError
 
 SESSION_NAME = re.compile(r"^[\w+=,.@-]*$")
@@ -146,8 +147,13 @@ def _principal_matches(principal: Any, caller: Caller) -> bool:
     return False
 
 
-def trusts(policy: Any, caller: Caller, context: dict[str, list[str]]) -> bool:
-    """Does the trust policy let `caller` call sts:AssumeRole (with `context`)?"""
+def trusts(
+    policy: Any, caller: Caller, context: dict[str, list[str]], *, web: bool = False
+) -> bool:
+    """Does the trust policy let `caller` call sts:AssumeRole (with `context`)? With `web`,
+    sts:AssumeRoleWithWebIdentity by the `Federated` principal `caller.arn` (an OIDC
+    provider)."""
+    action = "sts:AssumeRoleWithWebIdentity" if web else "sts:AssumeRole"
     if isinstance(policy, str):
         policy = json.loads(policy) if policy else {}
     statements = policy.get("Statement", []) if isinstance(policy, dict) else []
@@ -155,9 +161,15 @@ def trusts(policy: Any, caller: Caller, context: dict[str, list[str]]) -> bool:
     for st in statements if isinstance(statements, list) else [statements]:
         actions = st.get("Action", [])
         actions = actions if isinstance(actions, list) else [actions]
-        if not any(glob_match(a, "sts:AssumeRole", ignore_case=True) for a in actions):
+        if not any(glob_match(a, action, ignore_case=True) for a in actions):
             continue
-        if not _principal_matches(st.get("Principal"), caller):
+        principal = st.get("Principal")
+        if web:
+            if not isinstance(principal, dict) or caller.arn not in _as_list(
+                principal.get("Federated", [])
+            ):
+                continue
+        elif not _principal_matches(principal, caller):
             continue
         try:
             if not _conditions_hold(st.get("Condition"), context):
@@ -170,42 +182,87 @@ def trusts(policy: Any, caller: Caller, context: dict[str, list[str]]) -> bool:
     return allowed
 
 
+def _role(role_arn: str, denied: ApiError) -> Any:
+    """The IAM role an ARN names (in its account), or `denied`."""
+    from moto.iam.models import iam_backends
+
+    m = ROLE_ARN.match(role_arn)
+    if m is None:
+        raise _validation("roleArn", role_arn, "Member must satisfy the role ARN format")
+    try:
+        return iam_backends[m.group(1)]["aws"].get_role_by_arn(role_arn)
+    except Exception:
+        raise denied from None
+
+
+def _issue(
+    role: Any,
+    params: dict[str, str],
+    duration: int,
+    chained: bool,
+    now: datetime,
+    state: StsState,
+    entry: dict[str, Any],
+) -> tuple[Any, datetime]:
+    """Role chaining's one hour and the role's MaxSessionDuration, then moto's credentials
+    (in the role's account), remembered as a session."""
+    from moto.sts.models import sts_backends
+
+    if chained and duration > CHAIN_LIMIT:
+        raise ApiError(400, "ValidationError", CHAIN_MESSAGE)
+    if duration > int(role.max_session_duration or 3600):
+        raise ApiError(400, "ValidationError", MAX_SESSION_MESSAGE)
+    role_account = str(role.arn).split(":")[4]
+    name = params.get("RoleSessionName", "")
+    assumed = sts_backends[role_account]["aws"].assume_role(
+        region_name="us-east-1",
+        role_session_name=name,
+        role_arn=str(role.arn),
+        policy=params.get("Policy", ""),
+        duration=duration,
+        external_id=params.get("ExternalId", ""),
+    )
+    expires = now + timedelta(seconds=duration)
+    state.sessions[assumed.access_key_id] = Session(
+        role_account, str(role.arn), name, expires, chained
+    )
+    entry["assumed_account"] = role_account
+    return assumed, expires
+
+
+def _session_params(params: dict[str, str], entry: dict[str, Any]) -> int:
+    name = params.get("RoleSessionName", "")
+    entry.update(role_arn=params.get("RoleArn", ""), role_session_name=name)
+    _check_string("roleSessionName", name, 2, 64, SESSION_NAME)
+    duration = _duration(params.get("DurationSeconds"))
+    entry["duration_seconds"] = duration
+    return duration
+
+
 def assume_role(
     params: dict[str, str],
     access_key: str,
     account: str,
-    region: str,
     now: datetime,
     state: StsState,
     entry: dict[str, Any],
 ) -> bytes:
     """Validate and authorize an AssumeRole request, then let moto issue the credentials."""
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
-
-    role_arn = params.get("RoleArn", "")
-    name = params.get("RoleSessionName", "")
-    entry.update(role_arn=role_arn, role_session_name=name)
-    _check_string("roleSessionName", name, 2, 64, SESSION_NAME)
-    duration = _duration(params.get("DurationSeconds"))
-    entry["duration_seconds"] = duration
+    duration = _session_params(params, entry)
+    role_arn, name = params.get("RoleArn", ""), params.get("RoleSessionName", "")
     external_id = params.get("ExternalId")
     if external_id is not None:
         _check_string("externalId", external_id, 2, 1224, EXTERNAL_ID)
     caller = caller_of(access_key, account, state)
-    denied = ApiError(
-        403,
-        "AccessDenied",
-        f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+    role = _role(
+        role_arn,
+        ApiError(
+            403,
+            "AccessDenied",
+            f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
+            f"{role_arn}",
+        ),
     )
-    m = ROLE_ARN.match(role_arn)
-    if m is None:
-        raise _validation("roleArn", role_arn, "Member must satisfy the role ARN format")
-    role_account = m.group(1)
-    try:
-        role = iam_backends[role_account]["aws"].get_role_by_arn(role_arn)
-    except Exception:
-        raise denied from None
     context = {
         "sts:RoleSessionName": [name],
         "aws:PrincipalAccount": [account],
@@ -214,46 +271,114 @@ def assume_role(
     if external_id is not None:
         context["sts:ExternalId"] = [external_id]
     if not trusts(role.assume_role_policy_document, caller, context):
-        raise denied
+        raise ApiError(
+            403,
+            "AccessDenied",
+            f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
+            f"{role_arn}",
+        )
     chained = caller.role_arn is not None
-    if chained and duration > CHAIN_LIMIT:
-        raise ApiError(400, "ValidationError", CHAIN_MESSAGE)
-    if duration > int(role.max_session_duration or 3600):
-        raise ApiError(400, "ValidationError", MAX_SESSION_MESSAGE)
-    assumed = sts_backends[account]["aws"].assume_role(
-        region_name=region,
-        role_session_name=name,
-        role_arn=role_arn,
-        policy=params.get("Policy", ""),
-        duration=duration,
-        external_id=external_id or "",
+    assumed, expires = _issue(role, params, duration, chained, now, state, entry)
+    return _response("AssumeRole", assumed, role_arn, name, expires)
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT (its signature is not checked)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        raise ApiError(400, "InvalidIdentityToken", "Couldn't parse the token.") from None
+    if not isinstance(claims, dict):
+        raise ApiError(400, "InvalidIdentityToken", "Couldn't parse the token.")
+    return claims
+
+
+def assume_role_with_web_identity(
+    params: dict[str, str], now: datetime, state: StsState, entry: dict[str, Any]
+) -> bytes:
+    """AssumeRoleWithWebIdentity (GitHub OIDC): the token's issuer must be an OpenID Connect
+    provider of the role's account (IAM's CreateOpenIDConnectProvider) whose client ids hold
+    the token's audience; the trust policy must name that provider as `Federated` principal
+    with `sts:AssumeRoleWithWebIdentity`, its conditions read `ISSUER:sub` and `ISSUER:aud`;
+    an `exp` claim in the past → ExpiredTokenException. The signature is not checked."""
+    from moto.iam.models import iam_backends
+
+    duration = _session_params(params, entry)
+    role_arn = params.get("RoleArn", "")
+    denied = ApiError(
+        403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"
     )
-    expires = now + timedelta(seconds=duration)
-    state.sessions[assumed.access_key_id] = Session(role_account, role_arn, name, expires, chained)
-    entry["assumed_account"] = role_account
-    return _response(assumed, role_arn, name, expires)
+    role = _role(role_arn, denied)
+    claims = _claims(params.get("WebIdentityToken", ""))
+    issuer = str(claims.get("iss", "")).removeprefix("https://")
+    account = role_arn.split(":")[4]
+    provider_arn = f"arn:aws:iam::{account}:oidc-provider/{issuer}"
+    provider = iam_backends[account]["aws"].open_id_providers.get(provider_arn)
+    if provider is None:
+        raise ApiError(
+            400,
+            "InvalidIdentityToken",
+            f"No OpenIDConnect provider found in your account for https://{issuer}",
+        )
+    audiences = claims.get("aud", [])
+    audiences = audiences if isinstance(audiences, list) else [audiences]
+    if not set(map(str, audiences)) & set(provider.client_id_list or []):
+        raise ApiError(400, "InvalidIdentityToken", "Incorrect token audience")
+    if "exp" in claims and float(claims["exp"]) <= now.timestamp():
+        raise ApiError(400, "ExpiredTokenException", "Token expired")
+    context = {
+        f"{issuer}:sub": [str(claims.get("sub", ""))],
+        f"{issuer}:aud": [str(a) for a in audiences],
+        "sts:RoleSessionName": [params.get("RoleSessionName", "")],
+    }
+    federated = Caller(account, provider_arn, None)
+    if not trusts(role.assume_role_policy_document, federated, context, web=True):
+        raise denied
+    entry["subject"] = str(claims.get("sub", ""))
+    assumed, expires = _issue(role, params, duration, False, now, state, entry)
+    name = params.get("RoleSessionName", "")
+    return _response("AssumeRoleWithWebIdentity", assumed, role_arn, name, expires, claims)
 
 
-def _response(assumed: Any, role_arn: str, name: str, expires: datetime) -> bytes:
+def _response(
+    operation: str,
+    assumed: Any,
+    role_arn: str,
+    name: str,
+    expires: datetime,
+    claims: dict[str, Any] | None = None,
+) -> bytes:
     role_name = role_arn.rsplit("/", 1)[-1]
     account = role_arn.split(":")[4]
     stamp = expires.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    web = ""
+    if claims is not None:
+        audience = claims.get("aud", "")
+        web = (
+            f"<SubjectFromWebIdentityToken>{escape(str(claims.get('sub', '')))}"
+            "</SubjectFromWebIdentityToken>"
+            f"<Provider>{escape(str(claims.get('iss', '')))}</Provider>"
+            f"<Audience>{escape(str(audience[0] if isinstance(audience, list) else audience))}"
+            "</Audience>"
+        )
     xml = (
-        f'<AssumeRoleResponse xmlns="{NS}"><AssumeRoleResult>'
+        f'<{operation}Response xmlns="{NS}"><{operation}Result>'
         "<Credentials>"
         f"<SessionToken>{escape(assumed.session_token)}</SessionToken>"
         f"<SecretAccessKey>{escape(assumed.secret_access_key)}</SecretAccessKey>"
         f"<Expiration>{stamp}</Expiration>"
         f"<AccessKeyId>{escape(assumed.access_key_id)}</AccessKeyId>"
         "</Credentials>"
+        f"{web}"
         "<AssumedRoleUser>"
         f"<AssumedRoleId>{escape(assumed.user_id)}</AssumedRoleId>"
         f"<Arn>arn:aws:sts::{account}:assumed-role/{escape(role_name)}/{escape(name)}</Arn>"
         "</AssumedRoleUser>"
         "<PackedPolicySize>0</PackedPolicySize>"
-        "</AssumeRoleResult>"
+        f"</{operation}Result>"
         f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
-        "</AssumeRoleResponse>"
+        f"</{operation}Response>"
     )
     return xml.encode()
 

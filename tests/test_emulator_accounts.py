@@ -6,6 +6,7 @@ call against in-process moto shows it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import warnings
 from collections.abc import Callable, Iterator
@@ -297,3 +298,75 @@ def test_injected_entry_failures(emulator: EmulatorClient) -> None:
     assert [e["detail"]["n"] for e in emulator.events()] == [3, 3, 3]
     logged = [c for c in emulator.calls() if c["operation"] == "PutEvents"]
     assert [(c["entries"], c["failed"], c["status"]) for c in logged] == [(3, 2, 200)] * 3
+
+
+def _token(**claims: Any) -> str:
+    def part(doc: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.signature"
+
+
+def test_web_identity_github_oidc_and_chaining(emulator: EmulatorClient, plain_moto: Any) -> None:
+    """AssumeRoleWithWebIdentity needs the issuer as an OIDC provider of the role's account
+    holding the audience, and a trust policy naming it whose `sub` condition the token meets;
+    its session is a role session, so assuming a role with it is chaining (one hour). Plain
+    moto accepts any token for any role ARN."""
+    other = emulator.for_account(OTHER)
+    other.boto3_client("iam").create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com",
+        ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["a" * 40],
+    )
+    issuer = "token.actions.githubusercontent.com"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::{OTHER}:oidc-provider/{issuer}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"},
+                    "StringLike": {f"{issuer}:sub": "repo:org/app:environment:*"},
+                },
+            }
+        ],
+    }
+    ci = other.register_role("ci", trust_policy=trust)
+    target = emulator.for_account(THIRD).register_role("deployer", [ci], max_session_duration=7200)
+    sts = emulator.boto3_client("sts")
+
+    def web(sub: str, aud: str = "sts.amazonaws.com", iss: str = issuer) -> Any:
+        token = _token(iss=f"https://{iss}", sub=sub, aud=aud)
+        return sts.assume_role_with_web_identity(
+            RoleArn=ci, RoleSessionName="gha-1", WebIdentityToken=token
+        )
+
+    assert error(lambda: web("repo:org/app:ref:refs/heads/main")) == (
+        403,
+        "AccessDenied",
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    )
+    assert error(lambda: web("repo:org/app:environment:prod", aud="other"))[1:] == (
+        "InvalidIdentityToken",
+        "Incorrect token audience",
+    )
+    assert error(lambda: web("repo:org/app:environment:prod", iss="example.com"))[2] == (
+        "No OpenIDConnect provider found in your account for https://example.com"
+    )
+    got = web("repo:org/app:environment:prod")
+    assert got["SubjectFromWebIdentityToken"] == "repo:org/app:environment:prod"
+    hop = emulator.assumed(got["Credentials"], OTHER).boto3_client("sts")
+    assert (
+        "1 hour session limit"
+        in error(
+            lambda: hop.assume_role(RoleArn=target, RoleSessionName="deploy", DurationSeconds=7200)
+        )[2]
+    )
+    chained = hop.assume_role(RoleArn=target, RoleSessionName="deploy")
+    assert chained["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{THIRD}:assumed-role/deployer/deploy"
+    plain = plain_moto("sts").assume_role_with_web_identity(
+        RoleArn=f"arn:aws:iam::{OTHER}:role/nobody", RoleSessionName="x1", WebIdentityToken="junk"
+    )
+    assert plain["AssumedRoleUser"]["Arn"].endswith("/nobody/x1")
