@@ -290,13 +290,13 @@ class Emulator:
             if (entry["service"], entry["operation"]) in ACCOUNT_CALLS:
                 return self._accounts_call(environ, start, raw, key, entry)
             return self._pass(environ, start, entry)
+        operation, params = self._route(method, path, query)
+        entry["operation"] = operation
         expired = self._expired(key)
         if expired is not None:
             entry["status"] = expired.status
             self._log(entry)
             return self._error(start, expired)
-        operation, params = self._route(method, path, query)
-        entry["operation"] = operation
         # Tag calls name the function by its ARN in `Resource`; IAM checks them on that ARN.
         resource = unquote(params.get("Resource", ""))
         named = params.get("FunctionName") or (resource if ":function:" in resource else None)

@@ -217,6 +217,7 @@ def test_assumed_role_policy_is_enforced_and_sessions_expire(emulator: EmulatorC
         403,
         "ExpiredTokenException",
     )
+    assert [(c["operation"], c["status"]) for c in emulator.calls()][-1] == ("GetAlias", 403)
 
 
 def _entry(n: int, **kw: Any) -> dict[str, Any]:
