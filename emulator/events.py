@@ -2,9 +2,9 @@
 
 moto's PutEvents checks the entry count and that each entry has `Source`, `DetailType` and
 `Detail` (valid JSON), but accepts a `Detail` that is not an object, a `DetailType` of any
-length and requests of any size, fails the whole request when no entry is valid only if there
-are none at all, keeps nothing a test could read back (only rules' targets get the events) and
-cannot be made to fail an entry. Here:
+length and requests of any size, answers 200 even when no entry is valid, keeps nothing a test
+could read back (only rules' targets get the events) and cannot be made to fail an entry.
+Here:
 
 - 1–10 entries (more → 400 ValidationException); an entry without `Source`, `DetailType` or
   `Detail` fails alone (`InvalidArgument`, moto's and AWS's texts); a `Detail` that is not a
