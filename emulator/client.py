@@ -25,13 +25,23 @@ DUMMY_ENV = {
 
 
 class EmulatorClient:
-    """A running emulator: its URL, control calls, and boto3 clients pointed at it."""
+    """A running emulator: its URL, control calls, and boto3 clients pointed at it.
 
-    def __init__(self, url: str) -> None:
+    `for_account(ACCOUNT)` gives a view of the same emulator in another account: its control
+    calls (seed, state, provision, …) read and change that account, and its boto3 clients and
+    `env()` sign with an access key of that account."""
+
+    def __init__(
+        self, url: str, account: str | None = None, credentials: dict[str, str] | None = None
+    ) -> None:
         self.url = url.rstrip("/")
+        self.account = account  # None: the default account, 123456789012
+        self.credentials = credentials  # access_key_id, secret_access_key[, session_token]
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
+        if self.account:
+            path += ("&" if "?" in path else "?") + f"account={self.account}"
         req = urllib.request.Request(
             f"{self.url}/_emulator/{path}",
             data=data,
@@ -107,20 +117,103 @@ class EmulatorClient:
         """Check every call against the caller's IAM policies (moto's access control)."""
         self._call("POST", "auth", {"enabled": enabled})
 
+    # -- several accounts (emulator/accounts.py, sts.py, events.py) -------------------------
+
+    def for_account(self, account: str, user: str = "emulator") -> EmulatorClient:
+        """This emulator as seen from `account`, with a new access key of IAM user `user`
+        there (keys are forgotten on reset: call this after it)."""
+        key = self.create_access_key(account, user)
+        return EmulatorClient(self.url, account, key)
+
+    def create_access_key(self, account: str, user: str = "emulator") -> dict[str, str]:
+        """A long-term access key of IAM user `user` (created when missing) in `account`:
+        `access_key_id`, `secret_access_key`, `account`, `user_arn`."""
+        result: dict[str, str] = EmulatorClient(self.url, account)._call(
+            "POST", "accounts/keys", {"user": user}
+        )
+        return result
+
+    def register_role(
+        self,
+        name: str,
+        trusted: list[str] | None = None,
+        *,
+        external_id: str | None = None,
+        max_session_duration: int = 3600,
+        policies: list[dict[str, Any]] | None = None,
+        trust_policy: dict[str, Any] | None = None,
+    ) -> str:
+        """Create role `name` in this view's account, assumable by `trusted` (account ids or
+        principal ARNs), with an optional required ExternalId, and identity `policies`
+        (inline); or with a whole `trust_policy`. Returns its ARN."""
+        body: dict[str, Any] = {
+            "name": name,
+            "trusted": trusted or [],
+            "external_id": external_id,
+            "max_session_duration": max_session_duration,
+            "policies": policies or [],
+        }
+        if trust_policy is not None:
+            body["trust_policy"] = trust_policy
+        result: dict[str, Any] = self._call("POST", "roles", body)
+        return str(result["arn"])
+
+    def assumed(self, credentials: dict[str, Any], account: str | None = None) -> EmulatorClient:
+        """A view signing with STS credentials (AssumeRole's `Credentials`); its control calls
+        go to `account` (the role's)."""
+        key = {
+            "access_key_id": str(credentials["AccessKeyId"]),
+            "secret_access_key": str(credentials["SecretAccessKey"]),
+            "session_token": str(credentials["SessionToken"]),
+        }
+        return EmulatorClient(self.url, account, key)
+
+    def events(
+        self, account: str | None = None, region: str | None = None, bus: str | None = None
+    ) -> list[dict[str, Any]]:
+        """EventBridge events accepted by PutEvents, in arrival order: `seq, id, account,
+        region, bus, source, detail_type, detail` (parsed), `resources, time, trace_header`."""
+        wanted = {"account": account, "region": region, "bus": bus}
+        query = "&".join(f"{k}={v}" for k, v in wanted.items() if v)
+        result: list[dict[str, Any]] = EmulatorClient(self.url)._call(
+            "GET", "events" + (f"?{query}" if query else "")
+        )
+        return result
+
+    def fail_events(
+        self, count: int, code: str = "InternalFailure", message: str | None = None
+    ) -> None:
+        """Make the next `count` PutEvents entries that would succeed fail with `code`."""
+        self._call("POST", "events/fail", {"count": count, "code": code, "message": message})
+
+    def events_settings(self, max_request_bytes: int | None = None) -> None:
+        """PutEvents's request size limit (None: 1 MB, the default)."""
+        self._call("POST", "events/settings", {"max_request_bytes": max_request_bytes})
+
     def env(self) -> dict[str, str]:
-        """Environment for a subprocess CLI: this endpoint, dummy credentials, no AWS config."""
+        """Environment for a subprocess CLI: this endpoint, this view's credentials (dummy
+        ones for the default account), no AWS config."""
         base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        return {**base, **DUMMY_ENV, "AWS_ENDPOINT_URL": self.url}
+        env = {**base, **DUMMY_ENV, "AWS_ENDPOINT_URL": self.url}
+        if self.credentials:
+            env["AWS_ACCESS_KEY_ID"] = self.credentials["access_key_id"]
+            env["AWS_SECRET_ACCESS_KEY"] = self.credentials["secret_access_key"]
+            env.pop("AWS_SESSION_TOKEN")
+            if self.credentials.get("session_token"):
+                env["AWS_SESSION_TOKEN"] = self.credentials["session_token"]
+        return env
 
     def boto3_client(self, service: str, region: str = "us-east-1", *, retries: bool = True) -> Any:
         """A client of this endpoint; `retries=False` makes one attempt per call (to see a 429)."""
         config = None if retries else Config(retries={"total_max_attempts": 1, "mode": "standard"})
+        creds = self.credentials or {}
         return boto3.client(
             service,  # type: ignore[call-overload]
             region_name=region,
             endpoint_url=self.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_access_key_id=creds.get("access_key_id", "testing"),
+            aws_secret_access_key=creds.get("secret_access_key", "testing"),
+            aws_session_token=creds.get("session_token"),
             config=config,
         )
 

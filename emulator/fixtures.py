@@ -3,7 +3,6 @@ seeding, directly in the emulator's backend."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import zipfile
 from typing import Any
@@ -27,22 +26,35 @@ def zip_code(marker: str) -> bytes:
     return buf.getvalue()
 
 
-def ensure_role(client: Any) -> None:
+def ensure_role(client: Any) -> str:
+    """The demo execution role in the account of `client`'s credentials (created when missing),
+    by its ARN: a function's role must be in the function's account."""
+    creds = client._request_signer._credentials.get_frozen_credentials()
     iam = boto3.client(
         "iam",
         endpoint_url=client.meta.endpoint_url,
         region_name=client.meta.region_name,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=creds.access_key,
+        aws_secret_access_key=creds.secret_key,
+        aws_session_token=creds.token,
     )
-    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_role(RoleName="lambda-reconciler-demo", AssumeRolePolicyDocument=_TRUST)
+    try:
+        created = iam.create_role(
+            RoleName="lambda-reconciler-demo", AssumeRolePolicyDocument=_TRUST
+        )
+    except iam.exceptions.EntityAlreadyExistsException:
+        if creds.access_key == "testing":  # the default account: no call to learn it
+            return ROLE_ARN
+        return str(iam.get_role(RoleName="lambda-reconciler-demo")["Role"]["Arn"])
+    return str(created["Role"]["Arn"])
 
 
-def ensure_role_in_backend() -> None:
+def ensure_role_in_backend(account: str = ACCOUNT) -> str:
+    """The demo execution role in `account`'s IAM, created directly in the backend when
+    missing (moto refuses a function whose role is not in the function's own account)."""
     from moto.iam.models import iam_backends
 
-    backend = iam_backends[ACCOUNT]["aws"]
+    backend = iam_backends[account]["aws"]
     try:
         backend.get_role("lambda-reconciler-demo")
     except Exception:
@@ -56,6 +68,7 @@ def ensure_role_in_backend() -> None:
             max_session_duration="3600",
             linked_service=None,
         )
+    return f"arn:aws:iam::{account}:role/lambda-reconciler-demo"
 
 
 def wait_updated(client: Any, name: str) -> None:
@@ -65,11 +78,11 @@ def wait_updated(client: Any, name: str) -> None:
 
 
 def create_function(client: Any, name: str, code: str = "v1", **extra: Any) -> dict[str, Any]:
-    ensure_role(client)
+    role = ensure_role(client)
     out: dict[str, Any] = client.create_function(
         FunctionName=name,
         Runtime="python3.12",
-        Role=ROLE_ARN,
+        Role=role,
         Handler="index.handler",
         Code={"ZipFile": zip_code(code)},
         **extra,
@@ -122,12 +135,12 @@ def create_python_function(
 ) -> dict[str, Any]:
     """Create a Python function whose `index.py` is `source`, ready to `Invoke` in the
     emulator (`handler` names `module.function`)."""
-    ensure_role(client)
+    role = ensure_role(client)
     module = handler.rpartition(".")[0].replace(".", "/") + ".py"
     out: dict[str, Any] = client.create_function(
         FunctionName=name,
         Runtime="python3.12",
-        Role=ROLE_ARN,
+        Role=role,
         Handler=handler,
         Timeout=timeout,
         Code={"ZipFile": python_zip({module: source})},

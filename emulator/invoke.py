@@ -37,8 +37,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
-
 from emulator.layer import ApiError, Layer, _name_from, invalid, not_found
 
 RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime.py")
@@ -397,4 +395,5 @@ def emit_metrics(
                     "Timestamp": now,
                 }
             )
-    cloudwatch_backends[DEFAULT_ACCOUNT_ID][target.region].put_metric_data("AWS/Lambda", data)
+    account = target.arn.split(":")[4]  # the function's account (an Event runs in a thread)
+    cloudwatch_backends[account][target.region].put_metric_data("AWS/Lambda", data)

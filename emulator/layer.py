@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from moto.awslambda.models import LambdaAlias, LambdaFunction, LambdaStorage, lambda_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+
+from emulator.accounts import current_account
 
 ALIAS_NAME = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
 PAGE = 50  # ListVersionsByFunction returns at most 50 items per call, whatever MaxItems says
@@ -119,18 +120,28 @@ def now_iso() -> str:
 class Layer:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.state = LayerState()
+        self._states: dict[str, LayerState] = {}
+
+    @property
+    def state(self) -> LayerState:
+        """The state of the account being served (`accounts.py`): each account has its own."""
+        account = current_account()
+        state = self._states.get(account)
+        if state is None:
+            state = self._states[account] = LayerState()
+        return state
 
     def reset(self) -> None:
         with self.lock:
-            self.state = LayerState()
+            self._states = {}
 
     # -- access to moto --------------------------------------------------------------------
 
-    def storage(self, region: str, account: str = DEFAULT_ACCOUNT_ID) -> LambdaStorage:
-        return lambda_backends[account][region]._lambdas
+    def storage(self, region: str, account: str | None = None) -> LambdaStorage:
+        return lambda_backends[account or current_account()][region]._lambdas
 
-    def fstate(self, region: str, name: str, account: str = DEFAULT_ACCOUNT_ID) -> FunctionState:
+    def fstate(self, region: str, name: str, account: str | None = None) -> FunctionState:
+        account = account or current_account()
         key = (account, region, name)
         st = self.state.functions.get(key)
         if st is None:
@@ -484,7 +495,7 @@ class Layer:
                 raise invalid("Alias with weights can not be used with Provisioned Concurrency")
         elif not self._version_exists(region, name, qualifier):
             raise not_found(f"Function not found: {name}:{qualifier}")
-        self.state.provisioned[(DEFAULT_ACCOUNT_ID, region, name, qualifier)] = count
+        self.state.provisioned[(current_account(), region, name, qualifier)] = count
         return Response(202, self._pc_json(region, name, qualifier, count))
 
     def _pc_json(self, region: str, name: str, qualifier: str, count: int) -> dict[str, Any]:
@@ -500,7 +511,7 @@ class Layer:
 
     def get_provisioned(self, region: str, name: str, qualifier: str) -> Response:
         self.latest(region, name)
-        count = self.state.provisioned.get((DEFAULT_ACCOUNT_ID, region, name, qualifier))
+        count = self.state.provisioned.get((current_account(), region, name, qualifier))
         if count is None:
             raise ApiError(
                 404,
@@ -522,7 +533,7 @@ class Layer:
 
     def delete_provisioned(self, region: str, name: str, qualifier: str) -> Response:
         self.latest(region, name)
-        self.state.provisioned.pop((DEFAULT_ACCOUNT_ID, region, name, qualifier), None)
+        self.state.provisioned.pop((current_account(), region, name, qualifier), None)
         return Response(204)
 
     # -- what hangs on an alias: its resource policy and its function URL -------------------

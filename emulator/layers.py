@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from moto.awslambda.models import LambdaBackend, LayerVersion, lambda_backends
-from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 
+from emulator.accounts import current_account
 from emulator.layer import ApiError, Layer, Response, invalid, not_found, validation
 
 TOTAL_CODE_SIZE = 80_530_636_800  # 75 GB, the default code-storage quota per region
@@ -63,15 +63,24 @@ def _not_found() -> ApiError:
 class Layers:
     def __init__(self, layer: Layer) -> None:
         self.layer = layer
-        self.state = LayersState()
+        self._states: dict[str, LayersState] = {}
+
+    @property
+    def state(self) -> LayersState:
+        """The state of the account being served (`accounts.py`): each account has its own."""
+        account = current_account()
+        state = self._states.get(account)
+        if state is None:
+            state = self._states[account] = LayersState()
+        return state
 
     def reset(self) -> None:
-        self.state = LayersState()
+        self._states = {}
 
     # -- access to moto --------------------------------------------------------------------
 
     def backend(self, region: str) -> LambdaBackend:
-        backend: LambdaBackend = lambda_backends[DEFAULT_ACCOUNT_ID][region]
+        backend: LambdaBackend = lambda_backends[current_account()][region]
         return backend
 
     def live(self, region: str, name: str) -> list[LayerVersion]:
@@ -150,7 +159,7 @@ class Layers:
         name = _layer_name(raw_name)
         if not body.get("Content"):
             raise invalid("Missing Content")
-        lv = LayerVersion({**body, "LayerName": name}, DEFAULT_ACCOUNT_ID, region)  # type: ignore[abstract]
+        lv = LayerVersion({**body, "LayerName": name}, current_account(), region)  # type: ignore[abstract]
         self.check_storage(region, int(lv.code_size))
         self.backend(region)._layers.put_layer_version(lv)
         return Response(201, self.full(lv))

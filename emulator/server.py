@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -22,7 +22,15 @@ import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from emulator import metrics
+from emulator import events as eventbridge
+from emulator import metrics, sts
+from emulator.accounts import (
+    access_key_of,
+    account_for_key,
+    create_key,
+    current_account,
+    using_account,
+)
 from emulator.invoke import Invoker
 from emulator.layer import ApiError, Layer, Response, dispatch, json_body, parse_query, rng
 from emulator.layers import Layers, dispatch_layers
@@ -61,6 +69,12 @@ LATEST_RESPONSES = {
 # are data plane, not limited by requests per second at all.
 OWN_QUOTAS = {"GetFunction": 100.0, "GetPolicy": 15.0}
 UNLIMITED = {"Invoke", "InvokeAsync", "InvokeWithResponseStream"}
+# Answered by sts.py and events.py rather than moto (see emulator/README.md).
+ACCOUNT_CALLS = {
+    ("sts", "AssumeRole"),
+    ("sts", "AssumeRoleWithWebIdentity"),
+    ("events", "PutEvents"),
+}
 _CRED = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -99,8 +113,8 @@ class Faults:
     hold: dict[str, Any] | None = None
     held_writes: int = 0
     writes_seen: int = 0
-    # (region, quota) → (tokens, time of the last refill)
-    buckets: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    # (account, region, quota) → (tokens, time of the last refill)
+    buckets: dict[tuple[str, str, str], tuple[float, float]] = field(default_factory=dict)
     random: Any = None
 
 
@@ -121,6 +135,8 @@ class Emulator:
         self.seq = 0
         self.enforce_iam = False
         self.clock_offset = 0.0  # seconds the `Date` of every response is ahead of the host
+        self.sts = sts.StsState()  # role sessions AssumeRole issued (accounts: accounts.py)
+        self.events = eventbridge.EventsState()  # PutEvents received, injected entry failures
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -173,7 +189,8 @@ class Emulator:
 
     def _throttled(self, region: str, operation: str = "") -> bool:
         """Injected random throttling, or the request-rate quota the operation counts against
-        (a token bucket per region and quota, full at the start)."""
+        (a token bucket per account, region and quota, full at the start: each account's
+        quota is its own, as in AWS)."""
         f = self.faults
         with self.fault_lock:
             if (
@@ -186,12 +203,13 @@ class Emulator:
                 quota = operation if operation in OWN_QUOTAS else "control plane"
                 rate = OWN_QUOTAS.get(operation, f.rate_limit_per_s)
                 now = time.monotonic()
-                tokens, last = f.buckets.get((region, quota), (rate, now))
+                key = (current_account(), region, quota)
+                tokens, last = f.buckets.get(key, (rate, now))
                 tokens = min(rate, tokens + (now - last) * rate)
                 if tokens < 1:
-                    f.buckets[(region, quota)] = (tokens, now)
+                    f.buckets[key] = (tokens, now)
                     return True
-                f.buckets[(region, quota)] = (tokens - 1, now)
+                f.buckets[key] = (tokens - 1, now)
         return False
 
     def _hold(self, environ: Environ) -> None:
@@ -233,9 +251,19 @@ class Emulator:
     # -- WSGI ------------------------------------------------------------------------------
 
     def __call__(self, environ: Environ, start: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith("/_emulator/"):
+        """Serve a request in the account its access key belongs to (`accounts.py`)."""
+        if environ.get("PATH_INFO", "").startswith("/_emulator/"):
             return self._control(environ, start)
+        key = access_key_of(environ)
+        with self.layer.lock:
+            account = account_for_key(key)
+        # moto's backends pick the account from this header before anything else
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        with using_account(account):
+            return self._serve(environ, start, key)
+
+    def _serve(self, environ: Environ, start: StartResponse, key: str) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
         method = environ["REQUEST_METHOD"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
@@ -253,12 +281,22 @@ class Emulator:
             "qualifier": None,
             "write": False,
             "throttled": False,
+            "account": current_account(),
         }
         if service != "lambda":
             entry["operation"] = self._other_operation(environ, raw)
+            if entry["operation"] == "AssumeRoleWithWebIdentity":  # unsigned: no service
+                entry["service"] = "sts"
+            if (entry["service"], entry["operation"]) in ACCOUNT_CALLS:
+                return self._accounts_call(environ, start, raw, key, entry)
             return self._pass(environ, start, entry)
         operation, params = self._route(method, path, query)
         entry["operation"] = operation
+        expired = self._expired(key)
+        if expired is not None:
+            entry["status"] = expired.status
+            self._log(entry)
+            return self._error(start, expired)
         # Tag calls name the function by its ARN in `Resource`; IAM checks them on that ARN.
         resource = unquote(params.get("Resource", ""))
         named = params.get("FunctionName") or (resource if ":function:" in resource else None)
@@ -278,7 +316,8 @@ class Emulator:
             # Layer version calls: IAM checks them on the layer version ARN.
             layer = unquote(params["LayerName"]).split(":")[-1]
             entry["layer_arn"] = (
-                f"arn:aws:lambda:{region}:123456789012:layer:{layer}:{params['VersionNumber']}"
+                f"arn:aws:lambda:{region}:{current_account()}:layer:{layer}:"
+                f"{params['VersionNumber']}"
             )
         denied = self._authorize(environ, raw, operation, region, entry)
         entry.pop("layer_arn", None)
@@ -396,7 +435,7 @@ class Emulator:
         context: dict[str, list[str]] = {}
         if name:
             named = unquote(entry.get("named") or "")
-            account, fn_region = "123456789012", region
+            account, fn_region = current_account(), region
             if named.startswith("arn:") and len(named.split(":")) >= 7:
                 fn_region, account = named.split(":")[3], named.split(":")[4]
             resource = f"arn:aws:lambda:{fn_region}:{account}:function:{name}"
@@ -435,7 +474,7 @@ class Emulator:
         )
         try:
             request = IAMRequest(
-                account_id="123456789012",
+                account_id=current_account(),
                 method=environ["REQUEST_METHOD"],
                 path=path,
                 data={},
@@ -464,6 +503,74 @@ class Emulator:
             denied.message += " with an explicit deny in an identity-based policy"
         return denied
 
+    # -- accounts: role sessions (sts.py) and EventBridge PutEvents (events.py) -------------
+
+    def _aws_now(self) -> datetime:
+        """AWS's clock as the emulator plays it (the host's plus the `clock` offset)."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self.clock_offset)
+
+    def _expired(self, key: str) -> ApiError | None:
+        session = self.sts.sessions.get(key)
+        if session is None or self._aws_now() < session.expires:
+            return None
+        return ApiError(
+            403, "ExpiredTokenException", "The security token included in the request is expired"
+        )
+
+    def _accounts_call(
+        self, environ: Environ, start: StartResponse, raw: bytes, key: str, entry: dict[str, Any]
+    ) -> Iterable[bytes]:
+        """STS AssumeRole and EventBridge PutEvents, answered here rather than by moto."""
+        is_sts = entry["service"] == "sts"
+        try:
+            with self.layer.lock:
+                if is_sts:
+                    params = parse_query(environ.get("QUERY_STRING", ""))
+                    params.update(parse_query(raw.decode("utf-8", "replace")))
+                    if entry["operation"] == "AssumeRoleWithWebIdentity":
+                        data = sts.assume_role_with_web_identity(
+                            params, self._aws_now(), self.sts, entry
+                        )
+                    else:
+                        data = sts.assume_role(
+                            params, key, current_account(), self._aws_now(), self.sts, entry
+                        )
+                else:
+                    result = eventbridge.put_events(
+                        self.events,
+                        json_body(raw),
+                        current_account(),
+                        entry["region"],
+                        self._aws_now(),
+                    )
+                    entry.update(entries=len(result["Entries"]), failed=result["FailedEntryCount"])
+                    data = json.dumps(result).encode()
+        except ApiError as e:
+            entry["status"] = e.status
+            self._log(entry)
+            if not is_sts:  # the JSON protocol names the error in `__type`
+                return self._json(
+                    start, Response(e.status, {"__type": e.code, "message": e.message})
+                )
+            data = sts.error_xml(e)
+            start(
+                f"{e.status} {_REASONS.get(e.status, 'Error')}",
+                [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))],
+            )
+            return [data]
+        entry["status"] = 200
+        self._log(entry)
+        kind = "text/xml" if is_sts else "application/x-amz-json-1.1"
+        start(
+            "200 OK",
+            [
+                ("Content-Type", kind),
+                ("Content-Length", str(len(data))),
+                ("x-amzn-RequestId", str(uuid.uuid4())),
+            ],
+        )
+        return [data]
+
     def _after(self, pid: int | None) -> None:
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
@@ -486,7 +593,7 @@ class Emulator:
                 self.layer.mark_changed(region, name)
             data = self._add_revision(data, region, name, operation)
         if status < 300 and operation == "DeleteFunction" and name:
-            self.layer.state.functions.pop(("123456789012", region, name), None)
+            self.layer.state.functions.pop((current_account(), region, name), None)
         if operation == "CreateAlias" and status == 409:
             status = 409
         headers.append(("Content-Length", str(len(data))))
@@ -534,7 +641,9 @@ class Emulator:
         body = json_body(environ["wsgi.input"].read(length) if length else b"")
         query = parse_query(environ.get("QUERY_STRING", ""))
         try:
-            result = self._control_call(method, path, body, query)
+            # `account` (body or query) selects the account a control call reads or changes
+            with using_account(body.get("account") or query.get("account")):
+                result = self._control_call(method, path, body, query)
         except ApiError as e:
             return self._error(start, e)
         except (KeyError, ValueError, TypeError) as e:
@@ -553,6 +662,8 @@ class Emulator:
                     self.layers.reset()
                     self.invoker.configure()
                 self.enforce_iam = False
+                self.sts = sts.StsState()
+                self.events = eventbridge.EventsState()
                 self.clock_offset = 0.0
                 self.faults = Faults()
                 with self.log_lock:
@@ -593,6 +704,25 @@ class Emulator:
                 # Enforce IAM on every Lambda call from now on (or stop enforcing it).
                 self.enforce_iam = bool(body.get("enabled"))
                 return {"auth": self.enforce_iam}
+            case ("POST", "accounts/keys"):
+                with layer.lock:
+                    return create_key(current_account(), str(body.get("user", "emulator")))
+            case ("POST", "roles"):
+                with layer.lock:
+                    return sts.register_role({**body, "account": current_account()})
+            case ("GET", "events"):
+                with layer.lock:
+                    return eventbridge.received(self.events, query)
+            case ("POST", "events/fail"):
+                with layer.lock:
+                    return eventbridge.fail_entries(self.events, body)
+            case ("POST", "events/settings"):
+                with layer.lock:
+                    limit = body.get("max_request_bytes")
+                    self.events.max_request_bytes = int(
+                        limit if limit is not None else eventbridge.DEFAULT_REQUEST_BYTES
+                    )
+                    return {"max_request_bytes": self.events.max_request_bytes}
             case ("GET", "calls"):
                 with self.log_lock:
                     return list(self.calls)
@@ -642,13 +772,13 @@ class Emulator:
 def seed(layer: Layer, body: dict[str, Any]) -> dict[str, Any]:
     """Create functions with published versions and aliases directly in the backend."""
     from moto.awslambda.models import LambdaAlias, lambda_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
 
-    from emulator.fixtures import ROLE_ARN, ensure_role_in_backend, zip_code
+    from emulator.fixtures import ensure_role_in_backend, zip_code
 
     region = body.get("region", "us-east-1")
-    ensure_role_in_backend()
-    backend = lambda_backends[DEFAULT_ACCOUNT_ID][region]
+    account = current_account()
+    role_arn = ensure_role_in_backend(account)
+    backend = lambda_backends[account][region]
     created = 0
     for spec in body.get("functions", []):
         name = spec["name"]
@@ -656,7 +786,7 @@ def seed(layer: Layer, body: dict[str, Any]) -> dict[str, Any]:
             {
                 "FunctionName": name,
                 "Runtime": "python3.12",
-                "Role": ROLE_ARN,
+                "Role": role_arn,
                 "Handler": "index.handler",
                 "Code": {"ZipFile": base64.b64encode(zip_code(f"{name}-1")).decode()},
             }
@@ -671,7 +801,7 @@ def seed(layer: Layer, body: dict[str, Any]) -> dict[str, Any]:
         aliases = layer.aliases(region, name)
         for alias, version in (spec.get("aliases") or {}).items():
             aliases[alias] = LambdaAlias(
-                account_id=DEFAULT_ACCOUNT_ID,
+                account_id=account,
                 region=region,
                 name=alias,
                 function_name=name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import botocore.exceptions
 import pytest
 
-from reconciler.aws.client import explain
+from reconciler.aws.errors import explain
 from reconciler.errors import AwsError
 
 

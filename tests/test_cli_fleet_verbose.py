@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.aws import client as aws
+from reconciler.aws import session as aws
 from tests.cli_helpers import lambda_calls, run_cli, write_manifest
 
 LINE = re.compile(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.fixtures import create_function, publish, update_code
-from reconciler.aws.client import parse_time
+from reconciler.aws.responses import parse_time
 from reconciler.plan import wording
 from tests.cli_helpers import run_cli, write_manifest
 

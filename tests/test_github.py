@@ -34,10 +34,8 @@ from markdown_it import MarkdownIt
 
 from reconciler.aws import CodeStorage
 from reconciler.cli.main import main
-from reconciler.github.client import (
+from reconciler.github.bodies import (
     BODY_LIMIT,
-    GitHubClient,
-    GitHubError,
     RunContext,
     content_digest,
     cut_at_functions,
@@ -45,6 +43,8 @@ from reconciler.github.client import (
     fit_body,
     trailer_values,
 )
+from reconciler.github.client import GitHubClient
+from reconciler.github.http import GitHubError
 from reconciler.github.review import Review, blob_hash
 from reconciler.plan import (
     AlarmFired,
@@ -340,7 +340,7 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeGitHub, str]]:
     """A fake GitHub; the test fails if any request it got breaks GitHub's description."""
     fake = FakeGitHub()
     # the CLI's client
-    monkeypatch.setattr("reconciler.github.client.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("reconciler.github.http.time.sleep", lambda _seconds: None)
     with serve(fake) as url:
         yield fake, url
     assert fake.violations == []

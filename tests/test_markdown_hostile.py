@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from reconciler.aws import CodeStorage
-from reconciler.github.client import (
+from reconciler.github.bodies import (
     RunContext,
     cut_at_functions,
     decorate,

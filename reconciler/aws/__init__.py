@@ -1,6 +1,7 @@
 """Lambda as the engine sees it: observed state as frozen data (`live`) and the Protocols of the
-calls it makes (`protocols`). `client` implements them with boto3; only the CLI imports it,
-and this package does not, so importing `reconciler.aws` never imports boto3."""
+calls it makes (`protocols`). `client` implements them with boto3 (composed of `session`,
+`reads`, `writes`, `observe`, `responses` and `errors`); only the CLI imports it, and this
+package does not, so importing `reconciler.aws` never imports boto3."""
 
 from reconciler.aws.live import (
     LATEST,

@@ -1,10 +1,10 @@
 """Observed AWS state, as frozen data with no boto3 types.
 
-`client.py` builds these from API responses; the planner reads them. Version numbers are ints;
-`$LATEST` is never a `LiveVersion` (it is `LiveFunction.latest`).
+`responses.py` builds these from API responses; the planner reads them. Version numbers are
+ints; `$LATEST` is never a `LiveVersion` (it is `LiveFunction.latest`).
 
-A fleet holds hundreds of thousands of versions, so every class uses slots, and `client.py` shares
-equal strings and configuration mappings between versions instead of copying them.
+A fleet holds hundreds of thousands of versions, so every class uses slots, and `responses.py`
+shares equal strings and configuration mappings between versions instead of copying them.
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ from typing import Any
 import click
 
 from reconciler.errors import ReconcilerError
-from reconciler.github.client import GitHubClient, GitHubError
+from reconciler.github.client import GitHubClient
+from reconciler.github.http import GitHubError
 
 BRANCH_PREFIX = "lambda-reconciler/adopt-"
 TITLE = "Adopt Lambda aliases changed outside git"

@@ -7,6 +7,7 @@ The package, one concern per module (import from here; the modules are its layou
     selectors.py    version selectors: 5, latest, $LATEST, {alias:}, {sha256:}, {description:}
     weights.py      weights (share of traffic) and intervals
     models.py       the models and the rules between their fields
+    rollout.py      the rollout's models: steps or a preset, alarms, gates, hooks
     diagnostics.py  pydantic errors → `FILE:LINE:COL: path: message`
     loading.py      files → `ManifestSet`, `defaults` merged, duplicates across files refused
     schema.py       the JSON Schema generated from the models
@@ -52,7 +53,6 @@ from reconciler.manifest.models import (
     LayerSpec,
     Manifest,
     RetentionSpec,
-    RolloutSpec,
 )
 from reconciler.manifest.names import (
     ALIAS_NAME,
@@ -66,6 +66,7 @@ from reconciler.manifest.names import (
     Region,
     is_alias_name,
 )
+from reconciler.manifest.rollout import RolloutSpec
 from reconciler.manifest.schema import json_schema, json_schema_text
 from reconciler.manifest.selectors import AliasRef, DescriptionRef, Selector, Sha256Ref
 from reconciler.manifest.weights import (

@@ -1,7 +1,7 @@
 """The regions each AWS partition has, from the endpoint data botocore ships (no network).
 
 The data file is read where the installed botocore keeps it, without importing botocore: the
-manifest stays free of the AWS SDK (only `reconciler.aws.client` imports it), and validating a
+manifest stays free of the AWS SDK (only `reconciler.aws` imports it), and validating a
 manifest does not pay for loading it. A region newer than the installed botocore is refused with
 a hint to upgrade, as the AWS SDK itself would not know its endpoint.
 """

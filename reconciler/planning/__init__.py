@@ -1,5 +1,6 @@
-"""Pure planning: observed state and manifests in, a `Plan` out, no I/O (`planner`; progressive
-rollouts in `rollout`, layer retention in `layers`)."""
+"""Pure planning: observed state and manifests in, a `Plan` out, no I/O (`planner`; selectors in
+`resolve`, version retention in `retention`, progressive rollouts in `rollout`, layer retention
+in `layers`)."""
 
 from reconciler.planning.layers import (
     ObservedLayer,
@@ -9,13 +10,12 @@ from reconciler.planning.layers import (
 )
 from reconciler.planning.planner import (
     Observed,
-    PlanError,
-    Resolver,
     fingerprint,
     plan,
     plan_function,
     same_weight,
 )
+from reconciler.planning.resolve import PlanError, Resolver
 from reconciler.planning.rollout import (
     HISTORY_PREFIX,
     NO_DATA,

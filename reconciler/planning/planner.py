@@ -2,10 +2,11 @@
 
 Stages per function (`plan_function`):
 1. publish  — does `$LATEST` differ from the newest version (code hash, snapshot fields)?
-2. resolve  — every selector to a version number, `$LATEST`, or NEW_VERSION (this plan's publish)
-3. aliases  — create / update what differs, rollouts one step; unmanaged aliases listed, deleted
-              with prune_aliases
-4. prune    — retention over the state the plan leads to (contract §3 "Prune")
+2. resolve  — every selector to a version number, `$LATEST`, or NEW_VERSION (this plan's
+              publish): `resolve.py`
+3. aliases  — create / update what differs, rollouts one step (`rollout.py` decides each);
+              unmanaged aliases listed, deleted with prune_aliases
+4. prune    — retention over the state the plan leads to (contract §3 "Prune"): `retention.py`
 
 The planner trusts what manifest validation guarantees (alias references name declared aliases
 without cycles; no canary or rollout involves `$LATEST`); it checks only what depends on live
@@ -17,29 +18,20 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from operator import attrgetter
 
 from deepdiff import DeepDiff
 
-from reconciler.aws import LATEST, LiveAlias, LiveFunction, LiveVersion, Snapshot
+from reconciler.aws import LATEST, LiveAlias, LiveFunction, Snapshot
 from reconciler.manifest import (
-    AliasRef,
-    AliasSpec,
-    DescriptionRef,
     FunctionTarget,
-    RetentionSpec,
     RolloutSpec,
-    Selector,
-    Sha256Ref,
     stored_weight,
 )
 from reconciler.plan import (
-    NEW_VERSION,
-    Aliased,
     AliasField,
     AliasRecord,
     AliasState,
@@ -48,19 +40,12 @@ from reconciler.plan import (
     ConfigChanged,
     CreateAlias,
     DeleteAlias,
-    DeleteVersion,
     FunctionPlan,
     HoldCause,
-    InUse,
-    KeepReason,
-    Kept,
     ManualRollback,
-    NewVersion,
     NothingPublished,
     Operation,
     Plan,
-    Previous,
-    Protected,
     PublishReason,
     PublishVersion,
     RecordProblem,
@@ -68,23 +53,17 @@ from reconciler.plan import (
     RolloutState,
     RolloutStatus,
     RolloutStep,
-    Route,
     UnmanagedAlias,
     UpdateAlias,
     VersionNote,
-    VersionRef,
-    Young,
-    version_label,
 )
 from reconciler.plan.record import describe, moved
+from reconciler.planning.resolve import PlanError, Resolver, resolve_all
+from reconciler.planning.retention import prune
 from reconciler.planning.rollout import Gates, Rollout, decide, legacy_keys, record_of
 
 # The manifest bounds no duration: longer than timedelta can hold means "forever".
 _MAX_SECONDS = timedelta.max.days * 86400
-
-
-class PlanError(Exception):
-    """A problem that stops planning one function (selector matches nothing, …)."""
 
 
 @dataclass(frozen=True)
@@ -167,123 +146,6 @@ def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | Non
         code_size=latest.snapshot.code_size,
         description=target.spec.publish_description,
     )
-
-
-# ---- 2. resolve --------------------------------------------------------------------------
-
-
-class Resolver:
-    """Resolves selectors for one function, in the state this plan leads to."""
-
-    def __init__(self, target: FunctionTarget, live: LiveFunction, publishing: bool) -> None:
-        self.target = target
-        self.live = live
-        self.publishing = publishing
-        self.numbers = {v.number for v in live.versions}
-        # The version this plan publishes: `$LATEST` as it is, with the description that
-        # `publish: {description:}` gives it (PublishVersion's Description overrides $LATEST's).
-        described = target.spec.publish_description
-        latest = live.latest.snapshot
-        self.new = latest if described is None else replace(latest, description=described)
-
-    def resolve(self, alias: str, selector: Selector) -> VersionRef:
-        if isinstance(selector, AliasRef):  # validation guarantees a declared alias, no cycle
-            return self.resolve(alias, self.target.spec.aliases[selector.alias].version)
-        if isinstance(selector, int):
-            if selector not in self.numbers:
-                raise PlanError(
-                    f"alias {alias}: version {selector} does not exist "
-                    f"(published: {_ranges(sorted(self.numbers))})"
-                )
-            return str(selector)
-        if selector == LATEST:
-            return LATEST
-        if selector == "latest":
-            return self._latest(alias)
-        if isinstance(selector, Sha256Ref):
-            return self._match(
-                alias, lambda s: s.code_sha256 == selector.sha256, f"sha256 {selector.sha256}"
-            )
-        if isinstance(selector, DescriptionRef):
-            return self._match(
-                alias,
-                lambda s: s.description == selector.description,
-                f"description {selector.description!r}",
-            )
-        raise PlanError(f"alias {alias}: unsupported selector {selector!r}")
-
-    def _latest(self, alias: str) -> VersionRef:
-        if self.publishing:
-            return NEW_VERSION
-        if self.live.newest is None:
-            raise PlanError(
-                f"alias {alias}: version `latest` matches nothing: no version is published"
-            )
-        return str(self.live.newest.number)
-
-    def _match(self, alias: str, test: Callable[[Snapshot], bool], what: str) -> VersionRef:
-        """The newest version whose snapshot passes `test`, the one being published first."""
-        if self.publishing and test(self.new):
-            return NEW_VERSION
-        for v in reversed(self.live.versions):
-            if test(v.snapshot):
-                return str(v.number)
-        raise PlanError(f"alias {alias}: no version has {what}")
-
-    def snapshot(self, version: VersionRef) -> Snapshot | None:
-        if isinstance(version, NewVersion):
-            return self.new
-        if version == LATEST:
-            return self.live.latest.snapshot
-        v = self.live.version(int(version))
-        return v.snapshot if v else None
-
-
-def _ranges(numbers: Sequence[int]) -> str:
-    if not numbers:
-        return "none"
-    out: list[str] = []
-    start = prev = numbers[0]
-    for n in [*numbers[1:], None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        out.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return ", ".join(out)
-
-
-def desired_state(resolver: Resolver, name: str, spec: AliasSpec) -> AliasState:
-    version = resolver.resolve(name, spec.version)
-    if spec.canary is None:
-        return AliasState(version=version, canary=None, description=spec.description)
-    cversion = resolver.resolve(name, spec.canary.version)
-    if cversion == version:
-        raise PlanError(
-            f"alias {name}: canary resolves to version {version_label(version)}, "
-            "the same as the primary"
-        )
-    a, b = resolver.snapshot(version), resolver.snapshot(cversion)
-    if a and b and (a.role != b.role or a.dead_letter_arn != b.dead_letter_arn):
-        what = "execution role" if a.role != b.role else "dead-letter configuration"
-        raise PlanError(
-            f"alias {name}: versions {version_label(version)} and "
-            f"{version_label(cversion)} have a different {what}; "
-            "AWS only routes between versions that share both"
-        )
-    return AliasState(version, Route(cversion, spec.canary.weight), spec.description)
-
-
-def _resolve_all(resolver: Resolver) -> tuple[dict[str, AliasState], list[str]]:
-    desired: dict[str, AliasState] = {}
-    errors: list[str] = []
-    for name, aspec in resolver.target.spec.aliases.items():
-        try:
-            desired[name] = desired_state(resolver, name, aspec)
-        except PlanError as e:
-            errors.append(str(e))
-    return desired, errors
 
 
 # ---- 3. aliases --------------------------------------------------------------------------
@@ -543,37 +405,6 @@ def _with_fields(writes: list[AliasWrite]) -> list[AliasWrite]:
     return [replace(w, fields=fields[w.alias]) if isinstance(w, UpdateAlias) else w for w in writes]
 
 
-def _previous(
-    target: FunctionTarget,
-    live: LiveFunction,
-    after_aliases: Mapping[str, AliasState],
-    written: Mapping[str, AliasRecord],
-) -> dict[int, list[KeepReason]]:
-    """The last `keep_previous` versions of each managed alias, as the plan leaves it; and,
-    whatever `keep_previous` says, the version a rollout in progress (or verifying, or baking)
-    would roll back to, in the record as this plan leaves it (`written`: the records its alias
-    writes leave)."""
-    retention = target.spec.retention
-    keep = retention.keep_previous if retention is not None else 0
-    found: dict[int, list[KeepReason]] = {}
-    for name in sorted(target.spec.aliases):
-        record = record_of(live, name)[0]
-        history = record.history
-        current, after = live.alias(name), after_aliases.get(name)
-        moves = current is not None and after is not None and after.version != current.version
-        if current is not None and moves:
-            history = moved(history, current.version)  # the plan moves it away
-        numbers = [v for v in history if v.isdigit()]
-        for n, version in enumerate(numbers[:keep], start=1):
-            found.setdefault(int(version), []).append(Previous(name, n))
-        state = written[name].rollout if name in written else record.rollout
-        if state is not None and state.status != "failed" and state.previous.isdigit():
-            reasons = found.setdefault(int(state.previous), [])
-            if not any(isinstance(r, Previous) and r.alias == name for r in reasons):
-                reasons.append(Previous(name, 1))
-    return found
-
-
 def _prune_aliases(
     target: FunctionTarget, live: LiveFunction
 ) -> tuple[list[DeleteAlias], tuple[UnmanagedAlias, ...]]:
@@ -593,112 +424,6 @@ def _prune_aliases(
         else:
             kept.append(UnmanagedAlias(a.name, state, tied if prune else ()))
     return deleted, tuple(kept)
-
-
-# ---- 4. prune ----------------------------------------------------------------------------
-
-
-class _Keep:
-    """Retention's rules for one function, over the aliases as the plan leaves them."""
-
-    def __init__(
-        self,
-        retention: RetentionSpec,
-        after_aliases: Mapping[str, AliasState],
-        in_use: Mapping[int, tuple[str, ...]],
-        now: datetime,
-        previous: Mapping[int, list[KeepReason]],
-        named: Mapping[str, AliasState],
-    ) -> None:
-        self.previous = previous
-        self.retention = retention
-        self.now = now
-        self.in_use = in_use
-        self.protect = frozenset(retention.protect)
-        refs: dict[int, list[str]] = {}
-        # the aliases as the plan leaves them, and as the manifest names them: a target that
-        # is held, or failed and waits for a new attempt, stays
-        for states in (after_aliases, named):
-            for name, state in sorted(states.items()):
-                for v in state.versions():
-                    if isinstance(v, str) and v.isdigit() and name not in refs.get(int(v), ()):
-                        refs.setdefault(int(v), []).append(name)
-        self.aliased = {n: Aliased(tuple(names)) for n, names in refs.items()}
-        self.young_since = _young_since(retention.keep_days, now)
-        self._young: dict[int, tuple[KeepReason, ...]] = {}  # days old → shared reasons
-
-    def reasons(self, version: LiveVersion) -> tuple[KeepReason, ...]:
-        """Why `version` stays; empty when retention deletes it."""
-        number = version.number
-        young = self.young_since is not None and version.snapshot.last_modified >= self.young_since
-        kept = number in self.aliased or number in self.protect or number in self.previous
-        if not young and not kept:
-            return (InUse(self.in_use[number]),) if number in self.in_use else ()
-        why: list[KeepReason] = []
-        if number in self.aliased:
-            why.append(self.aliased[number])
-        if number in self.protect:
-            why.append(Protected())
-        why.extend(self.previous.get(number, ()))
-        if young:
-            shared = self._young_reasons(self.age(version))
-            if not why and number not in self.in_use:  # the common case: young, nothing else
-                return shared
-            why.extend(shared)
-        if number in self.in_use:
-            why.append(InUse(self.in_use[number]))
-        return tuple(why)
-
-    def age(self, version: LiveVersion) -> int:
-        return max(0, (self.now - version.snapshot.last_modified).days)
-
-    def _young_reasons(self, days: int) -> tuple[KeepReason, ...]:
-        reasons = self._young.get(days)
-        if reasons is None:
-            reasons = self._young[days] = (Young(days, self.retention.keep_days or 0),)
-        return reasons
-
-
-def _young_since(keep_days: int | None, now: datetime) -> datetime | None:
-    """Young: modified at or after this (age <= keep_days); None without keep_days."""
-    if keep_days is None:
-        return None
-    try:
-        return now - timedelta(days=keep_days)
-    except OverflowError:  # reaching back past the calendar's start: every version is young
-        return datetime.min.replace(tzinfo=now.tzinfo)
-
-
-def _retention(
-    target: FunctionTarget,
-    live: LiveFunction,
-    after_aliases: Mapping[str, AliasState],
-    publishing: bool,
-    now: datetime,
-    written: Mapping[str, AliasRecord],
-    desired: Mapping[str, AliasState],
-) -> tuple[list[DeleteVersion], tuple[Kept, ...]]:
-    retention = target.spec.retention
-    if retention is None:
-        return [], ()
-    previous = _previous(target, live, after_aliases, written)
-    rules = _Keep(retention, after_aliases, live.in_use or {}, now, previous, desired)
-    keep_last = retention.keep_last
-    # The version this plan publishes is the newest and counts toward keep_last.
-    window = 0 if keep_last is None else max(0, keep_last - 1 if publishing else keep_last)
-    newest_first = sorted(live.versions, key=attrgetter("number"), reverse=True)
-    deletions: list[DeleteVersion] = []
-    kept: list[Kept] = []
-    for version in newest_first[window:]:
-        reasons = rules.reasons(version)
-        if reasons:
-            kept.append(Kept(version.number, reasons))
-            continue
-        deletions.append(
-            DeleteVersion(version.number, version.snapshot.code_size, rules.age(version), keep_last)
-        )
-    deletions.reverse()  # oldest first
-    return deletions, tuple(kept)
 
 
 # ---- one function, and the whole plan ----------------------------------------------------
@@ -732,7 +457,7 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
     if live is None:
         return base
     publish = _publish(target, live)
-    desired, errors = _resolve_all(Resolver(target, live, publish is not None))
+    desired, errors = resolve_all(Resolver(target, live, publish is not None))
     if errors:
         return replace(base, errors=tuple(errors))
     aliases = _aliases(obs, desired, now)
@@ -745,7 +470,7 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
     after = aliases.after
     after.update({u.name: u.state for u in unmanaged})
     written = {w.alias: w.record for w in aliases.writes if w.record is not None}
-    deletions, kept = _retention(target, live, after, publish is not None, now, written, desired)
+    deletions, kept = prune(target, live, after, publish is not None, now, written, desired)
     ops += deletions
     return replace(
         base,
