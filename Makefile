@@ -51,7 +51,7 @@ fuzz: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/lambda-reconciler schema > schemas/manifest.schema.json
-	$(BIN)/lambda-reconciler schema --plan > schemas/plan.schema.json
+	$(BIN)/python -m reconciler.plan.planfile > schemas/plan.schema.json
 
 # The Action's dependencies, pinned with hashes (needs PyPI); a test checks it against pyproject.toml.
 lock: $(STAMP)

@@ -23,10 +23,6 @@ LONG_FOR_NOW = {
     "cli/github.py": 712,
     "cli/main.py": 1313,
     "engine/run.py": 634,
-    "plan/planfile.py": 994,
-    "plan/types.py": 737,
-    "plan/wording.py": 675,
-    "planning/rollout.py": 651,
 }
 
 

@@ -4,14 +4,13 @@ with the files `plan --out` writes."""
 from __future__ import annotations
 
 import json
-import os
+import runpy
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
 from reconciler.plan.planfile import json_schema, json_schema_text
-from tests.cli_helpers import run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schemas" / "plan.schema.json"
@@ -25,9 +24,11 @@ def test_committed_plan_schema_is_up_to_date() -> None:
     )
 
 
-def test_schema_command_prints_the_plan_schema() -> None:
-    r = run_main(["schema", "--plan"], os.environ, cwd=ROOT)
-    assert (r.returncode, r.stdout) == (0, json_schema_text())
+@pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")
+def test_the_module_prints_the_plan_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make schema` runs `python -m reconciler.plan.planfile`: it prints the same text."""
+    runpy.run_module("reconciler.plan.planfile", run_name="__main__")
+    assert capsys.readouterr().out == json_schema_text()
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.name)

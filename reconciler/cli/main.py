@@ -1301,14 +1301,8 @@ def adopt(
 @main.command()
 @command_options("debug")
 @handle_errors
-@click.option("--plan", "plan_file", is_flag=True, help="The plan file's schema instead.")
-def schema(plan_file: bool) -> None:
-    """Print the manifest JSON Schema (with --plan: the JSON plan file's)."""
-    if plan_file:
-        from reconciler.plan.planfile import json_schema_text as plan_schema
-
-        click.echo(plan_schema(), nl=False)
-        return
+def schema() -> None:
+    """Print the manifest JSON Schema."""
     from reconciler.manifest import json_schema_text
 
     click.echo(json_schema_text(), nl=False)

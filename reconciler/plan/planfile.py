@@ -449,3 +449,7 @@ def load_plan_document(path: str) -> tuple[Plan, str]:
 def load_plan_file(path: str) -> Plan:
     """The Plan saved at `path` by `plan --out`; one-line ReconcilerError otherwise."""
     return load_plan_document(path)[0]
+
+
+if __name__ == "__main__":  # `make schema`: python -m reconciler.plan.planfile > schemas/...
+    print(json_schema_text(), end="")
