@@ -321,9 +321,9 @@ class Emulator:
         try:
             with self.layer.lock:
                 self.attach.settle()
-                resp = self.attach.dispatch(operation, region, params, query, body)
+                resp = dispatch_layers(self.layers, operation, region, params, query, body)
                 if resp is None:
-                    resp = dispatch_layers(self.layers, operation, region, params, query, body)
+                    resp = self.attach.dispatch(operation, region, params, query, body)
                 if resp is None:
                     resp = dispatch(self.layer, operation, region, params, query, body)
                 if resp is None:
