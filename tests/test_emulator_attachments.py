@@ -56,7 +56,8 @@ def test_provisioned_concurrency_is_allocated_on_the_emulator_clock(
     (item,) = client.list_provisioned_concurrency_configs(FunctionName="fn")[
         "ProvisionedConcurrencyConfigs"
     ]
-    assert item["FunctionArn"].endswith(":fn:1") and item["Status"] == "READY"
+    assert item["FunctionArn"].endswith(":fn:1")
+    assert item["Status"] == "READY"
     _moto_has_no_provisioned_concurrency(moto_lambda)
 
 
@@ -117,7 +118,8 @@ def test_provisioned_concurrency_qualifier_rules(emulator: Any) -> None:
         "Alias with weights can not be used with Provisioned Concurrency",
     )
     status, _, message = error(lambda: _put(client, "nope"))
-    assert status == 404 and message.startswith("Cannot find alias arn: ")
+    assert status == 404
+    assert message.startswith("Cannot find alias arn: ")
     assert error(lambda: _put(client, "9"))[2].startswith("Function not found: ")
 
 
@@ -238,7 +240,8 @@ def test_a_failed_snapstart_version_cannot_carry_an_alias(emulator: Any) -> None
     ):
         status, code, message = error(call)
         assert (status, code) == (409, "ResourceConflictException")
-        assert "'Failed'" in message and "'FunctionError'" in message
+        assert "'Failed'" in message
+        assert "'FunctionError'" in message
 
 
 def test_a_replicated_edge_version_cannot_be_deleted(
