@@ -621,13 +621,14 @@ class Attachments:
     # -- event-invoke configuration ------------------------------------------------------
 
     def _eic_qualifier(self, region: str, name: str, qualifier: str | None) -> str:
+        """A version, an alias or `$LATEST` (none given); an unknown one → 404."""
         q = qualifier or "$LATEST"
         if q == "$LATEST":
             self.layer.latest(region, name)
+        elif q.isdigit():
+            self._pc_version(region, name, q)
         else:
-            self._pc_version(region, name, q) if q.isdigit() else self.layer._alias_key(
-                region, name, q
-            )
+            self.layer._alias_key(region, name, q)
         return q
 
     @staticmethod
