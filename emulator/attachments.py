@@ -192,8 +192,34 @@ class Attachments:
                         del st.edge[key3]
                 elif pair not in links:
                     links.append(pair)
+                self._mirror(pair[0])
                 return {"associations": [list(p) for p in st.edge.get(key3, [])]}
         raise ApiError(404, "NotFound", f"no control call /_emulator/{path}")
+
+    def _mirror(self, distribution_id: str) -> None:
+        """Show a distribution's Lambda@Edge associations in CloudFront's own answers
+        (ListDistributions, GetDistribution), when moto's CloudFront has that distribution:
+        moto drops `LambdaFunctionAssociations` from the configurations it is given."""
+        from moto.cloudfront.models import cloudfront_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        dist = cloudfront_backends[DEFAULT_ACCOUNT_ID]["global"].distributions.get(distribution_id)
+        if dist is None:
+            return
+        items = [
+            {
+                "LambdaFunctionARN": f"{self._arn(region, name)}:{version}",
+                "EventType": event_type,
+                "IncludeBody": False,
+            }
+            for (region, name, version), links in sorted(self.state.edge.items())
+            for dist_id, event_type in links
+            if dist_id == distribution_id
+        ]
+        behaviour = dist.distribution_config.DefaultCacheBehavior
+        behaviour.lambda_function_associations = (
+            {"Quantity": len(items), "Items": items} if items else {"Quantity": 0}
+        )
 
     def declare_provisioned(self, region: str, name: str, qualifier: str, count: int) -> Any:
         """The `provision` control: provisioned concurrency that is already READY."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
+
 from tests.test_emulator_rules import emu_fn, error, moto_fn, moto_lambda  # noqa: F401
 
 PC = "ProvisionedConcurrentExecutions"
@@ -392,3 +394,64 @@ def test_an_alias_policy_has_a_revision_id(emulator: Any) -> None:
         )[0]
         == 412
     )
+
+
+DISTRIBUTION = {
+    "CallerReference": "edge",
+    "Comment": "",
+    "Enabled": True,
+    "Origins": {
+        "Quantity": 1,
+        "Items": [
+            {
+                "Id": "o",
+                "DomainName": "example.com",
+                "CustomOriginConfig": {
+                    "HTTPPort": 80,
+                    "HTTPSPort": 443,
+                    "OriginProtocolPolicy": "https-only",
+                },
+            }
+        ],
+    },
+    "DefaultCacheBehavior": {
+        "TargetOriginId": "o",
+        "ViewerProtocolPolicy": "allow-all",
+        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        "MinTTL": 0,
+    },
+}
+
+
+def test_cloudfront_lists_the_edge_associations(
+    emulator: Any,
+    moto_lambda: Any,  # noqa: F811
+) -> None:
+    """ListDistributions names the version a distribution's default cache behaviour runs,
+    so a client can find what uses a version; moto drops the associations it is given."""
+    client = emu_fn(emulator)
+    cloudfront = emulator.boto3_client("cloudfront")
+    dist = cloudfront.create_distribution(DistributionConfig=DISTRIBUTION)["Distribution"]["Id"]
+    emulator.edge_association("fn", 2, dist, "viewer-request")
+    (summary,) = cloudfront.list_distributions()["DistributionList"]["Items"]
+    (association,) = summary["DefaultCacheBehavior"]["LambdaFunctionAssociations"]["Items"]
+    arn = client.get_function(FunctionName="fn")["Configuration"]["FunctionArn"]
+    assert association["LambdaFunctionARN"] == f"{arn.removesuffix(':$LATEST')}:2"
+    assert association["EventType"] == "viewer-request"
+    emulator.edge_association("fn", 2, dist, "viewer-request", remove=True)
+    (summary,) = cloudfront.list_distributions()["DistributionList"]["Items"]
+    assert summary["DefaultCacheBehavior"]["LambdaFunctionAssociations"]["Quantity"] == 0
+    plain = boto3.client("cloudfront", region_name="us-east-1")
+    with_edge = {
+        **DISTRIBUTION,
+        "DefaultCacheBehavior": {
+            **DISTRIBUTION["DefaultCacheBehavior"],  # type: ignore[dict-item]
+            "LambdaFunctionAssociations": {
+                "Quantity": 1,
+                "Items": [{"LambdaFunctionARN": f"{arn}:2", "EventType": "viewer-request"}],
+            },
+        },
+    }
+    plain.create_distribution(DistributionConfig=with_edge)
+    (summary,) = plain.list_distributions()["DistributionList"]["Items"]
+    assert summary["DefaultCacheBehavior"]["LambdaFunctionAssociations"]["Quantity"] == 0
