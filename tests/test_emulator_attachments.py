@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
 from tests.test_emulator_rules import emu_fn, error, moto_fn, moto_lambda  # noqa: F401
 
 PC = "ProvisionedConcurrentExecutions"
@@ -183,7 +181,9 @@ def test_provisioned_concurrency_quotas(
         " ReservedConcurrentExecutions  2 should not be lower than function's total "
         "provisioned concurrency [3].",
     )
-    _moto_has_no_provisioned_concurrency(moto_lambda)
+    moto_fn(moto_lambda)
+    moto_lambda.put_function_concurrency(FunctionName="fn", ReservedConcurrentExecutions=1)
+    assert error(lambda: _put(moto_lambda, "1", 2000))[0] != 400  # no quota: not implemented
 
 
 def test_snapstart_versions_are_pending_until_their_snapshot(
@@ -396,7 +396,7 @@ def test_an_alias_policy_has_a_revision_id(emulator: Any) -> None:
     )
 
 
-DISTRIBUTION = {
+DISTRIBUTION: dict[str, Any] = {
     "CallerReference": "edge",
     "Comment": "",
     "Enabled": True,
@@ -423,35 +423,34 @@ DISTRIBUTION = {
 }
 
 
-def test_cloudfront_lists_the_edge_associations(
-    emulator: Any,
-    moto_lambda: Any,  # noqa: F811
-) -> None:
+def test_cloudfront_lists_the_edge_associations(emulator: Any) -> None:
     """ListDistributions names the version a distribution's default cache behaviour runs,
-    so a client can find what uses a version; moto drops the associations it is given."""
+    so a client can find what uses a version. CloudFront here is moto's, which drops the
+    associations a distribution is created with: only the control's show."""
     client = emu_fn(emulator)
-    cloudfront = emulator.boto3_client("cloudfront")
-    dist = cloudfront.create_distribution(DistributionConfig=DISTRIBUTION)["Distribution"]["Id"]
-    emulator.edge_association("fn", 2, dist, "viewer-request")
-    (summary,) = cloudfront.list_distributions()["DistributionList"]["Items"]
-    (association,) = summary["DefaultCacheBehavior"]["LambdaFunctionAssociations"]["Items"]
     arn = client.get_function(FunctionName="fn")["Configuration"]["FunctionArn"]
-    assert association["LambdaFunctionARN"] == f"{arn.removesuffix(':$LATEST')}:2"
+    version_arn = f"{arn.removesuffix(':$LATEST')}:2"
+    behaviour = DISTRIBUTION["DefaultCacheBehavior"]
+    asked = {
+        "Quantity": 1,
+        "Items": [{"LambdaFunctionARN": version_arn, "EventType": "viewer-request"}],
+    }
+    config = {
+        **DISTRIBUTION,
+        "DefaultCacheBehavior": {**behaviour, "LambdaFunctionAssociations": asked},
+    }
+    cloudfront = emulator.boto3_client("cloudfront")
+    dist = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+    def associations() -> dict[str, Any]:
+        (summary,) = cloudfront.list_distributions()["DistributionList"]["Items"]
+        found: dict[str, Any] = summary["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
+        return found
+
+    assert associations()["Quantity"] == 0  # moto dropped them
+    emulator.edge_association("fn", 2, dist, "viewer-request")
+    (association,) = associations()["Items"]
+    assert association["LambdaFunctionARN"] == version_arn
     assert association["EventType"] == "viewer-request"
     emulator.edge_association("fn", 2, dist, "viewer-request", remove=True)
-    (summary,) = cloudfront.list_distributions()["DistributionList"]["Items"]
-    assert summary["DefaultCacheBehavior"]["LambdaFunctionAssociations"]["Quantity"] == 0
-    plain = boto3.client("cloudfront", region_name="us-east-1")
-    with_edge = {
-        **DISTRIBUTION,
-        "DefaultCacheBehavior": {
-            **DISTRIBUTION["DefaultCacheBehavior"],  # type: ignore[dict-item]
-            "LambdaFunctionAssociations": {
-                "Quantity": 1,
-                "Items": [{"LambdaFunctionARN": f"{arn}:2", "EventType": "viewer-request"}],
-            },
-        },
-    }
-    plain.create_distribution(DistributionConfig=with_edge)
-    (summary,) = plain.list_distributions()["DistributionList"]["Items"]
-    assert summary["DefaultCacheBehavior"]["LambdaFunctionAssociations"]["Quantity"] == 0
+    assert associations()["Quantity"] == 0
