@@ -75,7 +75,6 @@ def apply(
     from reconciler.engine import ApplyResult, check_applicable, refuse_if_stale, result_to_json
     from reconciler.engine.signals import signal_name
     from reconciler.plan.planfile import load_plan_file
-    from reconciler.render import render
 
     aws = aws_client(opts)
     if is_saved_plan(targets):
@@ -86,25 +85,7 @@ def apply(
         refuse_if_stale(result, aws, parallelism=opts.parallelism)
         _recheck_gates(opts, result, aws)
     else:
-        from reconciler.engine import build_plan
-        from reconciler.render.progress import reading_progress
-
-        loaded = load(targets, only)
-        warn_unused_region(opts, loaded)
-        with reading_progress(opts, len(loaded.functions)) as progress:
-            result = build_plan(
-                loaded,
-                aws,
-                parallelism=opts.parallelism,
-                max_deletions=max_deletions,
-                clock=clock(opts),
-                progress=progress,
-                storage_warn=storage_warn,
-            )
-        to_stderr = fmt == "json"  # standard output is the JSON result then
-        color = opts.color and (sys.stderr if to_stderr else sys.stdout).isatty()
-        text = render(result, "text", verbose=opts.verbose, color=color)
-        click.echo(text, nl=False, err=to_stderr)
+        result = _plan_shown(opts, aws, targets, only, max_deletions, storage_warn, fmt)
     report_errors(result)
     check_applicable(result)
     if not result.has_changes:
@@ -123,6 +104,40 @@ def apply(
         raise signalled
     report_outcome(outcome)
     _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
+
+
+def _plan_shown(
+    opts: Options,
+    aws: Aws,
+    targets: Sequence[str],
+    only: Sequence[str],
+    max_deletions: int,
+    storage_warn: float,
+    fmt: str,
+) -> Plan:
+    """The plan of the manifests, shown in text: on standard output, or on standard error when
+    standard output is the JSON result (`--format json`)."""
+    from reconciler.engine import build_plan
+    from reconciler.render import render
+    from reconciler.render.progress import reading_progress
+
+    loaded = load(targets, only)
+    warn_unused_region(opts, loaded)
+    with reading_progress(opts, len(loaded.functions)) as progress:
+        result = build_plan(
+            loaded,
+            aws,
+            parallelism=opts.parallelism,
+            max_deletions=max_deletions,
+            clock=clock(opts),
+            progress=progress,
+            storage_warn=storage_warn,
+        )
+    to_stderr = fmt == "json"  # standard output is the JSON result then
+    color = opts.color and (sys.stderr if to_stderr else sys.stdout).isatty()
+    text = render(result, "text", verbose=opts.verbose, color=color)
+    click.echo(text, nl=False, err=to_stderr)
+    return result
 
 
 def _recheck_gates(opts: Options, saved: Plan, aws: Aws) -> None:

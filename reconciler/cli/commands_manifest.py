@@ -267,3 +267,6 @@ def adopt(
 @handle_errors
 def schema() -> None:
     """Print the manifest JSON Schema."""
+    from reconciler.manifest import json_schema_text
+
+    click.echo(json_schema_text(), nl=False)
