@@ -20,9 +20,6 @@ MAX_LINES = 600
 # Modules still over MAX_LINES while their split is under way, each with its length today as
 # its ceiling: none may grow, and none may join.
 LONG_FOR_NOW = {
-    "cli/github.py": 712,
-    "cli/main.py": 1313,
-    "engine/run.py": 634,
     "plan/planfile.py": 994,
     "plan/types.py": 737,
     "plan/wording.py": 675,
