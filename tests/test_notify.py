@@ -320,7 +320,9 @@ def test_notifier_fans_out_in_order_and_a_failing_sink_is_one_warning() -> None:
     n = Notifier([Recorder("a", log), Exploding(), Recorder("b", log)], warnings.append)
     events = canary_story()[:2]
     n.notify(events)
-    assert log == [("a", EventKind.STARTED), ("a", EventKind.STEP)] + [
+    assert log == [
+        ("a", EventKind.STARTED),
+        ("a", EventKind.STEP),
         ("b", EventKind.STARTED),
         ("b", EventKind.STEP),
     ]
@@ -357,8 +359,10 @@ def test_notifications_model_accepts_the_documented_forms() -> None:
             "webhook": {"url": "https://hooks.example.com/x", "secret_env": "HOOK_SECRET"},
         }
     )
-    assert spec.eventbridge is not None and spec.eventbridge.bus_region == "eu-west-1"
-    assert spec.webhook is not None and spec.webhook.format == "json"
+    assert spec.eventbridge is not None
+    assert spec.eventbridge.bus_region == "eu-west-1"
+    assert spec.webhook is not None
+    assert spec.webhook.format == "json"
 
 
 @pytest.mark.parametrize(
