@@ -26,6 +26,7 @@ from reconciler.notify import (
     Written,
     build_notifier,
     event_data,
+    events_for_mark,
     events_for_status,
     events_for_write,
 )
@@ -36,6 +37,7 @@ from reconciler.plan import (
     FunctionPlan,
     HookFailed,
     HookPhase,
+    ManualRollback,
     MetricsPending,
     RolloutPhase,
     RolloutState,
@@ -134,6 +136,25 @@ def test_hook_outcomes_are_rolled_back_or_complete() -> None:
     verifying = state(3, 40, "verifying")
     (v,) = events_for_write(FP, promoted, written(verifying, "7", {}, 40))
     assert (v.kind, v.weight) == (EventKind.STEP, 1.0)  # at 100 %, the hook still to pass
+    edit = status(RolloutPhase.WAITING, 1, 0.1)  # a description edit while waiting
+    assert events_for_write(FP, edit, written(state(1, 0), "6", {"7": 0.1}, 5)) == ()
+
+
+def test_the_rollback_commands_mark_is_a_manual_rollback_and_other_writes_are_not() -> None:
+    """`rollback` moves the alias back and marks the version it left failed: `rolled_back`,
+    cause manual, the target's share 0; a write without a failure mark is no event."""
+    mark = RolloutState("7", "6", 0, T0, "failed", ManualRollback("rollback"))
+    (e,) = events_for_mark(FP, written(mark, "6", {}, 0))
+    assert (e.kind, e.cause, e.weight, e.from_version, e.to_version) == (
+        EventKind.ROLLED_BACK,
+        ManualRollback("rollback"),
+        0.0,
+        "6",
+        "7",
+    )
+    assert e.message.startswith("rolled back to 6: ")
+    assert events_for_mark(FP, written(None, "6", {}, 0)) == ()
+    assert events_for_mark(FP, written(state(1, 0), "6", {"7": 0.1}, 0)) == ()
 
 
 def test_event_json_has_the_documented_keys_in_order_and_typed_cause() -> None:

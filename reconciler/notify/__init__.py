@@ -23,6 +23,7 @@ from reconciler.notify.events import (
     RolloutEvent,
     RunInfo,
     Written,
+    events_for_mark,
     events_for_status,
     events_for_write,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "build_notifier",
     "event_data",
     "event_json",
+    "events_for_mark",
     "events_for_status",
     "events_for_write",
     "signature",

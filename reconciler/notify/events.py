@@ -8,6 +8,8 @@ Two pure derivations, one per place the engine knows a rollout's state:
   rollout state of the alias record, and the AWS time the executor stamped.
 - `events_for_status(fp, status, at)`: for a rollout this run writes nothing for, which is
   news only while it holds (held by an alarm before its start, gated, unverified).
+- `events_for_mark(fp, written)`: the `rollback` command's write, which has no rollout step
+  but leaves a failure mark.
 
 The event holds values (enums, numbers, the typed cause); its one sentence, `message`, is
 `reconciler.plan.wording`'s.
@@ -20,9 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from reconciler.plan import (
+    FORWARD,
+    ROLLBACKS,
     AlarmFired,
     ErrorRateAbove,
     FunctionPlan,
@@ -53,6 +57,17 @@ class EventKind(str, Enum):
 # Why the rollout rolled back or holds: the plan's typed causes, never words.
 Cause: TypeAlias = RollbackCause | HoldCause
 _ROLLBACK_CAUSES = (AlarmFired, HookFailed, ErrorRateAbove, WorseThanPrevious, ManualRollback)
+# The phases whose write changes the rollout; a write in any other phase (a description edit
+# while waiting, an earlier release's tags folded into the record) is no news.
+_MOVES: Final = (
+    FORWARD
+    | ROLLBACKS
+    | {
+        RolloutPhase.CREATED,
+        RolloutPhase.VERIFYING,
+        RolloutPhase.RECORDING_ROLLBACK,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -153,7 +168,9 @@ def events_for_write(
     fp: FunctionPlan, status: RolloutStatus, written: Written, run: RunInfo = RunInfo()
 ) -> tuple[RolloutEvent, ...]:
     """The events one successful rollout write means (most often one; a start that goes to all
-    traffic at once is `started` then `complete`)."""
+    traffic at once is `started` then `complete`; a write in a phase that moves nothing, none)."""
+    if status.phase not in _MOVES:
+        return ()
     state = written.record
     cause: Cause | None = state.cause if state is not None and state.cause else status.cause
     previous = state.previous if state is not None else status.previous
@@ -213,3 +230,25 @@ def events_for_status(
             run=run,
         ),
     )
+
+
+def events_for_mark(
+    fp: FunctionPlan, written: Written, run: RunInfo = RunInfo()
+) -> tuple[RolloutEvent, ...]:
+    """An alias write with no rollout step that leaves a fresh failure mark (the `rollback`
+    command's move back): `rolled_back`, cause `manual`. Nothing for any other write."""
+    state = written.record
+    if state is None or state.status != "failed":
+        return ()
+    status = RolloutStatus(
+        alias=written.alias,
+        target=written.target,
+        step=state.step,
+        steps=0,
+        weight=0.0,
+        phase=RolloutPhase.RECORDING_ROLLBACK,
+        previous=state.previous,
+        cause=state.cause,
+        attempt=state.attempt,
+    )
+    return events_for_write(fp, status, written, run)
