@@ -25,6 +25,7 @@ from reconciler.notify import (
     RunInfo,
     Written,
     build_notifier,
+    build_notifiers,
     event_data,
     events_for_mark,
     events_for_status,
@@ -436,3 +437,32 @@ def test_build_notifier_needs_the_secret_variable_and_builds_sinks_in_order() ->
     assert [s.name for s in n.sinks] == ["eventbridge deployments", "webhook h.example.com"]
     assert regions[-1] == "eu-west-1"
     assert not build_notifier(None, publisher=publisher, warn=print)
+
+
+def test_functions_of_one_setting_share_one_notifier() -> None:
+    """Two manifests with the same `notifications` share a notifier (one hold memory, one
+    client); another setting gets its own; a function without one gets no sink."""
+    same = NotificationsSpec.model_validate({"eventbridge": {"bus": "deployments"}})
+    other = NotificationsSpec.model_validate({"eventbridge": {"bus": "audit"}})
+    built: list[str | None] = []
+
+    def publisher(region: str | None) -> EventPublisher:
+        built.append(region)
+        return FakePublisher()
+
+    ns = build_notifiers(
+        [
+            (("orders", "eu-west-1"), same),
+            (("billing", "eu-west-1"), same.model_copy()),  # an equal setting of another file
+            (("audit", "us-east-1"), other),
+            (("quiet", "us-east-1"), None),
+        ],
+        publisher=publisher,
+        warn=print,
+    )
+    assert ns.of("orders", "eu-west-1") is ns.of("billing", "eu-west-1")
+    assert [s.name for s in ns.of("audit", "us-east-1").sinks] == ["eventbridge audit"]
+    assert not ns.of("quiet", "us-east-1")
+    assert not ns.of("unknown", "us-east-1")
+    assert len(built) == 2
+    assert ns

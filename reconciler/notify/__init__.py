@@ -15,6 +15,7 @@ from reconciler.notify.config import (
     NotificationsSpec,
     WebhookSpec,
     build_notifier,
+    build_notifiers,
 )
 from reconciler.notify.encode import event_data, event_json
 from reconciler.notify.eventbridge import EventBridgeSink, EventPublisher
@@ -27,7 +28,7 @@ from reconciler.notify.events import (
     events_for_status,
     events_for_write,
 )
-from reconciler.notify.notifier import Notifier
+from reconciler.notify.notifier import Notifier, Notifiers
 from reconciler.notify.sink import Delivery, Sink
 from reconciler.notify.webhook import WebhookSink, signature
 
@@ -39,6 +40,7 @@ __all__ = [
     "EventPublisher",
     "NotificationsSpec",
     "Notifier",
+    "Notifiers",
     "RolloutEvent",
     "RunInfo",
     "Sink",
@@ -46,6 +48,7 @@ __all__ = [
     "WebhookSpec",
     "Written",
     "build_notifier",
+    "build_notifiers",
     "event_data",
     "event_json",
     "events_for_mark",

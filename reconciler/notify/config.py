@@ -21,7 +21,7 @@ import os
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchem
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import Region
 from reconciler.notify.eventbridge import EventBridgeSink, EventPublisher
-from reconciler.notify.notifier import Notifier, Warn
+from reconciler.notify.notifier import Notifier, Notifiers, Warn
 from reconciler.notify.sink import Retry, Sink, Sleep
 from reconciler.notify.webhook import WebhookSink
 
@@ -196,3 +196,26 @@ def build_notifier(
         secret, retry = _secret(wh, env), Retry(sleep=sleep)
         sinks.append(WebhookSink(wh.url, secret=secret, fmt=wh.format, retry=retry))
     return Notifier(sinks, warn)
+
+
+def build_notifiers(
+    functions: Iterable[tuple[tuple[str, str], NotificationsSpec | None]],
+    *,
+    publisher: Callable[[str | None], EventPublisher],
+    warn: Warn,
+    environ: Mapping[str, str] | None = None,
+    sleep: Sleep = time.sleep,
+) -> Notifiers:
+    """One notifier per distinct `notifications` setting, shared by the functions ((manifest
+    key, region) → their manifest's setting) that declare it; `build_notifier`'s errors."""
+    made: dict[NotificationsSpec, Notifier] = {}
+    by_function: dict[tuple[str, str], Notifier] = {}
+    for key, spec in functions:
+        if spec is None:
+            continue
+        if spec not in made:
+            made[spec] = build_notifier(
+                spec, publisher=publisher, warn=warn, environ=environ, sleep=sleep
+            )
+        by_function[key] = made[spec]
+    return Notifiers(by_function, warn)

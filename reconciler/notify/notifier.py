@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from reconciler.notify.events import EventKind, RolloutEvent
@@ -84,3 +84,19 @@ class Notifier:
 def _same_hold(a: RolloutEvent, b: RolloutEvent) -> bool:
     """The same hold again: equal but for when it was seen and the run that saw it."""
     return a.kind is b.kind and replace(a, at=b.at, run=b.run) == b
+
+
+class Notifiers:
+    """The notifier of each function of a run (functions of one manifest share its
+    `defaults.notifications`), keyed by (manifest key, region); a function without one gets a
+    notifier with no sink."""
+
+    def __init__(self, by_function: Mapping[tuple[str, str], Notifier], warn: Warn) -> None:
+        self.by_function = dict(by_function)
+        self.none = Notifier((), warn)
+
+    def of(self, key: str, region: str) -> Notifier:
+        return self.by_function.get((key, region), self.none)
+
+    def __bool__(self) -> bool:
+        return any(self.by_function.values())
