@@ -31,18 +31,25 @@ from reconciler.notify import (
     events_for_status,
     events_for_write,
 )
+from reconciler.notify.encode import cause_data
 from reconciler.notify.eventbridge import EventPublisher
+from reconciler.notify.events import Cause
 from reconciler.notify.sink import Retry
 from reconciler.plan import (
     AlarmFired,
+    AlarmNoData,
+    ClockSkew,
+    ErrorRateAbove,
     FunctionPlan,
     HookFailed,
     HookPhase,
     ManualRollback,
     MetricsPending,
+    MetricsUnread,
     RolloutPhase,
     RolloutState,
     RolloutStatus,
+    WorseThanPrevious,
 )
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
@@ -177,6 +184,39 @@ def test_event_json_has_the_documented_keys_in_order_and_typed_cause() -> None:
     )
     held = event_data(canary_story()[2])["cause"]
     assert held == {"kind": "metrics_pending", "ready": "2026-12-07T12:23:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("cause", "data"),
+    [
+        (
+            HookFailed(HookPhase.POST_TRAFFIC, "smoke", "boom"),
+            {"kind": "hook_failed", "phase": "post_traffic", "function": "smoke", "reason": "boom"},
+        ),
+        (
+            ErrorRateAbove(5, 100, 0.01),
+            {"kind": "error_rate", "errors": 5, "invocations": 100, "max_error_rate": 0.01},
+        ),
+        (
+            WorseThanPrevious(5, 100, 1, 100, 0.01),
+            {
+                "kind": "compare_to_previous",
+                "errors": 5,
+                "invocations": 100,
+                "previous_errors": 1,
+                "previous_invocations": 100,
+                "max_error_rate": 0.01,
+            },
+        ),
+        (ManualRollback("hand"), {"kind": "manual", "by": "hand"}),
+        (ClockSkew(95.0, 30.0), {"kind": "clock_skew", "seconds": 95.0, "bound": 30.0}),
+        (MetricsUnread("denied"), {"kind": "metrics_unread", "error": "denied"}),
+        (AlarmNoData(("a", "b")), {"kind": "alarm_no_data", "alarms": ["a", "b"]}),
+    ],
+)
+def test_every_cause_is_data_with_the_json_plans_kind(cause: Cause, data: dict[str, Any]) -> None:
+    """Each rollback and hold cause becomes its typed fields under a stable `kind`."""
+    assert cause_data(cause) == data
 
 
 def test_run_info_comes_from_github_variables() -> None:
