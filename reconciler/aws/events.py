@@ -1,11 +1,12 @@
 """EventBridge `PutEvents` for rollout notifications: typed entries in, per-entry results out.
 
-This module imports no boto3: it wraps an `events` client built where clients are built (the
-boto3 boundary), and turns that client's failures into `AwsError` through the `explain` it is
-given (the boundary's own translation of botocore's errors). botocore retries a whole request
-(throttling, 5xx); a request that still fails raises `AwsError`. A request that succeeds may
-still fail some entries (HTTP 200 with `FailedEntryCount`): each result says which, in request
-order, and whether retrying that entry alone may help (`retryable`).
+This module imports no boto3: it wraps an `events` client built where clients are built
+(`reconciler.aws.session`), and turns that client's failures into `AwsError` through the
+`explain` it is given (`reconciler.aws.errors.explain`, the translation of botocore's errors).
+botocore retries a whole request (throttling, 5xx); a request that still fails raises
+`AwsError`. A request that succeeds may still fail some entries (HTTP 200 with
+`FailedEntryCount`): each result says which, in request order, and whether retrying that entry
+alone may help (`retryable`).
 """
 
 from __future__ import annotations
