@@ -92,6 +92,69 @@ class EmulatorClient:
             {"function": function, "qualifier": str(qualifier), "count": count, "region": region},
         )
 
+    def provisioned_settings(
+        self,
+        allocation_delay: float | None = None,
+        *,
+        fail: tuple[str, int | str] | None = None,
+        succeed: tuple[str, int | str] | None = None,
+        region: str = "us-east-1",
+    ) -> None:
+        """Set how long (seconds of the emulator's clock) provisioned concurrency takes from a
+        Put to READY; `fail=(function, qualifier)` makes that config's allocation end FAILED
+        with `FUNCTION_ERROR_INIT_FAILURE` instead, `succeed=` undoes it."""
+        body: dict[str, Any] = {"region": region}
+        if allocation_delay is not None:
+            body["allocation_delay"] = allocation_delay
+        target = fail or succeed
+        if target is not None:
+            body.update(function=target[0], qualifier=str(target[1]), fail=fail is not None)
+        self._call("POST", "provisioned-settings", body)
+
+    def snapstart_settings(
+        self,
+        snapshot_delay: float | None = None,
+        *,
+        fail: str | None = None,
+        succeed: str | None = None,
+        region: str = "us-east-1",
+    ) -> None:
+        """Set how long (emulator clock) a SnapStart version stays Pending after PublishVersion;
+        `fail=function` makes that function's snapshots end Failed (`FunctionError`)."""
+        body: dict[str, Any] = {"region": region}
+        if snapshot_delay is not None:
+            body["snapshot_delay"] = snapshot_delay
+        target = fail or succeed
+        if target is not None:
+            body.update(function=target, fail=fail is not None)
+        self._call("POST", "snapstart-settings", body)
+
+    def edge_association(
+        self,
+        function: str,
+        version: int | str,
+        distribution_id: str,
+        event_type: str = "viewer-request",
+        *,
+        remove: bool = False,
+        region: str = "us-east-1",
+    ) -> list[list[str]]:
+        """Associate a version with a CloudFront distribution (Lambda@Edge: it is replicated and
+        cannot be deleted), or with `remove=True` take the association and its replicas away."""
+        result: list[list[str]] = self._call(
+            "POST",
+            "edge",
+            {
+                "function": function,
+                "version": str(version),
+                "distribution_id": distribution_id,
+                "event_type": event_type,
+                "remove": remove,
+                "region": region,
+            },
+        )["associations"]
+        return result
+
     def seed(self, functions: list[dict[str, Any]], region: str = "us-east-1") -> None:
         self._call("POST", "seed", {"region": region, "functions": functions})
 

@@ -31,6 +31,7 @@ from emulator.accounts import (
     current_account,
     using_account,
 )
+from emulator.attachments import Attachments
 from emulator.invoke import Invoker
 from emulator.layer import ApiError, Layer, Response, dispatch, json_body, parse_query, rng
 from emulator.layers import Layers, dispatch_layers
@@ -51,7 +52,12 @@ LAMBDA_WRITES = {
     "AddPermission",
     "RemovePermission",
     "CreateFunctionUrlConfig",
+    "UpdateFunctionUrlConfig",
     "DeleteFunctionUrlConfig",
+    "PutFunctionEventInvokeConfig",
+    "UpdateFunctionEventInvokeConfig",
+    "DeleteFunctionEventInvokeConfig",
+    "PutFunctionConcurrency",
     "PublishLayerVersion",
     "DeleteLayerVersion",
     "AddLayerVersionPermission",
@@ -137,6 +143,8 @@ class Emulator:
         self.clock_offset = 0.0  # seconds the `Date` of every response is ahead of the host
         self.sts = sts.StsState()  # role sessions AssumeRole issued (accounts: accounts.py)
         self.events = eventbridge.EventsState()  # PutEvents received, injected entry failures
+        # What hangs on versions and aliases; its time is the emulator's clock.
+        self.attach = Attachments(self.layer, lambda: time.time() + self.clock_offset)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -351,11 +359,14 @@ class Emulator:
         body = json_body(raw)
         try:
             with self.layer.lock:
+                self.attach.settle()
                 resp = dispatch_layers(self.layers, operation, region, params, query, body)
+                if resp is None:
+                    resp = self.attach.dispatch(operation, region, params, query, body)
                 if resp is None:
                     resp = dispatch(self.layer, operation, region, params, query, body)
                 if resp is None:
-                    result = self._moto(environ, operation, region, entry)
+                    result = self._moto(environ, operation, region, entry, raw)
         except ApiError as e:
             entry["status"] = e.status
             self._log(entry)
@@ -388,7 +399,9 @@ class Emulator:
         }
         try:
             with self.layer.lock:
+                self.attach.settle()
                 target = self.invoker.target(region, params.get("FunctionName", ""), query)
+                self.attach.check_invoke(region, target.name, target.version)
             outcome = self.invoker.invoke(target, headers, raw)
         except ApiError as e:
             entry["status"] = e.status
@@ -576,7 +589,12 @@ class Emulator:
             os.kill(pid, signal.SIGKILL)
 
     def _moto(
-        self, environ: Environ, operation: str, region: str, entry: dict[str, Any]
+        self,
+        environ: Environ,
+        operation: str,
+        region: str,
+        entry: dict[str, Any],
+        raw: bytes = b"",
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}
 
@@ -592,6 +610,9 @@ class Emulator:
             if operation in ("CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration"):
                 self.layer.mark_changed(region, name)
             data = self._add_revision(data, region, name, operation)
+            if operation in ("CreateFunction", "UpdateFunctionConfiguration"):
+                self.attach.note_function_config(region, name, json_body(raw))
+            data = self.attach.after_moto(operation, region, name, entry.get("qualifier"), data)
         if status < 300 and operation == "DeleteFunction" and name:
             self.layer.state.functions.pop((current_account(), region, name), None)
         if operation == "CreateAlias" and status == 409:
@@ -660,6 +681,7 @@ class Emulator:
                     moto_api_backend.reset()
                     layer.reset()
                     self.layers.reset()
+                    self.attach.reset()
                     self.invoker.configure()
                 self.enforce_iam = False
                 self.sts = sts.StsState()
@@ -744,13 +766,15 @@ class Emulator:
                 raise ApiError(404, "ResourceNotFoundException", "no such version")
             case ("POST", "provisioned"):
                 with layer.lock:
-                    r = layer.put_provisioned(
+                    return self.attach.declare_provisioned(
                         body.get("region", "us-east-1"),
                         body["function"],
                         str(body["qualifier"]),
                         int(body.get("count", 1)),
                     )
-                return r.body
+            case ("POST", "provisioned-settings" | "snapstart-settings" | "edge"):
+                with layer.lock:
+                    return self.attach.control(path, body)
             case ("POST", "seed"):
                 with layer.lock:
                     return seed(layer, body)

@@ -11,9 +11,10 @@ import pytest
 from rich.console import Console
 
 from reconciler.aws.client import Aws
-from reconciler.cli.main import Options, reading_progress
+from reconciler.cli.options import Options
 from reconciler.engine import ReadProgress, build_plan
 from reconciler.manifest import load_manifests
+from reconciler.render.progress import reading_progress
 from tests.cli_helpers import TEST_ENV, exact_environment, run_cli, write_manifest
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

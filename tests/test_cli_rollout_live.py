@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from reconciler.engine import LiveTable, Stopped, VirtualClock, Waiter
+from reconciler.engine import Stopped, VirtualClock, Waiter
 from reconciler.manifest import load_manifests
+from reconciler.render.progress import LiveTable
 from tests.cli_helpers import write_manifest
 from tests.memlambda import MemLambda, snap
 

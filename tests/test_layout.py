@@ -19,11 +19,7 @@ TOP_LEVEL = {"__init__.py", "__main__.py", "py.typed", "errors.py"}
 MAX_LINES = 600
 # Modules still over MAX_LINES while their split is under way, each with its length today as
 # its ceiling: none may grow, and none may join.
-LONG_FOR_NOW = {
-    "cli/github.py": 712,
-    "cli/main.py": 1313,
-    "engine/run.py": 634,
-}
+LONG_FOR_NOW: dict[str, int] = {}
 
 
 def stray_modules(root: Path) -> list[str]:

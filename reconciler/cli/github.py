@@ -17,22 +17,42 @@ The token, repository and API URL come from `GITHUB_TOKEN`, `GITHUB_REPOSITORY` 
 markers that open the body and by their author, so each manifest set keeps its own. Any failure
 is one line on standard error and exit 1: the plan's own result is already in the job summary
 and the step outputs.
+
+This module is the commands; what they read of the run and of a saved plan is in
+`github_context`, what `check-reviewed` and `post-fresh` check and say in `github_review`.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
 
+from reconciler.cli.github_context import (
+    command_text,
+    count_outputs,
+    error_annotations,
+    event_pr,
+    from_fork,
+    plan_data,
+    read_file,
+    run_context,
+    where_full,
+    workflow_event,
+)
+from reconciler.cli.github_review import (
+    FRESH,
+    REFUSE,
+    carried,
+    check_posted,
+    fresh_intro,
+    refusal,
+    reviewed_fields,
+)
 from reconciler.errors import ReconcilerError
 from reconciler.github import (
     BODY_LIMIT,
@@ -40,12 +60,8 @@ from reconciler.github import (
     GitHubClient,
     GitHubError,
     Review,
-    RunContext,
     fit_body,
-    trailer_values,
 )
-from reconciler.plan import Action
-from reconciler.plan.planfile import FORMAT_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
 SUMMARY_LIMIT = 250_000  # characters: under the 1 MiB job-summary limit even if all were emoji
@@ -80,48 +96,6 @@ def _client(
     )
 
 
-def _event() -> dict[str, Any]:
-    path = os.environ.get("GITHUB_EVENT_PATH")
-    if not path:
-        return {}
-    try:
-        event = json.loads(_read(path))
-    except ValueError:
-        return {}
-    return event if isinstance(event, dict) else {}
-
-
-def _now() -> str:
-    from reconciler.cli.testclock import NOW, pinned
-
-    api = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
-    if pinned(api, lambda line: click.echo(line, err=True)) is not None:
-        return os.environ[NOW]  # the test clock: only against a local GitHub (cli/testclock.py)
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _context(plan_json: str | None = None) -> RunContext | None:
-    """What the body describes: the pull request's head commit (else GITHUB_SHA), the run."""
-    event = _event()
-    head = ((event.get("pull_request") or {}).get("head") or {}).get("sha")
-    sha = str(head or os.environ.get("GITHUB_SHA", ""))
-    run_id = os.environ.get("GITHUB_RUN_ID", "")
-    review = Review.of(_plan_dict(plan_json)) if plan_json else None
-    if not (sha or run_id or review):
-        return None
-    return RunContext(
-        sha=sha,
-        run_id=run_id,
-        run_number=os.environ.get("GITHUB_RUN_NUMBER", ""),
-        attempt=os.environ.get("GITHUB_RUN_ATTEMPT", ""),
-        at=_now(),
-        server=os.environ.get("GITHUB_SERVER_URL") or "https://github.com",
-        repo=os.environ.get("GITHUB_REPOSITORY", ""),
-        review=review.fingerprint(sha) if review else None,
-        index=review.index() if review else None,
-    )
-
-
 def _renderer(plan_json: str, full_at: str) -> Callable[[int], str]:
     """The saved plan's Markdown again, within a limit: riskiest sections first when cut."""
     from reconciler.plan.planfile import load_plan_document
@@ -129,64 +103,6 @@ def _renderer(plan_json: str, full_at: str) -> Callable[[int], str]:
 
     plan, kind = load_plan_document(plan_json)
     return lambda limit: render_markdown(plan, drift=kind == "drift", limit=limit, full_at=full_at)
-
-
-def _full_at(ctx: RunContext | None) -> str:
-    url = ctx.run_url if ctx else ""
-    return f"the [job summary]({url})" if url else "the job summary"
-
-
-def _plan_dict(path: str) -> dict[str, Any]:
-    """A JSON plan (docs/plan-format.md) as plain data, checked only for what is read here."""
-    try:
-        data = json.loads(_read(path))
-    except ValueError as e:
-        raise ReconcilerError(f"{path}: not a JSON plan file: {e}") from None
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        version = data.get("format_version") if isinstance(data, dict) else None
-        raise ReconcilerError(
-            f"{path}: unsupported plan format_version {version!r} (this version reads "
-            f"{FORMAT_VERSION}); run plan again"
-        )
-    if not isinstance(data.get("functions"), list):
-        raise ReconcilerError(f"{path}: malformed plan file: functions: expected a list")
-    return data
-
-
-def _is_fork(event: dict[str, Any]) -> bool:
-    pr = event.get("pull_request") or {}
-    head = ((pr.get("head") or {}).get("repo") or {}).get("full_name")
-    base = ((pr.get("base") or {}).get("repo") or {}).get("full_name")
-    return bool(head and base and head != base)
-
-
-def command_text(text: str, *, prop: bool = False) -> str:
-    """Text made safe inside a workflow command (`::error …::TEXT`, or a property value)."""
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReconcilerError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
-
-
-def _event_pr() -> int:
-    """The pull request number of the running workflow's event (GITHUB_EVENT_PATH)."""
-    path = os.environ.get("GITHUB_EVENT_PATH")
-    if not path:
-        raise ReconcilerError("no pull request: pass --pr N (GITHUB_EVENT_PATH is not set)")
-    try:
-        event = json.loads(_read(path))
-        number = (event.get("pull_request") or event.get("issue") or {}).get("number")
-    except (ValueError, AttributeError):
-        number = None
-    if not isinstance(number, int):
-        raise ReconcilerError("no pull request in this workflow's event: pass --pr N")
-    return number
 
 
 def _connection(func: F) -> F:
@@ -269,15 +185,15 @@ def comment(
     Prints the comment's URL. On a pull request from a fork whose token may not write, the
     comment is skipped with a warning (exit 0).
     """
-    number = pr or _event_pr()
+    number = pr or event_pr()
     client = _client(token, repo, api_url, author, max_wait)
-    ctx = _context(plan_json)
-    full_at = _full_at(ctx)
+    ctx = run_context(plan_json)
+    full_at = where_full(ctx)
     again = _renderer(plan_json, full_at) if plan_json else None
     try:
-        ident = client.upsert_comment(number, _read(body_file), marker, ctx, full_at, again)
+        ident = client.upsert_comment(number, read_file(body_file), marker, ctx, full_at, again)
     except GitHubError as e:
-        if e.status == 403 and _is_fork(_event()) and "rate limit" not in str(e):
+        if e.status == 403 and from_fork(workflow_event()) and "rate limit" not in str(e):
             click.echo(
                 "::warning title=lambda-reconciler::No plan comment: this pull request comes "
                 "from a fork and its token may not write to the repository "
@@ -317,8 +233,10 @@ def drift_issue(
     drift is the same.
     """
     client = _client(token, repo, api_url, author, max_wait)
-    ctx = _context()
-    what = client.sync_drift_issue(_read(body_file), marker, drifted, title, ctx, _full_at(ctx))
+    ctx = run_context()
+    what = client.sync_drift_issue(
+        read_file(body_file), marker, drifted, title, ctx, where_full(ctx)
+    )
     number = f" #{client.last_number}" if client.last_number else ""
     said = {"ignored": " (closed as not planned; the drift is the same)"}.get(what, "")
     click.echo(f"drift issue: {what}{number}{said}", err=True)
@@ -373,7 +291,7 @@ def failure_body(manifests: tuple[str, ...], reason: str, log_file: str | None, 
     """Markdown saying the run failed, with the markers of MANIFEST... (for the sticky comment)."""
     from reconciler.render.markdown import render_failure
 
-    log = _read(log_file) if log_file else ""
+    log = read_file(log_file) if log_file else ""
     # The log is cut by the renderer; the reason and the manifest list are not: cut the whole.
     text = render_failure(manifests, reason, kind=kind, log=log)
     click.echo(fit_body(text, BODY_LIMIT, "the job log"), nl=False)
@@ -414,7 +332,7 @@ def check_reviewed(
     """
     from reconciler.render.markdown import marker_for
 
-    plan = _plan_dict(plan_file)
+    plan = plan_data(plan_file)
     commit = sha or os.environ.get("GITHUB_SHA", "")
     if not commit:
         raise ReconcilerError("no commit: pass --sha or set GITHUB_SHA")
@@ -428,7 +346,7 @@ def check_reviewed(
     number = int(pr["number"])
     manifests = [str(m) for m in plan.get("manifests") or []]
     if posted:
-        _check_posted(client, plan, commit, number, posted)
+        check_posted(client, plan, commit, number, posted)
         return
     found = client.find_comment(number, marker or marker_for(manifests, "plan"))
     if found is None:
@@ -436,99 +354,12 @@ def check_reviewed(
             f"pull request #{number} has no plan comment for these manifests. {REFUSE}"
         )
     url = found.get("html_url") or f"#{number}"
-    fields = _reviewed(found, pr, number, url)
+    fields = reviewed_fields(found, pr, number, url)
     head = fields["commit"][0]
     fresh = Review.of(plan)
     if fresh.fingerprint(head) != fields["review"][0]:
-        raise _changed(fresh, fields, number, url, _carried(head, commit, manifests))
+        raise refusal(fresh, fields, number, url, carried(head, commit, manifests))
     click.echo(f"the plan is the one reviewed in #{number}: {url}", err=True)
-
-
-def _changed(
-    fresh: Review, fields: dict[str, list[str]], number: int, url: str, carried: list[str]
-) -> ReconcilerError:
-    """The refusal of a plan that differs from the review: what differs, what the merge brings."""
-    said = fresh.differences(fields.get("index", [""])[0])
-    what = "; ".join(said[:10]) + (f"; and {len(said) - 10} more" if len(said) > 10 else "")
-    more = (
-        f" The merged commit carries more than #{number} reviewed: {', '.join(carried)}."
-        if carried
-        else ""
-    )
-    return ReconcilerError(
-        f"the plan changed since the review in #{number} ({url}): "
-        f"{what or 'the reviewed commit or the plan differs'}.{more} {REFUSE} Review the "
-        "fresh plan, or set allow-unreviewed to apply it anyway."
-    )
-
-
-REFUSE = "Nothing was applied."
-FRESH = "fresh"  # the marker kind of the fresh plan posted after a refused apply
-
-
-def _check_posted(
-    client: GitHubClient, plan: dict[str, Any], commit: str, number: int, posted: str
-) -> None:
-    """The plan is the fresh plan posted for review on the pull request, with `posted`."""
-    from reconciler.render.markdown import marker_for
-
-    manifests = [str(m) for m in plan.get("manifests") or []]
-    found = client.find_comment(number, marker_for(manifests, FRESH))
-    url = str(found.get("html_url") or f"#{number}") if found else f"#{number}"
-    recorded = trailer_values(str(found.get("body") or "")).get("review") if found else None
-    if recorded != [posted]:
-        raise ReconcilerError(
-            f"{posted} is not the fingerprint of the fresh plan posted for review on #{number} "
-            f"({url}). {REFUSE}"
-        )
-    if Review.of(plan).fingerprint(commit) != posted:
-        raise ReconcilerError(
-            f"the plan changed since the fresh plan was posted for review on #{number} ({url}): "
-            f"live state, the commit or the manifests moved again. {REFUSE}"
-        )
-    click.echo(f"the plan is the one posted for review on #{number}: {url}", err=True)
-
-
-def _carried(head: str, commit: str, paths: list[str]) -> list[str]:
-    """The commits touching `paths` that the merge `commit` brings beyond the reviewed `head`:
-    those of its first parent (the branch merged into) that `head` lacks, the same change
-    rebased or cherry-picked left out. Empty when git cannot tell (no history, no git)."""
-    if not (head and commit and paths):
-        return []
-    args = ["git", "log", "--no-merges", "--right-only", "--cherry-pick", "--format=%h %s"]
-    try:
-        run = subprocess.run(
-            [*args, f"{head}...{commit}^", "--", *paths],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    if run.returncode != 0:
-        return []
-    return [" ".join(line.split()) for line in run.stdout.splitlines() if line.strip()][:20]
-
-
-def _reviewed(
-    comment: dict[str, Any], pr: dict[str, Any], number: int, url: str
-) -> dict[str, list[str]]:
-    """The trailer of the plan comment, checked to describe the merged head commit."""
-    fields = trailer_values(str(comment.get("body") or ""))
-    if not fields.get("review") or not fields.get("commit"):
-        raise ReconcilerError(
-            f"the plan comment of #{number} records no plan (the last plan failed?): {url}. "
-            f"{REFUSE}"
-        )
-    head = str((pr.get("head") or {}).get("sha") or "")
-    described = fields["commit"][0]
-    if head != described:
-        raise ReconcilerError(
-            f"the plan comment of #{number} describes commit {described[:7]}, but "
-            f"{head[:7] or 'another head'} was merged: the last push was never planned. {REFUSE}"
-        )
-    return fields
 
 
 @github.command("post-fresh")
@@ -573,12 +404,12 @@ def post_fresh(
         )
     number = int(pr["number"])
     plan, _ = load_plan_document(plan_file)
-    ctx = _context(plan_file)
+    ctx = run_context(plan_file)
     if ctx is None or not ctx.review:  # a plan file always gives a review
         raise ReconcilerError(f"{plan_file}: no plan to post")
-    reason = _read(reason_file).strip().splitlines()[-1:] if reason_file else []
-    intro = _fresh_intro(plan.manifests, ctx.review, reason, manifest_set)
-    full_at = _full_at(ctx)
+    reason = read_file(reason_file).strip().splitlines()[-1:] if reason_file else []
+    intro = fresh_intro(plan.manifests, ctx.review, reason, manifest_set)
+    full_at = where_full(ctx)
 
     def body(limit: int) -> str:
         shown = render_markdown(plan, limit=limit - len(intro), full_at=full_at)
@@ -590,69 +421,12 @@ def post_fresh(
     click.echo(ctx.review)
 
 
-def _fresh_intro(
-    manifests: tuple[str, ...], review: str, reason: list[str], manifest_set: str | None
-) -> str:
-    from reconciler.render.markdown import cell, code, marker_for
-
-    workflow = os.environ.get("GITHUB_WORKFLOW") or "the apply workflow"
-    why = f" ({cell(reason[0].removeprefix('error: '))})" if reason else ""
-    inputs = [f"- `set`: {code(manifest_set)}"] if manifest_set else []
-    inputs.append(f"- `reviewed-plan`: {code(review)}")
-    return "\n".join(
-        [
-            marker_for(manifests, FRESH),
-            "### 🔁 lambda-reconciler: the merge was not applied; the fresh plan needs a review",
-            "",
-            f"The apply was refused{why}. Nothing was written. This is what applying now would "
-            "do. To apply exactly this plan, run the workflow "
-            f"{code(workflow)} (Actions → Run workflow) with:",
-            "",
-            *inputs,
-            "",
-            "It is refused, and a new plan posted here, if live state, the commit or the "
-            "manifests move before it runs.",
-            "",
-            "",
-        ]
-    )
-
-
-def _annotations(plan: dict[str, Any]) -> list[str]:
-    lines = [
-        f"::error title=lambda-reconciler plan::{command_text(str(err))}"
-        for err in plan.get("errors") or []
-    ]
-    for fp in plan["functions"]:
-        source = str(fp.get("source") or "")
-        m = re.fullmatch(r"(.+):(\d+):(\d+)", source)
-        where = ""
-        if m:
-            file = command_text(m.group(1), prop=True)
-            where = f"file={file},line={m.group(2)},col={m.group(3)},"
-        for err in fp.get("errors") or []:
-            message = command_text(f"{fp.get('function')}: {err}")
-            lines.append(f"::error {where}title=lambda-reconciler plan::{message}")
-    return lines
-
-
-def _outputs(plan: dict[str, Any]) -> list[str]:
-    """The `count-…` outputs: the operations of every action, layer deletions included."""
-    counts = {a.value: 0 for a in Action}
-    for item in [*plan["functions"], *(plan.get("layers") or [])]:
-        for op in item.get("operations") or []:
-            if op.get("action") in counts:
-                counts[op["action"]] += 1
-    lines = [f"count-{action.replace('_', '-')}={n}" for action, n in counts.items()]
-    return [*lines, f"count-total={sum(counts.values())}"]
-
-
 @github.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False))
 @_one_line_errors
 def annotate(plan_file: str) -> None:
     """Each error of a JSON plan as a `::error` workflow command, on its manifest line."""
-    for line in _annotations(_plan_dict(plan_file)):
+    for line in error_annotations(plan_data(plan_file)):
         click.echo(line)
 
 
@@ -661,7 +435,7 @@ def annotate(plan_file: str) -> None:
 @_one_line_errors
 def outputs(plan_file: str) -> None:
     """The Action's `count-…` outputs of a JSON plan, one `name=value` line each."""
-    for line in _outputs(_plan_dict(plan_file)):
+    for line in count_outputs(plan_data(plan_file)):
         click.echo(line)
 
 
@@ -687,7 +461,7 @@ def report(plan_file: str, directory: str) -> None:
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
 
-    data = _plan_dict(plan_file)
+    data = plan_data(plan_file)
     plan, kind = load_plan_document(plan_file)
     drift = kind == "drift"
     full = render_markdown(plan, drift=drift, limit=10**9)
@@ -698,12 +472,12 @@ def report(plan_file: str, directory: str) -> None:
         "summary.md": summary,
         "plan.txt": render_text(plan, verbose=True, drift=drift),
         "plan-color.txt": render_text(plan, verbose=True, color=True, drift=drift),
-        "outputs.txt": "".join(f"{line}\n" for line in _outputs(data)),
+        "outputs.txt": "".join(f"{line}\n" for line in count_outputs(data)),
     }
     for name, text in files.items():
         with open(os.path.join(directory, name), "w", encoding="utf-8") as f:
             f.write(text)
-    for line in _annotations(data):
+    for line in error_annotations(data):
         click.echo(line)
 
 

@@ -1,5 +1,6 @@
 """A run against live Lambda: read (`reads`), guard and plan (`run`), apply (`apply`, the only
-writer), wait for rollouts (`waiting`) and roll back by hand (`rollback`)."""
+writer), wait for rollouts (`waiting`), stop on SIGINT and SIGTERM between operations
+(`signals`) and roll back by hand (`rollback`)."""
 
 from reconciler.engine.apply import (
     ApplyResult,
@@ -28,23 +29,33 @@ from reconciler.engine.run import (
     utcnow,
     with_default_region,
 )
+from reconciler.engine.signals import (
+    Terminated,
+    stopping_on_signals,
+    until_done,
+)
 from reconciler.engine.waiting import (
-    LiveTable,
     Outcome,
     Stopped,
+    Timekeeping,
     VirtualClock,
+    Wait,
     Waiter,
+    timekeeping,
+    wait_for_rollouts,
 )
 
 __all__ = [
     "AUTO_MIN_FUNCTIONS",
     "ApplyResult",
-    "LiveTable",
     "OnRead",
     "Outcome",
     "ReadProgress",
     "Stopped",
+    "Terminated",
+    "Timekeeping",
     "VirtualClock",
+    "Wait",
     "Waiter",
     "apply_plan",
     "aws_now",
@@ -58,7 +69,11 @@ __all__ = [
     "refuse_if_stale",
     "result_to_json",
     "rollback_plan",
+    "stopping_on_signals",
     "sweepable",
+    "timekeeping",
+    "until_done",
     "utcnow",
+    "wait_for_rollouts",
     "with_default_region",
 ]

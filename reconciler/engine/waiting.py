@@ -10,14 +10,17 @@ keeps its whole interval. The state stays in AWS (the rollout
 tag), exactly as with one step per `apply`, so a run stopped at any point (timeout, SIGINT,
 SIGTERM, a crash) is continued by any later `apply`, with or without `--wait`.
 
-On a terminal, a live table (`LiveTable`, rich) shows one row per rollout, redrawn every round:
-the rollout, its step, the new version's traffic share and the time to its next step (or why it
-holds); the events (a step taken, a rollback) print above it. Elsewhere (CI, a log file) each
-event and each change of where a rollout stands is one plain line.
+On a terminal, a live table (`Display`: `reconciler.render.progress.LiveTable`) shows one row
+per rollout, redrawn every round: the rollout, its step, the new version's traffic share and the
+time to its next step (or why it holds); the events (a step taken, a rollback) print above it.
+Elsewhere (CI, a log file) each event and each change of where a rollout stands is one plain
+line.
 
-The clock and the sleep are injected: the CLI passes the wall clock and an `Event.wait` that a
-signal interrupts, or, when `LAMBDA_RECONCILER_NOW` pins the time, a virtual clock whose sleep
-only advances it (tests and rehearsals take no real time).
+The clock and the sleep are injected (`Timekeeping`): `timekeeping` gives the wall clock and an
+`Event.wait` that a signal interrupts, or, when `LAMBDA_RECONCILER_NOW` pins the time, a virtual
+clock whose sleep only advances it (tests and rehearsals take no real time). `wait_for_rollouts`
+is the driver `apply --wait` calls: SIGINT and SIGTERM set its stop event while it runs, and the
+`Stopped` it raises names the signal.
 """
 
 from __future__ import annotations
@@ -27,67 +30,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from reconciler.aws import LambdaApi
 from reconciler.engine.apply import ApplyResult, Status, apply_plan, check_applicable
-from reconciler.engine.run import aws_now, build_plan
+from reconciler.engine.run import Clock, aws_now, build_plan, utcnow
+from reconciler.engine.signals import stopping_on_signals
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import ManifestSet
 from reconciler.plan import CreateAlias, Plan, RolloutPhase, RolloutStage, UpdateAlias
 from reconciler.plan.wording import (
-    LIVE_COLUMNS,
     detail,
-    live_row,
     rollout_message,
     target,
     utc_time,
 )
 
-if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.live import Live
-
 Report = Callable[[str], None]
+Sleep = Callable[[float], None]
 
 
 class Display(Protocol):
-    """Where the rollouts stand, shown afresh every round (`LiveTable` on a terminal)."""
+    """Where the rollouts stand, shown afresh every round (the live table on a terminal)."""
 
     def update(self, plan: Plan, now: datetime) -> None: ...
-
-
-class LiveTable:
-    """A rich `Live` table on a terminal: one row per rollout of the run, redrawn each round;
-    `say` prints an event line above it. Use it as a context manager around `Waiter.run`."""
-
-    def __init__(self, console: Console) -> None:
-        from rich.live import Live
-
-        self.console = console
-        self.live: Live = Live(console=console, auto_refresh=False, transient=False)
-
-    def __enter__(self) -> LiveTable:
-        self.live.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.live.stop()
-
-    def say(self, line: str) -> None:
-        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
-
-    def update(self, plan: Plan, now: datetime) -> None:
-        from rich.table import Table
-
-        table = Table(*LIVE_COLUMNS, box=None, header_style="bold", pad_edge=False)
-        for fp in plan.functions:
-            for r in fp.rollouts:
-                table.add_row(*live_row(fp.function, r, now))
-        self.live.update(table, refresh=True)
 
 
 class Outcome(int, Enum):
@@ -254,13 +220,15 @@ def planned_writes(plan: Plan) -> tuple[str, ...]:
 
 
 class Stopped(ReconcilerError):
-    """SIGINT or SIGTERM while waiting: stopped between rounds, the state in AWS consistent."""
+    """SIGINT or SIGTERM while waiting: stopped between rounds, the state in AWS consistent.
+    `signum` is the signal that stopped `wait_for_rollouts` (None: the stop event was set)."""
 
-    def __init__(self) -> None:
+    def __init__(self, signum: int | None = None) -> None:
         super().__init__(
             "stopped while waiting; the rollouts stand where they are and any later "
             "apply continues them"
         )
+        self.signum = signum
 
 
 _WAITING = frozenset(
@@ -314,3 +282,72 @@ def timeout_message(plan_time: datetime) -> str:
         f"--wait-timeout reached at {utc_time(plan_time)}: the rollouts stand where they are; "
         "any later apply continues them"
     )
+
+
+@dataclass(frozen=True)
+class Wait:
+    """`apply --wait`: how often alarms are read while a step waits, when to stop waiting."""
+
+    poll: int  # seconds
+    timeout: int  # seconds
+
+
+@dataclass(frozen=True)
+class Timekeeping:
+    """The driver's clock and sleep, and the event that stops it (a signal sets it);
+    `aws_time`: plan in AWS's time (the `Date` of its responses), not the clock's."""
+
+    clock: Clock
+    sleep: Sleep
+    stop: threading.Event
+    aws_time: bool
+
+
+def timekeeping(pinned: Clock | None) -> Timekeeping:
+    """Wall time and a sleep that the stop event cuts short; virtual time when the clock is
+    pinned (its sleep only advances it)."""
+    stop = threading.Event()
+    if pinned is not None:
+        virtual = VirtualClock(pinned())
+        return Timekeeping(virtual, virtual.sleep, stop, aws_time=False)
+
+    def sleep(seconds: float) -> None:
+        stop.wait(seconds)
+
+    return Timekeeping(utcnow, sleep, stop, aws_time=True)
+
+
+def wait_for_rollouts(
+    manifests: ManifestSet,
+    aws: LambdaApi,
+    wait: Wait,
+    time: Timekeeping,
+    report: Report,
+    *,
+    display: Display | None = None,
+    parallelism: int = 8,
+    max_deletions: int = 100,
+) -> Outcome:
+    """Every rollout of `manifests` to its end (`apply --wait`, after the first apply), within
+    `wait.timeout`. SIGINT and SIGTERM set `time.stop` while it runs (the previous handlers are
+    restored after): it ends between rounds with `Stopped`, whose `signum` names the signal."""
+    waiter = Waiter(
+        manifests,
+        aws,
+        time.clock,
+        time.sleep,
+        report,
+        display=display,
+        poll=timedelta(seconds=wait.poll),
+        timeout=timedelta(seconds=wait.timeout),
+        parallelism=parallelism,
+        max_deletions=max_deletions,
+        stop=time.stop,
+        aws_time=time.aws_time,
+    )
+    caught: list[int] = []
+    with stopping_on_signals(time.stop, caught):
+        try:
+            return waiter.run()
+        except Stopped:
+            raise Stopped(caught[0] if caught else None) from None

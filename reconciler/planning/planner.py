@@ -83,7 +83,7 @@ class Observed:
     # read only for gates with `compare_to_previous`, in the same GetMetricData
     previous_metrics: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # alias → why its rollout's steps forward wait: the runner's clock is off AWS's, or its
-    # gate's metrics could not be read (engine/run.py); rollbacks are not held
+    # gate's metrics could not be read (engine/rollout_reads.py); rollbacks are not held
     holds: Mapping[str, HoldCause] = field(default_factory=dict)
     # traffic hooks (as named) of this function's rollouts that do not exist (GetFunction 404)
     missing_hooks: frozenset[str] = frozenset()

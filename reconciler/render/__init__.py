@@ -3,6 +3,9 @@
 - `text.render_text`: the Terraform-like plan for terminals and logs (contract §7);
 - `markdown.render_markdown`: PR comments, drift issues and job summaries;
 - `reconciler.plan.plan_to_json`: the JSON plan, also the saved plan `apply PLAN.json` reads.
+
+`progress` is the terminal's view of a run under way (not a plan's rendering): the reading and
+applying bars and the live rollout table of `apply --wait`.
 """
 
 from __future__ import annotations
