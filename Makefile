@@ -51,6 +51,7 @@ fuzz: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/lambda-reconciler schema > schemas/manifest.schema.json
+	$(BIN)/python -m reconciler.plan.planfile > schemas/plan.schema.json
 
 # The Action's dependencies, pinned with hashes (needs PyPI); a test checks it against pyproject.toml.
 lock: $(STAMP)

@@ -19,12 +19,7 @@ TOP_LEVEL = {"__init__.py", "__main__.py", "py.typed", "errors.py"}
 MAX_LINES = 600
 # Modules still over MAX_LINES while their split is under way, each with its length today as
 # its ceiling: none may grow, and none may join.
-LONG_FOR_NOW = {
-    "plan/planfile.py": 994,
-    "plan/types.py": 737,
-    "plan/wording.py": 675,
-    "planning/rollout.py": 651,
-}
+LONG_FOR_NOW: dict[str, int] = {}
 
 
 def stray_modules(root: Path) -> list[str]:

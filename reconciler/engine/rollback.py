@@ -32,6 +32,7 @@ from reconciler.plan import (
     UpdateAlias,
 )
 from reconciler.plan.record import is_version, moved
+from reconciler.plan.wording import record_problem
 from reconciler.planning import fingerprint, record_of
 
 
@@ -42,8 +43,9 @@ def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: d
     if current is None:
         raise ReconcilerError(f"{target.name}: alias {alias} does not exist")
     record, problem = record_of(live, alias)
-    if problem:
-        raise ReconcilerError(f"{target.name}:{alias}: {problem}; nothing was written")
+    if problem is not None:
+        why = record_problem(problem)
+        raise ReconcilerError(f"{target.name}:{alias}: {why}; nothing was written")
     back = _way_back(target, live, alias, record)
     before = AliasState.of(current)
     after = AliasState(back, None, current.description)

@@ -1,260 +1,184 @@
-"""The saved plan (JSON, `format_version: 2`, documented in docs/plan-format.md).
+"""The saved plan (JSON, `format_version: 2`, documented in docs/plan-format.md; its JSON Schema
+is schemas/plan.schema.json).
 
 `plan --out` writes it and `apply PLAN.json` applies exactly what it says, so every value the
-executor needs round-trips: `plan_from_dict(plan_to_dict(p)) == p`. Writing adds the words of
-`reconciler.plan.wording` (`changes`, `reason`, `message`) for people and scripts; reading ignores
+executor needs round-trips: `plan_from_dict(plan_to_dict(p)) == p`. The plan's dataclasses are the
+one definition of the file: each field is saved under its name (or its `Field(alias=...)`), in the
+form its markers say (`reconciler.plan.fields`); one pydantic `TypeAdapter` over `Plan` reads the
+file back and generates its JSON Schema. Writing adds the words of `reconciler.plan.wording`
+(`changes`, `reason`, `message`, ...) for people and scripts, in a fixed order; reading ignores
 them and rebuilds the typed plan from the data fields alone.
 
-Reading is strict (pydantic, strict mode) because a saved plan drives writes: a missing guard
-(`revision_id`, `code_sha256`), a wrong type or an unknown action is refused with one line
-naming the field (`functions[0].operations[1].revision_id: missing`), never half-loaded.
+Reading is strict about what drives writes: a missing guard (`revision_id`, `code_sha256`), a
+wrong type or an unknown action is refused with one line naming the field
+(`functions[0].operations[1].revision_id: missing`), never half-loaded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeAlias
+from enum import Enum
+from functools import cache
+from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
-from typing_extensions import assert_never
+from pydantic import TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
-from reconciler.aws import AliasTie, CodeStorage
+from reconciler.aws import CodeStorage
 from reconciler.errors import ReconcilerError
+from reconciler.plan import types as _types
 from reconciler.plan import wording
-from reconciler.plan.record import BadRecord, block
-from reconciler.plan.record import decode as decode_record
+from reconciler.plan.fields import WORDS, OmitNone, Transient, Via, tag_of
 from reconciler.plan.types import (
     NEW_VERSION,
-    Action,
     AlarmFired,
-    AliasDeletion,
-    Aliased,
-    AliasField,
-    AliasRecord,
-    AliasState,
-    CodeChanged,
-    ConfigChanged,
     CreateAlias,
-    DeleteAlias,
-    DeleteLayerVersion,
-    DeleteVersion,
-    ErrorRateAbove,
     FunctionPlan,
-    GateLimits,
-    HookFailed,
-    HookPhase,
-    InUse,
-    KeepReason,
     Kept,
     KeptLayer,
-    LayerKeepReason,
     LayerPlan,
-    ManualRollback,
     NewVersion,
-    NothingPublished,
     Operation,
     Plan,
-    Previous,
-    Protected,
-    PublishReason,
     PublishVersion,
     RollbackCause,
-    RolloutPhase,
-    RolloutStage,
     RolloutStatus,
     RolloutStep,
-    Route,
-    Shared,
-    UnmanagedAlias,
     UpdateAlias,
-    UsedBy,
-    VersionNote,
-    VersionRef,
-    WorseThanPrevious,
-    Young,
 )
 
 FORMAT_VERSION = 2
 KINDS = ("plan", "drift")
 _NEW = str(NEW_VERSION)
+_OPERATIONS = get_args(Operation)
+_CAUSES = get_args(RollbackCause)
 
-# ---- writing -----------------------------------------------------------------------------
-
-
-def _version(v: VersionRef) -> str:
-    return _NEW if isinstance(v, NewVersion) else v
+# ---- writing: each object's saved fields, then the words beside them ----------------------
 
 
-def _state(s: AliasState | None) -> dict[str, Any] | None:
-    if s is None:
-        return None
-    canary = (
-        None
-        if s.canary is None
-        else {"version": _version(s.canary.version), "weight": s.canary.weight}
+class _Saved(NamedTuple):
+    name: str  # the attribute
+    key: str  # the JSON key
+    via: Via | None
+    omit_none: bool
+
+
+@cache
+def _saved_fields(cls: type) -> tuple[_Saved, ...]:
+    """The fields of a plan dataclass or named tuple the file holds, in declaration order."""
+    hints = get_type_hints(cls, include_extras=True)
+    names = (
+        [f.name for f in dataclasses.fields(cls)]
+        if dataclasses.is_dataclass(cls)
+        else list(getattr(cls, "_fields"))  # noqa: B009 (a named tuple)
     )
-    return {"version": _version(s.version), "canary": canary, "description": s.description}
+    out = []
+    for name in names:
+        hint = hints[name]
+        meta: Sequence[Any] = hint.__metadata__ if get_origin(hint) is Annotated else ()
+        if any(m is Transient for m in meta):
+            continue
+        alias = next((m.alias for m in meta if isinstance(m, FieldInfo) and m.alias), None)
+        via = next((m for m in meta if isinstance(m, Via)), None)
+        out.append(_Saved(name, alias or name, via, any(m is OmitNone for m in meta)))
+    return tuple(out)
+
+
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def _encode(value: Any) -> Any:
+    cls: type = type(value)
+    return value if cls in _SCALARS else _encoder(cls)(value)
+
+
+@cache
+def _encoder(cls: type) -> Callable[[Any], Any]:
+    """How a value of this type is saved (looked up once per type: a plan holds many)."""
+    if issubclass(cls, Enum):
+        return lambda v: v.value
+    if issubclass(cls, datetime):
+        return datetime.isoformat
+    if issubclass(cls, NewVersion):
+        return lambda _: _NEW
+    if dataclasses.is_dataclass(cls) or (issubclass(cls, tuple) and hasattr(cls, "_fields")):
+        return _object
+    if issubclass(cls, tuple | list):
+        return lambda v: [_encode(x) for x in v]
+    if issubclass(cls, bool | int | float | str):
+        return lambda v: v
+    raise TypeError(f"a plan holds no {cls.__name__}")
+
+
+@cache
+def _tag(cls: type) -> tuple[str, str] | None:
+    return tag_of(cls)
+
+
+def _data(obj: Any) -> dict[str, Any]:
+    """An object's saved fields: its tag first (for a member of a tagged union), then its fields."""
+    cls: type = type(obj)
+    tag = _tag(cls)
+    out: dict[str, Any] = {} if tag is None else {tag[0]: tag[1]}
+    for f in _saved_fields(cls):
+        value = getattr(obj, f.name)
+        if value is None:
+            if not f.omit_none:
+                out[f.key] = None
+            continue
+        if f.via is not None:
+            value = f.via.dump(value)
+        out[f.key] = _encode(value)
+    return out
+
+
+def _object(obj: Any) -> dict[str, Any]:
+    data = _data(obj)
+    words = _WORDS.get(type(obj))
+    if words is not None:
+        return words(obj, data)
+    if isinstance(obj, _OPERATIONS):
+        return _operation(obj, data)
+    if isinstance(obj, _CAUSES):
+        return {**data, "message": wording.cause(obj)}
+    return data
+
+
+def _arrange(
+    data: dict[str, Any], order: Iterable[str], derived: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`order`'s keys first (derived values among them), then any other saved field."""
+    out = {k: derived[k] if k in derived else data[k] for k in order}
+    out.update((k, v) for k, v in data.items() if k not in out)
+    return out
 
 
 def _time(t: datetime | None) -> str | None:
     return None if t is None else t.isoformat()
 
 
-def _rollout(r: RolloutStatus) -> dict[str, Any]:
-    return {
-        "alias": r.alias,
-        "target": _version(r.target),
-        "step": r.step,
-        "steps": r.steps,
-        "weight": r.weight,
-        "phase": r.phase.value,
+def _rollout(r: RolloutStatus, data: dict[str, Any]) -> dict[str, Any]:
+    derived = {
         "status": r.stage.value,
-        "since": _time(r.since),
-        "next_at": _time(r.due),
         "alarm": r.cause.alarm if isinstance(r.cause, AlarmFired) else None,
-        "cause": None if r.cause is None else _cause(r.cause),
-        "previous": r.previous,
-        "alarms": list(r.alarms),
-        "insufficient_data": list(r.no_data),  # its alarms in INSUFFICIENT_DATA now
-        "attempt": r.attempt,
-        "pre_traffic": r.pre_traffic,
-        "post_traffic": r.post_traffic,
-        "invocations": r.invocations,
-        "errors": r.errors,
-        "weights": list(r.weights),
-        "interval": r.interval,
-        "live": _state(r.live),
-        "problem": r.problem,
-        "gates": None if r.gates is None else asdict(r.gates),
         "schedule": [{"weight": w, "at": _time(at)} for w, at in r.schedule()],
         "message": wording.rollout_message(r),
+        "problem": wording.record_problem(r.problem),
     }
+    order = (
+        *("alias", "target", "step", "steps", "weight", "phase", "status", "since", "next_at"),
+        *("alarm", "cause", "previous", "alarms", "insufficient_data", "attempt"),
+        *("pre_traffic", "post_traffic", "invocations", "errors", "weights", "interval", "live"),
+        *("problem", "gates", "schedule", "message"),
+    )
+    return _arrange(data, order, derived)
 
 
-def _cause(c: RollbackCause) -> dict[str, Any]:
-    """A rollout's cause as data, with its words (`message`, derived, ignored when read)."""
-    match c:
-        case AlarmFired():
-            data: dict[str, Any] = {"kind": "alarm", "alarm": c.alarm}
-        case HookFailed():
-            data = {
-                "kind": "hook_failed",
-                "phase": c.phase.value,
-                "function": c.function,
-                "reason": c.reason,
-            }
-        case ErrorRateAbove():
-            data = {"kind": "error_rate", "errors": c.errors, "invocations": c.invocations}
-            data["max_error_rate"] = c.max_error_rate
-        case WorseThanPrevious():
-            data = {"kind": "compare_to_previous", "errors": c.errors, "invocations": c.invocations}
-            data["previous_errors"] = c.previous_errors
-            data["previous_invocations"] = c.previous_invocations
-            data["max_error_rate"] = c.max_error_rate
-        case ManualRollback():
-            data = {"kind": "manual", "by": c.by}
-        case _:
-            assert_never(c)
-    return {**data, "message": wording.cause(c)}
-
-
-def _publish_reason(r: PublishReason) -> dict[str, Any]:
-    match r:
-        case NothingPublished():
-            return {"kind": "nothing_published"}
-        case CodeChanged():
-            return {"kind": "code_changed", "before": r.before, "after": r.after}
-        case ConfigChanged():
-            return {"kind": "config_changed", "fields": list(r.fields)}
-        case _:
-            assert_never(r)
-
-
-def _keep_reason(r: KeepReason) -> dict[str, Any]:
-    match r:
-        case Aliased():
-            return {"kind": "aliased", "aliases": list(r.aliases)}
-        case Protected():
-            return {"kind": "protected"}
-        case Previous():
-            return {"kind": "previous", "alias": r.alias, "n": r.n}
-        case Young():
-            return {"kind": "young", "days": r.days, "keep_days": r.keep_days}
-        case InUse(what=what):
-            return {"kind": "in_use", "what": list(what)}
-        case _:
-            assert_never(r)
-
-
-def _op_fields(op: Operation) -> dict[str, Any]:
-    """The fields that differ by action (the common ones are written by `_op`)."""
-    match op:
-        case PublishVersion():
-            return {
-                "version": _NEW,
-                "revision_id": op.revision_id,
-                "code_sha256": op.code_sha256,
-                "code_size": op.code_size,
-                "reasons": [_publish_reason(r) for r in op.reasons],
-                "description": op.description,
-            }
-        case CreateAlias():
-            return {
-                "alias": op.alias,
-                "after": _state(op.after),
-                **_step(op.rollout),
-                "record": None if op.record is None else block(op.record),
-            }
-        case UpdateAlias():
-            return {
-                "alias": op.alias,
-                "before": _state(op.before),
-                "after": _state(op.after),
-                "revision_id": op.revision_id,
-                "fields": [f.value for f in op.fields],
-                **_step(op.rollout),
-                "record": None if op.record is None else block(op.record),
-                "untag": list(op.untag),
-            }
-        case DeleteAlias():
-            return {"alias": op.alias, "before": _state(op.before), "why": op.reason.value}
-        case DeleteVersion():
-            return {
-                "version": str(op.version),
-                "code_size": op.code_size,
-                "age_days": op.age_days,
-                "keep_last": op.keep_last,
-            }
-        case DeleteLayerVersion():
-            return {
-                "version": str(op.version),
-                "layer_version_arn": op.arn,
-                "code_size": op.code_size,
-                "age_days": op.age_days,
-                "keep_last": op.keep_last,
-            }
-        case _:
-            assert_never(op)
-
-
-def _step(step: RolloutStep | None) -> dict[str, Any]:
-    if step is None:
-        return {}
-    return {
-        "rollback_alarm": _rollback_alarm(step),
-        "rollout": _rollout(step.status),
-    }
-
-
-def _rollback_alarm(step: RolloutStep) -> str | None:
-    """A rollback's alarm, when an alarm caused it (the whole cause is in `rollout.cause`)."""
-    c = step.status.cause
-    return c.alarm if step.rolls_back and isinstance(c, AlarmFired) else None
-
-
+# Every operation has the same core keys (null where they do not apply), in a fixed order, then
+# the keys of its own fields.
 _COMMON: Mapping[str, Any] = {
     "action": None,
     "alias": None,
@@ -270,89 +194,66 @@ _COMMON: Mapping[str, Any] = {
 }
 
 
-def _op(op: Operation) -> dict[str, Any]:
-    """Every operation has the same core keys (null where they do not apply), in a fixed order,
-    then the keys of its own action."""
+def _operation(op: Operation, data: dict[str, Any]) -> dict[str, Any]:
     out = {
         **_COMMON,
-        "action": op.action.value,
+        "action": data.pop("action"),
         "changes": list(wording.changes(op)),
         "reason": wording.reason(op),
     }
-    out.update(_op_fields(op))
+    if isinstance(op, PublishVersion):
+        out["version"] = _NEW
+    if isinstance(op, CreateAlias | UpdateAlias) and op.rollout is not None:
+        out["rollback_alarm"] = _rollback_alarm(op.rollout)
+    out.update(data)
     return out
 
 
-def _function(fp: FunctionPlan) -> dict[str, Any]:
-    return {
-        "function": fp.function,
-        "key": fp.key,
-        "region": fp.region,
-        "account": fp.account,
-        "arn": fp.arn,
-        "source": fp.source,
-        "fingerprint": fp.fingerprint,
-        "operations": [_op(o) for o in fp.operations],
-        "unmanaged_aliases": [u.name for u in fp.unmanaged_aliases],
-        "unmanaged_alias_states": {u.name: _state(u.state) for u in fp.unmanaged_aliases},
-        "unmanaged_alias_ties": {u.name: [t.value for t in u.ties] for u in fp.unmanaged_aliases},
-        "errors": list(fp.errors),
-        "kept": [
-            {
-                "version": k.version,
-                "reason": wording.kept(k),
-                "reasons": [_keep_reason(r) for r in k.reasons],
-            }
-            for k in fp.kept
-        ],
-        "storage_before": fp.storage_before,
+def _rollback_alarm(step: RolloutStep) -> str | None:
+    """A rollback's alarm, when an alarm caused it (the whole cause is in `rollout.cause`)."""
+    c = step.status.cause
+    return c.alarm if step.rolls_back and isinstance(c, AlarmFired) else None
+
+
+def _function(fp: FunctionPlan, data: dict[str, Any]) -> dict[str, Any]:
+    unmanaged = data.pop("unmanaged_aliases")
+    derived = {
+        "unmanaged_aliases": [u["name"] for u in unmanaged],
+        "unmanaged_alias_states": {u["name"]: u["state"] for u in unmanaged},
+        "unmanaged_alias_ties": {u["name"]: u["ties"] for u in unmanaged},
         "storage_freed": fp.storage_freed,
-        "rollouts": [_rollout(r) for r in fp.rollouts],
-        "versions": [
-            {"version": n.version, "description": n.description, "age_minutes": n.age_minutes}
-            for n in fp.version_notes
-        ],
     }
+    order = (
+        *("function", "key", "region", "account", "arn", "source", "fingerprint", "operations"),
+        *("unmanaged_aliases", "unmanaged_alias_states", "unmanaged_alias_ties", "errors"),
+        *("kept", "storage_before", "storage_freed", "rollouts", "versions"),
+    )
+    return _arrange(data, order, derived)
 
 
-def _layer_keep_reason(r: LayerKeepReason) -> dict[str, Any]:
-    match r:
-        case Protected():
-            return {"kind": "protected"}
-        case Young():
-            return {"kind": "young", "days": r.days, "keep_days": r.keep_days}
-        case UsedBy():
-            return {"kind": "used_by", "functions": list(r.functions), "total": r.total}
-        case Shared():
-            return {"kind": "shared", "grantees": list(r.grantees)}
-        case _:
-            assert_never(r)
+def _layer(lp: LayerPlan, data: dict[str, Any]) -> dict[str, Any]:
+    order = ("layer", "key", "region", "source", "versions", "operations", "kept", "errors")
+    return _arrange(data, (*order, "storage_freed"), {"storage_freed": lp.storage_freed})
 
 
-def _layer(lp: LayerPlan) -> dict[str, Any]:
-    return {
-        "layer": lp.layer,
-        "key": lp.key,
-        "region": lp.region,
-        "source": lp.source,
-        "versions": lp.versions,
-        "operations": [_op(o) for o in lp.operations],
-        "kept": [
-            {
-                "version": k.version,
-                "reason": wording.kept_layer(k),
-                "reasons": [_layer_keep_reason(r) for r in k.reasons],
-            }
-            for k in lp.kept
-        ],
-        "errors": list(lp.errors),
-        "storage_freed": lp.storage_freed,
-    }
+def _kept(words: Callable[[Any], str]) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
+    def arranged(k: Any, data: dict[str, Any]) -> dict[str, Any]:
+        return _arrange(data, ("version", "reason", "reasons"), {"reason": words(k)})
+
+    return arranged
+
+
+_WORDS: Mapping[type, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
+    RolloutStatus: _rollout,
+    FunctionPlan: _function,
+    LayerPlan: _layer,
+    Kept: _kept(wording.kept),
+    KeptLayer: _kept(wording.kept_layer),
+}
 
 
 def _storage(plan: Plan, s: CodeStorage) -> dict[str, Any]:
     freed = plan.storage_freed(s.region)
-    warning = wording.storage_warning(s, plan.storage_warn)
     return {
         "region": s.region,
         "used": s.used,
@@ -361,530 +262,69 @@ def _storage(plan: Plan, s: CodeStorage) -> dict[str, Any]:
         "freed": freed,
         "error": s.error or None,
         "message": wording.storage_line(s, freed),
-        "warning": warning,
+        "warning": wording.storage_warning(s, plan.storage_warn),
     }
 
 
 def plan_to_dict(plan: Plan, *, kind: str = "plan") -> dict[str, Any]:
     """The documented JSON object; keys in a fixed order."""
-    return {
+    data = _data(plan)
+    brake = plan.brake
+    derived = {
         "format_version": FORMAT_VERSION,
         "kind": kind,
-        "manifests": list(plan.manifests),
-        "functions": [_function(fp) for fp in plan.functions],
         "summary": dict(plan.summary),
-        "max_deletions": plan.max_deletions,
         "brake": None
-        if plan.brake is None
-        else {
-            "deletions": plan.brake.deletions,
-            "limit": plan.brake.limit,
-            "message": wording.brake(plan.brake),
-        },
-        "errors": list(plan.errors),
-        "layers": [_layer(lp) for lp in plan.layers],
+        if brake is None
+        else {"deletions": brake.deletions, "limit": brake.limit, "message": wording.brake(brake)},
         "code_storage": [_storage(plan, s) for s in plan.storage],
-        "storage_warn": plan.storage_warn,
-        "housekeeping_is_drift": plan.housekeeping_drift,
     }
+    order = (
+        *("format_version", "kind", "manifests", "functions", "summary", "max_deletions"),
+        *("brake", "errors", "layers", "code_storage", "storage_warn", "housekeeping_is_drift"),
+    )
+    return _arrange(data, order, derived)
 
 
 def plan_to_json(plan: Plan, *, kind: str = "plan") -> str:
     return json.dumps(plan_to_dict(plan, kind=kind), indent=2, ensure_ascii=False) + "\n"
 
 
-# ---- reading: the document, strictly -----------------------------------------------------
-
-Guard = Annotated[str, Field(min_length=1)]
-# JSON has no time or enum type: these read from strings (strict mode reads only objects).
-Time = Annotated[datetime, Strict(False)]
-Phase = Annotated[RolloutPhase, Strict(False)]
-Stage = Annotated[RolloutStage, Strict(False)]
-Why = Annotated[AliasDeletion, Strict(False)]
-FieldName = Annotated[AliasField, Strict(False)]
-Tie = Annotated[AliasTie, Strict(False)]
-Count = Annotated[int, Field(ge=0)]
-Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), Strict(False)]
-
-
-class _Doc(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
-
-
-class _Route(_Doc):
-    version: str
-    weight: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
-
-
-class _State(_Doc):
-    version: str
-    canary: _Route | None = None
-    description: str | None = None
-
-
-class _NothingPublished(_Doc):
-    kind: Literal["nothing_published"]
-
-
-class _CodeChanged(_Doc):
-    kind: Literal["code_changed"]
-    before: str
-    after: str
-
-
-class _ConfigChanged(_Doc):
-    kind: Literal["config_changed"]
-    fields: list[str]
-
-
-_PublishReason: TypeAlias = Annotated[
-    _NothingPublished | _CodeChanged | _ConfigChanged, Field(discriminator="kind")
-]
-
-
-class _AlarmCause(_Doc):
-    kind: Literal["alarm"]
-    alarm: str
-
-
-class _HookCause(_Doc):
-    kind: Literal["hook_failed"]
-    phase: Annotated[HookPhase, Strict(False)]
-    function: str
-    reason: str = ""
-
-
-class _ErrorRateCause(_Doc):
-    kind: Literal["error_rate"]
-    errors: Count
-    invocations: Count
-    max_error_rate: Rate
-
-
-class _CompareCause(_Doc):
-    kind: Literal["compare_to_previous"]
-    errors: Count
-    invocations: Count
-    previous_errors: Count
-    previous_invocations: Count
-    max_error_rate: Rate
-
-
-class _ManualCause(_Doc):
-    kind: Literal["manual"]
-    by: Literal["hand", "rollback"]
-
-
-_Cause: TypeAlias = Annotated[
-    _AlarmCause | _HookCause | _ErrorRateCause | _CompareCause | _ManualCause,
-    Field(discriminator="kind"),
-]
-
-
-class _Rollout(_Doc):
-    alias: str
-    target: str
-    step: Count
-    steps: Count
-    weight: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-    phase: Phase
-    status: Stage | None = None  # derived from the phase; read for completeness only
-    since: Time | None = None
-    next_at: Time | None = None
-    alarm: str | None = None  # derived from `cause` when written; read only without one
-    cause: _Cause | None = None
-    previous: str | None = None
-    alarms: list[str] = []
-    attempt: Annotated[int, Field(ge=1)] = 1
-    pre_traffic: str | None = None
-    post_traffic: str | None = None
-    invocations: Count | None = None
-    errors: Count | None = None
-    weights: list[Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]] = []
-    interval: Count = 0
-    live: _State | None = None
-    problem: str = ""
-    gates: _GateLimits | None = None
-
-
-class _GateLimits(_Doc):
-    max_error_rate: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    min_invocations: Count = 0
-    compare_to_previous: bool = False
-
-
-class _Publish(_Doc):
-    action: Literal["publish_version"]
-    revision_id: Guard
-    code_sha256: Guard
-    code_size: Count
-    reasons: list[_PublishReason]
-    description: str | None = None
-
-
-class _AliasWrite(_Doc):
-    alias: str
-    after: _State
-    record: str | None = None
-    rollback_alarm: str | None = None  # derived from the rollout's cause; ignored when read
-    rollout: _Rollout | None = None
-
-
-class _Create(_AliasWrite):
-    action: Literal["create_alias"]
-
-
-class _Update(_AliasWrite):
-    action: Literal["update_alias"]
-    before: _State
-    revision_id: Guard
-    fields: list[FieldName]
-    untag: list[Annotated[str, Field(pattern=r"^lambda-reconciler:(rollout|history):")]] = []
-
-
-class _DeleteAlias(_Doc):
-    action: Literal["delete_alias"]
-    alias: str
-    before: _State
-    why: Why
-
-
-class _DeleteVersion(_Doc):
-    action: Literal["delete_version"]
-    version: Annotated[str, Field(pattern=r"^[1-9][0-9]*$")]
-    code_size: Count
-    age_days: Count
-    keep_last: Annotated[int, Field(ge=1)] | None
-
-
-class _DeleteLayerVersion(_Doc):
-    action: Literal["delete_layer_version"]
-    version: Annotated[str, Field(pattern=r"^[1-9][0-9]*$")]
-    layer_version_arn: Annotated[str, Field(pattern=r"^arn:[^:]+:lambda:[^:]+:[0-9]{12}:layer:")]
-    code_size: Count
-    age_days: Count
-    keep_last: Annotated[int, Field(ge=1)] | None
-
-
-_Op: TypeAlias = Annotated[
-    _Publish | _Create | _Update | _DeleteAlias | _DeleteVersion, Field(discriminator="action")
-]
-
-
-class _Aliased(_Doc):
-    kind: Literal["aliased"]
-    aliases: list[str]
-
-
-class _Protected(_Doc):
-    kind: Literal["protected"]
-
-
-class _Previous(_Doc):
-    kind: Literal["previous"]
-    alias: str
-    n: Annotated[int, Field(ge=1)]
-
-
-class _Young(_Doc):
-    kind: Literal["young"]
-    days: Count
-    keep_days: Count
-
-
-class _InUse(_Doc):
-    kind: Literal["in_use"]
-    what: list[str] = []
-
-
-class _Kept(_Doc):
-    version: Annotated[int, Field(ge=1)]
-    reasons: list[
-        Annotated[_Aliased | _Protected | _Previous | _Young | _InUse, Field(discriminator="kind")]
-    ]
-
-
-class _VersionNote(_Doc):
-    version: str
-    description: str
-    age_minutes: Count
-
-
-class _Function(_Doc):
-    function: str
-    key: str | None = None
-    region: str = ""
-    account: str = ""
-    arn: str = ""
-    source: str = ""
-    fingerprint: str
-    operations: list[_Op] = []
-    unmanaged_aliases: list[str] = []
-    unmanaged_alias_states: dict[str, _State] = {}
-    unmanaged_alias_ties: dict[str, list[Tie]] = {}
-    errors: list[str] = []
-    kept: list[_Kept] = []
-    storage_before: Count = 0
-    rollouts: list[_Rollout] = []
-    versions: list[_VersionNote] = []
-
-
-class _UsedBy(_Doc):
-    kind: Literal["used_by"]
-    functions: list[str]
-    total: Count
-
-
-class _Shared(_Doc):
-    kind: Literal["shared"]
-    grantees: list[str]
-
-
-_LayerReason: TypeAlias = Annotated[
-    _Protected | _Young | _UsedBy | _Shared, Field(discriminator="kind")
-]
-
-
-class _KeptLayer(_Doc):
-    version: Annotated[int, Field(ge=1)]
-    reasons: list[_LayerReason]
-
-
-class _Layer(_Doc):
-    layer: str
-    key: str
-    region: str = ""
-    source: str = ""
-    versions: Count = 0
-    operations: list[_DeleteLayerVersion] = []
-    kept: list[_KeptLayer] = []
-    errors: list[str] = []
-
-
-class _Storage(_Doc):
-    region: str
-    used: Count
-    limit: Count
-    error: str | None = None
-
-
-class _PlanDoc(_Doc):
-    format_version: Literal[2]
-    kind: Literal["plan", "drift"] = "plan"
-    manifests: list[str] = []
-    functions: list[_Function]
-    max_deletions: Count = 100
-    errors: list[str] = []
-    layers: list[_Layer] = []
-    code_storage: list[_Storage] = []
-    storage_warn: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.8
-    housekeeping_is_drift: bool = False
-
-
-# ---- reading: document → typed plan ------------------------------------------------------
-
-
-def _ref(v: str) -> VersionRef:
-    return NEW_VERSION if v == _NEW else v
-
-
-def _to_state(s: _State) -> AliasState:
-    canary = None if s.canary is None else Route(_ref(s.canary.version), s.canary.weight)
-    return AliasState(_ref(s.version), canary, s.description)
-
-
-def _to_rollout(r: _Rollout) -> RolloutStatus:
-    return RolloutStatus(
-        r.alias,
-        _ref(r.target),
-        r.step,
-        r.steps,
-        r.weight,
-        r.phase,
-        r.since,
-        r.next_at,
-        _to_cause(r),
-        r.previous,
-        tuple(r.alarms),
-        r.attempt,
-        r.pre_traffic,
-        r.post_traffic,
-        r.invocations,
-        r.errors,
-        tuple(r.weights),
-        r.interval,
-        None if r.live is None else _to_state(r.live),
-        r.problem,
-        gates=None
-        if r.gates is None
-        else GateLimits(
-            r.gates.max_error_rate, r.gates.min_invocations, r.gates.compare_to_previous
-        ),
-    )
-
-
-def _to_step(w: _AliasWrite) -> RolloutStep | None:
-    return None if w.rollout is None else RolloutStep(_to_rollout(w.rollout))
-
-
-def _to_record(w: _AliasWrite, where: str) -> AliasRecord | None:
-    if w.record is None:
-        return None
-    try:
-        return decode_record(w.record, new=True)
-    except BadRecord as e:
-        raise ReconcilerError(f"malformed plan file: {where}.record: {e}") from None
-
-
-def _to_cause(r: _Rollout) -> RollbackCause | None:
-    match r.cause:
-        case None:
-            return None if r.alarm is None else AlarmFired(r.alarm)
-        case _AlarmCause():
-            return AlarmFired(r.cause.alarm)
-        case _HookCause():
-            return HookFailed(r.cause.phase, r.cause.function, r.cause.reason)
-        case _ErrorRateCause():
-            c = r.cause
-            return ErrorRateAbove(c.errors, c.invocations, c.max_error_rate)
-        case _CompareCause():
-            c2 = r.cause
-            counts = (c2.errors, c2.invocations, c2.previous_errors, c2.previous_invocations)
-            return WorseThanPrevious(*counts, c2.max_error_rate)
-        case _ManualCause():
-            return ManualRollback(r.cause.by)
-        case _:
-            assert_never(r.cause)
-
-
-def _to_publish_reason(r: _NothingPublished | _CodeChanged | _ConfigChanged) -> PublishReason:
-    match r:
-        case _NothingPublished():
-            return NothingPublished()
-        case _CodeChanged():
-            return CodeChanged(r.before, r.after)
-        case _ConfigChanged():
-            return ConfigChanged(tuple(r.fields))
-        case _:
-            assert_never(r)
-
-
-def _to_keep(r: _Aliased | _Protected | _Previous | _Young | _InUse) -> KeepReason:
-    match r:
-        case _Aliased():
-            return Aliased(tuple(r.aliases))
-        case _Protected():
-            return Protected()
-        case _Previous():
-            return Previous(r.alias, r.n)
-        case _Young():
-            return Young(r.days, r.keep_days)
-        case _InUse():
-            return InUse(tuple(r.what))
-        case _:
-            assert_never(r)
-
-
-def _to_op(
-    o: _Publish | _Create | _Update | _DeleteAlias | _DeleteVersion, where: str
-) -> Operation:
-    match o:
-        case _Publish():
-            reasons = tuple(_to_publish_reason(r) for r in o.reasons)
-            return PublishVersion(reasons, o.revision_id, o.code_sha256, o.code_size, o.description)
-        case _Create():
-            return CreateAlias(o.alias, _to_state(o.after), _to_step(o), _to_record(o, where))
-        case _Update():
-            return UpdateAlias(
-                o.alias,
-                _to_state(o.before),
-                _to_state(o.after),
-                o.revision_id,
-                tuple(o.fields),
-                _to_step(o),
-                _to_record(o, where),
-                tuple(o.untag),
-            )
-        case _DeleteAlias():
-            return DeleteAlias(o.alias, _to_state(o.before), o.why)
-        case _DeleteVersion():
-            return DeleteVersion(int(o.version), o.code_size, o.age_days, o.keep_last)
-        case _:
-            assert_never(o)
-
-
-def _to_layer_keep(r: _Protected | _Young | _UsedBy | _Shared) -> LayerKeepReason:
-    match r:
-        case _Protected():
-            return Protected()
-        case _Young():
-            return Young(r.days, r.keep_days)
-        case _UsedBy():
-            return UsedBy(tuple(r.functions), r.total)
-        case _Shared():
-            return Shared(tuple(r.grantees))
-        case _:
-            assert_never(r)
-
-
-def _to_layer(d: _Layer) -> LayerPlan:
-    ops = tuple(
-        DeleteLayerVersion(
-            int(o.version), o.layer_version_arn, o.code_size, o.age_days, o.keep_last
-        )
-        for o in d.operations
-    )
-    kept = tuple(KeptLayer(k.version, tuple(_to_layer_keep(r) for r in k.reasons)) for k in d.kept)
-    return LayerPlan(
-        d.key, d.layer, d.region, d.source, ops, kept, tuple(d.errors), versions=d.versions
-    )
-
-
-def _to_function(f: _Function, where: str) -> FunctionPlan:
-    unknown = AliasState("?")  # a route the file does not give
-    return FunctionPlan(
-        key=f.key if f.key is not None else f.function,
-        function=f.function,
-        region=f.region,
-        account=f.account,
-        source=f.source,
-        arn=f.arn,
-        fingerprint=f.fingerprint,
-        operations=tuple(_to_op(o, f"{where}.operations[{i}]") for i, o in enumerate(f.operations)),
-        unmanaged_aliases=tuple(
-            UnmanagedAlias(
-                n,
-                _to_state(f.unmanaged_alias_states[n])
-                if n in f.unmanaged_alias_states
-                else unknown,
-                tuple(f.unmanaged_alias_ties.get(n, ())),
-            )
-            for n in f.unmanaged_aliases
-        ),
-        errors=tuple(f.errors),
-        kept=tuple(Kept(k.version, tuple(_to_keep(r) for r in k.reasons)) for k in f.kept),
-        storage_before=f.storage_before,
-        rollouts=tuple(_to_rollout(r) for r in f.rollouts),
-        version_notes=tuple(
-            VersionNote(n.version, n.description, n.age_minutes) for n in f.versions
-        ),
-    )
-
-
-# ---- errors as one line ------------------------------------------------------------------
-
-_TAGS = frozenset(a.value for a in Action) | {
-    "nothing_published",
-    "code_changed",
-    "config_changed",
-    "aliased",
-    "protected",
-    "previous",
-    "young",
-    "in_use",
-    "used_by",
-    "shared",
-}
+# ---- reading, and the schema -------------------------------------------------------------
+
+
+@cache
+def _adapter() -> TypeAdapter[Plan]:
+    return TypeAdapter(Plan)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a plan file's data fields (the words beside them are not read)."""
+    schema = _adapter().json_schema(by_alias=True)
+    props = schema["properties"]
+    for definition in schema.get("$defs", {}).values():  # a value saved as its words
+        for field in definition.get("properties", {}).values():
+            if field.get("type") == "string" and "default" in field and field["default"] is None:
+                field["default"] = ""
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "lambda-reconciler plan file",
+        "description": "The JSON plan `plan --out` writes and `apply PLAN.json` applies "
+        "(docs/plan-format.md). Only the data fields are listed: the words written beside "
+        "them (changes, reason, message, summary, ...) are not read.",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
+    schema["properties"] = {
+        "format_version": {"const": FORMAT_VERSION},
+        "kind": {"enum": list(KINDS), "default": "plan"},
+        **props,
+    }
+    schema["required"] = ["format_version", *schema.get("required", [])]
+    return schema
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _kind(value: object) -> str:
@@ -899,13 +339,28 @@ def _kind(value: object) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
+@cache
+def _tags() -> frozenset[str]:
+    """The names of the tagged unions' members, which pydantic puts in an error's path."""
+    out: set[str] = set()
+    for name in dir(_types):
+        value = getattr(_types, name)
+        tag = getattr(value, "kind", None) if isinstance(value, type) else None
+        if isinstance(tag, str):
+            out.add(tag)
+        action = getattr(value, "action", None) if isinstance(value, type) else None
+        if isinstance(action, Enum):
+            out.add(action.value)
+    return frozenset(out)
+
+
 def _path(loc: Sequence[int | str]) -> str:
     out = ""
     for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif i > 0 and isinstance(loc[i - 1], int) and part in _TAGS:
-            continue  # the discriminated union's branch, not a field
+        elif i > 0 and isinstance(loc[i - 1], int) and part in _tags():
+            continue  # the tagged union's member, not a field
         else:
             out += f".{part}" if out else part
     return out
@@ -917,16 +372,23 @@ _EXPECTED = {
     "float_type": "a number",
     "bool_type": "a boolean",
     "list_type": "a list",
+    "tuple_type": "a list",
     "dict_type": "an object",
     "model_type": "an object",
+    "dataclass_type": "an object",
+    "arguments_type": "an object",
     "model_attributes_type": "an object",
     "datetime_type": "an ISO 8601 time",
+    "datetime_parsing": "an ISO 8601 time",
+    "datetime_from_date_parsing": "an ISO 8601 time",
 }
 
 
 def _one_line(e: ValidationError) -> str:
     err = e.errors()[0]
     where, kind, ctx = _path(err["loc"]), err["type"], err.get("ctx") or {}
+    if "field" in ctx:  # raised for a field by its object's loader
+        where, err["input"] = f"{where}.{ctx['field']}", ctx.get("value")
     if kind == "missing":
         return f"{where}: missing"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -934,6 +396,8 @@ def _one_line(e: ValidationError) -> str:
         got = f", got {ctx['tag']!r}" if "tag" in ctx else ""
         expected = str(ctx.get("expected_tags", "")).replace("'", "")
         return f"{where}.{field}: expected one of {expected}{got}"
+    if kind == "value_error":
+        return f"{where}: {ctx.get('error', err['msg'])}"
     if kind in _EXPECTED:
         return f"{where}: expected {_EXPECTED[kind]}, got {_kind(err['input'])}"
     return f"{where}: {err['msg'][0].lower()}{err['msg'][1:]}, got {err['input']!r}"
@@ -955,22 +419,15 @@ def plan_from_dict(data: object) -> Plan:
             f"unsupported plan format_version {version!r} (this version reads "
             f"{FORMAT_VERSION}); run plan again"
         )
+    kind = data.get("kind", "plan")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ReconcilerError(
+            f"malformed plan file: kind: input should be 'plan' or 'drift', got {kind!r}"
+        )
     try:
-        doc = _PlanDoc.model_validate(data)
+        return _adapter().validate_python(data, context={WORDS: wording.record_problem_from})
     except ValidationError as e:
         raise ReconcilerError(f"malformed plan file: {_one_line(e)}") from None
-    return Plan(
-        functions=tuple(_to_function(f, f"functions[{i}]") for i, f in enumerate(doc.functions)),
-        manifests=tuple(doc.manifests),
-        max_deletions=doc.max_deletions,
-        errors=tuple(doc.errors),
-        layers=tuple(_to_layer(d) for d in doc.layers),
-        storage=tuple(
-            CodeStorage(s.region, s.used, s.limit, s.error or "") for s in doc.code_storage
-        ),
-        storage_warn=doc.storage_warn,
-        housekeeping_drift=doc.housekeeping_is_drift,
-    )
 
 
 def load_plan_document(path: str) -> tuple[Plan, str]:
@@ -992,3 +449,7 @@ def load_plan_document(path: str) -> tuple[Plan, str]:
 def load_plan_file(path: str) -> Plan:
     """The Plan saved at `path` by `plan --out`; one-line ReconcilerError otherwise."""
     return load_plan_document(path)[0]
+
+
+if __name__ == "__main__":  # `make schema`: python -m reconciler.plan.planfile > schemas/...
+    print(json_schema_text(), end="")

@@ -5,7 +5,13 @@ fields it needs; why a version goes or stays, why `$LATEST` is published and whe
 stands are values (enums and numbers). `reconciler.plan.wording` turns them into words for every
 output format. Adding an operation means: its dataclass here (and in `Operation`), one planner
 function that emits it, one executor arm (`engine/apply.py`), one wording function; mypy then names
-every `match` that must handle it (each ends in `assert_never`).
+every `match` that must handle it (each ends in `assert_never`). The dataclass is also the plan
+file's definition of it: its fields are saved under their names (or `Field(alias=...)`), in the
+forms their markers (`reconciler.plan.fields`) give, and read back and described (the JSON
+Schema) from the same annotations (`reconciler.plan.planfile`).
+
+The versions and routes live in `routes`, the rollout types in `rollout_types`; both are
+re-exported here.
 
 Invariants (the planner guarantees them, the executor relies on them):
 - `FunctionPlan.operations` is in the contract's §4 order: publish, create/update aliases,
@@ -19,367 +25,148 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from enum import Enum
-from typing import ClassVar, Final, NamedTuple, TypeAlias
+from typing import Annotated, ClassVar, NamedTuple, TypeAlias
 
-from reconciler.aws import AliasTie, CodeStorage, LiveAlias
+from pydantic import Field, Strict
 
+from reconciler.aws import AliasTie, CodeStorage
+from reconciler.plan.fields import (
+    Count,
+    Guard,
+    Ignoring,
+    Number,
+    Positive,
+    Shape,
+    Tagged,
+    describe_function,
+    describe_layer,
+    describe_storage,
+    load_function,
+    load_layer,
+    load_storage,
+    tag,
+)
+from reconciler.plan.rollout_types import (
+    FORWARD,
+    ON_SCHEDULE,
+    ROLLBACKS,
+    STAGES,
+    AlarmFired,
+    AlarmNoData,
+    AliasRecord,
+    CauseKind,
+    ClockSkew,
+    ErrorRateAbove,
+    FailedYetServing,
+    GateLimits,
+    HoldCause,
+    HookFailed,
+    HookPhase,
+    ManualRollback,
+    MetricsPending,
+    MetricsUnread,
+    NoWayBack,
+    OtherProblem,
+    Record,
+    RecordProblem,
+    RecordUnparsed,
+    RollbackCause,
+    RolloutPhase,
+    RolloutStage,
+    RolloutState,
+    RolloutStatus,
+    RolloutStep,
+    Status,
+    Step,
+    StepBeyond,
+    UnknownPrevious,
+    UnknownTarget,
+    WorseThanPrevious,
+)
+from reconciler.plan.routes import (
+    NEW_VERSION,
+    Action,
+    AliasField,
+    AliasState,
+    NewVersion,
+    Ref,
+    Route,
+    VersionRef,
+    version_label,
+)
 
-@dataclass(frozen=True)
-class NewVersion:
-    """The version this plan publishes: its number is known only after `PublishVersion`."""
-
-    def __str__(self) -> str:
-        return "(new)"
-
-
-NEW_VERSION: Final = NewVersion()
-# A version an alias routes to in a plan: digits, "$LATEST", or the version being published.
-VersionRef: TypeAlias = str | NewVersion
-
-
-def version_label(v: VersionRef) -> str:
-    """A version as plan lines and refusals name it: its number, `$LATEST`, or "new version"."""
-    return "new version" if isinstance(v, NewVersion) else v
-
-
-class Action(str, Enum):
-    PUBLISH_VERSION = "publish_version"
-    CREATE_ALIAS = "create_alias"
-    UPDATE_ALIAS = "update_alias"
-    DELETE_ALIAS = "delete_alias"
-    DELETE_VERSION = "delete_version"
-    DELETE_LAYER_VERSION = "delete_layer_version"
-
-
-@dataclass(frozen=True)
-class Route:
-    """The additional version of a weighted alias and its share of traffic (0 < weight < 1)."""
-
-    version: VersionRef
-    weight: float
-
-
-@dataclass(frozen=True)
-class AliasState:
-    """Where an alias routes. `description` None means "not managed" (desired) or unknown."""
-
-    version: VersionRef
-    canary: Route | None = None
-    description: str | None = None
-
-    @staticmethod
-    def of(alias: LiveAlias) -> AliasState:
-        canary = None if alias.canary is None else Route(alias.canary.version, alias.canary.weight)
-        return AliasState(alias.version, canary, alias.description)
-
-    def versions(self) -> tuple[VersionRef, ...]:
-        """The versions this state routes to: primary, then canary."""
-        return (self.version,) if self.canary is None else (self.version, self.canary.version)
-
-
-class AliasField(str, Enum):
-    """A field of an alias that an update changes (field-level diff, computed with deepdiff)."""
-
-    VERSION = "version"
-    CANARY = "canary"
-    DESCRIPTION = "description"
-
+# re-exported: callers import these from here
+__all__ = [
+    "FORWARD",
+    "NEW_VERSION",
+    "ON_SCHEDULE",
+    "ROLLBACKS",
+    "STAGES",
+    "Action",
+    "AlarmFired",
+    "AlarmNoData",
+    "AliasField",
+    "AliasRecord",
+    "AliasState",
+    "CauseKind",
+    "ClockSkew",
+    "ErrorRateAbove",
+    "FailedYetServing",
+    "GateLimits",
+    "HoldCause",
+    "HookFailed",
+    "HookPhase",
+    "ManualRollback",
+    "MetricsPending",
+    "MetricsUnread",
+    "NewVersion",
+    "NoWayBack",
+    "OtherProblem",
+    "Record",
+    "RecordProblem",
+    "RecordUnparsed",
+    "Ref",
+    "RollbackCause",
+    "RolloutPhase",
+    "RolloutStage",
+    "RolloutState",
+    "RolloutStatus",
+    "RolloutStep",
+    "Route",
+    "Status",
+    "Step",
+    "StepBeyond",
+    "UnknownPrevious",
+    "UnknownTarget",
+    "VersionRef",
+    "WorseThanPrevious",
+    "version_label",
+]
 
 # ---- why $LATEST is published ------------------------------------------------------------
 
 
+@tag("nothing_published")
 @dataclass(frozen=True)
 class NothingPublished:
     """No version exists yet."""
 
 
+@tag("code_changed")
 @dataclass(frozen=True)
 class CodeChanged:
     before: str  # CodeSha256 of the newest version
     after: str  # CodeSha256 of $LATEST
 
 
+@tag("config_changed")
 @dataclass(frozen=True)
 class ConfigChanged:
     fields: tuple[str, ...]  # names of the differing configuration fields, never their values
 
 
 PublishReason: TypeAlias = NothingPublished | CodeChanged | ConfigChanged
-
-
-# ---- progressive rollouts -----------------------------------------------------------------
-
-
-class RolloutPhase(str, Enum):
-    """Where a rollout stands at plan time (contract §8); the wording module says each."""
-
-    CREATED = "created"  # the alias does not exist: created at the target directly
-    COMPLETE = "complete"  # the target takes all traffic
-    FINISHING_ROLLBACK = "finishing_rollback"  # a rollback that did not finish
-    FAILED = "failed"  # rolled back earlier; waits for another version in the manifest
-    ROLLING_BACK = "rolling_back"  # an alarm fires now
-    RETAKING = "retaking"  # the tag says a step the alias does not show: take it again
-    WAITING = "waiting"  # at a step, the interval has not passed
-    ADVANCING = "advancing"  # to the next step
-    PROMOTING = "promoting"  # past the last step: all traffic to the target
-    SWITCHING = "switching"  # nothing to shift from ($LATEST, or already there): switch
-    HELD = "held"  # an alarm fires before the start: not starting
-    STARTING = "starting"  # first step
-    BAKING = "baking"  # all traffic on the target, its `bake` period not over: alarms still count
-    GATED = "gated"  # the step is due but the new version has too few invocations: holding
-    VERIFYING = "verifying"  # at 100 %, the post-traffic hook has not passed yet: run it (again)
-    UNVERIFIED = "unverified"  # the alias record does not verify: no traffic moves (reported)
-    RECORDING_ROLLBACK = "recording_rollback"  # moved back by hand: the target is marked failed
-
-
-class HookPhase(str, Enum):
-    """When a traffic hook runs: before the first shift, or after 100 %."""
-
-    PRE_TRAFFIC = "pre_traffic"
-    POST_TRAFFIC = "post_traffic"
-
-
-@dataclass(frozen=True)
-class AlarmFired:
-    """A CloudWatch alarm of the rollout is in `ALARM`."""
-
-    alarm: str
-
-
-@dataclass(frozen=True)
-class HookFailed:
-    """A traffic hook's invocation failed (`FunctionError`, or `{"status": "Failed"}`)."""
-
-    phase: HookPhase
-    function: str  # the hook, as the manifest names it
-    reason: str  # the error message or the result's `reason` ("" when it gave none)
-
-
-@dataclass(frozen=True)
-class ErrorRateAbove:
-    """The new version's error rate at this step is above the gate's `max_error_rate`."""
-
-    errors: int
-    invocations: int
-    max_error_rate: float
-
-
-@dataclass(frozen=True)
-class WorseThanPrevious:
-    """`compare_to_previous`: the new version's error rate exceeds the previous version's (the
-    one traffic moves from, over the same window) by more than `max_error_rate`."""
-
-    errors: int
-    invocations: int
-    previous_errors: int
-    previous_invocations: int
-    max_error_rate: float
-
-
-@dataclass(frozen=True)
-class ManualRollback:
-    """Someone moved the alias back from the rolled-out version: by hand (`hand`: the primary is
-    no longer the one the tool set, or the canary was removed) or with `rollback`."""
-
-    by: str  # "hand" | "rollback"
-
-
-# Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.plan.wording`,
-# kept in the alias record (`reconciler.plan.record`) and written to the JSON plan as `cause`.
-RollbackCause: TypeAlias = (
-    AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious | ManualRollback
-)
-
-
-@dataclass(frozen=True)
-class ClockSkew:
-    """This runner's clock and AWS's (the `Date` of its responses) differ by more than the
-    bound: step times cannot be trusted, so no step forward is taken (rollbacks still are)."""
-
-    seconds: float  # AWS's clock minus the runner's
-    bound: float
-
-
-@dataclass(frozen=True)
-class MetricsUnread:
-    """The gate's metrics could not be read for this function: its steps forward wait."""
-
-    error: str
-
-
-@dataclass(frozen=True)
-class MetricsPending:
-    """The step is due, but CloudWatch's metrics of its last minutes are not in yet (they
-    arrive minutes late): the gate judges the whole step once they are, at `ready`."""
-
-    ready: datetime
-
-
-@dataclass(frozen=True)
-class AlarmNoData:
-    """`rollout.insufficient_data: hold` and these alarms are in INSUFFICIENT_DATA."""
-
-    alarms: tuple[str, ...]
-
-
-# Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
-# `reconciler.plan.wording`; a hold keeps the rollout where it stands until it clears.
-HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData
-
-
-class RolloutStage(str, Enum):
-    """A rollout's status as users read it (JSON `status`), derived from its phase alone."""
-
-    PENDING = "pending"  # not started yet (this plan starts it or switches directly)
-    IN_PROGRESS = "in_progress"  # traffic is shifting, or baking at 100 %
-    HOLDING = "holding"  # an alarm keeps it from starting
-    COMPLETE = "complete"  # the target takes all traffic for good
-    FAILED = "failed"  # an alarm fires: this plan rolls back (or finishes rolling back)
-    ROLLED_BACK = "rolled_back"  # rolled back earlier: git names a version AWS does not serve
-
-
-STAGES: Final[Mapping[RolloutPhase, RolloutStage]] = {
-    RolloutPhase.CREATED: RolloutStage.PENDING,
-    RolloutPhase.COMPLETE: RolloutStage.COMPLETE,
-    RolloutPhase.FINISHING_ROLLBACK: RolloutStage.FAILED,
-    RolloutPhase.FAILED: RolloutStage.ROLLED_BACK,
-    RolloutPhase.ROLLING_BACK: RolloutStage.FAILED,
-    RolloutPhase.RETAKING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.WAITING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.ADVANCING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.PROMOTING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.SWITCHING: RolloutStage.PENDING,
-    RolloutPhase.HELD: RolloutStage.HOLDING,
-    RolloutPhase.STARTING: RolloutStage.PENDING,
-    RolloutPhase.BAKING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.GATED: RolloutStage.HOLDING,
-    RolloutPhase.VERIFYING: RolloutStage.IN_PROGRESS,
-    RolloutPhase.UNVERIFIED: RolloutStage.HOLDING,
-    RolloutPhase.RECORDING_ROLLBACK: RolloutStage.ROLLED_BACK,
-}
-if set(STAGES) != set(RolloutPhase):  # a new phase without its status fails at import
-    raise RuntimeError(f"rollout phases without a status: {set(RolloutPhase) - set(STAGES)}")
-_SCHEDULED: Final = frozenset(
-    {RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING}
-)
-# The steps a healthy rollout takes on its own schedule: not drift (the next apply takes them).
-_ON_SCHEDULE: Final = frozenset(
-    {RolloutPhase.ADVANCING, RolloutPhase.PROMOTING, RolloutPhase.VERIFYING}
-)
-# The steps that move traffic back to the previous version.
-ROLLBACKS: Final = frozenset({RolloutPhase.ROLLING_BACK, RolloutPhase.FINISHING_ROLLBACK})
-# The steps that move traffic towards the target: apply re-reads the alarms right before them.
-FORWARD: Final = frozenset(
-    {
-        RolloutPhase.STARTING,
-        RolloutPhase.ADVANCING,
-        RolloutPhase.RETAKING,
-        RolloutPhase.PROMOTING,
-        RolloutPhase.SWITCHING,
-    }
-)
-
-
-@dataclass(frozen=True)
-class GateLimits:
-    """A rollout's metric gates as the manifest sets them (what the plan lists it checks)."""
-
-    max_error_rate: float
-    min_invocations: int = 0
-    compare_to_previous: bool = False  # max_error_rate is the excess over the previous version
-
-
-@dataclass(frozen=True)
-class RolloutState:
-    """The rollout part of an alias record (format in `reconciler.plan.record`)."""
-
-    target: VersionRef
-    previous: str
-    step: int
-    since: datetime
-    status: str = "running"  # running | verifying | done | failed
-    cause: RollbackCause | None = None  # why it failed (status failed)
-    attempt: int = 1  # the manifest's `rollout.attempt`: another number starts afresh
-
-
-@dataclass(frozen=True)
-class AliasRecord:
-    """What the tool keeps of one alias beyond its routing, at the end of the alias's own
-    description, written in the same guarded call as the routing (`reconciler.plan.record`)."""
-
-    at: VersionRef | None = None  # the primary this tool last set
-    history: tuple[str, ...] = ()  # the primaries before `at`, most recent first
-    rollout: RolloutState | None = None  # a rollout in progress, or its target's failure mark
-    from_tags: bool = False  # migrated from an earlier release's function tags: trusted less
-
-
-@dataclass(frozen=True)
-class RolloutStatus:
-    """Where a progressive rollout of one alias stands (contract §8)."""
-
-    alias: str
-    target: VersionRef
-    step: int  # 1-based; 0 = not started
-    steps: int
-    weight: float
-    phase: RolloutPhase
-    since: datetime | None = None  # when the current step started
-    due: datetime | None = None  # when the next step may be taken
-    cause: RollbackCause | None = None  # what holds or rolled back the rollout
-    previous: str | None = None  # the version traffic moves from
-    alarms: tuple[str, ...] = ()  # the alarms that roll it back (apply re-reads them)
-    attempt: int = 1
-    pre_traffic: str | None = None  # hook invoked before the first shift (function name/ARN)
-    post_traffic: str | None = None  # hook invoked after 100 %
-    invocations: int | None = None  # of the target at this step, when gates are set
-    errors: int | None = None
-    weights: tuple[float, ...] = ()  # the whole schedule's canary weights (then 100 %)
-    interval: int = 0  # seconds at each step
-    # where the alias routes as read from AWS (None: it does not exist yet)
-    live: AliasState | None = None
-    problem: str = ""  # UNVERIFIED: why the alias record is not trusted
-    hold: HoldCause | None = None  # why a step forward that is due waits (GATED, HELD)
-    no_data: tuple[str, ...] = ()  # its alarms in INSUFFICIENT_DATA (shown; held on request)
-    gates: GateLimits | None = None  # the manifest's metric gates (None: no gates)
-
-    def schedule(self) -> tuple[tuple[float, datetime | None], ...]:
-        """Each step from the current one on: its weight and earliest time (then 100 %)."""
-        if not self.weights or self.stage not in _SCHEDULED:
-            return ()
-        first = max(self.step, 1)
-        start = self.since
-        out: list[tuple[float, datetime | None]] = []
-        for k, w in enumerate((*self.weights[first - 1 :], 1.0)):
-            at = None if start is None else start + timedelta(seconds=self.interval * k)
-            out.append((w, at))
-        return tuple(out)
-
-    @property
-    def stage(self) -> RolloutStage:
-        return STAGES[self.phase]
-
-    @property
-    def off_course(self) -> bool:
-        """Git names a version AWS does not serve and no apply will move towards it."""
-        failed = self.stage in (RolloutStage.ROLLED_BACK, RolloutStage.FAILED)
-        held = self.phase is RolloutPhase.UNVERIFIED or (
-            self.phase is RolloutPhase.HELD and self.hold is None  # an alarm, not a hold
-        )
-        return failed or held  # GATED holds a healthy rollout
-
-
-@dataclass(frozen=True)
-class RolloutStep:
-    """What an alias write does for a rollout (the record it writes is the operation's)."""
-
-    status: RolloutStatus
-
-    @property
-    def rolls_back(self) -> bool:
-        """This write moves the alias back (its cause is `status.cause`)."""
-        return self.status.phase in ROLLBACKS
 
 
 # ---- operations --------------------------------------------------------------------------
@@ -391,10 +178,10 @@ class PublishVersion:
     `description` (from `publish: {description:}`) is the new version's, None: `$LATEST`'s."""
 
     action: ClassVar[Action] = Action.PUBLISH_VERSION
-    reasons: tuple[PublishReason, ...]
-    revision_id: str
-    code_sha256: str
-    code_size: int
+    reasons: tuple[Annotated[PublishReason, Tagged("kind")], ...]
+    revision_id: Guard
+    code_sha256: Guard
+    code_size: Count
     description: str | None = None
 
 
@@ -403,8 +190,8 @@ class CreateAlias:
     action: ClassVar[Action] = Action.CREATE_ALIAS
     alias: str
     after: AliasState
-    rollout: RolloutStep | None = None
-    record: AliasRecord | None = None  # written into the description with the routing
+    rollout: Step = None
+    record: Record = None  # written into the description with the routing
 
 
 @dataclass(frozen=True)
@@ -415,15 +202,15 @@ class UpdateAlias:
     alias: str
     before: AliasState
     after: AliasState
-    revision_id: str
+    revision_id: Guard
     fields: tuple[AliasField, ...]
-    rollout: RolloutStep | None = None
+    rollout: Step = None
     # The record written into the description in the same call: the primary set, the history
     # of earlier primaries, the rollout's state. None only in plans that carry no record.
-    record: AliasRecord | None = None
+    record: Record = None
     # Function tags of an earlier release's rollout state, folded into `record`: removed right
     # after the alias call succeeds (migration, docs/design/rollout-state.md).
-    untag: tuple[str, ...] = ()
+    untag: tuple[Annotated[str, Field(pattern=r"^lambda-reconciler:(rollout|history):")], ...] = ()
 
 
 class AliasDeletion(str, Enum):
@@ -435,7 +222,7 @@ class DeleteAlias:
     action: ClassVar[Action] = Action.DELETE_ALIAS
     alias: str
     before: AliasState
-    reason: AliasDeletion = AliasDeletion.NOT_IN_MANIFEST
+    reason: Annotated[AliasDeletion, Field(alias="why")] = AliasDeletion.NOT_IN_MANIFEST
 
 
 @dataclass(frozen=True)
@@ -443,10 +230,10 @@ class DeleteVersion:
     """DeleteFunction with a version qualifier: retention found it outside every keep rule."""
 
     action: ClassVar[Action] = Action.DELETE_VERSION
-    version: int
-    code_size: int
-    age_days: int
-    keep_last: int | None  # the keep_last it falls outside of, if any
+    version: Number
+    code_size: Count
+    age_days: Count
+    keep_last: Positive | None  # the keep_last it falls outside of, if any
 
 
 @dataclass(frozen=True)
@@ -456,26 +243,33 @@ class DeleteLayerVersion:
     call). Only in a `LayerPlan`."""
 
     action: ClassVar[Action] = Action.DELETE_LAYER_VERSION
-    version: int
-    arn: str  # the layer version ARN
-    code_size: int
-    age_days: int
-    keep_last: int | None
+    version: Number
+    # the layer version ARN
+    arn: Annotated[
+        str,
+        Field(alias="layer_version_arn", pattern=r"^arn:[^:]+:lambda:[^:]+:[0-9]{12}:layer:"),
+    ]
+    code_size: Count
+    age_days: Count
+    keep_last: Positive | None
 
 
 Operation: TypeAlias = (
     PublishVersion | CreateAlias | UpdateAlias | DeleteAlias | DeleteVersion | DeleteLayerVersion
 )
 AliasWrite: TypeAlias = CreateAlias | UpdateAlias
+_FUNCTION_OPERATIONS = (PublishVersion, CreateAlias, UpdateAlias, DeleteAlias, DeleteVersion)
 
 
 # ---- why retention keeps a version -------------------------------------------------------
 
 
+@tag("protected")
 class Protected(NamedTuple):
     """Listed in `protect`."""
 
 
+@tag("in_use")
 class InUse(NamedTuple):
     """Bound to an event source mapping or provisioned concurrency: `what` says which
     ("event source mapping 2f1c…", "provisioned concurrency"; empty: not known)."""
@@ -483,20 +277,23 @@ class InUse(NamedTuple):
     what: tuple[str, ...] = ()
 
 
+@tag("aliased")
 class Aliased(NamedTuple):
     aliases: tuple[str, ...]
 
 
+@tag("previous")
 class Previous(NamedTuple):
     """One of the last `keep_previous` versions an alias pointed to: a rollback target."""
 
     alias: str
-    n: int  # 1: the version it pointed to just before the current one
+    n: Positive  # 1: the version it pointed to just before the current one
 
 
+@tag("young")
 class Young(NamedTuple):
-    days: int
-    keep_days: int
+    days: Count
+    keep_days: Count
 
 
 KeepReason: TypeAlias = Aliased | Protected | Previous | Young | InUse
@@ -510,8 +307,8 @@ class Kept(NamedTuple):
     half the time; the common reasons are shared tuples.
     """
 
-    version: int
-    reasons: tuple[KeepReason, ...]
+    version: Positive
+    reasons: tuple[Annotated[KeepReason, Tagged("kind")], ...]
 
 
 @dataclass(frozen=True)
@@ -540,7 +337,7 @@ class VersionNote:
 
     version: str
     description: str
-    age_minutes: int
+    age_minutes: Count
 
 
 @dataclass(frozen=True)
@@ -552,13 +349,15 @@ class FunctionPlan:
     source: str  # "path/to/manifest.yaml:LINE:COL" of the function key
     arn: str = ""
     fingerprint: str = ""
-    operations: tuple[Operation, ...] = ()
+    # a layer version's deletion is in a LayerPlan only
+    operations: tuple[Annotated[Operation, Tagged("action", _FUNCTION_OPERATIONS)], ...] = ()
     unmanaged_aliases: tuple[UnmanagedAlias, ...] = ()
     errors: tuple[str, ...] = ()
-    kept: tuple[Kept, ...] = ()
-    storage_before: int = 0  # bytes of code storage held by published versions
-    rollouts: tuple[RolloutStatus, ...] = ()
-    version_notes: tuple[VersionNote, ...] = ()  # of the versions alias writes name
+    kept: tuple[Annotated[Kept, Ignoring(("reason",))], ...] = ()
+    storage_before: Count = 0  # bytes of code storage held by published versions
+    rollouts: tuple[Status, ...] = ()
+    # of the versions alias writes name
+    version_notes: Annotated[tuple[VersionNote, ...], Field(alias="versions")] = ()
 
     def notes(self) -> dict[str, VersionNote]:
         return {n.version: n for n in self.version_notes}
@@ -598,19 +397,21 @@ def _on_schedule(op: Operation) -> bool:
     if not isinstance(op, UpdateAlias) or op.rollout is None:
         return False
     routing = {AliasField.VERSION, AliasField.CANARY}
-    return op.rollout.status.phase in _ON_SCHEDULE and set(op.fields) <= routing
+    return op.rollout.status.phase in ON_SCHEDULE and set(op.fields) <= routing
 
 
 # ---- layers and code storage -------------------------------------------------------------
 
 
+@tag("used_by")
 class UsedBy(NamedTuple):
     """Function versions of the region use the layer version ("orders:3", "orders:$LATEST")."""
 
     functions: tuple[str, ...]  # the first few, sorted
-    total: int  # how many in all
+    total: Count  # how many in all
 
 
+@tag("shared")
 class Shared(NamedTuple):
     """Its policy grants accounts or organizations this account cannot see."""
 
@@ -623,8 +424,8 @@ LayerKeepReason: TypeAlias = Protected | Young | UsedBy | Shared
 class KeptLayer(NamedTuple):
     """A layer version outside keep_last that stays, and why."""
 
-    version: int
-    reasons: tuple[LayerKeepReason, ...]
+    version: Positive
+    reasons: tuple[Annotated[LayerKeepReason, Tagged("kind")], ...]
 
 
 @dataclass(frozen=True)
@@ -634,9 +435,9 @@ class LayerPlan:
     region: str
     source: str  # "path/to/manifest.yaml:LINE:COL" of the layer key
     operations: tuple[DeleteLayerVersion, ...] = ()
-    kept: tuple[KeptLayer, ...] = ()
+    kept: tuple[Annotated[KeptLayer, Ignoring(("reason",))], ...] = ()
     errors: tuple[str, ...] = ()
-    versions: int = 0  # how many versions the layer has
+    versions: Count = 0  # how many versions the layer has
 
     @property
     def storage_freed(self) -> int:
@@ -669,14 +470,22 @@ def summary_counts(
 
 @dataclass(frozen=True)
 class Plan:
-    functions: tuple[FunctionPlan, ...]
+    functions: tuple[Annotated[FunctionPlan, Shape(load_function, describe_function)], ...]
     manifests: tuple[str, ...] = ()
-    max_deletions: int = 100
+    max_deletions: Count = 100
     errors: tuple[str, ...] = field(default=())
-    layers: tuple[LayerPlan, ...] = ()
-    storage: tuple[CodeStorage, ...] = ()  # one per region the run touches
-    storage_warn: float = DEFAULT_STORAGE_WARN  # warn above this share of the quota
-    housekeeping_drift: bool = False  # `drift --housekeeping-is-drift`: due deletions count
+    layers: tuple[Annotated[LayerPlan, Shape(load_layer, describe_layer)], ...] = ()
+    # one per region the run touches
+    storage: Annotated[
+        tuple[Annotated[CodeStorage, Shape(load_storage, describe_storage)], ...],
+        Field(alias="code_storage"),
+    ] = ()
+    # warn above this share of the quota
+    storage_warn: Annotated[float, Strict(), Field(gt=0, le=1, allow_inf_nan=False)] = (
+        DEFAULT_STORAGE_WARN
+    )
+    # `drift --housekeeping-is-drift`: due deletions count
+    housekeeping_drift: Annotated[bool, Strict(), Field(alias="housekeeping_is_drift")] = False
 
     @property
     def summary(self) -> Mapping[str, int]:

@@ -5,43 +5,87 @@ The plan itself holds data (`reconciler.plan`); each function here turns one kin
 English. No dependencies beyond the plan's types: `validate` imports `plural` too.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-
 from typing_extensions import assert_never
 
 from reconciler.aws import AliasTie, CodeStorage
-from reconciler.manifest import weight_text
+from reconciler.plan.phrases import (
+    KNOWN_AFTER_APPLY,
+    Notes,
+    age,
+    canary,
+    duration,
+    noted,
+    plural,
+    quoted,
+    rate,
+    routing,
+    state,
+    utc_time,
+    weight,
+)
+from reconciler.plan.rollout_wording import (
+    LIVE_COLUMNS,
+    cause,
+    cause_now,
+    hold,
+    live_row,
+    no_data,
+    off_course,
+    off_course_headline,
+    record_problem,
+    record_problem_from,
+    rolled_back,
+    rollout_checks,
+    rollout_message,
+)
+
+# re-exported: callers import these from here
+__all__ = [
+    "KNOWN_AFTER_APPLY",
+    "LIVE_COLUMNS",
+    "Notes",
+    "age",
+    "canary",
+    "cause",
+    "cause_now",
+    "duration",
+    "hold",
+    "live_row",
+    "no_data",
+    "noted",
+    "off_course",
+    "off_course_headline",
+    "plural",
+    "quoted",
+    "rate",
+    "record_problem",
+    "record_problem_from",
+    "rolled_back",
+    "rollout_checks",
+    "rollout_message",
+    "routing",
+    "state",
+    "utc_time",
+    "weight",
+]
 from reconciler.plan.types import (
     Action,
-    AlarmFired,
-    AlarmNoData,
     AliasDeletion,
     Aliased,
     AliasField,
     AliasState,
     Brake,
-    ClockSkew,
     CodeChanged,
     ConfigChanged,
     CreateAlias,
     DeleteAlias,
     DeleteLayerVersion,
     DeleteVersion,
-    ErrorRateAbove,
-    HoldCause,
-    HookFailed,
-    HookPhase,
     InUse,
     KeepReason,
     Kept,
     KeptLayer,
     LayerKeepReason,
-    ManualRollback,
-    MetricsPending,
-    MetricsUnread,
     NewVersion,
     NothingPublished,
     Operation,
@@ -49,75 +93,12 @@ from reconciler.plan.types import (
     Protected,
     PublishReason,
     PublishVersion,
-    RollbackCause,
-    RolloutPhase,
-    RolloutStage,
-    RolloutStatus,
-    Route,
     Shared,
     UnmanagedAlias,
     UpdateAlias,
     UsedBy,
-    VersionNote,
-    VersionRef,
-    WorseThanPrevious,
     Young,
-    version_label,
 )
-
-KNOWN_AFTER_APPLY = "new version (known after apply)"
-
-
-def plural(n: int, one: str, many: str) -> str:
-    """`1 function`, `2 functions`, `0 functions`."""
-    return f"{n} {one if n == 1 else many}"
-
-
-def weight(w: float) -> str:
-    """0.1 → "10%", 0.055 → "5.5%", 0.9999 → "99.99%": the digits Lambda keeps, no more."""
-    return weight_text(w)
-
-
-Notes = Mapping[str, VersionNote]
-
-
-def age(minutes: int) -> str:
-    """A version's age in a plan line: "<1 min", "40 min", "5 h", "3 d"."""
-    if minutes < 1:
-        return "<1 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} d"
-
-
-def noted(v: VersionRef, notes: Notes | None) -> str:
-    """A version with what the listing says of it: its description (cut short) if it has one,
-    else its age: `5 ("release 3f2a…")`, `6 (3 d old)`; just the number without a note."""
-    text = version_label(v)
-    note = notes.get(v) if notes is not None and isinstance(v, str) else None
-    if note is None:
-        return text
-    if note.description:
-        return f"{text} ({quoted(note.description, 24)})"
-    return f"{text} ({age(note.age_minutes)} old)"
-
-
-def canary(c: Route | None) -> str:
-    return "none" if c is None else f"{version_label(c.version)} @ {weight(c.weight)}"
-
-
-def state(s: AliasState | None) -> str:
-    """ "5", "5 + 6 @ 10%", "none"."""
-    if s is None:
-        return "none"
-    text = version_label(s.version)
-    return text if s.canary is None else f"{text} + {canary(s.canary)}"
-
-
-def utc_time(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def count(action: Action, n: int) -> str:
@@ -152,233 +133,6 @@ def publish_reason(reason: PublishReason) -> str:
             return "configuration changed: " + ", ".join(fields)
         case _:
             assert_never(reason)
-
-
-# ---- rollouts ----------------------------------------------------------------------------
-
-
-def _at_step(s: RolloutStatus, step: int | None = None) -> str:
-    """ "step 1/2 at 10%"; a schedule without steps (AllAtOnce) is "all at once at 100%"."""
-    if not s.steps:
-        return f"all at once at {weight(s.weight or 1.0)}"
-    return f"step {s.step if step is None else step}/{s.steps} at {weight(s.weight)}"
-
-
-def _waiting(s: RolloutStatus) -> str:
-    since = utc_time(s.since) if s.since else "?"
-    due = utc_time(s.due) if s.due else "never"
-    return f"{_at_step(s)} since {since}, next at {due}"
-
-
-def _rolled_back_at(s: RolloutStatus) -> str:
-    """ "rolled back at step 2"; before any step, or with no steps (AllAtOnce), no number."""
-    if isinstance(s.cause, HookFailed) and s.cause.phase is HookPhase.PRE_TRAFFIC:
-        return "stopped before any traffic moved"
-    if not s.steps or not s.step:
-        return "rolled back"
-    return f"rolled back at step {s.step}"
-
-
-def _serving(s: RolloutStatus) -> str:
-    return s.previous or "the previous version"
-
-
-def _serves(s: RolloutStatus) -> str:
-    """What serves traffic, as read from AWS ("2 serves 90%, 1 serves 10%"); without a live
-    alias (a saved plan of an earlier release), the previous version."""
-    return routing(s.live) if s.live is not None else f"{_serving(s)} serves all traffic"
-
-
-def rate(errors: int, invocations: int) -> str:
-    """10 errors in 200 invocations → "5%", 1 in 3 → "33.33%"; none at all → "0%"."""
-    share = errors / invocations if invocations else 0.0
-    return f"{round(share * 100, 2):g}%"
-
-
-def cause(c: RollbackCause) -> str:
-    """What rolled a rollout back (or holds it before its start), as a past or standing fact."""
-    match c:
-        case AlarmFired(alarm=alarm):
-            return f"alarm {alarm}"
-        case HookFailed(phase=phase, function=function, reason=reason):
-            name = phase.value.replace("_", "-")
-            return f"{name} hook {function} failed" + (f": {reason}" if reason else "")
-        case ErrorRateAbove(errors=e, invocations=n, max_error_rate=m):
-            return (
-                f"gate: error rate {rate(e, n)} > {weight(m)} "
-                f"({e} errors in {plural(n, 'invocation', 'invocations')})"
-            )
-        case WorseThanPrevious():
-            new = rate(c.errors, c.invocations)
-            old = rate(c.previous_errors, c.previous_invocations)
-            return (
-                f"gate: error rate {new} > the previous version's {old} + "
-                f"{weight(c.max_error_rate)} ({c.errors} errors in "
-                f"{plural(c.invocations, 'invocation', 'invocations')}; the previous version "
-                f"{c.previous_errors} in {c.previous_invocations})"
-            )
-        case ManualRollback(by=by):
-            return "rolled back with `rollback`" if by == "rollback" else "rolled back by hand"
-        case _:
-            assert_never(c)
-
-
-def routing(state: AliasState | None) -> str:
-    """Where an alias sends traffic, as read from AWS: "7 serves all traffic", "7 serves 90%,
-    8 serves 10%"."""
-    if state is None:
-        return "the alias does not exist"
-    if state.canary is None:
-        return f"{version_label(state.version)} serves all traffic"
-    w = state.canary.weight
-    return (
-        f"{version_label(state.version)} serves {weight(1 - w)}, "
-        f"{version_label(state.canary.version)} serves {weight(w)}"
-    )
-
-
-def cause_now(c: RollbackCause) -> str:
-    """The cause as it stands at this moment: an alarm is "in ALARM"."""
-    return cause(c) + (" in ALARM" if isinstance(c, AlarmFired) else "")
-
-
-def _why(s: RolloutStatus) -> str:
-    if s.hold is not None:
-        return hold(s.hold)
-    return cause_now(s.cause) if s.cause is not None else "a failed check"
-
-
-def hold(h: HoldCause) -> str:
-    """Why a due step forward waits: "this runner's clock is 95s behind AWS's (more than 30s)"."""
-    match h:
-        case ClockSkew(seconds=off, bound=bound):
-            way = "behind" if off > 0 else "ahead of"
-            return (
-                f"this runner's clock is {duration(round(abs(off)))} {way} AWS's (more than "
-                f"{duration(bound)}); steps forward wait for a corrected clock"
-            )
-        case MetricsUnread(error=error):
-            return f"the gate's metrics could not be read: {error}"
-        case MetricsPending(ready=ready):
-            return f"waiting for CloudWatch's metrics of the step's end, in by {utc_time(ready)}"
-        case AlarmNoData(alarms=alarms):
-            names = ", ".join(alarms)
-            return f"alarm {names} has insufficient data (rollout.insufficient_data: hold)"
-        case _:
-            assert_never(h)
-
-
-_ROLLOUT: Mapping[RolloutPhase, Callable[[RolloutStatus], str]] = {
-    RolloutPhase.CREATED: lambda s: f"new alias: created at {version_label(s.target)}",
-    RolloutPhase.COMPLETE: lambda s: f"complete: {version_label(s.target)} takes all traffic",
-    RolloutPhase.FINISHING_ROLLBACK: lambda s: f"rolling back to {s.previous}",
-    RolloutPhase.FAILED: lambda s: (
-        f"{_rolled_back_at(s)}: {cause(s.cause) if s.cause else 'a failed check'}; "
-        f"{_serves(s)}; retry with rollout.attempt: {s.attempt + 1}, or name another version"
-    ),
-    RolloutPhase.RECORDING_ROLLBACK: lambda s: (
-        f"rolled back by hand to {s.previous}: recording {version_label(s.target)} as failed; "
-        f"{routing(s.live)}; retry with rollout.attempt: {s.attempt + 1}, or name another version"
-    ),
-    RolloutPhase.VERIFYING: lambda s: (
-        f"{version_label(s.target)} takes all traffic; running the post-traffic hook "
-        f"{s.post_traffic} (it has not passed yet)"
-    ),
-    RolloutPhase.UNVERIFIED: lambda s: f"not moving traffic: {s.problem}; {routing(s.live)}",
-    RolloutPhase.ROLLING_BACK: lambda s: f"rolling back: {_why(s)}",
-    RolloutPhase.RETAKING: lambda s: f"retaking {_at_step(s)}",
-    RolloutPhase.WAITING: _waiting,
-    RolloutPhase.ADVANCING: lambda s: f"advancing to {_at_step(s)}",
-    RolloutPhase.PROMOTING: lambda s: f"promoting {version_label(s.target)} to all traffic",
-    RolloutPhase.SWITCHING: lambda s: f"switching to {version_label(s.target)} directly",
-    RolloutPhase.HELD: lambda s: f"waiting: {_why(s)}; not starting, {_serves(s)}",
-    RolloutPhase.STARTING: lambda s: f"starting: {_at_step(s, 1)}",
-    RolloutPhase.GATED: lambda s: (
-        f"holding at step {s.step}/{s.steps}: {hold(s.hold)}"
-        if s.hold is not None
-        else f"holding at step {s.step}/{s.steps}: {s.invocations or 0} invocations of "
-        f"{version_label(s.target)} so far, fewer than the gate's minimum"
-    ),
-    RolloutPhase.BAKING: lambda s: (
-        f"baking: {version_label(s.target)} takes all traffic; alarms roll back until "
-        f"{utc_time(s.due) if s.due else '?'}"
-    ),
-}
-if set(_ROLLOUT) != set(RolloutPhase):  # a new phase without its words fails at import
-    raise RuntimeError(f"rollout phases without words: {set(RolloutPhase) - set(_ROLLOUT)}")
-
-
-def rollout_message(s: RolloutStatus) -> str:
-    return _ROLLOUT[s.phase](s)
-
-
-def no_data(s: RolloutStatus) -> str | None:
-    """Its alarms in INSUFFICIENT_DATA, while the rollout is under way: shown, not hidden."""
-    if not s.no_data or s.stage not in _UNDER_WAY:
-        return None
-    verb = "has" if len(s.no_data) == 1 else "have"
-    return f"alarm {', '.join(s.no_data)} {verb} insufficient data (INSUFFICIENT_DATA)"
-
-
-_UNDER_WAY = (RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING)
-
-
-def duration(seconds: float) -> str:
-    """45 → "45s", 90 → "1m 30s", 7500 → "2h 5m": the two largest units, rounded down."""
-    s = max(int(seconds), 0)
-    hours, minutes = divmod(s // 60, 60)
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {s % 60}s" if minutes else f"{s}s"
-
-
-def _live_next(s: RolloutStatus, now: datetime) -> str:
-    """The last cell of a live row: when the next step comes, or why it does not."""
-    due = duration((s.due - now).total_seconds()) if s.due is not None else "?"
-    match s.phase:
-        case RolloutPhase.WAITING:
-            return f"next step in {due}"
-        case RolloutPhase.BAKING:
-            return f"baking, ends in {due}"
-        case RolloutPhase.GATED:
-            return f"holding: {hold(s.hold)}" if s.hold else "holding: too few invocations"
-        case RolloutPhase.HELD:
-            return f"holding: {_why(s)}"
-        case RolloutPhase.FAILED:
-            return f"rolled back: {cause(s.cause) if s.cause else 'a failed check'}"
-        case _:
-            return rollout_message(s)
-
-
-LIVE_COLUMNS = ("rollout", "step", "traffic", "next")
-
-
-def live_row(function: str, s: RolloutStatus, now: datetime) -> tuple[str, str, str, str]:
-    """One row of `apply --wait`'s live display: the rollout, its step, the new version's
-    traffic share and what comes next ("next step in 1m 30s", "holding: too few invocations")."""
-    step = f"step {s.step}/{s.steps}" if s.steps else "all at once"
-    return f"{function}:{s.alias}", step, weight(s.weight), _live_next(s, now)
-
-
-def rolled_back(s: RolloutStatus) -> str:
-    """What a rollback did: "rolled back to 2: alarm orders-errors in ALARM"."""
-    return f"rolled back to {s.previous or 'the previous version'}: {_why(s)}"
-
-
-def off_course(function: str, s: RolloutStatus) -> str:
-    """One line for a rollout that failed, was rolled back or cannot start: git names a version
-    that AWS does not serve, and no apply moves towards it until the manifest changes."""
-    why = cause(s.cause) if s.cause is not None else s.problem or "a failed check"
-    stage = s.stage.value.replace("_", " ")
-    serves = routing(s.live) if s.live is not None else f"{s.previous} serves all traffic"
-    return (
-        f"rollout of {function}:{s.alias} to {version_label(s.target)} {stage} ({why}): "
-        f"git names {version_label(s.target)}; in AWS {serves}"
-    )
-
-
-def off_course_headline(n: int) -> str:
-    return f"{plural(n, 'rollout', 'rollouts')} failed or held: git and AWS disagree"
 
 
 # ---- alias changes -----------------------------------------------------------------------
@@ -480,12 +234,6 @@ def target(op: Operation) -> str:
             return str(op.version)
         case _:
             assert_never(op)
-
-
-def quoted(text: str, limit: int = 40) -> str:
-    """A description in a plan line: in quotes, cut to `limit` characters with "…"."""
-    short = text if len(text) <= limit else text[: limit - 1] + "…"
-    return f'"{short}"'
 
 
 def _publishes_into(s: AliasState) -> bool:
@@ -642,23 +390,6 @@ def housekeeping(versions: int, layer_versions: int) -> str | None:
         f"Housekeeping due: {' and '.join(parts)} to delete under retention (apply deletes "
         "them; not drift, see --housekeeping-is-drift)."
     )
-
-
-def rollout_checks(s: RolloutStatus) -> str | None:
-    """What a rollout that still moves traffic checks: its alarms, hooks and metric gates."""
-    if s.stage not in (RolloutStage.PENDING, RolloutStage.IN_PROGRESS, RolloutStage.HOLDING):
-        return None
-    parts = [f"alarm {a}" for a in s.alarms]
-    if s.pre_traffic:
-        parts.append(f"pre-traffic hook {s.pre_traffic}")
-    if s.post_traffic:
-        parts.append(f"post-traffic hook {s.post_traffic}")
-    if s.gates is not None:
-        g = s.gates
-        over = " over the previous version's" if g.compare_to_previous else ""
-        least = f", at least {g.min_invocations} invocations a step" if g.min_invocations else ""
-        parts.append(f"gate: error rate at most {weight(g.max_error_rate)}{over}{least}")
-    return ", ".join(parts) or None
 
 
 def drift_unknown(errors: int, first: str) -> str:

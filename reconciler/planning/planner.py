@@ -48,6 +48,7 @@ from reconciler.plan import (
     Plan,
     PublishReason,
     PublishVersion,
+    RecordProblem,
     RolloutPhase,
     RolloutState,
     RolloutStatus,
@@ -250,7 +251,7 @@ def _rollout(
     spec: RolloutSpec,
     want: AliasState,
     now: datetime,
-    record: tuple[AliasRecord, str],
+    record: tuple[AliasRecord, RecordProblem | None],
 ) -> tuple[AliasWrite | None, RolloutStatus, AliasState]:
     """One alias under progressive rollout: at most one step per plan (contract §8)."""
     live = obs.live

@@ -33,33 +33,58 @@ from datetime import datetime, timedelta, timezone
 
 from typing_extensions import assert_never
 
-from reconciler.aws import LATEST, LiveAlias, LiveFunction
+from reconciler.aws import LATEST, LiveAlias
 from reconciler.manifest import stored_weight
 from reconciler.plan import (
     FORWARD,
     AlarmFired,
     AliasRecord,
     AliasState,
+    CauseKind,
     ErrorRateAbove,
+    FailedYetServing,
     GateLimits,
     HoldCause,
     HookFailed,
-    HookPhase,
     ManualRollback,
+    NoWayBack,
+    RecordProblem,
     RollbackCause,
     RolloutPhase,
     RolloutState,
     RolloutStatus,
     Route,
+    StepBeyond,
+    UnknownPrevious,
+    UnknownTarget,
     VersionRef,
     WorseThanPrevious,
 )
-from reconciler.plan.record import HISTORY_LENGTH, BadRecord, decode, is_version
+from reconciler.planning.alias_record import (
+    HISTORY_PREFIX,
+    TAG_PREFIX,
+    decode_history,
+    decode_tag,
+    history_key,
+    legacy_keys,
+    record_of,
+    state_of,
+    tag_key,
+)
 
-TAG_PREFIX = "lambda-reconciler:rollout:"  # earlier releases' state, read to migrate it
-HISTORY_PREFIX = "lambda-reconciler:history:"
-_TIME = "%Y-%m-%dT%H:%M:%SZ"
-_REASON = " reason="
+# re-exported: callers import these from here
+__all__ = [
+    "HISTORY_PREFIX",
+    "TAG_PREFIX",
+    "decode_history",
+    "decode_tag",
+    "history_key",
+    "legacy_keys",
+    "record_of",
+    "state_of",
+    "tag_key",
+]
+
 MAX_TOLERANCE = timedelta(seconds=60)
 NO_DATA = "INSUFFICIENT_DATA"  # an alarm's state without enough data to decide
 
@@ -67,90 +92,6 @@ NO_DATA = "INSUFFICIENT_DATA"  # an alarm's state without enough data to decide
 def tolerance(interval: timedelta) -> timedelta:
     """How early a run may take a step: a tenth of the interval, at most a minute."""
     return min(MAX_TOLERANCE, interval / 10)
-
-
-def tag_key(alias: str) -> str:
-    """An earlier release's rollout tag of `alias` (migrated, then removed)."""
-    return TAG_PREFIX + alias
-
-
-def history_key(alias: str) -> str:
-    """An earlier release's history tag of `alias`: `5 3 2` (migrated, then removed)."""
-    return HISTORY_PREFIX + alias
-
-
-def legacy_keys(tags: Mapping[str, str], alias: str) -> tuple[str, ...]:
-    """The earlier release's tags of `alias` that the function still carries."""
-    return tuple(k for k in (tag_key(alias), history_key(alias)) if k in tags)
-
-
-def decode_history(value: str | None) -> tuple[str, ...]:
-    """An earlier release's history tag: the recorded versions; anything unreadable dropped."""
-    return tuple(v for v in (value or "").split() if is_version(v))[:HISTORY_LENGTH]
-
-
-def _decode_cause(fields: Mapping[str, str], reason: str) -> RollbackCause | None:
-    kind = fields.get("cause", "alarm" if "alarm" in fields else "")
-    if kind == "alarm":
-        return AlarmFired(fields["alarm"])
-    if kind in (HookPhase.PRE_TRAFFIC.value, HookPhase.POST_TRAFFIC.value):
-        return HookFailed(HookPhase(kind), fields["hook"], reason)
-    if kind == "error_rate":
-        return ErrorRateAbove(
-            int(fields["errors"]), int(fields["invocations"]), float(fields["max_error_rate"])
-        )
-    if kind == "compare_to_previous":
-        keys = ("errors", "invocations", "previous_errors", "previous_invocations")
-        e, n, pe, pn = (int(fields[k]) for k in keys)
-        return WorseThanPrevious(e, n, pe, pn, float(fields["max_error_rate"]))
-    return None
-
-
-def decode_tag(value: str | None) -> RolloutState | None:
-    """An earlier release's rollout tag; None for no tag or an unreadable one."""
-    if not value:
-        return None
-    head, _, reason = value.partition(_REASON)
-    fields = dict(p.split("=", 1) for p in head.split() if "=" in p)
-    try:
-        state = RolloutState(
-            target=fields["target"],
-            previous=fields["previous"],
-            step=int(fields["step"]),
-            since=datetime.strptime(fields["since"], _TIME).replace(tzinfo=timezone.utc),
-            status=fields.get("status", "running"),
-            cause=_decode_cause(fields, reason),
-            attempt=int(fields.get("attempt", "1")),
-        )
-    except (KeyError, ValueError):
-        return None
-    if state.status not in ("running", "done", "failed"):
-        return None
-    return state
-
-
-def record_of(live: LiveFunction, alias: str) -> tuple[AliasRecord, str]:
-    """The alias's record, and why it is not trusted ("" when it is). Without a record in the
-    description, an earlier release's tags (when they were read) are migrated into one."""
-    current = live.alias(alias)
-    raw = current.record if current is not None else ""
-    if raw:
-        try:
-            return decode(raw), ""
-        except BadRecord as e:
-            return AliasRecord(), f"its record does not parse ({e})"
-    if not live.tags_read:
-        return AliasRecord(), ""
-    state = decode_tag(live.tags.get(tag_key(alias)))
-    history = decode_history(live.tags.get(history_key(alias)))
-    if state is None and not history:
-        return AliasRecord(), ""
-    return AliasRecord(None, history, state, from_tags=True), ""
-
-
-def state_of(live: LiveFunction, alias: str) -> RolloutState | None:
-    """The rollout part of the alias's record (None without one, or when it is not trusted)."""
-    return record_of(live, alias)[0].rollout
 
 
 @dataclass(frozen=True)
@@ -192,7 +133,7 @@ class Rollout:
     # read only with `compare_to_previous`
     previous_metrics: tuple[int, int] | None = None
     versions: frozenset[str] = frozenset()  # the function's published versions
-    problem: str = ""  # why the record is not trusted (it did not parse)
+    problem: RecordProblem | None = None  # why the record is not trusted (it did not parse)
     hold: HoldCause | None = None  # a step forward waits for it to clear (rollbacks do not)
 
     def status(
@@ -205,7 +146,7 @@ class Rollout:
         due: datetime | None = None,
         cause: RollbackCause | None = None,
         previous: str | None = None,
-        problem: str = "",
+        problem: RecordProblem | None = None,
     ) -> RolloutStatus:
         metrics = self.metrics if self.gates is not None else None
         ours = self.ours
@@ -303,25 +244,22 @@ def _state(r: Rollout) -> RolloutState:
     return state
 
 
-def _problem(r: Rollout) -> str:
-    """Why this rollout's record does not verify ("" when it does, or there is none)."""
-    if r.problem:
+def _problem(r: Rollout) -> RecordProblem | None:
+    """Why this rollout's record does not verify (None when it does, or there is none)."""
+    if r.problem is not None:
         return r.problem
     state, live = r.ours, _live(r)
     if state is None:
-        return ""
+        return None
     if not isinstance(state.target, str) or state.target not in r.versions:
-        return f"its record names version {state.target}, which does not exist"
+        return UnknownTarget(state.target)
     if state.previous != LATEST and state.previous not in r.versions:
-        return f"its record names previous version {state.previous}, which does not exist"
+        return UnknownPrevious(state.previous)
     if state.step > len(r.steps) + 1:
-        return f"its record says step {state.step} of a {len(r.steps)}-step schedule"
+        return StepBeyond(state.step, len(r.steps))
     if state.status == "failed" and live.version == r.target and live.canary is None:
-        return (
-            f"its record marks {state.target} failed, yet the alias sends it all traffic; "
-            "move it with `rollback`, or name another version"
-        )
-    return ""
+        return FailedYetServing(state.target)
+    return None
 
 
 def _moved_back(r: Rollout, state: RolloutState | None) -> bool:
@@ -343,7 +281,7 @@ def _classify(r: Rollout) -> RolloutPhase:
     live, state = r.live, r.ours
     if live is None:
         return RolloutPhase.CREATED
-    if _problem(r):
+    if _problem(r) is not None:
         return RolloutPhase.UNVERIFIED
     if _moved_back(r, state):
         return RolloutPhase.RECORDING_ROLLBACK
@@ -478,10 +416,8 @@ def _rolling_back(r: Rollout) -> Decision:
     assert cause is not None
     previous = live.version if live.canary is not None else _back_target(r, state)
     if previous is None:
-        problem = (
-            f"{cause_text(cause)}, but its rollback target {state.previous} is not the version "
-            "its history records; not moving traffic: use `rollback` or name another version"
-        )
+        alarm = cause.alarm if isinstance(cause, AlarmFired) else ""
+        problem = NoWayBack(cause_kind(cause), state.previous, alarm)
         return Decision(None, None, r.status(RolloutPhase.UNVERIFIED, 0, 1.0, problem=problem))
     back = AliasState(previous, None, r.description)
     failed = replace(state, status="failed", cause=cause, since=r.now)
@@ -490,17 +426,17 @@ def _rolling_back(r: Rollout) -> Decision:
     return Decision(back, failed, status)
 
 
-def cause_text(cause: RollbackCause) -> str:
-    """The kind of a cause, for a problem line (the full words are in `reconciler.plan.wording`)."""
+def cause_kind(cause: RollbackCause) -> CauseKind:
+    """The kind of a cause, as a problem names it."""
     match cause:
-        case AlarmFired(alarm=alarm):
-            return f"alarm {alarm} fires"
+        case AlarmFired():
+            return CauseKind.ALARM
         case HookFailed():
-            return "a traffic hook failed"
+            return CauseKind.HOOK
         case ErrorRateAbove() | WorseThanPrevious():
-            return "the error-rate gate fails"
+            return CauseKind.GATE
         case ManualRollback():
-            return "it was rolled back"
+            return CauseKind.MANUAL
         case _:
             assert_never(cause)
 
