@@ -28,6 +28,7 @@ from reconciler.cli.wiring import (
     handle_errors,
     is_saved_plan,
     load,
+    notifiers,
     report_errors,
     report_outcome,
     run_with_progress,
@@ -39,6 +40,7 @@ from reconciler.plan import UpdateAlias
 if TYPE_CHECKING:
     from reconciler.aws.client import Aws
     from reconciler.engine import Wait
+    from reconciler.notify import Notifiers
     from reconciler.plan import Plan
 
 
@@ -88,22 +90,43 @@ def apply(
         result = _plan_shown(opts, aws, targets, only, max_deletions, storage_warn, fmt)
     report_errors(result)
     check_applicable(result)
+    told = _notifiers(aws, targets, result, only)
     if not result.has_changes:
         click.echo("Nothing to apply.", err=True)
         if fmt == "json":
             click.echo(result_to_json(ApplyResult(())), nl=False)
-        _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
+        if told:
+            _announce_holds(opts, aws, result, told)
+        _wait_for_rollouts(opts, wait, targets, result, max_deletions, only, told)
         return
     if not is_saved_plan(targets) and not auto_approve:
         confirm("apply")
-    outcome, signalled = run_with_progress(result, aws, opts)
+    outcome, signalled = run_with_progress(result, aws, opts, told)
     if fmt == "json":  # interrupted too: CI gets what was done
         click.echo(result_to_json(outcome, interrupted=signal_name(signalled)), nl=False)
     if signalled is not None:
         click.echo(outcome.summary(), err=True)
         raise signalled
     report_outcome(outcome)
-    _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
+    _wait_for_rollouts(opts, wait, targets, result, max_deletions, only, told)
+
+
+def _notifiers(
+    aws: Aws, targets: Sequence[str], plan: Plan, only: Sequence[str]
+) -> Notifiers | None:
+    """The sinks of the manifests' `defaults.notifications` (a saved plan's: the manifests it
+    names), built before any write."""
+    manifests = plan.manifests if is_saved_plan(targets) else tuple(targets)
+    if not manifests:
+        return None
+    return notifiers(aws, load(manifests, only, warn=False))
+
+
+def _announce_holds(opts: Options, aws: Aws, plan: Plan, told: Notifiers) -> None:
+    from reconciler.engine import announce_holds
+    from reconciler.notify import RunInfo
+
+    announce_holds(plan, told, apply_clock(opts, aws)(), RunInfo.from_env())
 
 
 def _plan_shown(
@@ -186,6 +209,7 @@ def _wait_for_rollouts(
     first: Plan,
     max_deletions: int,
     only: Sequence[str] = (),
+    told: Notifiers | None = None,
 ) -> None:
     """After the first apply: the rest of every rollout in this process (`--wait`), of the
     `--target` functions only when the run was narrowed; its end as the exit code."""
@@ -210,6 +234,7 @@ def _wait_for_rollouts(
                 display=table,
                 parallelism=opts.parallelism,
                 max_deletions=max_deletions,
+                notifiers=told,
             )
     except Stopped as e:
         fail(str(e))
@@ -255,7 +280,7 @@ def rollback(
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:
         confirm("roll back")
-    outcome, signalled = run_with_progress(plan, aws, opts)
+    outcome, signalled = run_with_progress(plan, aws, opts, notifiers(aws, loaded))
     if signalled is not None:
         raise signalled
     report_outcome(outcome)

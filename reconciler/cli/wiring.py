@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from reconciler.engine import ApplyResult
     from reconciler.engine.signals import Signalled
     from reconciler.manifest import ManifestSet
+    from reconciler.notify import Notifiers
     from reconciler.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -216,11 +217,14 @@ def report_outcome(outcome: ApplyResult) -> None:
         sys.exit(1)
 
 
-def run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult, Signalled | None]:
+def run_with_progress(
+    plan: Plan, aws: Aws, opts: Options, notifiers: Notifiers | None = None
+) -> tuple[ApplyResult, Signalled | None]:
     """A progress bar on a terminal; one plain line per operation in CI and in logs. A signal
     stops the run between functions; the result says what was done, and which signal."""
     from reconciler.engine import apply_plan
     from reconciler.engine.signals import until_done
+    from reconciler.notify import RunInfo
     from reconciler.render.progress import applying_progress
 
     with applying_progress(opts, plan) as bar:
@@ -233,6 +237,27 @@ def run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult,
                 progress=progress,
                 clock=apply_clock(opts, aws),
                 stop=stop,
+                notifiers=notifiers,
+                run_info=RunInfo.from_env(),
             ),
             lambda: fail("stopping: the operations under way finish, nothing new starts"),
         )
+
+
+# -- notifications: rollout events to the sinks of each manifest's `defaults.notifications` --
+
+
+def notifiers(aws: Aws, loaded: ManifestSet) -> Notifiers | None:
+    """The notifiers of the run's functions (None when no manifest configures any); a sink's
+    failure is one warning line on standard error. A webhook secret's variable that is unset
+    is an error before any write."""
+    if not any(t.notifications is not None for t in loaded.functions):
+        return None
+    from reconciler.notify import build_notifiers
+
+    default = aws.default_region or ""
+    return build_notifiers(
+        (((t.key, t.region or default), t.notifications) for t in loaded.functions),
+        publisher=aws.event_bridge,
+        warn=lambda line: click.echo(line, err=True),
+    )
