@@ -2,6 +2,7 @@
 
 ```
 lambda-reconciler github comment --pr 42 --body-file plan.md --plan-json plan.json  # sticky comment
+lambda-reconciler github comment --pr 42 --plan-json 1.json --plan-json 2.json  # every shard's
 lambda-reconciler github drift-issue --body-file drift.md --drifted # or --in-sync
 lambda-reconciler github check-reviewed plan.json                   # on merge: the reviewed plan?
 lambda-reconciler github render plan.json --format markdown         # a saved plan, re-rendered
@@ -52,6 +53,7 @@ from reconciler.cli.github_review import (
     fresh_intro,
     refusal,
     reviewed_fields,
+    shards_comment,
 )
 from reconciler.errors import ReconcilerError
 from reconciler.github import (
@@ -151,9 +153,13 @@ def github() -> None:
 
 PLAN_JSON = click.option(
     "--plan-json",
+    "plan_jsons",
+    multiple=True,
     type=click.Path(dir_okay=False),
     help="The JSON plan the body shows: its operations fingerprint is recorded in the comment, "
-    "for `check-reviewed` on merge.",
+    "for `check-reviewed` on merge. Repeated, one per shard of a matrix (`plan --shard K/N`): "
+    "one comment shows every shard's plan (no --body-file) and records each shard's "
+    "fingerprint, which the apply job of that shard checks.",
 )
 
 
@@ -164,16 +170,21 @@ PLAN_JSON = click.option(
     type=click.IntRange(1),
     help="Pull request number (default: the pull request of GITHUB_EVENT_PATH).",
 )
-@BODY
+@click.option(
+    "--body-file",
+    type=click.Path(dir_okay=False),
+    help="Markdown written by `plan`/`drift --format markdown` (it opens with the markers); "
+    "with several --plan-json the body is rendered from them.",
+)
 @MARKER
 @PLAN_JSON
 @_connection
 @_one_line_errors
 def comment(
     pr: int | None,
-    body_file: str,
+    body_file: str | None,
     marker: str | None,
-    plan_json: str | None,
+    plan_jsons: tuple[str, ...],
     token: str | None,
     repo: str | None,
     api_url: str | None,
@@ -185,13 +196,23 @@ def comment(
     Prints the comment's URL. On a pull request from a fork whose token may not write, the
     comment is skipped with a warning (exit 0).
     """
+    again: Callable[[int], str] | None
+    if len(plan_jsons) > 1:
+        if body_file:
+            raise click.UsageError("--body-file: with several --plan-json, the body is theirs")
+        body, ctx, full_at, again = shards_comment(plan_jsons)
+    elif not body_file:
+        raise click.UsageError("--body-file is required (with one --plan-json or none)")
+    else:
+        plan_json = plan_jsons[0] if plan_jsons else None
+        ctx = run_context(plan_json)
+        full_at = where_full(ctx)
+        again = _renderer(plan_json, full_at) if plan_json else None
+        body = read_file(body_file)
     number = pr or event_pr()
     client = _client(token, repo, api_url, author, max_wait)
-    ctx = run_context(plan_json)
-    full_at = where_full(ctx)
-    again = _renderer(plan_json, full_at) if plan_json else None
     try:
-        ident = client.upsert_comment(number, read_file(body_file), marker, ctx, full_at, again)
+        ident = client.upsert_comment(number, body, marker, ctx, full_at, again)
     except GitHubError as e:
         if e.status == 403 and from_fork(workflow_event()) and "rate limit" not in str(e):
             click.echo(
@@ -348,13 +369,15 @@ def check_reviewed(
     if posted:
         check_posted(client, plan, commit, number, posted)
         return
-    found = client.find_comment(number, marker or marker_for(manifests, "plan"))
+    shard = plan.get("shard")
+    found = client.find_comment(number, marker or marker_for(manifests, "plan", shard))
+    if found is None and shard and not marker:  # every shard's plan in the set's one comment
+        found = client.find_comment(number, marker_for(manifests, "plan"))
     if found is None:
-        raise ReconcilerError(
-            f"pull request #{number} has no plan comment for these manifests. {REFUSE}"
-        )
+        what = f"shard {shard} of these manifests" if shard else "these manifests"
+        raise ReconcilerError(f"pull request #{number} has no plan comment for {what}. {REFUSE}")
     url = found.get("html_url") or f"#{number}"
-    fields = reviewed_fields(found, pr, number, url)
+    fields = reviewed_fields(found, pr, number, url, shard)
     head = fields["commit"][0]
     fresh = Review.of(plan)
     if fresh.fingerprint(head) != fields["review"][0]:

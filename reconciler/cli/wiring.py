@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from reconciler.manifest import ManifestSet
     from reconciler.notify import Notifiers
     from reconciler.plan import Plan
+    from reconciler.planning.shard import Shard
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -261,3 +262,28 @@ def notifiers(aws: Aws, loaded: ManifestSet) -> Notifiers | None:
         publisher=aws.event_bridge,
         warn=lambda line: click.echo(line, err=True),
     )
+
+
+# -- `--shard K/N`: one job's share of a CI matrix -------------------------------------------
+
+
+def sharded(loaded: ManifestSet, shard: Shard | None, default_region: str | None) -> ManifestSet:
+    """The functions and layers of `shard` (all without one), and one line on standard error
+    saying what the shard covers."""
+    if shard is None:
+        return loaded
+    from reconciler.planning.shard import shard_manifests
+
+    mine = shard_manifests(loaded, shard, default_region)
+    layers = (
+        f" and {len(mine.layers)} of {plural(len(loaded.layers), 'layer', 'layers')}"
+        if loaded.layers
+        else ""
+    )
+    click.echo(
+        f"--shard {shard}: this run covers {len(mine.functions)} of "
+        f"{plural(len(loaded.functions), 'function', 'functions')}{layers} (by account, region "
+        f"and name; the {shard.count} shards together cover each once)",
+        err=True,
+    )
+    return mine

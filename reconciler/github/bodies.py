@@ -142,6 +142,8 @@ class RunContext:
     repo: str = ""
     review: str | None = None  # the review fingerprint of the plan, for a plan comment
     index: str | None = None  # its parts' short digests (reconciler.github.review), to name changes
+    # one comment with several shards' plans: (K/N, review fingerprint, index) of each
+    shards: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def run_url(self) -> str:
@@ -249,6 +251,11 @@ def trailer(digest: str, ctx: RunContext, earlier: list[RunContext]) -> list[str
             fields.append(f"commit={ctx.sha}")
         if ctx.index and _VALUE.fullmatch(ctx.index):
             fields.append(f"index={ctx.index}")
+    shards = [s for s in ctx.shards if all(_VALUE.fullmatch(v) for v in s)]
+    if shards and not ctx.review:
+        if ctx.sha and _VALUE.fullmatch(ctx.sha):
+            fields.append(f"commit={ctx.sha}")
+        fields += [f"shard {label} {review} {index}" for label, review, index in shards]
     runs = [r.hidden() for r in [ctx, *earlier]]
     return [TRAILER, *fields, *(r for r in runs if r != "run "), "-->"]
 

@@ -83,13 +83,15 @@ def label(row: Row) -> str:
             assert_never(action)
 
 
-def marker_for(manifests: Sequence[str], kind: str = "plan") -> str:
+def marker_for(manifests: Sequence[str], kind: str = "plan", shard: str | None = None) -> str:
     """The two hidden lines that open a body and identify its kind and manifest set.
 
     The set is named by a digest of the sorted paths, so the order on the command line does not
-    matter and two manifest sets in one repository keep two comments.
+    matter and two manifest sets in one repository keep two comments; a plan of one shard
+    (`--shard K/N`) has its own, so that each job of a matrix keeps its own comment too.
     """
-    digest = hashlib.sha256("\n".join(sorted(manifests)).encode()).hexdigest()[:12]
+    named = "\n".join(sorted(manifests)) + (f"\n--shard {shard}" if shard else "")
+    digest = hashlib.sha256(named.encode()).hexdigest()[:12]
     return f"<!-- lambda-reconciler:{kind} -->\n<!-- lambda-reconciler:manifests={digest} -->"
 
 
@@ -394,9 +396,11 @@ def render_markdown(
     and quota lines stay, and each section that lost functions says so in one line.
     """
     kind = "drift" if drift else "plan"
-    head = [marker_for(plan.manifests, kind), *_headline(plan, kind)]
+    head = [marker_for(plan.manifests, kind, plan.shard), *_headline(plan, kind)]
     if plan.manifests:
         head += ["Manifests: " + ", ".join(code(m) for m in plan.manifests), ""]
+    if plan.shard:
+        head += [f"Shard {code(plan.shard)}: the functions a CI job of the matrix plans.", ""]
     head += _blockers(plan) + _storage_section(plan)
     sections, in_sync = _sections(plan)
     tail = _in_sync(in_sync)
@@ -509,3 +513,64 @@ def render_failure(
         kept.append(line)
         budget -= len(line) + 1
     return "\n".join([*head, f"{fence}text", *kept, fence, ""])
+
+
+# ---- several shards' plans in one body ------------------------------------------------------
+
+
+def merge_shards(plans: Sequence[Plan]) -> tuple[Plan, str]:
+    """The plans of the shards of one manifest set (`--shard K/N`, each job's) as one plan, and
+    the line saying which shards it holds. Refused (ValueError): plans of other manifests, of
+    no shard, of another N, or the same shard twice."""
+    first = plans[0]
+    labels = [p.shard for p in plans]
+    if any(label is None for label in labels):
+        raise ValueError("each plan must be of one shard (--shard K/N) to be shown together")
+    counts_ = {str(label).split("/")[1] for label in labels}
+    if len(counts_) != 1:
+        raise ValueError(
+            f"the plans are of shards of different counts: {', '.join(map(str, labels))}"
+        )
+    if len(set(labels)) != len(labels):
+        raise ValueError("the same shard is given twice")
+    if any(sorted(p.manifests) != sorted(first.manifests) for p in plans):
+        raise ValueError("the plans are of different manifests")
+    n = int(counts_.pop())
+    have = {int(str(label).split("/")[0]) for label in labels}
+    missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in have]
+    merged = Plan(
+        functions=tuple(fp for p in plans for fp in p.functions),
+        manifests=first.manifests,
+        max_deletions=first.max_deletions,
+        errors=tuple(e for p in plans for e in p.errors),
+        layers=tuple(lp for p in plans for lp in p.layers),
+        storage=first.storage,
+        storage_warn=first.storage_warn,
+        housekeeping_drift=first.housekeeping_drift,
+    )
+    shown = ", ".join(
+        code(str(label)) for label in sorted(labels, key=lambda x: int(str(x).split("/")[0]))
+    )
+    line = f"Shards {shown}: every job's plan, each applied by its own job."
+    if missing:
+        line += f" Not shown (no plan given): {', '.join(code(m) for m in missing)}."
+    return merged, line
+
+
+def render_shards(
+    plans: Sequence[Plan],
+    *,
+    drift: bool = False,
+    limit: int = DEFAULT_LIMIT,
+    full_at: str = "the job summary",
+) -> str:
+    """One body with the plans of every shard (`merge_shards`): the manifest set's marker, as
+    if one job had planned them all, and a line naming the shards under the headline."""
+    merged, line = merge_shards(plans)
+    body = render_markdown(
+        merged, drift=drift, limit=max(limit - len(line) - 2, 1000), full_at=full_at
+    )
+    lines = body.split("\n")
+    at = next((i for i, x in enumerate(lines) if x.startswith("Manifests: ")), 3)
+    lines[at + 1 : at + 1] = ["", line]
+    return "\n".join(lines)
