@@ -32,6 +32,7 @@ from reconciler.cli.wiring import (
     notifiers,
     report_errors,
     report_outcome,
+    report_wave_failures,
     run_with_progress,
     sharded,
     warn_unused_region,
@@ -103,6 +104,8 @@ def apply(
             click.echo(result_to_json(ApplyResult(())), nl=False)
         if told:
             _announce_holds(opts, aws, result, told)
+        if wait is None:
+            report_wave_failures(result)
         _wait_for_rollouts(opts, wait, targets, result, max_deletions, only, told, shard)
         return
     if not is_saved_plan(targets) and not auto_approve:
@@ -114,6 +117,8 @@ def apply(
         click.echo(outcome.summary(), err=True)
         raise signalled
     report_outcome(outcome)
+    if wait is None:
+        report_wave_failures(result)
     _wait_for_rollouts(opts, wait, targets, result, max_deletions, only, told, shard)
 
 

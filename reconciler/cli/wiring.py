@@ -287,3 +287,19 @@ def sharded(loaded: ManifestSet, shard: Shard | None, default_region: str | None
         err=True,
     )
     return mine
+
+
+# -- `waves:`: a failed wave fails the run while it holds the later ones ----------------------
+
+
+def report_wave_failures(plan: Plan) -> None:
+    """Each rollout a failed earlier wave holds, as an error line; exit 1 if there is one."""
+    from reconciler.plan.wording import rollout_message
+    from reconciler.planning.waves import wave_failures
+
+    held = wave_failures(plan)
+    for fp, r in held:
+        where = f" ({fp.region})" if fp.region else ""
+        click.echo(f"error: {fp.function}:{r.alias}{where}: {rollout_message(r)}", err=True)
+    if held:
+        sys.exit(1)

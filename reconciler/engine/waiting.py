@@ -40,7 +40,14 @@ from reconciler.engine.signals import stopping_on_signals
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import ManifestSet
 from reconciler.notify import Notifiers, RunInfo
-from reconciler.plan import CreateAlias, Plan, RolloutPhase, RolloutStage, UpdateAlias
+from reconciler.plan import (
+    CreateAlias,
+    Plan,
+    RolloutPhase,
+    RolloutStage,
+    UpdateAlias,
+    WaveFailed,
+)
 from reconciler.plan.wording import (
     detail,
     rollout_message,
@@ -247,11 +254,19 @@ _QUIET = frozenset({RolloutPhase.COMPLETE, RolloutPhase.FAILED, *_WAITING})
 
 def _settled(plan: Plan) -> bool:
     ends = (RolloutStage.COMPLETE, RolloutStage.ROLLED_BACK)
-    return all(r.stage in ends for fp in plan.functions for r in fp.rollouts)
+    return all(
+        r.stage in ends or isinstance(r.hold, WaveFailed)  # `waves:` after a failed wave
+        for fp in plan.functions
+        for r in fp.rollouts
+    )
 
 
 def _any_back(plan: Plan) -> bool:
-    return any(r.stage is RolloutStage.ROLLED_BACK for fp in plan.functions for r in fp.rollouts)
+    return any(
+        r.stage is RolloutStage.ROLLED_BACK or isinstance(r.hold, WaveFailed)
+        for fp in plan.functions
+        for r in fp.rollouts
+    )
 
 
 _ON_TIME = frozenset({RolloutPhase.ADVANCING, RolloutPhase.PROMOTING})  # never taken early

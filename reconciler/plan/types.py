@@ -82,6 +82,8 @@ from reconciler.plan.rollout_types import (
     StepBeyond,
     UnknownPrevious,
     UnknownTarget,
+    WaveFailed,
+    WaveWaiting,
     WorseThanPrevious,
 )
 from reconciler.plan.routes import (
@@ -140,6 +142,8 @@ __all__ = [
     "UnknownPrevious",
     "UnknownTarget",
     "VersionRef",
+    "WaveFailed",
+    "WaveWaiting",
     "WorseThanPrevious",
     "version_label",
 ]
