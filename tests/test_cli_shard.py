@@ -88,7 +88,10 @@ def test_one_comment_shows_every_shard_and_each_apply_checks_its_own(
     text = posted["body"]
     for i in range(5):
         assert f"service-{i:03d}-" in text
-    assert "Shards `1/3`, `2/3`, `3/3`: every job's plan, each applied by its own job." in text
+    assert (
+        "Plans shown together, each applied by its own job:\n\n"
+        "- `m.yaml`: shards `1/3`, `2/3`, `3/3`\n"
+    ) in (text)
     assert text.split("\n")[2].startswith("### 📋 lambda-reconciler plan: 15 ")
     assert text.split("\n")[1] == marker_for(["m.yaml"]).split("\n")[1]  # the set's marker
     fake.pulls_of_commit["M" * 40] = [
@@ -105,7 +108,7 @@ def test_one_comment_shows_every_shard_and_each_apply_checks_its_own(
     other["shard"] = "1/4"
     r = gh(api, "check-reviewed", write_json(tmp_path, other, "n4.json"), GITHUB_SHA="M" * 40)
     assert r.returncode == 1
-    assert "holds no plan of shard 1/4" in r.stderr
+    assert "holds no plan of these manifests (and shard)" in r.stderr
 
 
 @pytest.mark.parametrize("shards", [("1/3", "1/3"), ("1/3", "2/4"), ("1/3", None)])
@@ -146,3 +149,42 @@ def test_a_shard_plan_alone_keeps_its_own_comment(
     ]
     r = gh(api, "check-reviewed", str(tmp_path / "s2.json"), GITHUB_SHA="M" * 40)
     assert r.returncode == 0, r.stderr
+
+
+def test_one_comment_holds_the_plans_of_several_manifest_sets(
+    github: tuple[FakeGitHub, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """An organisation's matrix (a job per account's set, two shards for one of them): one
+    comment under the fleet marker; each job's check finds its own plan in it."""
+    fake, api = github
+    (tmp_path / "other.yaml").write_text((tmp_path / "m.yaml").read_text())
+    first = shard_plan(1, [0])
+    first["shard"] = "1/2"
+    second = shard_plan(2, [1])
+    second["shard"] = "2/2"
+    other = json_plan(3, manifests=("other.yaml",))
+    other["functions"] = other["functions"][2:]
+    paths = [
+        write_json(tmp_path, p, f"plan-{i}.json") for i, p in enumerate((first, second, other))
+    ]
+    env = run_env(tmp_path, "9001", "a" * 40, "2026-12-01T10:00:00Z")
+    r = gh(api, "comment", *[a for p in paths for a in ("--plan-json", p)], **env)
+    assert r.returncode == 0, r.stderr
+    (posted,) = fake.comments[7]
+    text = posted["body"]
+    assert text.startswith(
+        "<!-- lambda-reconciler:plan -->\n<!-- lambda-reconciler:manifests=fleet -->\n"
+    )
+    assert "- `m.yaml`: shards `1/2`, `2/2`\n- `other.yaml`: the whole set\n" in text
+    fake.pulls_of_commit["M" * 40] = [
+        {"number": 7, "merged_at": "2026-12-01T10:05:00Z", "head": {"sha": "a" * 40}}
+    ]
+    for path in paths:
+        r = gh(api, "check-reviewed", path, GITHUB_SHA="M" * 40)
+        assert r.returncode == 0, r.stderr
+    changed = json_plan(3, manifests=("other.yaml",), version="4")
+    changed["functions"] = changed["functions"][2:]
+    r = gh(api, "check-reviewed", write_json(tmp_path, changed, "c.json"), GITHUB_SHA="M" * 40)
+    assert r.returncode == 1
+    assert "operations of service-002-xxxxxxxxxxxxxxxxxxxx (us-east-1) changed" in r.stderr

@@ -51,9 +51,9 @@ from reconciler.cli.github_review import (
     carried,
     check_posted,
     fresh_intro,
+    plans_comment,
     refusal,
     reviewed_fields,
-    shards_comment,
 )
 from reconciler.errors import ReconcilerError
 from reconciler.github import (
@@ -200,7 +200,7 @@ def comment(
     if len(plan_jsons) > 1:
         if body_file:
             raise click.UsageError("--body-file: with several --plan-json, the body is theirs")
-        body, ctx, full_at, again = shards_comment(plan_jsons)
+        body, ctx, full_at, again = plans_comment(plan_jsons)
     elif not body_file:
         raise click.UsageError("--body-file is required (with one --plan-json or none)")
     else:
@@ -351,7 +351,7 @@ def check_reviewed(
     the plan will do differs. With --fingerprint, the plan must be the fresh plan posted on the
     pull request for review with that fingerprint, at this very commit.
     """
-    from reconciler.render.markdown import marker_for
+    from reconciler.render.markdown import FLEET_MARKER, marker_for, plan_label
 
     plan = plan_data(plan_file)
     commit = sha or os.environ.get("GITHUB_SHA", "")
@@ -370,14 +370,17 @@ def check_reviewed(
         check_posted(client, plan, commit, number, posted)
         return
     shard = plan.get("shard")
-    found = client.find_comment(number, marker or marker_for(manifests, "plan", shard))
-    if found is None and shard and not marker:  # every shard's plan in the set's one comment
-        found = client.find_comment(number, marker_for(manifests, "plan"))
+    markers = [marker] if marker else [marker_for(manifests, "plan", shard)]
+    if not marker:  # the set's one comment of every shard, then one of several sets
+        markers += [marker_for(manifests, "plan"), FLEET_MARKER] if shard else [FLEET_MARKER]
+    found = None
+    for m in markers:
+        found = found or client.find_comment(number, m)
     if found is None:
         what = f"shard {shard} of these manifests" if shard else "these manifests"
         raise ReconcilerError(f"pull request #{number} has no plan comment for {what}. {REFUSE}")
     url = found.get("html_url") or f"#{number}"
-    fields = reviewed_fields(found, pr, number, url, shard)
+    fields = reviewed_fields(found, pr, number, url, plan_label(manifests, shard))
     head = fields["commit"][0]
     fresh = Review.of(plan)
     if fresh.fingerprint(head) != fields["review"][0]:

@@ -83,6 +83,18 @@ def label(row: Row) -> str:
             assert_never(action)
 
 
+def plan_label(manifests: Sequence[str], shard: str | None = None) -> str:
+    """The name of a manifest set (and shard) in markers and trailers: a digest of the sorted
+    paths (and `--shard K/N`)."""
+    named = "\n".join(sorted(manifests)) + (f"\n--shard {shard}" if shard else "")
+    return hashlib.sha256(named.encode()).hexdigest()[:12]
+
+
+# The marker of one comment with the plans of several manifest sets (`github comment` with
+# their plan files): `check-reviewed` looks for it after the set's own.
+FLEET_MARKER = "<!-- lambda-reconciler:plan -->\n<!-- lambda-reconciler:manifests=fleet -->"
+
+
 def marker_for(manifests: Sequence[str], kind: str = "plan", shard: str | None = None) -> str:
     """The two hidden lines that open a body and identify its kind and manifest set.
 
@@ -90,8 +102,7 @@ def marker_for(manifests: Sequence[str], kind: str = "plan", shard: str | None =
     matter and two manifest sets in one repository keep two comments; a plan of one shard
     (`--shard K/N`) has its own, so that each job of a matrix keeps its own comment too.
     """
-    named = "\n".join(sorted(manifests)) + (f"\n--shard {shard}" if shard else "")
-    digest = hashlib.sha256(named.encode()).hexdigest()[:12]
+    digest = plan_label(manifests, shard)
     return f"<!-- lambda-reconciler:{kind} -->\n<!-- lambda-reconciler:manifests={digest} -->"
 
 
@@ -515,62 +526,74 @@ def render_failure(
     return "\n".join([*head, f"{fence}text", *kept, fence, ""])
 
 
-# ---- several shards' plans in one body ------------------------------------------------------
+# ---- several plans in one body: the shards of a set, several sets ----------------------------
 
 
-def merge_shards(plans: Sequence[Plan]) -> tuple[Plan, str]:
-    """The plans of the shards of one manifest set (`--shard K/N`, each job's) as one plan, and
-    the line saying which shards it holds. Refused (ValueError): plans of other manifests, of
-    no shard, of another N, or the same shard twice."""
+def _set_line(plans: Sequence[Plan]) -> str:
+    """What one manifest set's plans are: its manifests, and its shards (or the whole set)."""
     first = plans[0]
+    files = ", ".join(code(m) for m in first.manifests) or "(no manifest)"
     labels = [p.shard for p in plans]
+    if labels == [None]:
+        return f"- {files}: the whole set"
     if any(label is None for label in labels):
-        raise ValueError("each plan must be of one shard (--shard K/N) to be shown together")
+        raise ValueError(f"{files}: a plan of the whole set given with plans of its shards")
     counts_ = {str(label).split("/")[1] for label in labels}
     if len(counts_) != 1:
         raise ValueError(
-            f"the plans are of shards of different counts: {', '.join(map(str, labels))}"
+            f"{files}: plans of shards of different counts: {', '.join(map(str, labels))}"
         )
     if len(set(labels)) != len(labels):
-        raise ValueError("the same shard is given twice")
-    if any(sorted(p.manifests) != sorted(first.manifests) for p in plans):
-        raise ValueError("the plans are of different manifests")
+        raise ValueError(f"{files}: the same shard given twice")
     n = int(counts_.pop())
-    have = {int(str(label).split("/")[0]) for label in labels}
+    have = sorted(int(str(label).split("/")[0]) for label in labels)
+    line = f"- {files}: shards {', '.join(code(f'{k}/{n}') for k in have)}"
     missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in have]
+    if missing:
+        line += f"; not shown (no plan given): {', '.join(code(m) for m in missing)}"
+    return line
+
+
+def merge_plans(plans: Sequence[Plan]) -> tuple[Plan, list[str], str]:
+    """Several plans (the shards of one manifest set, `--shard K/N`, and the plans of other
+    sets, each job's) as one plan, the lines saying which plans it holds, and the marker of
+    their comment: the set's when one set, else `FLEET_MARKER`. Refused (ValueError): a set's
+    shards of different counts or given twice, or with the whole set."""
+    sets: dict[tuple[str, ...], list[Plan]] = {}
+    for p in plans:
+        sets.setdefault(tuple(sorted(p.manifests)), []).append(p)
+    lines = ["Plans shown together, each applied by its own job:", ""]
+    lines += [_set_line(group) for group in sets.values()]
+    manifests = tuple(dict.fromkeys(m for p in plans for m in p.manifests))
+    storage = {s.region: s for p in plans for s in p.storage}
     merged = Plan(
         functions=tuple(fp for p in plans for fp in p.functions),
-        manifests=first.manifests,
-        max_deletions=first.max_deletions,
+        manifests=manifests,
+        max_deletions=plans[0].max_deletions,
         errors=tuple(e for p in plans for e in p.errors),
         layers=tuple(lp for p in plans for lp in p.layers),
-        storage=first.storage,
-        storage_warn=first.storage_warn,
-        housekeeping_drift=first.housekeeping_drift,
+        storage=tuple(storage.values()),
+        storage_warn=plans[0].storage_warn,
+        housekeeping_drift=plans[0].housekeeping_drift,
     )
-    shown = ", ".join(
-        code(str(label)) for label in sorted(labels, key=lambda x: int(str(x).split("/")[0]))
-    )
-    line = f"Shards {shown}: every job's plan, each applied by its own job."
-    if missing:
-        line += f" Not shown (no plan given): {', '.join(code(m) for m in missing)}."
-    return merged, line
+    marker = marker_for(next(iter(sets))) if len(sets) == 1 else FLEET_MARKER
+    return merged, lines, marker
 
 
-def render_shards(
+def render_plans(
     plans: Sequence[Plan],
     *,
     drift: bool = False,
     limit: int = DEFAULT_LIMIT,
     full_at: str = "the job summary",
 ) -> str:
-    """One body with the plans of every shard (`merge_shards`): the manifest set's marker, as
-    if one job had planned them all, and a line naming the shards under the headline."""
-    merged, line = merge_shards(plans)
-    body = render_markdown(
-        merged, drift=drift, limit=max(limit - len(line) - 2, 1000), full_at=full_at
-    )
-    lines = body.split("\n")
+    """One body with several plans (`merge_plans`), as if one job had planned them all, under
+    the marker of their set (or of the fleet), with the plans it holds named under the
+    headline."""
+    merged, said, marker = merge_plans(plans)
+    room = max(limit - sum(len(x) + 1 for x in said) - 2, 1000)
+    lines = render_markdown(merged, drift=drift, limit=room, full_at=full_at).split("\n")
+    lines[:2] = marker.split("\n")
     at = next((i for i, x in enumerate(lines) if x.startswith("Manifests: ")), 3)
-    lines[at + 1 : at + 1] = ["", line]
+    lines[at + 1 : at + 1] = ["", *said]
     return "\n".join(lines)
