@@ -126,11 +126,23 @@ def _notifiers(
     aws: Aws, targets: Sequence[str], plan: Plan, only: Sequence[str], shard: Shard | None
 ) -> Notifiers | None:
     """The sinks of the manifests' `defaults.notifications` (a saved plan's: the manifests it
-    names), built before any write."""
-    manifests = plan.manifests if is_saved_plan(targets) else tuple(targets)
-    if not manifests:
+    names, when they can still be read), built before any write."""
+    if not is_saved_plan(targets):
+        loaded = load(targets, only, warn=False)
+    elif not plan.manifests:
         return None
-    loaded = load(manifests, only, warn=False)
+    else:
+        from reconciler.manifest import ManifestError, load_manifests
+
+        try:
+            loaded = load_manifests(plan.manifests)
+        except ManifestError as e:
+            click.echo(
+                f"warning: notifications: the manifests the saved plan names do not load "
+                f"({e.diagnostics[0]}); no rollout events are sent",
+                err=True,
+            )
+            return None
     if shard is not None:
         from reconciler.planning.shard import shard_manifests
 
