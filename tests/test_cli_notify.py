@@ -239,3 +239,58 @@ def test_iam_policy_grants_put_events_on_the_configured_bus_only(
     ]
     assert grants(with_bus, "plan") == []
     assert grants(without, "apply") == []
+
+
+HOOK_PASS = "def handler(event, context):\n    return {'status': 'Succeeded'}\n"
+HOOK_FAIL = "def handler(event, context):\n    return {'status': 'Failed', 'reason': 'smoke 500'}\n"
+
+
+@pytest.mark.parametrize(
+    ("pre", "post", "kinds"),
+    [
+        (HOOK_FAIL, HOOK_PASS, [("rolled_back", 0.0, "pre_traffic")]),
+        (
+            HOOK_PASS,
+            HOOK_PASS,
+            [("started", 0.5, None), ("step", 1.0, None), ("complete", 1.0, None)],
+        ),
+        (
+            HOOK_PASS,
+            HOOK_FAIL,
+            [("started", 0.5, None), ("step", 1.0, None), ("rolled_back", 0.0, "post_traffic")],
+        ),
+    ],
+)
+def test_traffic_hooks_writes_are_announced(
+    emulator: Any, tmp_path: Path, pre: str, post: str, kinds: list[tuple[str, float, Any]]
+) -> None:
+    """A pre-traffic hook's failure mark, the promotion that waits for the post-traffic hook,
+    its pass (`complete`) and its failure (`rolled_back`, the alias back in the same call)."""
+    from emulator.fixtures import create_python_function
+
+    emulator.seed([{"name": "orders", "versions": 4, "aliases": {"prod": 2}}])
+    client = emulator.boto3_client("lambda")
+    create_python_function(client, "pre-hook", pre)
+    create_python_function(client, "post-hook", post)
+    m = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        region: us-east-1
+        defaults: {notifications: {eventbridge: {bus: default}}}
+        functions:
+          orders:
+            aliases:
+              prod:
+                version: 3
+                rollout:
+                  {steps: [50%], interval: 5m,
+                   hooks: {pre_traffic: pre-hook, post_traffic: post-hook}}
+        """,
+    )
+    run_cli(emulator, "apply", m, "--auto-approve", env=at(0))
+    run_cli(emulator, "apply", m, "--auto-approve", env=at(6))
+    got = [e["detail"] for e in emulator.events()]
+    seen = [(d["kind"], d["weight"], d["cause"]["phase"] if d["cause"] else None) for d in got]
+    assert seen == kinds
+    assert prod(client)[0] == ("3" if kinds[-1][0] == "complete" else "2")
