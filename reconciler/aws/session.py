@@ -23,6 +23,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from reconciler.aws.errors import explain
+from reconciler.aws.events import EventBridge
 from reconciler.aws.pacing import LAMBDA_REQUESTS_PER_SECOND, RegionPacers
 from reconciler.errors import AwsError
 
@@ -130,6 +131,11 @@ class Session:
                     client.meta.events.register("before-send.lambda", pacers.wait)
                 self._clients[key] = client
             return client
+
+    def event_bridge(self, region: str | None) -> EventBridge:
+        """`PutEvents` through the `events` client of `region` (None: the default region),
+        for rollout notifications; its failures explained like every other call's."""
+        return EventBridge(self._client("events", region), explain)
 
     def probe(self, name: str, region: str | None) -> None:
         """One ListAliases page with a single attempt, before a run fans out: a failure that

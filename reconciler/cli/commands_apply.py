@@ -13,6 +13,7 @@ import click
 from reconciler.cli.options import (
     MANIFESTS,
     MAX_DELETIONS,
+    SHARD,
     STORAGE_WARN,
     TARGET,
     WAIT,
@@ -28,9 +29,12 @@ from reconciler.cli.wiring import (
     handle_errors,
     is_saved_plan,
     load,
+    notifiers,
     report_errors,
     report_outcome,
+    report_wave_failures,
     run_with_progress,
+    sharded,
     warn_unused_region,
 )
 from reconciler.errors import ReconcilerError
@@ -39,7 +43,9 @@ from reconciler.plan import UpdateAlias
 if TYPE_CHECKING:
     from reconciler.aws.client import Aws
     from reconciler.engine import Wait
+    from reconciler.notify import Notifiers
     from reconciler.plan import Plan
+    from reconciler.planning.shard import Shard
 
 
 @click.command(short_help="Make live state match the manifests, or apply a saved plan.")
@@ -59,6 +65,7 @@ if TYPE_CHECKING:
 )
 @WAIT
 @STORAGE_WARN
+@SHARD
 @click.pass_obj
 @handle_errors
 def apply(
@@ -69,6 +76,7 @@ def apply(
     only: tuple[str, ...],
     fmt: str,
     storage_warn: float,
+    shard: Shard | None = None,
     wait: Wait | None = None,
 ) -> None:
     """Apply MANIFEST... (after confirmation) or exactly a saved PLAN.json."""
@@ -78,32 +86,75 @@ def apply(
 
     aws = aws_client(opts)
     if is_saved_plan(targets):
-        if only:
-            raise click.UsageError("--target narrows a plan; a saved plan is applied exactly")
+        if only or shard:
+            what = "--target" if only else "--shard"
+            raise click.UsageError(f"{what} narrows a plan; a saved plan is applied exactly")
         _no_storage_warn_for_saved_plans()
         result = load_plan_file(targets[0])
         refuse_if_stale(result, aws, parallelism=opts.parallelism)
         _recheck_gates(opts, result, aws)
     else:
-        result = _plan_shown(opts, aws, targets, only, max_deletions, storage_warn, fmt)
+        result = _plan_shown(opts, aws, targets, only, max_deletions, storage_warn, fmt, shard)
     report_errors(result)
     check_applicable(result)
+    told = _notifiers(aws, targets, result, only, shard)
     if not result.has_changes:
         click.echo("Nothing to apply.", err=True)
         if fmt == "json":
             click.echo(result_to_json(ApplyResult(())), nl=False)
-        _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
+        if told:
+            _announce_holds(opts, aws, result, told)
+        if wait is None:
+            report_wave_failures(result)
+        _wait_for_rollouts(opts, wait, targets, result, max_deletions, only, told, shard)
         return
     if not is_saved_plan(targets) and not auto_approve:
         confirm("apply")
-    outcome, signalled = run_with_progress(result, aws, opts)
+    outcome, signalled = run_with_progress(result, aws, opts, told)
     if fmt == "json":  # interrupted too: CI gets what was done
         click.echo(result_to_json(outcome, interrupted=signal_name(signalled)), nl=False)
     if signalled is not None:
         click.echo(outcome.summary(), err=True)
         raise signalled
     report_outcome(outcome)
-    _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
+    if wait is None:
+        report_wave_failures(result)
+    _wait_for_rollouts(opts, wait, targets, result, max_deletions, only, told, shard)
+
+
+def _notifiers(
+    aws: Aws, targets: Sequence[str], plan: Plan, only: Sequence[str], shard: Shard | None
+) -> Notifiers | None:
+    """The sinks of the manifests' `defaults.notifications` (a saved plan's: the manifests it
+    names, when they can still be read), built before any write."""
+    if not is_saved_plan(targets):
+        loaded = load(targets, only, warn=False)
+    elif not plan.manifests:
+        return None
+    else:
+        from reconciler.manifest import ManifestError, load_manifests
+
+        try:
+            loaded = load_manifests(plan.manifests)
+        except ManifestError as e:
+            click.echo(
+                f"warning: notifications: the manifests the saved plan names do not load "
+                f"({e.diagnostics[0]}); no rollout events are sent",
+                err=True,
+            )
+            return None
+    if shard is not None:
+        from reconciler.planning.shard import shard_manifests
+
+        loaded = shard_manifests(loaded, shard, aws.default_region)
+    return notifiers(aws, loaded)
+
+
+def _announce_holds(opts: Options, aws: Aws, plan: Plan, told: Notifiers) -> None:
+    from reconciler.engine import announce_holds
+    from reconciler.notify import RunInfo
+
+    announce_holds(plan, told, apply_clock(opts, aws)(), RunInfo.from_env())
 
 
 def _plan_shown(
@@ -114,6 +165,7 @@ def _plan_shown(
     max_deletions: int,
     storage_warn: float,
     fmt: str,
+    shard: Shard | None = None,
 ) -> Plan:
     """The plan of the manifests, shown in text: on standard output, or on standard error when
     standard output is the JSON result (`--format json`)."""
@@ -123,6 +175,7 @@ def _plan_shown(
 
     loaded = load(targets, only)
     warn_unused_region(opts, loaded)
+    loaded = sharded(loaded, shard, aws.default_region)
     with reading_progress(opts, len(loaded.functions)) as progress:
         result = build_plan(
             loaded,
@@ -133,6 +186,8 @@ def _plan_shown(
             progress=progress,
             storage_warn=storage_warn,
         )
+    if shard is not None:
+        result = replace(result, shard=str(shard))
     to_stderr = fmt == "json"  # standard output is the JSON result then
     color = opts.color and (sys.stderr if to_stderr else sys.stdout).isatty()
     text = render(result, "text", verbose=opts.verbose, color=color)
@@ -186,6 +241,8 @@ def _wait_for_rollouts(
     first: Plan,
     max_deletions: int,
     only: Sequence[str] = (),
+    told: Notifiers | None = None,
+    shard: Shard | None = None,
 ) -> None:
     """After the first apply: the rest of every rollout in this process (`--wait`), of the
     `--target` functions only when the run was narrowed; its end as the exit code."""
@@ -197,12 +254,17 @@ def _wait_for_rollouts(
     manifests = first.manifests if is_saved_plan(targets) else tuple(targets)
     if not manifests:
         raise ReconcilerError("--wait: the saved plan names no manifests to follow")
+    waited = load(manifests, only, warn=False)
+    if shard is not None:  # the shard's functions only (said once already)
+        from reconciler.planning.shard import shard_manifests
+
+        waited = shard_manifests(waited, shard, aws_client(opts).default_region)
     time = timekeeping(clock(opts))
     table = live_table(opts)
     try:
         with table or contextlib.nullcontext():
             outcome = wait_for_rollouts(
-                load(manifests, only, warn=False),
+                waited,
                 aws_client(opts),
                 wait,
                 time,
@@ -210,6 +272,7 @@ def _wait_for_rollouts(
                 display=table,
                 parallelism=opts.parallelism,
                 max_deletions=max_deletions,
+                notifiers=told,
             )
     except Stopped as e:
         fail(str(e))
@@ -255,7 +318,7 @@ def rollback(
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:
         confirm("roll back")
-    outcome, signalled = run_with_progress(plan, aws, opts)
+    outcome, signalled = run_with_progress(plan, aws, opts, notifiers(aws, loaded))
     if signalled is not None:
         raise signalled
     report_outcome(outcome)

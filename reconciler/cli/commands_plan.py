@@ -14,6 +14,7 @@ from reconciler.cli.options import (
     MANIFESTS,
     MAX_DELETIONS,
     OUT,
+    SHARD,
     STORAGE_WARN,
     TARGET,
     Options,
@@ -25,12 +26,14 @@ from reconciler.cli.wiring import (
     handle_errors,
     load,
     report_errors,
+    sharded,
     warn_unused_region,
 )
 from reconciler.plan.wording import brake
 
 if TYPE_CHECKING:
     from reconciler.plan import Plan
+    from reconciler.planning.shard import Shard
 
 
 def _build(
@@ -39,22 +42,26 @@ def _build(
     max_deletions: int,
     storage_warn: float,
     only: Sequence[str] = (),
+    shard: Shard | None = None,
 ) -> Plan:
     from reconciler.engine import build_plan
     from reconciler.render.progress import reading_progress
 
+    aws = aws_client(opts)
     loaded = load(manifests, only)
     warn_unused_region(opts, loaded)
+    loaded = sharded(loaded, shard, aws.default_region)
     with reading_progress(opts, len(loaded.functions)) as progress:
-        return build_plan(
+        built = build_plan(
             loaded,
-            aws_client(opts),
+            aws,
             parallelism=opts.parallelism,
             max_deletions=max_deletions,
             clock=clock(opts),
             storage_warn=storage_warn,
             progress=progress,
         )
+    return built if shard is None else replace(built, shard=str(shard))
 
 
 def _emit(plan: Plan, fmt: str, opts: Options, *, drift: bool, out: str | None) -> None:
@@ -78,6 +85,7 @@ def _emit(plan: Plan, fmt: str, opts: Options, *, drift: bool, out: str | None) 
 )
 @MAX_DELETIONS
 @TARGET
+@SHARD
 @STORAGE_WARN
 @click.pass_obj
 @handle_errors
@@ -89,10 +97,11 @@ def plan(
     detailed_exitcode: bool,
     max_deletions: int,
     only: tuple[str, ...],
+    shard: Shard | None,
     storage_warn: float,
 ) -> None:
     """Show what apply would change; writes nothing."""
-    result = _build(opts, manifests, max_deletions, storage_warn, only)
+    result = _build(opts, manifests, max_deletions, storage_warn, only, shard)
     _emit(result, fmt, opts, drift=False, out=out)
     if result.refused:  # what apply would refuse is an error now, not "changes present"
         _refuse(result)
@@ -107,6 +116,7 @@ def plan(
 @OUT
 @MAX_DELETIONS
 @TARGET
+@SHARD
 @STORAGE_WARN
 @click.option(
     "--housekeeping-is-drift",
@@ -123,12 +133,13 @@ def drift(
     out: str | None,
     max_deletions: int,
     only: tuple[str, ...],
+    shard: Shard | None,
     storage_warn: float,
     housekeeping_is_drift: bool,
 ) -> None:
     """Report where live state differs from git; exit 2 when it does. Housekeeping due
     (retention deletions) is shown but is not drift unless --housekeeping-is-drift."""
-    result = _build(opts, manifests, max_deletions, storage_warn, only)
+    result = _build(opts, manifests, max_deletions, storage_warn, only, shard)
     result = replace(result, housekeeping_drift=housekeeping_is_drift)
     _emit(result, fmt, opts, drift=True, out=out)
     if result.has_errors:

@@ -2,6 +2,7 @@
 
 ```
 lambda-reconciler github comment --pr 42 --body-file plan.md --plan-json plan.json  # sticky comment
+lambda-reconciler github comment --pr 42 --plan-json 1.json --plan-json 2.json  # every shard's
 lambda-reconciler github drift-issue --body-file drift.md --drifted # or --in-sync
 lambda-reconciler github check-reviewed plan.json                   # on merge: the reviewed plan?
 lambda-reconciler github render plan.json --format markdown         # a saved plan, re-rendered
@@ -50,6 +51,7 @@ from reconciler.cli.github_review import (
     carried,
     check_posted,
     fresh_intro,
+    plans_comment,
     refusal,
     reviewed_fields,
 )
@@ -151,9 +153,13 @@ def github() -> None:
 
 PLAN_JSON = click.option(
     "--plan-json",
+    "plan_jsons",
+    multiple=True,
     type=click.Path(dir_okay=False),
     help="The JSON plan the body shows: its operations fingerprint is recorded in the comment, "
-    "for `check-reviewed` on merge.",
+    "for `check-reviewed` on merge. Repeated, one per shard of a matrix (`plan --shard K/N`): "
+    "one comment shows every shard's plan (no --body-file) and records each shard's "
+    "fingerprint, which the apply job of that shard checks.",
 )
 
 
@@ -164,16 +170,21 @@ PLAN_JSON = click.option(
     type=click.IntRange(1),
     help="Pull request number (default: the pull request of GITHUB_EVENT_PATH).",
 )
-@BODY
+@click.option(
+    "--body-file",
+    type=click.Path(dir_okay=False),
+    help="Markdown written by `plan`/`drift --format markdown` (it opens with the markers); "
+    "with several --plan-json the body is rendered from them.",
+)
 @MARKER
 @PLAN_JSON
 @_connection
 @_one_line_errors
 def comment(
     pr: int | None,
-    body_file: str,
+    body_file: str | None,
     marker: str | None,
-    plan_json: str | None,
+    plan_jsons: tuple[str, ...],
     token: str | None,
     repo: str | None,
     api_url: str | None,
@@ -185,13 +196,23 @@ def comment(
     Prints the comment's URL. On a pull request from a fork whose token may not write, the
     comment is skipped with a warning (exit 0).
     """
+    again: Callable[[int], str] | None
+    if len(plan_jsons) > 1:
+        if body_file:
+            raise click.UsageError("--body-file: with several --plan-json, the body is theirs")
+        body, ctx, full_at, again = plans_comment(plan_jsons)
+    elif not body_file:
+        raise click.UsageError("--body-file is required (with one --plan-json or none)")
+    else:
+        plan_json = plan_jsons[0] if plan_jsons else None
+        ctx = run_context(plan_json)
+        full_at = where_full(ctx)
+        again = _renderer(plan_json, full_at) if plan_json else None
+        body = read_file(body_file)
     number = pr or event_pr()
     client = _client(token, repo, api_url, author, max_wait)
-    ctx = run_context(plan_json)
-    full_at = where_full(ctx)
-    again = _renderer(plan_json, full_at) if plan_json else None
     try:
-        ident = client.upsert_comment(number, read_file(body_file), marker, ctx, full_at, again)
+        ident = client.upsert_comment(number, body, marker, ctx, full_at, again)
     except GitHubError as e:
         if e.status == 403 and from_fork(workflow_event()) and "rate limit" not in str(e):
             click.echo(
@@ -330,7 +351,7 @@ def check_reviewed(
     the plan will do differs. With --fingerprint, the plan must be the fresh plan posted on the
     pull request for review with that fingerprint, at this very commit.
     """
-    from reconciler.render.markdown import marker_for
+    from reconciler.render.markdown import FLEET_MARKER, marker_for, plan_label
 
     plan = plan_data(plan_file)
     commit = sha or os.environ.get("GITHUB_SHA", "")
@@ -348,13 +369,18 @@ def check_reviewed(
     if posted:
         check_posted(client, plan, commit, number, posted)
         return
-    found = client.find_comment(number, marker or marker_for(manifests, "plan"))
+    shard = plan.get("shard")
+    markers = [marker] if marker else [marker_for(manifests, "plan", shard)]
+    if not marker:  # the set's one comment of every shard, then one of several sets
+        markers += [marker_for(manifests, "plan"), FLEET_MARKER] if shard else [FLEET_MARKER]
+    found = None
+    for m in markers:
+        found = found or client.find_comment(number, m)
     if found is None:
-        raise ReconcilerError(
-            f"pull request #{number} has no plan comment for these manifests. {REFUSE}"
-        )
+        what = f"shard {shard} of these manifests" if shard else "these manifests"
+        raise ReconcilerError(f"pull request #{number} has no plan comment for {what}. {REFUSE}")
     url = found.get("html_url") or f"#{number}"
-    fields = reviewed_fields(found, pr, number, url)
+    fields = reviewed_fields(found, pr, number, url, plan_label(manifests, shard))
     head = fields["commit"][0]
     fresh = Review.of(plan)
     if fresh.fingerprint(head) != fields["review"][0]:

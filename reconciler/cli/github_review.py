@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from reconciler.errors import ReconcilerError
-from reconciler.github import GitHubClient, Review, trailer_values
+from reconciler.github import GitHubClient, Review, RunContext, trailer_values
 
 
 def refusal(
@@ -82,10 +84,21 @@ def carried(head: str, commit: str, paths: list[str]) -> list[str]:
 
 
 def reviewed_fields(
-    comment: dict[str, Any], pr: dict[str, Any], number: int, url: str
+    comment: dict[str, Any], pr: dict[str, Any], number: int, url: str, label: str = ""
 ) -> dict[str, list[str]]:
-    """The trailer of the plan comment, checked to describe the merged head commit."""
+    """The trailer of the plan comment, checked to describe the merged head commit; in a
+    comment of several plans, the review and index of the plan `label` names (its manifest set
+    and shard)."""
     fields = trailer_values(str(comment.get("body") or ""))
+    recorded = [line.split(" ") for line in fields.get("plan", [])]
+    if recorded:
+        mine = [r for r in recorded if r[0] == label and len(r) == 3]
+        if not mine:
+            raise ReconcilerError(
+                f"the plan comment of #{number} holds no plan of these manifests (and shard): "
+                f"{url}. {REFUSE}"
+            )
+        fields = {**fields, "review": [mine[0][1]], "index": [mine[0][2]]}
     if not fields.get("review") or not fields.get("commit"):
         raise ReconcilerError(
             f"the plan comment of #{number} records no plan (the last plan failed?): {url}. "
@@ -126,4 +139,41 @@ def fresh_intro(
             "",
             "",
         ]
+    )
+
+
+def plans_comment(
+    paths: Sequence[str],
+) -> tuple[str, RunContext | None, str, Callable[[int], str]]:
+    """One comment from several plans (`github comment` with several --plan-json: the shards
+    of a manifest set, several sets): the body, the run it describes with each plan's review
+    (the apply job of each checks its own), where the full plans are, and the body again
+    within a limit."""
+    from reconciler.cli.github_context import plan_data, run_context, where_full
+    from reconciler.plan.planfile import load_plan_document
+    from reconciler.render.markdown import plan_label, render_plans
+
+    loaded = [load_plan_document(p) for p in paths]
+    plans = [plan for plan, _ in loaded]
+    drift = loaded[0][1] == "drift"
+    base = run_context()
+    sha = base.sha if base is not None else ""
+    reviews = []
+    for path, plan in zip(paths, plans, strict=True):
+        review = Review.of(plan_data(path))
+        label = plan_label(plan.manifests, plan.shard)
+        reviews.append((label, review.fingerprint(sha), review.index()))
+    if len({label for label, _, _ in reviews}) != len(reviews):
+        raise ReconcilerError("github comment: the same plan (manifest set and shard) twice")
+    ctx = replace(base or RunContext(), plans=tuple(reviews))
+    full_at = where_full(ctx)
+    try:
+        body = render_plans(plans, drift=drift, limit=10**9, full_at=full_at)
+    except ValueError as e:
+        raise ReconcilerError(f"github comment: {e}") from None
+    return (
+        body,
+        ctx,
+        full_at,
+        lambda limit: render_plans(plans, drift=drift, limit=limit, full_at=full_at),
     )

@@ -159,6 +159,28 @@ TARGET = click.option(
     help="Only this function (name, ARN or shell-style glob; repeatable), as Terraform's "
     "-target: for working around a broken function, not for everyday use.",
 )
+
+
+def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from reconciler.errors import ReconcilerError
+    from reconciler.planning.shard import parse_shard
+
+    try:
+        return parse_shard(value)
+    except ReconcilerError as e:
+        raise click.BadParameter(str(e).split(": ", 1)[-1]) from None
+
+
+SHARD = click.option(
+    "--shard",
+    metavar="K/N",
+    callback=_shard,
+    help="Only shard K of N: the functions (and layers) a stable hash of account, region and "
+    "name gives to job K of a CI matrix of N jobs; the N shards together cover every one, "
+    "each once.",
+)
 # Files, directories, quoted patterns or `-`: the manifest loader expands them.
 MANIFESTS = click.argument("manifests", nargs=-1, required=True, type=click.Path())
 

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from reconciler.engine import ApplyResult
     from reconciler.engine.signals import Signalled
     from reconciler.manifest import ManifestSet
+    from reconciler.notify import Notifiers
     from reconciler.plan import Plan
+    from reconciler.planning.shard import Shard
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -216,11 +218,14 @@ def report_outcome(outcome: ApplyResult) -> None:
         sys.exit(1)
 
 
-def run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult, Signalled | None]:
+def run_with_progress(
+    plan: Plan, aws: Aws, opts: Options, notifiers: Notifiers | None = None
+) -> tuple[ApplyResult, Signalled | None]:
     """A progress bar on a terminal; one plain line per operation in CI and in logs. A signal
     stops the run between functions; the result says what was done, and which signal."""
     from reconciler.engine import apply_plan
     from reconciler.engine.signals import until_done
+    from reconciler.notify import RunInfo
     from reconciler.render.progress import applying_progress
 
     with applying_progress(opts, plan) as bar:
@@ -233,6 +238,68 @@ def run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult,
                 progress=progress,
                 clock=apply_clock(opts, aws),
                 stop=stop,
+                notifiers=notifiers,
+                run_info=RunInfo.from_env(),
             ),
             lambda: fail("stopping: the operations under way finish, nothing new starts"),
         )
+
+
+# -- notifications: rollout events to the sinks of each manifest's `defaults.notifications` --
+
+
+def notifiers(aws: Aws, loaded: ManifestSet) -> Notifiers | None:
+    """The notifiers of the run's functions (None when no manifest configures any); a sink's
+    failure is one warning line on standard error. A webhook secret's variable that is unset
+    is an error before any write."""
+    if not any(t.notifications is not None for t in loaded.functions):
+        return None
+    from reconciler.notify import build_notifiers
+
+    default = aws.default_region or ""
+    return build_notifiers(
+        (((t.key, t.region or default), t.notifications) for t in loaded.functions),
+        publisher=aws.event_bridge,
+        warn=lambda line: click.echo(line, err=True),
+    )
+
+
+# -- `--shard K/N`: one job's share of a CI matrix -------------------------------------------
+
+
+def sharded(loaded: ManifestSet, shard: Shard | None, default_region: str | None) -> ManifestSet:
+    """The functions and layers of `shard` (all without one), and one line on standard error
+    saying what the shard covers."""
+    if shard is None:
+        return loaded
+    from reconciler.planning.shard import shard_manifests
+
+    mine = shard_manifests(loaded, shard, default_region)
+    layers = (
+        f" and {len(mine.layers)} of {plural(len(loaded.layers), 'layer', 'layers')}"
+        if loaded.layers
+        else ""
+    )
+    click.echo(
+        f"--shard {shard}: this run covers {len(mine.functions)} of "
+        f"{plural(len(loaded.functions), 'function', 'functions')}{layers} (by account, region "
+        f"and name; the {shard.count} shards together cover each once)",
+        err=True,
+    )
+    return mine
+
+
+# -- `waves:`: a failed wave fails the run while it holds the later ones ----------------------
+
+
+def report_wave_failures(plan: Plan) -> None:
+    """Each rollout a failed earlier wave holds, as an error line; exit 1 if there is one."""
+    from reconciler.plan.wording import rollout_message
+    from reconciler.planning.waves import wave_failures
+
+    held = wave_failures(plan)
+    for fp, r in held:
+        where = f" ({fp.region})" if fp.region else ""
+        click.echo(f"error: {fp.function}:{r.alias}{where}: {rollout_message(r)}", err=True)
+    if held:
+        sys.exit(1)

@@ -2,6 +2,7 @@
 writer), wait for rollouts (`waiting`), stop on SIGINT and SIGTERM between operations
 (`signals`) and roll back by hand (`rollback`)."""
 
+from reconciler.engine.announce import announce_holds
 from reconciler.engine.apply import (
     ApplyResult,
     apply_plan,
@@ -57,6 +58,7 @@ __all__ = [
     "VirtualClock",
     "Wait",
     "Waiter",
+    "announce_holds",
     "apply_plan",
     "aws_now",
     "build_plan",

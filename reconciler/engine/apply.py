@@ -37,7 +37,9 @@ from typing import Any
 from typing_extensions import assert_never
 
 from reconciler.aws import LATEST, Invocation, LambdaWriter, LayerUsageReader
+from reconciler.engine.announce import Announcer, Write, announce_holds
 from reconciler.errors import AwsError, ReconcilerError
+from reconciler.notify import Notifiers, RunInfo
 from reconciler.plan import (
     FORWARD,
     AliasRecord,
@@ -172,8 +174,10 @@ class _FunctionRun:
         progress: Progress,
         alarms: Mapping[str, str] | None = None,
         now: Clock = _utcnow,
+        told: Announcer | None = None,
     ) -> None:
         self.aws = aws
+        self.told = told  # where the events of each rollout write go (None: nowhere)
         self.now = now  # stamps a rollout step's start when its call is made
         self.alarms = alarms or {}  # alarm name → state, read right before the run
         self.fp = fp
@@ -316,6 +320,7 @@ class _FunctionRun:
         record = self._record(op.record, restamp=True)
         description = self._description(op.after.description, record)
         self.aws.create_alias(self.fp.key, self.region, op.alias, version, weights, description)
+        self._announce(Write(op.alias, op.rollout, version, weights, record))
         return Status.DONE, ""
 
     def _update(self, op: UpdateAlias) -> tuple[Status, str]:
@@ -347,6 +352,7 @@ class _FunctionRun:
                 self._description(user, record),
                 revision,
             )
+            self._announce(Write(op.alias, step, version, weights, record))
         if op.untag:
             self.aws.untag_function(self.fp.key, self.region, self.fp.arn, op.untag)
         if record is not None and step is not None and _awaits_hook(record, verifying):
@@ -376,6 +382,7 @@ class _FunctionRun:
             self._description(user, replace(marked, rollout=failed)),
             op.revision_id,
         )
+        self._announce(Write(op.alias, op.rollout, here, weights, replace(marked, rollout=failed)))
         raise ReconcilerError(f"{op.alias}: {cause(why)}; no traffic moved to {to}")
 
     def _post_traffic(
@@ -399,6 +406,7 @@ class _FunctionRun:
                 self._description(user, done),
                 revision,
             )
+            self._announce(Write(op.alias, op.rollout, version, {}, done))
             return
         # back to the live primary when the promotion was from a canary (never to a version
         # named only by the record), else to the version the rollout moved from
@@ -414,7 +422,12 @@ class _FunctionRun:
             self._description(user, backed),
             revision,
         )
+        self._announce(Write(op.alias, op.rollout, back, {}, backed))
         raise ReconcilerError(f"{op.alias}: {cause(why)}; rolled back to {back}")
+
+    def _announce(self, write: Write) -> None:
+        if self.told is not None:  # the events of a rollout write; never raises
+            self.told.write(self.fp, write, self._resolve, self.now)
 
     def _delete_version(self, op: DeleteVersion) -> tuple[Status, str]:
         name, region = self.fp.key, self.region
@@ -503,6 +516,8 @@ def apply_plan(
     progress: Progress,
     clock: Clock = _utcnow,
     stop: threading.Event | None = None,
+    notifiers: Notifiers | None = None,
+    run_info: RunInfo | None = None,
 ) -> ApplyResult:
     """Apply `plan` after the safety policy allows it (ReconcilerError otherwise). `clock`
     stamps the start of each rollout step when its call is made. Once `stop` is set (a signal),
@@ -511,11 +526,13 @@ def apply_plan(
     check_applicable(plan)
     todo = [fp for fp in plan.functions if fp.operations]
     alarms = reread_alarms(aws, todo)
+    announce_holds(plan, notifiers, clock, run_info)  # rollout events: `engine.announce`
 
     def run(fp: FunctionPlan) -> list[OpResult]:
         if stop is not None and stop.is_set():
             return [OpResult(fp.function, op, Status.NOT_ATTEMPTED) for op in fp.operations]
-        return _FunctionRun(aws, fp, progress, alarms.get(fp.region), clock).run()
+        told = Announcer.of(notifiers, fp, run_info)
+        return _FunctionRun(aws, fp, progress, alarms.get(fp.region), clock, told).run()
 
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         per_function = list(pool.map(run, todo))

@@ -51,6 +51,7 @@ from reconciler.planning import (
     plan_function,
     plan_layer,
 )
+from reconciler.planning.waves import hold_waves
 
 Clock = Callable[[], datetime]
 # How far this runner's clock may be from AWS's (the `Date` of its responses) before rollout
@@ -350,6 +351,7 @@ def _build_function_plan(
     if skew is not None:  # every rollout waits where it stands; the test clock is exempt
         observed = [hold_all(o, skew) for o in observed]
     first = plan(observed, now=now, max_deletions=max_deletions, manifests=manifests.paths)
+    first, observed = hold_waves(first, observed, now)  # `waves:` (planning/waves.py)
     deleting = [i for i, fp in enumerate(first.functions) if fp.deletions]
     if not deleting:
         return first

@@ -33,12 +33,21 @@ from enum import Enum
 from typing import Protocol
 
 from reconciler.aws import LambdaApi
+from reconciler.engine.announce import announce_holds
 from reconciler.engine.apply import ApplyResult, Status, apply_plan, check_applicable
 from reconciler.engine.run import Clock, aws_now, build_plan, utcnow
 from reconciler.engine.signals import stopping_on_signals
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import ManifestSet
-from reconciler.plan import CreateAlias, Plan, RolloutPhase, RolloutStage, UpdateAlias
+from reconciler.notify import Notifiers, RunInfo
+from reconciler.plan import (
+    CreateAlias,
+    Plan,
+    RolloutPhase,
+    RolloutStage,
+    UpdateAlias,
+    WaveFailed,
+)
 from reconciler.plan.wording import (
     detail,
     rollout_message,
@@ -92,6 +101,8 @@ class Waiter:
     display: Display | None = None  # a live table: then no line per waiting rollout
     aws_time: bool = False  # plan in AWS's time (the `Date` of its responses), not `clock`'s
     rolled_back: bool = False
+    notifiers: Notifiers | None = None  # rollout events (None: none)
+    run_info: RunInfo = field(default_factory=RunInfo)
     _said: set[str] = field(default_factory=set)
     _due: dict[tuple[str, str], datetime] = field(default_factory=dict)  # last seen, per alias
 
@@ -136,6 +147,8 @@ class Waiter:
                 continue
             made.clear()
             streak = 0
+            if self.notifiers:
+                announce_holds(plan, self.notifiers, self.clock(), self.run_info)
             if _settled(plan):
                 return (
                     Outcome.ROLLED_BACK
@@ -180,6 +193,8 @@ class Waiter:
             parallelism=self.parallelism,
             progress=self.report,
             clock=(lambda: aws_now(self.aws)) if self.aws_time else self.clock,
+            notifiers=self.notifiers,
+            run_info=self.run_info,
         )
         _raise_failures(result)
         for line in result.rollbacks:
@@ -239,11 +254,19 @@ _QUIET = frozenset({RolloutPhase.COMPLETE, RolloutPhase.FAILED, *_WAITING})
 
 def _settled(plan: Plan) -> bool:
     ends = (RolloutStage.COMPLETE, RolloutStage.ROLLED_BACK)
-    return all(r.stage in ends for fp in plan.functions for r in fp.rollouts)
+    return all(
+        r.stage in ends or isinstance(r.hold, WaveFailed)  # `waves:` after a failed wave
+        for fp in plan.functions
+        for r in fp.rollouts
+    )
 
 
 def _any_back(plan: Plan) -> bool:
-    return any(r.stage is RolloutStage.ROLLED_BACK for fp in plan.functions for r in fp.rollouts)
+    return any(
+        r.stage is RolloutStage.ROLLED_BACK or isinstance(r.hold, WaveFailed)
+        for fp in plan.functions
+        for r in fp.rollouts
+    )
 
 
 _ON_TIME = frozenset({RolloutPhase.ADVANCING, RolloutPhase.PROMOTING})  # never taken early
@@ -317,7 +340,7 @@ def timekeeping(pinned: Clock | None) -> Timekeeping:
     return Timekeeping(utcnow, sleep, stop, aws_time=True)
 
 
-def wait_for_rollouts(
+def wait_for_rollouts(  # noqa: PLR0913 (the driver's settings, all keyword but the first five)
     manifests: ManifestSet,
     aws: LambdaApi,
     wait: Wait,
@@ -327,6 +350,7 @@ def wait_for_rollouts(
     display: Display | None = None,
     parallelism: int = 8,
     max_deletions: int = 100,
+    notifiers: Notifiers | None = None,
 ) -> Outcome:
     """Every rollout of `manifests` to its end (`apply --wait`, after the first apply), within
     `wait.timeout`. SIGINT and SIGTERM set `time.stop` while it runs (the previous handlers are
@@ -344,6 +368,8 @@ def wait_for_rollouts(
         max_deletions=max_deletions,
         stop=time.stop,
         aws_time=time.aws_time,
+        notifiers=notifiers,
+        run_info=RunInfo.from_env(),
     )
     caught: list[int] = []
     with stopping_on_signals(time.stop, caught):

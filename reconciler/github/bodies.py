@@ -142,6 +142,9 @@ class RunContext:
     repo: str = ""
     review: str | None = None  # the review fingerprint of the plan, for a plan comment
     index: str | None = None  # its parts' short digests (reconciler.github.review), to name changes
+    # one comment with several plans (shards, manifest sets): each one's label (its set and
+    # shard: `plan_label`), review fingerprint and index
+    plans: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def run_url(self) -> str:
@@ -249,6 +252,11 @@ def trailer(digest: str, ctx: RunContext, earlier: list[RunContext]) -> list[str
             fields.append(f"commit={ctx.sha}")
         if ctx.index and _VALUE.fullmatch(ctx.index):
             fields.append(f"index={ctx.index}")
+    plans = [p for p in ctx.plans if all(_VALUE.fullmatch(v) for v in p)]
+    if plans and not ctx.review:
+        if ctx.sha and _VALUE.fullmatch(ctx.sha):
+            fields.append(f"commit={ctx.sha}")
+        fields += [f"plan {label} {review} {index}" for label, review, index in plans]
     runs = [r.hidden() for r in [ctx, *earlier]]
     return [TRAILER, *fields, *(r for r in runs if r != "run "), "-->"]
 

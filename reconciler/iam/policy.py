@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 from reconciler.engine import AUTO_MIN_FUNCTIONS, sweepable
 from reconciler.errors import ReconcilerError
+from reconciler.iam.events import event_buses
 from reconciler.manifest import FunctionTarget, LayerTarget
 from reconciler.planning import HISTORY_PREFIX, TAG_PREFIX
 
@@ -375,6 +376,9 @@ def policy_for(
         statements = _exact(targets, mode, region, account)
     statements += _hook_statements(targets, mode, region, account)
     statements += layer_statements(layers, mode, region, account)
+    buses = event_buses(targets, region, account, _partition) if mode == "apply" else []
+    if buses:  # `apply` and `rollback` send rollout events to that bus only
+        statements.append(_statement("RolloutNotifications", ["events:PutEvents"], buses))
     unscoped = {"lambda:GetAccountSettings"}
     if layers:
         unscoped |= {"lambda:ListLayerVersions", "lambda:ListFunctions"}

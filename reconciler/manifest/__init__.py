@@ -8,6 +8,8 @@ The package, one concern per module (import from here; the modules are its layou
     weights.py      weights (share of traffic) and intervals
     models.py       the models and the rules between their fields
     rollout.py      the rollout's models: steps or a preset, alarms, gates, hooks
+    notifications.py  `defaults.notifications`: EventBridge and webhook sinks of rollout events
+    waves.py        `waves:`, the order in which regions or accounts take a rollout
     diagnostics.py  pydantic errors → `FILE:LINE:COL: path: message`
     loading.py      files → `ManifestSet`, `defaults` merged, duplicates across files refused
     schema.py       the JSON Schema generated from the models
@@ -66,6 +68,7 @@ from reconciler.manifest.names import (
     Region,
     is_alias_name,
 )
+from reconciler.manifest.notifications import EventBridgeSpec, NotificationsSpec, WebhookSpec
 from reconciler.manifest.rollout import RolloutSpec
 from reconciler.manifest.schema import json_schema, json_schema_text
 from reconciler.manifest.selectors import AliasRef, DescriptionRef, Selector, Sha256Ref
@@ -92,6 +95,7 @@ __all__ = [
     "Defaults",
     "DescriptionRef",
     "Diagnostic",
+    "EventBridgeSpec",
     "FunctionKey",
     "FunctionSpec",
     "FunctionTarget",
@@ -103,11 +107,13 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "ManifestSet",
+    "NotificationsSpec",
     "Region",
     "RetentionSpec",
     "RolloutSpec",
     "Selector",
     "Sha256Ref",
+    "WebhookSpec",
     "Weight",
     "is_alias_name",
     "json_schema",

@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from reconciler.manifest._base import show
 from reconciler.manifest.diagnostics import Diagnostic, Location, ManifestError, to_diagnostics
 from reconciler.manifest.models import Defaults, FunctionSpec, LayerSpec, Manifest, split_key
+from reconciler.manifest.notifications import NotificationsSpec
+from reconciler.manifest.waves import wave_of
 from reconciler.manifest.yamlload import MAX_BYTES, Document, YamlError, load_yaml
 
 
@@ -34,6 +36,10 @@ class FunctionTarget:
     manifest: str  # the manifest path as given
     allowed_account_ids: frozenset[str] | None
     alias_locations: Mapping[str, Location] = field(default_factory=dict)
+    # fleet settings of its manifest: where rollout events go, and its wave (1-based; None:
+    # not ordered)
+    notifications: NotificationsSpec | None = None
+    wave: int | None = None
 
     def alias_location(self, alias: str) -> Location:
         """Where the alias key is written (the function key if the alias is not declared)."""
@@ -112,6 +118,8 @@ def _targets(manifest: Manifest, doc: Document, path: str) -> list[FunctionTarge
                 manifest=path,
                 allowed_account_ids=allowed,
                 alias_locations=alias_locations,
+                notifications=defaults.notifications,
+                wave=wave_of(manifest.waves, region, account),
             )
         )
     return out

@@ -12,8 +12,10 @@ from pydantic_core import PydanticCustomError
 
 from reconciler.manifest._base import AsTuple, Issue, StrictModel, rule, show
 from reconciler.manifest.names import AccountId, AliasName, FunctionKey, LayerKey, Region
+from reconciler.manifest.notifications import NotificationsSpec
 from reconciler.manifest.rollout import RolloutSpec
 from reconciler.manifest.selectors import AliasRef, Selector, dump_selector
+from reconciler.manifest.waves import Waves, check_waves
 from reconciler.manifest.weights import Weight
 
 
@@ -383,6 +385,10 @@ class Defaults(StrictModel):
         default=None, description="Default for `prune_aliases`."
     )
     region: Region | None = Field(default=None, description="Default region.")
+    notifications: NotificationsSpec | None = Field(
+        default=None,
+        description="Where rollout state changes are announced (EventBridge, a webhook).",
+    )
 
 
 def _format_version(value: Any) -> Literal[1]:
@@ -425,6 +431,17 @@ class Manifest(StrictModel):
     layers: dict[LayerKey, LayerSpec] = Field(
         default_factory=dict, description="Layers whose old versions retention deletes."
     )
+    waves: Waves | None = Field(
+        default=None,
+        description="The order in which regions (or accounts) take a rollout: a wave starts "
+        "only when every rollout of the waves before it is complete.",
+    )
+
+    @model_validator(mode="after")
+    def _waves(self) -> Manifest:
+        if self.waves is not None:
+            check_waves(self.waves)
+        return self
 
     @model_validator(mode="after")
     def _manages_something(self) -> Manifest:

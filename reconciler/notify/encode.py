@@ -13,7 +13,8 @@ The keys, always all present and in this order (`FORMAT` is `detail_version`):
     phase           the plan's rollout phase (`complete` for a completion)
     cause           null, or {"kind": ..., its fields...}: alarm, hook_failed, error_rate,
                     compare_to_previous, manual (as the JSON plan names them), clock_skew,
-                    metrics_unread, metrics_pending, alarm_no_data
+                    metrics_unread, metrics_pending, alarm_no_data, wave_waiting,
+                    wave_failed (`wave`, `rollouts`)
     time            AWS's time of the write, ISO 8601 UTC with seconds
     run_id, commit  the CI run and the commit (null when unknown)
     message         the plan's sentence for it (`reconciler.plan.wording`)
@@ -40,6 +41,8 @@ from reconciler.plan import (
     ManualRollback,
     MetricsPending,
     MetricsUnread,
+    WaveFailed,
+    WaveWaiting,
     WorseThanPrevious,
 )
 
@@ -89,6 +92,10 @@ def cause_data(c: Cause) -> dict[str, Any]:
             return {"kind": "metrics_pending", "ready": _time(c.ready)}
         case AlarmNoData():
             return {"kind": "alarm_no_data", "alarms": list(c.alarms)}
+        case WaveWaiting():
+            return {"kind": "wave_waiting", "wave": c.wave, "rollouts": list(c.rollouts)}
+        case WaveFailed():
+            return {"kind": "wave_failed", "wave": c.wave, "rollouts": list(c.rollouts)}
         case _:
             assert_never(c)
 

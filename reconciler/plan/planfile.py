@@ -283,6 +283,8 @@ def plan_to_dict(plan: Plan, *, kind: str = "plan") -> dict[str, Any]:
         *("format_version", "kind", "manifests", "functions", "summary", "max_deletions"),
         *("brake", "errors", "layers", "code_storage", "storage_warn", "housekeeping_is_drift"),
     )
+    if data.get("shard") is None:  # `--shard K/N` only
+        data.pop("shard", None)
     return _arrange(data, order, derived)
 
 

@@ -154,9 +154,29 @@ class AlarmNoData:
     alarms: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class WaveWaiting:
+    """`waves:`: the rollouts of an earlier wave (`wave`, 1-based) are not all complete yet
+    (`rollouts`: "function:alias (region)" of those that are not), so this one waits."""
+
+    wave: int
+    rollouts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WaveFailed:
+    """`waves:`: a rollout of an earlier wave failed (rolled back or rolling back): the later
+    waves do not start until the manifest names another version or attempt."""
+
+    wave: int
+    rollouts: tuple[str, ...]
+
+
 # Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
 # `reconciler.plan.wording`; a hold keeps the rollout where it stands until it clears.
-HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData
+HoldCause: TypeAlias = (
+    ClockSkew | MetricsUnread | MetricsPending | AlarmNoData | WaveWaiting | WaveFailed
+)
 
 
 # ---- why an alias record is not trusted (UNVERIFIED) -------------------------------------

@@ -44,6 +44,8 @@ from reconciler.plan.types import (
     UnknownPrevious,
     UnknownTarget,
     VersionRef,
+    WaveFailed,
+    WaveWaiting,
     WorseThanPrevious,
     version_label,
 )
@@ -123,6 +125,11 @@ def _why(s: RolloutStatus) -> str:
     return cause_now(s.cause) if s.cause is not None else "a failed check"
 
 
+def _few(names: tuple[str, ...], shown: int = 3) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def hold(h: HoldCause) -> str:
     """Why a due step forward waits: "this runner's clock is 95s behind AWS's (more than 30s)"."""
     match h:
@@ -139,6 +146,13 @@ def hold(h: HoldCause) -> str:
         case AlarmNoData(alarms=alarms):
             names = ", ".join(alarms)
             return f"alarm {names} has insufficient data (rollout.insufficient_data: hold)"
+        case WaveWaiting(wave=wave, rollouts=rollouts):
+            return f"waiting for wave {wave}: {_few(rollouts)} not complete yet"
+        case WaveFailed(wave=wave, rollouts=rollouts):
+            return (
+                f"wave {wave} failed: {_few(rollouts)} rolled back; the later waves do not "
+                "start until the manifest names another version or rollout.attempt"
+            )
         case _:
             assert_never(h)
 

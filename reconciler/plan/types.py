@@ -82,6 +82,8 @@ from reconciler.plan.rollout_types import (
     StepBeyond,
     UnknownPrevious,
     UnknownTarget,
+    WaveFailed,
+    WaveWaiting,
     WorseThanPrevious,
 )
 from reconciler.plan.routes import (
@@ -140,6 +142,8 @@ __all__ = [
     "UnknownPrevious",
     "UnknownTarget",
     "VersionRef",
+    "WaveFailed",
+    "WaveWaiting",
     "WorseThanPrevious",
     "version_label",
 ]
@@ -486,6 +490,8 @@ class Plan:
     )
     # `drift --housekeeping-is-drift`: due deletions count
     housekeeping_drift: Annotated[bool, Strict(), Field(alias="housekeeping_is_drift")] = False
+    # `--shard K/N`: the share of the manifests' functions this plan covers (None: all)
+    shard: Annotated[str | None, Field(pattern=r"^[0-9]+/[0-9]+$")] = None
 
     @property
     def summary(self) -> Mapping[str, int]:

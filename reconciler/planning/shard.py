@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 
 from reconciler.errors import ReconcilerError
+from reconciler.manifest import FunctionTarget, LayerTarget, ManifestSet
 
 MAX_SHARDS: Final = 1000
 _SPEC_RE: Final = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*")
@@ -63,3 +64,24 @@ def select(
 ) -> tuple[T, ...]:
     """The items of `shard`, in their order; `key` gives (account, region, function name)."""
     return tuple(item for item in items if shard.holds(*key(item)))
+
+
+def shard_manifests(
+    manifests: ManifestSet, shard: Shard, default_region: str | None
+) -> ManifestSet:
+    """The functions and layers of `shard`: a function by (account, region, name), a layer by
+    (account, region, `layer:` name). A target without a region counts in `default_region` (the
+    run's), one without an account in the account "" (an ARN names it)."""
+    region = default_region or ""
+
+    def function_key(t: FunctionTarget) -> tuple[str, str, str]:
+        return (t.account or "", t.region or region, t.name)
+
+    def layer_key(t: LayerTarget) -> tuple[str, str, str]:
+        return (t.account or "", t.region or region, "layer:" + t.name)
+
+    return replace(
+        manifests,
+        functions=select(shard, manifests.functions, function_key),
+        layers=select(shard, manifests.layers, layer_key),
+    )

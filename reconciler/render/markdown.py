@@ -83,13 +83,26 @@ def label(row: Row) -> str:
             assert_never(action)
 
 
-def marker_for(manifests: Sequence[str], kind: str = "plan") -> str:
+def plan_label(manifests: Sequence[str], shard: str | None = None) -> str:
+    """The name of a manifest set (and shard) in markers and trailers: a digest of the sorted
+    paths (and `--shard K/N`)."""
+    named = "\n".join(sorted(manifests)) + (f"\n--shard {shard}" if shard else "")
+    return hashlib.sha256(named.encode()).hexdigest()[:12]
+
+
+# The marker of one comment with the plans of several manifest sets (`github comment` with
+# their plan files): `check-reviewed` looks for it after the set's own.
+FLEET_MARKER = "<!-- lambda-reconciler:plan -->\n<!-- lambda-reconciler:manifests=fleet -->"
+
+
+def marker_for(manifests: Sequence[str], kind: str = "plan", shard: str | None = None) -> str:
     """The two hidden lines that open a body and identify its kind and manifest set.
 
     The set is named by a digest of the sorted paths, so the order on the command line does not
-    matter and two manifest sets in one repository keep two comments.
+    matter and two manifest sets in one repository keep two comments; a plan of one shard
+    (`--shard K/N`) has its own, so that each job of a matrix keeps its own comment too.
     """
-    digest = hashlib.sha256("\n".join(sorted(manifests)).encode()).hexdigest()[:12]
+    digest = plan_label(manifests, shard)
     return f"<!-- lambda-reconciler:{kind} -->\n<!-- lambda-reconciler:manifests={digest} -->"
 
 
@@ -394,9 +407,11 @@ def render_markdown(
     and quota lines stay, and each section that lost functions says so in one line.
     """
     kind = "drift" if drift else "plan"
-    head = [marker_for(plan.manifests, kind), *_headline(plan, kind)]
+    head = [marker_for(plan.manifests, kind, plan.shard), *_headline(plan, kind)]
     if plan.manifests:
         head += ["Manifests: " + ", ".join(code(m) for m in plan.manifests), ""]
+    if plan.shard:
+        head += [f"Shard {code(plan.shard)}: the functions a CI job of the matrix plans.", ""]
     head += _blockers(plan) + _storage_section(plan)
     sections, in_sync = _sections(plan)
     tail = _in_sync(in_sync)
@@ -509,3 +524,76 @@ def render_failure(
         kept.append(line)
         budget -= len(line) + 1
     return "\n".join([*head, f"{fence}text", *kept, fence, ""])
+
+
+# ---- several plans in one body: the shards of a set, several sets ----------------------------
+
+
+def _set_line(plans: Sequence[Plan]) -> str:
+    """What one manifest set's plans are: its manifests, and its shards (or the whole set)."""
+    first = plans[0]
+    files = ", ".join(code(m) for m in first.manifests) or "(no manifest)"
+    labels = [p.shard for p in plans]
+    if labels == [None]:
+        return f"- {files}: the whole set"
+    if any(label is None for label in labels):
+        raise ValueError(f"{files}: a plan of the whole set given with plans of its shards")
+    counts_ = {str(label).split("/")[1] for label in labels}
+    if len(counts_) != 1:
+        raise ValueError(
+            f"{files}: plans of shards of different counts: {', '.join(map(str, labels))}"
+        )
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{files}: the same shard given twice")
+    n = int(counts_.pop())
+    have = sorted(int(str(label).split("/")[0]) for label in labels)
+    line = f"- {files}: shards {', '.join(code(f'{k}/{n}') for k in have)}"
+    missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in have]
+    if missing:
+        line += f"; not shown (no plan given): {', '.join(code(m) for m in missing)}"
+    return line
+
+
+def merge_plans(plans: Sequence[Plan]) -> tuple[Plan, list[str], str]:
+    """Several plans (the shards of one manifest set, `--shard K/N`, and the plans of other
+    sets, each job's) as one plan, the lines saying which plans it holds, and the marker of
+    their comment: the set's when one set, else `FLEET_MARKER`. Refused (ValueError): a set's
+    shards of different counts or given twice, or with the whole set."""
+    sets: dict[tuple[str, ...], list[Plan]] = {}
+    for p in plans:
+        sets.setdefault(tuple(sorted(p.manifests)), []).append(p)
+    lines = ["Plans shown together, each applied by its own job:", ""]
+    lines += [_set_line(group) for group in sets.values()]
+    manifests = tuple(dict.fromkeys(m for p in plans for m in p.manifests))
+    storage = {s.region: s for p in plans for s in p.storage}
+    merged = Plan(
+        functions=tuple(fp for p in plans for fp in p.functions),
+        manifests=manifests,
+        max_deletions=plans[0].max_deletions,
+        errors=tuple(e for p in plans for e in p.errors),
+        layers=tuple(lp for p in plans for lp in p.layers),
+        storage=tuple(storage.values()),
+        storage_warn=plans[0].storage_warn,
+        housekeeping_drift=plans[0].housekeeping_drift,
+    )
+    marker = marker_for(next(iter(sets))) if len(sets) == 1 else FLEET_MARKER
+    return merged, lines, marker
+
+
+def render_plans(
+    plans: Sequence[Plan],
+    *,
+    drift: bool = False,
+    limit: int = DEFAULT_LIMIT,
+    full_at: str = "the job summary",
+) -> str:
+    """One body with several plans (`merge_plans`), as if one job had planned them all, under
+    the marker of their set (or of the fleet), with the plans it holds named under the
+    headline."""
+    merged, said, marker = merge_plans(plans)
+    room = max(limit - sum(len(x) + 1 for x in said) - 2, 1000)
+    lines = render_markdown(merged, drift=drift, limit=room, full_at=full_at).split("\n")
+    lines[:2] = marker.split("\n")
+    at = next((i for i, x in enumerate(lines) if x.startswith("Manifests: ")), 3)
+    lines[at + 1 : at + 1] = ["", *said]
+    return "\n".join(lines)
