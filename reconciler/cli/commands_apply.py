@@ -20,8 +20,8 @@ from reconciler.cli.options import (
     global_options,
 )
 from reconciler.cli.wiring import (
+    accounts,
     apply_clock,
-    aws_client,
     clock,
     confirm,
     fail,
@@ -37,8 +37,9 @@ from reconciler.errors import ReconcilerError
 from reconciler.plan import UpdateAlias
 
 if TYPE_CHECKING:
-    from reconciler.aws.client import Aws
     from reconciler.engine import Wait
+    from reconciler.engine.accounts import Accounts
+    from reconciler.manifest import ManifestSet
     from reconciler.plan import Plan
 
 
@@ -76,16 +77,19 @@ def apply(
     from reconciler.engine.signals import signal_name
     from reconciler.plan.planfile import load_plan_file
 
-    aws = aws_client(opts)
     if is_saved_plan(targets):
         if only:
             raise click.UsageError("--target narrows a plan; a saved plan is applied exactly")
         _no_storage_warn_for_saved_plans()
         result = load_plan_file(targets[0])
+        aws = accounts(opts, _saved_manifests(result))
         refuse_if_stale(result, aws, parallelism=opts.parallelism)
         _recheck_gates(opts, result, aws)
     else:
-        result = _plan_shown(opts, aws, targets, only, max_deletions, storage_warn, fmt)
+        loaded = load(targets, only)
+        warn_unused_region(opts, loaded)
+        aws = accounts(opts, loaded)
+        result = _plan_shown(opts, aws, loaded, max_deletions, storage_warn, fmt)
     report_errors(result)
     check_applicable(result)
     if not result.has_changes:
@@ -106,11 +110,22 @@ def apply(
     _wait_for_rollouts(opts, wait, targets, result, max_deletions, only)
 
 
+def _saved_manifests(saved: Plan) -> ManifestSet:
+    """The manifests a saved plan names, for the accounts they reach (their `target:`); none
+    when they cannot be read now: then the ambient credentials apply it, and a function of
+    another account is refused as before."""
+    from reconciler.manifest import ManifestError, ManifestSet, load_manifests
+
+    try:
+        return load_manifests(saved.manifests) if saved.manifests else ManifestSet((), ())
+    except ManifestError:
+        return ManifestSet((), ())
+
+
 def _plan_shown(
     opts: Options,
-    aws: Aws,
-    targets: Sequence[str],
-    only: Sequence[str],
+    aws: Accounts,
+    loaded: ManifestSet,
     max_deletions: int,
     storage_warn: float,
     fmt: str,
@@ -121,8 +136,6 @@ def _plan_shown(
     from reconciler.render import render
     from reconciler.render.progress import reading_progress
 
-    loaded = load(targets, only)
-    warn_unused_region(opts, loaded)
     with reading_progress(opts, len(loaded.functions)) as progress:
         result = build_plan(
             loaded,
@@ -140,7 +153,7 @@ def _plan_shown(
     return result
 
 
-def _recheck_gates(opts: Options, saved: Plan, aws: Aws) -> None:
+def _recheck_gates(opts: Options, saved: Plan, aws: Accounts) -> None:
     """A saved plan's steps forward on metric gates are planned again from the manifests it
     names and the metrics as they are now; any step that would not be taken the same way
     refuses the whole plan (contract §9, saved plans)."""
@@ -155,7 +168,7 @@ def _recheck_gates(opts: Options, saved: Plan, aws: Aws) -> None:
         )
     problems = recheck_rollouts(
         saved,
-        with_default_region(load(saved.manifests, (), warn=False), aws.default_region),
+        with_default_region(load(saved.manifests, (), warn=False), aws.ambient.default_region),
         aws,
         parallelism=opts.parallelism,
         clock=clock(opts),
@@ -199,11 +212,12 @@ def _wait_for_rollouts(
         raise ReconcilerError("--wait: the saved plan names no manifests to follow")
     time = timekeeping(clock(opts))
     table = live_table(opts)
+    loaded = load(manifests, only, warn=False)
     try:
         with table or contextlib.nullcontext():
             outcome = wait_for_rollouts(
-                load(manifests, only, warn=False),
-                aws_client(opts),
+                loaded,
+                accounts(opts, loaded),
                 wait,
                 time,
                 table.say if table else lambda line: click.echo(line, err=True),
@@ -246,7 +260,12 @@ def rollback(
     target = find_target(loaded.functions, function)
     if alias not in target.spec.aliases:
         raise ReconcilerError(f"{target.name}: alias {alias} is not managed by the manifests")
-    aws = aws_client(opts)
+    from reconciler.engine import check_accounts
+
+    creds = accounts(opts, loaded)
+    aws = creds.of(creds.key(target))
+    if target.target is not None:  # the account the manifest names, before any Lambda call
+        check_accounts(aws, [target])
     live = aws.read_function(target.key, target.region)
     # the tags: an alias an earlier release moved has its history there until migrated
     tags = aws.function_tags(target.key, target.region, live.arn)

@@ -20,7 +20,7 @@ from reconciler.cli.options import (
     global_options,
 )
 from reconciler.cli.wiring import (
-    aws_client,
+    accounts,
     clock,
     handle_errors,
     load,
@@ -48,7 +48,7 @@ def _build(
     with reading_progress(opts, len(loaded.functions)) as progress:
         return build_plan(
             loaded,
-            aws_client(opts),
+            accounts(opts, loaded),
             parallelism=opts.parallelism,
             max_deletions=max_deletions,
             clock=clock(opts),

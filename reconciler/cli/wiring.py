@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import wraps
+from functools import partial, wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -19,8 +19,11 @@ from reconciler.errors import ReconcilerError
 from reconciler.plan.wording import plural
 
 if TYPE_CHECKING:
+    from reconciler.aws import LambdaApi
     from reconciler.aws.client import Aws
+    from reconciler.aws.sts import AssumeRole
     from reconciler.engine import ApplyResult
+    from reconciler.engine.accounts import Accounts
     from reconciler.engine.signals import Signalled
     from reconciler.manifest import ManifestSet
     from reconciler.plan import Plan
@@ -132,7 +135,7 @@ def warn_unused_region(opts: Options, loaded: ManifestSet) -> None:
     )
 
 
-def aws_client(opts: Options) -> Aws:
+def aws_client(opts: Options, assume: AssumeRole | None = None) -> Aws:
     from reconciler.aws.client import Aws, stderr_logger
 
     return Aws(
@@ -143,7 +146,46 @@ def aws_client(opts: Options) -> Aws:
         pool_size=max(10, opts.parallelism * 2),
         max_rate=opts.max_rate,
         read_mode=opts.read_mode,
+        assume=assume,
     )
+
+
+def accounts(opts: Options, loaded: ManifestSet) -> Accounts:
+    """The run's credentials: the ambient ones, and for each account a manifest's `target:`
+    reaches with `role_arn`, that role assumed with STS (all at once; any failure exits 1
+    naming the manifest and the role, before any Lambda call)."""
+    from reconciler.aws.sts import AssumeRole, chained_duration, is_role_session, session_name
+    from reconciler.engine.accounts import Accounts, at_once
+
+    ambient = aws_client(opts)
+    roles = loaded.roles
+    if not roles:
+        return Accounts(ambient, {})
+    identity = ambient.identity()[1]
+    name = session_name()
+    asks: dict[str, AssumeRole] = {}
+    for account, target in roles.items():
+        assert target.role_arn is not None
+        duration = chained_duration(target.session_duration, identity)
+        if opts.verbose and duration != target.session_duration:
+            click.echo(
+                f"sts: {target.location}: the ambient credentials are a role session "
+                f"({identity}): role chaining caps the session of {target.role_arn} at "
+                f"{duration} s (session_duration {target.session_duration})",
+                err=True,
+            )
+        asks[account] = AssumeRole(
+            target.role_arn, name, target.external_id, duration, str(target.location)
+        )
+    if opts.verbose:
+        chained = " (role chaining)" if is_role_session(identity) else ""
+        click.echo(
+            f"sts: assuming {len(asks)} role(s) as session {name}{chained}; credentials are "
+            "assumed again before they expire",
+            err=True,
+        )
+    made = at_once([partial(aws_client, opts, a) for a in asks.values()])
+    return Accounts(ambient, dict(zip(asks, made, strict=True)))
 
 
 def clock(opts: Options) -> Callable[[], datetime] | None:
@@ -165,13 +207,15 @@ def clock(opts: Options) -> Callable[[], datetime] | None:
     return None if when is None else lambda: when
 
 
-def apply_clock(opts: Options, aws: Aws) -> Callable[[], datetime]:
+def apply_clock(opts: Options, aws: LambdaApi | Accounts) -> Callable[[], datetime]:
     """What stamps a rollout step's start when its call is made: the pinned test clock, else
     AWS's time (the runner's clock corrected by the `Date` of AWS's responses)."""
     from reconciler.engine import aws_now
+    from reconciler.engine.accounts import Accounts
 
     pinned = clock(opts)
-    return pinned if pinned is not None else lambda: aws_now(aws)
+    api = aws.ambient if isinstance(aws, Accounts) else aws
+    return pinned if pinned is not None else lambda: aws_now(api)
 
 
 def report_errors(result: Plan) -> None:
@@ -216,17 +260,19 @@ def report_outcome(outcome: ApplyResult) -> None:
         sys.exit(1)
 
 
-def run_with_progress(plan: Plan, aws: Aws, opts: Options) -> tuple[ApplyResult, Signalled | None]:
+def run_with_progress(
+    plan: Plan, aws: LambdaApi | Accounts, opts: Options
+) -> tuple[ApplyResult, Signalled | None]:
     """A progress bar on a terminal; one plain line per operation in CI and in logs. A signal
     stops the run between functions; the result says what was done, and which signal."""
-    from reconciler.engine import apply_plan
+    from reconciler.engine.accounts import apply_all
     from reconciler.engine.signals import until_done
     from reconciler.render.progress import applying_progress
 
     with applying_progress(opts, plan) as bar:
         progress = bar or (lambda line: click.echo(line, err=True))
         return until_done(
-            lambda stop: apply_plan(
+            lambda stop: apply_all(
                 plan,
                 aws,
                 parallelism=opts.parallelism,

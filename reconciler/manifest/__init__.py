@@ -41,6 +41,7 @@ from reconciler.manifest.loading import (
     FunctionTarget,
     LayerTarget,
     ManifestSet,
+    Target,
     load_manifest_text,
     load_manifests,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "RolloutSpec",
     "Selector",
     "Sha256Ref",
+    "Target",
     "Weight",
     "is_alias_name",
     "json_schema",

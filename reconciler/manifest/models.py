@@ -11,7 +11,16 @@ from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema, mode
 from pydantic_core import PydanticCustomError
 
 from reconciler.manifest._base import AsTuple, Issue, StrictModel, rule, show
-from reconciler.manifest.names import AccountId, AliasName, FunctionKey, LayerKey, Region
+from reconciler.manifest.names import (
+    AccountId,
+    AliasName,
+    ExternalId,
+    FunctionKey,
+    LayerKey,
+    Region,
+    RoleArn,
+    role_account,
+)
 from reconciler.manifest.rollout import RolloutSpec
 from reconciler.manifest.selectors import AliasRef, Selector, dump_selector
 from reconciler.manifest.weights import Weight
@@ -385,6 +394,55 @@ class Defaults(StrictModel):
     region: Region | None = Field(default=None, description="Default region.")
 
 
+SESSION_DURATION_DEFAULT = 3600
+
+
+class TargetSpec(StrictModel):
+    """The account this manifest manages and how to reach it: `role_arn`, assumed with STS from
+    the ambient credentials, or (without it) the ambient credentials themselves, which must then
+    be for `account`.
+
+    ```yaml
+    target:
+      account: "111111111111"
+      role_arn: arn:aws:iam::111111111111:role/lambda-reconciler
+      external_id: team-orders      # optional
+      session_duration: 3600        # optional, seconds, 900-43200
+    ```
+    """
+
+    account: AccountId = Field(description="The account (12 digits) every function is in.")
+    role_arn: RoleArn | None = Field(
+        default=None,
+        description="The IAM role to assume (in `account`); absent: the ambient credentials.",
+    )
+    external_id: ExternalId | None = Field(
+        default=None, description="The ExternalId the role's trust policy requires."
+    )
+    session_duration: Annotated[int, Field(ge=900, le=43200)] = Field(
+        default=SESSION_DURATION_DEFAULT,
+        description="Seconds the assumed-role session lasts (900-43200; the role's "
+        "MaxSessionDuration bounds it, and role chaining caps it at 3600).",
+    )
+
+    @model_validator(mode="after")
+    def _role_in_account(self) -> TargetSpec:
+        if self.role_arn is not None and role_account(self.role_arn) != self.account:
+            rule(
+                [
+                    (
+                        ("role_arn",),
+                        f"role {self.role_arn} is in account {role_account(self.role_arn)}, "
+                        f"not in target account {self.account}",
+                        False,
+                    )
+                ]
+            )
+        if self.external_id is not None and self.role_arn is None:
+            rule([(("external_id",), "external_id is sent only when assuming role_arn", True)])
+        return self
+
+
 def _format_version(value: Any) -> Literal[1]:
     if isinstance(value, int) and not isinstance(value, bool) and value == 1:
         return 1
@@ -412,6 +470,16 @@ class Manifest(StrictModel):
         Literal[1], PlainValidator(_format_version), WithJsonSchema({"const": 1})
     ] = Field(description="The manifest format version: 1.")
     region: Region | None = Field(default=None, description="Default region for all functions.")
+    regions: Annotated[tuple[Region, ...], Field(min_length=1), AsTuple] | None = Field(
+        default=None,
+        description="Instead of `region`: every function without its own region is managed in "
+        "each of these regions.",
+    )
+    target: TargetSpec | None = Field(
+        default=None,
+        description="The account these functions are in and how to reach it (assume a role); "
+        "absent: the ambient credentials' account.",
+    )
     allowed_account_ids: Annotated[tuple[AccountId, ...], Field(min_length=1), AsTuple] | None = (
         Field(default=None, description="Refuse to run against any other account.")
     )
@@ -436,6 +504,48 @@ class Manifest(StrictModel):
         if "layers" in self.model_fields_set:
             rule([(("layers",), f"no layers: declare at least one {_OR_FUNCTIONS}", True)])
         rule([((), f"`functions` or `layers` is required: {_NOTHING}", False)])
+
+    @model_validator(mode="after")
+    def _regions_and_target(self) -> Manifest:
+        issues: list[Issue] = []
+        if self.regions is not None:
+            if self.region is not None:
+                issues.append((("regions",), "`region` and `regions` exclude each other", True))
+            if self.defaults is not None and self.defaults.region is not None:
+                issues.append(
+                    (("regions",), "`defaults.region` and `regions` exclude each other", True)
+                )
+            seen: set[str] = set()
+            for i, r in enumerate(self.regions):
+                if r in seen:
+                    issues.append((("regions", i), f"region {r} is listed twice", False))
+                seen.add(r)
+        target = self.target
+        if target is not None:
+            allowed = self.allowed_account_ids
+            if allowed is not None and target.account not in allowed:
+                issues.append(
+                    (
+                        ("target", "account"),
+                        f"target account {target.account} is not in allowed_account_ids",
+                        False,
+                    )
+                )
+            keys = [("functions", k) for k in self.functions] + [("layers", k) for k in self.layers]
+            for kind, key in keys:
+                _, _, account = split_key(key)
+                if account is not None and account != target.account:
+                    issues.append(
+                        (
+                            (kind, key),
+                            f"account {account} of this ARN is not the target account "
+                            f"{target.account}",
+                            True,
+                        )
+                    )
+        if issues:
+            rule(issues)
+        return self
 
     @model_validator(mode="after")
     def _arns(self) -> Manifest:
