@@ -8,6 +8,7 @@ The package, one concern per module (import from here; the modules are its layou
     weights.py      weights (share of traffic) and intervals
     models.py       the models and the rules between their fields
     rollout.py      the rollout's models: steps or a preset, alarms, gates, hooks
+    target.py       `target:`: the account, and the role that reaches it
     diagnostics.py  pydantic errors → `FILE:LINE:COL: path: message`
     loading.py      files → `ManifestSet`, `defaults` merged, duplicates across files refused
     schema.py       the JSON Schema generated from the models

@@ -18,9 +18,9 @@ from reconciler.manifest.models import (
     FunctionSpec,
     LayerSpec,
     Manifest,
-    TargetSpec,
     split_key,
 )
+from reconciler.manifest.target import TargetSpec
 from reconciler.manifest.yamlload import MAX_BYTES, Document, YamlError, load_yaml
 
 

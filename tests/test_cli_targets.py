@@ -1,0 +1,225 @@
+"""Many accounts and regions in one run: a manifest's `target:` names its account and the role
+that reaches it (assumed with STS from the ambient credentials), `regions:` manages each
+function in several regions, and one run plans and applies across all of them. A wrong account
+is refused before any Lambda call in any account (the emulator's call log proves it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from emulator.client import EmulatorClient
+from reconciler.aws.sts import chained_duration, session_name
+from tests.cli_helpers import lambda_calls, run_cli, write_manifest, writes
+
+CALLER = "123456789012"  # the ambient credentials' account (the emulator's default)
+ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+REGIONS = ("us-east-1", "eu-west-1")
+GITHUB = {"GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "2", "GITHUB_SHA": "abcdef0123456"}
+
+
+def _manifest(tmp_path: Path, account: str, role: str, extra: str = "", name: str = "") -> str:
+    return write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        regions: [{", ".join(REGIONS)}]
+        target:
+          account: "{account}"
+          role_arn: {role}
+          external_id: team-{account[:3]}
+        {extra}functions:
+          orders:
+            aliases: {{prod: {{version: 2}}}}
+        """,
+        name or f"{account}.yaml",
+    )
+
+
+def _fleet(emulator: EmulatorClient, tmp_path: Path) -> list[str]:
+    """Three accounts, each with a role the caller may assume (with an external id) and
+    `orders` (2 versions, prod on 1) in both regions; one manifest per account."""
+    paths = []
+    for account in ACCOUNTS:
+        view = emulator.for_account(account)
+        role = view.register_role("deployer", [CALLER], external_id=f"team-{account[:3]}")
+        for region in REGIONS:
+            view.seed([{"name": "orders", "versions": 2, "aliases": {"prod": 1}}], region)
+        paths.append(_manifest(tmp_path, account, role))
+    return paths
+
+
+def test_three_accounts_two_regions_plan_apply_then_nothing(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    """One run plans 3 accounts x 2 regions through assumed roles, grouped by account and
+    region; apply moves every prod alias in its own account; the next plan is empty. Each
+    AssumeRole names the run and commit and carries the manifest's external id."""
+    paths = _fleet(emulator, tmp_path)
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", *paths, "--format", "json", env=GITHUB)
+    assert r.returncode == 0, r.stderr
+    got = [(f["account"], f["region"], f["function"]) for f in json.loads(r.stdout)["functions"]]
+    assert got == [(a, reg, "orders") for a in ACCOUNTS for reg in sorted(REGIONS)]
+    assumed = [c for c in emulator.calls() if c["operation"] == "AssumeRole"]
+    assert sorted(c["assumed_account"] for c in assumed) == list(ACCOUNTS)
+    assert {c["role_session_name"] for c in assumed} == {"lambda-reconciler-4242-2-abcdef0"}
+    assert {c["duration_seconds"] for c in assumed} == {3600}
+    by_account = {(c["account"], c["region"]) for c in lambda_calls(emulator)}
+    assert by_account == {(a, reg) for a in ACCOUNTS for reg in REGIONS}
+
+    text = run_cli(emulator, "plan", *paths).stdout
+    assert f"── account {ACCOUNTS[0]}, eu-west-1 ──" in text
+    assert text.index(ACCOUNTS[1]) < text.index(ACCOUNTS[2])
+
+    emulator.clear_calls()
+    applied = run_cli(emulator, "apply", *paths, "--auto-approve")
+    assert applied.returncode == 0, applied.stderr
+    for account in ACCOUNTS:
+        view = emulator.for_account(account)
+        for region in REGIONS:
+            assert view.state("orders", region)["aliases"]["prod"]["FunctionVersion"] == "2"
+    written = sorted((c["account"], c["region"]) for c in lambda_calls(emulator) if c["write"])
+    assert written == [(a, reg) for a in ACCOUNTS for reg in sorted(REGIONS)]  # not CALLER's
+    again = run_cli(emulator, "plan", *paths, "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_saved_plan_applies_each_function_in_its_recorded_account(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    """`apply PLAN.json` reaches each function's account through the role its manifest names."""
+    paths = _fleet(emulator, tmp_path)[:2]
+    out = str(tmp_path / "plan.json")
+    assert run_cli(emulator, "plan", *paths, "--out", out).returncode == 0
+    r = run_cli(emulator, "apply", out)
+    assert r.returncode == 0, r.stderr
+    assert sorted((c["account"], c["region"]) for c in lambda_calls(emulator) if c["write"]) == [
+        (a, reg) for a in ACCOUNTS[:2] for reg in sorted(REGIONS)
+    ]
+
+
+def test_a_wrong_account_is_refused_before_any_lambda_call(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    """A role whose credentials turn out to be for another account than `target.account`
+    (here: the target names an account while the manifest's role is trusted elsewhere) and a
+    target account outside allowed_account_ids (checked at validation) are refused: exit 1,
+    one line naming the manifest, and no Lambda call in any account."""
+    paths = _fleet(emulator, tmp_path)
+    # The third manifest's target: ambient credentials, which are for CALLER, not its account.
+    wrong = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        region: us-east-1
+        target: {{account: "{ACCOUNTS[2]}"}}
+        functions:
+          orders: {{aliases: {{prod: {{version: 2}}}}}}
+        """,
+        "ambient.yaml",
+    )
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", paths[0], wrong, "--auto-approve")
+    assert r.returncode == 1
+    assert f"error: {wrong}:3:1: target account {ACCOUNTS[2]}: the ambient credentials gave " in (
+        r.stderr
+    )
+    assert f"for account {CALLER}; nothing was read or written" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert lambda_calls(emulator) == []
+
+    guarded = _manifest(
+        tmp_path,
+        ACCOUNTS[0],
+        f"arn:aws:iam::{ACCOUNTS[0]}:role/deployer",
+        extra=f'allowed_account_ids: ["{ACCOUNTS[1]}"]\n        ',
+        name="guarded.yaml",
+    )
+    r = run_cli(emulator, "plan", guarded)
+    assert r.returncode == 1
+    assert f"{guarded}:4:12: target.account: target account {ACCOUNTS[0]} is not in " in r.stderr
+    assert lambda_calls(emulator) == []
+
+
+def test_a_role_in_another_account_and_a_refused_assume_role(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    """A role ARN in another account than `target.account` is a validation error at the role;
+    an AssumeRole that STS refuses (a wrong external id) exits 1 naming the manifest and the
+    role, with nothing read in any account."""
+    paths = _fleet(emulator, tmp_path)
+    bad = _manifest(
+        tmp_path, ACCOUNTS[0], f"arn:aws:iam::{ACCOUNTS[1]}:role/deployer", name="bad.yaml"
+    )
+    r = run_cli(emulator, "validate", bad)
+    assert r.returncode == 1
+    assert (
+        f"{bad}:5:13: target.role_arn: role arn:aws:iam::{ACCOUNTS[1]}:role/deployer is in "
+        f"account {ACCOUNTS[1]}, not in target account {ACCOUNTS[0]}"
+    ) in r.stderr
+    role = f"arn:aws:iam::{ACCOUNTS[2]}:role/deployer"
+    Path(paths[2]).write_text(Path(paths[2]).read_text().replace("team-333", "team-999"))
+    emulator.clear_calls()
+    r = run_cli(emulator, "plan", *paths)
+    assert r.returncode == 1
+    (line,) = [x for x in r.stderr.splitlines() if x.startswith("error:")]
+    assert line.startswith(f"error: {paths[2]}:3:1: ")
+    assert f"assuming role {role}" in line
+    assert lambda_calls(emulator) == []
+
+
+def test_role_chaining_caps_the_session_at_one_hour(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    """Ambient credentials that are themselves a role session ask for at most 3600 s, and -v
+    says so."""
+    assert chained_duration(7200, "arn:aws:iam::1:user/ci") == 7200
+    ci = emulator.for_account(ACCOUNTS[0]).register_role("ci", [CALLER])
+    first = emulator.boto3_client("sts").assume_role(RoleArn=ci, RoleSessionName="ci")
+    session = emulator.assumed(first["Credentials"], ACCOUNTS[0])
+    view = emulator.for_account(ACCOUNTS[1])
+    role = view.register_role("deployer", [ci], max_session_duration=7200)
+    view.seed([{"name": "orders", "versions": 2, "aliases": {"prod": 1}}])
+    m = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        region: us-east-1
+        target: {{account: "{ACCOUNTS[1]}", role_arn: "{role}", session_duration: 7200}}
+        functions:
+          orders: {{aliases: {{prod: {{version: 2}}}}}}
+        """,
+    )
+    emulator.clear_calls()
+    r = run_cli(session, "plan", m, "-v")
+    assert r.returncode == 0, r.stderr
+    assert "role chaining caps the session of" in r.stderr
+    (call,) = [c for c in emulator.calls() if c["operation"] == "AssumeRole"]
+    assert (call["duration_seconds"], call["assumed_account"]) == (3600, ACCOUNTS[1])
+
+
+def test_without_target_the_run_is_unchanged(emulator: EmulatorClient, tmp_path: Path) -> None:
+    """No `target:`: no STS call at all, one ungrouped plan, as before."""
+    emulator.seed([{"name": "orders", "versions": 2, "aliases": {"prod": 1}}])
+    m = write_manifest(
+        tmp_path,
+        "version: 1\nregion: us-east-1\nfunctions:\n  orders: {aliases: {prod: {version: 2}}}\n",
+    )
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stderr
+    assert [c for c in emulator.calls() if c["service"] == "sts"] == []
+    assert "── account" not in r.stdout
+    assert writes(emulator) == [("UpdateAlias", "orders")]
+
+
+def test_session_name_outside_github() -> None:
+    """Outside GitHub Actions: a UTC timestamp and the process id, only characters STS takes."""
+    from datetime import datetime, timezone
+
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert session_name({}, when, 77) == "lambda-reconciler-20260102T030405Z-77"
+    long = session_name({"GITHUB_RUN_ID": "9" * 80, "GITHUB_SHA": "a b"}, when, 1)
+    assert len(long) == 64
+    assert " " not in long
