@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from emulator.client import EmulatorClient
 from reconciler.aws.sts import chained_duration, session_name
@@ -68,13 +69,12 @@ def test_three_accounts_two_regions_plan_apply_then_nothing(
     by_account = {(c["account"], c["region"]) for c in lambda_calls(emulator)}
     assert by_account == {(a, reg) for a in ACCOUNTS for reg in REGIONS}
 
-    text = run_cli(emulator, "plan", *paths).stdout
-    assert f"── account {ACCOUNTS[0]}, eu-west-1 ──" in text
-    assert text.index(ACCOUNTS[1]) < text.index(ACCOUNTS[2])
-
     emulator.clear_calls()
     applied = run_cli(emulator, "apply", *paths, "--auto-approve")
     assert applied.returncode == 0, applied.stderr
+    text = applied.stdout  # the plan it applied, a heading per account and region
+    assert f"── account {ACCOUNTS[0]}, eu-west-1 ──" in text
+    assert text.index(ACCOUNTS[1]) < text.index(ACCOUNTS[2])
     for account in ACCOUNTS:
         view = emulator.for_account(account)
         for region in REGIONS:
@@ -223,3 +223,29 @@ def test_session_name_outside_github() -> None:
     long = session_name({"GITHUB_RUN_ID": "9" * 80, "GITHUB_SHA": "a b"}, when, 1)
     assert len(long) == 64
     assert " " not in long
+
+
+def test_assumed_credentials_are_assumed_again_before_they_expire(
+    emulator: EmulatorClient,
+) -> None:
+    """A run that outlives its session (a long `apply --wait`) assumes the role again shortly
+    before expiry instead of failing on an expired token; a 15-minute session is not assumed
+    again on every call."""
+    from datetime import datetime, timedelta, timezone
+
+    from reconciler.aws.client import Aws
+    from reconciler.aws.sts import AssumeRole
+    from tests.cli_helpers import exact_environment
+
+    role = emulator.for_account(ACCOUNTS[0]).register_role("deployer", [CALLER])
+    with exact_environment(emulator.env()):
+        aws = Aws(region="us-east-1", assume=AssumeRole(role, "refresh-test", duration=900))
+        assert aws.account_id() == ACCOUNTS[0]
+        aws.list_function_names("us-east-1", "")
+        assumed = [c for c in emulator.calls() if c["operation"] == "AssumeRole"]
+        assert len(assumed) == 1
+        creds: Any = aws._session.get_credentials()
+        creds._expiry_time = datetime.now(timezone.utc) + timedelta(seconds=60)
+        aws.list_function_names("us-east-1", "")
+    assumed = [c for c in emulator.calls() if c["operation"] == "AssumeRole"]
+    assert [c["role_session_name"] for c in assumed] == ["refresh-test", "refresh-test"]

@@ -141,16 +141,25 @@ class Session:
         self._watch(sts)
         where = f"{assume.source}: " if assume.source else ""
 
-        def fetch() -> dict[str, str]:
+        def fetch(first: bool = False) -> dict[str, str]:
             try:
                 return credential_metadata(sts.assume_role(**request(assume)))
             except Exception as e:
                 err = explain(e, f"assuming role {assume.role_arn} (sts:AssumeRole)")
-                raise AwsError(f"{where}{err}; nothing was read or written") from e
+                if first:
+                    raise AwsError(f"{where}{err}; nothing was read or written") from e
+                raise AwsError(
+                    f"{where}{err} (assuming it again before its session expired)"
+                ) from e
 
         refreshable = botocore.credentials.RefreshableCredentials.create_from_metadata(
-            metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+            metadata=fetch(first=True), refresh_using=fetch, method="sts-assume-role"
         )
+        # botocore assumes again from 15 minutes before expiry (10: blocking); a session of 15
+        # minutes would then be assumed again on every call. A third (a sixth) of it instead.
+        advisory, mandatory = min(15 * 60, assume.duration // 3), min(10 * 60, assume.duration // 6)
+        refreshable._advisory_refresh_timeout = advisory  # type: ignore[attr-defined]
+        refreshable._mandatory_refresh_timeout = mandatory  # type: ignore[attr-defined]
         core = _botocore_session()
         # botocore has no public setter for refreshable credentials (boto3's own assume-role
         # providers do the same)
