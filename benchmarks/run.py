@@ -176,9 +176,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--accounts",
-        default="50x3x200",
-        help="many-accounts runs, ACCOUNTSxREGIONSxFUNCTIONS comma-separated (50x3x200: 30,000 "
-        "functions); empty skips them",
+        default="5x3x200,10x3x200,50x3x200",
+        help="many-accounts runs, ACCOUNTSxREGIONSxFUNCTIONS comma-separated (50x3x200: "
+        "30,000 functions); empty skips them",
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
     parser.add_argument("--no-fleet", action="store_true", help="only the planner benchmark")

@@ -249,3 +249,39 @@ def test_assumed_credentials_are_assumed_again_before_they_expire(
         aws.list_function_names("us-east-1", "")
     assumed = [c for c in emulator.calls() if c["operation"] == "AssumeRole"]
     assert [c["role_session_name"] for c in assumed] == ["refresh-test", "refresh-test"]
+
+
+def test_apply_wait_drives_rollouts_in_every_account(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    """`apply --wait` over two accounts: each round plans and applies every account with its
+    own credentials, until both rollouts are complete (virtual time: no real sleep)."""
+    paths = []
+    for account in ACCOUNTS[:2]:
+        view = emulator.for_account(account)
+        role = view.register_role("deployer", [CALLER])
+        view.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 2}}])
+        paths.append(
+            write_manifest(
+                tmp_path,
+                f"""
+                version: 1
+                region: us-east-1
+                target: {{account: "{account}", role_arn: "{role}"}}
+                functions:
+                  orders:
+                    aliases: {{prod: {{version: 3, rollout: {{steps: [50%], interval: 2s}}}}}}
+                """,
+                f"{account}.yaml",
+            )
+        )
+    now = {"LAMBDA_RECONCILER_NOW": "2026-11-01T12:00:00+00:00"}
+    r = run_cli(emulator, "apply", *paths, "--auto-approve", "--wait", "--poll", "1s", env=now)
+    assert r.returncode == 0, r.stderr
+    assert "Wait: every rollout is complete." in r.stderr
+    for account in ACCOUNTS[:2]:
+        alias = emulator.for_account(account).state("orders")["aliases"]["prod"]
+        assert alias["FunctionVersion"] == "3"
+        assert not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+    moved = sorted(c["account"] for c in lambda_calls(emulator) if c["operation"] == "UpdateAlias")
+    assert moved == sorted([ACCOUNTS[0]] * 2 + [ACCOUNTS[1]] * 2)  # 50 %, then 100 %
