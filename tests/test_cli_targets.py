@@ -285,3 +285,30 @@ def test_apply_wait_drives_rollouts_in_every_account(
         assert not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
     moved = sorted(c["account"] for c in lambda_calls(emulator) if c["operation"] == "UpdateAlias")
     assert moved == sorted([ACCOUNTS[0]] * 2 + [ACCOUNTS[1]] * 2)  # 50 %, then 100 %
+
+
+def test_text_and_markdown_name_the_account_of_a_plan_over_several() -> None:
+    """Text: a heading per (account, region) before its functions, once each; Markdown: the
+    account in each function's heading (its sections go by risk, not by account)."""
+    from dataclasses import replace
+
+    from reconciler.plan import Plan
+    from reconciler.render import render
+    from tests.render_fixtures import realistic_plan
+
+    base = realistic_plan()
+    orders, _, reports, api, _ = base.functions
+    other = replace(reports, account=ACCOUNTS[0], region="eu-west-1")
+    plan = Plan(functions=(orders, reports, api, other), manifests=base.manifests)
+    text = render(plan, "text")
+    heads = [line for line in text.splitlines() if line.startswith("── account")]
+    assert heads == [
+        f"── account {CALLER}, us-east-1 ──",
+        f"── account {ACCOUNTS[0]}, eu-west-1 ──",
+    ]
+    markdown = render(plan, "markdown")
+    assert f"#### `reports` (account {ACCOUNTS[0]}, eu-west-1)" in markdown
+    assert f"#### `reports` (account {CALLER}, us-east-1)" in markdown
+    single = Plan(functions=(orders, reports, api), manifests=base.manifests)
+    assert "── account" not in render(single, "text")
+    assert "(account " not in render(single, "markdown")
