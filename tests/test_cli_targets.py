@@ -90,10 +90,10 @@ def test_three_accounts_two_regions_plan_apply_then_nothing(
 def test_a_wrong_account_is_refused_before_any_lambda_call(
     emulator: EmulatorClient, tmp_path: Path
 ) -> None:
-    """A role whose credentials turn out to be for another account than `target.account`
-    (here: the target names an account while the manifest's role is trusted elsewhere) and a
-    target account outside allowed_account_ids (checked at validation) are refused: exit 1,
-    one line naming the manifest, and no Lambda call in any account."""
+    """Credentials that turn out to be for another account than `target.account` (here the
+    ambient ones, for a target without a role) are refused before any Lambda call in any
+    account, the other manifest's account included: exit 1, one line at the target. A target
+    account outside allowed_account_ids is refused at validation."""
     paths = _fleet(emulator, tmp_path)
     # The third manifest's target: ambient credentials, which are for CALLER, not its account.
     wrong = write_manifest(
