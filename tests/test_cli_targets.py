@@ -300,3 +300,45 @@ def test_text_and_markdown_name_the_account_of_a_plan_over_several() -> None:
     single = Plan(functions=(orders, reports, api), manifests=base.manifests)
     assert "── account" not in render(single, "text")
     assert "(account " not in render(single, "markdown")
+
+
+def test_a_function_is_account_region_and_name(tmp_path: Path) -> None:
+    """`orders` in us-east-1 of two accounts are two functions; twice in one account-region,
+    or once without a known account (it may be either), is a duplicate; `regions:` declares it
+    once per region; two manifests reaching one account two ways are refused."""
+    import pytest
+
+    from reconciler.manifest import ManifestError, load_manifests
+
+    def manifest(name: str, target: str, region: str = "region: us-east-1") -> str:
+        body = f"version: 1\n{region}\n{target}functions:\n  orders: {{}}\n"
+        return write_manifest(tmp_path, body, name)
+
+    a = manifest(
+        "a.yaml", f'target: {{account: "{ACCOUNTS[0]}"}}\n', "regions: [us-east-1, eu-west-1]"
+    )
+    b = manifest("b.yaml", f'target: {{account: "{ACCOUNTS[1]}"}}\n')
+    loaded = load_manifests([a, b])
+    assert [(t.account, t.region) for t in loaded.functions] == [
+        (ACCOUNTS[0], "us-east-1"),
+        (ACCOUNTS[0], "eu-west-1"),
+        (ACCOUNTS[1], "us-east-1"),
+    ]
+    again = manifest("c.yaml", f'target: {{account: "{ACCOUNTS[1]}"}}\n')
+    ambient = manifest("d.yaml", "")
+    role = f"arn:aws:iam::{ACCOUNTS[1]}:role/other"
+    other_way = manifest(
+        "e.yaml", f'target: {{account: "{ACCOUNTS[1]}", role_arn: "{role}"}}\n', "region: us-west-2"
+    )
+    with pytest.raises(ManifestError) as e:
+        load_manifests([a, b, again, ambient, other_way])
+    said = [str(d) for d in e.value.diagnostics]
+    dup = "functions.orders: function orders in us-east-1"
+    assert said[0].startswith(
+        f"{again}:5:3: {dup} (account {ACCOUNTS[1]}) is already declared at {b}:5:3"
+    )
+    assert said[1].startswith(f"{ambient}:4:3: {dup} is already declared at {a}:5:3")
+    assert said[2].startswith(
+        f"{other_way}:3:1: target: account {ACCOUNTS[1]} is reached another way at {b}:3:1"
+    )
+    assert len(said) == 3

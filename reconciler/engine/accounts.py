@@ -54,18 +54,14 @@ class Accounts:
 
     def split(self, manifests: ManifestSet) -> list[tuple[LambdaApi, ManifestSet]]:
         """The manifest set per set of credentials (ambient first, then by account)."""
-        every: list[FunctionTarget | LayerTarget] = [*manifests.functions, *manifests.layers]
-        keys = sorted({self.key(t) for t in every})
+        groups: dict[str, tuple[list[FunctionTarget], list[LayerTarget]]] = {}
+        for t in manifests.functions:
+            groups.setdefault(self.key(t), ([], []))[0].append(t)
+        for lt in manifests.layers:
+            groups.setdefault(self.key(lt), ([], []))[1].append(lt)
         return [
-            (
-                self.of(k),
-                replace(
-                    manifests,
-                    functions=tuple(t for t in manifests.functions if self.key(t) == k),
-                    layers=tuple(t for t in manifests.layers if self.key(t) == k),
-                ),
-            )
-            for k in keys
+            (self.of(k), replace(manifests, functions=tuple(fs), layers=tuple(ls)))
+            for k, (fs, ls) in sorted(groups.items())
         ]
 
     def split_plan(self, plan: Plan) -> list[tuple[LambdaApi, Plan]]:

@@ -249,12 +249,21 @@ def _same_function(a: FunctionTarget, b: FunctionTarget) -> bool:
 
 
 def _duplicates(targets: Sequence[FunctionTarget]) -> list[Diagnostic]:
+    """Each function declared again (`_same_function`), at the later declaration. A function
+    whose region and account are both known is looked up directly among the earlier ones
+    that are known too, so a fleet of many accounts and regions is checked in linear time."""
     out: list[Diagnostic] = []
-    by_name: dict[str, list[FunctionTarget]] = {}
-    for t in targets:
-        earlier = by_name.setdefault(t.name, [])
-        first = next((e for e in earlier if _same_function(e, t)), None)
-        if first is not None:
+    known: dict[tuple[str, str, str], tuple[int, FunctionTarget]] = {}
+    loose: dict[str, list[tuple[int, FunctionTarget]]] = {}  # region or account unknown
+    every: dict[str, list[tuple[int, FunctionTarget]]] = {}
+    for i, t in enumerate(targets):
+        if t.region is not None and t.account is not None:
+            candidates = [known[k]] if (k := (t.name, t.region, t.account)) in known else []
+            candidates += [e for e in loose.get(t.name, []) if _same_function(e[1], t)]
+        else:
+            candidates = [e for e in every.get(t.name, []) if _same_function(e[1], t)]
+        if candidates:
+            first = min(candidates, key=lambda e: e[0])[1]
             where = f" in {first.region}" if first.region and t.region else ""
             if first.account and t.account:
                 where += f" (account {t.account})"
@@ -265,7 +274,11 @@ def _duplicates(targets: Sequence[FunctionTarget]) -> list[Diagnostic]:
                     f"{first.location}; a function may appear only once per run",
                 )
             )
-        earlier.append(t)
+        every.setdefault(t.name, []).append((i, t))
+        if t.region is not None and t.account is not None:
+            known.setdefault((t.name, t.region, t.account), (i, t))
+        else:
+            loose.setdefault(t.name, []).append((i, t))
     return out
 
 
