@@ -14,6 +14,12 @@ against its lower bound max(calls / quota, calls x latency / parallelism), throt
 calls, the peak memory and CPU time of the CLI process, how long it took to its first call and
 after its last, and the machine's load average when it started.
 
+Then many accounts and regions in one run (`--accounts 50x3x200`: 50 accounts x 3 regions x
+200 functions, each account reached by assuming a role, each account-region with its own quota):
+an in-sync plan at the quota, against the busiest account-region's calls ÷ its quota, and the
+same plan with neither quota nor pacing: the single process's ceiling in calls per second
+(benchmarks/accounts.py).
+
 Then the memory run: an in-sync plan of 10,000 functions x 50 versions in each read mode, with
 neither latency nor quota (it measures memory; at the quota it would take half an hour), and
 the planner's CPU time on 10,000 functions x 100 versions (no I/O).
@@ -33,6 +39,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from benchmarks.accounts import AccountsRun, accounts_table, bench_accounts, parse_shape
 from benchmarks.fleet import Fleet, seed, write_manifests
 from benchmarks.measure import PACINGS, READ_MODES, Job, Run, Settings, measure
 from benchmarks.planner import PlannerResult, run_planner_benchmarks
@@ -167,6 +174,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--memory-versions", type=int, default=50, help="versions per function there (50)"
     )
+    parser.add_argument(
+        "--accounts",
+        default="5x3x200,10x3x200,50x3x200",
+        help="many-accounts runs, ACCOUNTSxREGIONSxFUNCTIONS comma-separated (50x3x200: "
+        "30,000 functions); empty skips them",
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
     parser.add_argument("--no-fleet", action="store_true", help="only the planner benchmark")
     parser.add_argument("--no-planner", action="store_true", help="only the fleet benchmarks")
@@ -176,6 +189,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.version_list = _ints(args.versions)
     args.pacing_list = _words(args.pacing)
     args.mode_list = _words(args.read_modes)
+    try:
+        args.account_shapes = [parse_shape(w) for w in _words(args.accounts)]
+    except ValueError as e:
+        parser.error(f"--accounts: {e}")
     for p in args.pacing_list:
         if p not in PACINGS:
             parser.error(f"--pacing: {p!r} is not one of {', '.join(PACINGS)}")
@@ -247,11 +264,35 @@ def run_memory(args: argparse.Namespace, emu: EmulatorClient, work: Path) -> lis
     return runs
 
 
+def run_accounts(args: argparse.Namespace, emu: EmulatorClient, work: Path) -> list[AccountsRun]:
+    """Each shape: an in-sync plan across its accounts and regions at the quota (auto read
+    mode), then the same plan unpaced for the process's ceiling."""
+    out = []
+    for fleet in args.account_shapes:
+        settings = Settings(args.latency_ms, args.quota, args.parallelism, "bucket", "auto")
+        run = bench_accounts(emu, fleet, settings, work)
+        p = run.paced
+        print(
+            f"  {fleet.label} ({fleet.size} functions): {p.wall_s:.1f} s against the busiest "
+            f"account-region's {run.busiest_calls} calls ÷ {args.quota:g}/s = {run.bound_s:.1f} s "
+            f"(ratio {run.ratio:.2f}), {p.calls} calls in {run.account_regions} account-regions, "
+            f"{p.throttled} throttled, exit {p.exit_code}, peak {p.peak_rss_mb:.0f} MB, CPU "
+            f"{p.cpu_s:.1f} s, {p.to_first_s:.1f} s to the first call; ceiling "
+            f"{run.ceiling_calls_per_s:.0f} calls/s; load average {p.load_1m:.1f}",
+            flush=True,
+        )
+        if not p.ok:
+            print(f"    FAILED:\n{p.stderr_tail}", flush=True)
+        out.append(run)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     runs: list[Run] = []
     memory: list[Run] = []
+    accounts: list[AccountsRun] = []
     if not args.no_fleet:
         print(
             f"Fleets: 3 aliases per function, retention keeping every version; latency "
@@ -261,11 +302,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         with start_emulator() as emu, tempfile.TemporaryDirectory() as tmp:
             runs = run_fleets(args, emu, Path(tmp))
+            if args.account_shapes:
+                print("Many accounts and regions: each account-region its own quota", flush=True)
+                accounts = run_accounts(args, emu, Path(tmp))
             if args.memory_size:
                 print(f"Memory: {args.memory_size} functions, no latency, no quota", flush=True)
                 memory = run_memory(args, emu, Path(tmp))
         print()
         print(fleet_table(runs + memory))
+        if accounts:
+            print()
+            print(accounts_table(accounts))
     planner: list[PlannerResult] = []
     if not args.no_planner:
         print()
@@ -285,9 +332,18 @@ def main(argv: list[str] | None = None) -> int:
                 for r in runs + memory
             ],
             "planner": [asdict(p) for p in planner],
+            "accounts": [
+                {
+                    **asdict(a),
+                    "bound_s": a.bound_s,
+                    "ratio": a.ratio,
+                    "needed_calls_per_s": a.needed_calls_per_s,
+                }
+                for a in accounts
+            ],
         }
         Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    return 0 if all(r.ok for r in runs + memory) else 1
+    return 0 if all(r.ok for r in [*runs, *memory, *(a.paced for a in accounts)]) else 1
 
 
 if __name__ == "__main__":

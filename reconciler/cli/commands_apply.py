@@ -21,6 +21,7 @@ from reconciler.cli.options import (
     global_options,
 )
 from reconciler.cli.wiring import (
+    accounts,
     apply_clock,
     aws_client,
     clock,
@@ -41,8 +42,9 @@ from reconciler.errors import ReconcilerError
 from reconciler.plan import UpdateAlias
 
 if TYPE_CHECKING:
-    from reconciler.aws.client import Aws
     from reconciler.engine import Wait
+    from reconciler.engine.accounts import Accounts
+    from reconciler.manifest import ManifestSet
     from reconciler.notify import Notifiers
     from reconciler.plan import Plan
     from reconciler.planning.shard import Shard
@@ -84,17 +86,21 @@ def apply(
     from reconciler.engine.signals import signal_name
     from reconciler.plan.planfile import load_plan_file
 
-    aws = aws_client(opts)
     if is_saved_plan(targets):
         if only or shard:
             what = "--target" if only else "--shard"
             raise click.UsageError(f"{what} narrows a plan; a saved plan is applied exactly")
         _no_storage_warn_for_saved_plans()
         result = load_plan_file(targets[0])
+        aws = accounts(opts, _saved_manifests(result))
         refuse_if_stale(result, aws, parallelism=opts.parallelism)
         _recheck_gates(opts, result, aws)
     else:
-        result = _plan_shown(opts, aws, targets, only, max_deletions, storage_warn, fmt, shard)
+        loaded = load(targets, only)
+        warn_unused_region(opts, loaded)
+        loaded = sharded(loaded, shard, aws_client(opts).default_region)
+        aws = accounts(opts, loaded)
+        result = _plan_shown(opts, aws, loaded, max_deletions, storage_warn, fmt, shard)
     report_errors(result)
     check_applicable(result)
     told = _notifiers(aws, targets, result, only, shard)
@@ -123,7 +129,7 @@ def apply(
 
 
 def _notifiers(
-    aws: Aws, targets: Sequence[str], plan: Plan, only: Sequence[str], shard: Shard | None
+    aws: Accounts, targets: Sequence[str], plan: Plan, only: Sequence[str], shard: Shard | None
 ) -> Notifiers | None:
     """The sinks of the manifests' `defaults.notifications` (a saved plan's: the manifests it
     names, when they can still be read), built before any write."""
@@ -146,22 +152,33 @@ def _notifiers(
     if shard is not None:
         from reconciler.planning.shard import shard_manifests
 
-        loaded = shard_manifests(loaded, shard, aws.default_region)
+        loaded = shard_manifests(loaded, shard, aws.ambient.default_region)
     return notifiers(aws, loaded)
 
 
-def _announce_holds(opts: Options, aws: Aws, plan: Plan, told: Notifiers) -> None:
+def _announce_holds(opts: Options, aws: Accounts, plan: Plan, told: Notifiers) -> None:
     from reconciler.engine import announce_holds
     from reconciler.notify import RunInfo
 
     announce_holds(plan, told, apply_clock(opts, aws)(), RunInfo.from_env())
 
 
+def _saved_manifests(saved: Plan) -> ManifestSet:
+    """The manifests a saved plan names, for the accounts they reach (their `target:`); none
+    when they cannot be read now: then the ambient credentials apply it, and a function of
+    another account is refused as before."""
+    from reconciler.manifest import ManifestError, ManifestSet, load_manifests
+
+    try:
+        return load_manifests(saved.manifests) if saved.manifests else ManifestSet((), ())
+    except ManifestError:
+        return ManifestSet((), ())
+
+
 def _plan_shown(
     opts: Options,
-    aws: Aws,
-    targets: Sequence[str],
-    only: Sequence[str],
+    aws: Accounts,
+    loaded: ManifestSet,
     max_deletions: int,
     storage_warn: float,
     fmt: str,
@@ -173,9 +190,6 @@ def _plan_shown(
     from reconciler.render import render
     from reconciler.render.progress import reading_progress
 
-    loaded = load(targets, only)
-    warn_unused_region(opts, loaded)
-    loaded = sharded(loaded, shard, aws.default_region)
     with reading_progress(opts, len(loaded.functions)) as progress:
         result = build_plan(
             loaded,
@@ -195,7 +209,7 @@ def _plan_shown(
     return result
 
 
-def _recheck_gates(opts: Options, saved: Plan, aws: Aws) -> None:
+def _recheck_gates(opts: Options, saved: Plan, aws: Accounts) -> None:
     """A saved plan's steps forward on metric gates are planned again from the manifests it
     names and the metrics as they are now; any step that would not be taken the same way
     refuses the whole plan (contract §9, saved plans)."""
@@ -210,7 +224,7 @@ def _recheck_gates(opts: Options, saved: Plan, aws: Aws) -> None:
         )
     problems = recheck_rollouts(
         saved,
-        with_default_region(load(saved.manifests, (), warn=False), aws.default_region),
+        with_default_region(load(saved.manifests, (), warn=False), aws.ambient.default_region),
         aws,
         parallelism=opts.parallelism,
         clock=clock(opts),
@@ -265,7 +279,7 @@ def _wait_for_rollouts(
         with table or contextlib.nullcontext():
             outcome = wait_for_rollouts(
                 waited,
-                aws_client(opts),
+                accounts(opts, waited),
                 wait,
                 time,
                 table.say if table else lambda line: click.echo(line, err=True),
@@ -309,7 +323,12 @@ def rollback(
     target = find_target(loaded.functions, function)
     if alias not in target.spec.aliases:
         raise ReconcilerError(f"{target.name}: alias {alias} is not managed by the manifests")
-    aws = aws_client(opts)
+    from reconciler.engine import check_accounts
+
+    creds = accounts(opts, loaded)
+    aws = creds.of(creds.key(target))
+    if target.target is not None:  # the account the manifest names, before any Lambda call
+        check_accounts(aws, [target])
     live = aws.read_function(target.key, target.region)
     # the tags: an alias an earlier release moved has its history there until migrated
     tags = aws.function_tags(target.key, target.region, live.arn)
@@ -318,7 +337,7 @@ def rollback(
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:
         confirm("roll back")
-    outcome, signalled = run_with_progress(plan, aws, opts, notifiers(aws, loaded))
+    outcome, signalled = run_with_progress(plan, aws, opts, notifiers(creds, loaded))
     if signalled is not None:
         raise signalled
     report_outcome(outcome)

@@ -21,6 +21,7 @@ from reconciler.cli.options import (
     global_options,
 )
 from reconciler.cli.wiring import (
+    accounts,
     aws_client,
     clock,
     handle_errors,
@@ -47,14 +48,13 @@ def _build(
     from reconciler.engine import build_plan
     from reconciler.render.progress import reading_progress
 
-    aws = aws_client(opts)
     loaded = load(manifests, only)
     warn_unused_region(opts, loaded)
-    loaded = sharded(loaded, shard, aws.default_region)
+    loaded = sharded(loaded, shard, aws_client(opts).default_region)
     with reading_progress(opts, len(loaded.functions)) as progress:
         built = build_plan(
             loaded,
-            aws,
+            accounts(opts, loaded),
             parallelism=opts.parallelism,
             max_deletions=max_deletions,
             clock=clock(opts),

@@ -9,8 +9,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from functools import partial, wraps
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -19,8 +19,11 @@ from reconciler.errors import ReconcilerError
 from reconciler.plan.wording import plural
 
 if TYPE_CHECKING:
+    from reconciler.aws import LambdaApi
     from reconciler.aws.client import Aws
+    from reconciler.aws.sts import AssumeRole
     from reconciler.engine import ApplyResult
+    from reconciler.engine.accounts import Accounts
     from reconciler.engine.signals import Signalled
     from reconciler.manifest import ManifestSet
     from reconciler.notify import Notifiers
@@ -134,7 +137,7 @@ def warn_unused_region(opts: Options, loaded: ManifestSet) -> None:
     )
 
 
-def aws_client(opts: Options) -> Aws:
+def aws_client(opts: Options, assume: AssumeRole | None = None) -> Aws:
     from reconciler.aws.client import Aws, stderr_logger
 
     return Aws(
@@ -145,7 +148,46 @@ def aws_client(opts: Options) -> Aws:
         pool_size=max(10, opts.parallelism * 2),
         max_rate=opts.max_rate,
         read_mode=opts.read_mode,
+        assume=assume,
     )
+
+
+def accounts(opts: Options, loaded: ManifestSet) -> Accounts:
+    """The run's credentials: the ambient ones, and for each account a manifest's `target:`
+    reaches with `role_arn`, that role assumed with STS (all at once; any failure exits 1
+    naming the manifest and the role, before any Lambda call)."""
+    from reconciler.aws.sts import AssumeRole, chained_duration, is_role_session, session_name
+    from reconciler.engine.accounts import Accounts, at_once
+
+    ambient = aws_client(opts)
+    roles = loaded.roles
+    if not roles:
+        return Accounts(ambient, {})
+    identity = ambient.identity()[1]
+    name = session_name()
+    asks: dict[str, AssumeRole] = {}
+    for account, target in roles.items():
+        assert target.role_arn is not None
+        duration = chained_duration(target.session_duration, identity)
+        if opts.verbose and duration != target.session_duration:
+            click.echo(
+                f"sts: {target.location}: the ambient credentials are a role session "
+                f"({identity}): role chaining caps the session of {target.role_arn} at "
+                f"{duration} s (session_duration {target.session_duration})",
+                err=True,
+            )
+        asks[account] = AssumeRole(
+            target.role_arn, name, target.external_id, duration, str(target.location)
+        )
+    if opts.verbose:
+        chained = " (role chaining)" if is_role_session(identity) else ""
+        click.echo(
+            f"sts: assuming {len(asks)} role(s) as session {name}{chained}; credentials are "
+            "assumed again before they expire",
+            err=True,
+        )
+    made = at_once([partial(aws_client, opts, a) for a in asks.values()])
+    return Accounts(ambient, dict(zip(asks, made, strict=True)))
 
 
 def clock(opts: Options) -> Callable[[], datetime] | None:
@@ -167,13 +209,15 @@ def clock(opts: Options) -> Callable[[], datetime] | None:
     return None if when is None else lambda: when
 
 
-def apply_clock(opts: Options, aws: Aws) -> Callable[[], datetime]:
+def apply_clock(opts: Options, aws: LambdaApi | Accounts) -> Callable[[], datetime]:
     """What stamps a rollout step's start when its call is made: the pinned test clock, else
     AWS's time (the runner's clock corrected by the `Date` of AWS's responses)."""
     from reconciler.engine import aws_now
+    from reconciler.engine.accounts import Accounts
 
     pinned = clock(opts)
-    return pinned if pinned is not None else lambda: aws_now(aws)
+    api = aws.ambient if isinstance(aws, Accounts) else aws
+    return pinned if pinned is not None else lambda: aws_now(api)
 
 
 def report_errors(result: Plan) -> None:
@@ -219,11 +263,11 @@ def report_outcome(outcome: ApplyResult) -> None:
 
 
 def run_with_progress(
-    plan: Plan, aws: Aws, opts: Options, notifiers: Notifiers | None = None
+    plan: Plan, aws: LambdaApi | Accounts, opts: Options, notifiers: Notifiers | None = None
 ) -> tuple[ApplyResult, Signalled | None]:
     """A progress bar on a terminal; one plain line per operation in CI and in logs. A signal
     stops the run between functions; the result says what was done, and which signal."""
-    from reconciler.engine import apply_plan
+    from reconciler.engine.accounts import apply_all
     from reconciler.engine.signals import until_done
     from reconciler.notify import RunInfo
     from reconciler.render.progress import applying_progress
@@ -231,7 +275,7 @@ def run_with_progress(
     with applying_progress(opts, plan) as bar:
         progress = bar or (lambda line: click.echo(line, err=True))
         return until_done(
-            lambda stop: apply_plan(
+            lambda stop: apply_all(
                 plan,
                 aws,
                 parallelism=opts.parallelism,
@@ -248,18 +292,22 @@ def run_with_progress(
 # -- notifications: rollout events to the sinks of each manifest's `defaults.notifications` --
 
 
-def notifiers(aws: Aws, loaded: ManifestSet) -> Notifiers | None:
+def notifiers(aws: Aws | Accounts, loaded: ManifestSet) -> Notifiers | None:
     """The notifiers of the run's functions (None when no manifest configures any); a sink's
     failure is one warning line on standard error. A webhook secret's variable that is unset
     is an error before any write."""
     if not any(t.notifications is not None for t in loaded.functions):
         return None
+    from reconciler.engine.accounts import Accounts
     from reconciler.notify import build_notifiers
 
-    default = aws.default_region or ""
+    # the buses are reached with the ambient credentials (the run's own account), whatever
+    # account a function is in: a bus in another account is named by its ARN
+    api = cast("Aws", aws.ambient) if isinstance(aws, Accounts) else aws
+    default = api.default_region or ""
     return build_notifiers(
         (((t.key, t.region or default), t.notifications) for t in loaded.functions),
-        publisher=aws.event_bridge,
+        publisher=api.event_bridge,
         warn=lambda line: click.echo(line, err=True),
     )
 

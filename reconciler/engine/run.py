@@ -16,8 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
-from reconciler.aws import CodeStorage, LambdaReader
+from reconciler.aws import CodeStorage, LambdaApi, LambdaReader
+from reconciler.engine.accounts import Accounts, at_once, merge_plans
 from reconciler.engine.reads import read_observed
 from reconciler.engine.rollout_reads import (
     hold_all,
@@ -68,15 +70,22 @@ def utcnow() -> datetime:
 
 
 def check_accounts(aws: LambdaReader, targets: Sequence[FunctionTarget | LayerTarget]) -> None:
-    """`allowed_account_ids` (contract §6), and function ARNs naming an account: one STS call
-    per run, before any Lambda call. An ARN's account must be the caller's: the run is
-    planned against the account its credentials are for, never silently another."""
+    """`allowed_account_ids` (contract §6), `target.account`, and function ARNs naming an
+    account: one STS call per credential set, before any Lambda call. The account a manifest
+    names must be the caller's: the run is planned against the account its credentials are
+    for, never silently another."""
     guarded = [t for t in targets if t.allowed_account_ids is not None]
     named = [t for t in targets if t.account is not None]
     if not guarded and not named:
         return
     account = aws.account_id()
     for t in named:
+        if t.target is not None and t.account == t.target.account and t.account != account:
+            how = f"role {t.target.role_arn}" if t.target.role_arn else "the ambient credentials"
+            raise GuardError(
+                f"{t.target.location}: target account {t.target.account}: {how} gave "
+                f"credentials for account {account}; nothing was read or written"
+            )
         if t.account != account:
             raise GuardError(
                 f"{t.location}: {t.key} is in account {t.account}, these credentials are for "
@@ -304,7 +313,7 @@ def with_default_region(manifests: ManifestSet, region: str | None) -> ManifestS
 
 def build_plan(
     manifests: ManifestSet,
-    aws: LambdaReader,
+    aws: LambdaReader | Accounts,
     *,
     parallelism: int = 8,
     max_deletions: int = 100,
@@ -314,9 +323,75 @@ def build_plan(
 ) -> Plan:
     """Read live state and plan; `progress` hears of each function read. The plan's time is
     `clock` (the test clock), else AWS's (`aws_now`): then a runner whose clock is more than
-    `CLOCK_SKEW_BOUND` off AWS's takes no rollout step forward (`ClockSkew`)."""
+    `CLOCK_SKEW_BOUND` off AWS's takes no rollout step forward (`ClockSkew`).
+
+    With `Accounts` reaching several accounts, every account is checked before any is read,
+    then all are planned at once (engine/accounts.py), each by its own credentials."""
+    if isinstance(aws, Accounts):
+        if not aws.several:
+            aws = aws.ambient
+        else:
+            groups = check_all(aws, manifests)
+            counted = _counted(progress, len(manifests.functions))
+            plans = at_once(
+                [
+                    partial(
+                        _build_plan,
+                        part,
+                        api,
+                        parallelism,
+                        max_deletions,
+                        clock,
+                        storage_warn,
+                        counted,
+                    )
+                    for api, part in groups
+                ]
+            )
+            return merge_plans(manifests, plans)
+    return _build_plan(
+        manifests, aws, parallelism, max_deletions, clock, storage_warn, progress, checked=False
+    )
+
+
+def check_all(accounts: Accounts, manifests: ManifestSet) -> list[tuple[LambdaApi, ManifestSet]]:
+    """The manifests per set of credentials, once every set is checked against the accounts
+    its manifests name (all of them before any Lambda call in any account)."""
+    groups = accounts.split(manifests)
+    at_once([partial(check_accounts, api, [*part.functions, *part.layers]) for api, part in groups])
+    return groups
+
+
+def _counted(progress: OnRead | None, total: int) -> OnRead | None:
+    """One count of the reads across accounts: each account's reads report to one bar."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+    done = [0]
+
+    def report(p: ReadProgress) -> None:
+        with lock:
+            done[0] += 1
+            progress(replace(p, done=done[0], total=total))
+
+    return report
+
+
+def _build_plan(
+    manifests: ManifestSet,
+    aws: LambdaReader,
+    parallelism: int,
+    max_deletions: int,
+    clock: Clock | None,
+    storage_warn: float,
+    progress: OnRead | None,
+    *,
+    checked: bool = True,
+) -> Plan:
     manifests = with_default_region(manifests, aws.default_region)
-    functions = _build_function_plan(manifests, aws, parallelism, max_deletions, clock, progress)
+    functions = _build_function_plan(
+        manifests, aws, parallelism, max_deletions, clock, progress, checked=checked
+    )
     deleting = deleted_versions(functions.functions)
     layers = plan_layers(
         aws, manifests.layers, clock() if clock else aws_now(aws), parallelism, deleting
@@ -335,8 +410,11 @@ def _build_function_plan(
     max_deletions: int,
     clock: Clock | None,
     progress: OnRead | None = None,
+    *,
+    checked: bool = False,
 ) -> Plan:
-    check_accounts(aws, [*manifests.functions, *manifests.layers])
+    if not checked:
+        check_accounts(aws, [*manifests.functions, *manifests.layers])
     if len(manifests.functions) >= PROBE_MIN_FUNCTIONS:
         # One single-attempt call first: a run-wide failure is reported at once.
         probed = manifests.functions[0]
@@ -366,8 +444,20 @@ def _build_function_plan(
     return replace(first, functions=tuple(functions))
 
 
-def refuse_if_stale(saved: Plan, aws: LambdaReader, *, parallelism: int) -> None:
-    """A saved plan applies only to the live state it was computed from (contract §5)."""
+def refuse_if_stale(saved: Plan, aws: LambdaReader | Accounts, *, parallelism: int) -> None:
+    """A saved plan applies only to the live state it was computed from (contract §5); over
+    several accounts, each function's recorded account selects its credentials (all checked
+    before any is read)."""
+    if isinstance(aws, Accounts):
+        groups = aws.split_plan(saved)
+        at_once([partial(_check_saved_accounts, part, api) for api, part in groups])
+        at_once([partial(_refuse_if_stale, part, api, parallelism) for api, part in groups])
+        return
+    _check_saved_accounts(saved, aws)
+    _refuse_if_stale(saved, aws, parallelism)
+
+
+def _check_saved_accounts(saved: Plan, aws: LambdaReader) -> None:
     todo = [fp for fp in saved.functions if fp.operations]
     layer_accounts = {op.arn.split(":")[4] for lp in saved.layers for op in lp.operations}
     if not todo and not layer_accounts:
@@ -384,6 +474,10 @@ def refuse_if_stale(saved: Plan, aws: LambdaReader, *, parallelism: int) -> None
                 f"{fp.function}: the plan was made for account {fp.account}, "
                 f"these credentials are for {account}; nothing was written"
             )
+
+
+def _refuse_if_stale(saved: Plan, aws: LambdaReader, parallelism: int) -> None:
+    todo = [fp for fp in saved.functions if fp.operations]
 
     def current(fp_key: tuple[str, str]) -> str:
         return fingerprint(aws.read_function(fp_key[0], fp_key[1] or None))
@@ -416,7 +510,7 @@ def gated_steps(saved: Plan) -> list[tuple[FunctionPlan, str]]:
 def recheck_rollouts(
     saved: Plan,
     manifests: ManifestSet,
-    aws: LambdaReader,
+    aws: LambdaReader | Accounts,
     *,
     parallelism: int,
     clock: Clock | None = None,
@@ -436,17 +530,35 @@ def recheck_rollouts(
         "any more; run plan again"
         for key, _ in sorted(missing)
     ]
-    fresh = _build_function_plan(
-        replace(manifests, functions=targets, layers=()),
-        aws,
-        parallelism,
-        saved.max_deletions,
-        clock,
-    )
-    now = {(fp.key, fp.region): {s.alias: s for s in fp.rollouts} for fp in fresh.functions}
+    chosen = replace(manifests, functions=targets, layers=())
+    if isinstance(aws, Accounts):
+        groups = check_all(aws, chosen)
+        fresh = [
+            fp
+            for p in at_once(
+                [
+                    partial(
+                        _build_function_plan,
+                        part,
+                        api,
+                        parallelism,
+                        saved.max_deletions,
+                        clock,
+                        checked=True,
+                    )
+                    for api, part in groups
+                ]
+            )
+            for fp in p.functions
+        ]
+    else:
+        fresh = list(
+            _build_function_plan(chosen, aws, parallelism, saved.max_deletions, clock).functions
+        )
+    now = {(fp.account, fp.key, fp.region): {s.alias: s for s in fp.rollouts} for fp in fresh}
     for fp, alias in steps:
         then = next(s for s in fp.rollouts if s.alias == alias)
-        current = now.get((fp.key, fp.region), {}).get(alias)
+        current = now.get((fp.account, fp.key, fp.region), {}).get(alias)
         if current is None or (current.phase, current.step) != (then.phase, then.step):
             said = "not planned" if current is None else rollout_message(current)
             problems.append(

@@ -33,8 +33,9 @@ from enum import Enum
 from typing import Protocol
 
 from reconciler.aws import LambdaApi
+from reconciler.engine.accounts import Accounts, apply_all
 from reconciler.engine.announce import announce_holds
-from reconciler.engine.apply import ApplyResult, Status, apply_plan, check_applicable
+from reconciler.engine.apply import ApplyResult, Status, check_applicable
 from reconciler.engine.run import Clock, aws_now, build_plan, utcnow
 from reconciler.engine.signals import stopping_on_signals
 from reconciler.errors import ReconcilerError
@@ -89,7 +90,7 @@ class VirtualClock:
 @dataclass
 class Waiter:
     manifests: ManifestSet
-    aws: LambdaApi
+    aws: LambdaApi | Accounts
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
     report: Report
@@ -187,12 +188,13 @@ class Waiter:
             for r in fp.rollouts:
                 if r.phase not in _QUIET:
                     self.report(f"{fp.function}:{r.alias}: {rollout_message(r)}")
-        result = apply_plan(
+        api = self.aws.ambient if isinstance(self.aws, Accounts) else self.aws
+        result = apply_all(
             plan,
             self.aws,
             parallelism=self.parallelism,
             progress=self.report,
-            clock=(lambda: aws_now(self.aws)) if self.aws_time else self.clock,
+            clock=(lambda: aws_now(api)) if self.aws_time else self.clock,
             notifiers=self.notifiers,
             run_info=self.run_info,
         )
@@ -342,7 +344,7 @@ def timekeeping(pinned: Clock | None) -> Timekeeping:
 
 def wait_for_rollouts(  # noqa: PLR0913 (the driver's settings, all keyword but the first five)
     manifests: ManifestSet,
-    aws: LambdaApi,
+    aws: LambdaApi | Accounts,
     wait: Wait,
     time: Timekeeping,
     report: Report,

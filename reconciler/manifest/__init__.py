@@ -10,6 +10,7 @@ The package, one concern per module (import from here; the modules are its layou
     rollout.py      the rollout's models: steps or a preset, alarms, gates, hooks
     notifications.py  `defaults.notifications`: EventBridge and webhook sinks of rollout events
     waves.py        `waves:`, the order in which regions or accounts take a rollout
+    target.py       `target:`: the account, and the role that reaches it
     diagnostics.py  pydantic errors → `FILE:LINE:COL: path: message`
     loading.py      files → `ManifestSet`, `defaults` merged, duplicates across files refused
     schema.py       the JSON Schema generated from the models
@@ -43,6 +44,7 @@ from reconciler.manifest.loading import (
     FunctionTarget,
     LayerTarget,
     ManifestSet,
+    Target,
     load_manifest_text,
     load_manifests,
 )
@@ -113,6 +115,7 @@ __all__ = [
     "RolloutSpec",
     "Selector",
     "Sha256Ref",
+    "Target",
     "WebhookSpec",
     "Weight",
     "is_alias_name",

@@ -13,10 +13,34 @@ from pydantic import ValidationError
 
 from reconciler.manifest._base import show
 from reconciler.manifest.diagnostics import Diagnostic, Location, ManifestError, to_diagnostics
-from reconciler.manifest.models import Defaults, FunctionSpec, LayerSpec, Manifest, split_key
+from reconciler.manifest.models import (
+    Defaults,
+    FunctionSpec,
+    LayerSpec,
+    Manifest,
+    split_key,
+)
 from reconciler.manifest.notifications import NotificationsSpec
+from reconciler.manifest.target import TargetSpec
 from reconciler.manifest.waves import wave_of
 from reconciler.manifest.yamlload import MAX_BYTES, Document, YamlError, load_yaml
+
+
+@dataclass(frozen=True)
+class Target:
+    """A manifest's `target:`: the account its functions and layers are in, and how to reach
+    it (`role_arn` assumed with STS from the ambient credentials, else those credentials)."""
+
+    account: str
+    role_arn: str | None
+    external_id: str | None
+    session_duration: int
+    location: Location = field(compare=False)  # of the `target` key
+
+    @property
+    def how(self) -> tuple[str | None, str | None, int]:
+        """What must agree between two manifests reaching the same account in one run."""
+        return (self.role_arn, self.external_id, self.session_duration)
 
 
 @dataclass(frozen=True)
@@ -40,6 +64,7 @@ class FunctionTarget:
     # not ordered)
     notifications: NotificationsSpec | None = None
     wave: int | None = None
+    target: Target | None = None  # the manifest's `target:`; None: the ambient credentials
 
     def alias_location(self, alias: str) -> Location:
         """Where the alias key is written (the function key if the alias is not declared)."""
@@ -58,6 +83,7 @@ class LayerTarget:
     location: Location  # of the layer key
     manifest: str
     allowed_account_ids: frozenset[str] | None
+    target: Target | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,18 @@ class ManifestSet:
     functions: tuple[FunctionTarget, ...]
     layers: tuple[LayerTarget, ...] = ()
 
+    @property
+    def roles(self) -> dict[str, Target]:
+        """Per account reached by assuming a role, its `target:` (one per account: loading
+        refuses two that differ), in account order."""
+        every: list[FunctionTarget | LayerTarget] = [*self.functions, *self.layers]
+        found = {
+            t.target.account: t.target
+            for t in reversed(every)
+            if t.target is not None and t.target.role_arn is not None
+        }
+        return dict(sorted(found.items()))
+
 
 def _layer_targets(manifest: Manifest, doc: Document, path: str) -> list[LayerTarget]:
     defaults = manifest.defaults or Defaults()
@@ -76,28 +114,63 @@ def _layer_targets(manifest: Manifest, doc: Document, path: str) -> list[LayerTa
         if manifest.allowed_account_ids is not None
         else None
     )
+    target = _target(manifest.target, doc, path)
     out: list[LayerTarget] = []
     for key, spec in manifest.layers.items():
         name, arn_region, account = split_key(key)
         region = spec.region or arn_region or defaults.region or manifest.region
         pos = doc.position(("layers", key), key=True)
         location = Location(path, pos.line, pos.col)
-        out.append(LayerTarget(key, name, region, account, spec, location, path, allowed))
+        for r in _regions(region, manifest):
+            out.append(
+                LayerTarget(
+                    key,
+                    name,
+                    r,
+                    account or (target.account if target else None),
+                    spec,
+                    location,
+                    path,
+                    allowed,
+                    target,
+                )
+            )
     return out
+
+
+def _target(spec: TargetSpec | None, doc: Document, path: str) -> Target | None:
+    if spec is None:
+        return None
+    pos = doc.position(("target",), key=True)
+    return Target(
+        spec.account,
+        spec.role_arn,
+        spec.external_id,
+        spec.session_duration,
+        Location(path, pos.line, pos.col),
+    )
+
+
+def _regions(region: str | None, manifest: Manifest) -> list[str | None]:
+    """The regions a function or layer is managed in: its own, else each of `regions:`."""
+    if region is None and manifest.regions:
+        return list(manifest.regions)
+    return [region]
+
+
+def _allowed(manifest: Manifest) -> frozenset[str] | None:
+    ids = manifest.allowed_account_ids
+    return frozenset(ids) if ids is not None else None
 
 
 def _targets(manifest: Manifest, doc: Document, path: str) -> list[FunctionTarget]:
     defaults = manifest.defaults or Defaults()
-    allowed = (
-        frozenset(manifest.allowed_account_ids)
-        if manifest.allowed_account_ids is not None
-        else None
-    )
+    target = _target(manifest.target, doc, path)
     out: list[FunctionTarget] = []
     for key, spec in manifest.functions.items():
         name, arn_region, account = split_key(key)
-        region = spec.region or arn_region or defaults.region or manifest.region
-        update: dict[str, Any] = {"region": region}
+        own = spec.region or arn_region or defaults.region or manifest.region
+        update: dict[str, Any] = {}
         for setting in ("publish", "retention", "prune_aliases"):
             default = getattr(defaults, setting)
             if setting not in spec.model_fields_set and default is not None:
@@ -107,21 +180,25 @@ def _targets(manifest: Manifest, doc: Document, path: str) -> list[FunctionTarge
         for alias in spec.aliases:
             apos = doc.position(("functions", key, "aliases", alias), key=True)
             alias_locations[alias] = Location(path, apos.line, apos.col)
-        out.append(
-            FunctionTarget(
-                key=key,
-                name=name,
-                region=region,
-                account=account,
-                spec=spec.model_copy(update=update),
-                location=Location(path, kpos.line, kpos.col),
-                manifest=path,
-                allowed_account_ids=allowed,
-                alias_locations=alias_locations,
-                notifications=defaults.notifications,
-                wave=wave_of(manifest.waves, region, account),
+        for region in _regions(own, manifest):
+            out.append(
+                FunctionTarget(
+                    key=key,
+                    name=name,
+                    region=region,
+                    account=account or (target.account if target else None),
+                    spec=spec.model_copy(update={**update, "region": region}),
+                    location=Location(path, kpos.line, kpos.col),
+                    manifest=path,
+                    allowed_account_ids=_allowed(manifest),
+                    alias_locations=alias_locations,
+                    target=target,
+                    notifications=defaults.notifications,
+                    wave=wave_of(
+                        manifest.waves, region, account or (target.account if target else None)
+                    ),
+                )
             )
-        )
     return out
 
 
@@ -182,13 +259,24 @@ def _same_function(a: FunctionTarget, b: FunctionTarget) -> bool:
 
 
 def _duplicates(targets: Sequence[FunctionTarget]) -> list[Diagnostic]:
+    """Each function declared again (`_same_function`), at the later declaration. A function
+    whose region and account are both known is looked up directly among the earlier ones
+    that are known too, so a fleet of many accounts and regions is checked in linear time."""
     out: list[Diagnostic] = []
-    by_name: dict[str, list[FunctionTarget]] = {}
-    for t in targets:
-        earlier = by_name.setdefault(t.name, [])
-        first = next((e for e in earlier if _same_function(e, t)), None)
-        if first is not None:
+    known: dict[tuple[str, str, str], tuple[int, FunctionTarget]] = {}
+    loose: dict[str, list[tuple[int, FunctionTarget]]] = {}  # region or account unknown
+    every: dict[str, list[tuple[int, FunctionTarget]]] = {}
+    for i, t in enumerate(targets):
+        if t.region is not None and t.account is not None:
+            candidates = [known[k]] if (k := (t.name, t.region, t.account)) in known else []
+            candidates += [e for e in loose.get(t.name, []) if _same_function(e[1], t)]
+        else:
+            candidates = [e for e in every.get(t.name, []) if _same_function(e[1], t)]
+        if candidates:
+            first = min(candidates, key=lambda e: e[0])[1]
             where = f" in {first.region}" if first.region and t.region else ""
+            if first.account and t.account:
+                where += f" (account {t.account})"
             out.append(
                 Diagnostic(
                     t.location,
@@ -196,7 +284,11 @@ def _duplicates(targets: Sequence[FunctionTarget]) -> list[Diagnostic]:
                     f"{first.location}; a function may appear only once per run",
                 )
             )
-        earlier.append(t)
+        every.setdefault(t.name, []).append((i, t))
+        if t.region is not None and t.account is not None:
+            known.setdefault((t.name, t.region, t.account), (i, t))
+        else:
+            loose.setdefault(t.name, []).append((i, t))
     return out
 
 
@@ -220,6 +312,33 @@ def _duplicate_layers(layers: Sequence[LayerTarget]) -> list[Diagnostic]:
                     t.location,
                     f"layers.{t.key}: layer {t.name} is already declared at {first.location}; "
                     "a layer may appear only once per run",
+                )
+            )
+    return out
+
+
+def _conflicting_targets(
+    targets: Sequence[FunctionTarget], layers: Sequence[LayerTarget]
+) -> list[Diagnostic]:
+    """One run reaches an account one way: the same role, external id and duration in every
+    manifest whose `target:` names it (one set of credentials, and one pacing, per account)."""
+    out: list[Diagnostic] = []
+    first: dict[str, Target] = {}
+    said: set[Location] = set()
+    every: list[FunctionTarget | LayerTarget] = [*targets, *layers]
+    for t in every:
+        target = t.target
+        if target is None or target.location in said:
+            continue
+        seen = first.setdefault(target.account, target)
+        if seen.how != target.how:
+            said.add(target.location)
+            out.append(
+                Diagnostic(
+                    target.location,
+                    f"target: account {target.account} is reached another way at "
+                    f"{seen.location} (role_arn, external_id and session_duration must agree: "
+                    "one run reaches an account one way)",
                 )
             )
     return out
@@ -306,7 +425,9 @@ def load_manifests(paths: Sequence[str]) -> ManifestSet:
         targets += found
         layers += found_layers
         diagnostics += problems
-    diagnostics += _duplicates(targets) + _duplicate_layers(layers)
+    diagnostics += (
+        _duplicates(targets) + _duplicate_layers(layers) + _conflicting_targets(targets, layers)
+    )
     if diagnostics:
         raise ManifestError(diagnostics)
     return ManifestSet(

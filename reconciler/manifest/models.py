@@ -15,6 +15,7 @@ from reconciler.manifest.names import AccountId, AliasName, FunctionKey, LayerKe
 from reconciler.manifest.notifications import NotificationsSpec
 from reconciler.manifest.rollout import RolloutSpec
 from reconciler.manifest.selectors import AliasRef, Selector, dump_selector
+from reconciler.manifest.target import TargetSpec
 from reconciler.manifest.waves import Waves, check_waves
 from reconciler.manifest.weights import Weight
 
@@ -418,6 +419,16 @@ class Manifest(StrictModel):
         Literal[1], PlainValidator(_format_version), WithJsonSchema({"const": 1})
     ] = Field(description="The manifest format version: 1.")
     region: Region | None = Field(default=None, description="Default region for all functions.")
+    regions: Annotated[tuple[Region, ...], Field(min_length=1), AsTuple] | None = Field(
+        default=None,
+        description="Instead of `region`: every function without its own region is managed in "
+        "each of these regions.",
+    )
+    target: TargetSpec | None = Field(
+        default=None,
+        description="The account these functions are in and how to reach it (assume a role); "
+        "absent: the ambient credentials' account.",
+    )
     allowed_account_ids: Annotated[tuple[AccountId, ...], Field(min_length=1), AsTuple] | None = (
         Field(default=None, description="Refuse to run against any other account.")
     )
@@ -453,6 +464,48 @@ class Manifest(StrictModel):
         if "layers" in self.model_fields_set:
             rule([(("layers",), f"no layers: declare at least one {_OR_FUNCTIONS}", True)])
         rule([((), f"`functions` or `layers` is required: {_NOTHING}", False)])
+
+    @model_validator(mode="after")
+    def _regions_and_target(self) -> Manifest:
+        issues: list[Issue] = []
+        if self.regions is not None:
+            if self.region is not None:
+                issues.append((("regions",), "`region` and `regions` exclude each other", True))
+            if self.defaults is not None and self.defaults.region is not None:
+                issues.append(
+                    (("regions",), "`defaults.region` and `regions` exclude each other", True)
+                )
+            seen: set[str] = set()
+            for i, r in enumerate(self.regions):
+                if r in seen:
+                    issues.append((("regions", i), f"region {r} is listed twice", False))
+                seen.add(r)
+        target = self.target
+        if target is not None:
+            allowed = self.allowed_account_ids
+            if allowed is not None and target.account not in allowed:
+                issues.append(
+                    (
+                        ("target", "account"),
+                        f"target account {target.account} is not in allowed_account_ids",
+                        False,
+                    )
+                )
+            keys = [("functions", k) for k in self.functions] + [("layers", k) for k in self.layers]
+            for kind, key in keys:
+                _, _, account = split_key(key)
+                if account is not None and account != target.account:
+                    issues.append(
+                        (
+                            (kind, key),
+                            f"account {account} of this ARN is not the target account "
+                            f"{target.account}",
+                            True,
+                        )
+                    )
+        if issues:
+            rule(issues)
+        return self
 
     @model_validator(mode="after")
     def _arns(self) -> Manifest:

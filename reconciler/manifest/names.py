@@ -171,6 +171,51 @@ AccountId = Annotated[
 ]
 
 
+ROLE_ARN = rf"arn:(?:{'|'.join(PARTITIONS)}):iam::[0-9]{{12}}:role/[\w+=,.@/-]{{1,512}}"
+_ROLE_ARN_RE = re.compile(ROLE_ARN)
+EXTERNAL_ID = r"[\w+=,.@:/-]{2,1224}"
+_EXTERNAL_ID_RE = re.compile(EXTERNAL_ID)
+
+
+def _role_arn(value: Any) -> str:
+    arn = _expect_str(value, "an IAM role ARN")
+    if not _ROLE_ARN_RE.fullmatch(arn):
+        raise ValueError(
+            f"invalid role ARN {show(arn)}: expected arn:aws:iam::ACCOUNT:role/NAME "
+            "(ACCOUNT 12 digits, NAME with an optional path)"
+        )
+    return arn
+
+
+def _external_id(value: Any) -> str:
+    text = _expect_str(value, "an external id")
+    if not _EXTERNAL_ID_RE.fullmatch(text):
+        raise ValueError(
+            f"invalid external_id {show(text)}: expected 2-1224 characters of "
+            "a-z A-Z 0-9 _ + = , . @ : / -"
+        )
+    return text
+
+
+def role_account(arn: str) -> str:
+    """The account of an IAM role ARN."""
+    return arn.split(":")[4]
+
+
+RoleArn = Annotated[
+    str,
+    PlainValidator(_role_arn),
+    WithJsonSchema(
+        {"type": "string", "pattern": f"^{ROLE_ARN}$", "description": "An IAM role ARN."}
+    ),
+]
+ExternalId = Annotated[
+    str,
+    PlainValidator(_external_id),
+    WithJsonSchema({"type": "string", "pattern": f"^{EXTERNAL_ID}$"}),
+]
+
+
 def is_alias_name(name: str) -> bool:
     """Whether AWS accepts `name` as an alias name."""
     return bool(ALIAS_NAME_RE.fullmatch(name)) and not name.isdigit()

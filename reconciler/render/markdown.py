@@ -48,6 +48,7 @@ from reconciler.render.text import (
     counts,
     drifted_where,
     error_count,
+    is_grouped,
     layer_needs_attention,
     needs_attention,
     render_text,
@@ -223,8 +224,13 @@ def _blockers(plan: Plan) -> list[str]:
     return lines
 
 
-def _function_section(fp: FunctionPlan) -> list[str]:
-    lines = [f"#### {code(fp.function)} ({cell(fp.region or 'default region')})", ""]
+def _function_section(fp: FunctionPlan, *, grouped: bool = False) -> list[str]:
+    """A function's heading and table; in a plan over several accounts (`grouped`) the heading
+    names the account too: sections go by risk, so the account is said with each function."""
+    where = cell(fp.region or "default region")
+    if grouped:
+        where = f"account {cell(fp.account or 'of the ambient credentials')}, {where}"
+    lines = [f"#### {code(fp.function)} ({where})", ""]
     if fp.source:
         lines += [f"<sub>declared at {cell(fp.source)}</sub>", ""]
     table = rows(fp)
@@ -378,12 +384,14 @@ def _sections(plan: Plan) -> tuple[list[list[_Block]], list[str]]:
     """The function and layer sections by risk, and the names of the functions in sync."""
     sections: list[list[_Block]] = [[] for _ in RISKS]
     in_sync: list[str] = []
+    grouped = is_grouped(plan)
     for fp in plan.functions:
         if fp.errors and not (fp.operations or fp.unmanaged_aliases):
             continue  # listed with the errors above; nothing else to say
         if needs_attention(fp):
             alone = Plan(functions=(fp,))
-            sections[_risk(fp)].append(_Block(fp.function, _function_section(fp), alone))
+            section = _function_section(fp, grouped=grouped)
+            sections[_risk(fp)].append(_Block(fp.function, section, alone))
         elif not fp.errors:
             in_sync.append(fp.function)
     for lp in plan.layers:

@@ -192,6 +192,17 @@ def drifted_where(plan: Plan) -> str:
     return f"{text} and {layer_text}" if functions else layer_text
 
 
+def is_grouped(plan: Plan) -> bool:
+    """Whether the plan covers several accounts (a run of `target:` manifests): its functions
+    are then shown under a heading per account and region, in (account, region) order."""
+    return len({fp.account for fp in plan.functions}) > 1
+
+
+def group_heading(fp: FunctionPlan) -> str:
+    """`── account 111111111111, us-east-1 ──`."""
+    return f"── account {fp.account or 'of the ambient credentials'}, {fp.region} ──"
+
+
 def function_lines(fp: FunctionPlan, *, verbose: bool = False) -> list[str]:
     """The block of one function, uncoloured, without a trailing blank line."""
     lines = [f"{fp.function} ({fp.region or 'default region'})"]
@@ -298,10 +309,15 @@ def render_text(
     """The plan for a terminal or a log; ANSI colour only when `color` is set."""
     out = _preamble(plan, color=color, drift=drift)
     in_sync: list[str] = []
+    grouped = is_grouped(plan)
+    group: tuple[str, str] | None = None
     for fp in plan.functions:
         if not needs_attention(fp, verbose=verbose):
             in_sync.append(fp.function)
             continue
+        if grouped and (fp.account, fp.region) != group:
+            group = (fp.account, fp.region)
+            out += [_paint(group_heading(fp), color, bold=True), ""]
         block = function_lines(fp, verbose=verbose)
         out.append(_paint(block[0], color, bold=True))
         out += [_paint(line, color) for line in block[1:]]
