@@ -151,7 +151,8 @@ def plans_comment(
     within a limit."""
     from reconciler.cli.github_context import plan_data, run_context, where_full
     from reconciler.plan.planfile import load_plan_document
-    from reconciler.render.markdown import plan_label, render_plans
+    from reconciler.render.markdown import plan_label
+    from reconciler.render.several import render_plans
 
     loaded = [load_plan_document(p) for p in paths]
     plans = [plan for plan, _ in loaded]

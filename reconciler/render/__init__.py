@@ -1,7 +1,8 @@
 """Renderers: pure functions of a Plan; the CLI picks one per `--format`.
 
 - `text.render_text`: the Terraform-like plan for terminals and logs (contract §7);
-- `markdown.render_markdown`: PR comments, drift issues and job summaries;
+- `markdown.render_markdown`: PR comments, drift issues and job summaries (`several`: the
+  plans of several shards or manifest sets in one comment);
 - `reconciler.plan.plan_to_json`: the JSON plan, also the saved plan `apply PLAN.json` reads.
 
 `progress` is the terminal's view of a run under way (not a plan's rendering): the reading and
