@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from reconciler.aws.attached import LiveAttachments
+
 LATEST = "$LATEST"
 # How live state is read (`reconciler.engine.reads`, `--read-mode`).
 READ_MODES = ("auto", "per-function", "bulk")
@@ -120,6 +122,9 @@ class LiveFunction:
     # What hangs on each alias about to be deleted (prune_aliases). Read only for those
     # aliases; None means "not read".
     alias_ties: Mapping[str, tuple[AliasTie, ...]] | None = None
+    # The attachments of the aliases whose manifest declares `url`, `async` or `permissions`
+    # (only what is declared is read: `LiveAttachments.*_read`); an alias not here: none read.
+    attachments: Mapping[str, LiveAttachments] = field(default_factory=dict)
 
     def version(self, number: int) -> LiveVersion | None:
         for v in self.versions:

@@ -37,8 +37,10 @@ from typing import Any
 from typing_extensions import assert_never
 
 from reconciler.aws import LATEST, Invocation, LambdaWriter, LayerUsageReader
+from reconciler.engine.attachments import AttachmentRun
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.plan import (
+    ATTACHMENT_OPERATIONS,
     FORWARD,
     AliasRecord,
     AliasState,
@@ -59,6 +61,7 @@ from reconciler.plan import (
     UpdateAlias,
     VersionRef,
 )
+from reconciler.plan.attachment_wording import symbol as attachment_symbol
 from reconciler.plan.planfile import FORMAT_VERSION
 from reconciler.plan.record import describe as record_description
 from reconciler.plan.record import moved
@@ -136,6 +139,8 @@ class ApplyResult:
 
 def describe(op: Operation) -> str:
     """The progress line's name of an operation: `+ create_alias prod`."""
+    if isinstance(op, ATTACHMENT_OPERATIONS):
+        return f"{attachment_symbol(op.action)} {op.action.value} {op.alias}"
     match op:
         case PublishVersion() | CreateAlias():
             symbol = "+"
@@ -183,6 +188,7 @@ class _FunctionRun:
         self.routed: set[str] | None = None  # versions aliases route to, read before deleting
         # versions mappings or provisioned concurrency hold, and by what (read before deleting)
         self.in_use: dict[int, tuple[str, ...]] | None = None
+        self.attachments = AttachmentRun(aws, fp.key, self.region)
 
     def _resolve(self, version: VersionRef) -> str:
         if not isinstance(version, NewVersion):
@@ -287,6 +293,8 @@ class _FunctionRun:
         return results
 
     def _do(self, op: Operation) -> tuple[Status, str]:
+        if isinstance(op, ATTACHMENT_OPERATIONS):
+            return Status.DONE, self.attachments.do(op)
         match op:
             case PublishVersion():
                 return self._publish(op)

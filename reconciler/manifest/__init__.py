@@ -8,6 +8,7 @@ The package, one concern per module (import from here; the modules are its layou
     weights.py      weights (share of traffic) and intervals
     models.py       the models and the rules between their fields
     rollout.py      the rollout's models: steps or a preset, alarms, gates, hooks
+    attachments.py  what an alias carries: `url`, `async`, `permissions`
     diagnostics.py  pydantic errors → `FILE:LINE:COL: path: message`
     loading.py      files → `ManifestSet`, `defaults` merged, duplicates across files refused
     schema.py       the JSON Schema generated from the models
@@ -36,6 +37,7 @@ functions:
 ```
 """
 
+from reconciler.manifest.attachments import AsyncSpec, CorsSpec, PermissionSpec, UrlSpec
 from reconciler.manifest.diagnostics import Diagnostic, Location, ManifestError
 from reconciler.manifest.loading import (
     FunctionTarget,
@@ -88,7 +90,9 @@ __all__ = [
     "AliasName",
     "AliasRef",
     "AliasSpec",
+    "AsyncSpec",
     "CanarySpec",
+    "CorsSpec",
     "Defaults",
     "DescriptionRef",
     "Diagnostic",
@@ -103,11 +107,13 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "ManifestSet",
+    "PermissionSpec",
     "Region",
     "RetentionSpec",
     "RolloutSpec",
     "Selector",
     "Sha256Ref",
+    "UrlSpec",
     "Weight",
     "is_alias_name",
     "json_schema",

@@ -31,11 +31,28 @@ from typing import Annotated, ClassVar, NamedTuple, TypeAlias
 from pydantic import Field, Strict
 
 from reconciler.aws import AliasTie, CodeStorage
+from reconciler.plan.attachment_types import (
+    ATTACHMENT_ACTIONS,
+    ATTACHMENT_OPERATIONS,
+    AddPermission,
+    AliasBypass,
+    AttachmentOperation,
+    AttachmentWarning,
+    BypassKind,
+    CreateFunctionUrl,
+    DeleteEventInvokeConfig,
+    DeleteFunctionUrl,
+    PublicUrlWithoutGrant,
+    PutEventInvokeConfig,
+    RemovePermission,
+    UpdateFunctionUrl,
+)
 from reconciler.plan.fields import (
     Count,
     Guard,
     Ignoring,
     Number,
+    OmitNone,
     Positive,
     Shape,
     Tagged,
@@ -98,19 +115,29 @@ from reconciler.plan.routes import (
 
 # re-exported: callers import these from here
 __all__ = [
+    "ATTACHMENT_ACTIONS",
+    "ATTACHMENT_OPERATIONS",
     "FORWARD",
     "NEW_VERSION",
     "ON_SCHEDULE",
     "ROLLBACKS",
     "STAGES",
     "Action",
+    "AddPermission",
     "AlarmFired",
     "AlarmNoData",
+    "AliasBypass",
     "AliasField",
     "AliasRecord",
     "AliasState",
+    "AttachmentOperation",
+    "AttachmentWarning",
+    "BypassKind",
     "CauseKind",
     "ClockSkew",
+    "CreateFunctionUrl",
+    "DeleteEventInvokeConfig",
+    "DeleteFunctionUrl",
     "ErrorRateAbove",
     "FailedYetServing",
     "GateLimits",
@@ -123,10 +150,13 @@ __all__ = [
     "NewVersion",
     "NoWayBack",
     "OtherProblem",
+    "PublicUrlWithoutGrant",
+    "PutEventInvokeConfig",
     "Record",
     "RecordProblem",
     "RecordUnparsed",
     "Ref",
+    "RemovePermission",
     "RollbackCause",
     "RolloutPhase",
     "RolloutStage",
@@ -139,6 +169,7 @@ __all__ = [
     "StepBeyond",
     "UnknownPrevious",
     "UnknownTarget",
+    "UpdateFunctionUrl",
     "VersionRef",
     "WorseThanPrevious",
     "version_label",
@@ -255,10 +286,23 @@ class DeleteLayerVersion:
 
 
 Operation: TypeAlias = (
-    PublishVersion | CreateAlias | UpdateAlias | DeleteAlias | DeleteVersion | DeleteLayerVersion
+    PublishVersion
+    | CreateAlias
+    | UpdateAlias
+    | DeleteAlias
+    | DeleteVersion
+    | DeleteLayerVersion
+    | AttachmentOperation
 )
 AliasWrite: TypeAlias = CreateAlias | UpdateAlias
-_FUNCTION_OPERATIONS = (PublishVersion, CreateAlias, UpdateAlias, DeleteAlias, DeleteVersion)
+_FUNCTION_OPERATIONS = (
+    PublishVersion,
+    CreateAlias,
+    UpdateAlias,
+    DeleteAlias,
+    DeleteVersion,
+    *ATTACHMENT_OPERATIONS,
+)
 
 
 # ---- why retention keeps a version -------------------------------------------------------
@@ -358,6 +402,10 @@ class FunctionPlan:
     rollouts: tuple[Status, ...] = ()
     # of the versions alias writes name
     version_notes: Annotated[tuple[VersionNote, ...], Field(alias="versions")] = ()
+    # what the plan warns of about the aliases' attachments and bypasses (None: nothing)
+    warnings: Annotated[
+        tuple[Annotated[AttachmentWarning, Tagged("kind")], ...] | None, OmitNone
+    ] = None
 
     def notes(self) -> dict[str, VersionNote]:
         return {n.version: n for n in self.version_notes}
@@ -459,10 +507,10 @@ DEFAULT_STORAGE_WARN = 0.8
 def summary_counts(
     functions: tuple[FunctionPlan, ...], layers: tuple[LayerPlan, ...] = ()
 ) -> Mapping[str, int]:
-    counts = {a.value: 0 for a in Action}
+    counts = {a.value: 0 for a in Action if a not in ATTACHMENT_ACTIONS}
     for fp in functions:
         for op in fp.operations:
-            counts[op.action.value] += 1
+            counts[op.action.value] = counts.get(op.action.value, 0) + 1
     counts[Action.DELETE_LAYER_VERSION.value] += sum(lp.deletions for lp in layers)
     counts["total"] = sum(counts.values())
     return counts
