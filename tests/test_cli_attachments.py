@@ -188,3 +188,73 @@ def test_bad_values_are_one_line_each_with_their_place(emulator: Any, tmp_path: 
         in r.stderr
     ), r.stderr
     assert "Traceback" not in r.stderr
+
+
+def _by_hand(emulator: Any) -> Any:
+    """An alias with a URL, an event-invoke configuration and two statements, made by hand."""
+    emulator.seed([{"name": "orders", "versions": 2}])
+    client = emulator.boto3_client("lambda")
+    client.create_alias(FunctionName="orders", Name="prod", FunctionVersion="2")
+    client.create_alias(FunctionName="orders", Name="bare", FunctionVersion="1")
+    client.create_function_url_config(
+        FunctionName="orders",
+        Qualifier="prod",
+        AuthType="AWS_IAM",
+        InvokeMode="RESPONSE_STREAM",
+        Cors={"AllowOrigins": ["*"], "AllowCredentials": True, "MaxAge": 60},
+    )
+    client.put_function_event_invoke_config(
+        FunctionName="orders",
+        Qualifier="prod",
+        MaximumEventAgeInSeconds=600,
+        DestinationConfig={"OnSuccess": {"Destination": QUEUE}},
+    )
+    for sid, principal in (("sns", "sns.amazonaws.com"), ("partner", "210987654321")):
+        client.add_permission(
+            FunctionName="orders",
+            Qualifier="prod",
+            StatementId=sid,
+            Principal=principal,
+            Action="lambda:InvokeFunction",
+            SourceAccount="123456789012",
+        )
+    return client
+
+
+def test_import_writes_what_hangs_on_each_alias(emulator: Any, tmp_path: Path) -> None:
+    """`import` writes the URL, the configuration and the statements it finds (nothing for an
+    alias that has none); plan on the result is empty."""
+    _by_hand(emulator)
+    out = tmp_path / "imported.yaml"
+    r = run_cli(emulator, "import", "orders", "--region", "us-east-1", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "auth_type: AWS_IAM" in text, text
+    assert "invoke_mode: RESPONSE_STREAM" in text, text
+    assert "maximum_event_age: 600" in text, text
+    assert "principal: '210987654321'" in text, text
+    assert text.count("permissions:") == 1, text
+    r = run_cli(emulator, "plan", str(out), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["functions"][0]["operations"] == []
+
+
+def test_adopt_writes_live_attachments_into_git(emulator: Any, tmp_path: Path) -> None:
+    """Attachments changed by hand: adopt rewrites each declared key as it is live, and the
+    manifest then plans empty (an undeclared key stays undeclared)."""
+    m = _applied(emulator, tmp_path)
+    client = emulator.boto3_client("lambda")
+    client.update_function_url_config(
+        FunctionName="orders", Qualifier="prod", AuthType="AWS_IAM", Cors={}
+    )
+    client.put_function_event_invoke_config(
+        FunctionName="orders", Qualifier="prod", MaximumRetryAttempts=0
+    )
+    client.remove_permission(FunctionName="orders", Qualifier="prod", StatementId="s3")
+    r = run_cli(emulator, "adopt", m, "--write")
+    assert r.returncode == 0, r.stdout + r.stderr
+    text = Path(m).read_text()
+    assert "url: {auth_type: AWS_IAM}" in text, text
+    assert "async: {maximum_retry_attempts: 0}" in text, text
+    assert "sid: s3" not in text, text
+    assert _operations(emulator, m) == []

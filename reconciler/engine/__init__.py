@@ -8,6 +8,7 @@ from reconciler.engine.apply import (
     check_applicable,
     result_to_json,
 )
+from reconciler.engine.attachments import read_attachments, with_every_attachment
 from reconciler.engine.reads import (
     AUTO_MIN_FUNCTIONS,
     sweepable,
@@ -65,6 +66,7 @@ __all__ = [
     "find_target",
     "gated_steps",
     "read_all",
+    "read_attachments",
     "recheck_rollouts",
     "refuse_if_stale",
     "result_to_json",
@@ -76,4 +78,5 @@ __all__ = [
     "utcnow",
     "wait_for_rollouts",
     "with_default_region",
+    "with_every_attachment",
 ]

@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from typing_extensions import assert_never
 
-from reconciler.aws import AttachmentWriter, LambdaReader, LiveAttachments
+from reconciler.aws import AttachmentWriter, LambdaReader, LiveAttachments, LiveFunction
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.plan import (
     AddPermission,
@@ -88,6 +88,29 @@ def read_attachments(
         return list(observed)
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         return list(pool.map(read, observed))
+
+
+def with_every_attachment(
+    aws: LambdaReader, live: LiveFunction, region: str | None
+) -> LiveFunction:
+    """`import`: every alias's URL and policy, and the function's event-invoke configurations
+    (one GetFunctionUrlConfig and one GetPolicy per alias, one listing per function)."""
+    if not live.aliases:
+        return live
+    configs = aws.async_configs(live.name, region)
+    out: dict[str, LiveAttachments] = {}
+    for a in live.aliases:
+        perms, revision = aws.alias_policy(live.name, region, a.name)
+        out[a.name] = LiveAttachments(
+            url_read=True,
+            url=aws.function_url(live.name, region, a.name),
+            async_read=True,
+            async_config=configs.get(a.name),
+            policy_read=True,
+            permissions=perms,
+            policy_revision=revision,
+        )
+    return replace(live, attachments=out)
 
 
 class AttachmentRun:

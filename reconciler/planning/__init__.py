@@ -2,6 +2,7 @@
 `resolve`, version retention in `retention`, progressive rollouts in `rollout`, layer retention
 in `layers`)."""
 
+from reconciler.planning.attachments import desired_async, desired_permission, desired_url
 from reconciler.planning.layers import (
     ObservedLayer,
     candidates,
@@ -34,6 +35,9 @@ __all__ = [
     "PlanError",
     "Resolver",
     "candidates",
+    "desired_async",
+    "desired_permission",
+    "desired_url",
     "fingerprint",
     "grants",
     "plan",
