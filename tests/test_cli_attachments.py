@@ -258,3 +258,76 @@ def test_adopt_writes_live_attachments_into_git(emulator: Any, tmp_path: Path) -
     assert "async: {maximum_retry_attempts: 0}" in text, text
     assert "sid: s3" not in text, text
     assert _operations(emulator, m) == []
+
+
+class _User:
+    """An IAM user holding exactly one inline policy; `run` calls the CLI as that user with IAM
+    enforced on every Lambda call."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.iam = emulator.boto3_client("iam")
+        self.iam.create_user(UserName="deployer")
+        key = self.iam.create_access_key(UserName="deployer")["AccessKey"]
+        self.env = {
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": "",
+        }
+
+    def run(self, policy: dict[str, Any], *args: str) -> Any:
+        self.iam.put_user_policy(
+            UserName="deployer", PolicyName="reconciler", PolicyDocument=json.dumps(policy)
+        )
+        self.emulator.enforce_iam(True)
+        try:
+            return run_cli(self.emulator, *args, env=self.env)
+        finally:
+            self.emulator.enforce_iam(False)
+
+
+def _actions(policy: dict[str, Any]) -> set[str]:
+    return {a for st in policy["Statement"] for a in st["Action"]}
+
+
+def test_iam_policy_covers_the_attachments_under_enforced_iam(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """The policies grant the attachment calls only to a manifest that declares them, no
+    iam:PassRole, and are enough under enforced IAM: apply creates every attachment, apply
+    puts back what was changed by hand (its reads before each write included), plan is then
+    empty."""
+    emulator.seed([{"name": "orders", "versions": 2}])
+    body = (
+        "version: 1\nregion: us-east-1\nfunctions:\n  orders:\n    aliases: {prod: {version: 2}}\n"
+    )
+    bare = write_manifest(tmp_path, body, "bare.yaml")
+    attachment_calls = {
+        "lambda:GetFunctionUrlConfig",
+        "lambda:AddPermission",
+        "lambda:ListFunctionEventInvokeConfigs",
+    }
+    assert not _actions(json.loads(run_cli(emulator, "iam-policy", bare).stdout)) & attachment_calls
+    m = write_manifest(tmp_path, ATTACHED)
+    apply_policy = json.loads(run_cli(emulator, "iam-policy", m).stdout)
+    plan_policy = json.loads(run_cli(emulator, "iam-policy", m, "--mode", "plan").stdout)
+    assert attachment_calls <= _actions(apply_policy)
+    assert not any(a.startswith("iam:") for a in _actions(apply_policy))
+    user = _User(emulator)
+    r = user.run(apply_policy, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    client = emulator.boto3_client("lambda")
+    client.add_permission(
+        FunctionName="orders",
+        Qualifier="prod",
+        StatementId="by-hand",
+        Principal="sns.amazonaws.com",
+        Action="lambda:InvokeFunction",
+    )
+    client.update_function_url_config(FunctionName="orders", Qualifier="prod", AuthType="AWS_IAM")
+    client.delete_function_event_invoke_config(FunctionName="orders", Qualifier="prod")
+    r = user.run(apply_policy, "apply", m, "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "remove_permission prod … done" in r.stdout + r.stderr
+    r = user.run(plan_policy, "plan", m, "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout + r.stderr

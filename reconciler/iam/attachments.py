@@ -1,0 +1,41 @@
+"""The actions an alias's declared attachments need (`url`, `async`, `permissions`), only for
+functions whose manifest declares the key. Each is authorized on the alias's ARN, granted on
+`function:NAME:*` with the other qualified actions; ListFunctionEventInvokeConfigs on the
+function. Destinations need no iam:PassRole: Lambda sends to them with the function's role."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from reconciler.manifest import FunctionSpec
+
+
+def attachment_actions(
+    spec: FunctionSpec, mode: Literal["plan", "apply"]
+) -> tuple[set[str], set[str]]:
+    """(actions on function:NAME, actions on function:NAME:*)."""
+    aliases = spec.aliases.values()
+    function: set[str] = set()
+    qualified: set[str] = set()
+    apply = mode == "apply"
+    if any(a.declares_url for a in aliases):
+        qualified.add("lambda:GetFunctionUrlConfig")
+        if apply:
+            qualified |= {
+                "lambda:CreateFunctionUrlConfig",
+                "lambda:UpdateFunctionUrlConfig",
+                "lambda:DeleteFunctionUrlConfig",
+            }
+    if any(a.declares_async for a in aliases):
+        function.add("lambda:ListFunctionEventInvokeConfigs")
+        if apply:  # read again right before a write
+            qualified |= {
+                "lambda:GetFunctionEventInvokeConfig",
+                "lambda:PutFunctionEventInvokeConfig",
+                "lambda:DeleteFunctionEventInvokeConfig",
+            }
+    if any(a.declares_permissions for a in aliases):
+        qualified.add("lambda:GetPolicy")
+        if apply:
+            qualified |= {"lambda:AddPermission", "lambda:RemovePermission"}
+    return function, qualified
