@@ -118,6 +118,9 @@ class MemAttachments:
         perms, revision = self.policies.get((name, alias or ""), ({}, ""))
         return tuple(sorted(perms.values(), key=lambda p: p.sid)), revision if perms else ""
 
+    def mappings_of(self, target_arn: str, region: str | None) -> tuple[tuple[str, str], ...]:
+        return ()
+
     def create_function_url(
         self, name: str, region: str | None, alias: str, url: FunctionUrl
     ) -> None:

@@ -10,6 +10,7 @@ from reconciler.aws.attached import (
     Cors,
     FunctionUrl,
     LiveAttachments,
+    LiveReach,
     Permission,
 )
 from reconciler.aws.live import (
@@ -56,6 +57,7 @@ __all__ = [
     "LiveAttachments",
     "LiveFunction",
     "LiveLayerVersion",
+    "LiveReach",
     "LiveVersion",
     "MetricQuery",
     "Permission",

@@ -9,6 +9,7 @@ Lists AWS keeps as sets (CORS origins, methods, headers) are sorted tuples.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 _ROOT = re.compile(r"arn:[^:]+:iam::([0-9]{12}):root")
@@ -86,3 +87,13 @@ class LiveAttachments:
     permissions: tuple[Permission, ...] = ()
     policy_revision: str = ""  # the alias policy's RevisionId ("" when it has none)
     extra: tuple[str, ...] = field(default=())  # statements that could not be understood (sids)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveReach:
+    """What reaches a function other than through its weighted aliases (the alias-bypass
+    audit), read only for functions with a managed alias under a canary or a rollout."""
+
+    function_statements: tuple[str, ...] = ()  # sids of the unqualified function's policy
+    unqualified_mappings: tuple[str, ...] = ()  # UUIDs of mappings on the function or $LATEST
+    alias_mappings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # alias → UUIDs

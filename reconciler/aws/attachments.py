@@ -178,6 +178,26 @@ class Attachments(Session):
         perms = tuple(sorted((permission_from(s) for s in statements), key=lambda p: p.sid))
         return perms, str(out.get("RevisionId") or "")
 
+    def mappings_of(self, target_arn: str, region: str | None) -> tuple[tuple[str, str], ...]:
+        """ListEventSourceMappings(FunctionName=ARN), paginated: (UUID, FunctionArn) each."""
+        client = self.lambda_client(region)
+        out: list[tuple[str, str]] = []
+        try:
+            pages = client.get_paginator("list_event_source_mappings").paginate(
+                FunctionName=target_arn
+            )
+            for page in pages:
+                out.extend(
+                    (str(m.get("UUID", "")), str(m.get("FunctionArn", "")))
+                    for m in page.get("EventSourceMappings", [])
+                )
+        except Exception as e:
+            err = explain(e, f"listing the event source mappings of {target_arn}")
+            if err.status == 404:
+                return ()
+            raise err from e
+        return tuple(out)
+
     # -- writes ---------------------------------------------------------------------------------
 
     def create_function_url(

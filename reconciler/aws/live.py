@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from reconciler.aws.attached import LiveAttachments
+from reconciler.aws.attached import LiveAttachments, LiveReach
 
 LATEST = "$LATEST"
 # How live state is read (`reconciler.engine.reads`, `--read-mode`).
@@ -125,6 +125,8 @@ class LiveFunction:
     # The attachments of the aliases whose manifest declares `url`, `async` or `permissions`
     # (only what is declared is read: `LiveAttachments.*_read`); an alias not here: none read.
     attachments: Mapping[str, LiveAttachments] = field(default_factory=dict)
+    # What bypasses the aliases under a canary or rollout (None: not read)
+    reach: LiveReach | None = None
 
     def version(self, number: int) -> LiveVersion | None:
         for v in self.versions:

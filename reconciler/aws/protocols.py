@@ -36,6 +36,11 @@ class AttachmentReader(Protocol):
         self, name: str, region: str | None, alias: str | None
     ) -> tuple[tuple[Permission, ...], str]: ...
 
+    def mappings_of(self, target_arn: str, region: str | None) -> tuple[tuple[str, str], ...]:
+        """(UUID, FunctionArn) of the event source mappings ListEventSourceMappings returns
+        for a function or alias ARN."""
+        ...
+
 
 class AttachmentWriter(AttachmentReader, Protocol):
     """The writes of alias attachments, each re-checked or guarded by the executor."""

@@ -22,7 +22,13 @@ from dataclasses import replace
 
 from typing_extensions import assert_never
 
-from reconciler.aws import AttachmentWriter, LambdaReader, LiveAttachments, LiveFunction
+from reconciler.aws import (
+    AttachmentWriter,
+    LambdaReader,
+    LiveAttachments,
+    LiveFunction,
+    LiveReach,
+)
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.plan import (
     AddPermission,
@@ -34,12 +40,31 @@ from reconciler.plan import (
     RemovePermission,
     UpdateFunctionUrl,
 )
-from reconciler.planning import Observed
+from reconciler.planning import Observed, guarded_aliases
 
 
 def _declares(obs: Observed) -> bool:
-    return obs.live is not None and any(
-        a.declares_attachments for a in obs.target.spec.aliases.values()
+    """Something to read: a declared attachment, or an alias the bypass audit guards."""
+    if obs.live is None:
+        return False
+    declared = any(a.declares_attachments for a in obs.target.spec.aliases.values())
+    return declared or bool(guarded_aliases(obs.target, obs.live))
+
+
+def _reach(aws: LambdaReader, obs: Observed, aliases: Sequence[str]) -> LiveReach:
+    """The function's own policy (GetPolicy, unqualified), the mappings on the function (one
+    listing by its ARN), and the mappings on each guarded alias (one listing each)."""
+    live = obs.live
+    assert live is not None
+    region = obs.target.region
+    statements, _ = aws.alias_policy(obs.target.key, region, None)
+    unqualified = {live.arn, f"{live.arn}:$LATEST"}
+    mappings = aws.mappings_of(live.arn, region)
+    on_alias = {a: tuple(u for u, _ in aws.mappings_of(f"{live.arn}:{a}", region)) for a in aliases}
+    return LiveReach(
+        function_statements=tuple(p.sid for p in statements),
+        unqualified_mappings=tuple(u for u, arn in mappings if arn in unqualified),
+        alias_mappings={a: m for a, m in on_alias.items() if m},
     )
 
 
@@ -64,7 +89,9 @@ def _read_one(aws: LambdaReader, obs: Observed) -> Observed:
             perms, revision = aws.alias_policy(key, region, name)
             got = replace(got, policy_read=True, permissions=perms, policy_revision=revision)
         out[name] = got
-    return replace(obs, live=replace(live, attachments=out))
+    guarded = guarded_aliases(obs.target, live)
+    reach = _reach(aws, obs, guarded) if guarded else None
+    return replace(obs, live=replace(live, attachments=out, reach=reach))
 
 
 def read_attachments(

@@ -12,11 +12,16 @@ from reconciler.manifest import FunctionSpec
 
 def attachment_actions(
     spec: FunctionSpec, mode: Literal["plan", "apply"]
-) -> tuple[set[str], set[str]]:
-    """(actions on function:NAME, actions on function:NAME:*)."""
+) -> tuple[set[str], set[str], set[str]]:
+    """(actions on function:NAME, on function:NAME:*, on *)."""
     aliases = spec.aliases.values()
     function: set[str] = set()
     qualified: set[str] = set()
+    unscoped: set[str] = set()
+    if any(a.canary is not None or a.rollout is not None for a in aliases):
+        # the alias-bypass audit: the function's own policy, the mappings on it and its aliases
+        function.add("lambda:GetPolicy")
+        unscoped.add("lambda:ListEventSourceMappings")
     apply = mode == "apply"
     if any(a.declares_url for a in aliases):
         qualified.add("lambda:GetFunctionUrlConfig")
@@ -38,4 +43,4 @@ def attachment_actions(
         qualified.add("lambda:GetPolicy")
         if apply:
             qualified |= {"lambda:AddPermission", "lambda:RemovePermission"}
-    return function, qualified
+    return function, qualified, unscoped

@@ -101,6 +101,7 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
     attached = attachment_actions(spec, mode)  # url, async, permissions
     n.function |= attached[0]
     n.qualified |= attached[1]
+    n.unscoped |= attached[2]
     if mode == "apply":
         if spec.publish:
             n.function.add("lambda:PublishVersion")

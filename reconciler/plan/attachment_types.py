@@ -120,10 +120,10 @@ class BypassKind(str, Enum):
 @dataclass(frozen=True)
 class AliasBypass:
     """While `alias` has a canary or a rollout under way, `what` (statement ids or mapping
-    UUIDs) reach the function another way, or in a way AWS does not document."""
+    UUIDs) reach the function another way (`via`), or in a way AWS does not document."""
 
     alias: str
-    kind: BypassKind
+    via: BypassKind
     what: tuple[str, ...]
 
 

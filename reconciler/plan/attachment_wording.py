@@ -160,8 +160,8 @@ def label(action: Action) -> str:
 
 def warning(w: AttachmentWarning) -> str:
     match w:
-        case AliasBypass(alias=alias, kind=kind, what=what):
-            return _bypass(alias, kind, what)
+        case AliasBypass(alias=alias, via=via, what=what):
+            return _bypass(alias, via, what)
         case PublicUrlWithoutGrant(alias=alias):
             return (
                 f"alias {alias}'s function URL has auth NONE and no declared statement grants "

@@ -2,7 +2,12 @@
 `resolve`, version retention in `retention`, progressive rollouts in `rollout`, layer retention
 in `layers`)."""
 
-from reconciler.planning.attachments import desired_async, desired_permission, desired_url
+from reconciler.planning.attachments import (
+    desired_async,
+    desired_permission,
+    desired_url,
+    guarded_aliases,
+)
 from reconciler.planning.layers import (
     ObservedLayer,
     candidates,
@@ -40,6 +45,7 @@ __all__ = [
     "desired_url",
     "fingerprint",
     "grants",
+    "guarded_aliases",
     "plan",
     "plan_function",
     "plan_layer",

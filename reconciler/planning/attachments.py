@@ -25,8 +25,10 @@ from reconciler.aws.attached import no_cors, principal
 from reconciler.manifest import AliasSpec, AsyncSpec, FunctionTarget, PermissionSpec, UrlSpec
 from reconciler.plan import (
     AddPermission,
+    AliasBypass,
     AttachmentOperation,
     AttachmentWarning,
+    BypassKind,
     CreateFunctionUrl,
     DeleteEventInvokeConfig,
     DeleteFunctionUrl,
@@ -142,6 +144,7 @@ def plan_attachments(target: FunctionTarget, live: LiveFunction) -> AttachmentPl
                 out.warnings.append(PublicUrlWithoutGrant(name))
         if spec.declares_async and got.async_read:
             _async(name, spec, got, out)
+    out.warnings += bypass_warnings(target, live)
     out.writes = first + _ordered(out.writes)
     out.removals = sorted(out.removals, key=lambda op: _LAST.index(type(op)))
     return out
@@ -164,3 +167,38 @@ _LAST = (DeleteFunctionUrl, DeleteEventInvokeConfig, RemovePermission)
 def _ordered(ops: list[AttachmentOperation]) -> list[AttachmentOperation]:
     """Statement writes first, then URLs, then configurations (stable within each kind)."""
     return sorted(ops, key=lambda op: _ORDER.index(type(op)))
+
+
+# ---- the alias-bypass audit --------------------------------------------------------------
+
+
+def guarded_aliases(target: FunctionTarget, live: LiveFunction) -> tuple[str, ...]:
+    """The managed aliases with a canary (declared) or a rollout under way (weighted live):
+    what reaches the function around them escapes their weights."""
+    out = []
+    for name, spec in target.spec.aliases.items():
+        current = live.alias(name)
+        weighted = current is not None and current.canary is not None
+        if spec.canary is not None or (spec.rollout is not None and weighted):
+            out.append(name)
+    return tuple(out)
+
+
+def bypass_warnings(target: FunctionTarget, live: LiveFunction) -> list[AttachmentWarning]:
+    """Per guarded alias: statements of the function's own policy, mappings on the function
+    or `$LATEST` (they bypass the alias), and mappings on the alias itself (AWS does not
+    document whether they follow its weights)."""
+    reach = live.reach
+    if reach is None:
+        return []
+    out: list[AttachmentWarning] = []
+    for alias in guarded_aliases(target, live):
+        if reach.function_statements:
+            out.append(AliasBypass(alias, BypassKind.FUNCTION_POLICY, reach.function_statements))
+        if reach.unqualified_mappings:
+            kind = BypassKind.MAPPING_UNQUALIFIED
+            out.append(AliasBypass(alias, kind, reach.unqualified_mappings))
+        on_alias = reach.alias_mappings.get(alias, ())
+        if on_alias:
+            out.append(AliasBypass(alias, BypassKind.MAPPING_ON_WEIGHTED_ALIAS, on_alias))
+    return out
