@@ -288,7 +288,8 @@ def test_rollout_policy_adds_tag_actions_and_each_is_needed(emulator: Any, tmp_p
     policy = json.loads(run_cli(emulator, "iam-policy", m, "--account-id", "123456789012").stdout)
     unscoped = [st for st in policy["Statement"] if st["Resource"] == "*"]
     assert [st["Action"] for st in unscoped] == [
-        ["cloudwatch:DescribeAlarms", "lambda:GetAccountSettings"]
+        # ListEventSourceMappings: the alias-bypass audit of an alias under a rollout
+        ["cloudwatch:DescribeAlarms", "lambda:GetAccountSettings", "lambda:ListEventSourceMappings"]
     ]
     scoped = {a for st in policy["Statement"] if st["Resource"] != "*" for a in st["Action"]}
     assert {"lambda:ListTags", "lambda:UntagResource"} <= scoped
