@@ -121,6 +121,9 @@ class MemAttachments:
     def mappings_of(self, target_arn: str, region: str | None) -> tuple[tuple[str, str], ...]:
         return ()
 
+    def edge_associations(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        return {}
+
     def create_function_url(
         self, name: str, region: str | None, alias: str, url: FunctionUrl
     ) -> None:

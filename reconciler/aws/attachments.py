@@ -198,6 +198,25 @@ class Attachments(Session):
             raise err from e
         return tuple(out)
 
+    def edge_associations(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Lambda@Edge: every CloudFront distribution's function associations (one paged
+        ListDistributions, CloudFront's endpoint in us-east-1), by the version ARN each names:
+        (distribution id, event type)."""
+        client = self._client("cloudfront", "us-east-1")
+        found: dict[str, list[tuple[str, str]]] = {}
+        try:
+            for page in client.get_paginator("list_distributions").paginate():
+                for d in (page.get("DistributionList") or {}).get("Items") or []:
+                    behaviours = [d.get("DefaultCacheBehavior") or {}]
+                    behaviours += (d.get("CacheBehaviors") or {}).get("Items") or []
+                    for b in behaviours:
+                        for a in (b.get("LambdaFunctionAssociations") or {}).get("Items") or []:
+                            use = (str(d.get("Id", "")), str(a.get("EventType", "")))
+                            found.setdefault(str(a.get("LambdaFunctionARN", "")), []).append(use)
+        except Exception as e:
+            raise explain(e, "listing the CloudFront distributions (Lambda@Edge)") from e
+        return {arn: tuple(sorted(set(uses))) for arn, uses in found.items()}
+
     # -- writes ---------------------------------------------------------------------------------
 
     def create_function_url(

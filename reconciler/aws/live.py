@@ -127,6 +127,9 @@ class LiveFunction:
     attachments: Mapping[str, LiveAttachments] = field(default_factory=dict)
     # What bypasses the aliases under a canary or rollout (None: not read)
     reach: LiveReach | None = None
+    # Lambda@Edge: versions CloudFront associates, each with (distribution id, event type);
+    # read only in us-east-1 when retention would delete a version (None: not read)
+    replicated: Mapping[int, tuple[tuple[str, str], ...]] | None = None
 
     def version(self, number: int) -> LiveVersion | None:
         for v in self.versions:

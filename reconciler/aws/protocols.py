@@ -41,6 +41,10 @@ class AttachmentReader(Protocol):
         for a function or alias ARN."""
         ...
 
+    def edge_associations(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """CloudFront's Lambda@Edge associations: version ARN → (distribution, event type)."""
+        ...
+
 
 class AttachmentWriter(AttachmentReader, Protocol):
     """The writes of alias attachments, each re-checked or guarded by the executor."""

@@ -38,6 +38,7 @@ from typing_extensions import assert_never
 
 from reconciler.aws import LATEST, Invocation, LambdaWriter, LayerUsageReader
 from reconciler.engine.attachments import AttachmentRun
+from reconciler.engine.edge import KEPT_REPLICATED, replicated_refusal
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.plan import (
     ATTACHMENT_OPERATIONS,
@@ -443,6 +444,8 @@ class _FunctionRun:
         except AwsError as e:
             if e.code == "ResourceConflictException":
                 return Status.SKIPPED, f"AWS refused: {e}"
+            if replicated_refusal(e):
+                return Status.SKIPPED, KEPT_REPLICATED
             raise
         return Status.DONE, ""
 

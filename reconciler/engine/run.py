@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from reconciler.aws import CodeStorage, LambdaReader
 from reconciler.engine.attachments import read_attachments
+from reconciler.engine.edge import with_replicas
 from reconciler.engine.reads import read_observed
 from reconciler.engine.rollout_reads import (
     hold_all,
@@ -360,6 +361,7 @@ def _build_function_plan(
     # are planned again with them. A move costs no read: its record is in the alias.
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         enriched = list(pool.map(lambda i: _enrich(aws, observed[i], first.functions[i]), deleting))
+    enriched = with_replicas(aws, enriched, [first.functions[i] for i in deleting])  # Lambda@Edge
     functions = list(first.functions)
     for i, obs in zip(deleting, enriched, strict=True):
         functions[i] = plan_function(obs, now=now)

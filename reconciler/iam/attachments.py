@@ -1,7 +1,9 @@
 """The actions an alias's declared attachments need (`url`, `async`, `permissions`), only for
 functions whose manifest declares the key. Each is authorized on the alias's ARN, granted on
 `function:NAME:*` with the other qualified actions; ListFunctionEventInvokeConfigs on the
-function. Destinations need no iam:PassRole: Lambda sends to them with the function's role."""
+function. Retention in us-east-1 lists CloudFront's
+distributions, for the Lambda@Edge versions it keeps (a region left to the SDK: not
+granted; apply then keeps what AWS refuses to delete as replicated). Destinations need no iam:PassRole: Lambda sends to them with the function's role."""
 
 from __future__ import annotations
 
@@ -11,13 +13,17 @@ from reconciler.manifest import FunctionSpec
 
 
 def attachment_actions(
-    spec: FunctionSpec, mode: Literal["plan", "apply"]
+    spec: FunctionSpec, mode: Literal["plan", "apply"], region: str | None
 ) -> tuple[set[str], set[str], set[str]]:
     """(actions on function:NAME, on function:NAME:*, on *)."""
     aliases = spec.aliases.values()
     function: set[str] = set()
     qualified: set[str] = set()
     unscoped: set[str] = set()
+    if spec.retention is not None and region == "us-east-1":
+        # Lambda@Edge: the versions CloudFront uses are kept (optional: without it, apply
+        # keeps what AWS refuses to delete as replicated)
+        unscoped.add("cloudfront:ListDistributions")
     if any(a.canary is not None or a.rollout is not None for a in aliases):
         # the alias-bypass audit: the function's own policy, the mappings on it and its aliases
         function.add("lambda:GetPolicy")

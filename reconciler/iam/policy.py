@@ -98,7 +98,7 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
             "lambda:GetFunctionUrlConfig",
         }
         n.unscoped.add("lambda:ListEventSourceMappings")
-    attached = attachment_actions(spec, mode)  # url, async, permissions
+    attached = attachment_actions(spec, mode, t.region)  # attachments, audit, Edge
     n.function |= attached[0]
     n.qualified |= attached[1]
     n.unscoped |= attached[2]

@@ -340,7 +340,16 @@ class Young(NamedTuple):
     keep_days: Count
 
 
-KeepReason: TypeAlias = Aliased | Protected | Previous | Young | InUse
+@tag("replicated")
+class Replicated(NamedTuple):
+    """Lambda@Edge: a CloudFront distribution's cache behaviour names this version; AWS
+    refuses to delete it until CloudFront lets go (its replicas go hours after)."""
+
+    distribution: str
+    event_type: str
+
+
+KeepReason: TypeAlias = Aliased | Protected | Previous | Young | InUse | Replicated
 
 
 class Kept(NamedTuple):

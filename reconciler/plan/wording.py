@@ -100,6 +100,7 @@ from reconciler.plan.types import (
     PublishVersion,
     PutEventInvokeConfig,
     RemovePermission,
+    Replicated,
     Shared,
     UnmanagedAlias,
     UpdateAlias,
@@ -338,6 +339,8 @@ def keep_reason(r: KeepReason) -> str:
             return "used by " + (
                 ", ".join(what) if what else "an event source mapping or provisioned concurrency"
             )
+        case Replicated(distribution=distribution, event_type=event_type):
+            return f"replicated (Lambda@Edge): CloudFront distribution {distribution} {event_type}"
         case _:
             assert_never(r)
 
