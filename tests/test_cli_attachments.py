@@ -331,3 +331,21 @@ def test_iam_policy_covers_the_attachments_under_enforced_iam(
     assert "remove_permission prod … done" in r.stdout + r.stderr
     r = user.run(plan_policy, "plan", m, "--detailed-exitcode")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_import_leaves_out_what_it_may_not_read(emulator: Any, tmp_path: Path) -> None:
+    """Credentials that may not read the alias policies: import still succeeds and writes the
+    URL and configuration, and no `permissions` (left unmanaged, so the plan stays empty)."""
+    _by_hand(emulator)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["lambda:List*", "lambda:Get*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": ["lambda:GetPolicy"], "Resource": "*"},
+        ],
+    }
+    r = _User(emulator).run(policy, "import", "orders", "--region", "us-east-1")
+    assert r.returncode == 0, r.stderr
+    assert "auth_type: AWS_IAM" in r.stdout, r.stdout
+    assert "maximum_event_age: 600" in r.stdout, r.stdout
+    assert "permissions" not in r.stdout, r.stdout

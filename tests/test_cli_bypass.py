@@ -58,6 +58,10 @@ def test_a_canary_alias_is_warned_of_what_bypasses_it(emulator: Any, tmp_path: P
         ("alias_bypass", "mapping_on_weighted_alias", [on_alias["UUID"]]),
     ]
     assert [op["action"] for op in fp["operations"]] == ["update_alias"]
+    saved = tmp_path / "plan.json"
+    assert run_cli(emulator, "plan", m, "--out", str(saved)).returncode == 0
+    r = run_cli(emulator, "apply", str(saved), "--auto-approve")  # the warnings read back
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_no_canary_no_audit_read(emulator: Any, tmp_path: Path) -> None:

@@ -16,9 +16,11 @@ each write and compared with what the plan saw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
+from typing import Any, TypeVar, cast
 
 from typing_extensions import assert_never
 
@@ -41,6 +43,8 @@ from reconciler.plan import (
     UpdateFunctionUrl,
 )
 from reconciler.planning import Observed, guarded_aliases
+
+T = TypeVar("T")
 
 
 def _declares(obs: Observed) -> bool:
@@ -121,23 +125,38 @@ def with_every_attachment(
     aws: LambdaReader, live: LiveFunction, region: str | None
 ) -> LiveFunction:
     """`import`: every alias's URL and policy, and the function's event-invoke configurations
-    (one GetFunctionUrlConfig and one GetPolicy per alias, one listing per function)."""
+    (one GetFunctionUrlConfig and one GetPolicy per alias, one listing per function). A kind
+    the credentials may not read (403) is left out: it stays unmanaged in the manifest."""
     if not live.aliases:
         return live
-    configs = aws.async_configs(live.name, region)
+    name = live.name
+    configs = _allowed(lambda: aws.async_configs(name, region))
     out: dict[str, LiveAttachments] = {}
     for a in live.aliases:
-        perms, revision = aws.alias_policy(live.name, region, a.name)
-        out[a.name] = LiveAttachments(
-            url_read=True,
-            url=aws.function_url(live.name, region, a.name),
-            async_read=True,
-            async_config=configs.get(a.name),
-            policy_read=True,
-            permissions=perms,
-            policy_revision=revision,
-        )
+        got = LiveAttachments()
+        url = _allowed(partial(aws.function_url, name, region, a.name))
+        if url is not _DENIED:
+            got = replace(got, url_read=True, url=url)
+        if configs is not _DENIED:
+            got = replace(got, async_read=True, async_config=configs.get(a.name))
+        policy = _allowed(partial(aws.alias_policy, name, region, a.name))
+        if policy is not _DENIED:
+            got = replace(got, policy_read=True, permissions=policy[0], policy_revision=policy[1])
+        out[a.name] = got
     return replace(live, attachments=out)
+
+
+_DENIED: Any = object()
+
+
+def _allowed(read: Callable[[], T]) -> T:
+    """`read()`, or `_DENIED` when AWS answers 403 (AccessDenied)."""
+    try:
+        return read()
+    except AwsError as e:
+        if e.status == 403:
+            return cast(T, _DENIED)
+        raise
 
 
 class AttachmentRun:

@@ -1,9 +1,10 @@
 """The actions an alias's declared attachments need (`url`, `async`, `permissions`), only for
-functions whose manifest declares the key. Each is authorized on the alias's ARN, granted on
-`function:NAME:*` with the other qualified actions; ListFunctionEventInvokeConfigs on the
-function. Retention in us-east-1 lists CloudFront's
-distributions, for the Lambda@Edge versions it keeps (a region left to the SDK: not
-granted; apply then keeps what AWS refuses to delete as replicated). Destinations need no iam:PassRole: Lambda sends to them with the function's role."""
+functions whose manifest declares the key: each is authorized on the alias's ARN and granted on
+`function:NAME:*` with the other qualified actions, ListFunctionEventInvokeConfigs on the
+function. Destinations need no iam:PassRole: Lambda sends to them with the function's role.
+Also the alias-bypass audit's reads (a canary or a rollout), and CloudFront's distributions for
+retention in us-east-1 (Lambda@Edge versions it keeps; a region left to the SDK is not granted
+it, and apply then keeps what AWS refuses to delete as replicated)."""
 
 from __future__ import annotations
 
