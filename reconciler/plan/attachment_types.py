@@ -1,6 +1,7 @@
 """The operations on what hangs on an alias (its function URL, event-invoke configuration and
-own policy statements) and the warnings about them, as inert data. Re-exported by
-`reconciler.plan.types`, which puts the operations into the `Operation` union.
+own policy statements), the warnings about them and the Lambda@Edge reason retention keeps a
+version, as inert data. Re-exported by `reconciler.plan.types`, which puts the operations into
+the `Operation` union.
 
 Each write is checked by the executor against the `before` it was planned with: AWS guards the
 policy statements with the policy's RevisionId; for URLs and event-invoke configurations, which
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from reconciler.aws import AsyncConfig, FunctionUrl, Permission
 from reconciler.plan.fields import tag
@@ -103,6 +104,18 @@ ATTACHMENT_OPERATIONS = (
     RemovePermission,
 )
 ATTACHMENT_ACTIONS = frozenset(op.action for op in ATTACHMENT_OPERATIONS)
+
+
+# ---- Lambda@Edge: why retention keeps a version -----------------------------------------
+
+
+@tag("replicated")
+class Replicated(NamedTuple):
+    """A `KeepReason`: a CloudFront distribution's cache behaviour names this version (Lambda@
+    Edge); AWS refuses to delete it until CloudFront lets go (its replicas go hours after)."""
+
+    distribution: str
+    event_type: str
 
 
 # ---- warnings: what the plan cannot fix but a person should know ------------------------

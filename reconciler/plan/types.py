@@ -45,6 +45,7 @@ from reconciler.plan.attachment_types import (
     PublicUrlWithoutGrant,
     PutEventInvokeConfig,
     RemovePermission,
+    Replicated,
     UpdateFunctionUrl,
 )
 from reconciler.plan.fields import (
@@ -157,6 +158,7 @@ __all__ = [
     "RecordUnparsed",
     "Ref",
     "RemovePermission",
+    "Replicated",
     "RollbackCause",
     "RolloutPhase",
     "RolloutStage",
@@ -338,15 +340,6 @@ class Previous(NamedTuple):
 class Young(NamedTuple):
     days: Count
     keep_days: Count
-
-
-@tag("replicated")
-class Replicated(NamedTuple):
-    """Lambda@Edge: a CloudFront distribution's cache behaviour names this version; AWS
-    refuses to delete it until CloudFront lets go (its replicas go hours after)."""
-
-    distribution: str
-    event_type: str
 
 
 KeepReason: TypeAlias = Aliased | Protected | Previous | Young | InUse | Replicated
