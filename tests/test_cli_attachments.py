@@ -175,7 +175,7 @@ def test_bad_values_are_one_line_each_with_their_place(emulator: Any, tmp_path: 
     err = r.stderr
     assert f"{m}:7:32: functions.orders.aliases.prod.url.colour: unknown key" in err, err
     assert f"{m}:8:41: functions.orders.aliases.prod.async.maximum_retry_attempts:" in err, err
-    assert f"{m}:8:56: functions.orders.aliases.prod.async.on_failure:" in err, err
+    assert f"{m}:8:56: functions.orders.aliases.prod.async.on_failure: expected an ARN" in err, err
     twice = (
         "version: 1\nfunctions:\n  orders:\n    aliases:\n      prod:\n        version: 2\n"
         "        permissions: [{sid: a, principal: '*'}, {sid: a, principal: '*'}]\n"

@@ -4,14 +4,29 @@ its own resource-policy statements (`permissions`). Each key absent leaves the l
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PlainValidator, WithJsonSchema
 
-from reconciler.manifest._base import AsTuple, Issue, StrictModel
+from reconciler.manifest._base import AsTuple, Issue, StrictModel, show
 
 _ARN = r"^arn:aws(-[a-z]+)*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:.+$"
-DestinationArn = Annotated[str, Field(pattern=_ARN, max_length=350)]
+_ARN_RE = re.compile(_ARN)
+
+
+def _arn(value: Any) -> str:
+    if not isinstance(value, str) or not _ARN_RE.fullmatch(value) or len(value) > 350:
+        raise ValueError(
+            f"expected an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE), got {show(value)}"
+        )
+    return value
+
+
+Arn = Annotated[
+    str, PlainValidator(_arn), WithJsonSchema({"type": "string", "pattern": _ARN, "maxLength": 350})
+]
+DestinationArn = Arn
 Strings = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], AsTuple]
 
 
@@ -92,7 +107,7 @@ class PermissionSpec(StrictModel):
         default="lambda:InvokeFunction",
         description="The action granted (default lambda:InvokeFunction).",
     )
-    source_arn: Annotated[str, Field(pattern=_ARN)] | None = Field(
+    source_arn: Arn | None = Field(
         default=None, description="Only for calls on behalf of this resource."
     )
     source_account: Annotated[str, Field(pattern=r"^[0-9]{12}$")] | None = Field(
