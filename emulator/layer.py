@@ -554,6 +554,9 @@ class Layer:
             "Action": str(body.get("Action", "")),
             "Resource": f"{arn}:{alias}",
         }
+        condition = _conditions(body)
+        if condition:  # kept as AWS writes them (moto drops them)
+            statement["Condition"] = condition
         statements = self.state.alias_policies.setdefault(key, [])
         if any(s["Sid"] == statement["Sid"] for s in statements):
             raise ApiError(
@@ -589,6 +592,8 @@ class Layer:
             "LastModifiedTime": now_iso(),
             "InvokeMode": str(body.get("InvokeMode", "BUFFERED")),
         }
+        if body.get("Cors"):
+            config["Cors"] = body["Cors"]
         self.state.alias_urls[key] = config
         return Response(201, config)
 
@@ -734,3 +739,22 @@ def json_body(raw: bytes) -> dict[str, Any]:
 
 def rng(seed: int | None) -> random.Random:
     return random.Random(seed)
+
+
+def _conditions(body: dict[str, Any]) -> dict[str, Any]:
+    """AddPermission's optional fields as the statement's `Condition`, as AWS writes them."""
+    condition: dict[str, Any] = {}
+    if body.get("SourceArn"):
+        condition["ArnLike"] = {"AWS:SourceArn": body["SourceArn"]}
+    equals = {
+        key: body[field]
+        for field, key in (
+            ("SourceAccount", "AWS:SourceAccount"),
+            ("PrincipalOrgID", "aws:PrincipalOrgID"),
+            ("FunctionUrlAuthType", "lambda:FunctionUrlAuthType"),
+        )
+        if body.get(field)
+    }
+    if equals:
+        condition["StringEquals"] = equals
+    return condition

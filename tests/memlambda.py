@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from reconciler.aws import Invocation, LambdaApi, MetricQuery
+from reconciler.aws import AsyncConfig, FunctionUrl, Invocation, LambdaApi, MetricQuery, Permission
 from reconciler.aws.live import (
     LATEST,
     AliasTie,
@@ -94,10 +94,85 @@ class MemFunction:
     ties: dict[str, tuple[AliasTie, ...]] = field(default_factory=dict)
 
 
-class MemLambda:
+class MemAttachments:
+    """Alias attachments in memory: URLs, event-invoke configurations, alias policies (with a
+    RevisionId that changes on every statement write and is checked when given)."""
+
+    def __init__(self) -> None:
+        self.urls: dict[tuple[str, str], FunctionUrl] = {}
+        self.async_by_alias: dict[tuple[str, str], AsyncConfig] = {}
+        self.policies: dict[tuple[str, str], tuple[dict[str, Permission], str]] = {}
+
+    def function_url(self, name: str, region: str | None, alias: str) -> FunctionUrl | None:
+        return self.urls.get((name, alias))
+
+    def async_configs(self, name: str, region: str | None) -> dict[str, AsyncConfig]:
+        return {a: c for (n, a), c in self.async_by_alias.items() if n == name}
+
+    def async_config(self, name: str, region: str | None, alias: str) -> AsyncConfig | None:
+        return self.async_by_alias.get((name, alias))
+
+    def alias_policy(
+        self, name: str, region: str | None, alias: str | None
+    ) -> tuple[tuple[Permission, ...], str]:
+        perms, revision = self.policies.get((name, alias or ""), ({}, ""))
+        return tuple(sorted(perms.values(), key=lambda p: p.sid)), revision if perms else ""
+
+    def mappings_of(self, target_arn: str, region: str | None) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    def edge_associations(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        return {}
+
+    def create_function_url(
+        self, name: str, region: str | None, alias: str, url: FunctionUrl
+    ) -> None:
+        if (name, alias) in self.urls:
+            raise AwsError("FunctionUrlConfig exists", code="ResourceConflictException", status=409)
+        self.urls[(name, alias)] = url
+
+    def update_function_url(
+        self, name: str, region: str | None, alias: str, url: FunctionUrl
+    ) -> None:
+        self.urls[(name, alias)] = url
+
+    def delete_function_url(self, name: str, region: str | None, alias: str) -> None:
+        self.urls.pop((name, alias), None)
+
+    def put_async_config(
+        self, name: str, region: str | None, alias: str, config: AsyncConfig
+    ) -> None:
+        self.async_by_alias[(name, alias)] = config
+
+    def delete_async_config(self, name: str, region: str | None, alias: str) -> None:
+        self.async_by_alias.pop((name, alias), None)
+
+    def _policy(self, name: str, alias: str, revision_id: str) -> dict[str, Permission]:
+        perms, current = self.policies.get((name, alias), ({}, ""))
+        if revision_id and revision_id != current:
+            raise AwsError("RevisionId mismatch", code="PreconditionFailedException", status=412)
+        return dict(perms)
+
+    def add_permission(
+        self, name: str, region: str | None, alias: str, p: Permission, revision_id: str
+    ) -> None:
+        perms = self._policy(name, alias, revision_id)
+        perms[p.sid] = p
+        self.policies[(name, alias)] = (perms, new_rev())
+
+    def remove_permission(
+        self, name: str, region: str | None, alias: str, sid: str, revision_id: str
+    ) -> None:
+        perms = self._policy(name, alias, revision_id)
+        perms.pop(sid, None)
+        self.policies[(name, alias)] = (perms, new_rev())
+
+
+class MemLambda(MemAttachments):
     """The in-memory `LambdaApi` (reconciler/aws/protocols.py) for the executor and engine."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.functions: dict[str, MemFunction] = {}
         self.writes: list[tuple[str, ...]] = []
         self.violations: list[str] = []

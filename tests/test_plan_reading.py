@@ -42,7 +42,10 @@ LAYER_DELETION = {
         (
             {"functions": [{"function": "f", "fingerprint": "x", "operations": [LAYER_DELETION]}]},
             "functions[0].operations[0].action: expected one of publish_version, create_alias, "
-            "update_alias, delete_alias, delete_version, got 'delete_layer_version'",
+            "update_alias, delete_alias, delete_version, create_function_url, "
+            "update_function_url, delete_function_url, put_event_invoke_config, "
+            "delete_event_invoke_config, add_permission, remove_permission, "
+            "got 'delete_layer_version'",
         ),
         (
             {"functions": [], "code_storage": [{"region": "r", "used": "5", "limit": 1}]},

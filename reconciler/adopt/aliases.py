@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reconciler.adopt.attachments import attachment_edits
 from reconciler.adopt.edit import Edit, Refused, Value, WeightValue, apply_edit
 from reconciler.aws import LATEST, LiveAlias, LiveFunction
 from reconciler.errors import ReconcilerError
@@ -219,6 +220,9 @@ def _edits(
         if before.description is not None and before.description != current.description:
             edits.append(Edit((*path, "description"), current.description))
             changes.append(f"{name}: description {before.description!r} → {current.description!r}")
+        edits_a, changes_a = attachment_edits(name, path, before, live.attachments.get(name))
+        edits += edits_a
+        changes += changes_a
     return edits, changes
 
 

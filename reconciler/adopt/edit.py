@@ -42,7 +42,15 @@ class WeightValue:
     value: float
 
 
-Value = Union[int, str, WeightValue, Mapping[str, "Value"]]  # noqa: UP007 - a recursive alias
+@dataclass(frozen=True)
+class NullValue:
+    """An explicit `null` to write (an `Edit` whose value is None removes the key instead)."""
+
+
+# lists and booleans: an alias's attachments (`url`, `async`, `permissions`)
+Value = Union[  # noqa: UP007 - a recursive alias
+    bool, int, str, WeightValue, NullValue, Mapping[str, "Value"], tuple["Value", ...]
+]
 
 
 @dataclass(frozen=True)
@@ -266,8 +274,12 @@ def render(value: Value, old: yaml.Node | None = None) -> str:
         )
         text = _weight_text(value.value, percent)
         return f"{quote}{text}{quote}" if quote else text
-    if isinstance(value, bool):  # pragma: no cover - no edit writes a boolean
-        raise TypeError("no boolean values")
+    if isinstance(value, NullValue):
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(render(v) for v in value) + "]"
     if isinstance(value, int):
         # "5" stays quoted; a quoted "$LATEST" replaced by a number becomes a plain number.
         keep = quote and isinstance(old, yaml.ScalarNode) and str(old.value).isdigit()

@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
-from reconciler.aws import LiveFunction
+from reconciler.adopt.attachments import imported
+from reconciler.adopt.edit import NullValue
+from reconciler.aws import LiveAttachments, LiveFunction
 from reconciler.plan.wording import plural
 
 SCHEMA_LINE = (
@@ -27,13 +29,25 @@ def _version(v: str) -> int | str:
     return int(v) if v.isdigit() else v
 
 
-def alias_entry(a: Any) -> dict[str, Any]:
+def alias_entry(a: Any, attached: LiveAttachments | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {"version": _version(a.version)}
     if a.canary is not None:
         entry["canary"] = {"version": _version(a.canary.version), "weight": a.canary.weight}
     if a.description:
         entry["description"] = a.description
+    entry.update(_plain(imported(attached)))
     return entry
+
+
+def _plain(value: Any) -> Any:
+    """Manifest values as YAML dumps them: tuples as lists, `NullValue` as null."""
+    if isinstance(value, NullValue):
+        return None
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _retention_hint(f: LiveFunction) -> list[str]:
@@ -69,7 +83,7 @@ def render_manifest(functions: Sequence[LiveFunction], region: str | None) -> st
         spec: dict[str, Any] = {}
         if f.region and f.region != common:
             spec["region"] = f.region
-        spec["aliases"] = {a.name: alias_entry(a) for a in f.aliases}
+        spec["aliases"] = {a.name: alias_entry(a, f.attachments.get(a.name)) for a in f.aliases}
         key_line, *body = _dump({f.name: spec})  # `NAME:` alone, then the spec indented
         lines += [f"  {key_line}", *_retention_hint(f), *(f"  {line}" for line in body)]
     return "\n".join(lines) + "\n"

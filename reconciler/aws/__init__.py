@@ -3,6 +3,16 @@ calls it makes (`protocols`). `client` implements them with boto3 (composed of `
 `reads`, `writes`, `observe`, `responses` and `errors`); only the CLI imports it, and this
 package does not, so importing `reconciler.aws` never imports boto3."""
 
+from reconciler.aws.attached import (
+    INVOKE_FUNCTION,
+    INVOKE_URL,
+    AsyncConfig,
+    Cors,
+    FunctionUrl,
+    LiveAttachments,
+    LiveReach,
+    Permission,
+)
 from reconciler.aws.live import (
     LATEST,
     READ_MODES,
@@ -16,6 +26,8 @@ from reconciler.aws.live import (
     split_description,
 )
 from reconciler.aws.protocols import (
+    AttachmentReader,
+    AttachmentWriter,
     Invocation,
     LambdaApi,
     LambdaReader,
@@ -25,20 +37,30 @@ from reconciler.aws.protocols import (
 )
 
 __all__ = [
+    "INVOKE_FUNCTION",
+    "INVOKE_URL",
     "LATEST",
     "READ_MODES",
     "AliasTie",
+    "AsyncConfig",
+    "AttachmentReader",
+    "AttachmentWriter",
     "CodeStorage",
+    "Cors",
+    "FunctionUrl",
     "Invocation",
     "LambdaApi",
     "LambdaReader",
     "LambdaWriter",
     "LayerUsageReader",
     "LiveAlias",
+    "LiveAttachments",
     "LiveFunction",
     "LiveLayerVersion",
+    "LiveReach",
     "LiveVersion",
     "MetricQuery",
+    "Permission",
     "Snapshot",
     "split_description",
 ]

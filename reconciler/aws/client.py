@@ -7,12 +7,15 @@ It is composed by concern, each module of this package importing boto3 only wher
   accounting and `-v` logging, AWS's clock), the account (STS);
 - `reads`: live state, as the dataclasses `responses` builds from Lambda's answers;
 - `writes`: publish, aliases, deletions, each guarded by the revision it was planned against;
+- `attachments`: alias attachments (function URLs, event-invoke configurations, alias
+  policies) and CloudFront's distributions;
 - `observe`: CloudWatch alarm states and metric sums, and the `Invoke` of traffic hooks;
 - `errors`: every botocore failure as an `AwsError` a person can act on.
 """
 
 from __future__ import annotations
 
+from reconciler.aws.attachments import Attachments
 from reconciler.aws.observe import Observe
 from reconciler.aws.reads import Reads
 from reconciler.aws.session import stderr_logger
@@ -21,5 +24,5 @@ from reconciler.aws.writes import Writes
 __all__ = ["Aws", "stderr_logger"]
 
 
-class Aws(Reads, Writes, Observe):
+class Aws(Reads, Writes, Observe, Attachments):
     """Lambda, STS and CloudWatch access for one credential set (one profile)."""

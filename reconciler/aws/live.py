@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from reconciler.aws.attached import LiveAttachments, LiveReach
+
 LATEST = "$LATEST"
 # How live state is read (`reconciler.engine.reads`, `--read-mode`).
 READ_MODES = ("auto", "per-function", "bulk")
@@ -120,6 +122,14 @@ class LiveFunction:
     # What hangs on each alias about to be deleted (prune_aliases). Read only for those
     # aliases; None means "not read".
     alias_ties: Mapping[str, tuple[AliasTie, ...]] | None = None
+    # The attachments of the aliases whose manifest declares `url`, `async` or `permissions`
+    # (only what is declared is read: `LiveAttachments.*_read`); an alias not here: none read.
+    attachments: Mapping[str, LiveAttachments] = field(default_factory=dict)
+    # What bypasses the aliases under a canary or rollout (None: not read)
+    reach: LiveReach | None = None
+    # Lambda@Edge: versions CloudFront associates, each with (distribution id, event type);
+    # read only in us-east-1 when retention would delete a version (None: not read)
+    replicated: Mapping[int, tuple[tuple[str, str], ...]] | None = None
 
     def version(self, number: int) -> LiveVersion | None:
         for v in self.versions:

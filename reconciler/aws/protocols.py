@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from reconciler.aws.attached import AsyncConfig, FunctionUrl, Permission
 from reconciler.aws.live import AliasTie, CodeStorage, LiveAlias, LiveFunction, LiveLayerVersion
 
 
@@ -22,7 +23,58 @@ class LayerUsageReader(Protocol):
     def layer_version_policy(self, layer: str, region: str | None, version: int) -> str | None: ...
 
 
-class LambdaReader(LayerUsageReader, Protocol):
+class AttachmentReader(Protocol):
+    """What plan and apply read of alias attachments (`aws/attachments.py`); a 404 is "none"."""
+
+    def function_url(self, name: str, region: str | None, alias: str) -> FunctionUrl | None: ...
+
+    def async_configs(self, name: str, region: str | None) -> dict[str, AsyncConfig]: ...
+
+    def async_config(self, name: str, region: str | None, alias: str) -> AsyncConfig | None: ...
+
+    def alias_policy(
+        self, name: str, region: str | None, alias: str | None
+    ) -> tuple[tuple[Permission, ...], str]: ...
+
+    def mappings_of(self, target_arn: str, region: str | None) -> tuple[tuple[str, str], ...]:
+        """(UUID, FunctionArn) of the event source mappings ListEventSourceMappings returns
+        for a function or alias ARN."""
+        ...
+
+    def edge_associations(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """CloudFront's Lambda@Edge associations: version ARN → (distribution, event type)."""
+        ...
+
+
+class AttachmentWriter(AttachmentReader, Protocol):
+    """The writes of alias attachments, each re-checked or guarded by the executor."""
+
+    def create_function_url(
+        self, name: str, region: str | None, alias: str, url: FunctionUrl
+    ) -> None: ...
+
+    def update_function_url(
+        self, name: str, region: str | None, alias: str, url: FunctionUrl
+    ) -> None: ...
+
+    def delete_function_url(self, name: str, region: str | None, alias: str) -> None: ...
+
+    def put_async_config(
+        self, name: str, region: str | None, alias: str, config: AsyncConfig
+    ) -> None: ...
+
+    def delete_async_config(self, name: str, region: str | None, alias: str) -> None: ...
+
+    def add_permission(
+        self, name: str, region: str | None, alias: str, p: Permission, revision_id: str
+    ) -> None: ...
+
+    def remove_permission(
+        self, name: str, region: str | None, alias: str, sid: str, revision_id: str
+    ) -> None: ...
+
+
+class LambdaReader(LayerUsageReader, AttachmentReader, Protocol):
     """What planning reads."""
 
     @property
@@ -91,7 +143,7 @@ class MetricQuery:
     end: datetime
 
 
-class LambdaWriter(LayerUsageReader, Protocol):
+class LambdaWriter(LayerUsageReader, AttachmentWriter, Protocol):
     """What applying a plan reads and writes."""
 
     def alarm_states(self, region: str | None, names: Iterable[str]) -> dict[str, str]: ...

@@ -84,6 +84,7 @@ def import_(
     from concurrent.futures import ThreadPoolExecutor
 
     from reconciler.adopt import render_manifest
+    from reconciler.engine import with_every_attachment
 
     if not functions and not prefixes:
         raise click.UsageError("name at least one FUNCTION, or --prefix")
@@ -97,7 +98,14 @@ def import_(
             raise ReconcilerError(f"no function name starts with {prefix!r}")
         names += [n for n in found if n not in names]
     with ThreadPoolExecutor(max_workers=opts.parallelism) as pool:
-        live = list(pool.map(lambda n: aws.read_function(n, opts.region), names))
+        live = list(
+            pool.map(
+                lambda n: with_every_attachment(
+                    aws, aws.read_function(n, opts.region), opts.region
+                ),
+                names,
+            )
+        )
     text = render_manifest(live, opts.region)
     if out:
         with open(out, "w", encoding="utf-8") as f:

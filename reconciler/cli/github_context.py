@@ -14,7 +14,7 @@ import click
 
 from reconciler.errors import ReconcilerError
 from reconciler.github import Review, RunContext
-from reconciler.plan import Action
+from reconciler.plan import ATTACHMENT_ACTIONS, Action
 from reconciler.plan.planfile import FORMAT_VERSION
 
 
@@ -138,10 +138,12 @@ def error_annotations(plan: dict[str, Any]) -> list[str]:
 
 def count_outputs(plan: dict[str, Any]) -> list[str]:
     """The `count-…` outputs: the operations of every action, layer deletions included."""
-    counts = {a.value: 0 for a in Action}
+    # an alias attachment's action is an output only when the plan has some (as in `summary`)
+    counts = {a.value: 0 for a in Action if a not in ATTACHMENT_ACTIONS}
+    known = {a.value for a in Action}
     for item in [*plan["functions"], *(plan.get("layers") or [])]:
         for op in item.get("operations") or []:
-            if op.get("action") in counts:
-                counts[op["action"]] += 1
+            if op.get("action") in known:
+                counts[op["action"]] = counts.get(op["action"], 0) + 1
     lines = [f"count-{action.replace('_', '-')}={n}" for action, n in counts.items()]
     return [*lines, f"count-total={sum(counts.values())}"]

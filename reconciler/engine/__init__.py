@@ -1,18 +1,15 @@
 """A run against live Lambda: read (`reads`), guard and plan (`run`), apply (`apply`, the only
-writer), wait for rollouts (`waiting`), stop on SIGINT and SIGTERM between operations
-(`signals`) and roll back by hand (`rollback`)."""
+writer; `results`, what it did), wait for rollouts (`waiting`), stop on SIGINT and SIGTERM
+between operations (`signals`) and roll back by hand (`rollback`)."""
 
 from reconciler.engine.announce import announce_holds
-from reconciler.engine.apply import (
-    ApplyResult,
-    apply_plan,
-    check_applicable,
-    result_to_json,
-)
+from reconciler.engine.apply import apply_plan, check_applicable
+from reconciler.engine.attachments import read_attachments, with_every_attachment
 from reconciler.engine.reads import (
     AUTO_MIN_FUNCTIONS,
     sweepable,
 )
+from reconciler.engine.results import ApplyResult, result_to_json
 from reconciler.engine.rollback import (
     find_target,
     rollback_plan,
@@ -67,6 +64,7 @@ __all__ = [
     "find_target",
     "gated_steps",
     "read_all",
+    "read_attachments",
     "recheck_rollouts",
     "refuse_if_stale",
     "result_to_json",
@@ -78,4 +76,5 @@ __all__ = [
     "utcnow",
     "wait_for_rollouts",
     "with_default_region",
+    "with_every_attachment",
 ]

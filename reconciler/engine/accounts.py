@@ -19,7 +19,8 @@ from functools import partial
 from typing import TypeVar
 
 from reconciler.aws import LambdaApi
-from reconciler.engine.apply import ApplyResult, Progress, apply_plan, check_applicable
+from reconciler.engine.apply import Progress, apply_plan, check_applicable
+from reconciler.engine.results import ApplyResult
 from reconciler.manifest import FunctionTarget, LayerTarget, ManifestSet
 from reconciler.notify import Notifiers, RunInfo
 from reconciler.plan import FunctionPlan, LayerPlan, Plan

@@ -29,18 +29,20 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
-from enum import Enum
-from typing import Any
 
 from typing_extensions import assert_never
 
 from reconciler.aws import LATEST, Invocation, LambdaWriter, LayerUsageReader
 from reconciler.engine.announce import Announcer, Write, announce_holds
+from reconciler.engine.attachments import AttachmentRun
+from reconciler.engine.edge import KEPT_REPLICATED, replicated_refusal
+from reconciler.engine.results import ApplyResult, OpResult, Status
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.notify import Notifiers, RunInfo
 from reconciler.plan import (
+    ATTACHMENT_OPERATIONS,
     FORWARD,
     AliasRecord,
     AliasState,
@@ -61,7 +63,7 @@ from reconciler.plan import (
     UpdateAlias,
     VersionRef,
 )
-from reconciler.plan.planfile import FORMAT_VERSION
+from reconciler.plan.attachment_wording import symbol as attachment_symbol
 from reconciler.plan.record import describe as record_description
 from reconciler.plan.record import moved
 from reconciler.plan.wording import brake, cause, plural, rolled_back, target
@@ -89,55 +91,10 @@ def _kept(op: UpdateAlias, record: AliasRecord) -> tuple[str, ...]:
     return record.history
 
 
-class Status(str, Enum):
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    NOT_ATTEMPTED = "not attempted"
-
-
-@dataclass(frozen=True)
-class OpResult:
-    function: str
-    operation: Operation
-    status: Status
-    message: str = ""
-    new_version: str | None = None  # what a publish created
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    results: tuple[OpResult, ...]
-
-    def count(self, status: Status) -> int:
-        return sum(1 for r in self.results if r.status is status)
-
-    @property
-    def ok(self) -> bool:
-        return self.count(Status.FAILED) == 0 and not self.rollbacks
-
-    @property
-    def rollbacks(self) -> list[str]:
-        """Rollouts rolled back by this apply: the run exits 1 and names the cause."""
-        out = []
-        for r in self.results:
-            op = r.operation
-            if r.status is not Status.DONE or not isinstance(op, UpdateAlias):
-                continue
-            if op.rollout is not None and op.rollout.rolls_back:
-                out.append(f"{r.function}:{op.alias} {rolled_back(op.rollout.status)}")
-        return out
-
-    def summary(self) -> str:
-        return (
-            f"Apply {'complete' if self.ok else 'failed'}: {self.count(Status.DONE)} done, "
-            f"{self.count(Status.FAILED)} failed, {self.count(Status.SKIPPED)} skipped, "
-            f"{self.count(Status.NOT_ATTEMPTED)} not attempted."
-        )
-
-
 def describe(op: Operation) -> str:
     """The progress line's name of an operation: `+ create_alias prod`."""
+    if isinstance(op, ATTACHMENT_OPERATIONS):
+        return f"{attachment_symbol(op.action)} {op.action.value} {op.alias}"
     match op:
         case PublishVersion() | CreateAlias():
             symbol = "+"
@@ -187,6 +144,7 @@ class _FunctionRun:
         self.routed: set[str] | None = None  # versions aliases route to, read before deleting
         # versions mappings or provisioned concurrency hold, and by what (read before deleting)
         self.in_use: dict[int, tuple[str, ...]] | None = None
+        self.attachments = AttachmentRun(aws, fp.key, self.region)
 
     def _resolve(self, version: VersionRef) -> str:
         if not isinstance(version, NewVersion):
@@ -291,6 +249,8 @@ class _FunctionRun:
         return results
 
     def _do(self, op: Operation) -> tuple[Status, str]:
+        if isinstance(op, ATTACHMENT_OPERATIONS):
+            return Status.DONE, self.attachments.do(op)
         match op:
             case PublishVersion():
                 return self._publish(op)
@@ -448,6 +408,8 @@ class _FunctionRun:
         except AwsError as e:
             if e.code == "ResourceConflictException":
                 return Status.SKIPPED, f"AWS refused: {e}"
+            if replicated_refusal(e):
+                return Status.SKIPPED, KEPT_REPLICATED
             raise
         return Status.DONE, ""
 
@@ -572,29 +534,3 @@ def hook_failure(out: Invocation) -> str | None:
     if isinstance(status, str) and status.strip().lower() == "failed":
         return str(result.get("reason") or f"status {status}")
     return None
-
-
-def result_to_json(result: ApplyResult, *, interrupted: str | None = None) -> str:
-    """What `apply --format json` did, per operation, in plan order within each function;
-    `interrupted` names the signal that stopped the run (SIGINT, SIGTERM), if one did."""
-    doc: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "kind": "apply",
-        "ok": result.ok,
-        "results": [
-            {
-                "function": r.function,
-                "action": r.operation.action.value,
-                "target": target(r.operation),
-                "status": r.status.value,
-                "message": r.message,
-                "new_version": r.new_version,
-            }
-            for r in result.results
-        ],
-        "summary": {s.value: result.count(s) for s in Status},
-        "rollbacks": result.rollbacks,
-    }
-    if interrupted is not None:
-        doc["interrupted"] = interrupted
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

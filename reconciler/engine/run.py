@@ -20,6 +20,8 @@ from functools import partial
 
 from reconciler.aws import CodeStorage, LambdaApi, LambdaReader
 from reconciler.engine.accounts import Accounts, at_once, merge_plans
+from reconciler.engine.attachments import read_attachments
+from reconciler.engine.edge import with_replicas
 from reconciler.engine.reads import read_observed
 from reconciler.engine.rollout_reads import (
     hold_all,
@@ -420,6 +422,7 @@ def _build_function_plan(
         probed = manifests.functions[0]
         aws.probe(probed.key, probed.region)
     observed = read_all(aws, manifests.functions, parallelism, progress)
+    observed = read_attachments(aws, observed, parallelism)
     observed = read_alarms(aws, observed)
     observed = read_hooks(aws, observed, parallelism)
     now = clock() if clock is not None else aws_now(aws)
@@ -438,6 +441,7 @@ def _build_function_plan(
     # are planned again with them. A move costs no read: its record is in the alias.
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         enriched = list(pool.map(lambda i: _enrich(aws, observed[i], first.functions[i]), deleting))
+    enriched = with_replicas(aws, enriched, [first.functions[i] for i in deleting])  # Lambda@Edge
     functions = list(first.functions)
     for i, obs in zip(deleting, enriched, strict=True):
         functions[i] = plan_function(obs, now=now)

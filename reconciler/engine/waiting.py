@@ -35,7 +35,8 @@ from typing import Protocol
 from reconciler.aws import LambdaApi
 from reconciler.engine.accounts import Accounts, apply_all
 from reconciler.engine.announce import announce_holds
-from reconciler.engine.apply import ApplyResult, Status, check_applicable
+from reconciler.engine.apply import check_applicable
+from reconciler.engine.results import ApplyResult, Status
 from reconciler.engine.run import Clock, aws_now, build_plan, utcnow
 from reconciler.engine.signals import stopping_on_signals
 from reconciler.errors import ReconcilerError

@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 from reconciler.engine import AUTO_MIN_FUNCTIONS, sweepable
 from reconciler.errors import ReconcilerError
+from reconciler.iam.attachments import attachment_actions
 from reconciler.iam.events import event_buses
 from reconciler.manifest import FunctionTarget, LayerTarget
 from reconciler.planning import HISTORY_PREFIX, TAG_PREFIX
@@ -98,6 +99,10 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
             "lambda:GetFunctionUrlConfig",
         }
         n.unscoped.add("lambda:ListEventSourceMappings")
+    attached = attachment_actions(spec, mode, t.region)  # attachments, audit, Edge
+    n.function |= attached[0]
+    n.qualified |= attached[1]
+    n.unscoped |= attached[2]
     if mode == "apply":
         if spec.publish:
             n.function.add("lambda:PublishVersion")

@@ -11,6 +11,7 @@ The package, one concern per module (import from here; the modules are its layou
     notifications.py  `defaults.notifications`: EventBridge and webhook sinks of rollout events
     waves.py        `waves:`, the order in which regions or accounts take a rollout
     target.py       `target:`: the account, and the role that reaches it
+    attachments.py  what an alias carries: `url`, `async`, `permissions`
     diagnostics.py  pydantic errors → `FILE:LINE:COL: path: message`
     loading.py      files → `ManifestSet`, `defaults` merged, duplicates across files refused
     schema.py       the JSON Schema generated from the models
@@ -39,6 +40,7 @@ functions:
 ```
 """
 
+from reconciler.manifest.attachments import AsyncSpec, CorsSpec, PermissionSpec, UrlSpec
 from reconciler.manifest.diagnostics import Diagnostic, Location, ManifestError
 from reconciler.manifest.loading import (
     FunctionTarget,
@@ -93,7 +95,9 @@ __all__ = [
     "AliasName",
     "AliasRef",
     "AliasSpec",
+    "AsyncSpec",
     "CanarySpec",
+    "CorsSpec",
     "Defaults",
     "DescriptionRef",
     "Diagnostic",
@@ -110,12 +114,14 @@ __all__ = [
     "ManifestError",
     "ManifestSet",
     "NotificationsSpec",
+    "PermissionSpec",
     "Region",
     "RetentionSpec",
     "RolloutSpec",
     "Selector",
     "Sha256Ref",
     "Target",
+    "UrlSpec",
     "WebhookSpec",
     "Weight",
     "is_alias_name",

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema, mode
 from pydantic_core import PydanticCustomError
 
 from reconciler.manifest._base import AsTuple, Issue, StrictModel, rule, show
+from reconciler.manifest.attachments import AsyncSpec, Permissions, UrlSpec, permission_issues
 from reconciler.manifest.names import AccountId, AliasName, FunctionKey, LayerKey, Region
 from reconciler.manifest.notifications import NotificationsSpec
 from reconciler.manifest.rollout import RolloutSpec
@@ -53,10 +54,40 @@ class AliasSpec(StrictModel):
     rollout: RolloutSpec | None = Field(
         default=None, description="Move to `version` in steps; excludes `canary`."
     )
+    # ---- attachments (reconciler/manifest/attachments.py): absent = unmanaged
+    url: UrlSpec | None = Field(
+        default=None, description="The alias's function URL; null: none; absent: left alone."
+    )
+    async_: AsyncSpec | None = Field(
+        default=None,
+        alias="async",
+        description="The alias's event-invoke configuration; null: none; absent: left alone.",
+    )
+    permissions: Permissions | None = Field(
+        default=None,
+        description="Exactly the statements of the alias's own resource policy; [] or null: "
+        "none; absent: left alone.",
+    )
+
+    @property
+    def declares_url(self) -> bool:
+        return "url" in self.model_fields_set
+
+    @property
+    def declares_async(self) -> bool:
+        return "async_" in self.model_fields_set
+
+    @property
+    def declares_permissions(self) -> bool:
+        return "permissions" in self.model_fields_set
+
+    @property
+    def declares_attachments(self) -> bool:
+        return self.declares_url or self.declares_async or self.declares_permissions
 
     @model_validator(mode="after")
     def _rules(self) -> AliasSpec:
-        issues: list[Issue] = []
+        issues: list[Issue] = permission_issues(self.permissions)
         if self.canary is not None and self.rollout is not None:
             issues.append(
                 (("rollout",), "`canary` and `rollout` exclude each other: use one", True)

@@ -29,12 +29,14 @@ from pydantic.fields import FieldInfo
 
 from reconciler.aws import CodeStorage
 from reconciler.errors import ReconcilerError
+from reconciler.plan import attachment_wording, wording
 from reconciler.plan import types as _types
-from reconciler.plan import wording
+from reconciler.plan.document import Plan
 from reconciler.plan.fields import WORDS, OmitNone, Transient, Via, tag_of
 from reconciler.plan.types import (
     NEW_VERSION,
     AlarmFired,
+    AliasBypass,
     CreateAlias,
     FunctionPlan,
     Kept,
@@ -42,7 +44,7 @@ from reconciler.plan.types import (
     LayerPlan,
     NewVersion,
     Operation,
-    Plan,
+    PublicUrlWithoutGrant,
     PublishVersion,
     RollbackCause,
     RolloutStatus,
@@ -249,6 +251,8 @@ _WORDS: Mapping[type, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
     LayerPlan: _layer,
     Kept: _kept(wording.kept),
     KeptLayer: _kept(wording.kept_layer),
+    AliasBypass: lambda w, data: {**data, "message": attachment_wording.warning(w)},
+    PublicUrlWithoutGrant: lambda w, data: {**data, "message": attachment_wording.warning(w)},
 }
 
 

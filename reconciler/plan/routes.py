@@ -49,6 +49,14 @@ class Action(str, Enum):
     DELETE_ALIAS = "delete_alias"
     DELETE_VERSION = "delete_version"
     DELETE_LAYER_VERSION = "delete_layer_version"
+    # alias attachments (attachment_types.py); counted in a summary only when planned
+    CREATE_FUNCTION_URL = "create_function_url"
+    UPDATE_FUNCTION_URL = "update_function_url"
+    DELETE_FUNCTION_URL = "delete_function_url"
+    PUT_EVENT_INVOKE_CONFIG = "put_event_invoke_config"
+    DELETE_EVENT_INVOKE_CONFIG = "delete_event_invoke_config"
+    ADD_PERMISSION = "add_permission"
+    REMOVE_PERMISSION = "remove_permission"
 
 
 @dataclass(frozen=True)

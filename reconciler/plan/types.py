@@ -10,8 +10,8 @@ file's definition of it: its fields are saved under their names (or `Field(alias
 forms their markers (`reconciler.plan.fields`) give, and read back and described (the JSON
 Schema) from the same annotations (`reconciler.plan.planfile`).
 
-The versions and routes live in `routes`, the rollout types in `rollout_types`; both are
-re-exported here.
+The versions and routes live in `routes`, the rollout types in `rollout_types` (both are
+re-exported here); the whole plan (`Plan`) in `document`.
 
 Invariants (the planner guarantees them, the executor relies on them):
 - `FunctionPlan.operations` is in the contract's §4 order: publish, create/update aliases,
@@ -23,28 +23,38 @@ Invariants (the planner guarantees them, the executor relies on them):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, ClassVar, NamedTuple, TypeAlias
 
-from pydantic import Field, Strict
+from pydantic import Field
 
-from reconciler.aws import AliasTie, CodeStorage
+from reconciler.aws import AliasTie
+from reconciler.plan.attachment_types import (
+    ATTACHMENT_ACTIONS,
+    ATTACHMENT_OPERATIONS,
+    AddPermission,
+    AliasBypass,
+    AttachmentOperation,
+    AttachmentWarning,
+    BypassKind,
+    CreateFunctionUrl,
+    DeleteEventInvokeConfig,
+    DeleteFunctionUrl,
+    PublicUrlWithoutGrant,
+    PutEventInvokeConfig,
+    RemovePermission,
+    Replicated,
+    UpdateFunctionUrl,
+)
 from reconciler.plan.fields import (
     Count,
     Guard,
     Ignoring,
     Number,
+    OmitNone,
     Positive,
-    Shape,
     Tagged,
-    describe_function,
-    describe_layer,
-    describe_storage,
-    load_function,
-    load_layer,
-    load_storage,
     tag,
 )
 from reconciler.plan.rollout_types import (
@@ -100,19 +110,29 @@ from reconciler.plan.routes import (
 
 # re-exported: callers import these from here
 __all__ = [
+    "ATTACHMENT_ACTIONS",
+    "ATTACHMENT_OPERATIONS",
     "FORWARD",
     "NEW_VERSION",
     "ON_SCHEDULE",
     "ROLLBACKS",
     "STAGES",
     "Action",
+    "AddPermission",
     "AlarmFired",
     "AlarmNoData",
+    "AliasBypass",
     "AliasField",
     "AliasRecord",
     "AliasState",
+    "AttachmentOperation",
+    "AttachmentWarning",
+    "BypassKind",
     "CauseKind",
     "ClockSkew",
+    "CreateFunctionUrl",
+    "DeleteEventInvokeConfig",
+    "DeleteFunctionUrl",
     "ErrorRateAbove",
     "FailedYetServing",
     "GateLimits",
@@ -125,10 +145,14 @@ __all__ = [
     "NewVersion",
     "NoWayBack",
     "OtherProblem",
+    "PublicUrlWithoutGrant",
+    "PutEventInvokeConfig",
     "Record",
     "RecordProblem",
     "RecordUnparsed",
     "Ref",
+    "RemovePermission",
+    "Replicated",
     "RollbackCause",
     "RolloutPhase",
     "RolloutStage",
@@ -141,6 +165,7 @@ __all__ = [
     "StepBeyond",
     "UnknownPrevious",
     "UnknownTarget",
+    "UpdateFunctionUrl",
     "VersionRef",
     "WaveFailed",
     "WaveWaiting",
@@ -259,10 +284,23 @@ class DeleteLayerVersion:
 
 
 Operation: TypeAlias = (
-    PublishVersion | CreateAlias | UpdateAlias | DeleteAlias | DeleteVersion | DeleteLayerVersion
+    PublishVersion
+    | CreateAlias
+    | UpdateAlias
+    | DeleteAlias
+    | DeleteVersion
+    | DeleteLayerVersion
+    | AttachmentOperation
 )
 AliasWrite: TypeAlias = CreateAlias | UpdateAlias
-_FUNCTION_OPERATIONS = (PublishVersion, CreateAlias, UpdateAlias, DeleteAlias, DeleteVersion)
+_FUNCTION_OPERATIONS = (
+    PublishVersion,
+    CreateAlias,
+    UpdateAlias,
+    DeleteAlias,
+    DeleteVersion,
+    *ATTACHMENT_OPERATIONS,
+)
 
 
 # ---- why retention keeps a version -------------------------------------------------------
@@ -300,7 +338,7 @@ class Young(NamedTuple):
     keep_days: Count
 
 
-KeepReason: TypeAlias = Aliased | Protected | Previous | Young | InUse
+KeepReason: TypeAlias = Aliased | Protected | Previous | Young | InUse | Replicated
 
 
 class Kept(NamedTuple):
@@ -362,6 +400,10 @@ class FunctionPlan:
     rollouts: tuple[Status, ...] = ()
     # of the versions alias writes name
     version_notes: Annotated[tuple[VersionNote, ...], Field(alias="versions")] = ()
+    # what the plan warns of about the aliases' attachments and bypasses (None: nothing)
+    warnings: Annotated[
+        tuple[Annotated[AttachmentWarning, Tagged("kind")], ...] | None, OmitNone
+    ] = None
 
     def notes(self) -> dict[str, VersionNote]:
         return {n.version: n for n in self.version_notes}
@@ -455,98 +497,3 @@ class LayerPlan:
     def vetoed(self) -> tuple[KeptLayer, ...]:
         """Versions retention would delete but a user (seen or not) keeps."""
         return tuple(k for k in self.kept if any(isinstance(r, UsedBy | Shared) for r in k.reasons))
-
-
-DEFAULT_STORAGE_WARN = 0.8
-
-
-def summary_counts(
-    functions: tuple[FunctionPlan, ...], layers: tuple[LayerPlan, ...] = ()
-) -> Mapping[str, int]:
-    counts = {a.value: 0 for a in Action}
-    for fp in functions:
-        for op in fp.operations:
-            counts[op.action.value] += 1
-    counts[Action.DELETE_LAYER_VERSION.value] += sum(lp.deletions for lp in layers)
-    counts["total"] = sum(counts.values())
-    return counts
-
-
-@dataclass(frozen=True)
-class Plan:
-    functions: tuple[Annotated[FunctionPlan, Shape(load_function, describe_function)], ...]
-    manifests: tuple[str, ...] = ()
-    max_deletions: Count = 100
-    errors: tuple[str, ...] = field(default=())
-    layers: tuple[Annotated[LayerPlan, Shape(load_layer, describe_layer)], ...] = ()
-    # one per region the run touches
-    storage: Annotated[
-        tuple[Annotated[CodeStorage, Shape(load_storage, describe_storage)], ...],
-        Field(alias="code_storage"),
-    ] = ()
-    # warn above this share of the quota
-    storage_warn: Annotated[float, Strict(), Field(gt=0, le=1, allow_inf_nan=False)] = (
-        DEFAULT_STORAGE_WARN
-    )
-    # `drift --housekeeping-is-drift`: due deletions count
-    housekeeping_drift: Annotated[bool, Strict(), Field(alias="housekeeping_is_drift")] = False
-    # `--shard K/N`: the share of the manifests' functions this plan covers (None: all)
-    shard: Annotated[str | None, Field(pattern=r"^[0-9]+/[0-9]+$")] = None
-
-    @property
-    def summary(self) -> Mapping[str, int]:
-        return summary_counts(self.functions, self.layers)
-
-    @property
-    def has_changes(self) -> bool:
-        return any(fp.operations for fp in self.functions) or any(
-            lp.operations for lp in self.layers
-        )
-
-    @property
-    def has_errors(self) -> bool:
-        return (
-            bool(self.errors)
-            or any(fp.errors for fp in self.functions)
-            or any(lp.errors for lp in self.layers)
-        )
-
-    def storage_freed(self, region: str) -> int:
-        """Bytes of code storage this plan frees in `region` (function and layer versions)."""
-        return sum(fp.storage_freed for fp in self.functions if fp.region == region) + sum(
-            lp.storage_freed for lp in self.layers if lp.region == region
-        )
-
-    @property
-    def brake(self) -> Brake | None:
-        """Set when the whole run would delete more than `max_deletions` things."""
-        total = sum(fp.deletions for fp in self.functions) + sum(lp.deletions for lp in self.layers)
-        return Brake(total, self.max_deletions) if total > self.max_deletions else None
-
-    @property
-    def refused(self) -> bool:
-        """`apply` refuses this plan whole: it has errors or trips the brake."""
-        return self.has_errors or self.brake is not None
-
-    @property
-    def drifted(self) -> bool:
-        """Anything differs from git: a change to make other than a healthy rollout's next step
-        or housekeeping, an unmanaged alias, or a rollout that failed or cannot start (§8).
-        Housekeeping (function and layer versions retention deletes) counts only with
-        `housekeeping_drift`."""
-        return any(fp.drifted for fp in self.functions) or (
-            self.housekeeping_drift and any(self.housekeeping)
-        )
-
-    @property
-    def housekeeping(self) -> tuple[int, int]:
-        """(function versions, layer versions) retention deletes: due, not drift."""
-        return (
-            sum(fp.housekeeping for fp in self.functions),
-            sum(lp.deletions for lp in self.layers),
-        )
-
-    @property
-    def off_course(self) -> tuple[tuple[str, RolloutStatus], ...]:
-        """(function, rollout) of every rollout that failed, rolled back or cannot start."""
-        return tuple((fp.function, r) for fp in self.functions for r in fp.rollouts if r.off_course)

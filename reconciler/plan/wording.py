@@ -8,6 +8,7 @@ English. No dependencies beyond the plan's types: `validate` imports `plural` to
 from typing_extensions import assert_never
 
 from reconciler.aws import AliasTie, CodeStorage
+from reconciler.plan import attachment_wording
 from reconciler.plan.phrases import (
     KNOWN_AFTER_APPLY,
     Notes,
@@ -70,6 +71,7 @@ __all__ = [
 ]
 from reconciler.plan.types import (
     Action,
+    AddPermission,
     AliasDeletion,
     Aliased,
     AliasField,
@@ -78,7 +80,10 @@ from reconciler.plan.types import (
     CodeChanged,
     ConfigChanged,
     CreateAlias,
+    CreateFunctionUrl,
     DeleteAlias,
+    DeleteEventInvokeConfig,
+    DeleteFunctionUrl,
     DeleteLayerVersion,
     DeleteVersion,
     InUse,
@@ -93,9 +98,13 @@ from reconciler.plan.types import (
     Protected,
     PublishReason,
     PublishVersion,
+    PutEventInvokeConfig,
+    RemovePermission,
+    Replicated,
     Shared,
     UnmanagedAlias,
     UpdateAlias,
+    UpdateFunctionUrl,
     UsedBy,
     Young,
 )
@@ -116,6 +125,16 @@ def count(action: Action, n: int) -> str:
             return f"{plural(n, 'version', 'versions')} to delete"
         case Action.DELETE_LAYER_VERSION:
             return f"{plural(n, 'layer version', 'layer versions')} to delete"
+        case (
+            Action.CREATE_FUNCTION_URL
+            | Action.UPDATE_FUNCTION_URL
+            | Action.DELETE_FUNCTION_URL
+            | Action.PUT_EVENT_INVOKE_CONFIG
+            | Action.DELETE_EVENT_INVOKE_CONFIG
+            | Action.ADD_PERMISSION
+            | Action.REMOVE_PERMISSION
+        ):
+            return attachment_wording.count(action, n)
         case _:
             assert_never(action)
 
@@ -199,6 +218,16 @@ def changes(op: Operation, notes: Notes | None = None) -> tuple[str, ...]:
             return (f"{op.alias} → {state(op.before)} (not in the manifest)",)
         case DeleteVersion() | DeleteLayerVersion():
             return ()
+        case (
+            CreateFunctionUrl()
+            | UpdateFunctionUrl()
+            | DeleteFunctionUrl()
+            | PutEventInvokeConfig()
+            | DeleteEventInvokeConfig()
+            | AddPermission()
+            | RemovePermission()
+        ):
+            return attachment_wording.changes(op)
         case _:
             assert_never(op)
 
@@ -219,6 +248,16 @@ def reason(op: Operation) -> str:
             return alias_deletion(op.reason)
         case DeleteVersion() | DeleteLayerVersion():
             return deletion_reason(op)
+        case (
+            CreateFunctionUrl()
+            | UpdateFunctionUrl()
+            | DeleteFunctionUrl()
+            | PutEventInvokeConfig()
+            | DeleteEventInvokeConfig()
+            | AddPermission()
+            | RemovePermission()
+        ):
+            return attachment_wording.reason(op)
         case _:
             assert_never(op)
 
@@ -232,6 +271,16 @@ def target(op: Operation) -> str:
             return op.alias
         case DeleteVersion() | DeleteLayerVersion():
             return str(op.version)
+        case (
+            CreateFunctionUrl()
+            | UpdateFunctionUrl()
+            | DeleteFunctionUrl()
+            | PutEventInvokeConfig()
+            | DeleteEventInvokeConfig()
+            | AddPermission()
+            | RemovePermission()
+        ):
+            return op.alias
         case _:
             assert_never(op)
 
@@ -259,6 +308,16 @@ def detail(op: Operation, notes: Notes | None = None) -> str:
             return f"routes to {state(op.before)}; {alias_deletion(op.reason)}"
         case DeleteVersion() | DeleteLayerVersion():
             return deletion_reason(op)
+        case (
+            CreateFunctionUrl()
+            | UpdateFunctionUrl()
+            | DeleteFunctionUrl()
+            | PutEventInvokeConfig()
+            | DeleteEventInvokeConfig()
+            | AddPermission()
+            | RemovePermission()
+        ):
+            return "; ".join(attachment_wording.changes(op))
         case _:
             assert_never(op)
 
@@ -280,6 +339,8 @@ def keep_reason(r: KeepReason) -> str:
             return "used by " + (
                 ", ".join(what) if what else "an event source mapping or provisioned concurrency"
             )
+        case Replicated(distribution=distribution, event_type=event_type):
+            return f"replicated (Lambda@Edge): CloudFront distribution {distribution} {event_type}"
         case _:
             assert_never(r)
 

@@ -2,6 +2,12 @@
 `resolve`, version retention in `retention`, progressive rollouts in `rollout`, layer retention
 in `layers`)."""
 
+from reconciler.planning.attachments import (
+    desired_async,
+    desired_permission,
+    desired_url,
+    guarded_aliases,
+)
 from reconciler.planning.layers import (
     ObservedLayer,
     candidates,
@@ -34,8 +40,12 @@ __all__ = [
     "PlanError",
     "Resolver",
     "candidates",
+    "desired_async",
+    "desired_permission",
+    "desired_url",
     "fingerprint",
     "grants",
+    "guarded_aliases",
     "plan",
     "plan_function",
     "plan_layer",

@@ -58,6 +58,7 @@ from reconciler.plan import (
     VersionNote,
 )
 from reconciler.plan.record import describe, moved
+from reconciler.planning.attachments import plan_attachments
 from reconciler.planning.resolve import PlanError, Resolver, resolve_all
 from reconciler.planning.retention import prune
 from reconciler.planning.rollout import Gates, Rollout, decide, legacy_keys, record_of
@@ -465,6 +466,8 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
         return replace(base, errors=tuple(aliases.errors))
     ops: list[Operation] = [publish] if publish is not None else []
     ops += aliases.writes
+    attached = plan_attachments(target, live)
+    ops += attached.writes + attached.removals
     deleted, unmanaged = _prune_aliases(target, live)
     ops += deleted
     after = aliases.after
@@ -479,6 +482,7 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
         kept=kept,
         rollouts=tuple(aliases.rollouts),
         version_notes=version_notes(live, ops, now),
+        warnings=tuple(attached.warnings) or None,
     )
 
 

@@ -19,6 +19,7 @@ from reconciler.plan import (
     Kept,
     Previous,
     Protected,
+    Replicated,
     Young,
 )
 from reconciler.plan.record import moved
@@ -83,6 +84,7 @@ class _Keep:
                         refs.setdefault(int(v), []).append(name)
         self.aliased = {n: Aliased(tuple(names)) for n, names in refs.items()}
         self.young_since = _young_since(retention.keep_days, now)
+        self.replicated: Mapping[int, tuple[KeepReason, ...]] = {}  # Lambda@Edge
         self._young: dict[int, tuple[KeepReason, ...]] = {}  # days old → shared reasons
 
     def reasons(self, version: LiveVersion) -> tuple[KeepReason, ...]:
@@ -90,8 +92,10 @@ class _Keep:
         number = version.number
         young = self.young_since is not None and version.snapshot.last_modified >= self.young_since
         kept = number in self.aliased or number in self.protect or number in self.previous
+        edge = self.replicated.get(number, ())
         if not young and not kept:
-            return (InUse(self.in_use[number]),) if number in self.in_use else ()
+            used = (InUse(self.in_use[number]),) if number in self.in_use else ()
+            return used + edge
         why: list[KeepReason] = []
         if number in self.aliased:
             why.append(self.aliased[number])
@@ -100,11 +104,12 @@ class _Keep:
         why.extend(self.previous.get(number, ()))
         if young:
             shared = self._young_reasons(self.age(version))
-            if not why and number not in self.in_use:  # the common case: young, nothing else
+            if not why and number not in self.in_use and not edge:  # the common case
                 return shared
             why.extend(shared)
         if number in self.in_use:
             why.append(InUse(self.in_use[number]))
+        why.extend(edge)
         return tuple(why)
 
     def age(self, version: LiveVersion) -> int:
@@ -141,6 +146,9 @@ def prune(
         return [], ()
     previous = _previous(target, live, after_aliases, written)
     rules = _Keep(retention, after_aliases, live.in_use or {}, now, previous, desired)
+    rules.replicated = {
+        n: tuple(Replicated(d, e) for d, e in uses) for n, uses in (live.replicated or {}).items()
+    }
     keep_last = retention.keep_last
     # The version this plan publishes is the newest and counts toward keep_last.
     window = 0 if keep_last is None else max(0, keep_last - 1 if publishing else keep_last)

@@ -38,12 +38,14 @@ from reconciler.plan import (
     LayerPlan,
     Plan,
     RolloutStatus,
+    attachment_wording,
     version_label,
     wording,
 )
 from reconciler.plan.wording import plural
 from reconciler.render.text import (
     UNMANAGED,
+    WARNING,
     Row,
     counts,
     drifted_where,
@@ -66,6 +68,8 @@ def label(row: Row) -> str:
     """The Markdown table's name of a row's action."""
     if row.action == UNMANAGED:
         return "⚠️ unmanaged alias"
+    if row.action == WARNING:
+        return "⚠️ warning"
     action = Action(row.action)
     match action:
         case Action.PUBLISH_VERSION:
@@ -80,6 +84,16 @@ def label(row: Row) -> str:
             return "🗑️ delete version"
         case Action.DELETE_LAYER_VERSION:
             return "🗑️ delete layer version"
+        case (
+            Action.CREATE_FUNCTION_URL
+            | Action.UPDATE_FUNCTION_URL
+            | Action.DELETE_FUNCTION_URL
+            | Action.PUT_EVENT_INVOKE_CONFIG
+            | Action.DELETE_EVENT_INVOKE_CONFIG
+            | Action.ADD_PERMISSION
+            | Action.REMOVE_PERMISSION
+        ):
+            return attachment_wording.label(action)
         case _:
             assert_never(action)
 

@@ -32,11 +32,13 @@ from reconciler.plan import (
     Operation,
     Plan,
     Young,
+    attachment_wording,
     wording,
 )
 from reconciler.plan.wording import plural
 
 UNMANAGED = "unmanaged alias"
+WARNING = "warning"  # a warning about an alias's attachments or what bypasses it
 
 _RESET = "\033[0m"
 _COLORS = {"+": "32", "~": "33", "-": "31", "!": "35", "✗": "1;31", "»": "36", "=": "2"}
@@ -52,6 +54,16 @@ def symbol(action: Action) -> str:
             return "~"
         case Action.DELETE_ALIAS | Action.DELETE_VERSION | Action.DELETE_LAYER_VERSION:
             return "-"
+        case (
+            Action.CREATE_FUNCTION_URL
+            | Action.UPDATE_FUNCTION_URL
+            | Action.DELETE_FUNCTION_URL
+            | Action.PUT_EVENT_INVOKE_CONFIG
+            | Action.DELETE_EVENT_INVOKE_CONFIG
+            | Action.ADD_PERMISSION
+            | Action.REMOVE_PERMISSION
+        ):
+            return attachment_wording.symbol(action)
         case _:
             assert_never(action)
 
@@ -88,6 +100,7 @@ def rows(fp: FunctionPlan) -> list[Row]:
     notes = fp.notes()
     out = [row(op, notes) for op in fp.operations]
     out += [Row("!", UNMANAGED, u.name, wording.unmanaged(u)) for u in fp.unmanaged_aliases]
+    out += [Row("!", WARNING, w.alias, attachment_wording.warning(w)) for w in fp.warnings or ()]
     return out
 
 
@@ -108,6 +121,7 @@ def needs_attention(fp: FunctionPlan, *, verbose: bool = False) -> bool:
         fp.operations
         or fp.errors
         or fp.unmanaged_aliases
+        or fp.warnings
         or fp.rollouts  # finished ones too: plan and drift say where each one stands (§8)
         or (verbose and fp.kept)
     )
@@ -165,7 +179,11 @@ def storage_lines(plan: Plan) -> list[str]:
 def counts(plan: Plan) -> list[tuple[int, str]]:
     """The summary counts with their wording, in the contract's order."""
     s = plan.summary
-    shown = [a for a in Action if a is not Action.DELETE_LAYER_VERSION or plan.layers]
+    shown = [
+        a
+        for a in Action
+        if (a is not Action.DELETE_LAYER_VERSION or plan.layers) and a.value in s  # attachments
+    ]
     return [(s[a.value], wording.count(a, s[a.value])) for a in shown]
 
 
