@@ -53,6 +53,7 @@ from reconciler.render.text import (
     is_grouped,
     layer_needs_attention,
     needs_attention,
+    place,
     render_text,
     row,
     rows,
@@ -238,13 +239,8 @@ def _blockers(plan: Plan) -> list[str]:
     return lines
 
 
-def _function_section(fp: FunctionPlan, *, grouped: bool = False) -> list[str]:
-    """A function's heading and table; in a plan over several accounts (`grouped`) the heading
-    names the account too: sections go by risk, so the account is said with each function."""
-    where = cell(fp.region or "default region")
-    if grouped:
-        where = f"account {cell(fp.account or 'of the ambient credentials')}, {where}"
-    lines = [f"#### {code(fp.function)} ({where})", ""]
+def _function_section(fp: FunctionPlan, grouped: bool = False) -> list[str]:
+    lines = [f"#### {code(fp.function)} ({cell(place(fp, grouped=grouped))})", ""]
     if fp.source:
         lines += [f"<sub>declared at {cell(fp.source)}</sub>", ""]
     table = rows(fp)
@@ -398,14 +394,13 @@ def _sections(plan: Plan) -> tuple[list[list[_Block]], list[str]]:
     """The function and layer sections by risk, and the names of the functions in sync."""
     sections: list[list[_Block]] = [[] for _ in RISKS]
     in_sync: list[str] = []
-    grouped = is_grouped(plan)
+    grouped = is_grouped(plan)  # sections go by risk: each function's heading names its account
     for fp in plan.functions:
         if fp.errors and not (fp.operations or fp.unmanaged_aliases):
             continue  # listed with the errors above; nothing else to say
         if needs_attention(fp):
             alone = Plan(functions=(fp,))
-            section = _function_section(fp, grouped=grouped)
-            sections[_risk(fp)].append(_Block(fp.function, section, alone))
+            sections[_risk(fp)].append(_Block(fp.function, _function_section(fp, grouped), alone))
         elif not fp.errors:
             in_sync.append(fp.function)
     for lp in plan.layers:

@@ -216,6 +216,14 @@ def is_grouped(plan: Plan) -> bool:
     return len({fp.account for fp in plan.functions}) > 1
 
 
+def place(fp: FunctionPlan, *, grouped: bool = False) -> str:
+    """Where a function is: its region, and in a plan over several accounts (`grouped`) its
+    account too (`account 111111111111, us-east-1`), for the Markdown headings: their sections
+    go by risk, not by account, so each says its account."""
+    region = fp.region or "default region"
+    return f"account {fp.account or 'of the ambient credentials'}, {region}" if grouped else region
+
+
 def group_heading(fp: FunctionPlan) -> str:
     """`── account 111111111111, us-east-1 ──`."""
     return f"── account {fp.account or 'of the ambient credentials'}, {fp.region} ──"
