@@ -11,8 +11,10 @@ from reconciler.aws.live import (
     LiveAlias,
     LiveFunction,
     LiveLayerVersion,
+    LiveProvisioned,
     LiveVersion,
     Snapshot,
+    capacity_of,
     split_description,
 )
 from reconciler.aws.protocols import (
@@ -37,8 +39,10 @@ __all__ = [
     "LiveAlias",
     "LiveFunction",
     "LiveLayerVersion",
+    "LiveProvisioned",
     "LiveVersion",
     "MetricQuery",
     "Snapshot",
+    "capacity_of",
     "split_description",
 ]

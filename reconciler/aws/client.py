@@ -8,11 +8,13 @@ It is composed by concern, each module of this package importing boto3 only wher
 - `reads`: live state, as the dataclasses `responses` builds from Lambda's answers;
 - `writes`: publish, aliases, deletions, each guarded by the revision it was planned against;
 - `observe`: CloudWatch alarm states and metric sums, and the `Invoke` of traffic hooks;
+- `capacity`: provisioned concurrency, its configs read and written;
 - `errors`: every botocore failure as an `AwsError` a person can act on.
 """
 
 from __future__ import annotations
 
+from reconciler.aws.capacity import Capacity
 from reconciler.aws.observe import Observe
 from reconciler.aws.reads import Reads
 from reconciler.aws.session import stderr_logger
@@ -21,5 +23,5 @@ from reconciler.aws.writes import Writes
 __all__ = ["Aws", "stderr_logger"]
 
 
-class Aws(Reads, Writes, Observe):
+class Aws(Reads, Writes, Observe, Capacity):
     """Lambda, STS and CloudWatch access for one credential set (one profile)."""

@@ -99,6 +99,40 @@ class LiveAlias:
         return LiveAlias(name, version, canary, text, revision_id, record)
 
 
+# ---- provisioned concurrency -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveProvisioned:
+    """One provisioned-concurrency config: on an alias (`qualifier` its name) or on a published
+    version (`qualifier` its number). `status` is IN_PROGRESS, READY or FAILED; `reason` is
+    Lambda's `StatusReason` (only with FAILED)."""
+
+    qualifier: str
+    requested: int
+    allocated: int
+    status: str
+    reason: str = ""
+
+    @property
+    def on_version(self) -> bool:
+        return self.qualifier.isdigit()
+
+
+def capacity_of(
+    configs: tuple[LiveProvisioned, ...], alias: str, version: str
+) -> LiveProvisioned | None:
+    """The capacity of an alias: its alias-level config if it has one, else the version-level
+    config of its primary `version` (during a move, capacity lives on versions)."""
+    for c in configs:
+        if c.qualifier == alias:
+            return c
+    for c in configs:
+        if c.qualifier == version and c.on_version:
+            return c
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class LiveFunction:
     """Everything read for one function: its versions (from ListVersionsByFunction, or from the
@@ -120,6 +154,10 @@ class LiveFunction:
     # What hangs on each alias about to be deleted (prune_aliases). Read only for those
     # aliases; None means "not read".
     alias_ties: Mapping[str, tuple[AliasTie, ...]] | None = None
+    # Provisioned-concurrency configs (ListProvisionedConcurrencyConfigs), alias- and
+    # version-level. Read only for functions whose manifest declares `provisioned_concurrency`
+    # on an alias; None means "not read".
+    provisioned: tuple[LiveProvisioned, ...] | None = None
 
     def version(self, number: int) -> LiveVersion | None:
         for v in self.versions:

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from reconciler.aws.live import AliasTie, CodeStorage, LiveAlias, LiveFunction, LiveLayerVersion
+from reconciler.aws.live import (
+    AliasTie,
+    CodeStorage,
+    LiveAlias,
+    LiveFunction,
+    LiveLayerVersion,
+    LiveProvisioned,
+)
 
 
 class LayerUsageReader(Protocol):
@@ -64,6 +71,10 @@ class LambdaReader(LayerUsageReader, Protocol):
     def list_layer_versions(
         self, layer: str, region: str | None
     ) -> tuple[LiveLayerVersion, ...]: ...
+
+    def provisioned_configs(self, name: str, region: str | None) -> tuple[LiveProvisioned, ...]:
+        """Every provisioned-concurrency config of the function (alias- and version-level)."""
+        ...
 
     def layer_version_size(self, layer: str, region: str | None, version: int) -> int: ...
 
@@ -145,6 +156,20 @@ class LambdaWriter(LayerUsageReader, Protocol):
     def delete_version(self, name: str, region: str | None, version: str) -> None: ...
 
     def delete_layer_version(self, layer: str, region: str | None, version: int) -> None: ...
+
+    # -- provisioned concurrency ----------------------------------------------------------------
+
+    def provisioned_config(
+        self, name: str, region: str | None, qualifier: str
+    ) -> LiveProvisioned | None: ...
+
+    def put_provisioned_concurrency(
+        self, name: str, region: str | None, qualifier: str, count: int
+    ) -> None: ...
+
+    def delete_provisioned_concurrency(
+        self, name: str, region: str | None, qualifier: str
+    ) -> None: ...
 
 
 class LambdaApi(LambdaReader, LambdaWriter, Protocol):

@@ -56,6 +56,7 @@ from reconciler.plan import (
     PublishVersion,
     RolloutPhase,
     RolloutStep,
+    SetProvisionedConcurrency,
     UpdateAlias,
     VersionRef,
 )
@@ -139,7 +140,7 @@ def describe(op: Operation) -> str:
     match op:
         case PublishVersion() | CreateAlias():
             symbol = "+"
-        case UpdateAlias():
+        case UpdateAlias() | SetProvisionedConcurrency():
             symbol = "~"
         case DeleteAlias() | DeleteVersion() | DeleteLayerVersion():
             symbol = "-"
@@ -301,8 +302,20 @@ class _FunctionRun:
                 return self._delete_version(op)
             case DeleteLayerVersion():
                 raise ReconcilerError("a layer version deletion in a function's plan")
+            case SetProvisionedConcurrency():
+                return self._capacity(op)
             case _:
                 assert_never(op)
+
+    def _capacity(self, op: SetProvisionedConcurrency) -> tuple[Status, str]:
+        """Put the declared provisioned concurrency on the qualifier where the alias's capacity
+        lives (Lambda allocates it afterwards: the next plan sees it IN_PROGRESS, then READY),
+        or Delete it (0)."""
+        if op.after > 0:
+            self.aws.put_provisioned_concurrency(self.fp.key, self.region, op.qualifier, op.after)
+            return Status.DONE, f"{op.after} requested on {op.qualifier}; Lambda allocates it"
+        self.aws.delete_provisioned_concurrency(self.fp.key, self.region, op.qualifier)
+        return Status.DONE, ""
 
     def _publish(self, op: PublishVersion) -> tuple[Status, str]:
         self.new_version = self.aws.publish_version(

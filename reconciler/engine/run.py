@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from reconciler.aws import CodeStorage, LambdaReader
+from reconciler.engine.capacity_reads import read_capacity
 from reconciler.engine.reads import read_observed
 from reconciler.engine.rollout_reads import (
     hold_all,
@@ -341,6 +342,7 @@ def _build_function_plan(
         probed = manifests.functions[0]
         aws.probe(probed.key, probed.region)
     observed = read_all(aws, manifests.functions, parallelism, progress)
+    observed = read_capacity(aws, observed, parallelism)
     observed = read_alarms(aws, observed)
     observed = read_hooks(aws, observed, parallelism)
     now = clock() if clock is not None else aws_now(aws)

@@ -50,10 +50,15 @@ class AliasSpec(StrictModel):
     rollout: RolloutSpec | None = Field(
         default=None, description="Move to `version` in steps; excludes `canary`."
     )
+    provisioned_concurrency: Annotated[int, Field(ge=0, strict=True)] | None = Field(
+        default=None,
+        description="Provisioned concurrency on this alias (0: none, any config removed); "
+        "absent leaves the live one alone.",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> AliasSpec:
-        issues: list[Issue] = []
+        issues: list[Issue] = _capacity_issues(self)
         if self.canary is not None and self.rollout is not None:
             issues.append(
                 (("rollout",), "`canary` and `rollout` exclude each other: use one", True)
@@ -244,6 +249,31 @@ class FunctionSpec(StrictModel):
         if issues:
             rule(issues)
         return self
+
+
+def _capacity_issues(spec: AliasSpec) -> list[Issue]:
+    """`provisioned_concurrency` needs a published version and an alias without a static
+    canary (Lambda manages no provisioned concurrency on an alias with routing)."""
+    if not spec.provisioned_concurrency:
+        return []
+    if spec.version == "$LATEST":
+        return [
+            (
+                ("provisioned_concurrency",),
+                "provisioned concurrency needs a published version; $LATEST cannot carry it",
+                False,
+            )
+        ]
+    if spec.canary is not None:
+        return [
+            (
+                ("provisioned_concurrency",),
+                "`provisioned_concurrency` and `canary` exclude each other (Lambda manages no "
+                "provisioned concurrency on an alias with routing); use `rollout`",
+                False,
+            )
+        ]
+    return []
 
 
 def _alias_ref_issues(aliases: Mapping[str, AliasSpec]) -> list[Issue]:

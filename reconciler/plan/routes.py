@@ -49,6 +49,7 @@ class Action(str, Enum):
     DELETE_ALIAS = "delete_alias"
     DELETE_VERSION = "delete_version"
     DELETE_LAYER_VERSION = "delete_layer_version"
+    SET_PROVISIONED_CONCURRENCY = "set_provisioned_concurrency"
 
 
 @dataclass(frozen=True)

@@ -254,11 +254,45 @@ class DeleteLayerVersion:
     keep_last: Positive | None
 
 
+# ---- provisioned concurrency -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetProvisionedConcurrency:
+    """Put (`after` > 0) or Delete (`after` 0) the provisioned concurrency of an alias, on the
+    qualifier where its capacity lives (the alias itself, or its primary version).
+
+    `memory_mb` and `arm64` are the version's, for the approximate monthly cost the words give.
+    Planned only for an alias that is not moving and has no routing (Lambda manages no
+    provisioned concurrency on an alias with routing)."""
+
+    action: ClassVar[Action] = Action.SET_PROVISIONED_CONCURRENCY
+    alias: str
+    qualifier: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]  # never $LATEST
+    before: Count
+    after: Count
+    memory_mb: Count = 0
+    arm64: bool = False
+
+
 Operation: TypeAlias = (
-    PublishVersion | CreateAlias | UpdateAlias | DeleteAlias | DeleteVersion | DeleteLayerVersion
+    PublishVersion
+    | CreateAlias
+    | UpdateAlias
+    | DeleteAlias
+    | DeleteVersion
+    | DeleteLayerVersion
+    | SetProvisionedConcurrency
 )
 AliasWrite: TypeAlias = CreateAlias | UpdateAlias
-_FUNCTION_OPERATIONS = (PublishVersion, CreateAlias, UpdateAlias, DeleteAlias, DeleteVersion)
+_FUNCTION_OPERATIONS = (
+    PublishVersion,
+    CreateAlias,
+    UpdateAlias,
+    DeleteAlias,
+    DeleteVersion,
+    SetProvisionedConcurrency,
+)
 
 
 # ---- why retention keeps a version -------------------------------------------------------

@@ -93,6 +93,7 @@ from reconciler.plan.types import (
     Protected,
     PublishReason,
     PublishVersion,
+    SetProvisionedConcurrency,
     Shared,
     UnmanagedAlias,
     UpdateAlias,
@@ -116,6 +117,8 @@ def count(action: Action, n: int) -> str:
             return f"{plural(n, 'version', 'versions')} to delete"
         case Action.DELETE_LAYER_VERSION:
             return f"{plural(n, 'layer version', 'layer versions')} to delete"
+        case Action.SET_PROVISIONED_CONCURRENCY:
+            return f"{n} provisioned concurrency to set"
         case _:
             assert_never(action)
 
@@ -199,6 +202,8 @@ def changes(op: Operation, notes: Notes | None = None) -> tuple[str, ...]:
             return (f"{op.alias} → {state(op.before)} (not in the manifest)",)
         case DeleteVersion() | DeleteLayerVersion():
             return ()
+        case SetProvisionedConcurrency():
+            return (capacity_change(op),)
         case _:
             assert_never(op)
 
@@ -219,6 +224,8 @@ def reason(op: Operation) -> str:
             return alias_deletion(op.reason)
         case DeleteVersion() | DeleteLayerVersion():
             return deletion_reason(op)
+        case SetProvisionedConcurrency():
+            return "provisioned_concurrency differs from the manifest"
         case _:
             assert_never(op)
 
@@ -228,7 +235,7 @@ def target(op: Operation) -> str:
     match op:
         case PublishVersion():
             return "$LATEST"
-        case CreateAlias() | UpdateAlias() | DeleteAlias():
+        case CreateAlias() | UpdateAlias() | DeleteAlias() | SetProvisionedConcurrency():
             return op.alias
         case DeleteVersion() | DeleteLayerVersion():
             return str(op.version)
@@ -259,8 +266,37 @@ def detail(op: Operation, notes: Notes | None = None) -> str:
             return f"routes to {state(op.before)}; {alias_deletion(op.reason)}"
         case DeleteVersion() | DeleteLayerVersion():
             return deletion_reason(op)
+        case SetProvisionedConcurrency():
+            return capacity_change(op)
         case _:
             assert_never(op)
+
+
+# ---- provisioned concurrency -------------------------------------------------------------
+
+# Provisioned concurrency's price per GB-second in us-east-1 (https://aws.amazon.com/lambda/pricing/),
+# approximate and region-dependent: docs/manifest.md §2 says so beside the table.
+PRICE_PER_GB_SECOND = {"x86_64": 0.0000041667, "arm64": 0.0000033334}
+MONTH_SECONDS = 2_592_000  # 30 days
+
+
+def monthly_cost(count: int, memory_mb: int, arm64: bool) -> float:
+    """The approximate monthly price of `count` environments of `memory_mb` kept provisioned
+    (the invocations they serve are billed apart)."""
+    price = PRICE_PER_GB_SECOND["arm64" if arm64 else "x86_64"]
+    return count * (memory_mb / 1024) * MONTH_SECONDS * price
+
+
+def capacity_change(op: SetProvisionedConcurrency) -> str:
+    """ "provisioned concurrency 0 → 50 on alias prod (≈ $52.56/month)"."""
+    where = f"version {op.qualifier}" if op.qualifier.isdigit() else f"alias {op.qualifier}"
+    text = f"provisioned concurrency {op.before} → {op.after} on {where}"
+    if op.memory_mb:
+        before = monthly_cost(op.before, op.memory_mb, op.arm64)
+        after = monthly_cost(op.after, op.memory_mb, op.arm64)
+        sign = "+" if after >= before else "-"
+        text += f" (≈ {sign}${abs(after - before):,.2f}/month at {op.memory_mb} MB)"
+    return text
 
 
 # ---- retention and the brake -------------------------------------------------------------

@@ -2,6 +2,7 @@
 `resolve`, version retention in `retention`, progressive rollouts in `rollout`, layer retention
 in `layers`)."""
 
+from reconciler.planning.capacity import declares_capacity
 from reconciler.planning.layers import (
     ObservedLayer,
     candidates,
@@ -34,6 +35,7 @@ __all__ = [
     "PlanError",
     "Resolver",
     "candidates",
+    "declares_capacity",
     "fingerprint",
     "grants",
     "plan",

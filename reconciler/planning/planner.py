@@ -58,6 +58,7 @@ from reconciler.plan import (
     VersionNote,
 )
 from reconciler.plan.record import describe, moved
+from reconciler.planning.capacity import capacity_ops
 from reconciler.planning.resolve import PlanError, Resolver, resolve_all
 from reconciler.planning.retention import prune
 from reconciler.planning.rollout import Gates, Rollout, decide, legacy_keys, record_of
@@ -465,6 +466,7 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
         return replace(base, errors=tuple(aliases.errors))
     ops: list[Operation] = [publish] if publish is not None else []
     ops += aliases.writes
+    ops += capacity_ops(target, live, aliases.writes)
     deleted, unmanaged = _prune_aliases(target, live)
     ops += deleted
     after = aliases.after

@@ -79,6 +79,8 @@ def label(row: Row) -> str:
             return "🗑️ delete version"
         case Action.DELETE_LAYER_VERSION:
             return "🗑️ delete layer version"
+        case Action.SET_PROVISIONED_CONCURRENCY:
+            return "⚙️ provisioned concurrency"
         case _:
             assert_never(action)
 

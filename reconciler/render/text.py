@@ -48,7 +48,7 @@ def symbol(action: Action) -> str:
     match action:
         case Action.PUBLISH_VERSION | Action.CREATE_ALIAS:
             return "+"
-        case Action.UPDATE_ALIAS:
+        case Action.UPDATE_ALIAS | Action.SET_PROVISIONED_CONCURRENCY:
             return "~"
         case Action.DELETE_ALIAS | Action.DELETE_VERSION | Action.DELETE_LAYER_VERSION:
             return "-"
@@ -165,7 +165,12 @@ def storage_lines(plan: Plan) -> list[str]:
 def counts(plan: Plan) -> list[tuple[int, str]]:
     """The summary counts with their wording, in the contract's order."""
     s = plan.summary
-    shown = [a for a in Action if a is not Action.DELETE_LAYER_VERSION or plan.layers]
+    shown = [
+        a
+        for a in Action
+        if (a is not Action.DELETE_LAYER_VERSION or plan.layers)
+        and (a is not Action.SET_PROVISIONED_CONCURRENCY or s[a.value])
+    ]
     return [(s[a.value], wording.count(a, s[a.value])) for a in shown]
 
 
