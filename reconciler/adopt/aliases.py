@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.adopt.edit import Edit, Refused, Value, WeightValue, apply_edit
-from reconciler.aws import LATEST, LiveAlias, LiveFunction
+from reconciler.aws import LATEST, LiveAlias, LiveFunction, capacity_of
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import (
     AliasRef,
@@ -219,7 +219,26 @@ def _edits(
         if before.description is not None and before.description != current.description:
             edits.append(Edit((*path, "description"), current.description))
             changes.append(f"{name}: description {before.description!r} → {current.description!r}")
+        edits_p, changes_p = _capacity_edits(name, path, before, current, live)
+        edits += edits_p
+        changes += changes_p
     return edits, changes
+
+
+def _capacity_edits(
+    name: str, path: tuple[str, ...], before: AliasSpec, current: LiveAlias, live: LiveFunction
+) -> tuple[list[Edit], list[str]]:
+    """A declared `provisioned_concurrency` follows the live capacity (0: none); an alias
+    with routing is left alone (Lambda manages none on it while the routing lasts)."""
+    declared = before.provisioned_concurrency
+    if declared is None or live.provisioned is None or current.canary is not None:
+        return [], []
+    cap = capacity_of(live.provisioned, name, current.version)
+    have = 0 if cap is None else cap.requested
+    if have == declared:
+        return [], []
+    line = f"{name}: provisioned_concurrency {declared} → {have}"
+    return [Edit((*path, "provisioned_concurrency"), have)], [line]
 
 
 def _adopt_canary(

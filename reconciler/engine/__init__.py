@@ -8,6 +8,7 @@ from reconciler.engine.apply import (
     check_applicable,
     result_to_json,
 )
+from reconciler.engine.capacity_reads import read_capacity
 from reconciler.engine.reads import (
     AUTO_MIN_FUNCTIONS,
     sweepable,
@@ -65,6 +66,7 @@ __all__ = [
     "find_target",
     "gated_steps",
     "read_all",
+    "read_capacity",
     "recheck_rollouts",
     "refuse_if_stale",
     "result_to_json",
