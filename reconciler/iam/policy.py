@@ -116,16 +116,11 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
 
 
 def _capacity_needs(t: FunctionTarget, mode: Mode, n: Needs) -> None:
-    """`provisioned_concurrency` on an alias: its configs listed (plan), Put and Delete on the
-    alias or on the version where the capacity lives (apply)."""
-    if all(a.provisioned_concurrency is None for a in t.spec.aliases.values()):
-        return
-    n.function.add("lambda:ListProvisionedConcurrencyConfigs")
-    if mode == "apply":
-        n.qualified |= {
-            "lambda:PutProvisionedConcurrencyConfig",
-            "lambda:DeleteProvisionedConcurrencyConfig",
-        }
+    """`provisioned_concurrency`: configs listed; Put/Delete on alias or version (apply)."""
+    if any(a.provisioned_concurrency is not None for a in t.spec.aliases.values()):
+        n.function.add("lambda:ListProvisionedConcurrencyConfigs")
+        if mode == "apply":
+            n.qualified |= {f"lambda:{v}ProvisionedConcurrencyConfig" for v in ("Put", "Delete")}
 
 
 def actions_for(t: FunctionTarget, mode: Mode) -> set[str]:

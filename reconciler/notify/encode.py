@@ -34,6 +34,7 @@ from reconciler.notify.events import Cause, RolloutEvent
 from reconciler.plan import (
     AlarmFired,
     AlarmNoData,
+    CapacityAllocating,
     ClockSkew,
     ErrorRateAbove,
     HookFailed,
@@ -89,6 +90,13 @@ def cause_data(c: Cause) -> dict[str, Any]:
             return {"kind": "metrics_pending", "ready": _time(c.ready)}
         case AlarmNoData():
             return {"kind": "alarm_no_data", "alarms": list(c.alarms)}
+        case CapacityAllocating():
+            return {
+                "kind": "capacity_allocating",
+                "version": c.version,
+                "allocated": c.allocated,
+                "requested": c.requested,
+            }
         case _:
             assert_never(c)
 

@@ -154,9 +154,20 @@ class AlarmNoData:
     alarms: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class CapacityAllocating:
+    """The alias declares provisioned concurrency and the version traffic moves to has not got
+    it READY yet (`allocated` of `requested` environments; `version` "" when this plan
+    publishes it): no traffic moves to it before."""
+
+    version: str
+    allocated: int
+    requested: int
+
+
 # Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
 # `reconciler.plan.wording`; a hold keeps the rollout where it stands until it clears.
-HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData
+HoldCause: TypeAlias = ClockSkew | MetricsUnread | MetricsPending | AlarmNoData | CapacityAllocating
 
 
 # ---- why an alias record is not trusted (UNVERIFIED) -------------------------------------

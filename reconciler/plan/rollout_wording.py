@@ -22,6 +22,7 @@ from reconciler.plan.types import (
     NEW_VERSION,
     AlarmFired,
     AlarmNoData,
+    CapacityAllocating,
     CauseKind,
     ClockSkew,
     ErrorRateAbove,
@@ -139,6 +140,12 @@ def hold(h: HoldCause) -> str:
         case AlarmNoData(alarms=alarms):
             names = ", ".join(alarms)
             return f"alarm {names} has insufficient data (rollout.insufficient_data: hold)"
+        case CapacityAllocating(version=version, allocated=allocated, requested=requested):
+            where = f"version {version}" if version else "the new version"
+            return (
+                f"allocating {allocated}/{requested} provisioned concurrency on {where}; "
+                "no traffic moves to it before it is READY"
+            )
         case _:
             assert_never(h)
 

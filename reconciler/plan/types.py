@@ -55,6 +55,7 @@ from reconciler.plan.rollout_types import (
     AlarmFired,
     AlarmNoData,
     AliasRecord,
+    CapacityAllocating,
     CauseKind,
     ClockSkew,
     ErrorRateAbove,
@@ -109,6 +110,7 @@ __all__ = [
     "AliasField",
     "AliasRecord",
     "AliasState",
+    "CapacityAllocating",
     "CauseKind",
     "ClockSkew",
     "ErrorRateAbove",
@@ -257,6 +259,17 @@ class DeleteLayerVersion:
 # ---- provisioned concurrency -------------------------------------------------------------
 
 
+class CapacityReason(str, Enum):
+    """Why provisioned concurrency is set: the manifest's value differs (`declared`), or an
+    alias with provisioned concurrency moves to another version (the others)."""
+
+    DECLARED = "declared"  # the alias's capacity differs from `provisioned_concurrency`
+    MOVE_TARGET = "move_target"  # the version the alias moves to: READY before traffic moves
+    CONVERTED = "converted"  # the alias's own config, replaced by its version's before a promotion
+    MOVED_FROM = "moved_from"  # the version the alias left, its move done: no longer needed
+    ROLLED_BACK_FROM = "rolled_back_from"  # the version a rollout was rolled back from
+
+
 @dataclass(frozen=True)
 class SetProvisionedConcurrency:
     """Put (`after` > 0) or Delete (`after` 0) the provisioned concurrency of an alias, on the
@@ -273,6 +286,7 @@ class SetProvisionedConcurrency:
     after: Count
     memory_mb: Count = 0
     arm64: bool = False
+    why: CapacityReason = CapacityReason.DECLARED
 
 
 Operation: TypeAlias = (

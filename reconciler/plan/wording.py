@@ -75,6 +75,7 @@ from reconciler.plan.types import (
     AliasField,
     AliasState,
     Brake,
+    CapacityReason,
     CodeChanged,
     ConfigChanged,
     CreateAlias,
@@ -225,7 +226,7 @@ def reason(op: Operation) -> str:
         case DeleteVersion() | DeleteLayerVersion():
             return deletion_reason(op)
         case SetProvisionedConcurrency():
-            return "provisioned_concurrency differs from the manifest"
+            return capacity_reason(op)
         case _:
             assert_never(op)
 
@@ -267,7 +268,9 @@ def detail(op: Operation, notes: Notes | None = None) -> str:
         case DeleteVersion() | DeleteLayerVersion():
             return deletion_reason(op)
         case SetProvisionedConcurrency():
-            return capacity_change(op)
+            if op.why is CapacityReason.DECLARED:
+                return capacity_change(op)
+            return f"{capacity_change(op)}: {capacity_reason(op)}"
         case _:
             assert_never(op)
 
@@ -285,6 +288,29 @@ def monthly_cost(count: int, memory_mb: int, arm64: bool) -> float:
     (the invocations they serve are billed apart)."""
     price = PRICE_PER_GB_SECOND["arm64" if arm64 else "x86_64"]
     return count * (memory_mb / 1024) * MONTH_SECONDS * price
+
+
+def capacity_reason(op: SetProvisionedConcurrency) -> str:
+    """Why a capacity change is made."""
+    match op.why:
+        case CapacityReason.DECLARED:
+            return "provisioned_concurrency differs from the manifest"
+        case CapacityReason.MOVE_TARGET:
+            return f"alias {op.alias} moves to it: no traffic moves before it is READY"
+        case CapacityReason.CONVERTED:
+            if op.after == 0:
+                return (
+                    f"alias {op.alias}'s own config is replaced by its versions' before it is "
+                    "repointed (once: from then on the version it leaves is on demand when the "
+                    "move is done)"
+                )
+            return f"the version alias {op.alias} leaves keeps it until the move is done"
+        case CapacityReason.MOVED_FROM:
+            return f"alias {op.alias} has moved off this version for good"
+        case CapacityReason.ROLLED_BACK_FROM:
+            return f"alias {op.alias}'s rollout to this version was rolled back"
+        case _:
+            assert_never(op.why)
 
 
 def capacity_change(op: SetProvisionedConcurrency) -> str:

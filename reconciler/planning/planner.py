@@ -58,7 +58,7 @@ from reconciler.plan import (
     VersionNote,
 )
 from reconciler.plan.record import describe, moved
-from reconciler.planning.capacity import capacity_ops
+from reconciler.planning.capacity import plan_capacity, with_capacity
 from reconciler.planning.resolve import PlanError, Resolver, resolve_all
 from reconciler.planning.retention import prune
 from reconciler.planning.rollout import Gates, Rollout, decide, legacy_keys, record_of
@@ -461,17 +461,24 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
     desired, errors = resolve_all(Resolver(target, live, publish is not None))
     if errors:
         return replace(base, errors=tuple(errors))
+    held = with_capacity(target, live, desired)
+    if held:  # a move waits for the new version's provisioned concurrency: rollouts hold
+        obs = replace(obs, holds={**held, **obs.holds})
     aliases = _aliases(obs, desired, now)
     if aliases.errors:
         return replace(base, errors=tuple(aliases.errors))
     ops: list[Operation] = [publish] if publish is not None else []
-    ops += aliases.writes
-    ops += capacity_ops(target, live, aliases.writes)
+    capacity = plan_capacity(target, live, aliases.writes, aliases.rollouts, aliases.after)
+    ops += capacity.ops
     deleted, unmanaged = _prune_aliases(target, live)
     ops += deleted
-    after = aliases.after
+    after = capacity.after
     after.update({u.name: u.state for u in unmanaged})
-    written = {w.alias: w.record for w in aliases.writes if w.record is not None}
+    written = {
+        op.alias: op.record
+        for op in capacity.ops
+        if isinstance(op, CreateAlias | UpdateAlias) and op.record is not None
+    }
     deletions, kept = prune(target, live, after, publish is not None, now, written, desired)
     ops += deletions
     return replace(

@@ -1,0 +1,118 @@
+"""A rollout on an alias with provisioned concurrency: the new version's capacity is READY
+before any traffic moves to it, the version it leaves keeps capacity until the rollout is done,
+and a rollback returns to a version with capacity. The emulator allocates on its own clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from emulator.fixtures import create_alarm
+from tests.cli_helpers import run_cli, write_manifest
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+ALARM = "orders-errors"
+MANIFEST = f"""
+version: 1
+region: us-east-1
+functions:
+  orders:
+    aliases:
+      prod:
+        version: 3
+        provisioned_concurrency: 2
+        rollout: {{steps: [50%], interval: 10m, alarms: [{ALARM}]}}
+"""
+
+
+def at(minutes: float) -> dict[str, str]:
+    return {"LAMBDA_RECONCILER_NOW": (T0 + timedelta(minutes=minutes)).isoformat()}
+
+
+def _setup(emulator: Any, tmp_path: Path) -> str:
+    """orders: prod on 2 with its own READY config of 2 (as `import` finds it)."""
+    emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 2}}])
+    emulator.provision("orders", "prod", 2)
+    emulator.provisioned_settings(allocation_delay=100)
+    create_alarm(emulator.boto3_client("cloudwatch"), ALARM)
+    return write_manifest(tmp_path, MANIFEST)
+
+
+def _writes(emulator: Any) -> list[tuple[str, str, Any]]:
+    """The writes of the call log: (operation, the qualifier or the primary an alias write
+    sets, the routing it asks for)."""
+    return [
+        (c["operation"], c.get("alias_version") or c.get("qualifier") or "", c.get("alias_weights"))
+        for c in emulator.calls()
+        if c.get("write")
+    ]
+
+
+def _configs(emulator: Any) -> dict[str, str]:
+    client = emulator.boto3_client("lambda")
+    out = client.list_provisioned_concurrency_configs(FunctionName="orders")
+    return {
+        c["FunctionArn"].rsplit(":", 1)[-1]: c["Status"]
+        for c in out["ProvisionedConcurrencyConfigs"]
+    }
+
+
+def _start(emulator: Any, m: str) -> None:
+    """Apply until the first step has moved traffic: the capacity on 3 first, held, READY."""
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(0))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _writes(emulator) == [("PutProvisionedConcurrencyConfig", "3", None)]
+    r = run_cli(emulator, "plan", m, env=at(1))
+    assert "allocating 0/2 provisioned concurrency on version 3" in r.stdout, r.stdout
+    assert "set_provisioned_concurrency" not in r.stdout  # requested already: not again
+    emulator.clock(200)  # the emulator's allocation delay passes: READY
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(2))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _writes(emulator) == [("UpdateAlias", "2", {"3": 0.5})]
+    assert _configs(emulator) == {"3": "READY", "prod": "READY"}
+
+
+def test_traffic_moves_only_to_ready_capacity_and_the_old_is_kept_until_done(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """Put on the new version, held while it allocates; the first UpdateAlias that routes to
+    it comes after READY; at the promotion the alias's own config becomes its old version's,
+    which is deleted once the rollout is done; then the plan is empty."""
+    m = _setup(emulator, tmp_path)
+    _start(emulator, m)
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(13))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _writes(emulator) == [
+        ("DeleteProvisionedConcurrencyConfig", "prod", None),
+        ("PutProvisionedConcurrencyConfig", "2", None),
+        ("UpdateAlias", "3", {}),
+    ]
+    assert _configs(emulator) == {"2": "IN_PROGRESS", "3": "READY"}
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(14))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _writes(emulator) == [("DeleteProvisionedConcurrencyConfig", "2", None)]
+    r = run_cli(emulator, "plan", m, "--detailed-exitcode", env=at(15))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_rollback_keeps_the_old_capacity_and_drops_the_new(emulator: Any, tmp_path: Path) -> None:
+    """An alarm mid-rollout: traffic back to 2 first (its capacity never touched), then the
+    config on 3 deleted."""
+    m = _setup(emulator, tmp_path)
+    _start(emulator, m)
+    emulator.boto3_client("cloudwatch").set_alarm_state(
+        AlarmName=ALARM, StateValue="ALARM", StateReason="errors"
+    )
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(5))
+    assert r.returncode == 1, r.stdout + r.stderr  # a rollback exits 1
+    assert _writes(emulator) == [
+        ("UpdateAlias", "2", {}),
+        ("DeleteProvisionedConcurrencyConfig", "3", None),
+    ]
+    assert _configs(emulator) == {"prod": "READY"}
