@@ -116,3 +116,30 @@ def test_a_rollback_keeps_the_old_capacity_and_drops_the_new(emulator: Any, tmp_
         ("DeleteProvisionedConcurrencyConfig", "3", None),
     ]
     assert _configs(emulator) == {"prod": "READY"}
+
+
+def test_a_failed_allocation_fails_the_rollout_before_any_traffic_moves(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """The new version's allocation ends FAILED: the rollout fails with that cause (exit 1), in
+    a write that leaves the routing as it is, then the config on 3 is deleted; the next plan
+    says the rollout failed and puts nothing again."""
+    m = _setup(emulator, tmp_path)
+    emulator.provisioned_settings(fail=("orders", "3"))
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(0)).returncode == 0
+    emulator.clock(200)
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(2))
+    assert r.returncode == 1, r.stdout + r.stderr
+    said = r.stdout + r.stderr
+    assert "provisioned concurrency on version 3 failed to allocate" in said
+    assert "FUNCTION_ERROR_INIT_FAILURE" in said
+    assert _writes(emulator) == [
+        ("UpdateAlias", "2", {}),
+        ("DeleteProvisionedConcurrencyConfig", "3", None),
+    ]
+    assert _configs(emulator) == {"prod": "READY"}
+    emulator.clear_calls()
+    r = run_cli(emulator, "apply", m, "--auto-approve", env=at(3))
+    assert _writes(emulator) == []
+    assert "failed" in r.stdout, r.stdout

@@ -35,6 +35,7 @@ from reconciler.plan import (
     AlarmFired,
     AlarmNoData,
     CapacityAllocating,
+    CapacityFailed,
     ClockSkew,
     ErrorRateAbove,
     HookFailed,
@@ -82,6 +83,8 @@ def cause_data(c: Cause) -> dict[str, Any]:
             }
         case ManualRollback():
             return {"kind": "manual", "by": c.by}
+        case CapacityFailed():
+            return {"kind": "capacity_failed", "version": c.version, "reason": c.reason}
         case ClockSkew():
             return {"kind": "clock_skew", "seconds": c.seconds, "bound": c.bound}
         case MetricsUnread():

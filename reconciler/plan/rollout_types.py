@@ -116,10 +116,20 @@ class ManualRollback:
     by: Annotated[str, Field(pattern="^(hand|rollback)$")]  # "hand" | "rollback"
 
 
+@tag("capacity_failed")
+@dataclass(frozen=True)
+class CapacityFailed:
+    """The provisioned concurrency the alias declares could not be allocated on the version it
+    moves to (`Status: FAILED`; `reason` is Lambda's `StatusReason`): no traffic moved to it."""
+
+    version: str
+    reason: str = ""
+
+
 # Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.plan.wording`,
 # kept in the alias record (`reconciler.plan.record`) and written to the JSON plan as `cause`.
 RollbackCause: TypeAlias = (
-    AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious | ManualRollback
+    AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious | ManualRollback | CapacityFailed
 )
 
 
@@ -216,6 +226,7 @@ class CauseKind(str, Enum):
     HOOK = "hook"
     GATE = "gate"
     MANUAL = "manual"
+    CAPACITY = "capacity"
 
 
 @dataclass(frozen=True)

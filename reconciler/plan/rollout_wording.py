@@ -23,6 +23,7 @@ from reconciler.plan.types import (
     AlarmFired,
     AlarmNoData,
     CapacityAllocating,
+    CapacityFailed,
     CauseKind,
     ClockSkew,
     ErrorRateAbove,
@@ -70,6 +71,8 @@ def _rolled_back_at(s: RolloutStatus) -> str:
     """ "rolled back at step 2"; before any step, or with no steps (AllAtOnce), no number."""
     if isinstance(s.cause, HookFailed) and s.cause.phase is HookPhase.PRE_TRAFFIC:
         return "stopped before any traffic moved"
+    if isinstance(s.cause, CapacityFailed):
+        return "stopped before any traffic moved"
     if not s.steps or not s.step:
         return "rolled back"
     return f"rolled back at step {s.step}"
@@ -109,6 +112,10 @@ def cause(c: RollbackCause) -> str:
             )
         case ManualRollback(by=by):
             return "rolled back with `rollback`" if by == "rollback" else "rolled back by hand"
+        case CapacityFailed(version=version, reason=reason):
+            return f"provisioned concurrency on version {version} failed to allocate" + (
+                f": {reason}" if reason else ""
+            )
         case _:
             assert_never(c)
 
@@ -281,6 +288,7 @@ _FIRED: Mapping[CauseKind, str] = {
     CauseKind.HOOK: "a traffic hook failed",
     CauseKind.GATE: "the error-rate gate fails",
     CauseKind.MANUAL: "it was rolled back",
+    CauseKind.CAPACITY: "provisioned concurrency failed to allocate",
 }
 
 

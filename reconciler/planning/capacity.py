@@ -27,19 +27,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from reconciler.aws import LiveFunction, LiveProvisioned, capacity_of
 from reconciler.manifest import FunctionTarget
 from reconciler.plan import (
     AliasField,
+    AliasRecord,
     AliasState,
     AliasWrite,
     CapacityAllocating,
+    CapacityFailed,
     CapacityReason,
     CreateAlias,
     Operation,
     RolloutPhase,
+    RolloutState,
     RolloutStatus,
+    RolloutStep,
     SetProvisionedConcurrency,
     UpdateAlias,
 )
@@ -349,3 +354,56 @@ def with_capacity(
     held by `plan_capacity`)."""
     holds = capacity_holds(target, live, desired)
     return {n: h for n, h in holds.items() if target.spec.aliases[n].rollout is not None}
+
+
+def capacity_failure(
+    target: FunctionTarget,
+    live: LiveFunction,
+    name: str,
+    want: AliasState,
+    record: AliasRecord,
+    now: datetime,
+) -> tuple[UpdateAlias, RolloutStatus] | None:
+    """The rollout's target could not get its provisioned concurrency (`FAILED`) before any
+    traffic moved to it: the rollout fails there, in a guarded write that leaves the routing as
+    it is and marks the target failed (its config is deleted after it, as after a rollback)."""
+    spec = target.spec.aliases[name]
+    current = live.alias(name)
+    version = _moving_to(target, live, name, want)
+    if spec.rollout is None or current is None or not version:
+        return None
+    c = _on_version(live.provisioned or (), version)
+    canary = current.canary
+    if c is None or c.status != "FAILED" or (canary is not None and canary.version == version):
+        return None
+    mark = record.rollout
+    if mark is not None and (mark.target, mark.status, mark.attempt) == (
+        version,
+        "failed",
+        spec.rollout.attempt,
+    ):
+        return None  # failed already: the FAILED phase says so
+    have = AliasState.of(current)
+    cause = CapacityFailed(version, c.reason)
+    failed = RolloutState(
+        version, current.version, 0, now, "failed", cause, attempt=spec.rollout.attempt
+    )
+    steps, _ = spec.rollout.schedule
+    status = RolloutStatus(
+        name,
+        version,
+        0,
+        len(steps),
+        0.0,
+        RolloutPhase.ROLLING_BACK,
+        now,
+        cause=cause,
+        previous=current.version,
+        alarms=tuple(spec.rollout.alarms),
+        attempt=spec.rollout.attempt,
+        live=have,
+    )
+    stay = AliasState(have.version, have.canary, want.description)
+    marked = AliasRecord(current.version, record.history, failed)
+    write = UpdateAlias(name, have, stay, current.revision_id, (), RolloutStep(status), marked)
+    return write, status

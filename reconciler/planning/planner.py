@@ -58,7 +58,7 @@ from reconciler.plan import (
     VersionNote,
 )
 from reconciler.plan.record import describe, moved
-from reconciler.planning.capacity import plan_capacity, with_capacity
+from reconciler.planning.capacity import capacity_failure, plan_capacity, with_capacity
 from reconciler.planning.resolve import PlanError, Resolver, resolve_all
 from reconciler.planning.retention import prune
 from reconciler.planning.rollout import Gates, Rollout, decide, legacy_keys, record_of
@@ -265,6 +265,9 @@ def _rollout(
         if hook is not None and hook in obs.missing_hooks:
             raise PlanError(f"alias {name}: {phase} hook {hook} does not exist in {live.region}")
     current = live.alias(name)
+    failure = capacity_failure(obs.target, live, name, want, record[0], now)
+    if failure is not None:  # the target's provisioned concurrency FAILED: no traffic moves
+        return failure[0], failure[1], failure[0].before
     steps, interval = spec.schedule
     decision = decide(
         Rollout(
