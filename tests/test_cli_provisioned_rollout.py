@@ -143,3 +143,30 @@ def test_a_failed_allocation_fails_the_rollout_before_any_traffic_moves(
     r = run_cli(emulator, "apply", m, "--auto-approve", env=at(3))
     assert _writes(emulator) == []
     assert "failed" in r.stdout, r.stdout
+
+
+def test_a_plain_version_change_is_a_one_step_move(emulator: Any, tmp_path: Path) -> None:
+    """An alias without `rollout` that declares capacity and changes version: N is put on the
+    new version and the alias stays until it is READY; then one write moves it, right after
+    its own config is deleted (so the version it leaves is on demand), and the plan is empty."""
+    emulator.seed([{"name": "orders", "versions": 3, "aliases": {"prod": 2}}])
+    emulator.provision("orders", "prod", 2)
+    emulator.provisioned_settings(allocation_delay=100)
+    m = write_manifest(
+        tmp_path,
+        "version: 1\nregion: us-east-1\nfunctions:\n  orders:\n    aliases:\n"
+        "      prod: {version: 3, provisioned_concurrency: 2}\n",
+    )
+    emulator.clear_calls()
+    assert run_cli(emulator, "apply", m, "--auto-approve").returncode == 0
+    assert _writes(emulator) == [("PutProvisionedConcurrencyConfig", "3", None)]
+    emulator.clock(200)
+    emulator.clear_calls()
+    assert run_cli(emulator, "apply", m, "--auto-approve").returncode == 0
+    assert _writes(emulator) == [
+        ("DeleteProvisionedConcurrencyConfig", "prod", None),
+        ("UpdateAlias", "3", {}),
+    ]
+    assert _configs(emulator) == {"3": "READY"}
+    r = run_cli(emulator, "plan", m, "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout + r.stderr

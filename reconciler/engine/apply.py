@@ -315,7 +315,7 @@ class _FunctionRun:
             self.aws.put_provisioned_concurrency(self.fp.key, self.region, op.qualifier, op.after)
             return Status.DONE, f"{op.after} requested on {op.qualifier}; Lambda allocates it"
         self.aws.delete_provisioned_concurrency(self.fp.key, self.region, op.qualifier)
-        return Status.DONE, ""
+        return Status.DONE, f"removed from {op.qualifier}"
 
     def _publish(self, op: PublishVersion) -> tuple[Status, str]:
         self.new_version = self.aws.publish_version(

@@ -119,7 +119,8 @@ def count(action: Action, n: int) -> str:
         case Action.DELETE_LAYER_VERSION:
             return f"{plural(n, 'layer version', 'layer versions')} to delete"
         case Action.SET_PROVISIONED_CONCURRENCY:
-            return f"{n} provisioned concurrency to set"
+            changes = plural(n, "provisioned concurrency change", "provisioned concurrency changes")
+            return changes
         case _:
             assert_never(action)
 
@@ -300,9 +301,8 @@ def capacity_reason(op: SetProvisionedConcurrency) -> str:
         case CapacityReason.CONVERTED:
             if op.after == 0:
                 return (
-                    f"alias {op.alias}'s own config is replaced by its versions' before it is "
-                    "repointed (once: from then on the version it leaves is on demand when the "
-                    "move is done)"
+                    f"alias {op.alias}'s own config gives way to version-level ones before it "
+                    "is repointed (once; the version it leaves has none once the move is done)"
                 )
             return f"the version alias {op.alias} leaves keeps it until the move is done"
         case CapacityReason.MOVED_FROM:
