@@ -405,5 +405,9 @@ class MemLambda:
         self._fn(name).provisioned.pop(qualifier, None)
         self._after_write("delete_provisioned_concurrency", name, qualifier)
 
+    def version_state(self, name: str, region: str | None, version: str) -> tuple[str, str]:
+        self._fn(name)
+        return "Active", ""
+
 
 _fake: LambdaApi = MemLambda()  # mypy proves the fake implements the whole seam

@@ -9,6 +9,7 @@ It is composed by concern, each module of this package importing boto3 only wher
 - `writes`: publish, aliases, deletions, each guarded by the revision it was planned against;
 - `observe`: CloudWatch alarm states and metric sums, and the `Invoke` of traffic hooks;
 - `capacity`: provisioned concurrency, its configs read and written;
+- `snapstart`: the state of a published version (SnapStart snapshots);
 - `errors`: every botocore failure as an `AwsError` a person can act on.
 """
 
@@ -18,10 +19,11 @@ from reconciler.aws.capacity import Capacity
 from reconciler.aws.observe import Observe
 from reconciler.aws.reads import Reads
 from reconciler.aws.session import stderr_logger
+from reconciler.aws.snapstart import SnapStartReads
 from reconciler.aws.writes import Writes
 
 __all__ = ["Aws", "stderr_logger"]
 
 
-class Aws(Reads, Writes, Observe, Capacity):
+class Aws(Reads, Writes, Observe, Capacity, SnapStartReads):
     """Lambda, STS and CloudWatch access for one credential set (one profile)."""

@@ -61,12 +61,16 @@ class Snapshot:
 class LiveVersion:
     number: int
     snapshot: Snapshot
+    # published with SnapStart (`SnapStart.OptimizationStatus: On`): not usable before its
+    # `State` is Active, which the version listing does not report
+    snapstart: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class LiveLatest:
     snapshot: Snapshot
     revision_id: str
+    snapstart: bool = False  # `SnapStart.ApplyOn: PublishedVersions`: what it publishes is
 
 
 _RECORD = re.compile(r"(?:^| )\[lr:[^\]]*\]$")

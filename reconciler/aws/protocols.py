@@ -171,6 +171,12 @@ class LambdaWriter(LayerUsageReader, Protocol):
         self, name: str, region: str | None, qualifier: str
     ) -> None: ...
 
+    # -- SnapStart --------------------------------------------------------------------------------
+
+    def version_state(self, name: str, region: str | None, version: str) -> tuple[str, str]:
+        """A published version's `State` and `StateReasonCode` (GetFunctionConfiguration)."""
+        ...
+
 
 class LambdaApi(LambdaReader, LambdaWriter, Protocol):
     """Everything a run of plan and apply calls."""

@@ -187,6 +187,9 @@ class PublishVersion:
     code_sha256: Guard
     code_size: Count
     description: str | None = None
+    # `$LATEST` publishes with SnapStart: the new version is Pending until its snapshot is
+    # taken, and no alias is moved to it before it is Active (the executor waits, bounded)
+    snapstart: bool = False
 
 
 @dataclass(frozen=True)
@@ -408,6 +411,9 @@ class FunctionPlan:
     rollouts: tuple[Status, ...] = ()
     # of the versions alias writes name
     version_notes: Annotated[tuple[VersionNote, ...], Field(alias="versions")] = ()
+    # published SnapStart versions the alias writes route to: each one's State is read right
+    # before the first write to it, and no alias moves to it unless it is Active
+    snapstart_versions: tuple[str, ...] = ()
 
     def notes(self) -> dict[str, VersionNote]:
         return {n.version: n for n in self.version_notes}

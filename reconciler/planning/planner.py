@@ -146,6 +146,7 @@ def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | Non
         code_sha256=latest.snapshot.code_sha256,
         code_size=latest.snapshot.code_size,
         description=target.spec.publish_description,
+        snapstart=latest.snapstart,
     )
 
 
@@ -491,7 +492,24 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
         kept=kept,
         rollouts=tuple(aliases.rollouts),
         version_notes=version_notes(live, ops, now),
+        snapstart_versions=snapstart_versions(live, ops),
     )
+
+
+def snapstart_versions(live: LiveFunction, ops: Sequence[Operation]) -> tuple[str, ...]:
+    """The published SnapStart versions that the alias writes route to and that no alias
+    routes to yet: the executor reads each one's State before moving an alias to it."""
+    routed = {v for a in live.aliases for v in (a.version, a.canary.version if a.canary else "")}
+    out: set[str] = set()
+    for op in ops:
+        if isinstance(op, CreateAlias | UpdateAlias):
+            for v in op.after.versions():
+                name = str(v)
+                known = live.version(int(name)) if name.isdigit() else None
+                snapstart = known is not None and (known.snapstart or live.latest.snapstart)
+                if snapstart and name not in routed:
+                    out.add(name)
+    return tuple(sorted(out, key=int))
 
 
 def version_notes(
