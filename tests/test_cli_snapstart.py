@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from emulator.fixtures import update_code
-from reconciler.engine import apply as executor
+from reconciler.engine import attachments as executor
 from tests.cli_helpers import run_cli, write_manifest
 
 MANIFEST = """

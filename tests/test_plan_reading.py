@@ -42,7 +42,8 @@ LAYER_DELETION = {
         (
             {"functions": [{"function": "f", "fingerprint": "x", "operations": [LAYER_DELETION]}]},
             "functions[0].operations[0].action: expected one of publish_version, create_alias, "
-            "update_alias, delete_alias, delete_version, got 'delete_layer_version'",
+            "update_alias, delete_alias, delete_version, set_provisioned_concurrency, got "
+            "'delete_layer_version'",
         ),
         (
             {"functions": [], "code_storage": [{"region": "r", "used": "5", "limit": 1}]},

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -38,6 +37,7 @@ from typing import Any
 from typing_extensions import assert_never
 
 from reconciler.aws import LATEST, Invocation, LambdaWriter, LayerUsageReader
+from reconciler.engine.attachments import Snapshots, set_capacity
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.plan import (
     FORWARD,
@@ -69,12 +69,6 @@ from reconciler.planning import grants
 
 Progress = Callable[[str], None]
 Clock = Callable[[], datetime]
-# How long the executor waits for a SnapStart version it published to leave Pending before it
-# leaves the alias writes to it to the next apply (AWS: up to about two minutes; botocore's
-# own waiter allows 26), and the longest pause between two reads of its State.
-SNAPSHOT_WAIT_S = 300.0
-SNAPSHOT_POLL_MAX_S = 10.0
-_sleep: Callable[[float], None] = time.sleep
 
 
 def _utcnow() -> datetime:
@@ -191,8 +185,7 @@ class _FunctionRun:
         self.routed: set[str] | None = None  # versions aliases route to, read before deleting
         # versions mappings or provisioned concurrency hold, and by what (read before deleting)
         self.in_use: dict[int, tuple[str, ...]] | None = None
-        # SnapStart: each version's State as read before the first alias write to it
-        self.states: dict[str, tuple[str, str]] = {}
+        self.snapshots = Snapshots(aws, fp)  # SnapStart versions' State
 
     def _resolve(self, version: VersionRef) -> str:
         if not isinstance(version, NewVersion):
@@ -312,72 +305,24 @@ class _FunctionRun:
             case DeleteLayerVersion():
                 raise ReconcilerError("a layer version deletion in a function's plan")
             case SetProvisionedConcurrency():
-                return self._capacity(op)
+                return Status.DONE, set_capacity(self.aws, self.fp, op)
             case _:
                 assert_never(op)
-
-    def _capacity(self, op: SetProvisionedConcurrency) -> tuple[Status, str]:
-        """Put the declared provisioned concurrency on the qualifier where the alias's capacity
-        lives (Lambda allocates it afterwards: the next plan sees it IN_PROGRESS, then READY),
-        or Delete it (0)."""
-        if op.after > 0:
-            self.aws.put_provisioned_concurrency(self.fp.key, self.region, op.qualifier, op.after)
-            return Status.DONE, f"{op.after} requested on {op.qualifier}; Lambda allocates it"
-        self.aws.delete_provisioned_concurrency(self.fp.key, self.region, op.qualifier)
-        return Status.DONE, f"removed from {op.qualifier}"
 
     def _publish(self, op: PublishVersion) -> tuple[Status, str]:
         self.new_version = self.aws.publish_version(
             self.fp.key, self.region, op.code_sha256, op.revision_id, op.description
         )
         if op.snapstart:
-            state = self._await_snapshot(self.new_version)
+            state = self.snapshots.await_active(self.new_version)
             if state != "Active":
                 return Status.DONE, f"version {self.new_version}, still {state} (SnapStart)"
         return Status.DONE, f"version {self.new_version}"
 
-    # -- SnapStart ------------------------------------------------------------------------------
-
-    def _await_snapshot(self, version: str) -> str:
-        """Poll the new version's State (bounded, backing off) until it leaves Pending; Failed
-        stops the function's run: no alias is moved to it."""
-        deadline = time.monotonic() + SNAPSHOT_WAIT_S
-        pause = 1.0
-        while True:
-            state, reason = self.aws.version_state(self.fp.key, self.region, version)
-            self.states[version] = (state, reason)
-            if state != "Pending" or time.monotonic() >= deadline:
-                break
-            _sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            pause = min(pause * 2, SNAPSHOT_POLL_MAX_S)
-        self._refuse_failed(version)
-        return state
-
-    def _refuse_failed(self, version: str) -> None:
-        state, reason = self.states[version]
-        if state == "Failed":
-            why = f" ({reason})" if reason else ""
-            raise ReconcilerError(
-                f"version {version} failed its SnapStart snapshot{why}; no alias is moved to "
-                "it (publish a fixed version)"
-            )
-
     def _not_ready(self, op: CreateAlias | UpdateAlias) -> tuple[Status, str] | None:
-        """An alias write that would route to a SnapStart version that is not Active: skipped
-        while it is Pending (the next apply moves the alias), refused when it Failed."""
-        for ref in op.after.versions():
-            version = self._resolve(ref)
-            if version not in self.states and version in self.fp.snapstart_versions:
-                self.states[version] = self.aws.version_state(self.fp.key, self.region, version)
-            if version not in self.states:
-                continue
-            self._refuse_failed(version)
-            if self.states[version][0] == "Pending":
-                return Status.SKIPPED, (
-                    f"version {version} is still Pending (SnapStart snapshot); the next apply "
-                    "moves the alias"
-                )
-        return None
+        """An alias write to a SnapStart version still Pending is skipped (Failed: refused)."""
+        why = self.snapshots.not_active([self._resolve(v) for v in op.after.versions()])
+        return None if why is None else (Status.SKIPPED, why)
 
     def _create(self, op: CreateAlias) -> tuple[Status, str]:
         version, weights = self._routing(op.after)
