@@ -80,7 +80,8 @@ def test_traffic_moves_only_to_ready_capacity_and_the_old_is_kept_until_done(
 ) -> None:
     """Put on the new version, held while it allocates; the first UpdateAlias that routes to
     it comes after READY; at the promotion the alias's own config becomes its old version's,
-    which is deleted once the rollout is done; then the plan is empty."""
+    which is deleted once the rollout is done; then the plan is empty. A `rollback` after that
+    moves the alias first, then puts the capacity on the version it returns to."""
     m = _setup(emulator, tmp_path)
     _start(emulator, m)
     emulator.clear_calls()
@@ -98,6 +99,16 @@ def test_traffic_moves_only_to_ready_capacity_and_the_old_is_kept_until_done(
     assert _writes(emulator) == [("DeleteProvisionedConcurrencyConfig", "2", None)]
     r = run_cli(emulator, "plan", m, "--detailed-exitcode", env=at(15))
     assert r.returncode == 0, r.stdout + r.stderr
+    # break glass after the rollout is done: traffic first, then the capacity follows
+    emulator.clear_calls()
+    args = ("--function", "orders", "--alias", "prod", "--auto-approve")
+    r = run_cli(emulator, "rollback", m, *args, env=at(16))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _writes(emulator) == [
+        ("UpdateAlias", "2", {}),
+        ("PutProvisionedConcurrencyConfig", "2", None),
+    ]
+    assert "2 requested on 2" in r.stdout + r.stderr
 
 
 def test_a_rollback_keeps_the_old_capacity_and_drops_the_new(emulator: Any, tmp_path: Path) -> None:

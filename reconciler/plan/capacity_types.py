@@ -22,6 +22,7 @@ class CapacityReason(str, Enum):
     CONVERTED = "converted"  # the alias's own config, replaced by its version's before a promotion
     MOVED_FROM = "moved_from"  # the version the alias left, its move done: no longer needed
     ROLLED_BACK_FROM = "rolled_back_from"  # the version a rollout was rolled back from
+    ROLLED_BACK_TO = "rolled_back_to"  # `rollback` moved the alias there first: capacity follows
 
 
 @dataclass(frozen=True)

@@ -309,6 +309,11 @@ def capacity_reason(op: SetProvisionedConcurrency) -> str:
             return f"alias {op.alias} has moved off this version for good"
         case CapacityReason.ROLLED_BACK_FROM:
             return f"alias {op.alias}'s rollout to this version was rolled back"
+        case CapacityReason.ROLLED_BACK_TO:
+            return (
+                f"`rollback` moved alias {op.alias} here first (safety before capacity); "
+                "its provisioned concurrency follows"
+            )
         case _:
             assert_never(op.why)
 

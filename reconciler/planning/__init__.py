@@ -2,7 +2,7 @@
 `resolve`, version retention in `retention`, progressive rollouts in `rollout`, layer retention
 in `layers`)."""
 
-from reconciler.planning.capacity import declares_capacity
+from reconciler.planning.capacity import declares_capacity, rollback_capacity
 from reconciler.planning.layers import (
     ObservedLayer,
     candidates,
@@ -42,6 +42,7 @@ __all__ = [
     "plan_function",
     "plan_layer",
     "record_of",
+    "rollback_capacity",
     "same_weight",
     "state_of",
     "tolerance",

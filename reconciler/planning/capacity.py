@@ -407,3 +407,21 @@ def capacity_failure(
     marked = AliasRecord(current.version, record.history, failed)
     write = UpdateAlias(name, have, stay, current.revision_id, (), RolloutStep(status), marked)
     return write, status
+
+
+def rollback_capacity(
+    target: FunctionTarget, live: LiveFunction, alias: str, back: str
+) -> list[SetProvisionedConcurrency]:
+    """`rollback` of an alias that declares N > 0: after the move (traffic first), N on the
+    version it returns to, unless that version has it already."""
+    spec = target.spec.aliases.get(alias)
+    count = spec.provisioned_concurrency if spec is not None else None
+    configs = live.provisioned
+    if not count or configs is None or not back.isdigit():
+        return []
+    if any(c.qualifier == alias for c in configs):
+        return []  # the alias's own config: Lambda moves it with the alias
+    c = _on_version(configs, back)
+    if c is not None and c.status != "FAILED" and c.requested >= count:
+        return []
+    return [_op(live, alias, back, _requested(c), count, CapacityReason.ROLLED_BACK_TO)]
