@@ -181,3 +181,22 @@ def test_a_plain_version_change_is_a_one_step_move(emulator: Any, tmp_path: Path
     assert _configs(emulator) == {"3": "READY"}
     r = run_cli(emulator, "plan", m, "--detailed-exitcode")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_drift_names_a_declared_change_not_the_capacity_a_move_leaves(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """Once the rollout is complete, deleting the old version's config is housekeeping of the
+    move (drift exit 0); a capacity that differs from the manifest is drift (exit 2)."""
+    m = _setup(emulator, tmp_path)
+    _start(emulator, m)
+    assert run_cli(emulator, "apply", m, "--auto-approve", env=at(13)).returncode == 0
+    r = run_cli(emulator, "drift", m, env=at(14))
+    assert "provisioned concurrency 2 → 0 on version 2" in r.stdout, r.stdout
+    assert r.returncode == 0, r.stdout + r.stderr
+    emulator.boto3_client("lambda").put_provisioned_concurrency_config(
+        FunctionName="orders", Qualifier="3", ProvisionedConcurrentExecutions=4
+    )
+    r = run_cli(emulator, "drift", m, env=at(14))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "provisioned concurrency 4 → 2 on version 3" in r.stdout

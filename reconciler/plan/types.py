@@ -419,7 +419,11 @@ class FunctionPlan:
 
 
 def _on_schedule(op: Operation) -> bool:
-    """A rollout's next step, due now, that changes nothing but where traffic goes."""
+    """A rollout's next step, due now, that changes nothing but where traffic goes; or the
+    provisioned concurrency that follows a move under way (a promotion's conversion, the old
+    version's once complete): not a difference from git by itself."""
+    if isinstance(op, SetProvisionedConcurrency):
+        return op.why not in (CapacityReason.DECLARED, CapacityReason.MOVE_TARGET)
     if not isinstance(op, UpdateAlias) or op.rollout is None:
         return False
     routing = {AliasField.VERSION, AliasField.CANARY}
