@@ -80,6 +80,7 @@ functions:
     aliases:
       live:
         version: 3
+        provisioned_concurrency: 5
         rollout:
           steps: [10%, 50%]
           interval: 2s
@@ -89,8 +90,12 @@ SMOKE = "def handler(event, context):\n    return {'status': 'Succeeded'}\n"
 
 
 def rollout_with_wait(emu: Any, env: dict[str, str], tmp: Path) -> None:
-    """A two-step rollout on two-second intervals, a pre-traffic hook, one `apply --wait`."""
-    heading("a progressive rollout: pre-traffic hook, 10% → 50% → 100%, in one apply --wait")
+    """A two-step rollout on two-second intervals, a pre-traffic hook, one `apply --wait`, on
+    an alias with provisioned concurrency: the new version's is READY before traffic moves."""
+    heading(
+        "a progressive rollout with provisioned concurrency: the new version's capacity READY "
+        "first, a pre-traffic hook, 10% → 50% → 100%, in one apply --wait"
+    )
     client = emu.boto3_client("lambda")
     create_function(client, "checkout", code="release-1")
     publish(client, "checkout")
@@ -98,6 +103,8 @@ def rollout_with_wait(emu: Any, env: dict[str, str], tmp: Path) -> None:
         update_code(client, "checkout", f"release-{i}")
         publish(client, "checkout")
     client.create_alias(FunctionName="checkout", Name="live", FunctionVersion="2")
+    emu.provision("checkout", "live", 5)  # already READY, on the alias (as `import` finds it)
+    emu.provisioned_settings(allocation_delay=2)  # Lambda takes minutes; the emulator seconds
     create_python_function(client, "checkout-smoke-test", SMOKE)
     manifest = tmp / "rollout.yaml"
     manifest.write_text(ROLLOUT)
@@ -106,6 +113,13 @@ def rollout_with_wait(emu: Any, env: dict[str, str], tmp: Path) -> None:
     cli(env, "apply", str(manifest), "--auto-approve", "--wait", "--poll", "1s")
     described = client.get_alias(FunctionName="checkout", Name="live")["Description"]
     print(f"\nThe rollout's state lives in the alias itself, written with each move: {described}")
+    configs = client.list_provisioned_concurrency_configs(FunctionName="checkout")
+    held = ", ".join(
+        f"{c['FunctionArn'].rsplit(':', 1)[-1]}: {c['RequestedProvisionedConcurrentExecutions']} "
+        f"{c['Status']}"
+        for c in configs["ProvisionedConcurrencyConfigs"]
+    )
+    print(f"Provisioned concurrency now, by version: {held}")
 
 
 def main() -> int:
@@ -174,7 +188,8 @@ def main() -> int:
             "a change made by hand, found by drift (exit 2) and healed by apply",
             "a release: $LATEST published and the aliases that follow `latest` moved",
             "a saved plan applied exactly, the PR markdown, import and iam-policy",
-            "a progressive rollout with a pre-traffic hook, driven to 100% by apply --wait",
+            "a progressive rollout with a pre-traffic hook, driven to 100% by apply --wait, on an "
+            "alias with provisioned concurrency that was READY on the new version first",
         ):
             print(f"  - {line}")
         print("The local endpoint stops now; nothing is left behind.")

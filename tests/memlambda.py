@@ -28,6 +28,7 @@ from reconciler.aws.live import (
     LiveFunction,
     LiveLatest,
     LiveLayerVersion,
+    LiveProvisioned,
     LiveVersion,
     Snapshot,
 )
@@ -92,6 +93,8 @@ class MemFunction:
     in_use: set[int] = field(default_factory=set)
     tags: dict[str, str] = field(default_factory=dict)
     ties: dict[str, tuple[AliasTie, ...]] = field(default_factory=dict)
+    # provisioned concurrency: qualifier (alias or version) → requested, READY at once
+    provisioned: dict[str, int] = field(default_factory=dict)
 
 
 class MemAttachments:
@@ -452,6 +455,34 @@ class MemLambda(MemAttachments):
         self._write()
         self.layers.get(layer, {}).pop(version, None)
         self._after_write("delete_layer_version", layer, str(version))
+
+    # -- provisioned concurrency (allocated at once: READY) -------------------------------------
+    def provisioned_configs(self, name: str, region: str | None) -> tuple[LiveProvisioned, ...]:
+        self.calls += 1
+        fn = self._fn(name)
+        return tuple(LiveProvisioned(q, n, n, "READY") for q, n in sorted(fn.provisioned.items()))
+
+    def provisioned_config(
+        self, name: str, region: str | None, qualifier: str
+    ) -> LiveProvisioned | None:
+        n = self._fn(name).provisioned.get(qualifier)
+        return None if n is None else LiveProvisioned(qualifier, n, n, "READY")
+
+    def put_provisioned_concurrency(
+        self, name: str, region: str | None, qualifier: str, count: int
+    ) -> None:
+        self._write()
+        self._fn(name).provisioned[qualifier] = count
+        self._after_write("put_provisioned_concurrency", name, qualifier, str(count))
+
+    def delete_provisioned_concurrency(self, name: str, region: str | None, qualifier: str) -> None:
+        self._write()
+        self._fn(name).provisioned.pop(qualifier, None)
+        self._after_write("delete_provisioned_concurrency", name, qualifier)
+
+    def version_state(self, name: str, region: str | None, version: str) -> tuple[str, str]:
+        self._fn(name)
+        return "Active", ""
 
 
 _fake: LambdaApi = MemLambda()  # mypy proves the fake implements the whole seam

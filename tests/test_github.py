@@ -1733,7 +1733,7 @@ def test_outputs_count_each_action(tmp_path: Path) -> None:
     assert r.stdout == (
         "count-publish-version=0\ncount-create-alias=0\ncount-update-alias=5\n"
         "count-delete-alias=0\ncount-delete-version=1\ncount-delete-layer-version=0\n"
-        "count-total=6\n"
+        "count-set-provisioned-concurrency=0\ncount-total=6\n"
     )
 
 

@@ -45,7 +45,7 @@ LAYER_DELETION = {
             "update_alias, delete_alias, delete_version, create_function_url, "
             "update_function_url, delete_function_url, put_event_invoke_config, "
             "delete_event_invoke_config, add_permission, remove_permission, "
-            "got 'delete_layer_version'",
+            "set_provisioned_concurrency, got 'delete_layer_version'",
         ),
         (
             {"functions": [], "code_storage": [{"region": "r", "used": "5", "limit": 1}]},

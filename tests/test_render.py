@@ -405,6 +405,7 @@ def test_json_has_the_documented_fields_in_a_stable_order() -> None:
         "delete_alias": 0,
         "delete_version": 4,
         "delete_layer_version": 0,
+        "set_provisioned_concurrency": 0,
         "total": 8,
     }
     f = data["functions"][0]

@@ -31,7 +31,7 @@ from typing import Any
 
 from reconciler.adopt.attachments import attachment_edits
 from reconciler.adopt.edit import Edit, Refused, Value, WeightValue, apply_edit
-from reconciler.aws import LATEST, LiveAlias, LiveFunction
+from reconciler.aws import LATEST, LiveAlias, LiveFunction, capacity_of
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import (
     AliasRef,
@@ -223,7 +223,26 @@ def _edits(
         edits_a, changes_a = attachment_edits(name, path, before, live.attachments.get(name))
         edits += edits_a
         changes += changes_a
+        edits_p, changes_p = _capacity_edits(name, path, before, current, live)
+        edits += edits_p
+        changes += changes_p
     return edits, changes
+
+
+def _capacity_edits(
+    name: str, path: tuple[str, ...], before: AliasSpec, current: LiveAlias, live: LiveFunction
+) -> tuple[list[Edit], list[str]]:
+    """A declared `provisioned_concurrency` follows the live capacity (0: none); an alias
+    with routing is left alone (Lambda manages none on it while the routing lasts)."""
+    declared = before.provisioned_concurrency
+    if declared is None or live.provisioned is None or current.canary is not None:
+        return [], []
+    cap = capacity_of(live.provisioned, name, current.version)
+    have = 0 if cap is None else cap.requested
+    if have == declared:
+        return [], []
+    line = f"{name}: provisioned_concurrency {declared} → {have}"
+    return [Edit((*path, "provisioned_concurrency"), have)], [line]
 
 
 def _adopt_canary(

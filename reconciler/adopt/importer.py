@@ -2,7 +2,9 @@
 
 Pure rendering of `LiveFunction`s to YAML text; reading them is the caller's job. The output
 plans empty: versions are pinned as numbers, canaries keep their exact weights, and each alias's
-description is carried over (an empty description is left unmanaged). No retention is invented;
+description is carried over (an empty description is left unmanaged), and so is the provisioned
+concurrency of an alias without routing (its alias-level config, else its version's; none: the
+key is left out, unmanaged). No retention is invented;
 a comment says how many versions each function has and suggests a retention block.
 """
 
@@ -15,7 +17,7 @@ import yaml
 
 from reconciler.adopt.attachments import imported
 from reconciler.adopt.edit import NullValue
-from reconciler.aws import LiveAttachments, LiveFunction
+from reconciler.aws import LiveAlias, LiveAttachments, LiveFunction, capacity_of
 from reconciler.plan.wording import plural
 
 SCHEMA_LINE = (
@@ -48,6 +50,27 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def capacity_entry(f: LiveFunction, a: LiveAlias) -> int | None:
+    """The `provisioned_concurrency` an alias carries, as the manifest declares it (None: the
+    key stays out). Only for an alias without routing on a published version: Lambda manages
+    no provisioned concurrency on an alias with routing."""
+    if f.provisioned is None or a.canary is not None or not a.version.isdigit():
+        return None
+    cap = capacity_of(f.provisioned, a.name, a.version)
+    return None if cap is None else cap.requested
+
+
+def _aliases(f: LiveFunction) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for a in f.aliases:
+        entry = alias_entry(a, f.attachments.get(a.name))
+        count = capacity_entry(f, a)
+        if count is not None:
+            entry["provisioned_concurrency"] = count
+        out[a.name] = entry
+    return out
 
 
 def _retention_hint(f: LiveFunction) -> list[str]:
@@ -83,7 +106,7 @@ def render_manifest(functions: Sequence[LiveFunction], region: str | None) -> st
         spec: dict[str, Any] = {}
         if f.region and f.region != common:
             spec["region"] = f.region
-        spec["aliases"] = {a.name: alias_entry(a, f.attachments.get(a.name)) for a in f.aliases}
+        spec["aliases"] = _aliases(f)
         key_line, *body = _dump({f.name: spec})  # `NAME:` alone, then the spec indented
         lines += [f"  {key_line}", *_retention_hint(f), *(f"  {line}" for line in body)]
     return "\n".join(lines) + "\n"

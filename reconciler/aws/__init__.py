@@ -21,8 +21,10 @@ from reconciler.aws.live import (
     LiveAlias,
     LiveFunction,
     LiveLayerVersion,
+    LiveProvisioned,
     LiveVersion,
     Snapshot,
+    capacity_of,
     split_description,
 )
 from reconciler.aws.protocols import (
@@ -57,10 +59,12 @@ __all__ = [
     "LiveAttachments",
     "LiveFunction",
     "LiveLayerVersion",
+    "LiveProvisioned",
     "LiveReach",
     "LiveVersion",
     "MetricQuery",
     "Permission",
     "Snapshot",
+    "capacity_of",
     "split_description",
 ]

@@ -10,19 +10,23 @@ It is composed by concern, each module of this package importing boto3 only wher
 - `attachments`: alias attachments (function URLs, event-invoke configurations, alias
   policies) and CloudFront's distributions;
 - `observe`: CloudWatch alarm states and metric sums, and the `Invoke` of traffic hooks;
+- `capacity`: provisioned concurrency, its configs read and written;
+- `snapstart`: the state of a published version (SnapStart snapshots);
 - `errors`: every botocore failure as an `AwsError` a person can act on.
 """
 
 from __future__ import annotations
 
 from reconciler.aws.attachments import Attachments
+from reconciler.aws.capacity import Capacity
 from reconciler.aws.observe import Observe
 from reconciler.aws.reads import Reads
 from reconciler.aws.session import stderr_logger
+from reconciler.aws.snapstart import SnapStartReads
 from reconciler.aws.writes import Writes
 
 __all__ = ["Aws", "stderr_logger"]
 
 
-class Aws(Reads, Writes, Observe, Attachments):
+class Aws(Reads, Writes, Observe, Attachments, Capacity, SnapStartReads):
     """Lambda, STS and CloudWatch access for one credential set (one profile)."""

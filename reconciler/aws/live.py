@@ -63,12 +63,16 @@ class Snapshot:
 class LiveVersion:
     number: int
     snapshot: Snapshot
+    # published with SnapStart (`SnapStart.OptimizationStatus: On`): not usable before its
+    # `State` is Active, which the version listing does not report
+    snapstart: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class LiveLatest:
     snapshot: Snapshot
     revision_id: str
+    snapstart: bool = False  # `SnapStart.ApplyOn: PublishedVersions`: what it publishes is
 
 
 _RECORD = re.compile(r"(?:^| )\[lr:[^\]]*\]$")
@@ -101,6 +105,40 @@ class LiveAlias:
         return LiveAlias(name, version, canary, text, revision_id, record)
 
 
+# ---- provisioned concurrency -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveProvisioned:
+    """One provisioned-concurrency config: on an alias (`qualifier` its name) or on a published
+    version (`qualifier` its number). `status` is IN_PROGRESS, READY or FAILED; `reason` is
+    Lambda's `StatusReason` (only with FAILED)."""
+
+    qualifier: str
+    requested: int
+    allocated: int
+    status: str
+    reason: str = ""
+
+    @property
+    def on_version(self) -> bool:
+        return self.qualifier.isdigit()
+
+
+def capacity_of(
+    configs: tuple[LiveProvisioned, ...], alias: str, version: str
+) -> LiveProvisioned | None:
+    """The capacity of an alias: its alias-level config if it has one, else the version-level
+    config of its primary `version` (during a move, capacity lives on versions)."""
+    for c in configs:
+        if c.qualifier == alias:
+            return c
+    for c in configs:
+        if c.qualifier == version and c.on_version:
+            return c
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class LiveFunction:
     """Everything read for one function: its versions (from ListVersionsByFunction, or from the
@@ -130,6 +168,10 @@ class LiveFunction:
     # Lambda@Edge: versions CloudFront associates, each with (distribution id, event type);
     # read only in us-east-1 when retention would delete a version (None: not read)
     replicated: Mapping[int, tuple[tuple[str, str], ...]] | None = None
+    # Provisioned-concurrency configs (ListProvisionedConcurrencyConfigs), alias- and
+    # version-level. Read only for functions whose manifest declares `provisioned_concurrency`
+    # on an alias; None means "not read".
+    provisioned: tuple[LiveProvisioned, ...] | None = None
 
     def version(self, number: int) -> LiveVersion | None:
         for v in self.versions:

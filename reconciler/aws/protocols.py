@@ -12,7 +12,14 @@ from datetime import datetime
 from typing import Protocol
 
 from reconciler.aws.attached import AsyncConfig, FunctionUrl, Permission
-from reconciler.aws.live import AliasTie, CodeStorage, LiveAlias, LiveFunction, LiveLayerVersion
+from reconciler.aws.live import (
+    AliasTie,
+    CodeStorage,
+    LiveAlias,
+    LiveFunction,
+    LiveLayerVersion,
+    LiveProvisioned,
+)
 
 
 class LayerUsageReader(Protocol):
@@ -117,6 +124,10 @@ class LambdaReader(LayerUsageReader, AttachmentReader, Protocol):
         self, layer: str, region: str | None
     ) -> tuple[LiveLayerVersion, ...]: ...
 
+    def provisioned_configs(self, name: str, region: str | None) -> tuple[LiveProvisioned, ...]:
+        """Every provisioned-concurrency config of the function (alias- and version-level)."""
+        ...
+
     def layer_version_size(self, layer: str, region: str | None, version: int) -> int: ...
 
     def code_storage(self, region: str | None) -> CodeStorage: ...
@@ -197,6 +208,26 @@ class LambdaWriter(LayerUsageReader, AttachmentWriter, Protocol):
     def delete_version(self, name: str, region: str | None, version: str) -> None: ...
 
     def delete_layer_version(self, layer: str, region: str | None, version: int) -> None: ...
+
+    # -- provisioned concurrency ----------------------------------------------------------------
+
+    def provisioned_config(
+        self, name: str, region: str | None, qualifier: str
+    ) -> LiveProvisioned | None: ...
+
+    def put_provisioned_concurrency(
+        self, name: str, region: str | None, qualifier: str, count: int
+    ) -> None: ...
+
+    def delete_provisioned_concurrency(
+        self, name: str, region: str | None, qualifier: str
+    ) -> None: ...
+
+    # -- SnapStart --------------------------------------------------------------------------------
+
+    def version_state(self, name: str, region: str | None, version: str) -> tuple[str, str]:
+        """A published version's `State` and `StateReasonCode` (GetFunctionConfiguration)."""
+        ...
 
 
 class LambdaApi(LambdaReader, LambdaWriter, Protocol):

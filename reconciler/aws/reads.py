@@ -4,7 +4,9 @@ returns the live dataclasses (`responses`), every failure an `AwsError` (`errors
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
@@ -59,6 +61,24 @@ def _has_tie(client: LambdaClient, tie: AliasTie, name: str, arn: str, alias: st
     return True
 
 
+def _await_latest(client: LambdaClient, name: str) -> bool:
+    """Wait (bounded, as botocore's `function_updated_v2` waiter: GetFunction until
+    `LastUpdateStatus` is Successful, Failed ends it) for an in-progress `$LATEST` update; then
+    whether `$LATEST` publishes with SnapStart (`SnapStart.ApplyOn: PublishedVersions`)."""
+    for attempt in range(WAIT_MAX_ATTEMPTS):
+        config = client.get_function(FunctionName=name).get("Configuration") or {}
+        status = config.get("LastUpdateStatus")
+        if status == "Failed":
+            raise botocore.exceptions.WaiterError(
+                "FunctionUpdatedV2", "Waiter encountered a terminal failure state", {}
+            )
+        if status in (None, "Successful"):
+            return (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
+        if attempt + 1 < WAIT_MAX_ATTEMPTS:
+            time.sleep(WAIT_DELAY_S)
+    raise botocore.exceptions.WaiterError("FunctionUpdatedV2", "Max attempts exceeded", {})
+
+
 class Reads(Session):
     """The Lambda reads (`LambdaReader`, `LayerUsageReader`)."""
 
@@ -78,12 +98,10 @@ class Reads(Session):
         """
         client = self.lambda_client(region)
         doing = f"reading {name}"
+        snapstart = False
         try:
             if wait:
-                client.get_waiter("function_updated_v2").wait(
-                    FunctionName=name,
-                    WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS},
-                )
+                snapstart = _await_latest(client, name)
             configs: list[Mapping[str, Any]] = []
             for page in client.get_paginator("list_versions_by_function").paginate(
                 FunctionName=name
@@ -98,7 +116,10 @@ class Reads(Session):
             raise AwsError(f"{doing}: $LATEST is still being updated after waiting: {e}") from e
         except Exception as e:
             raise explain(e, doing) from e
-        return live_function_from(name, configs, aliases)
+        live = live_function_from(name, configs, aliases)
+        if snapstart:  # the version listing may not say it: GetFunction's configuration does
+            live = replace(live, latest=replace(live.latest, snapstart=True))
+        return live
 
     def sweep_region(
         self, region: str, names: Iterable[str], *, max_pages: int | None = None

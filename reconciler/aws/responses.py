@@ -198,11 +198,14 @@ def live_function_from(
     arn = ""
     for c in configs:
         version = str(c.get("Version", ""))
+        snap = c.get("SnapStart") or {}
         if version == LATEST:
-            latest = LiveLatest(snapshot_from(c), str(c.get("RevisionId", "")))
+            on = snap.get("ApplyOn") == "PublishedVersions"
+            latest = LiveLatest(snapshot_from(c), str(c.get("RevisionId", "")), on)
             arn = str(c.get("FunctionArn", ""))
         elif version.isdigit():
-            versions.append(LiveVersion(int(version), snapshot_from(c)))
+            on = snap.get("OptimizationStatus") == "On"
+            versions.append(LiveVersion(int(version), snapshot_from(c), on))
             if not arn:
                 arn = str(c.get("FunctionArn", "")).rsplit(":", 1)[0]
     if latest is None:

@@ -15,7 +15,7 @@ import click
 from reconciler.adopt import Result, adopt, render_markdown, summary, unified_diff
 from reconciler.aws import LiveFunction
 from reconciler.aws.client import Aws
-from reconciler.engine import check_accounts, read_all, read_attachments
+from reconciler.engine import check_accounts, read_all, read_attachments, read_capacity
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import FunctionTarget, ManifestSet
 from reconciler.render.markdown import marker_for
@@ -71,6 +71,7 @@ def run_adopt(
     check_accounts(aws, targets)
     observed = read_all(aws, targets, parallelism)
     observed = read_attachments(aws, observed, parallelism)
+    observed = read_capacity(aws, observed, parallelism)
     failed = [o for o in observed if o.live is None]
     for o in failed:
         click.echo(f"{o.target.location}: {o.target.name}: {o.error}", err=True)

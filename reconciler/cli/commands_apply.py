@@ -333,6 +333,8 @@ def rollback(
     # the tags: an alias an earlier release moved has its history there until migrated
     tags = aws.function_tags(target.key, target.region, live.arn)
     live = replace(live, tags=tags, tags_read=True)
+    if target.spec.aliases[alias].provisioned_concurrency:  # its capacity follows the move
+        live = replace(live, provisioned=aws.provisioned_configs(target.key, target.region))
     plan = rollback_plan(target, live, alias, apply_clock(opts, aws)())
     click.echo(render(plan, "text", color=opts.color and sys.stdout.isatty()), nl=False)
     if not auto_approve:

@@ -82,8 +82,10 @@ def import_(
 ) -> None:
     """Print a manifest that reproduces the live aliases of FUNCTION... exactly."""
     from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
 
     from reconciler.adopt import render_manifest
+    from reconciler.aws import LiveFunction
     from reconciler.engine import with_every_attachment
 
     if not functions and not prefixes:
@@ -97,15 +99,13 @@ def import_(
         if not found:
             raise ReconcilerError(f"no function name starts with {prefix!r}")
         names += [n for n in found if n not in names]
+
+    def read(name: str) -> LiveFunction:
+        f = aws.read_function(name, opts.region)
+        return replace(f, provisioned=aws.provisioned_configs(name, opts.region))
+
     with ThreadPoolExecutor(max_workers=opts.parallelism) as pool:
-        live = list(
-            pool.map(
-                lambda n: with_every_attachment(
-                    aws, aws.read_function(n, opts.region), opts.region
-                ),
-                names,
-            )
-        )
+        live = list(pool.map(lambda n: with_every_attachment(aws, read(n), opts.region), names))
     text = render_manifest(live, opts.region)
     if out:
         with open(out, "w", encoding="utf-8") as f:

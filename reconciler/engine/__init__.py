@@ -5,6 +5,7 @@ between operations (`signals`) and roll back by hand (`rollback`)."""
 from reconciler.engine.announce import announce_holds
 from reconciler.engine.apply import apply_plan, check_applicable
 from reconciler.engine.attachments import read_attachments, with_every_attachment
+from reconciler.engine.capacity_reads import read_capacity
 from reconciler.engine.reads import (
     AUTO_MIN_FUNCTIONS,
     sweepable,
@@ -65,6 +66,7 @@ __all__ = [
     "gated_steps",
     "read_all",
     "read_attachments",
+    "read_capacity",
     "recheck_rollouts",
     "refuse_if_stale",
     "result_to_json",

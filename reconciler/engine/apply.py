@@ -37,6 +37,7 @@ from typing_extensions import assert_never
 from reconciler.aws import LATEST, Invocation, LambdaWriter, LayerUsageReader
 from reconciler.engine.announce import Announcer, Write, announce_holds
 from reconciler.engine.attachments import AttachmentRun
+from reconciler.engine.capacity import Snapshots, set_capacity
 from reconciler.engine.edge import KEPT_REPLICATED, replicated_refusal
 from reconciler.engine.results import ApplyResult, OpResult, Status
 from reconciler.errors import AwsError, ReconcilerError
@@ -60,6 +61,7 @@ from reconciler.plan import (
     PublishVersion,
     RolloutPhase,
     RolloutStep,
+    SetProvisionedConcurrency,
     UpdateAlias,
     VersionRef,
 )
@@ -98,7 +100,7 @@ def describe(op: Operation) -> str:
     match op:
         case PublishVersion() | CreateAlias():
             symbol = "+"
-        case UpdateAlias():
+        case UpdateAlias() | SetProvisionedConcurrency():
             symbol = "~"
         case DeleteAlias() | DeleteVersion() | DeleteLayerVersion():
             symbol = "-"
@@ -145,6 +147,7 @@ class _FunctionRun:
         # versions mappings or provisioned concurrency hold, and by what (read before deleting)
         self.in_use: dict[int, tuple[str, ...]] | None = None
         self.attachments = AttachmentRun(aws, fp.key, self.region)
+        self.snapshots = Snapshots(aws, fp)  # SnapStart versions' State
 
     def _resolve(self, version: VersionRef) -> str:
         if not isinstance(version, NewVersion):
@@ -255,9 +258,9 @@ class _FunctionRun:
             case PublishVersion():
                 return self._publish(op)
             case CreateAlias():
-                return self._create(op)
+                return self._not_ready(op) or self._create(op)
             case UpdateAlias():
-                return self._update(op)
+                return self._not_ready(op) or self._update(op)
             case DeleteAlias():
                 self.aws.delete_alias(self.fp.key, self.region, op.alias)
                 return Status.DONE, ""
@@ -265,6 +268,8 @@ class _FunctionRun:
                 return self._delete_version(op)
             case DeleteLayerVersion():
                 raise ReconcilerError("a layer version deletion in a function's plan")
+            case SetProvisionedConcurrency():
+                return Status.DONE, set_capacity(self.aws, self.fp, op)
             case _:
                 assert_never(op)
 
@@ -272,7 +277,16 @@ class _FunctionRun:
         self.new_version = self.aws.publish_version(
             self.fp.key, self.region, op.code_sha256, op.revision_id, op.description
         )
+        if op.snapstart:
+            state = self.snapshots.await_active(self.new_version)
+            if state != "Active":
+                return Status.DONE, f"version {self.new_version}, still {state} (SnapStart)"
         return Status.DONE, f"version {self.new_version}"
+
+    def _not_ready(self, op: CreateAlias | UpdateAlias) -> tuple[Status, str] | None:
+        """An alias write to a SnapStart version still Pending is skipped (Failed: refused)."""
+        why = self.snapshots.not_active([self._resolve(v) for v in op.after.versions()])
+        return None if why is None else (Status.SKIPPED, why)
 
     def _create(self, op: CreateAlias) -> tuple[Status, str]:
         version, weights = self._routing(op.after)

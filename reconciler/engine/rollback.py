@@ -33,7 +33,7 @@ from reconciler.plan import (
 )
 from reconciler.plan.record import is_version, moved
 from reconciler.plan.wording import record_problem
-from reconciler.planning import fingerprint, record_of
+from reconciler.planning import fingerprint, record_of, rollback_capacity
 
 
 def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: datetime) -> Plan:
@@ -71,7 +71,7 @@ def rollback_plan(target: FunctionTarget, live: LiveFunction, alias: str, now: d
         source=str(target.location),
         arn=live.arn,
         fingerprint=fingerprint(live),
-        operations=(op,),
+        operations=(op, *rollback_capacity(target, live, alias, back)),
     )
     return Plan(functions=(function,), manifests=(target.manifest,))
 

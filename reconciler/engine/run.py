@@ -21,6 +21,7 @@ from functools import partial
 from reconciler.aws import CodeStorage, LambdaApi, LambdaReader
 from reconciler.engine.accounts import Accounts, at_once, merge_plans
 from reconciler.engine.attachments import read_attachments
+from reconciler.engine.capacity_reads import read_capacity
 from reconciler.engine.edge import with_replicas
 from reconciler.engine.reads import read_observed
 from reconciler.engine.rollout_reads import (
@@ -423,6 +424,7 @@ def _build_function_plan(
         aws.probe(probed.key, probed.region)
     observed = read_all(aws, manifests.functions, parallelism, progress)
     observed = read_attachments(aws, observed, parallelism)
+    observed = read_capacity(aws, observed, parallelism)
     observed = read_alarms(aws, observed)
     observed = read_hooks(aws, observed, parallelism)
     now = clock() if clock is not None else aws_now(aws)

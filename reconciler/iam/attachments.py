@@ -8,9 +8,12 @@ it, and apply then keeps what AWS refuses to delete as replicated)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from reconciler.manifest import FunctionSpec
+from reconciler.manifest import FunctionSpec, FunctionTarget
+
+if TYPE_CHECKING:
+    from reconciler.iam.policy import Mode, Needs
 
 
 def attachment_actions(
@@ -51,3 +54,11 @@ def attachment_actions(
         if apply:
             qualified |= {"lambda:AddPermission", "lambda:RemovePermission"}
     return function, qualified, unscoped
+
+
+def capacity_needs(t: FunctionTarget, mode: Mode, n: Needs) -> None:
+    """`provisioned_concurrency`: configs listed; Put/Delete on alias or version (apply)."""
+    if any(a.provisioned_concurrency is not None for a in t.spec.aliases.values()):
+        n.function.add("lambda:ListProvisionedConcurrencyConfigs")
+        if mode == "apply":
+            n.qualified |= {f"lambda:{v}ProvisionedConcurrencyConfig" for v in ("Put", "Delete")}

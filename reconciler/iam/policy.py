@@ -6,14 +6,16 @@ everything else against the unqualified one (`function:NAME`); `function:NAME:*`
 qualified ARN of the function but not the function itself. So:
 
 - `Functions` on `function:NAME`: ListVersionsByFunction and ListAliases (every run), GetFunction
-  (`publish`), ListProvisionedConcurrencyConfigs (`retention`), ListTags (`rollout`, aliases,
-  `retention`: the rollout state and alias history); for apply
+  (`publish`), ListProvisionedConcurrencyConfigs (`retention`, `provisioned_concurrency`),
+  ListTags (`rollout`, aliases, `retention`: the rollout state and alias history); for apply
   also PublishVersion (`publish`) and CreateAlias (declared aliases).
 - `Aliases` on `function:NAME:ALIAS`, declared aliases only: UpdateAlias (apply).
 - `VersionsAndAliases` on `function:NAME:*`: DeleteFunction (apply + `retention`; only ever sent
   with a version qualifier) and DeleteAlias (apply + `prune_aliases`); with `prune_aliases:
   true`, GetProvisionedConcurrencyConfig, GetPolicy and GetFunctionUrlConfig of the aliases
-  about to be deleted (plan and apply), which can veto the deletion.
+  about to be deleted (plan and apply), which can veto the deletion; with
+  `provisioned_concurrency` on an alias, Put/DeleteProvisionedConcurrencyConfig (apply; on the
+  alias, or on a version where the capacity lives).
 - `KeepDeclaredAliases`: Deny DeleteAlias on the declared aliases (`prune_aliases` deletes only
   the others).
 - `StateTags` on `function:NAME`: UntagResource, for tag keys `lambda-reconciler:rollout:*` and
@@ -50,7 +52,7 @@ from typing import Any, Literal
 
 from reconciler.engine import AUTO_MIN_FUNCTIONS, sweepable
 from reconciler.errors import ReconcilerError
-from reconciler.iam.attachments import attachment_actions
+from reconciler.iam.attachments import attachment_actions, capacity_needs
 from reconciler.iam.events import event_buses
 from reconciler.manifest import FunctionTarget, LayerTarget
 from reconciler.planning import HISTORY_PREFIX, TAG_PREFIX
@@ -115,6 +117,7 @@ def needs_for(t: FunctionTarget, mode: Mode) -> Needs:
         if spec.retention is not None:
             n.qualified.add("lambda:DeleteFunction")
         n.tag = rollout or bool(spec.aliases)  # removing an earlier release's state tags
+    capacity_needs(t, mode, n)
     return n
 
 

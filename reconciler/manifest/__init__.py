@@ -11,7 +11,8 @@ The package, one concern per module (import from here; the modules are its layou
     notifications.py  `defaults.notifications`: EventBridge and webhook sinks of rollout events
     waves.py        `waves:`, the order in which regions or accounts take a rollout
     target.py       `target:`: the account, and the role that reaches it
-    attachments.py  what an alias carries: `url`, `async`, `permissions`
+    attachments.py  what an alias carries: `url`, `async`, `permissions`, provisioned concurrency
+    environment.py  `${NAME}` in a version's description, expanded at validation
     diagnostics.py  pydantic errors → `FILE:LINE:COL: path: message`
     loading.py      files → `ManifestSet`, `defaults` merged, duplicates across files refused
     schema.py       the JSON Schema generated from the models

@@ -5,11 +5,14 @@ its own resource-policy statements (`permissions`). Each key absent leaves the l
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, WithJsonSchema
 
 from reconciler.manifest._base import AsTuple, Issue, StrictModel, show
+
+if TYPE_CHECKING:
+    from reconciler.manifest.models import AliasSpec
 
 _ARN = r"^arn:aws(-[a-z]+)*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:.+$"
 _ARN_RE = re.compile(_ARN)
@@ -133,3 +136,28 @@ def permission_issues(permissions: tuple[PermissionSpec, ...] | None) -> list[Is
             issues.append((("permissions", i, "sid"), f"sid {p.sid} is declared twice", False))
         seen.add(p.sid)
     return issues
+
+
+def capacity_issues(spec: AliasSpec) -> list[Issue]:
+    """`provisioned_concurrency` needs a published version and an alias without a static
+    canary (Lambda manages no provisioned concurrency on an alias with routing)."""
+    if not spec.provisioned_concurrency:
+        return []
+    if spec.version == "$LATEST":
+        return [
+            (
+                ("provisioned_concurrency",),
+                "provisioned concurrency needs a published version; $LATEST cannot carry it",
+                False,
+            )
+        ]
+    if spec.canary is not None:
+        return [
+            (
+                ("provisioned_concurrency",),
+                "`provisioned_concurrency` and `canary` exclude each other (Lambda manages no "
+                "provisioned concurrency on an alias with routing); use `rollout`",
+                False,
+            )
+        ]
+    return []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -11,7 +9,14 @@ from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema, mode
 from pydantic_core import PydanticCustomError
 
 from reconciler.manifest._base import AsTuple, Issue, StrictModel, rule, show
-from reconciler.manifest.attachments import AsyncSpec, Permissions, UrlSpec, permission_issues
+from reconciler.manifest.attachments import (
+    AsyncSpec,
+    Permissions,
+    UrlSpec,
+    capacity_issues,
+    permission_issues,
+)
+from reconciler.manifest.environment import expand_environment
 from reconciler.manifest.names import AccountId, AliasName, FunctionKey, LayerKey, Region
 from reconciler.manifest.notifications import NotificationsSpec
 from reconciler.manifest.rollout import RolloutSpec
@@ -54,6 +59,12 @@ class AliasSpec(StrictModel):
     rollout: RolloutSpec | None = Field(
         default=None, description="Move to `version` in steps; excludes `canary`."
     )
+    provisioned_concurrency: Annotated[int, Field(ge=0, strict=True)] | None = Field(
+        default=None,
+        description="Provisioned concurrency on this alias (0: none, any config removed); "
+        "absent leaves the live one alone.",
+    )
+
     # ---- attachments (reconciler/manifest/attachments.py): absent = unmanaged
     url: UrlSpec | None = Field(
         default=None, description="The alias's function URL; null: none; absent: left alone."
@@ -87,7 +98,7 @@ class AliasSpec(StrictModel):
 
     @model_validator(mode="after")
     def _rules(self) -> AliasSpec:
-        issues: list[Issue] = permission_issues(self.permissions)
+        issues: list[Issue] = permission_issues(self.permissions) + capacity_issues(self)
         if self.canary is not None and self.rollout is not None:
             issues.append(
                 (("rollout",), "`canary` and `rollout` exclude each other: use one", True)
@@ -156,41 +167,6 @@ class RetentionSpec(StrictModel):
         if self.keep_last is None and self.keep_days is None:
             rule([((), "retention needs keep_last, keep_days or both", True)])
         return self
-
-
-_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-DESCRIPTION_MAX = 256  # Lambda's limit on a version's Description
-
-
-def expand_environment(text: str) -> str:
-    """`${NAME}` → the environment variable NAME (`$$` → `$`). An unset variable is an error at
-    validation, never an empty string: a release must not be published without its tag."""
-    missing: list[str] = []
-
-    def value(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        name = m.group(1)
-        if name not in os.environ:
-            missing.append(name)
-            return ""
-        return os.environ[name]
-
-    out = _ENV_REF.sub(value, text)
-    if missing:
-        names = ", ".join(dict.fromkeys(missing))
-        raise PydanticCustomError(
-            "manifest_env",
-            "environment variable {names} is not set; set it, or write $$ for a literal $",
-            {"names": names},
-        )
-    if len(out) > DESCRIPTION_MAX:
-        raise PydanticCustomError(
-            "manifest_env",
-            "the description is {length} characters once expanded; Lambda allows {limit}",
-            {"length": len(out), "limit": DESCRIPTION_MAX},
-        )
-    return out
 
 
 class PublishSpec(StrictModel):

@@ -35,8 +35,11 @@ from reconciler.notify.events import Cause, RolloutEvent
 from reconciler.plan import (
     AlarmFired,
     AlarmNoData,
+    CapacityAllocating,
+    CapacityFailed,
     ClockSkew,
     ErrorRateAbove,
+    HoldCause,
     HookFailed,
     ManualRollback,
     MetricsPending,
@@ -84,6 +87,15 @@ def cause_data(c: Cause) -> dict[str, Any]:
             }
         case ManualRollback():
             return {"kind": "manual", "by": c.by}
+        case CapacityFailed():
+            return {"kind": "capacity_failed", "version": c.version, "reason": c.reason}
+        case _:
+            return _hold_data(c)
+
+
+def _hold_data(c: HoldCause) -> dict[str, Any]:
+    """Why a rollout holds, as data."""
+    match c:
         case ClockSkew():
             return {"kind": "clock_skew", "seconds": c.seconds, "bound": c.bound}
         case MetricsUnread():
@@ -96,6 +108,13 @@ def cause_data(c: Cause) -> dict[str, Any]:
             return {"kind": "wave_waiting", "wave": c.wave, "rollouts": list(c.rollouts)}
         case WaveFailed():
             return {"kind": "wave_failed", "wave": c.wave, "rollouts": list(c.rollouts)}
+        case CapacityAllocating():
+            return {
+                "kind": "capacity_allocating",
+                "version": c.version,
+                "allocated": c.allocated,
+                "requested": c.requested,
+            }
         case _:
             assert_never(c)
 

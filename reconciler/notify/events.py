@@ -28,6 +28,7 @@ from reconciler.plan import (
     FORWARD,
     ROLLBACKS,
     AlarmFired,
+    CapacityFailed,
     ErrorRateAbove,
     FunctionPlan,
     HoldCause,
@@ -56,7 +57,14 @@ class EventKind(str, Enum):
 
 # Why the rollout rolled back or holds: the plan's typed causes, never words.
 Cause: TypeAlias = RollbackCause | HoldCause
-_ROLLBACK_CAUSES = (AlarmFired, HookFailed, ErrorRateAbove, WorseThanPrevious, ManualRollback)
+_ROLLBACK_CAUSES = (
+    AlarmFired,
+    HookFailed,
+    ErrorRateAbove,
+    WorseThanPrevious,
+    ManualRollback,
+    CapacityFailed,
+)
 # The phases whose write changes the rollout; a write in any other phase (a description edit
 # while waiting, an earlier release's tags folded into the record) is no news.
 _MOVES: Final = (

@@ -23,6 +23,7 @@ from reconciler.plan.types import (
     NEW_VERSION,
     AlarmFired,
     AliasRecord,
+    CapacityFailed,
     ErrorRateAbove,
     HookFailed,
     HookPhase,
@@ -82,6 +83,8 @@ def _cause(f: dict[str, str]) -> RollbackCause | None:
         return WorseThanPrevious(e, n, pe, pn, float(f.get("m", 0)))
     if kind == "manual":
         return ManualRollback(f.get("by", "hand"))
+    if kind == "capacity":
+        return CapacityFailed(f.get("cv", ""), f.get("cr", ""))
     raise BadRecord(f"unknown cause {kind[:20]!r}")
 
 
@@ -151,6 +154,12 @@ def _cause_fields(c: RollbackCause | None, counts: bool, short: bool) -> list[st
             return ["c=compare_to_previous", *(more if counts else [])]
         case ManualRollback(by=by):
             return ["c=manual", f"by={_q(by)}"]
+        case CapacityFailed(version=version, reason=reason):
+            return [
+                "c=capacity",
+                f"cv={_q(version)}",
+                *([f"cr={_name(reason, True)}"] * bool(reason)),
+            ]
 
 
 def _block(

@@ -116,10 +116,20 @@ class ManualRollback:
     by: Annotated[str, Field(pattern="^(hand|rollback)$")]  # "hand" | "rollback"
 
 
+@tag("capacity_failed")
+@dataclass(frozen=True)
+class CapacityFailed:
+    """The provisioned concurrency the alias declares could not be allocated on the version it
+    moves to (`Status: FAILED`; `reason` is Lambda's `StatusReason`): no traffic moved to it."""
+
+    version: str
+    reason: str = ""
+
+
 # Why a rollout is rolled back, or held before it starts: data, worded by `reconciler.plan.wording`,
 # kept in the alias record (`reconciler.plan.record`) and written to the JSON plan as `cause`.
 RollbackCause: TypeAlias = (
-    AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious | ManualRollback
+    AlarmFired | HookFailed | ErrorRateAbove | WorseThanPrevious | ManualRollback | CapacityFailed
 )
 
 
@@ -172,10 +182,27 @@ class WaveFailed:
     rollouts: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class CapacityAllocating:
+    """The alias declares provisioned concurrency and the version traffic moves to has not got
+    it READY yet (`allocated` of `requested` environments; `version` "" when this plan
+    publishes it): no traffic moves to it before."""
+
+    version: str
+    allocated: int
+    requested: int
+
+
 # Why a step forward that is due waits (not a rollback: nothing failed): data, worded by
 # `reconciler.plan.wording`; a hold keeps the rollout where it stands until it clears.
 HoldCause: TypeAlias = (
-    ClockSkew | MetricsUnread | MetricsPending | AlarmNoData | WaveWaiting | WaveFailed
+    ClockSkew
+    | MetricsUnread
+    | MetricsPending
+    | AlarmNoData
+    | WaveWaiting
+    | WaveFailed
+    | CapacityAllocating
 )
 
 
@@ -225,6 +252,7 @@ class CauseKind(str, Enum):
     HOOK = "hook"
     GATE = "gate"
     MANUAL = "manual"
+    CAPACITY = "capacity"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from reconciler.plan.types import (
     NEW_VERSION,
     AlarmFired,
     AlarmNoData,
+    CapacityAllocating,
+    CapacityFailed,
     CauseKind,
     ClockSkew,
     ErrorRateAbove,
@@ -71,6 +73,8 @@ def _rolled_back_at(s: RolloutStatus) -> str:
     """ "rolled back at step 2"; before any step, or with no steps (AllAtOnce), no number."""
     if isinstance(s.cause, HookFailed) and s.cause.phase is HookPhase.PRE_TRAFFIC:
         return "stopped before any traffic moved"
+    if isinstance(s.cause, CapacityFailed):
+        return "stopped before any traffic moved"
     if not s.steps or not s.step:
         return "rolled back"
     return f"rolled back at step {s.step}"
@@ -110,6 +114,10 @@ def cause(c: RollbackCause) -> str:
             )
         case ManualRollback(by=by):
             return "rolled back with `rollback`" if by == "rollback" else "rolled back by hand"
+        case CapacityFailed(version=version, reason=reason):
+            return f"provisioned concurrency on version {version} failed to allocate" + (
+                f": {reason}" if reason else ""
+            )
         case _:
             assert_never(c)
 
@@ -152,6 +160,12 @@ def hold(h: HoldCause) -> str:
             return (
                 f"wave {wave} failed: {_few(rollouts)} rolled back; the later waves do not "
                 "start until the manifest names another version or rollout.attempt"
+            )
+        case CapacityAllocating(version=version, allocated=allocated, requested=requested):
+            where = f"version {version}" if version else "the new version"
+            return (
+                f"allocating {allocated}/{requested} provisioned concurrency on {where}; "
+                "no traffic moves to it before it is READY"
             )
         case _:
             assert_never(h)
@@ -288,6 +302,7 @@ _FIRED: Mapping[CauseKind, str] = {
     CauseKind.HOOK: "a traffic hook failed",
     CauseKind.GATE: "the error-rate gate fails",
     CauseKind.MANUAL: "it was rolled back",
+    CauseKind.CAPACITY: "provisioned concurrency failed to allocate",
 }
 
 

@@ -57,6 +57,7 @@ class Action(str, Enum):
     DELETE_EVENT_INVOKE_CONFIG = "delete_event_invoke_config"
     ADD_PERMISSION = "add_permission"
     REMOVE_PERMISSION = "remove_permission"
+    SET_PROVISIONED_CONCURRENCY = "set_provisioned_concurrency"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from reconciler.plan.attachment_types import (
     Replicated,
     UpdateFunctionUrl,
 )
+from reconciler.plan.capacity_types import CapacityReason, SetProvisionedConcurrency
 from reconciler.plan.fields import (
     Count,
     Guard,
@@ -65,6 +66,8 @@ from reconciler.plan.rollout_types import (
     AlarmFired,
     AlarmNoData,
     AliasRecord,
+    CapacityAllocating,
+    CapacityFailed,
     CauseKind,
     ClockSkew,
     ErrorRateAbove,
@@ -128,6 +131,9 @@ __all__ = [
     "AttachmentOperation",
     "AttachmentWarning",
     "BypassKind",
+    "CapacityAllocating",
+    "CapacityFailed",
+    "CapacityReason",
     "CauseKind",
     "ClockSkew",
     "CreateFunctionUrl",
@@ -160,6 +166,7 @@ __all__ = [
     "RolloutStatus",
     "RolloutStep",
     "Route",
+    "SetProvisionedConcurrency",
     "Status",
     "Step",
     "StepBeyond",
@@ -212,6 +219,9 @@ class PublishVersion:
     code_sha256: Guard
     code_size: Count
     description: str | None = None
+    # `$LATEST` publishes with SnapStart: the new version is Pending until its snapshot is
+    # taken, and no alias is moved to it before it is Active (the executor waits, bounded)
+    snapstart: bool = False
 
 
 @dataclass(frozen=True)
@@ -291,6 +301,7 @@ Operation: TypeAlias = (
     | DeleteVersion
     | DeleteLayerVersion
     | AttachmentOperation
+    | SetProvisionedConcurrency
 )
 AliasWrite: TypeAlias = CreateAlias | UpdateAlias
 _FUNCTION_OPERATIONS = (
@@ -300,6 +311,7 @@ _FUNCTION_OPERATIONS = (
     DeleteAlias,
     DeleteVersion,
     *ATTACHMENT_OPERATIONS,
+    SetProvisionedConcurrency,
 )
 
 
@@ -404,6 +416,9 @@ class FunctionPlan:
     warnings: Annotated[
         tuple[Annotated[AttachmentWarning, Tagged("kind")], ...] | None, OmitNone
     ] = None
+    # published SnapStart versions the alias writes route to: each one's State is read right
+    # before the first write to it, and no alias moves to it unless it is Active
+    snapstart_versions: tuple[str, ...] = ()
 
     def notes(self) -> dict[str, VersionNote]:
         return {n.version: n for n in self.version_notes}
@@ -439,7 +454,11 @@ class FunctionPlan:
 
 
 def _on_schedule(op: Operation) -> bool:
-    """A rollout's next step, due now, that changes nothing but where traffic goes."""
+    """A rollout's next step, due now, that changes nothing but where traffic goes; or the
+    provisioned concurrency that follows a move under way (a promotion's conversion, the old
+    version's once complete): not a difference from git by itself."""
+    if isinstance(op, SetProvisionedConcurrency):
+        return op.why not in (CapacityReason.DECLARED, CapacityReason.MOVE_TARGET)
     if not isinstance(op, UpdateAlias) or op.rollout is None:
         return False
     routing = {AliasField.VERSION, AliasField.CANARY}

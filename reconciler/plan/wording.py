@@ -77,6 +77,7 @@ from reconciler.plan.types import (
     AliasField,
     AliasState,
     Brake,
+    CapacityReason,
     CodeChanged,
     ConfigChanged,
     CreateAlias,
@@ -101,6 +102,7 @@ from reconciler.plan.types import (
     PutEventInvokeConfig,
     RemovePermission,
     Replicated,
+    SetProvisionedConcurrency,
     Shared,
     UnmanagedAlias,
     UpdateAlias,
@@ -135,6 +137,9 @@ def count(action: Action, n: int) -> str:
             | Action.REMOVE_PERMISSION
         ):
             return attachment_wording.count(action, n)
+        case Action.SET_PROVISIONED_CONCURRENCY:
+            changes = plural(n, "provisioned concurrency change", "provisioned concurrency changes")
+            return changes
         case _:
             assert_never(action)
 
@@ -228,6 +233,8 @@ def changes(op: Operation, notes: Notes | None = None) -> tuple[str, ...]:
             | RemovePermission()
         ):
             return attachment_wording.changes(op)
+        case SetProvisionedConcurrency():
+            return (capacity_change(op),)
         case _:
             assert_never(op)
 
@@ -258,6 +265,8 @@ def reason(op: Operation) -> str:
             | RemovePermission()
         ):
             return attachment_wording.reason(op)
+        case SetProvisionedConcurrency():
+            return capacity_reason(op)
         case _:
             assert_never(op)
 
@@ -267,7 +276,7 @@ def target(op: Operation) -> str:
     match op:
         case PublishVersion():
             return "$LATEST"
-        case CreateAlias() | UpdateAlias() | DeleteAlias():
+        case CreateAlias() | UpdateAlias() | DeleteAlias() | SetProvisionedConcurrency():
             return op.alias
         case DeleteVersion() | DeleteLayerVersion():
             return str(op.version)
@@ -318,8 +327,66 @@ def detail(op: Operation, notes: Notes | None = None) -> str:
             | RemovePermission()
         ):
             return "; ".join(attachment_wording.changes(op))
+        case SetProvisionedConcurrency():
+            if op.why is CapacityReason.DECLARED:
+                return capacity_change(op)
+            return f"{capacity_change(op)}: {capacity_reason(op)}"
         case _:
             assert_never(op)
+
+
+# ---- provisioned concurrency -------------------------------------------------------------
+
+# Provisioned concurrency's price per GB-second in us-east-1 (https://aws.amazon.com/lambda/pricing/),
+# approximate and region-dependent: docs/manifest.md §2 says so beside the table.
+PRICE_PER_GB_SECOND = {"x86_64": 0.0000041667, "arm64": 0.0000033334}
+MONTH_SECONDS = 2_592_000  # 30 days
+
+
+def monthly_cost(count: int, memory_mb: int, arm64: bool) -> float:
+    """The approximate monthly price of `count` environments of `memory_mb` kept provisioned
+    (the invocations they serve are billed apart)."""
+    price = PRICE_PER_GB_SECOND["arm64" if arm64 else "x86_64"]
+    return count * (memory_mb / 1024) * MONTH_SECONDS * price
+
+
+def capacity_reason(op: SetProvisionedConcurrency) -> str:
+    """Why a capacity change is made."""
+    match op.why:
+        case CapacityReason.DECLARED:
+            return "provisioned_concurrency differs from the manifest"
+        case CapacityReason.MOVE_TARGET:
+            return f"alias {op.alias} moves to it: no traffic moves before it is READY"
+        case CapacityReason.CONVERTED:
+            if op.after == 0:
+                return (
+                    f"alias {op.alias}'s own config gives way to version-level ones before it "
+                    "is repointed (once; the version it leaves has none once the move is done)"
+                )
+            return f"the version alias {op.alias} leaves keeps it until the move is done"
+        case CapacityReason.MOVED_FROM:
+            return f"alias {op.alias} has moved off this version for good"
+        case CapacityReason.ROLLED_BACK_FROM:
+            return f"alias {op.alias}'s rollout to this version was rolled back"
+        case CapacityReason.ROLLED_BACK_TO:
+            return (
+                f"`rollback` moved alias {op.alias} here first (safety before capacity); "
+                "its provisioned concurrency follows"
+            )
+        case _:
+            assert_never(op.why)
+
+
+def capacity_change(op: SetProvisionedConcurrency) -> str:
+    """ "provisioned concurrency 0 → 50 on alias prod (≈ $52.56/month)"."""
+    where = f"version {op.qualifier}" if op.qualifier.isdigit() else f"alias {op.qualifier}"
+    text = f"provisioned concurrency {op.before} → {op.after} on {where}"
+    if op.memory_mb:
+        before = monthly_cost(op.before, op.memory_mb, op.arm64)
+        after = monthly_cost(op.after, op.memory_mb, op.arm64)
+        sign = "+" if after >= before else "-"
+        text += f" (≈ {sign}${abs(after - before):,.2f}/month at {op.memory_mb} MB)"
+    return text
 
 
 # ---- retention and the brake -------------------------------------------------------------

@@ -8,6 +8,7 @@ from reconciler.planning.attachments import (
     desired_url,
     guarded_aliases,
 )
+from reconciler.planning.capacity import declares_capacity, rollback_capacity
 from reconciler.planning.layers import (
     ObservedLayer,
     candidates,
@@ -40,6 +41,7 @@ __all__ = [
     "PlanError",
     "Resolver",
     "candidates",
+    "declares_capacity",
     "desired_async",
     "desired_permission",
     "desired_url",
@@ -50,6 +52,7 @@ __all__ = [
     "plan_function",
     "plan_layer",
     "record_of",
+    "rollback_capacity",
     "same_weight",
     "state_of",
     "tolerance",

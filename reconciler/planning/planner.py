@@ -59,6 +59,7 @@ from reconciler.plan import (
 )
 from reconciler.plan.record import describe, moved
 from reconciler.planning.attachments import plan_attachments
+from reconciler.planning.capacity import capacity_failure, plan_capacity, with_capacity
 from reconciler.planning.resolve import PlanError, Resolver, resolve_all
 from reconciler.planning.retention import prune
 from reconciler.planning.rollout import Gates, Rollout, decide, legacy_keys, record_of
@@ -146,6 +147,7 @@ def _publish(target: FunctionTarget, live: LiveFunction) -> PublishVersion | Non
         code_sha256=latest.snapshot.code_sha256,
         code_size=latest.snapshot.code_size,
         description=target.spec.publish_description,
+        snapstart=latest.snapstart,
     )
 
 
@@ -265,6 +267,9 @@ def _rollout(
         if hook is not None and hook in obs.missing_hooks:
             raise PlanError(f"alias {name}: {phase} hook {hook} does not exist in {live.region}")
     current = live.alias(name)
+    failure = capacity_failure(obs.target, live, name, want, record[0], now)
+    if failure is not None:  # the target's provisioned concurrency FAILED: no traffic moves
+        return failure[0], failure[1], failure[0].before
     steps, interval = spec.schedule
     decision = decide(
         Rollout(
@@ -461,18 +466,26 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
     desired, errors = resolve_all(Resolver(target, live, publish is not None))
     if errors:
         return replace(base, errors=tuple(errors))
+    held = with_capacity(target, live, desired)
+    if held:  # a move waits for the new version's provisioned concurrency: rollouts hold
+        obs = replace(obs, holds={**held, **obs.holds})
     aliases = _aliases(obs, desired, now)
     if aliases.errors:
         return replace(base, errors=tuple(aliases.errors))
     ops: list[Operation] = [publish] if publish is not None else []
-    ops += aliases.writes
+    capacity = plan_capacity(target, live, aliases.writes, aliases.rollouts, aliases.after)
+    ops += capacity.ops
     attached = plan_attachments(target, live)
     ops += attached.writes + attached.removals
     deleted, unmanaged = _prune_aliases(target, live)
     ops += deleted
-    after = aliases.after
+    after = capacity.after
     after.update({u.name: u.state for u in unmanaged})
-    written = {w.alias: w.record for w in aliases.writes if w.record is not None}
+    written = {
+        op.alias: op.record
+        for op in capacity.ops
+        if isinstance(op, CreateAlias | UpdateAlias) and op.record is not None
+    }
     deletions, kept = prune(target, live, after, publish is not None, now, written, desired)
     ops += deletions
     return replace(
@@ -483,7 +496,24 @@ def plan_function(obs: Observed, *, now: datetime) -> FunctionPlan:
         rollouts=tuple(aliases.rollouts),
         version_notes=version_notes(live, ops, now),
         warnings=tuple(attached.warnings) or None,
+        snapstart_versions=snapstart_versions(live, ops),
     )
+
+
+def snapstart_versions(live: LiveFunction, ops: Sequence[Operation]) -> tuple[str, ...]:
+    """The published SnapStart versions that the alias writes route to and that no alias
+    routes to yet: the executor reads each one's State before moving an alias to it."""
+    routed = {v for a in live.aliases for v in (a.version, a.canary.version if a.canary else "")}
+    out: set[str] = set()
+    for op in ops:
+        if isinstance(op, CreateAlias | UpdateAlias):
+            for v in op.after.versions():
+                name = str(v)
+                known = live.version(int(name)) if name.isdigit() else None
+                snapstart = known is not None and (known.snapstart or live.latest.snapstart)
+                if snapstart and name not in routed:
+                    out.add(name)
+    return tuple(sorted(out, key=int))
 
 
 def version_notes(

@@ -40,6 +40,7 @@ from reconciler.plan import (
     AlarmFired,
     AliasRecord,
     AliasState,
+    CapacityFailed,
     CauseKind,
     ErrorRateAbove,
     FailedYetServing,
@@ -437,6 +438,8 @@ def cause_kind(cause: RollbackCause) -> CauseKind:
             return CauseKind.GATE
         case ManualRollback():
             return CauseKind.MANUAL
+        case CapacityFailed():
+            return CauseKind.CAPACITY
         case _:
             assert_never(cause)
 

@@ -95,6 +95,8 @@ def label(row: Row) -> str:
             | Action.REMOVE_PERMISSION
         ):
             return attachment_wording.label(action)
+        case Action.SET_PROVISIONED_CONCURRENCY:
+            return "⚙️ provisioned concurrency"
         case _:
             assert_never(action)
 

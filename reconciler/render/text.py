@@ -50,7 +50,7 @@ def symbol(action: Action) -> str:
     match action:
         case Action.PUBLISH_VERSION | Action.CREATE_ALIAS:
             return "+"
-        case Action.UPDATE_ALIAS:
+        case Action.UPDATE_ALIAS | Action.SET_PROVISIONED_CONCURRENCY:
             return "~"
         case Action.DELETE_ALIAS | Action.DELETE_VERSION | Action.DELETE_LAYER_VERSION:
             return "-"
@@ -182,7 +182,9 @@ def counts(plan: Plan) -> list[tuple[int, str]]:
     shown = [
         a
         for a in Action
-        if (a is not Action.DELETE_LAYER_VERSION or plan.layers) and a.value in s  # attachments
+        if (a is not Action.DELETE_LAYER_VERSION or plan.layers)
+        and a.value in s  # attachments: counted only when planned
+        and (a is not Action.SET_PROVISIONED_CONCURRENCY or s[a.value])
     ]
     return [(s[a.value], wording.count(a, s[a.value])) for a in shown]
 
