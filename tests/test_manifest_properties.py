@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VALIDATOR = Draft202012Validator(
     json.loads((ROOT / "schemas" / "manifest.schema.json").read_text(encoding="utf-8"))
 )
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 ACCOUNTS = ["123456789012", "012345678901"]
