@@ -993,6 +993,7 @@ SUBPROCESS_CASES = [
 ]
 
 
+@pytest.mark.no_cover  # hostile documents parsed to their budgets: tracing would triple the time
 def test_invalid_manifests_never_write_through_the_real_cli(emulator: Any, tmp_path: Path) -> None:
     """The real CLI, in process, against the emulator: `apply VALID INVALID --auto-approve`
     for 16 hostile manifests exits 1 with no traceback and makes no AWS call at all (the

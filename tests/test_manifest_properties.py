@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VALIDATOR = Draft202012Validator(
     json.loads((ROOT / "schemas" / "manifest.schema.json").read_text(encoding="utf-8"))
 )
+# Thousands of loads of the same models: coverage's tracing would make them eight times slower,
+# and the models are measured by the other manifest tests.
+pytestmark = pytest.mark.no_cover
+
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
