@@ -10,7 +10,7 @@ and a catalogue of classic attacks (deep nesting, huge scalars, anchor bombs, co
 tags). A smaller set runs the real CLI against the emulator and checks the call log: an invalid
 manifest next to a valid one makes no write call.
 
-`FUZZ_EXAMPLES` (default 100 in `make test`) sets the examples of each hypothesis test; unset,
+`FUZZ_EXAMPLES` (default 200 in `make test`) sets the examples of each hypothesis test; unset,
 the runs are derandomized (the same cases every time), set (`make fuzz`), they explore.
 """
 
@@ -46,7 +46,7 @@ from tests.legacy import legacy_tag as encode
 from tests.memlambda import NOW, MemLambda, snap
 from tests.planner_helpers import apply_to
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 EXPLORE = "FUZZ_EXAMPLES" in os.environ
 FUZZ = settings(
     max_examples=FUZZ_EXAMPLES,

@@ -25,7 +25,7 @@ VALIDATOR = Draft202012Validator(
 # and the models are measured by the other manifest tests.
 pytestmark = pytest.mark.no_cover
 
-SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 ACCOUNTS = ["123456789012", "012345678901"]
