@@ -205,3 +205,31 @@ def put_lambda_metrics(
     ]
     if data:
         cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+
+
+# A minimal CloudFront distribution (moto's CloudFront): enough for a Lambda@Edge association.
+DISTRIBUTION: dict[str, Any] = {
+    "CallerReference": "edge",
+    "Comment": "",
+    "Enabled": True,
+    "Origins": {
+        "Quantity": 1,
+        "Items": [
+            {
+                "Id": "o",
+                "DomainName": "example.com",
+                "CustomOriginConfig": {
+                    "HTTPPort": 80,
+                    "HTTPSPort": 443,
+                    "OriginProtocolPolicy": "https-only",
+                },
+            }
+        ],
+    },
+    "DefaultCacheBehavior": {
+        "TargetOriginId": "o",
+        "ViewerProtocolPolicy": "allow-all",
+        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        "MinTTL": 0,
+    },
+}

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from emulator.fixtures import DISTRIBUTION
 from tests.cli_helpers import run_cli, write_manifest
 
 OLD = "2025-01-01T00:00:00Z"
@@ -18,31 +19,6 @@ functions:
   viewer:
     retention: {keep_last: 1}
 """
-DISTRIBUTION: dict[str, Any] = {
-    "CallerReference": "edge",
-    "Comment": "",
-    "Enabled": True,
-    "Origins": {
-        "Quantity": 1,
-        "Items": [
-            {
-                "Id": "o",
-                "DomainName": "example.com",
-                "CustomOriginConfig": {
-                    "HTTPPort": 80,
-                    "HTTPSPort": 443,
-                    "OriginProtocolPolicy": "https-only",
-                },
-            }
-        ],
-    },
-    "DefaultCacheBehavior": {
-        "TargetOriginId": "o",
-        "ViewerProtocolPolicy": "allow-all",
-        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-        "MinTTL": 0,
-    },
-}
 
 
 def _seed(emulator: Any) -> None:

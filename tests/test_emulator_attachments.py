@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from emulator.fixtures import DISTRIBUTION
 from tests.test_emulator_rules import emu_fn, error, moto_fn, moto_lambda  # noqa: F401
 
 PC = "ProvisionedConcurrentExecutions"
@@ -394,33 +395,6 @@ def test_an_alias_policy_has_a_revision_id(emulator: Any) -> None:
         )[0]
         == 412
     )
-
-
-DISTRIBUTION: dict[str, Any] = {
-    "CallerReference": "edge",
-    "Comment": "",
-    "Enabled": True,
-    "Origins": {
-        "Quantity": 1,
-        "Items": [
-            {
-                "Id": "o",
-                "DomainName": "example.com",
-                "CustomOriginConfig": {
-                    "HTTPPort": 80,
-                    "HTTPSPort": 443,
-                    "OriginProtocolPolicy": "https-only",
-                },
-            }
-        ],
-    },
-    "DefaultCacheBehavior": {
-        "TargetOriginId": "o",
-        "ViewerProtocolPolicy": "allow-all",
-        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-        "MinTTL": 0,
-    },
-}
 
 
 def test_cloudfront_lists_the_edge_associations(emulator: Any) -> None:
