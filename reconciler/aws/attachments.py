@@ -6,6 +6,7 @@ values of `attached`; every failure an `AwsError` (`errors`), a 404 on a read "n
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.aws.attached import AsyncConfig, Cors, FunctionUrl, Permission, no_cors, principal
@@ -103,20 +104,28 @@ def permission_to(p: Permission) -> dict[str, Any]:
     return out
 
 
+def _absent_is_none(call: Callable[[], Any], doing: str) -> Any | None:
+    """`call()`'s answer, or None when Lambda answers 404 (nothing of the kind is attached)."""
+    try:
+        return call()
+    except Exception as e:
+        err = explain(e, doing)
+        if err.status == 404:
+            return None
+        raise err from e
+
+
 class Attachments(Session):
     """Reads and writes of alias attachments (`AttachmentReader`, `AttachmentWriter`)."""
 
     def function_url(self, name: str, region: str | None, alias: str) -> FunctionUrl | None:
         """GetFunctionUrlConfig(Qualifier=alias); None on 404 (no URL, or no such alias)."""
         client = self.lambda_client(region)
-        try:
-            out = client.get_function_url_config(FunctionName=name, Qualifier=alias)
-        except Exception as e:
-            err = explain(e, f"reading the function URL of {name}:{alias}")
-            if err.status == 404:
-                return None
-            raise err from e
-        return url_from(dict(out))
+        out = _absent_is_none(
+            lambda: client.get_function_url_config(FunctionName=name, Qualifier=alias),
+            f"reading the function URL of {name}:{alias}",
+        )
+        return None if out is None else url_from(dict(out))
 
     def async_configs(self, name: str, region: str | None) -> dict[str, AsyncConfig]:
         """Every event-invoke configuration of the function (ListFunctionEventInvokeConfigs,
@@ -145,14 +154,11 @@ class Attachments(Session):
     def async_config(self, name: str, region: str | None, alias: str) -> AsyncConfig | None:
         """GetFunctionEventInvokeConfig(Qualifier=alias): read again before a write."""
         client = self.lambda_client(region)
-        try:
-            out = client.get_function_event_invoke_config(FunctionName=name, Qualifier=alias)
-        except Exception as e:
-            err = explain(e, f"reading the event-invoke configuration of {name}:{alias}")
-            if err.status == 404:
-                return None
-            raise err from e
-        return async_from(dict(out))
+        out = _absent_is_none(
+            lambda: client.get_function_event_invoke_config(FunctionName=name, Qualifier=alias),
+            f"reading the event-invoke configuration of {name}:{alias}",
+        )
+        return None if out is None else async_from(dict(out))
 
     def alias_policy(
         self, name: str, region: str | None, alias: str | None
@@ -164,13 +170,11 @@ class Attachments(Session):
         if alias is not None:
             kwargs["Qualifier"] = alias
         where = f"{name}:{alias}" if alias else name
-        try:
-            out = client.get_policy(**kwargs)
-        except Exception as e:
-            err = explain(e, f"reading the resource policy of {where}")
-            if err.status == 404:
-                return (), ""
-            raise err from e
+        out = _absent_is_none(
+            lambda: client.get_policy(**kwargs), f"reading the resource policy of {where}"
+        )
+        if out is None:
+            return (), ""
         doc = json.loads(str(out.get("Policy") or "{}"))
         statements = doc.get("Statement") or []
         if isinstance(statements, dict):
